@@ -1,0 +1,262 @@
+/* format.h - the paraprof segment and dump format
+ *
+ * The one header that both libparaprof.so (preload/) and paraprof-report
+ * (analyzer/) include.  A live segment (/dev/shm/paraprof.<pid>) and a dump
+ * file (paraprof.<pid>.ppd) have the same layout: a dump is the first
+ * header.used_size bytes of the segment.  Every reference inside is a byte
+ * offset from the start of the segment (0 means "none"), never a pointer, so
+ * the bytes mean the same in every process that maps or reads them.
+ *
+ * All integers are little-endian, fixed width, naturally aligned.  All times
+ * are nanoseconds (the runtime converts clock ticks when it records, so that
+ * histograms of different processes merge bucket by bucket, exactly);
+ * ticks_per_sec records the clock that was used.  Memory is in KiB.
+ *
+ * Consistency for readers of a live segment (see paraprof(5)):
+ *  - every record has a seqlock: `seq` is odd while its one writer updates it;
+ *    a reader copies the record and its histogram pages and retries when seq
+ *    was odd or changed.
+ *  - when a thread exits, its records are folded into area 0 (the
+ *    process-wide area) under header.fold_seq, odd during the fold; a reader
+ *    that saw fold_seq change retries the whole read.  A record already folded
+ *    carries PPF_REC_FOLDED, so a reader of a process killed mid-fold skips it.
+ *  - tables that only grow (modules, threads, strings, caches) publish their
+ *    count with a release store after the entry is written.
+ *
+ * The format is versioned by PPF_VERSION; a reader refuses other versions.
+ */
+#ifndef PARAPROF_FORMAT_H
+#define PARAPROF_FORMAT_H
+
+#include <stdint.h>
+
+#define PPF_MAGIC "PPROFSEG"		/* 8 bytes, no NUL */
+#define PPF_MAGIC_LEN 8
+#define PPF_VERSION 1
+
+/* ---- histograms -------------------------------------------------------- *
+ *
+ * Log-linear buckets (the HdrHistogram family) over durations in ns.  With
+ * SUB_BITS = 6 every power-of-two range [2^e, 2^(e+1)) for e >= 6 is split
+ * into 64 equal sub-buckets of width 2^(e-6); values below 128 get a bucket
+ * each.  Index of v:  shift = max(msb(v), 6) - 6;  index = shift*64 + (v >> shift).
+ *
+ * Error bound.  A bucket holds the integers [lower, lower + width - 1] with
+ * width = 2^shift and lower >= 64 * 2^shift, so width / lower <= 1/64.  A
+ * quantile is reported as the bucket's midpoint lower + (width - 1) / 2 (then
+ * clamped to the record's exact min and max), which is off from any value in
+ * the bucket by at most width / 2 <= lower / 128: the relative error of every
+ * quantile is at most 1/128 = 0.78 %, below the 1 % the project promises.
+ * Buckets of width 1 (v < 128) are exact.
+ *
+ * Storage.  The 3776 buckets are cut into PPF_HIST_PAGES pages of 64 buckets
+ * (page p holds indices p*64 .. p*64+63, i.e. one octave for p >= 1).  A
+ * record keeps a table of page offsets and a page is allocated the first time
+ * a value falls into it, so a record costs sizeof(struct ppf_record) plus 512
+ * bytes per octave its durations actually span.
+ */
+#define PPF_SUB_BITS 6
+#define PPF_SUB (1u << PPF_SUB_BITS)			/* 64 sub-buckets */
+#define PPF_HIST_PAGES (64 - PPF_SUB_BITS + 1)		/* 59 pages */
+#define PPF_HIST_BUCKETS (PPF_HIST_PAGES * PPF_SUB)	/* 3776 buckets */
+#define PPF_PAGE_BYTES 512				/* one page: 64 x uint64_t */
+
+struct ppf_hist_page {
+	uint64_t count[PPF_SUB];	/* calls whose duration fell in each bucket */
+};
+
+/* Bucket index of a duration v (ns); always < PPF_HIST_BUCKETS. */
+static inline unsigned ppf_bucket(uint64_t v)
+{
+	unsigned shift = 63u - (unsigned)__builtin_clzll(v | PPF_SUB) - PPF_SUB_BITS;
+
+	return (shift << PPF_SUB_BITS) + (unsigned)(v >> shift);
+}
+
+/* Smallest value (ns) that falls into bucket i. */
+static inline uint64_t ppf_bucket_lower(unsigned i)
+{
+	unsigned page = i >> PPF_SUB_BITS, sub = i & (PPF_SUB - 1);
+
+	return page == 0 ? sub : (uint64_t)(PPF_SUB + sub) << (page - 1);
+}
+
+/* Number of integer values (ns) bucket i holds. */
+static inline uint64_t ppf_bucket_width(unsigned i)
+{
+	unsigned page = i >> PPF_SUB_BITS;
+
+	return page <= 1 ? 1 : (uint64_t)1 << (page - 1);
+}
+
+/* The value a quantile falling into bucket i is reported as. */
+static inline uint64_t ppf_bucket_value(unsigned i)
+{
+	return ppf_bucket_lower(i) + (ppf_bucket_width(i) - 1) / 2;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+enum ppf_kind {
+	PPF_KIND_FUNCTION = 1,	/* key: runtime address of the function */
+	PPF_KIND_REGION = 2,	/* key: string-table offset of the region's name */
+	PPF_KIND_SPAN = 3,	/* key: string-table offset of the span's name */
+	PPF_KIND_ENDPOINT = 4,	/* key: string-table offset of "METHOD /route";
+				   struct ppf_endpoint_tail follows the record */
+};
+
+#define PPF_REC_FOLDED 0x1u	/* counted in area 0 already: readers skip it */
+
+/*
+ * Statistics of one function (region, span, endpoint) in one thread area.
+ * Written by one thread at a time, under `seq`.
+ *
+ * Recursion: every frame is a call (calls, sum_ns, min/max, histogram and
+ * self_ns count each frame).  inclusive_ns adds a frame's duration only when
+ * no other frame of the same function is active below it on the same thread,
+ * so it never exceeds the thread's wall time; avg = sum_ns / calls.
+ */
+struct ppf_record {
+	uint64_t seq;		/* seqlock: odd while being written */
+	uint64_t next;		/* offset of the next record of the area, 0 = last */
+	uint64_t key;		/* see enum ppf_kind */
+	uint16_t kind;		/* enum ppf_kind */
+	uint16_t size;		/* bytes of this record, tail included */
+	uint32_t flags;		/* PPF_REC_* */
+	uint64_t calls;		/* completed calls (abandoned ones included) */
+	uint64_t sum_ns;	/* sum of every call's inclusive duration */
+	uint64_t inclusive_ns;	/* outermost frames only: <= wall time */
+	uint64_t self_ns;	/* inclusive minus time in instrumented callees */
+	uint64_t min_ns;	/* shortest call; UINT64_MAX when calls == 0 */
+	uint64_t max_ns;	/* longest call */
+	uint64_t abandoned;	/* calls ended by longjmp, exception, exit, pthread_exit */
+	uint64_t rss_sum_kib;	/* sum over calls of the RSS seen at exit, KiB */
+	uint64_t rss_max_kib;	/* largest RSS seen at an exit, KiB */
+	uint64_t hist_dropped;	/* calls missing from the histogram (no page could be had) */
+	uint32_t depth;		/* writer-private (active frames); meaningless to readers */
+	uint32_t reserved;
+	uint32_t pages[PPF_HIST_PAGES + 1]; /* page p: offset / PPF_PAGE_BYTES, 0 = none;
+					       the last entry is padding */
+};
+
+/* Follows a PPF_KIND_ENDPOINT record (record.size includes it). */
+struct ppf_endpoint_tail {
+	uint64_t status[6];	/* responses by class: [1]=1xx .. [5]=5xx, [0]=other */
+	uint64_t slow;		/* requests over the slow threshold */
+	uint64_t reserved;
+};
+
+/* ---- thread areas ------------------------------------------------------- */
+
+enum ppf_thread_state {
+	PPF_THREAD_FREE = 0,	/* unused, or waiting for reuse: readers skip it */
+	PPF_THREAD_ACTIVE = 1,	/* owned by a live thread */
+	PPF_THREAD_PROCESS = 2,	/* area 0: what exited threads left, spans, endpoints */
+};
+
+struct ppf_thread {
+	uint32_t state;		/* enum ppf_thread_state */
+	uint32_t tid;		/* kernel thread id of the current owner */
+	uint64_t records;	/* offset of the newest record, 0 = none */
+	uint64_t record_count;	/* records in the list */
+	uint64_t chunk_cur;	/* bump allocator of the area: next free byte (offset) */
+	uint64_t chunk_end;	/* end of the current chunk (offset) */
+	uint64_t threads_served;/* threads that have owned this area */
+	char name[16];		/* thread name when it was claimed, NUL-terminated */
+};
+
+/* ---- modules ------------------------------------------------------------ */
+
+#define PPF_PATH_MAX 512
+#define PPF_BUILD_ID_MAX 32
+
+struct ppf_module {
+	uint64_t load_addr;	/* dlpi_addr: runtime = ELF address + load_addr */
+	uint64_t lo, hi;	/* runtime range [lo, hi) of its executable segments */
+	uint32_t build_id_len;	/* bytes of build_id used, 0 = none */
+	uint32_t reserved;
+	uint8_t build_id[PPF_BUILD_ID_MAX];
+	char path[PPF_PATH_MAX];/* absolute path, NUL-terminated */
+};
+
+/* ---- caches (paraprof_cache_*) ------------------------------------------ *
+ * Counters are updated with atomic adds by any thread: each is exact, but a
+ * reader does not see a snapshot across them. */
+struct ppf_cache {
+	uint32_t name;		/* string-table offset of the cache's name */
+	uint32_t state;		/* 0 = unused, 1 = live, 2 = freed (stats kept) */
+	uint64_t hits, misses;
+	uint64_t sets, deletes;
+	uint64_t evictions;	/* LRU evictions at max_size (or max_bytes) */
+	uint64_t expirations;	/* entries found or reaped past their TTL */
+	uint64_t size;		/* entries now */
+	uint64_t max_size;	/* entry limit */
+	uint64_t bytes;		/* bytes of keys and values now */
+	uint64_t max_bytes;	/* byte limit, 0 = none */
+	uint64_t reserved[4];
+};
+
+/* ---- memory timeline ----------------------------------------------------- */
+
+struct ppf_mem_sample {
+	uint64_t t_ns;		/* CLOCK_MONOTONIC */
+	uint64_t rss_kib;	/* resident set size */
+};
+
+/* ---- header ------------------------------------------------------------- */
+
+#define PPF_FLAG_ENABLED 0x1u	/* recording; cleared by paraprof_disable() etc. */
+#define PPF_FLAG_COMPLETE 0x2u	/* the process exited normally and wrote this */
+#define PPF_FLAG_TSC 0x4u	/* times came from the invariant TSC */
+#define PPF_FLAG_EXEC 0x8u	/* the process exec'ed another program after this */
+#define PPF_FLAG_CLEAR 0x10u	/* request from outside: clear statistics */
+
+struct ppf_header {
+	char magic[PPF_MAGIC_LEN];	/* PPF_MAGIC */
+	uint32_t version;		/* PPF_VERSION */
+	uint32_t header_size;		/* sizeof(struct ppf_header) */
+	uint64_t reserved_size;		/* bytes of address space reserved for the segment */
+	uint64_t used_size;		/* bytes in use from offset 0 (a dump's size) */
+	uint32_t pid, ppid;
+	uint32_t flags;			/* PPF_FLAG_* (read and written atomically) */
+	uint32_t exec_gen;		/* 0, or how many execs preceded this program */
+	uint64_t ticks_per_sec;		/* calibrated clock rate (informational) */
+	uint64_t start_realtime_ns;	/* CLOCK_REALTIME at start, ns since the epoch */
+	uint64_t start_ns;		/* CLOCK_MONOTONIC at start */
+	uint64_t stop_ns;		/* CLOCK_MONOTONIC at exit, 0 while running */
+	uint64_t last_ns;		/* CLOCK_MONOTONIC of the last memory sample */
+	uint64_t fold_seq;		/* odd while a thread's records are folded */
+	char cmdline[512];		/* argv joined by spaces, NUL-terminated, truncated */
+
+	/* things that could not be recorded: counted, never undefined behaviour */
+	uint64_t dropped_functions;	/* calls of functions no record could be made for */
+	uint64_t stack_overflows;	/* calls deeper than the shadow stack */
+	uint64_t abandoned_frames;	/* frames left by longjmp, exceptions, exit */
+	uint64_t unmatched_exits;	/* exit hooks with no matching entry */
+	uint64_t threads_dropped;	/* threads that found no free area */
+	uint64_t threads_seen;		/* threads that recorded anything */
+	uint64_t hist_dropped;		/* samples not in histograms (no page) */
+	uint64_t strings_dropped;	/* names that did not fit the string table */
+
+	uint64_t module_off;		/* struct ppf_module[module_cap] */
+	uint32_t module_cap, module_count;
+	uint64_t thread_off;		/* struct ppf_thread[thread_cap]; [0] is the process area */
+	uint32_t thread_cap, thread_count; /* thread_count: entries ever used */
+	uint64_t strtab_off;		/* NUL-terminated names */
+	uint32_t strtab_cap, strtab_used; /* bytes */
+	uint64_t timeline_off;		/* struct ppf_mem_sample[timeline_cap] */
+	uint32_t timeline_cap, timeline_count;
+	uint64_t timeline_seq;		/* seqlock over the timeline (compaction) */
+	uint64_t timeline_interval_ns;	/* time between kept samples */
+	uint64_t cache_off;		/* struct ppf_cache[cache_cap] */
+	uint32_t cache_cap, cache_count;
+
+	uint64_t rss_kib;		/* latest sample */
+	uint64_t rss_peak_kib;		/* largest sample */
+	uint64_t mem_interval_ns;	/* sampler period */
+	uint64_t slow_threshold_ns;	/* request profiling: slow request threshold */
+	uint64_t requests;		/* request profiling: requests begun */
+	uint64_t reserved[16];
+};
+
+#endif /* PARAPROF_FORMAT_H */
