@@ -210,6 +210,10 @@ struct ppf_mem_sample {
 #define PPF_FLAG_TSC 0x4u	/* times came from the invariant TSC */
 #define PPF_FLAG_EXEC 0x8u	/* the process exec'ed another program after this */
 #define PPF_FLAG_CLEAR 0x10u	/* request from outside: clear statistics */
+/* Bits 16-31 of flags count enables and clears (mod 2^16): a change of the
+ * whole word tells every thread, in one comparison, to look again. */
+#define PPF_FLAG_EPOCH_SHIFT 16
+#define PPF_FLAG_EPOCH_ONE (1u << PPF_FLAG_EPOCH_SHIFT)
 
 struct ppf_header {
 	char magic[PPF_MAGIC_LEN];	/* PPF_MAGIC */
