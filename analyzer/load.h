@@ -1,0 +1,39 @@
+/* load.h - reading dumps and live segments into a profile
+ *
+ * The loader is the one part of paraprof-report that touches untrusted
+ * bytes.  It validates every field of the ppf_header layout before using it
+ * (see load.c for the list) and merges a dump into a pp_profile only once all
+ * of it has passed, so a bad file leaves the profile as it was.
+ */
+#ifndef PARAPROF_LOAD_H
+#define PARAPROF_LOAD_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct pp_profile;
+
+/* Validates a dump held in memory (buf, len; `name` is used in messages) and
+ * merges it into `prof`.  Returns 0, or -1 with a one-line reason in err (no
+ * "paraprof-report: FILE:" prefix).  Never crashes, hangs or allocates more
+ * than O(len) on any input. */
+int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char *name,
+		char *err, size_t errlen);
+
+/* Maps the dump file `path` and loads it as load_buffer() does.  Returns 0,
+ * or -1 with the reason in err (a system error included). */
+int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen);
+
+/* Copies the live segment /dev/shm/paraprof.<pid> consistently (seqlocks of
+ * records, fold_seq and timeline_seq; bounded retries, then records still
+ * being written are taken as torn) and loads the copy.  Returns 0 or -1 with
+ * the reason in err. */
+int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen);
+
+/* Prints the segments in /dev/shm (paraprof.*) on `out`: pid, whether the
+ * process still runs, state, size, command.  Returns the number listed, or
+ * -1 when /dev/shm cannot be read (err says why). */
+int load_list(FILE *out, char *err, size_t errlen);
+
+#endif /* PARAPROF_LOAD_H */

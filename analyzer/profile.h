@@ -1,0 +1,150 @@
+/* profile.h - the merged in-memory profile of one or more dumps
+ *
+ * A pp_profile is what paraprof-report knows after loading: the processes
+ * it read (header facts, memory timeline), the modules their functions live
+ * in, the caches, and one pp_entry per function, region, span or endpoint,
+ * merged over every thread area and every process.  A function is keyed by
+ * (module, ELF address) so that the same function adds up across processes
+ * whatever their load addresses; a named kind by (kind, name).  Entries sit in
+ * an open-addressing hash table; histograms are sparse (only the 512-byte
+ * pages some call fell into), so 100,000 functions cost megabytes, not GiB.
+ * Everything a profile holds is owned by it and freed by pp_profile_free().
+ */
+#ifndef PARAPROF_PROFILE_H
+#define PARAPROF_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paraprof/format.h"
+
+/* A sparse copy of ppf_hist_page[]: page p is present when bit p is set. */
+struct pp_hist {
+	uint64_t page_mask;		/* bit p: page p (buckets p*64..p*64+63) present */
+	uint64_t (*pages)[PPF_SUB];	/* present pages, ascending page number; malloc'ed */
+	uint64_t count;			/* sum of every bucket (calls in the histogram) */
+};
+
+struct pp_module {
+	char *path;			/* absolute path, owned by the profile */
+	uint8_t build_id[PPF_BUILD_ID_MAX];
+	uint32_t build_id_len;		/* bytes, 0 = none */
+};
+
+/* One function, region, span or endpoint, summed over threads and processes. */
+struct pp_entry {
+	uint16_t kind;			/* enum ppf_kind */
+	int32_t module;			/* functions: index in modules[], -1 = in no module */
+	uint64_t offset;		/* functions: ELF address (runtime - load_addr),
+					   the runtime address when module == -1 */
+	const char *name;		/* named kinds: owned by the profile; functions:
+					   NULL until the report resolves it */
+	uint64_t records;		/* records merged into this entry */
+	uint64_t torn;			/* of those, records caught mid-update */
+	uint64_t calls;
+	uint64_t sum_ns;		/* nanoseconds: every call's duration */
+	uint64_t inclusive_ns;		/* nanoseconds: outermost frames only */
+	uint64_t self_ns;		/* nanoseconds */
+	uint64_t min_ns, max_ns;	/* nanoseconds; min is UINT64_MAX when calls == 0 */
+	uint64_t abandoned;		/* calls ended by longjmp, exception, exit */
+	uint64_t rss_sum_kib;		/* KiB, summed over calls */
+	uint64_t rss_max_kib;		/* KiB */
+	uint64_t hist_dropped;		/* calls missing from hist */
+	uint64_t status[6];		/* endpoints: responses by class, [0] = other */
+	uint64_t slow;			/* endpoints: requests over the slow threshold */
+	struct pp_hist hist;
+};
+
+struct pp_cache {
+	const char *name;		/* owned by the profile */
+	uint32_t live;			/* 1 when some process still had it live */
+	uint64_t hits, misses, sets, deletes, evictions, expirations;
+	uint64_t size, max_size;	/* entries */
+	uint64_t bytes, max_bytes;	/* bytes; max_bytes 0 = none */
+};
+
+/* What one loaded dump or segment said about its process. */
+struct pp_process {
+	const char *source;		/* file name or /dev/shm path; owned by the profile */
+	const char *cmdline;		/* owned by the profile */
+	uint32_t pid, ppid, flags, exec_gen;
+	uint64_t ticks_per_sec;
+	uint64_t start_realtime_ns;	/* ns since the epoch */
+	uint64_t start_ns, stop_ns, last_ns; /* CLOCK_MONOTONIC ns; stop 0 = did not exit */
+	uint64_t wall_ns;		/* stop - start, or last - start when stop is 0 */
+	uint64_t dropped_functions, stack_overflows, abandoned_frames, unmatched_exits;
+	uint64_t threads_dropped, threads_seen, hist_dropped, strings_dropped;
+	uint64_t rss_kib, rss_peak_kib;	/* KiB */
+	uint64_t requests;
+	uint64_t slow_threshold_ns;
+	uint32_t threads;		/* thread areas read (state not FREE) */
+	uint32_t live;			/* 1: read from a live segment */
+	struct ppf_mem_sample *timeline;/* timeline_count samples, owned by the profile */
+	uint32_t timeline_count;
+};
+
+struct pp_chunk;
+
+struct pp_profile {
+	struct pp_process *procs;	/* nprocs, in load order */
+	size_t nprocs, procs_cap;
+	struct pp_module *modules;
+	size_t nmodules, modules_cap;
+	struct pp_entry **entries;	/* nentries, in order of creation */
+	size_t nentries, entries_cap;
+	uint32_t *slots;		/* hash table: entry index + 1, 0 = empty */
+	size_t nslots;			/* a power of two, >= 2 * nentries */
+	struct pp_cache *caches;
+	size_t ncaches, caches_cap;
+	struct pp_chunk *arena;		/* entries and strings */
+};
+
+/* Returns an empty profile, or NULL when memory runs out. */
+struct pp_profile *pp_profile_new(void);
+
+/* Frees the profile and everything in it; NULL is allowed. */
+void pp_profile_free(struct pp_profile *prof);
+
+/* Copies `len` bytes of `s` plus a NUL into the profile's arena; NULL when
+ * memory runs out.  The copy lives as long as the profile. */
+char *pp_profile_strndup(struct pp_profile *prof, const char *s, size_t len);
+
+/* Returns the index of the module (path, build_id), added when new; -1 when
+ * memory runs out. */
+int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *build_id,
+		      uint32_t build_id_len);
+
+/* Returns the entry for a function (module, offset) or, for a named kind,
+ * (kind, name), created zeroed (min_ns = UINT64_MAX) when new; NULL when
+ * memory runs out.  `name` is copied.  Functions pass name NULL. */
+struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
+				  uint64_t offset, const char *name);
+
+/* Returns the cache called `name`, created zeroed when new; NULL when memory
+ * runs out. */
+struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name);
+
+/* Appends a zeroed process and returns it; NULL when memory runs out.  The
+ * pointer is valid until the next call. */
+struct pp_process *pp_profile_add_process(struct pp_profile *prof);
+
+/* Adds the 64 counts of page `page` (< PPF_HIST_PAGES) to `h`.  Returns 0, or
+ * -1 when memory runs out (h is unchanged then). */
+int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts);
+
+/* Adds one duration `v` (ns) to `h`; 0, or -1 when memory runs out.  For
+ * tests and synthetic profiles. */
+int pp_hist_add_value(struct pp_hist *h, uint64_t v, uint64_t times);
+
+/* Returns the count of bucket `i` (< PPF_HIST_BUCKETS). */
+uint64_t pp_hist_bucket(const struct pp_hist *h, unsigned i);
+
+/* a + b, saturating at UINT64_MAX: sums of hostile dumps never wrap. */
+static inline uint64_t pp_sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+#endif /* PARAPROF_PROFILE_H */
