@@ -102,7 +102,7 @@ $(BUILD)/libpp_analyzer.a: $(ANALYZER_LIB_OBJ)
 
 $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lm
+	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lstdc++ -lm
 
 $(LAUNCHER): tools/paraprof.c | deps
 	@mkdir -p $(@D)
@@ -117,7 +117,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Ianalyzer -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) \
-		-lcmocka -lelf -lpthread -ldl -lm
+		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
 
 $(TESTREADER): tests/ppdump.c include/paraprof/format.h
 	@mkdir -p $(@D)
