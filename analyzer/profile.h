@@ -96,6 +96,8 @@ struct pp_profile {
 	size_t nslots;			/* a power of two, >= 2 * nentries */
 	struct pp_cache *caches;
 	size_t ncaches, caches_cap;
+	uint32_t *mod_slots, *cache_slots; /* hash tables: index + 1, 0 = empty */
+	size_t nmod_slots, ncache_slots;   /* powers of two, >= 2 * count, or 0 */
 	struct pp_chunk *arena;		/* entries and strings */
 };
 

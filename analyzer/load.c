@@ -1,0 +1,777 @@
+/* load.c - reading dumps and live segments into a profile
+ *
+ * Nothing in a dump is trusted.  Before a field is used the loader checks:
+ * magic, version, header_size, used_size against the bytes there are; every
+ * table (modules, threads, strings, timeline, caches) for count <= capacity,
+ * alignment, bounds and overlap with the header and the other tables;
+ * module paths, thread names and the command line for their NUL; every
+ * record list for alignment, bounds, kind, size per kind and loops (a bitmap
+ * of record offsets: a record reached twice is an error, so a walk visits at
+ * most used_size / 8 records and never hangs); every histogram page offset;
+ * every name offset into the string table; and the histogram of each record
+ * against its call count (buckets + hist_dropped == calls, off by one allowed
+ * when the record's seqlock was odd, i.e. it was torn by a crash).
+ *
+ * A dump is validated and merged in one pass over its records, for speed
+ * (a dump of 1.6 M records is read once).  So when a record deep in a file is
+ * bad, load_buffer() fails having merged the records before it: the caller
+ * discards the profile (paraprof-report exits 2).  Memory used is O(len):
+ * the bitmap (len / 64 bytes) and the entries, each made from a record of at
+ * least 360 bytes.
+ *
+ * A live segment is first copied into private memory: the whole used part,
+ * then each record again under its seqlock (with its pages) until two reads
+ * of seq agree and are even; the whole copy is redone when fold_seq or
+ * timeline_seq moved.  Records that never settle are made consistent in the
+ * copy (calls := what the histogram holds) and taken as torn.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "profile.h"
+
+#define REC_SIZE sizeof(struct ppf_record)
+#define EP_SIZE (sizeof(struct ppf_record) + sizeof(struct ppf_endpoint_tail))
+
+/* What one pass over a dump needs. */
+struct dump {
+	const unsigned char *buf;
+	uint64_t used;			/* header.used_size, <= the bytes at buf */
+	const struct ppf_header *h;
+	uint64_t *seen;			/* bitmap of record offsets / 8 */
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct dump *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct dump *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, d->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* 1 when [off, off + size) lies inside the data after the header. */
+static int in_data(const struct dump *d, uint64_t off, uint64_t size)
+{
+	return off >= sizeof(struct ppf_header) && off <= d->used && size <= d->used - off;
+}
+
+struct table {
+	const char *what;
+	uint64_t off, bytes;
+};
+
+/* Checks one table of `cap` elements of `size` bytes at `off`, `count` used. */
+static int check_table(struct dump *d, struct table *t, const char *what, uint64_t off,
+		       uint32_t cap, uint32_t count, size_t size, unsigned align)
+{
+	t->what = what;
+	t->off = off;
+	t->bytes = (uint64_t)cap * size;
+	if (count > cap)
+		return fail(d, "%s table: count %" PRIu32 " exceeds its capacity %" PRIu32,
+			    what, count, cap);
+	if (cap == 0)
+		return 0;
+	if (off % align)
+		return fail(d, "%s table at offset %#" PRIx64 " is not %u-byte aligned",
+			    what, off, align);
+	if (!in_data(d, off, t->bytes))
+		return fail(d, "%s table at offset %#" PRIx64 " (%" PRIu64
+			    " bytes) is outside the data (%" PRIu64 " bytes after the header)",
+			    what, off, t->bytes, d->used - sizeof(struct ppf_header));
+	return 0;
+}
+
+/* The NUL-terminated name at string-table offset `off`, or NULL (err set). */
+static const char *strtab_name(struct dump *d, uint64_t off, const char *whose, uint64_t at)
+{
+	const struct ppf_header *h = d->h;
+
+	if (off >= h->strtab_used) {
+		fail(d, "%s at %#" PRIx64 ": name offset %" PRIu64
+		     " is outside the string table (%" PRIu32 " bytes)", whose, at, off,
+		     h->strtab_used);
+		return NULL;
+	}
+	const char *s = (const char *)d->buf + h->strtab_off + off;
+
+	if (!memchr(s, '\0', h->strtab_used - off)) {
+		fail(d, "%s at %#" PRIx64 ": name at string offset %" PRIu64
+		     " is not NUL-terminated", whose, at, off);
+		return NULL;
+	}
+	return s;
+}
+
+/* Checks everything but the records; fills the header pointer. */
+static int check_header(struct dump *d, size_t len)
+{
+	const struct ppf_header *h = (const struct ppf_header *)d->buf;
+
+	if (len < PPF_MAGIC_LEN || memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) != 0)
+		return fail(d, "not a paraprof dump (bad magic)");
+	if (len < 16)
+		return fail(d, "truncated: %zu bytes, the header needs %zu", len,
+			    sizeof(struct ppf_header));
+	if (h->version != PPF_VERSION)
+		return fail(d, "unsupported format version %" PRIu32 " (this paraprof reads %d)",
+			    h->version, PPF_VERSION);
+	if (len < sizeof(*h))
+		return fail(d, "truncated: %zu bytes, the header needs %zu", len, sizeof(*h));
+	if (h->header_size != sizeof(*h))
+		return fail(d, "header_size %" PRIu32 ", version %d has %zu", h->header_size,
+			    PPF_VERSION, sizeof(*h));
+	if (h->used_size < sizeof(*h))
+		return fail(d, "used_size %" PRIu64 " is smaller than the header (%zu)",
+			    h->used_size, sizeof(*h));
+	if (h->used_size > len)
+		return fail(d, "truncated: %zu bytes, the header says %" PRIu64, len,
+			    h->used_size);
+	d->h = h;
+	d->used = h->used_size;
+	if (!memchr(h->cmdline, '\0', sizeof(h->cmdline)))
+		return fail(d, "command line is not NUL-terminated");
+
+	struct table t[5];
+
+	if (check_table(d, &t[0], "module", h->module_off, h->module_cap, h->module_count,
+			sizeof(struct ppf_module), 8) ||
+	    check_table(d, &t[1], "thread", h->thread_off, h->thread_cap, h->thread_count,
+			sizeof(struct ppf_thread), 8) ||
+	    check_table(d, &t[2], "string", h->strtab_off, h->strtab_cap, h->strtab_used, 1, 1) ||
+	    check_table(d, &t[3], "timeline", h->timeline_off, h->timeline_cap,
+			h->timeline_count, sizeof(struct ppf_mem_sample), 8) ||
+	    check_table(d, &t[4], "cache", h->cache_off, h->cache_cap, h->cache_count,
+			sizeof(struct ppf_cache), 8))
+		return -1;
+	for (int i = 0; i < 5; i++)
+		for (int j = i + 1; j < 5; j++)
+			if (t[i].bytes && t[j].bytes && t[i].off < t[j].off + t[j].bytes &&
+			    t[j].off < t[i].off + t[i].bytes)
+				return fail(d, "%s table overlaps the %s table", t[i].what,
+					    t[j].what);
+
+	const struct ppf_module *mods = (const void *)(d->buf + h->module_off);
+
+	for (uint32_t i = 0; i < h->module_count; i++) {
+		if (!memchr(mods[i].path, '\0', sizeof(mods[i].path)))
+			return fail(d, "module %" PRIu32 ": path is not NUL-terminated", i);
+		if (mods[i].build_id_len > PPF_BUILD_ID_MAX)
+			return fail(d, "module %" PRIu32 ": build_id_len %" PRIu32 " exceeds %d",
+				    i, mods[i].build_id_len, PPF_BUILD_ID_MAX);
+	}
+	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
+
+	for (uint32_t i = 0; i < h->thread_count; i++) {
+		if (thr[i].state > PPF_THREAD_PROCESS)
+			return fail(d, "thread %" PRIu32 ": unknown state %" PRIu32, i,
+				    thr[i].state);
+		if (!memchr(thr[i].name, '\0', sizeof(thr[i].name)))
+			return fail(d, "thread %" PRIu32 ": name is not NUL-terminated", i);
+	}
+	const struct ppf_cache *caches = (const void *)(d->buf + h->cache_off);
+
+	for (uint32_t i = 0; i < h->cache_count; i++) {
+		if (caches[i].state > 2)
+			return fail(d, "cache %" PRIu32 ": unknown state %" PRIu32, i,
+				    caches[i].state);
+		if (caches[i].state && !strtab_name(d, caches[i].name, "cache", i))
+			return -1;
+	}
+	return 0;
+}
+
+/* Calls `fn` for every record of every thread area in use, the lists checked
+ * for bounds, alignment, kind, size and loops first.  Stops at the first
+ * error (of the walk or of fn) and returns -1; 0 when all went well. */
+typedef int (*record_fn)(struct dump *d, uint32_t thread, uint64_t off, void *ctx);
+
+static int walk_records(struct dump *d, record_fn fn, void *ctx)
+{
+	const struct ppf_header *h = d->h;
+	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
+
+	memset(d->seen, 0, (d->used / 8 + 64) / 64 * sizeof(uint64_t));
+	for (uint32_t t = 0; t < h->thread_count; t++) {
+		if (thr[t].state == PPF_THREAD_FREE)
+			continue;
+		uint64_t n = 0;
+
+		for (uint64_t off = thr[t].records; off;) {
+			if (++n > thr[t].record_count)
+				return fail(d, "thread %" PRIu32 ": record list is longer than"
+					    " its record_count %" PRIu64, t, thr[t].record_count);
+			if (off % 8)
+				return fail(d, "thread %" PRIu32 ": record offset %#" PRIx64
+					    " is not 8-byte aligned", t, off);
+			if (!in_data(d, off, REC_SIZE))
+				return fail(d, "thread %" PRIu32 ": record offset %#" PRIx64
+					    " is outside the data (%" PRIu64 " bytes)", t, off,
+					    d->used);
+			uint64_t bit = off / 8;
+
+			if (d->seen[bit / 64] >> (bit % 64) & 1)
+				return fail(d, "thread %" PRIu32 ": record list loops back to"
+					    " offset %#" PRIx64, t, off);
+			d->seen[bit / 64] |= 1ull << (bit % 64);
+
+			const struct ppf_record *r = (const void *)(d->buf + off);
+			size_t want = r->kind == PPF_KIND_ENDPOINT ? EP_SIZE : REC_SIZE;
+
+			if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT)
+				return fail(d, "record at %#" PRIx64 ": unknown kind %u", off,
+					    r->kind);
+			if (r->size != want)
+				return fail(d, "record at %#" PRIx64 ": size %u, a kind %u record"
+					    " has %zu", off, r->size, r->kind, want);
+			if (!in_data(d, off, want))
+				return fail(d, "record at %#" PRIx64 " (%zu bytes) runs past the"
+					    " end of the data (%" PRIu64 " bytes)", off, want,
+					    d->used);
+			if (fn && fn(d, t, off, ctx))
+				return -1;
+			off = r->next;
+		}
+	}
+	return 0;
+}
+
+/* ---- merging ---- */
+
+struct mod_range {
+	uint64_t lo, hi, load_addr;	/* runtime addresses */
+	int index;			/* in the profile's modules[] */
+};
+
+struct merge_ctx {
+	struct pp_profile *prof;
+	struct pp_process *proc;
+	struct mod_range *mods;		/* sorted by lo */
+	uint32_t nmods;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct mod_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The module whose executable range holds `addr`, or NULL. */
+static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t addr)
+{
+	uint32_t lo = 0, hi = m->nmods;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (m->mods[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* lo is the first range starting above addr; ranges may nest after a
+	 * dlopen refresh, so look back over the few candidates. */
+	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;)
+		if (addr < m->mods[i].hi)
+			return &m->mods[i];
+	return NULL;
+}
+
+static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx)
+{
+	struct merge_ctx *m = ctx;
+	const struct ppf_record *r = (const void *)(d->buf + off);
+	int torn = (int)(r->seq & 1);
+
+	(void)thread;
+	if (r->flags & PPF_REC_FOLDED)
+		return 0;
+
+	/* Every page is checked and summed before anything is merged. */
+	uint64_t in_hist = 0;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		if (!r->pages[p])
+			continue;
+		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
+
+		if (!in_data(d, poff, PPF_PAGE_BYTES))
+			return fail(d, "record at %#" PRIx64 ": histogram page %u at offset %#"
+				    PRIx64 " is outside the data (%" PRIu64 " bytes)", off, p, poff,
+				    d->used);
+		const uint64_t *c = (const void *)(d->buf + poff);
+
+		for (unsigned i = 0; i < PPF_SUB; i++)
+			in_hist = pp_sat_add(in_hist, c[i]);
+	}
+	uint64_t accounted = pp_sat_add(in_hist, r->hist_dropped);
+
+	if (accounted != r->calls && !(torn && (accounted + 1 == r->calls ||
+						accounted == r->calls + 1)))
+		return fail(d, "record at %#" PRIx64 ": histogram sum mismatch: %" PRIu64
+			    " in buckets + %" PRIu64 " dropped, but %" PRIu64 " calls", off,
+			    in_hist, r->hist_dropped, r->calls);
+	if (r->calls && r->min_ns > r->max_ns && !torn)
+		return fail(d, "record at %#" PRIx64 ": min_ns %" PRIu64 " > max_ns %" PRIu64,
+			    off, r->min_ns, r->max_ns);
+
+	struct pp_entry *e;
+
+	if (r->kind == PPF_KIND_FUNCTION) {
+		const struct mod_range *mr = find_module(m, r->key);
+
+		e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, mr ? mr->index : -1,
+				     mr ? r->key - mr->load_addr : r->key, NULL);
+	} else {
+		const char *name = r->key ? strtab_name(d, r->key, "record", off) : "(no name)";
+
+		if (!name)
+			return -1;
+		e = pp_profile_entry(m->prof, r->kind, -1, 0, name);
+	}
+	if (!e)
+		return fail(d, "out of memory");
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
+				(uint64_t)r->pages[p] * PPF_PAGE_BYTES)))
+			return fail(d, "out of memory");
+	e->records++;
+	e->torn += (uint64_t)torn;
+	e->calls = pp_sat_add(e->calls, r->calls);
+	e->sum_ns = pp_sat_add(e->sum_ns, r->sum_ns);
+	e->inclusive_ns = pp_sat_add(e->inclusive_ns, r->inclusive_ns);
+	e->self_ns = pp_sat_add(e->self_ns, r->self_ns);
+	if (r->calls) {
+		if (r->min_ns < e->min_ns)
+			e->min_ns = r->min_ns;
+		if (r->max_ns > e->max_ns)
+			e->max_ns = r->max_ns;
+	}
+	e->abandoned = pp_sat_add(e->abandoned, r->abandoned);
+	e->rss_sum_kib = pp_sat_add(e->rss_sum_kib, r->rss_sum_kib);
+	if (r->rss_max_kib > e->rss_max_kib)
+		e->rss_max_kib = r->rss_max_kib;
+	e->hist_dropped = pp_sat_add(e->hist_dropped, r->hist_dropped);
+	if (r->kind == PPF_KIND_ENDPOINT) {
+		const struct ppf_endpoint_tail *tail = (const void *)(r + 1);
+
+		for (int i = 0; i < 6; i++)
+			e->status[i] = pp_sat_add(e->status[i], tail->status[i]);
+		e->slow = pp_sat_add(e->slow, tail->slow);
+	}
+	return 0;
+}
+
+/* Adds the process, its modules, timeline and caches; then the records. */
+static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name, int live)
+{
+	const struct ppf_header *h = d->h;
+	struct merge_ctx m = { .prof = prof };
+	struct pp_process *p = pp_profile_add_process(prof);
+
+	if (!p)
+		return fail(d, "out of memory");
+	p->live = (uint32_t)live;
+	p->source = pp_profile_strndup(prof, name, strlen(name));
+	p->cmdline = pp_profile_strndup(prof, h->cmdline, strlen(h->cmdline));
+	if (!p->source || !p->cmdline)
+		return fail(d, "out of memory");
+	p->pid = h->pid;
+	p->ppid = h->ppid;
+	p->flags = h->flags;
+	p->exec_gen = h->exec_gen;
+	p->ticks_per_sec = h->ticks_per_sec;
+	p->start_realtime_ns = h->start_realtime_ns;
+	p->start_ns = h->start_ns;
+	p->stop_ns = h->stop_ns;
+	p->last_ns = h->last_ns;
+	if (h->stop_ns && h->stop_ns >= h->start_ns)
+		p->wall_ns = h->stop_ns - h->start_ns;
+	else if (h->last_ns >= h->start_ns)
+		p->wall_ns = h->last_ns - h->start_ns;
+	p->dropped_functions = h->dropped_functions;
+	p->stack_overflows = h->stack_overflows;
+	p->abandoned_frames = h->abandoned_frames;
+	p->unmatched_exits = h->unmatched_exits;
+	p->threads_dropped = h->threads_dropped;
+	p->threads_seen = h->threads_seen;
+	p->hist_dropped = h->hist_dropped;
+	p->strings_dropped = h->strings_dropped;
+	p->rss_kib = h->rss_kib;
+	p->rss_peak_kib = h->rss_peak_kib;
+	p->requests = h->requests;
+	p->slow_threshold_ns = h->slow_threshold_ns;
+	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
+
+	for (uint32_t t = 0; t < h->thread_count; t++)
+		p->threads += thr[t].state != PPF_THREAD_FREE;
+	if (h->timeline_count) {
+		p->timeline = malloc(h->timeline_count * sizeof(*p->timeline));
+		if (!p->timeline)
+			return fail(d, "out of memory");
+		memcpy(p->timeline, d->buf + h->timeline_off,
+		       h->timeline_count * sizeof(*p->timeline));
+		p->timeline_count = h->timeline_count;
+	}
+
+	const struct ppf_cache *caches = (const void *)(d->buf + h->cache_off);
+
+	for (uint32_t i = 0; i < h->cache_count; i++) {
+		const struct ppf_cache *c = &caches[i];
+
+		if (!c->state)
+			continue;
+		struct pp_cache *pc = pp_profile_cache(prof, (const char *)d->buf +
+						       h->strtab_off + c->name);
+		if (!pc)
+			return fail(d, "out of memory");
+		pc->live |= c->state == 1;
+		pc->hits = pp_sat_add(pc->hits, c->hits);
+		pc->misses = pp_sat_add(pc->misses, c->misses);
+		pc->sets = pp_sat_add(pc->sets, c->sets);
+		pc->deletes = pp_sat_add(pc->deletes, c->deletes);
+		pc->evictions = pp_sat_add(pc->evictions, c->evictions);
+		pc->expirations = pp_sat_add(pc->expirations, c->expirations);
+		pc->size = pp_sat_add(pc->size, c->size);
+		pc->max_size = pp_sat_add(pc->max_size, c->max_size);
+		pc->bytes = pp_sat_add(pc->bytes, c->bytes);
+		pc->max_bytes = pp_sat_add(pc->max_bytes, c->max_bytes);
+	}
+
+	const struct ppf_module *mods = (const void *)(d->buf + h->module_off);
+	int rc = -1;
+
+	if (h->module_count && !(m.mods = malloc(h->module_count * sizeof(*m.mods))))
+		return fail(d, "out of memory");
+	for (uint32_t i = 0; i < h->module_count; i++) {
+		int idx = pp_profile_module(prof, mods[i].path, mods[i].build_id,
+					    mods[i].build_id_len);
+
+		if (idx < 0) {
+			fail(d, "out of memory");
+			goto out;
+		}
+		if (mods[i].lo >= mods[i].hi)
+			continue;
+		m.mods[m.nmods++] = (struct mod_range){ mods[i].lo, mods[i].hi,
+							mods[i].load_addr, idx };
+	}
+	if (m.nmods)
+		qsort(m.mods, m.nmods, sizeof(*m.mods), cmp_range);
+	m.proc = p;
+	rc = walk_records(d, merge_record, &m);
+out:
+	free(m.mods);
+	return rc;
+}
+
+/* Validates and merges an 8-byte-aligned buffer. */
+static int load_aligned(struct pp_profile *prof, const unsigned char *buf, size_t len,
+			const char *name, int live, char *err, size_t errlen)
+{
+	struct dump d = { .buf = buf, .err = err, .errlen = errlen };
+
+	if (check_header(&d, len))
+		return -1;
+	d.seen = malloc((d.used / 8 + 64) / 64 * sizeof(uint64_t));
+	if (!d.seen)
+		return fail(&d, "out of memory");
+	int rc = merge_dump(&d, prof, name, live);
+
+	free(d.seen);
+	return rc;
+}
+
+int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char *name,
+		char *err, size_t errlen)
+{
+	if (((uintptr_t)buf & 7) == 0)
+		return load_aligned(prof, buf, len, name, 0, err, errlen);
+
+	/* The records are read in place, so they must be aligned. */
+	void *copy = malloc(len ? len : 1);
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, buf, len);
+	int rc = load_aligned(prof, copy, len, name, 0, err, errlen);
+
+	free(copy);
+	return rc;
+}
+
+int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		snprintf(err, errlen, "empty file (not a paraprof dump)");
+		return -1;
+	}
+	size_t len = (size_t)st.st_size;
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map: %s", strerror(errno));
+		return -1;
+	}
+	int rc = load_aligned(prof, map, len, path, 0, err, errlen);
+
+	munmap(map, len);
+	return rc;
+}
+
+/* ---- live segments ---- */
+
+#define LIVE_TRIES 50		/* whole copies before giving up on a moving segment */
+#define RECORD_TRIES 1000	/* seqlock reads of one record before taking it as torn */
+
+struct live_ctx {
+	const unsigned char *map;	/* the shared segment */
+	unsigned char *copy;		/* our copy, d->used bytes */
+	int grew;			/* a record points past the copy: redo */
+	int last;			/* last whole attempt: settle for what is there */
+};
+
+static uint64_t load_seq(const void *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+}
+
+/* Re-reads one record and its pages from the live segment under its seqlock. */
+static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx)
+{
+	struct live_ctx *lc = ctx;
+	struct ppf_record *r = (struct ppf_record *)(lc->copy + off);
+	const unsigned char *src = lc->map + off;
+	size_t size = r->size;
+
+	(void)thread;
+	for (int i = 0; i < RECORD_TRIES; i++) {
+		uint64_t s1 = load_seq(src);
+
+		if (s1 & 1) {
+			if (i % 64 == 63)
+				sched_yield();
+			continue;
+		}
+		memcpy(r, src, size);
+		for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+			uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
+
+			if (!r->pages[p])
+				continue;
+			if (!in_data(d, poff, PPF_PAGE_BYTES)) {
+				if (!lc->last) {
+					lc->grew = 1;
+					return 0;
+				}
+				r->pages[p] = 0;	/* allocated after our copy: drop */
+				continue;
+			}
+			memcpy(lc->copy + poff, lc->map + poff, PPF_PAGE_BYTES);
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (load_seq(src) == s1)
+			return 0;
+	}
+	/* Still moving (or its writer died mid-update): make the copy agree
+	 * with itself and mark it torn. */
+	uint64_t in_hist = 0;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
+
+		if (!r->pages[p])
+			continue;
+		if (!in_data(d, poff, PPF_PAGE_BYTES)) {
+			r->pages[p] = 0;
+			continue;
+		}
+		const uint64_t *c = (const void *)(lc->copy + poff);
+
+		for (unsigned i = 0; i < PPF_SUB; i++)
+			in_hist = pp_sat_add(in_hist, c[i]);
+	}
+	r->calls = pp_sat_add(in_hist, r->hist_dropped);
+	r->seq |= 1;
+	return 0;
+}
+
+int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
+{
+	char shm_name[64], path[80];
+	struct stat st;
+	int rc = -1;
+
+	snprintf(shm_name, sizeof(shm_name), "/paraprof.%ld", (long)pid);
+	snprintf(path, sizeof(path), "/dev/shm%s", shm_name);
+	int fd = shm_open(shm_name, O_RDONLY, 0);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "no segment for pid %ld: %s", (long)pid, strerror(errno));
+		return -1;
+	}
+	unsigned char *map = MAP_FAILED, *copy = NULL;
+	size_t maplen = 0;
+	struct dump d = { .err = err, .errlen = errlen };
+	struct live_ctx lc = { 0 };
+
+	for (int attempt = 0; attempt < LIVE_TRIES; attempt++) {
+		if (fstat(fd, &st) < 0) {
+			fail(&d, "%s", strerror(errno));
+			goto out;
+		}
+		if ((size_t)st.st_size < sizeof(struct ppf_header)) {
+			fail(&d, "truncated: %zu bytes, the header needs %zu",
+			     (size_t)st.st_size, sizeof(struct ppf_header));
+			goto out;
+		}
+		if ((size_t)st.st_size != maplen) {
+			if (map != MAP_FAILED)
+				munmap(map, maplen);
+			maplen = (size_t)st.st_size;
+			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
+			if (map == MAP_FAILED) {
+				fail(&d, "cannot map: %s", strerror(errno));
+				goto out;
+			}
+		}
+		const struct ppf_header *lh = (const void *)map;
+		uint64_t fold = load_seq(&lh->fold_seq), tl = load_seq(&lh->timeline_seq);
+
+		if ((fold | tl) & 1) {
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			continue;
+		}
+		uint64_t used = __atomic_load_n(&lh->used_size, __ATOMIC_ACQUIRE);
+
+		if (used > maplen)
+			used = maplen;	/* validation says what is wrong, if anything */
+		if (used < sizeof(struct ppf_header))
+			used = sizeof(struct ppf_header);
+		free(copy);
+		copy = malloc(used);
+		if (!copy) {
+			fail(&d, "out of memory");
+			goto out;
+		}
+		memcpy(copy, map, used);
+		((struct ppf_header *)copy)->used_size = used;
+		d.buf = copy;
+		if (check_header(&d, used))
+			goto out;
+		d.seen = realloc(d.seen, (d.used / 8 + 64) / 64 * sizeof(uint64_t));
+		if (!d.seen) {
+			fail(&d, "out of memory");
+			goto out;
+		}
+		lc = (struct live_ctx){ .map = map, .copy = copy,
+					.last = attempt == LIVE_TRIES - 1 };
+		if (walk_records(&d, settle_record, &lc))
+			goto out;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!lc.last && (lc.grew || load_seq(&lh->fold_seq) != fold ||
+				 load_seq(&lh->timeline_seq) != tl))
+			continue;
+		rc = merge_dump(&d, prof, path, 1);
+		goto out;
+	}
+	fail(&d, "the segment kept changing while it was read");
+out:
+	free(d.seen);
+	free(copy);
+	if (map != MAP_FAILED)
+		munmap(map, maplen);
+	close(fd);
+	return rc;
+}
+
+/* ---- --list ---- */
+
+int load_list(FILE *out, char *err, size_t errlen)
+{
+	DIR *dir = opendir("/dev/shm");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir) {
+		snprintf(err, errlen, "/dev/shm: %s", strerror(errno));
+		return -1;
+	}
+	fprintf(out, "%-8s %-8s %-9s %10s  %s\n", "PID", "PROCESS", "STATE", "SIZE", "COMMAND");
+	while ((de = readdir(dir))) {
+		char *end;
+
+		if (strncmp(de->d_name, "paraprof.", 9) != 0)
+			continue;
+		long pid = strtol(de->d_name + 9, &end, 10);
+
+		if (*end || end == de->d_name + 9 || pid <= 0)
+			continue;
+		char path[300];
+		struct ppf_header h;
+		const char *state = "?", *cmd = "(not a paraprof segment)";
+
+		snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		memset(&h, 0, sizeof(h));
+		if (fd >= 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		    memcmp(h.magic, PPF_MAGIC, PPF_MAGIC_LEN) == 0 &&
+		    h.version == PPF_VERSION) {
+			h.cmdline[sizeof(h.cmdline) - 1] = '\0';
+			cmd = h.cmdline;
+			state = h.flags & PPF_FLAG_COMPLETE ? "complete" :
+				h.flags & PPF_FLAG_ENABLED ? "recording" : "disabled";
+		} else if (fd < 0) {
+			cmd = strerror(errno);
+		}
+		if (fd >= 0)
+			close(fd);
+		const char *alive = kill((pid_t)pid, 0) == 0 || errno == EPERM ? "running" :
+				    "gone";
+
+		fprintf(out, "%-8ld %-8s %-9s %10" PRIu64 "  %s\n", pid, alive, state,
+			(uint64_t)h.used_size, cmd);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}

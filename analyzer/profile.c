@@ -1,0 +1,369 @@
+/* profile.c - the merged in-memory profile of one or more dumps
+ *
+ * Entries, names and processes' strings come from a chunked arena (freed all
+ * at once); the hash table of entries is open addressing with linear probing
+ * over indices into entries[], kept at most half full.  Histogram pages are
+ * malloc'ed per entry and kept sorted by page number, so looking a page up is
+ * a popcount of the mask below it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+#define ARENA_CHUNK (64 * 1024)
+
+struct pp_chunk {
+	struct pp_chunk *next;
+	size_t used, size;	/* bytes of data[] */
+	_Alignas(16) unsigned char data[];
+};
+
+static void *arena_alloc(struct pp_profile *prof, size_t n)
+{
+	struct pp_chunk *c = prof->arena;
+
+	n = (n + 15) & ~(size_t)15;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->next = prof->arena;
+		c->used = 0;
+		c->size = size;
+		prof->arena = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+struct pp_profile *pp_profile_new(void)
+{
+	struct pp_profile *prof = calloc(1, sizeof(*prof));
+
+	if (!prof)
+		return NULL;
+	prof->nslots = 1024;
+	prof->slots = calloc(prof->nslots, sizeof(*prof->slots));
+	if (!prof->slots) {
+		free(prof);
+		return NULL;
+	}
+	return prof;
+}
+
+void pp_profile_free(struct pp_profile *prof)
+{
+	if (!prof)
+		return;
+	for (size_t i = 0; i < prof->nentries; i++)
+		free(prof->entries[i]->hist.pages);
+	for (size_t i = 0; i < prof->nprocs; i++)
+		free(prof->procs[i].timeline);
+	free(prof->entries);
+	free(prof->slots);
+	free(prof->procs);
+	free(prof->modules);
+	free(prof->caches);
+	free(prof->mod_slots);
+	free(prof->cache_slots);
+	while (prof->arena) {
+		struct pp_chunk *next = prof->arena->next;
+
+		free(prof->arena);
+		prof->arena = next;
+	}
+	free(prof);
+}
+
+char *pp_profile_strndup(struct pp_profile *prof, const char *s, size_t len)
+{
+	char *p = arena_alloc(prof, len + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* Grows the array *arr of *cap elements of `size` bytes to hold one more;
+ * 0, or -1 (array unchanged) when memory runs out. */
+static int grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	void **p = arr;
+
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *q = realloc(*p, ncap * size);
+
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = ncap;
+	return 0;
+}
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	for (const unsigned char *s = p; n--; s++)
+		h = (h ^ *s) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t module_hash(const char *path, const uint8_t *build_id, uint32_t build_id_len)
+{
+	return fnv(build_id, build_id_len, fnv(path, strlen(path), 0xcbf29ce484222325ull));
+}
+
+static uint64_t module_hash_i(const struct pp_profile *prof, size_t i)
+{
+	const struct pp_module *m = &prof->modules[i];
+
+	return module_hash(m->path, m->build_id, m->build_id_len);
+}
+
+static uint64_t cache_hash_i(const struct pp_profile *prof, size_t i)
+{
+	return fnv(prof->caches[i].name, strlen(prof->caches[i].name), 0xcbf29ce484222325ull);
+}
+
+/* Makes room in a name index for item n (the n+1st): the table is rebuilt,
+ * twice as big, when it would be more than half full.  0, or -1 (unchanged)
+ * when memory runs out. */
+static int index_reserve(const struct pp_profile *prof, uint32_t **slots, size_t *nslots,
+			 size_t n, uint64_t (*hash)(const struct pp_profile *, size_t))
+{
+	if ((n + 1) * 2 <= *nslots)
+		return 0;
+	size_t ns = *nslots ? *nslots * 2 : 64;
+	uint32_t *s = calloc(ns, sizeof(*s));
+
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = hash(prof, i) & (ns - 1);
+
+		while (s[k])
+			k = (k + 1) & (ns - 1);
+		s[k] = (uint32_t)(i + 1);
+	}
+	free(*slots);
+	*slots = s;
+	*nslots = ns;
+	return 0;
+}
+
+int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *build_id,
+		      uint32_t build_id_len)
+{
+	if (build_id_len > PPF_BUILD_ID_MAX)
+		build_id_len = PPF_BUILD_ID_MAX;
+	if (prof->nmodules >= INT32_MAX - 1 ||
+	    index_reserve(prof, &prof->mod_slots, &prof->nmod_slots, prof->nmodules,
+			  module_hash_i))
+		return -1;
+	size_t mask = prof->nmod_slots - 1;
+	size_t k = module_hash(path, build_id, build_id_len) & mask;
+
+	for (; prof->mod_slots[k]; k = (k + 1) & mask) {
+		const struct pp_module *m = &prof->modules[prof->mod_slots[k] - 1];
+
+		if (m->build_id_len == build_id_len && strcmp(m->path, path) == 0 &&
+		    memcmp(m->build_id, build_id, build_id_len) == 0)
+			return (int)(prof->mod_slots[k] - 1);
+	}
+	if (grow(&prof->modules, &prof->modules_cap, prof->nmodules, sizeof(*prof->modules)))
+		return -1;
+	char *p = pp_profile_strndup(prof, path, strlen(path));
+
+	if (!p)
+		return -1;
+	struct pp_module *m = &prof->modules[prof->nmodules];
+
+	memset(m, 0, sizeof(*m));
+	m->path = p;
+	memcpy(m->build_id, build_id, build_id_len);
+	m->build_id_len = build_id_len;
+	prof->mod_slots[k] = (uint32_t)++prof->nmodules;
+	return (int)prof->nmodules - 1;
+}
+
+/* FNV-1a over the name, or a 64-bit mix of (module, offset). */
+static uint64_t entry_hash(unsigned kind, int module, uint64_t offset, const char *name)
+{
+	uint64_t h;
+
+	if (name)
+		return fnv(name, strlen(name), 0xcbf29ce484222325ull ^ kind);
+	h = offset ^ ((uint64_t)(uint32_t)module << 40) ^ ((uint64_t)kind << 60);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+static int entry_matches(const struct pp_entry *e, unsigned kind, int module, uint64_t offset,
+			 const char *name)
+{
+	if (e->kind != kind)
+		return 0;
+	if (name)
+		return strcmp(e->name, name) == 0;
+	return e->module == module && e->offset == offset;
+}
+
+/* Doubles the hash table; 0, or -1 (table unchanged) when memory runs out. */
+static int rehash(struct pp_profile *prof)
+{
+	size_t nslots = prof->nslots * 2;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < prof->nentries; i++) {
+		const struct pp_entry *e = prof->entries[i];
+		size_t s = entry_hash(e->kind, e->module, e->offset,
+				      e->kind == PPF_KIND_FUNCTION ? NULL : e->name) & (nslots - 1);
+
+		while (slots[s])
+			s = (s + 1) & (nslots - 1);
+		slots[s] = (uint32_t)(i + 1);
+	}
+	free(prof->slots);
+	prof->slots = slots;
+	prof->nslots = nslots;
+	return 0;
+}
+
+struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
+				  uint64_t offset, const char *name)
+{
+	if (kind == PPF_KIND_FUNCTION)
+		name = NULL;
+	else
+		module = -1, offset = 0;
+	size_t mask = prof->nslots - 1;
+	size_t s = entry_hash(kind, module, offset, name) & mask;
+
+	for (; prof->slots[s]; s = (s + 1) & mask) {
+		struct pp_entry *e = prof->entries[prof->slots[s] - 1];
+
+		if (entry_matches(e, kind, module, offset, name))
+			return e;
+	}
+	if (prof->nentries >= UINT32_MAX - 1)
+		return NULL;
+	if (grow(&prof->entries, &prof->entries_cap, prof->nentries, sizeof(*prof->entries)))
+		return NULL;
+	struct pp_entry *e = arena_alloc(prof, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->kind = (uint16_t)kind;
+	e->module = module;
+	e->offset = offset;
+	e->min_ns = UINT64_MAX;
+	if (name && !(e->name = pp_profile_strndup(prof, name, strlen(name))))
+		return NULL;
+	prof->entries[prof->nentries++] = e;
+	prof->slots[s] = (uint32_t)prof->nentries;
+	if (prof->nentries * 2 > prof->nslots && rehash(prof)) {
+		/* The entry is in the table already; a failed grow only means the
+		 * table is fuller than planned, still below full. */
+		if (prof->nentries + 1 >= prof->nslots) {
+			prof->slots[s] = 0;
+			prof->nentries--;
+			return NULL;
+		}
+	}
+	return e;
+}
+
+struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name)
+{
+	if (prof->ncaches >= UINT32_MAX - 1 ||
+	    index_reserve(prof, &prof->cache_slots, &prof->ncache_slots, prof->ncaches,
+			  cache_hash_i))
+		return NULL;
+	size_t mask = prof->ncache_slots - 1;
+	size_t k = fnv(name, strlen(name), 0xcbf29ce484222325ull) & mask;
+
+	for (; prof->cache_slots[k]; k = (k + 1) & mask)
+		if (strcmp(prof->caches[prof->cache_slots[k] - 1].name, name) == 0)
+			return &prof->caches[prof->cache_slots[k] - 1];
+	if (grow(&prof->caches, &prof->caches_cap, prof->ncaches, sizeof(*prof->caches)))
+		return NULL;
+	struct pp_cache *c = &prof->caches[prof->ncaches];
+
+	memset(c, 0, sizeof(*c));
+	if (!(c->name = pp_profile_strndup(prof, name, strlen(name))))
+		return NULL;
+	prof->cache_slots[k] = (uint32_t)++prof->ncaches;
+	return c;
+}
+
+struct pp_process *pp_profile_add_process(struct pp_profile *prof)
+{
+	if (grow(&prof->procs, &prof->procs_cap, prof->nprocs, sizeof(*prof->procs)))
+		return NULL;
+	struct pp_process *p = &prof->procs[prof->nprocs++];
+
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Index in h->pages of page `page`, present or where it would be inserted. */
+static unsigned page_slot(const struct pp_hist *h, unsigned page)
+{
+	return (unsigned)__builtin_popcountll(h->page_mask & ((1ull << page) - 1));
+}
+
+int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts)
+{
+	unsigned slot = page_slot(h, page);
+	uint64_t sum = 0;
+
+	if (!(h->page_mask >> page & 1)) {
+		unsigned n = (unsigned)__builtin_popcountll(h->page_mask);
+		void *p = realloc(h->pages, (n + 1) * sizeof(*h->pages));
+
+		if (!p)
+			return -1;
+		h->pages = p;
+		memmove(h->pages + slot + 1, h->pages + slot, (n - slot) * sizeof(*h->pages));
+		memset(h->pages[slot], 0, sizeof(*h->pages));
+		h->page_mask |= 1ull << page;
+	}
+	uint64_t *dst = h->pages[slot];
+
+	for (unsigned i = 0; i < PPF_SUB; i++) {
+		dst[i] = pp_sat_add(dst[i], counts[i]);
+		sum = pp_sat_add(sum, counts[i]);
+	}
+	h->count = pp_sat_add(h->count, sum);
+	return 0;
+}
+
+int pp_hist_add_value(struct pp_hist *h, uint64_t v, uint64_t times)
+{
+	uint64_t counts[PPF_SUB] = { 0 };
+	unsigned i = ppf_bucket(v);
+
+	counts[i % PPF_SUB] = times;
+	return pp_hist_add_page(h, i / PPF_SUB, counts);
+}
+
+uint64_t pp_hist_bucket(const struct pp_hist *h, unsigned i)
+{
+	unsigned page = i / PPF_SUB;
+
+	if (page >= PPF_HIST_PAGES || !(h->page_mask >> page & 1))
+		return 0;
+	return h->pages[page_slot(h, page)][i % PPF_SUB];
+}
