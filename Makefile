@@ -44,9 +44,8 @@ LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
 	-ftls-model=initial-exec $(CFLAGS)
 APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 
-# Packages the build and the tests need, and a header that proves each.
+# Debian packages the build and the tests need.
 DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev
-DEB_HEADERS := /usr/include/libunwind.h /usr/include/libelf.h /usr/include/cmocka.h
 
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
@@ -67,10 +66,12 @@ TESTREADER := $(BUILD)/tests/ppdump
 .PHONY: all deps check unit integration demo bench fuzz install clean
 all: $(LIB) $(if $(ANALYZER_SRC),$(REPORT)) $(if $(wildcard tools/paraprof.c),$(LAUNCHER))
 
-# Installs the Debian packages when one of their headers is missing; as root
-# directly, otherwise through sudo.  Quiet and instant when all are there.
+# Installs the Debian packages that are missing; as root directly, otherwise
+# through sudo.  Quiet and instant when all are there.
 deps:
-	@missing=""; for h in $(DEB_HEADERS); do [ -e $$h ] || missing=1; done; \
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing=1; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS    apt-get install $(DEB_PACKAGES)"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \

@@ -16,16 +16,117 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Orders a seqlock writer's stores (a compiler barrier on x86's TSO). */
+#define pp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+/* ---- env.c: settings, read once at start-up ---- */
+
+struct env_settings {
+	char output[512];		/* PARAPROF_OUTPUT: directory for dumps */
+	int enable;			/* PARAPROF_ENABLE: start enabled */
+	uint64_t mem_interval_ns;	/* PARAPROF_MEM_INTERVAL_MS */
+	uint64_t shm_size;		/* PARAPROF_SHM_SIZE: bytes reserved */
+	int quiet;			/* PARAPROF_QUIET */
+};
+
+extern struct env_settings env;
+
+/* Reads the PARAPROF_* variables into `env`; an invalid value gets one
+ * warning and the default. */
+void env_read(void);
+
+/* Prints "paraprof: <fmt>\n" on stderr unless PARAPROF_QUIET is set. */
+void env_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- clock.c: ticks and their conversion to nanoseconds ---- */
+
+extern int clock_tsc;		/* 1: ticks are rdtsc, 0: CLOCK_MONOTONIC ns */
+extern uint64_t clock_mult;	/* ns = ticks * clock_mult >> 32 */
+extern uint64_t clock_ticks_per_sec;
+
+/* Chooses the clock and calibrates it (about 5 ms with the TSC). */
+void clock_init(void);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t clock_mono_ns(void);
+
+static inline uint64_t clock_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (likely(clock_tsc))
+		return __builtin_ia32_rdtsc();
+#endif
+	return clock_mono_ns();
+}
+
+static inline uint64_t clock_to_ns(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * clock_mult) >> 32);
+}
+
 /* ---- segment.c: the shared-memory segment ---- */
 
 /* Base address of the mapped segment, NULL when profiling is off. */
 extern char *seg_base;
+
+/* The word the hooks compare: the header's flags, or a private word that is
+ * 0 (disabled) when there is no segment or the process is shutting down. */
+extern volatile uint32_t *seg_ctl;
+
+/* The latest RSS sample (KiB): the header's, or a private 0. */
+extern volatile uint64_t *seg_rss;
 
 /* The segment's header, or NULL when profiling is off. */
 static inline struct ppf_header *seg_header(void)
 {
 	return (struct ppf_header *)seg_base;
 }
+
+static inline void *seg_ptr(uint64_t off)
+{
+	return seg_base + off;
+}
+
+static inline struct ppf_thread *seg_thread(unsigned i)
+{
+	return (struct ppf_thread *)(seg_base + seg_header()->thread_off) + i;
+}
+
+/*
+ * Creates and maps /paraprof.<pid> and fills its header and module table.
+ * A leftover segment of the same pid (an earlier program of this process
+ * before exec, or a dead process whose pid was reused) is saved as a dump
+ * first.  Returns 0, or -1 after one line on stderr: profiling is then off.
+ */
+int seg_create(uint64_t start_ns);
+
+/* Points the control word at a private "enabled" word until the segment is
+ * made (the first call makes it), or at a private 0 (profiling off). */
+void seg_defer(void);
+void seg_off(void);
+
+/*
+ * Allocates `size` bytes (a multiple of `align`, a power of two up to 4096)
+ * for thread area `area` from its chunk, taking a new chunk from the segment
+ * when needed.  The caller owns the area (one writer).  Returns the offset of
+ * zeroed memory, or 0 when the segment is full.
+ */
+uint64_t seg_area_alloc(struct ppf_thread *area, size_t size, size_t align);
+
+/* Claims a free thread area (index >= 1) for the calling thread; returns its
+ * index, or 0 when all are taken (counted in threads_dropped). */
+unsigned seg_claim_area(void);
+
+/* Adds the module containing `addr` (and any other new one) to the module
+ * table when no module covers it yet.  Takes the module lock. */
+void seg_cover(uintptr_t addr);
+
+/*
+ * Interns `name` in the segment's string table and returns its offset, or 0
+ * when there is no segment or no room (counted in strings_dropped).  The same
+ * name always gets the same offset.  Thread-safe; takes a lock.
+ */
+uint32_t seg_intern(const char *name);
 
 /*
  * Returns a fresh slot in the segment's cache table for a cache called
@@ -36,15 +137,49 @@ static inline struct ppf_header *seg_header(void)
 struct ppf_cache *seg_cache_slot(const char *name);
 
 /*
- * Interns `name` in the segment's string table and returns its offset, or 0
- * when there is no segment or no room (counted in strings_dropped).  The same
- * name always gets the same offset.  Thread-safe; takes a lock.
+ * Writes the used part of the segment to PARAPROF_OUTPUT/paraprof.<pid>.ppd
+ * (through a temporary file and rename) and removes the segment.  On failure
+ * says so once and leaves the segment in /dev/shm.
  */
-uint32_t seg_intern(const char *name);
+void seg_finish(void);
 
-/* ---- util: messages ---- */
+/* Forgets the parent's segment in a child after fork (atfork child). */
+void seg_forget(void);
 
-/* Prints "paraprof: <fmt>\n" on stderr unless PARAPROF_QUIET is set. */
-void env_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Locks taken around fork() so that the child sees consistent tables. */
+void seg_lock_all(void);
+void seg_unlock_all(void);
+
+/* The lock that serialises writers of area 0 (thread folds, spans). */
+void seg_process_lock(void);
+void seg_process_unlock(void);
+
+/* ---- init.c ---- */
+
+/* Makes the segment if it is not made yet (thread-safe, once per process
+ * image or forked child).  Returns 0 when it exists, -1 when profiling is off. */
+int init_segment(void);
+
+/* ---- hooks.c ---- */
+
+/* Sets up what the hooks need once the segment exists (thread-exit key). */
+void hooks_init(void);
+
+/* Accounts the calling thread's open frames as abandoned (exit()). */
+void hooks_abandon_all(void);
+
+/* Forgets every thread's private state after fork, in the child. */
+void hooks_forget(void);
+
+/* ---- sampler.c: memory ---- */
+
+/* Starts the memory sampler thread for the current segment. */
+void sampler_start(void);
+
+/* Takes one sample now (also used at exit). */
+void sampler_sample(void);
+
+/* Forgets the parent's sampler in a child after fork. */
+void sampler_forget(void);
 
 #endif /* PARAPROF_INTERNAL_H */

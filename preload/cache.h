@@ -1,0 +1,40 @@
+/* cache.h - private interfaces of the cache (cache.c) for tests and benchmarks
+ *
+ * The public API is in include/paraprof.h.  What is here lets the unit test
+ * inject allocation failures and lets bench/ build a one-shard cache (one
+ * mutex, the same hash table) as its baseline.  Not exported from
+ * libparaprof.so.
+ */
+#ifndef PARAPROF_CACHE_H
+#define PARAPROF_CACHE_H
+
+#include <stddef.h>
+
+#include "paraprof.h"
+
+/* Most shards a cache has; a cache gets one shard per CACHE_SHARD_ENTRIES
+ * entries of max_size, rounded down to a power of two, at least one. */
+#define CACHE_MAX_SHARDS 64
+#define CACHE_SHARD_ENTRIES 32
+
+/*
+ * Test hook: every allocation the cache makes (cache objects, entries,
+ * flights, hash tables, copies given to callers) goes through fn(size, ctx)
+ * when fn is not NULL; fn returns memory that free() accepts, or NULL to
+ * simulate running out.  NULL restores malloc.  Process-wide; set it while
+ * no other thread uses a cache.
+ */
+void cache_set_alloc_hook(void *(*fn)(size_t size, void *ctx), void *ctx);
+
+/*
+ * paraprof_cache_new() with an explicit shard count (a power of two from 1 to
+ * CACHE_MAX_SHARDS; anything else gives NULL/EINVAL).  For benchmarks and
+ * tests.
+ */
+paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
+				    double default_ttl_s, unsigned nshards);
+
+/* The number of shards of a cache. */
+unsigned cache_shard_count(const paraprof_cache_t *cache);
+
+#endif /* PARAPROF_CACHE_H */

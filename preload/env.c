@@ -1,0 +1,116 @@
+/* env.c - settings from the environment and the library's one voice
+ *
+ * Every PARAPROF_* variable is read once, at start-up, into `env`.  A value
+ * that does not parse gets one warning and the default: a typo never stops
+ * the program and never silently means something else.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct env_settings env;
+
+void env_warn(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (env.quiet)
+		return;
+	memcpy(line, "paraprof: ", 10);
+	va_start(ap, fmt);
+	n = vsnprintf(line + 10, sizeof(line) - 11, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n = 10 + (n < (int)sizeof(line) - 11 ? n : (int)sizeof(line) - 12);
+	line[n++] = '\n';
+	/* one write: lines of several processes do not interleave */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+/* Parses an unsigned number with an optional K/M/G suffix (powers of 1024
+ * when `binary`); returns -1 when `s` is not one. */
+static int parse_number(const char *s, int binary, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (binary && *end) {
+		unsigned shift = 0;
+
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -1;
+		}
+		if (v > (~0ULL >> shift))
+			return -1;
+		v <<= shift;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void env_read(void)
+{
+	const char *s;
+	uint64_t v;
+
+	s = getenv("PARAPROF_QUIET");
+	env.quiet = s && *s && strcmp(s, "0") != 0;
+
+	s = getenv("PARAPROF_OUTPUT");
+	if (s && *s && strlen(s) < sizeof(env.output))
+		strcpy(env.output, s);
+	else {
+		if (s && *s)
+			env_warn("PARAPROF_OUTPUT is too long; using the current directory");
+		strcpy(env.output, ".");
+	}
+
+	env.enable = 1;
+	s = getenv("PARAPROF_ENABLE");
+	if (s && *s) {
+		if (!strcmp(s, "0"))
+			env.enable = 0;
+		else if (strcmp(s, "1") != 0)
+			env_warn("PARAPROF_ENABLE=%s is not 0 or 1; using 1", s);
+	}
+
+	env.mem_interval_ns = 10 * 1000000ull;
+	s = getenv("PARAPROF_MEM_INTERVAL_MS");
+	if (s && *s) {
+		if (parse_number(s, 0, &v) < 0 || v < 1 || v > 60000)
+			env_warn("PARAPROF_MEM_INTERVAL_MS=%s is not a number of milliseconds "
+				 "from 1 to 60000; using 10", s);
+		else
+			env.mem_interval_ns = v * 1000000ull;
+	}
+
+	env.shm_size = 1ull << 30;
+	s = getenv("PARAPROF_SHM_SIZE");
+	if (s && *s) {
+		if (parse_number(s, 1, &v) < 0 || v < (4ull << 20) || v > (1ull << 40))
+			env_warn("PARAPROF_SHM_SIZE=%s is not a size from 4M to 1T; using 1G", s);
+		else
+			env.shm_size = v;
+	}
+}

@@ -1,0 +1,611 @@
+/* hooks.c - __cyg_profile_func_enter/exit: the shadow stack and the records
+ *
+ * Each thread owns a thread area of the segment (its records and histogram
+ * pages) and, in private memory kept with that area, a shadow stack and an
+ * open-addressing table from function address to record.  The steady state
+ * of a call, once its function has been seen, takes no lock, allocates
+ * nothing, makes no system call and divides nothing: enter is one compare of
+ * the control word, a table probe and a frame push; exit is a compare, a
+ * frame pop and a seqlock-guarded update of one record.  Everything unusual
+ * (a new thread, a new function, an enable/disable/clear, a longjmp, a stack
+ * overflow) sends the thread through the slow path once: the thread's
+ * `ctl_seen` then differs from the control word until the slow path is done.
+ *
+ * Calls that never reach their exit hook (longjmp, C++ exceptions through
+ * code without cleanups, pthread_exit, exit() deep in the stack) are found by
+ * stack address: a frame whose stack pointer is at or below the stack
+ * pointer of a new entry (or strictly below that of an exit) can no longer be
+ * live.  Such a frame is counted as a call that ended when paraprof noticed,
+ * and as abandoned (record.abandoned and header.abandoned_frames).
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define STACK_MAX 65536			/* frames per thread; deeper calls are counted */
+#define TABLE_MIN 256			/* lookup slots to start with */
+#define GOLDEN 0x9E3779B97F4A7C15ull
+#define AREA_MAX 4096			/* >= any header.thread_cap we create */
+
+struct frame {
+	uintptr_t fn;			/* function address */
+	uintptr_t sp;			/* caller's stack pointer at the hook */
+	uint64_t start;			/* clock ticks at entry */
+	uint64_t child_ns;		/* time in instrumented callees */
+	struct ppf_record *rec;
+};
+
+struct slot {
+	uintptr_t key;			/* function address (area 0: see process_key) */
+	struct ppf_record *rec;
+};
+
+/* Private state of a thread area, kept with the area when a thread exits so
+ * that the next thread that takes the area reuses it. */
+struct area_priv {
+	struct slot *tab;
+	uint32_t mask;			/* slots - 1 */
+	uint32_t count;			/* keys in tab */
+	unsigned shift;			/* 64 - log2(slots) */
+	struct frame *stack;		/* STACK_MAX frames, touched as used */
+};
+
+enum { T_UNSET, T_READY, T_DROPPED };
+
+struct tls {
+	uint32_t ctl_seen;		/* *seg_ctl + 1 when the fast path may run, else 0 */
+	uint32_t depth;			/* frames on the stack */
+	struct frame *stack;
+	struct slot *tab;
+	unsigned shift;
+	uint32_t overflow;		/* frames deeper than STACK_MAX now active */
+	uint32_t epoch;			/* header flags' epoch the stack belongs to */
+	unsigned area_idx;
+	struct ppf_thread *area;
+	int state;			/* T_* */
+	int busy;			/* inside the slow path: calls from in there are ignored */
+	struct ppf_record dropped;	/* private sink for functions with no record */
+};
+
+static __thread struct tls tls __attribute__((tls_model("initial-exec")));
+static struct area_priv *priv;		/* [AREA_MAX], private memory */
+static pthread_key_t exit_key;
+
+static void *map_private(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- lookup tables ---- */
+
+static inline struct slot *probe(struct slot *tab, unsigned shift, uint32_t mask, uintptr_t key)
+{
+	uint32_t i = (uint32_t)((key * GOLDEN) >> shift);
+
+	while (tab[i].key != key && tab[i].key != 0)
+		i = (i + 1) & mask;
+	return &tab[i];
+}
+
+/* Inserts (key, rec) into the area's table, doubling it at half load.
+ * Returns -1 when no memory could be had (the record then stays unreachable
+ * from this table, and the caller counts the call as dropped). */
+static int table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec)
+{
+	if (!a->tab || (a->count + 1) * 2 > a->mask + 1) {
+		uint32_t slots = a->tab ? (a->mask + 1) * 2 : TABLE_MIN;
+		struct slot *tab = map_private(slots * sizeof(struct slot));
+		unsigned shift = 64 - (unsigned)__builtin_ctz(slots);
+
+		if (!tab)
+			return -1;
+		for (uint32_t i = 0; a->tab && i <= a->mask; i++)
+			if (a->tab[i].key)
+				*probe(tab, shift, slots - 1, a->tab[i].key) = a->tab[i];
+		if (a->tab)
+			munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
+		a->tab = tab;
+		a->mask = slots - 1;
+		a->shift = shift;
+	}
+	struct slot *s = probe(a->tab, a->shift, a->mask, key);
+
+	s->key = key;
+	s->rec = rec;
+	a->count++;
+	return 0;
+}
+
+/* Makes a zeroed record of `kind` and `key` in `area` and links it in.
+ * Returns NULL when the segment is full. */
+static struct ppf_record *new_record(struct ppf_thread *area, unsigned kind, uint64_t key)
+{
+	uint64_t off = seg_area_alloc(area, sizeof(struct ppf_record), 8);
+	struct ppf_record *r;
+
+	if (!off)
+		return NULL;
+	r = seg_ptr(off);
+	r->key = key;
+	r->kind = (uint16_t)kind;
+	r->size = sizeof(*r);
+	r->min_ns = UINT64_MAX;
+	r->next = area->records;
+	/* count first, then publish: a reader never walks more than the count */
+	__atomic_store_n(&area->record_count, area->record_count + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&area->records, off, __ATOMIC_RELEASE);
+	return r;
+}
+
+/* The calling thread's record for `fn`, made on first sight; &t->dropped
+ * when none can be made (counted in header.dropped_functions). */
+static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn)
+{
+	struct area_priv *a = &priv[t->area_idx];
+	struct slot *s = probe(t->tab, t->shift, a->mask, fn);
+	struct ppf_record *r;
+
+	if (s->key == fn)
+		return s->rec;
+	t->busy = 1;
+	r = new_record(t->area, PPF_KIND_FUNCTION, fn);
+	if (r && table_insert(a, fn, r) == 0) {
+		t->tab = a->tab;
+		t->shift = a->shift;
+		seg_cover(fn);
+	} else {
+		__atomic_fetch_add(&seg_header()->dropped_functions, 1, __ATOMIC_RELAXED);
+		r = &t->dropped;
+	}
+	t->busy = 0;
+	return r;
+}
+
+/* ---- histogram pages ---- */
+
+/* Gives record `r` its histogram page `p`; returns the page number, or 0
+ * when the segment is full (the sample is then counted in hist_dropped). */
+static uint32_t hist_page(struct ppf_thread *area, struct ppf_record *r, unsigned p)
+{
+	uint64_t off;
+
+	if (!seg_base || (char *)r < seg_base)
+		return 0;		/* the private sink has no pages */
+	off = seg_area_alloc(area, PPF_PAGE_BYTES, PPF_PAGE_BYTES);
+	if (!off) {
+		__atomic_fetch_add(&seg_header()->hist_dropped, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	__atomic_store_n(&r->pages[p], (uint32_t)(off / PPF_PAGE_BYTES), __ATOMIC_RELEASE);
+	return (uint32_t)(off / PPF_PAGE_BYTES);
+}
+
+/* ---- recording a call ---- */
+
+/* Adds the call of frame `f` (the top of a stack `depth` frames deep before
+ * its pop) ending at `now` to its record. */
+static inline void record_call(struct tls *t, struct frame *f, uint32_t depth, uint64_t now,
+			       int abandoned)
+{
+	struct ppf_record *r = f->rec;
+	uint64_t ticks = now - f->start;
+	uint64_t dur = (int64_t)ticks > 0 ? clock_to_ns(ticks) : 0;
+	uint64_t self = dur > f->child_ns ? dur - f->child_ns : 0;
+	uint64_t rss = *seg_rss;
+	unsigned b = ppf_bucket(dur);
+	uint32_t pg = r->pages[b >> PPF_SUB_BITS];
+
+	if (depth >= 2)
+		f[-1].child_ns += dur;
+	if (unlikely(!pg))
+		pg = hist_page(t->area, r, b >> PPF_SUB_BITS);
+	r->seq++;
+	pp_wmb();
+	r->calls++;
+	r->sum_ns += dur;
+	if (--r->depth == 0)
+		r->inclusive_ns += dur;
+	r->self_ns += self;
+	if (dur < r->min_ns)
+		r->min_ns = dur;
+	if (dur > r->max_ns)
+		r->max_ns = dur;
+	r->rss_sum_kib += rss;
+	if (rss > r->rss_max_kib)
+		r->rss_max_kib = rss;
+	if (likely(pg))
+		((struct ppf_hist_page *)(seg_base + (uint64_t)pg * PPF_PAGE_BYTES))
+			->count[b & (PPF_SUB - 1)]++;
+	else
+		r->hist_dropped++;
+	if (unlikely(abandoned))
+		r->abandoned++;
+	pp_wmb();
+	r->seq++;
+}
+
+/* Pops the top frame as a call that ended without its exit hook. */
+static void abandon_top(struct tls *t, uint64_t now)
+{
+	uint32_t d = t->depth;
+
+	t->depth = d - 1;
+	record_call(t, &t->stack[d - 1], d, now, 1);
+	__atomic_fetch_add(&seg_header()->abandoned_frames, 1, __ATOMIC_RELAXED);
+}
+
+/* Forgets the stack without counting it (frames that span a disable). */
+static void drop_stack(struct tls *t)
+{
+	while (t->depth) {
+		t->depth--;
+		t->stack[t->depth].rec->depth--;
+	}
+	t->overflow = 0;
+}
+
+/* ---- threads ---- */
+
+/* Gives the calling thread an area; returns 0 when it cannot record. */
+static int thread_ready(struct tls *t)
+{
+	struct area_priv *a;
+	unsigned idx;
+
+	if (likely(t->state == T_READY))
+		return 1;
+	if (t->state == T_DROPPED)
+		return 0;
+	if (!seg_base)
+		return 0;
+	idx = seg_claim_area();
+	if (!idx) {
+		t->state = T_DROPPED;
+		return 0;
+	}
+	a = &priv[idx];
+	if (!a->stack)
+		a->stack = map_private(STACK_MAX * sizeof(struct frame));
+	if (!a->tab && a->stack)
+		table_insert(a, 1, &t->dropped);	/* key 1: never a function */
+	if (!a->stack || !a->tab) {
+		__atomic_store_n(&seg_thread(idx)->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
+		t->state = T_DROPPED;
+		return 0;
+	}
+	/* a reused area: its records were folded and zeroed; count them again */
+	for (uint64_t off = seg_thread(idx)->records; off; off = ((struct ppf_record *)seg_ptr(off))->next)
+		((struct ppf_record *)seg_ptr(off))->flags = 0;
+	t->area_idx = idx;
+	t->area = seg_thread(idx);
+	t->stack = a->stack;
+	t->tab = a->tab;
+	t->shift = a->shift;
+	t->depth = 0;
+	t->overflow = 0;
+	t->dropped.min_ns = UINT64_MAX;
+	t->epoch = *seg_ctl >> PPF_FLAG_EPOCH_SHIFT;
+	pthread_setspecific(exit_key, t);
+	__atomic_store_n(&t->area->state, PPF_THREAD_ACTIVE, __ATOMIC_RELEASE);
+	t->state = T_READY;
+	return 1;
+}
+
+/* Area 0's record for (kind, key); the process lock is held. */
+static struct ppf_record *process_record(unsigned kind, uint64_t key)
+{
+	struct area_priv *a = &priv[0];
+	uintptr_t k = key ^ ((uint64_t)kind << 56);
+	struct ppf_record *r;
+
+	if (a->tab) {
+		struct slot *s = probe(a->tab, a->shift, a->mask, k);
+
+		if (s->key == k)
+			return s->rec;
+	}
+	r = new_record(seg_thread(0), kind, key);
+	if (r && table_insert(a, k, r) < 0)
+		r = NULL;
+	return r;
+}
+
+/* Adds record `r` into `m` (area 0).  Returns -1 when a histogram page for
+ * `m` could not be had (the samples are then counted as dropped in `m`). */
+static void merge_record(struct ppf_record *m, const struct ppf_record *r)
+{
+	m->seq++;
+	pp_wmb();
+	m->calls += r->calls;
+	m->sum_ns += r->sum_ns;
+	m->inclusive_ns += r->inclusive_ns;
+	m->self_ns += r->self_ns;
+	m->abandoned += r->abandoned;
+	m->rss_sum_kib += r->rss_sum_kib;
+	m->hist_dropped += r->hist_dropped;
+	if (r->min_ns < m->min_ns)
+		m->min_ns = r->min_ns;
+	if (r->max_ns > m->max_ns)
+		m->max_ns = r->max_ns;
+	if (r->rss_max_kib > m->rss_max_kib)
+		m->rss_max_kib = r->rss_max_kib;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		const struct ppf_hist_page *src;
+		struct ppf_hist_page *dst;
+
+		if (!r->pages[p])
+			continue;
+		src = seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES);
+		if (!m->pages[p] && !hist_page(seg_thread(0), m, p)) {
+			for (unsigned i = 0; i < PPF_SUB; i++)
+				m->hist_dropped += src->count[i];
+			continue;
+		}
+		dst = seg_ptr((uint64_t)m->pages[p] * PPF_PAGE_BYTES);
+		for (unsigned i = 0; i < PPF_SUB; i++)
+			dst->count[i] += src->count[i];
+	}
+	pp_wmb();
+	m->seq++;
+}
+
+/* Zeroes a folded record and marks it so that readers skip it. */
+static void reset_record(struct ppf_record *r)
+{
+	r->seq++;
+	pp_wmb();
+	r->flags |= PPF_REC_FOLDED;
+	r->calls = r->sum_ns = r->inclusive_ns = r->self_ns = r->abandoned = 0;
+	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
+	r->min_ns = UINT64_MAX;
+	r->depth = 0;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (r->pages[p])
+			memset(seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES), 0, PPF_PAGE_BYTES);
+	pp_wmb();
+	r->seq++;
+}
+
+/*
+ * Folds the area's records into area 0 and frees the area for the next
+ * thread.  When a record cannot be folded (segment full) the area keeps its
+ * data and is never reused: nothing recorded is lost.
+ */
+static void fold_area(struct tls *t)
+{
+	struct ppf_header *h = seg_header();
+	struct ppf_thread *area = t->area;
+	int complete = 1;
+
+	seg_process_lock();
+	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
+		struct ppf_record *r = seg_ptr(off), *m;
+
+		if (r->flags & PPF_REC_FOLDED)
+			continue;
+		if (r->calls) {
+			m = process_record(r->kind, r->key);
+			if (!m) {
+				complete = 0;
+				continue;
+			}
+			merge_record(m, r);
+		}
+		reset_record(r);
+	}
+	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+	if (complete)
+		__atomic_store_n(&area->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
+	seg_process_unlock();
+}
+
+/* pthread key destructor: the thread is exiting. */
+static void thread_exit(void *arg)
+{
+	struct tls *t = arg;
+
+	if (t != &tls || t->state != T_READY || !seg_base)
+		return;
+	t->busy = 1;
+	t->ctl_seen = 0;
+	while (t->depth)
+		abandon_top(t, clock_now());
+	t->overflow = 0;
+	fold_area(t);
+	t->state = T_UNSET;	/* a later call (another key's destructor) starts over */
+	t->area = NULL;
+	t->busy = 0;
+}
+
+/* ---- slow paths ---- */
+
+/* Brings the thread up to date with the control word `c`: sets it up,
+ * drops a stack that spans a disable.  Returns 0 when it cannot record. */
+static int sync_thread(struct tls *t, uint32_t c)
+{
+	if (unlikely(!seg_base) && init_segment() < 0)
+		return 0;
+	if (!thread_ready(t))
+		return 0;
+	if ((c >> PPF_FLAG_EPOCH_SHIFT) != t->epoch) {
+		drop_stack(t);
+		t->epoch = c >> PPF_FLAG_EPOCH_SHIFT;
+	}
+	return 1;
+}
+
+static inline void push(struct tls *t, uintptr_t fn, uintptr_t sp)
+{
+	uint32_t d = t->depth;
+	struct slot *s = &t->tab[(fn * GOLDEN) >> t->shift];
+	struct ppf_record *r = likely(s->key == fn) ? s->rec : lookup_slow(t, fn);
+	struct frame *f = &t->stack[d];
+
+	r->depth++;
+	f->fn = fn;
+	f->sp = sp;
+	f->rec = r;
+	f->child_ns = 0;
+	t->depth = d + 1;
+	f->start = clock_now();
+}
+
+static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uintptr_t fn,
+						uintptr_t sp)
+{
+	if (t->busy)
+		return;
+	t->busy = 1;
+	t->ctl_seen = 0;
+	if (!sync_thread(t, c))
+		goto out;
+	if (t->depth && t->stack[t->depth - 1].sp <= sp) {
+		/* control came back above frames that never exited: longjmp */
+		uint64_t now = clock_now();
+
+		t->overflow = 0;
+		while (t->depth && t->stack[t->depth - 1].sp <= sp)
+			abandon_top(t, now);
+	}
+	if (t->overflow || t->depth == STACK_MAX) {
+		t->overflow++;
+		__atomic_fetch_add(&seg_header()->stack_overflows, 1, __ATOMIC_RELAXED);
+		goto out;
+	}
+	t->busy = 0;
+	push(t, fn, sp);
+out:
+	t->busy = 0;
+	if (t->state == T_READY && !t->overflow)
+		t->ctl_seen = c + 1;
+}
+
+static void __attribute__((noinline)) exit_slow(struct tls *t, uint32_t c, uintptr_t fn,
+					       uintptr_t sp)
+{
+	uint64_t now = clock_now();
+
+	if (t->busy)
+		return;
+	t->busy = 1;
+	t->ctl_seen = 0;
+	if (!sync_thread(t, c))
+		goto out;
+	if (t->overflow) {
+		if (!t->depth || t->stack[t->depth - 1].sp > sp) {
+			t->overflow--;		/* one of the frames past the stack */
+			goto out;
+		}
+		t->overflow = 0;		/* they were left by a longjmp */
+	}
+	while (t->depth && t->stack[t->depth - 1].sp < sp)
+		abandon_top(t, now);		/* deeper frames that never exited */
+	if (t->depth && t->stack[t->depth - 1].fn == fn) {
+		t->depth--;
+		record_call(t, &t->stack[t->depth], t->depth + 1, now, 0);
+	} else {
+		__atomic_fetch_add(&seg_header()->unmatched_exits, 1, __ATOMIC_RELAXED);
+	}
+out:
+	t->busy = 0;
+	if (t->state == T_READY && !t->overflow)
+		t->ctl_seen = c + 1;
+}
+
+/* ---- the hooks ---- */
+
+PP_EXPORT void __cyg_profile_func_enter(void *this_fn, void *call_site);
+PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
+
+void __cyg_profile_func_enter(void *this_fn, void *call_site)
+{
+	struct tls *t = &tls;
+	uint32_t c = *seg_ctl;
+	uintptr_t fn = (uintptr_t)this_fn, sp = (uintptr_t)__builtin_dwarf_cfa();
+	uint32_t d;
+
+	(void)call_site;
+	if (unlikely(c + 1 != t->ctl_seen)) {
+		if (c & PPF_FLAG_ENABLED)
+			enter_slow(t, c, fn, sp);
+		return;
+	}
+	d = t->depth;
+	if (unlikely(d == STACK_MAX || (d && t->stack[d - 1].sp <= sp))) {
+		enter_slow(t, c, fn, sp);
+		return;
+	}
+	push(t, fn, sp);
+}
+
+void __cyg_profile_func_exit(void *this_fn, void *call_site)
+{
+	struct tls *t = &tls;
+	uint32_t c = *seg_ctl;
+	uintptr_t fn = (uintptr_t)this_fn, sp = (uintptr_t)__builtin_dwarf_cfa();
+	uint64_t now;
+	uint32_t d;
+	struct frame *f;
+
+	(void)call_site;
+	if (unlikely(c + 1 != t->ctl_seen)) {
+		if (c & PPF_FLAG_ENABLED)
+			exit_slow(t, c, fn, sp);
+		return;
+	}
+	now = clock_now();
+	d = t->depth;
+	f = &t->stack[d - 1];
+	if (unlikely(d == 0 || f->fn != fn || f->sp < sp)) {
+		exit_slow(t, c, fn, sp);
+		return;
+	}
+	t->depth = d - 1;
+	record_call(t, f, d, now, 0);
+}
+
+/* ---- set-up ---- */
+
+void hooks_init(void)
+{
+	if (!priv) {
+		priv = map_private(AREA_MAX * sizeof(*priv));
+		pthread_key_create(&exit_key, thread_exit);
+	}
+}
+
+void hooks_abandon_all(void)
+{
+	struct tls *t = &tls;
+
+	if (t->state != T_READY || t->busy || !seg_base)
+		return;
+	t->busy = 1;
+	t->ctl_seen = 0;
+	while (t->depth)
+		abandon_top(t, clock_now());
+	t->busy = 0;
+}
+
+void hooks_forget(void)
+{
+	struct tls *t = &tls;
+
+	/* in the child after fork: every pointer into the parent's segment goes */
+	for (unsigned i = 0; priv && i < AREA_MAX; i++) {
+		if (priv[i].tab)
+			munmap(priv[i].tab, (priv[i].mask + 1) * sizeof(struct slot));
+		priv[i].tab = NULL;
+		priv[i].count = 0;
+	}
+	t->ctl_seen = 0;
+	t->depth = 0;
+	t->overflow = 0;
+	t->state = T_UNSET;
+	t->area = NULL;
+}

@@ -1,0 +1,82 @@
+/* init.c - start-up, fork and exit of libparaprof
+ *
+ * The constructor only reads the environment: the segment is made by the
+ * first instrumented call (or API call), so that the uninstrumented programs
+ * a profiled program starts (a shell, make) inherit LD_PRELOAD without
+ * leaving empty profiles behind.  PARAPROF_ENABLE=0 makes it at once, so
+ * that paraprof-report --pid can find and enable it.
+ *
+ * fork: the child forgets its parent's segment and makes its own,
+ * /paraprof.<childpid>, on its first call; calls in progress at the fork are
+ * counted in the parent only.  exit: the destructor accounts the frames left
+ * open on the calling thread and writes the dump.
+ */
+#include <pthread.h>
+
+#include "internal.h"
+
+static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+static int created;		/* 0 not yet, 1 made, -1 failed: profiling off */
+static uint64_t start_ns;	/* CLOCK_MONOTONIC when the program started */
+
+int init_segment(void)
+{
+	int rc;
+
+	pthread_mutex_lock(&create_lock);
+	if (!created) {
+		clock_init();
+		created = seg_create(start_ns) == 0 ? 1 : -1;
+		if (created > 0)
+			sampler_start();
+		else
+			seg_off();
+	}
+	rc = created > 0 ? 0 : -1;
+	pthread_mutex_unlock(&create_lock);
+	return rc;
+}
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&create_lock);
+	seg_lock_all();
+}
+
+static void after_fork_parent(void)
+{
+	seg_unlock_all();
+	pthread_mutex_unlock(&create_lock);
+}
+
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&create_lock, NULL);
+	hooks_forget();
+	sampler_forget();
+	if (created > 0) {
+		seg_forget();
+		created = 0;
+		start_ns = clock_mono_ns();
+	}
+}
+
+__attribute__((constructor)) static void paraprof_init(void)
+{
+	start_ns = clock_mono_ns();
+	env_read();
+	hooks_init();
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	if (env.enable)
+		seg_defer();
+	else
+		init_segment();
+}
+
+__attribute__((destructor)) static void paraprof_fini(void)
+{
+	if (created <= 0)
+		return;
+	hooks_abandon_all();
+	seg_finish();
+}

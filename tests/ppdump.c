@@ -1,0 +1,186 @@
+/* ppdump.c - a minimal reader of paraprof dumps, for the runtime's tests
+ *
+ * Deliberately independent of analyzer/: it checks the runtime against the
+ * format, not against the analyzer.  Prints one line per function, merged
+ * over thread areas (records marked folded are skipped):
+ *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
+ *   name <kind> <name> calls= ...
+ * then "header <field>=<value>" lines.  Exit 2 on a malformed file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paraprof/format.h"
+
+struct agg {
+	uint64_t key;
+	unsigned kind;
+	uint64_t calls, sum, incl, self, min, max, abandoned, hist_dropped, rss_max;
+	uint64_t *hist;		/* PPF_HIST_BUCKETS */
+};
+
+static unsigned char *buf;
+static size_t len;
+static struct agg *aggs;
+static size_t naggs;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ppdump: %s\n", what);
+	exit(2);
+}
+
+static void *at(uint64_t off, uint64_t size)
+{
+	if (off > len || size > len - off)
+		die("offset past the end");
+	return buf + off;
+}
+
+static struct agg *find(unsigned kind, uint64_t key)
+{
+	for (size_t i = 0; i < naggs; i++)
+		if (aggs[i].kind == kind && aggs[i].key == key)
+			return &aggs[i];
+	aggs = realloc(aggs, (naggs + 1) * sizeof(*aggs));
+	memset(&aggs[naggs], 0, sizeof(*aggs));
+	aggs[naggs].kind = kind;
+	aggs[naggs].key = key;
+	aggs[naggs].min = UINT64_MAX;
+	aggs[naggs].hist = calloc(PPF_HIST_BUCKETS, sizeof(uint64_t));
+	return &aggs[naggs++];
+}
+
+static uint64_t quantile(const struct agg *a, double q)
+{
+	uint64_t n = 0, rank, seen = 0;
+
+	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++)
+		n += a->hist[i];
+	if (!n)
+		return 0;
+	rank = (uint64_t)(q * (double)n);
+	if ((double)rank < q * (double)n)
+		rank++;
+	if (!rank)
+		rank = 1;
+	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++) {
+		seen += a->hist[i];
+		if (seen >= rank) {
+			uint64_t v = ppf_bucket_value(i);
+
+			return v < a->min ? a->min : v > a->max ? a->max : v;
+		}
+	}
+	return a->max;
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f;
+	struct ppf_header *h;
+	long sz;
+
+	if (argc != 2)
+		die("usage: ppdump FILE");
+	f = fopen(argv[1], "rb");
+	if (!f || fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0)
+		die("cannot open");
+	len = (size_t)sz;
+	buf = malloc(len + 1);
+	rewind(f);
+	if (fread(buf, 1, len, f) != len)
+		die("cannot read");
+	fclose(f);
+	h = at(0, sizeof(*h));
+	if (memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) || h->version != PPF_VERSION)
+		die("not a paraprof dump");
+	if (h->used_size != len)
+		die("size differs from used_size");
+
+	struct ppf_thread *th = at(h->thread_off, (uint64_t)h->thread_cap * sizeof(*th));
+	struct ppf_module *mods = at(h->module_off, (uint64_t)h->module_cap * sizeof(*mods));
+	const char *strtab = at(h->strtab_off, h->strtab_cap);
+	unsigned areas = 0;
+
+	for (uint32_t i = 0; i < h->thread_count && i < h->thread_cap; i++) {
+		uint64_t off = th[i].records, n = 0;
+
+		if (th[i].state == PPF_THREAD_FREE)
+			continue;
+		areas++;
+		for (; off; n++) {
+			struct ppf_record *r = at(off, sizeof(*r));
+			struct agg *a;
+
+			if (n >= th[i].record_count)
+				die("record list longer than its count");
+			off = r->next;
+			if (r->flags & PPF_REC_FOLDED)
+				continue;
+			a = find(r->kind, r->key);
+			a->calls += r->calls;
+			a->sum += r->sum_ns;
+			a->incl += r->inclusive_ns;
+			a->self += r->self_ns;
+			a->abandoned += r->abandoned;
+			a->hist_dropped += r->hist_dropped;
+			if (r->min_ns < a->min)
+				a->min = r->min_ns;
+			if (r->max_ns > a->max)
+				a->max = r->max_ns;
+			if (r->rss_max_kib > a->rss_max)
+				a->rss_max = r->rss_max_kib;
+			for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+				struct ppf_hist_page *pg;
+
+				if (!r->pages[p])
+					continue;
+				pg = at((uint64_t)r->pages[p] * PPF_PAGE_BYTES, sizeof(*pg));
+				for (unsigned b = 0; b < PPF_SUB; b++)
+					a->hist[p * PPF_SUB + b] += pg->count[b];
+			}
+		}
+	}
+	for (size_t i = 0; i < naggs; i++) {
+		struct agg *a = &aggs[i];
+		uint64_t hist = 0;
+
+		for (unsigned b = 0; b < PPF_HIST_BUCKETS; b++)
+			hist += a->hist[b];
+		if (a->kind == PPF_KIND_FUNCTION) {
+			const struct ppf_module *m = NULL;
+
+			for (uint32_t j = 0; j < h->module_count; j++)
+				if (a->key >= mods[j].lo && a->key < mods[j].hi)
+					m = &mods[j];
+			if (m)
+				printf("fn %s+0x%llx", m->path, (unsigned long long)(a->key - m->load_addr));
+			else
+				printf("fn ?+0x%llx", (unsigned long long)a->key);
+		} else {
+			printf("name %u %s", a->kind, a->key < h->strtab_cap ? strtab + a->key : "?");
+		}
+		printf(" calls=%llu sum_ns=%llu incl_ns=%llu self_ns=%llu min_ns=%llu max_ns=%llu "
+		       "abandoned=%llu hist=%llu hist_dropped=%llu p50=%llu p99=%llu rss_max_kib=%llu\n",
+		       (unsigned long long)a->calls, (unsigned long long)a->sum,
+		       (unsigned long long)a->incl, (unsigned long long)a->self,
+		       (unsigned long long)a->min, (unsigned long long)a->max,
+		       (unsigned long long)a->abandoned, (unsigned long long)hist,
+		       (unsigned long long)a->hist_dropped,
+		       (unsigned long long)quantile(a, 0.5), (unsigned long long)quantile(a, 0.99),
+		       (unsigned long long)a->rss_max);
+	}
+	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "
+	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "
+	       "threads_dropped=%llu modules=%u timeline=%u rss_peak_kib=%llu used=%llu cmdline=%s\n",
+	       h->pid, h->ppid, h->flags, h->exec_gen,
+	       (unsigned long long)((h->stop_ns ? h->stop_ns : h->last_ns) - h->start_ns), areas,
+	       (unsigned long long)h->threads_seen, (unsigned long long)h->dropped_functions,
+	       (unsigned long long)h->stack_overflows, (unsigned long long)h->abandoned_frames,
+	       (unsigned long long)h->unmatched_exits, (unsigned long long)h->threads_dropped,
+	       h->module_count, h->timeline_count, (unsigned long long)h->rss_peak_kib,
+	       (unsigned long long)h->used_size, h->cmdline);
+	return 0;
+}
