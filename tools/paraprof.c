@@ -49,6 +49,8 @@ static const struct {
 	{ "--top", 1 },      { "--sort", 1 },	 { "--format", 1 },    { "--severity", 1 },
 	{ "--target", 1 },   { "--min-calls", 1 }, { "--slowest", 1 }, { "--check", 0 },
 	{ "--no-color", 0 },
+	/* paraprof-report's short forms */
+	{ "-f", 1 }, { "-n", 1 }, { "-m", 1 }, { "-s", 1 }, { "-c", 0 },
 };
 
 static volatile sig_atomic_t child_pid;	/* the program, 0 before fork */
@@ -64,15 +66,16 @@ static void usage_text(FILE *out)
 		"  -V, --version       show the version and exit\n"
 		"\n"
 		"Report options, passed to paraprof-report as they are:\n"
-		"  --top N             functions listed (default 20)\n"
-		"  --sort KEY          total|self|avg|p95|p99|calls (default total)\n"
-		"  --format FMT        text|json|csv (default text)\n"
-		"  --severity LIST     critical=2s,high=1s,medium=500ms\n"
-		"  --target LIST       p95=500ms,p99=1s,avg=100ms (with --check)\n"
-		"  --check             check the targets; exit 1 when one fails\n"
-		"  --min-calls N       ignore functions called fewer times (default 5)\n"
-		"  --slowest N         also list the N slowest functions by average\n"
-		"  --no-color          no colour even on a terminal\n"
+		"  -n, --top N         entries listed (default 20, 0 = all)\n"
+		"  -s, --sort KEY      total|self|avg|p95|p99|calls (default total)\n"
+		"  -f, --format FMT    text|json|csv (default text)\n"
+		"  --severity SPEC     average thresholds (default critical=2s,high=1s,medium=500ms)\n"
+		"  --target SPEC       targets of --check (default p95=500ms,p99=1s,avg=100ms)\n"
+		"  -c, --check         check the targets; exit 1 when one fails\n"
+		"  -m, --min-calls N   leave out entries with fewer calls (default 5)\n"
+		"  --slowest N         also list the N slowest entries by average\n"
+		"  --no-color          no colours, even on a terminal\n"
+		"Times take a unit: ns, us, ms or s.\n"
 		"\n"
 		"Exit status: the program's (128 + N when signal N ended it); with --check\n"
 		"and a program that succeeded, the check's (0 or 1); 2 for a usage error;\n"
@@ -176,16 +179,28 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is `name` a dump file name: paraprof.<digits>.ppd? */
-static int is_dump_name(const char *name)
+/* Skips one or more digits; returns NULL when there is none. */
+static const char *skip_digits(const char *p)
 {
-	const char *p = name + sizeof("paraprof.") - 1;
+	const char *start = p;
 
-	if (strncmp(name, "paraprof.", sizeof("paraprof.") - 1) != 0 || !*p)
-		return 0;
 	while (*p >= '0' && *p <= '9')
 		p++;
-	return p > name + sizeof("paraprof.") - 1 && strcmp(p, ".ppd") == 0;
+	return p > start ? p : NULL;
+}
+
+/* Is `name` a dump file name: paraprof.<pid>.ppd, or paraprof.<pid>.<gen>.ppd
+ * for the program that a process exec'ed? */
+static int is_dump_name(const char *name)
+{
+	const char *p;
+
+	if (strncmp(name, "paraprof.", sizeof("paraprof.") - 1) != 0)
+		return 0;
+	p = skip_digits(name + sizeof("paraprof.") - 1);
+	if (p && *p == '.' && p[1] >= '0' && p[1] <= '9')
+		p = skip_digits(p + 1);
+	return p && strcmp(p, ".ppd") == 0;
 }
 
 /*
@@ -448,12 +463,15 @@ int main(int argc, char **argv)
 				continue;
 			if (a[len] == '\0')
 				break;
-			if (a[len] == '=' && report_opts[k].has_arg)
+			if (a[len] == '=' && report_opts[k].has_arg && len > 2)
 				break;
+			if (len == 2 && report_opts[k].has_arg)
+				break;	/* -n5 */
 		}
 		if (k == sizeof(report_opts) / sizeof(report_opts[0]))
 			usage_error("unknown option '%s'", a);
-		check |= strcmp(report_opts[k].name, "--check") == 0;
+		check |= strcmp(report_opts[k].name, "--check") == 0 ||
+			 strcmp(report_opts[k].name, "-c") == 0;
 		opts[nopts++] = argv[i];
 		if (report_opts[k].has_arg && a[strlen(report_opts[k].name)] == '\0') {
 			if (i + 1 >= argc)
