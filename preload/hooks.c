@@ -12,11 +12,16 @@
  * `ctl_seen` then differs from the control word until the slow path is done.
  *
  * Calls that never reach their exit hook (longjmp, C++ exceptions through
- * code without cleanups, pthread_exit, exit() deep in the stack) are found by
- * stack address: a frame whose stack pointer is at or below the stack
- * pointer of a new entry (or strictly below that of an exit) can no longer be
- * live.  Such a frame is counted as a call that ended when paraprof noticed,
- * and as abandoned (record.abandoned and header.abandoned_frames).
+ * code without cleanups, pthread_exit, exit() deep in the stack) are found in
+ * two ways.  On entry, by stack address: a callee's stack pointer at its
+ * entry hook is always below its caller's, so a frame whose stack pointer is
+ * at or below the new one's can no longer be live.  On exit, by activation:
+ * an exit belongs to the nearest frame with the same function and the same
+ * call site (the return address, which both hooks receive; stack addresses
+ * would not do, since gcc often tail-calls the exit hook from the epilogue),
+ * and every frame above that one was left without its exit.  Such a frame is
+ * counted as a call that ended when paraprof noticed, and as abandoned
+ * (record.abandoned and header.abandoned_frames).
  */
 #include <pthread.h>
 #include <string.h>
@@ -31,7 +36,8 @@
 
 struct frame {
 	uintptr_t fn;			/* function address */
-	uintptr_t sp;			/* caller's stack pointer at the hook */
+	uintptr_t site;			/* its return address: names the activation */
+	uintptr_t sp;			/* the function's stack pointer at the entry hook */
 	uint64_t start;			/* clock ticks at entry */
 	uint64_t child_ns;		/* time in instrumented callees */
 	struct ppf_record *rec;
@@ -273,7 +279,7 @@ static int thread_ready(struct tls *t)
 	if (!a->tab && a->stack)
 		table_insert(a, 1, &t->dropped);	/* key 1: never a function */
 	if (!a->stack || !a->tab) {
-		__atomic_store_n(&seg_thread(idx)->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
+		seg_release_area(idx);
 		t->state = T_DROPPED;
 		return 0;
 	}
@@ -399,9 +405,9 @@ static void fold_area(struct tls *t)
 		reset_record(r);
 	}
 	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
-	if (complete)
-		__atomic_store_n(&area->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
 	seg_process_unlock();
+	if (complete)
+		seg_release_area(t->area_idx);
 }
 
 /* pthread key destructor: the thread is exiting. */
@@ -439,7 +445,7 @@ static int sync_thread(struct tls *t, uint32_t c)
 	return 1;
 }
 
-static inline void push(struct tls *t, uintptr_t fn, uintptr_t sp)
+static inline void push(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
 	uint32_t d = t->depth;
 	struct slot *s = &t->tab[(fn * GOLDEN) >> t->shift];
@@ -448,6 +454,7 @@ static inline void push(struct tls *t, uintptr_t fn, uintptr_t sp)
 
 	r->depth++;
 	f->fn = fn;
+	f->site = site;
 	f->sp = sp;
 	f->rec = r;
 	f->child_ns = 0;
@@ -456,7 +463,7 @@ static inline void push(struct tls *t, uintptr_t fn, uintptr_t sp)
 }
 
 static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uintptr_t fn,
-						uintptr_t sp)
+						uintptr_t site, uintptr_t sp)
 {
 	if (t->busy)
 		return;
@@ -478,7 +485,7 @@ static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uint
 		goto out;
 	}
 	t->busy = 0;
-	push(t, fn, sp);
+	push(t, fn, site, sp);
 out:
 	t->busy = 0;
 	if (t->state == T_READY && !t->overflow)
@@ -486,9 +493,10 @@ out:
 }
 
 static void __attribute__((noinline)) exit_slow(struct tls *t, uint32_t c, uintptr_t fn,
-					       uintptr_t sp)
+					       uintptr_t site)
 {
 	uint64_t now = clock_now();
+	uint32_t d;
 
 	if (t->busy)
 		return;
@@ -497,20 +505,20 @@ static void __attribute__((noinline)) exit_slow(struct tls *t, uint32_t c, uintp
 	if (!sync_thread(t, c))
 		goto out;
 	if (t->overflow) {
-		if (!t->depth || t->stack[t->depth - 1].sp > sp) {
-			t->overflow--;		/* one of the frames past the stack */
-			goto out;
-		}
-		t->overflow = 0;		/* they were left by a longjmp */
+		t->overflow--;		/* one of the frames past the stack */
+		goto out;
 	}
-	while (t->depth && t->stack[t->depth - 1].sp < sp)
-		abandon_top(t, now);		/* deeper frames that never exited */
-	if (t->depth && t->stack[t->depth - 1].fn == fn) {
-		t->depth--;
-		record_call(t, &t->stack[t->depth], t->depth + 1, now, 0);
-	} else {
+	for (d = t->depth; d; d--)
+		if (t->stack[d - 1].fn == fn && t->stack[d - 1].site == site)
+			break;
+	if (!d) {
 		__atomic_fetch_add(&seg_header()->unmatched_exits, 1, __ATOMIC_RELAXED);
+		goto out;
 	}
+	while (t->depth > d)
+		abandon_top(t, now);	/* frames above it never saw their exit */
+	t->depth--;
+	record_call(t, &t->stack[t->depth], t->depth + 1, now, 0);
 out:
 	t->busy = 0;
 	if (t->state == T_READY && !t->overflow)
@@ -526,43 +534,42 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 {
 	struct tls *t = &tls;
 	uint32_t c = *seg_ctl;
-	uintptr_t fn = (uintptr_t)this_fn, sp = (uintptr_t)__builtin_dwarf_cfa();
+	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
+	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
 	uint32_t d;
 
-	(void)call_site;
 	if (unlikely(c + 1 != t->ctl_seen)) {
 		if (c & PPF_FLAG_ENABLED)
-			enter_slow(t, c, fn, sp);
+			enter_slow(t, c, fn, site, sp);
 		return;
 	}
 	d = t->depth;
 	if (unlikely(d == STACK_MAX || (d && t->stack[d - 1].sp <= sp))) {
-		enter_slow(t, c, fn, sp);
+		enter_slow(t, c, fn, site, sp);
 		return;
 	}
-	push(t, fn, sp);
+	push(t, fn, site, sp);
 }
 
 void __cyg_profile_func_exit(void *this_fn, void *call_site)
 {
 	struct tls *t = &tls;
 	uint32_t c = *seg_ctl;
-	uintptr_t fn = (uintptr_t)this_fn, sp = (uintptr_t)__builtin_dwarf_cfa();
+	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
 	uint64_t now;
 	uint32_t d;
 	struct frame *f;
 
-	(void)call_site;
 	if (unlikely(c + 1 != t->ctl_seen)) {
 		if (c & PPF_FLAG_ENABLED)
-			exit_slow(t, c, fn, sp);
+			exit_slow(t, c, fn, site);
 		return;
 	}
 	now = clock_now();
 	d = t->depth;
 	f = &t->stack[d - 1];
-	if (unlikely(d == 0 || f->fn != fn || f->sp < sp)) {
-		exit_slow(t, c, fn, sp);
+	if (unlikely(d == 0 || f->fn != fn || f->site != site)) {
+		exit_slow(t, c, fn, site);
 		return;
 	}
 	t->depth = d - 1;

@@ -117,6 +117,9 @@ uint64_t seg_area_alloc(struct ppf_thread *area, size_t size, size_t align);
  * index, or 0 when all are taken (counted in threads_dropped). */
 unsigned seg_claim_area(void);
 
+/* Gives area `i` back (state FREE) for the next thread to claim. */
+void seg_release_area(unsigned i);
+
 /* Adds the module containing `addr` (and any other new one) to the module
  * table when no module covers it yet.  Takes the module lock. */
 void seg_cover(uintptr_t addr);

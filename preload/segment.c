@@ -46,6 +46,7 @@ volatile uint32_t *seg_ctl = &ctl_off;
 volatile uint64_t *seg_rss = &rss_none;
 
 static int seg_fd = -1;
+static uint8_t claimed[THREAD_CAP];		/* areas given to a thread (alloc_lock) */
 static char seg_name[64];			/* "/paraprof.<pid>" */
 
 static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;	/* chunks, areas */
@@ -130,7 +131,7 @@ static int save_leftover(void)
 		close(fd);
 		return -1;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
 		return -1;
@@ -428,7 +429,7 @@ unsigned seg_claim_area(void)
 
 	pthread_mutex_lock(&alloc_lock);
 	for (i = 1; i < h->thread_count; i++)
-		if (seg_thread(i)->state == PPF_THREAD_FREE)
+		if (!claimed[i] && seg_thread(i)->state == PPF_THREAD_FREE)
 			break;
 	if (i == h->thread_count) {
 		if (i == h->thread_cap) {
@@ -439,6 +440,7 @@ unsigned seg_claim_area(void)
 		__atomic_store_n(&h->thread_count, i + 1, __ATOMIC_RELEASE);
 	}
 	/* taken, but readers still skip it until the owner makes it ACTIVE */
+	claimed[i] = 1;
 	seg_thread(i)->tid = (uint32_t)syscall(SYS_gettid);
 	pthread_mutex_unlock(&alloc_lock);
 	prctl(PR_GET_NAME, seg_thread(i)->name, 0, 0, 0);
@@ -446,6 +448,14 @@ unsigned seg_claim_area(void)
 	seg_thread(i)->threads_served++;
 	__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 	return i;
+}
+
+void seg_release_area(unsigned i)
+{
+	pthread_mutex_lock(&alloc_lock);
+	__atomic_store_n(&seg_thread(i)->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
+	claimed[i] = 0;
+	pthread_mutex_unlock(&alloc_lock);
 }
 
 /* ---- strings and caches ---------------------------------------------------- */
@@ -589,6 +599,7 @@ void seg_forget(void)
 	if (seg_fd >= 0)
 		close(seg_fd);
 	seg_fd = -1;
+	memset(claimed, 0, sizeof(claimed));
 	pthread_mutex_init(&alloc_lock, NULL);
 	pthread_mutex_init(&module_lock, NULL);
 	pthread_mutex_init(&string_lock, NULL);

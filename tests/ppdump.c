@@ -87,17 +87,23 @@ int main(int argc, char **argv)
 	f = fopen(argv[1], "rb");
 	if (!f || fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0)
 		die("cannot open");
-	len = (size_t)sz;
+	/* a live segment is a sparse file larger than its used part */
+	struct ppf_header hh;
+
+	rewind(f);
+	if ((size_t)sz < sizeof(hh) || fread(&hh, sizeof(hh), 1, f) != 1)
+		die("too short");
+	if (memcmp(hh.magic, PPF_MAGIC, PPF_MAGIC_LEN) || hh.version != PPF_VERSION)
+		die("not a paraprof dump");
+	if (hh.used_size > (uint64_t)sz || hh.used_size < sizeof(hh))
+		die("used_size past the end");
+	len = (size_t)hh.used_size;
 	buf = malloc(len + 1);
 	rewind(f);
 	if (fread(buf, 1, len, f) != len)
 		die("cannot read");
 	fclose(f);
 	h = at(0, sizeof(*h));
-	if (memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) || h->version != PPF_VERSION)
-		die("not a paraprof dump");
-	if (h->used_size != len)
-		die("size differs from used_size");
 
 	struct ppf_thread *th = at(h->thread_off, (uint64_t)h->thread_cap * sizeof(*th));
 	struct ppf_module *mods = at(h->module_off, (uint64_t)h->module_cap * sizeof(*mods));
@@ -110,6 +116,10 @@ int main(int argc, char **argv)
 		if (th[i].state == PPF_THREAD_FREE)
 			continue;
 		areas++;
+		if (getenv("PPDUMP_AREAS"))
+			printf("area %u state=%u tid=%u records=%llu served=%llu\n", i, th[i].state,
+			       th[i].tid, (unsigned long long)th[i].record_count,
+			       (unsigned long long)th[i].threads_served);
 		for (; off; n++) {
 			struct ppf_record *r = at(off, sizeof(*r));
 			struct agg *a;
@@ -119,6 +129,9 @@ int main(int argc, char **argv)
 			off = r->next;
 			if (r->flags & PPF_REC_FOLDED)
 				continue;
+			if (getenv("PPDUMP_AREAS"))
+				printf("  rec area=%u key=0x%llx calls=%llu\n", i,
+				       (unsigned long long)r->key, (unsigned long long)r->calls);
 			a = find(r->kind, r->key);
 			a->calls += r->calls;
 			a->sum += r->sum_ns;

@@ -1,0 +1,62 @@
+# lib.sh - helpers for the integration tests (sourced by each tests/integration/*.sh)
+#
+# Each test script runs in a fresh temporary directory ($WORK), with $BUILD
+# (absolute) and $LIB (libparaprof.so) set.  It reports every check with
+# ok/not_ok; the runner counts them.
+
+set -u
+: "${BUILD:?}"
+LIB=$BUILD/libparaprof.so
+PPDUMP=$BUILD/tests/ppdump
+PROGS=$BUILD/progs
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/paraprof-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+
+ok() { echo "ok - $TEST_NAME: $*"; }
+not_ok() { echo "not ok - $TEST_NAME: $*"; }
+
+# check DESC COMMAND...: passes when COMMAND succeeds
+check() {
+	desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# expect_eq DESC ACTUAL EXPECTED
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', expected '$3'"; fi
+}
+
+# expect_range DESC VALUE LO HI (integers, inclusive)
+expect_range() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
+		ok "$1 ($2 in [$3, $4])"
+	else
+		not_ok "$1: got '$2', expected [$3, $4]"
+	fi
+}
+
+# run_profiled PROG ARGS...: runs PROG under the library, dumps into $WORK
+run_profiled() {
+	PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$@"
+}
+
+# field DUMP_OUTPUT_FILE SYMBOL FIELD: FIELD of the function SYMBOL of the
+# program (resolved with nm), e.g. field out.txt fib calls
+field() {
+	_prog=$(sed -n 's/^header .*cmdline=\([^ ]*\).*/\1/p' "$1")
+	_addr=$(nm "$_prog" | awk -v s="$2" '$3 == s { print $1; exit }' | sed 's/^0*//')
+	awk -v a="+0x$_addr" -v f="$3" '$1 == "fn" && substr($2, length($2) - length(a) + 1) == a {
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "$1"
+}
+
+# hfield DUMP_OUTPUT_FILE FIELD: a header field
+hfield() {
+	sed -n "s/^header .*[ ]$2=\([^ ]*\).*/\1/p" "$1"
+}
+
+# dump_of PID: the dump file a process wrote
+dump_of() {
+	echo "$WORK/paraprof.$1.ppd"
+}
