@@ -1,0 +1,114 @@
+/* main.c - paraprof-report: the bottleneck report of paraprof dumps
+ *
+ * Parses the options, loads every dump and live segment into one profile,
+ * builds the report and prints it in the chosen format.  Exit status: 0 ok,
+ * 1 when --check finds a target missed, 2 on bad input or usage (every such
+ * message is one line: "paraprof-report: FILE: what is wrong").
+ */
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "options.h"
+#include "profile.h"
+#include "report.h"
+#include "symbols.h"
+
+#ifndef PARAPROF_VERSION_STRING
+#define PARAPROF_VERSION_STRING "0.1.0"
+#endif
+
+#define EXIT_CHECK_FAILED 1
+#define EXIT_BAD 2
+
+static int use_color(const struct opt_cmdline *cl)
+{
+	const char *term = getenv("TERM");
+
+	if (cl->no_color || cl->report.format != FORMAT_TEXT || !isatty(STDOUT_FILENO))
+		return 0;
+	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+		return 0;
+	return !(term && strcmp(term, "dumb") == 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct opt_cmdline cl;
+	char err[512];
+	int status = EXIT_BAD;
+
+	setlocale(LC_ALL, "");
+	if (opt_parse(argc, argv, &cl, err, sizeof(err))) {
+		fprintf(stderr, "paraprof-report: %s\n", err);
+		free(cl.pids);
+		return EXIT_BAD;
+	}
+	if (cl.help) {
+		fputs(opt_usage, stdout);
+		free(cl.pids);
+		return fflush(stdout) ? EXIT_BAD : 0;
+	}
+	if (cl.version) {
+		printf("paraprof-report %s (dump format version %d)\n", PARAPROF_VERSION_STRING,
+		       PPF_VERSION);
+		free(cl.pids);
+		return fflush(stdout) ? EXIT_BAD : 0;
+	}
+	if (cl.list) {
+		int n = load_list(stdout, err, sizeof(err));
+
+		free(cl.pids);
+		if (n < 0) {
+			fprintf(stderr, "paraprof-report: %s\n", err);
+			return EXIT_BAD;
+		}
+		return fflush(stdout) ? EXIT_BAD : 0;
+	}
+	cl.report.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	cl.report.color = use_color(&cl);
+
+	struct pp_profile *prof = pp_profile_new();
+	struct sym_cache *sc = NULL;
+	struct report r = { 0 };
+
+	if (!prof) {
+		fprintf(stderr, "paraprof-report: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < cl.nfiles; i++)
+		if (load_file(prof, cl.files[i], err, sizeof(err))) {
+			fprintf(stderr, "paraprof-report: %s: %s\n", cl.files[i], err);
+			goto out;
+		}
+	for (size_t i = 0; i < cl.npids; i++)
+		if (load_pid(prof, cl.pids[i], err, sizeof(err))) {
+			fprintf(stderr, "paraprof-report: /dev/shm/paraprof.%ld: %s\n",
+				(long)cl.pids[i], err);
+			goto out;
+		}
+	sc = sym_cache_new();
+	if (!sc || report_build(&r, prof, &cl.report, sc)) {
+		fprintf(stderr, "paraprof-report: out of memory\n");
+		goto out;
+	}
+	int rc = cl.report.format == FORMAT_JSON ? report_json(stdout, &r) :
+		 cl.report.format == FORMAT_CSV ? report_csv(stdout, &r) :
+		 report_text(stdout, &r);
+
+	if (rc || fflush(stdout)) {
+		perror("paraprof-report: write error");
+		goto out;
+	}
+	status = cl.report.check && !r.check_pass ? EXIT_CHECK_FAILED : 0;
+out:
+	report_free(&r);
+	sym_cache_free(sc);
+	pp_profile_free(prof);
+	free(cl.pids);
+	return status;
+}

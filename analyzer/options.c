@@ -1,0 +1,282 @@
+/* options.c - paraprof-report's command line
+ *
+ * getopt_long() does the walking (options and files may be mixed; "--" ends
+ * the options) with its own messages off, so that every usage error is the
+ * one line "paraprof-report: <what>" and exit status 2.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+const char opt_usage[] =
+	"Usage: paraprof-report [OPTION]... FILE...\n"
+	"       paraprof-report [OPTION]... --pid PID\n"
+	"       paraprof-report --list\n"
+	"Print the performance bottleneck report of paraprof dumps (paraprof.PID.ppd)\n"
+	"or of live segments; several inputs merge.\n"
+	"\n"
+	"  -p, --pid PID          read the live segment /dev/shm/paraprof.PID (repeatable)\n"
+	"  -l, --list             list the segments in /dev/shm and exit\n"
+	"  -f, --format FMT       text (default), json or csv\n"
+	"  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n"
+	"  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n"
+	"  -s, --sort KEY         total (default), self, avg, p95, p99 or calls\n"
+	"      --slowest N        also list the N slowest entries by average (default 0)\n"
+	"      --severity SPEC    average thresholds, default critical=2s,high=1s,medium=500ms\n"
+	"  -c, --check            evaluate the targets; exit 1 when one fails\n"
+	"      --target SPEC      targets for --check, default p95=500ms,p99=1s,avg=100ms\n"
+	"      --no-color         no colours, even on a terminal\n"
+	"  -h, --help             print this help and exit\n"
+	"  -V, --version          print the version and exit\n"
+	"\n"
+	"Times take a unit: ns, us, ms or s (e.g. 250us, 1.5s).\n"
+	"Exit status: 0 ok, 1 a --check target failed, 2 bad input or usage.\n";
+
+int opt_parse_time(const char *s, uint64_t *ns)
+{
+	uint64_t whole = 0, frac = 0, frac_div = 1, unit;
+	const char *p = s;
+	int digits = 0;
+
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		if (__builtin_mul_overflow(whole, 10, &whole) ||
+		    __builtin_add_overflow(whole, (uint64_t)(*p - '0'), &whole))
+			return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (frac_div < 1000000000000000000ull) {	/* ignore past 18 digits */
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				frac_div *= 10;
+			}
+	}
+	if (!digits)
+		return -1;
+	if (strcmp(p, "ns") == 0)
+		unit = 1;
+	else if (strcmp(p, "us") == 0 || strcmp(p, "\xc2\xb5s") == 0)
+		unit = 1000;
+	else if (strcmp(p, "ms") == 0)
+		unit = 1000000;
+	else if (strcmp(p, "s") == 0)
+		unit = 1000000000;
+	else
+		return -1;
+	uint64_t v;
+
+	if (__builtin_mul_overflow(whole, unit, &v))
+		return -1;
+	/* frac / frac_div of a unit, rounded to the nearest ns */
+	unsigned __int128 f = ((unsigned __int128)frac * unit * 2 + frac_div) / (frac_div * 2);
+
+	if (__builtin_add_overflow(v, (uint64_t)f, &v))
+		return -1;
+	*ns = v;
+	return 0;
+}
+
+/* Walks "key=value,key=value", calling set(key, ns); 0 or -1 with err. */
+static int parse_pairs(const char *opt, const char *s, const char *const *keys,
+		       uint64_t *const *dst, char *err, size_t errlen)
+{
+	char buf[256];
+
+	if (strlen(s) >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: value too long", opt);
+		return -1;
+	}
+	strcpy(buf, s);
+	if (!*buf) {
+		snprintf(err, errlen, "%s: empty value", opt);
+		return -1;
+	}
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		int k;
+
+		if (!eq) {
+			snprintf(err, errlen, "%s: '%s' is not KEY=TIME", opt, tok);
+			return -1;
+		}
+		*eq = '\0';
+		for (k = 0; keys[k] && strcmp(keys[k], tok) != 0; k++)
+			;
+		if (!keys[k]) {
+			snprintf(err, errlen, "%s: unknown key '%s'", opt, tok);
+			return -1;
+		}
+		if (opt_parse_time(eq + 1, dst[k])) {
+			snprintf(err, errlen, "%s: '%s' is not a time (a number with ns, us,"
+				 " ms or s)", opt, eq + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int opt_parse_severity(const char *s, struct report_opts *o, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "critical", "high", "medium", NULL };
+	uint64_t c = o->critical_ns, h = o->high_ns, m = o->medium_ns;
+	uint64_t *const dst[] = { &c, &h, &m };
+
+	if (parse_pairs("--severity", s, keys, dst, err, errlen))
+		return -1;
+	if (c < h || h < m) {
+		snprintf(err, errlen, "--severity: thresholds must keep critical >= high >= medium");
+		return -1;
+	}
+	o->critical_ns = c, o->high_ns = h, o->medium_ns = m;
+	return 0;
+}
+
+int opt_parse_targets(const char *s, struct report_opts *o, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "p95", "p99", "avg", NULL };
+	uint64_t *const dst[] = { &o->target_p95_ns, &o->target_p99_ns, &o->target_avg_ns };
+
+	return parse_pairs("--target", s, keys, dst, err, errlen);
+}
+
+static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, size_t errlen)
+{
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9' || (*v = strtoull(s, &end, 10), errno) || *end) {
+		snprintf(err, errlen, "%s: '%s' is not a number", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "list", no_argument, NULL, 'l' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "min-calls", required_argument, NULL, 'm' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "slowest", required_argument, NULL, OPT_SLOWEST },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
+	{ "check", no_argument, NULL, 'c' },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t errlen)
+{
+	static const char *const formats[] = { "text", "json", "csv", NULL };
+	static const char *const sorts[] = { "total", "self", "avg", "p95", "p99", "calls", NULL };
+	int c, k;
+
+	memset(cl, 0, sizeof(*cl));
+	report_opts_default(&cl->report);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:lf:n:m:s:chV", long_opts, NULL)) != -1) {
+		const char *opt = argv[optind - 1];
+		uint64_t v;
+
+		switch (c) {
+		case 'p': {
+			void *p = realloc(cl->pids, (cl->npids + 1) * sizeof(*cl->pids));
+
+			if (!p) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			cl->pids = p;
+			if (parse_count("--pid", optarg, &v, err, errlen))
+				return -1;
+			if (v == 0 || v > 0x7fffffff) {
+				snprintf(err, errlen, "--pid: '%s' is not a process id", optarg);
+				return -1;
+			}
+			cl->pids[cl->npids++] = (pid_t)v;
+			break;
+		}
+		case 'l':
+			cl->list = 1;
+			break;
+		case 'f':
+			for (k = 0; formats[k] && strcmp(formats[k], optarg); k++)
+				;
+			if (!formats[k]) {
+				snprintf(err, errlen, "--format: '%s' is not text, json or csv", optarg);
+				return -1;
+			}
+			cl->report.format = (enum report_format)k;
+			break;
+		case 'n':
+			if (parse_count("--top", optarg, &cl->report.top, err, errlen))
+				return -1;
+			break;
+		case 'm':
+			if (parse_count("--min-calls", optarg, &cl->report.min_calls, err, errlen))
+				return -1;
+			break;
+		case 's':
+			for (k = 0; sorts[k] && strcmp(sorts[k], optarg); k++)
+				;
+			if (!sorts[k]) {
+				snprintf(err, errlen, "--sort: '%s' is not total, self, avg, p95, p99"
+					 " or calls", optarg);
+				return -1;
+			}
+			cl->report.sort = (enum report_sort)k;
+			break;
+		case OPT_SLOWEST:
+			if (parse_count("--slowest", optarg, &cl->report.slowest, err, errlen))
+				return -1;
+			break;
+		case OPT_SEVERITY:
+			if (opt_parse_severity(optarg, &cl->report, err, errlen))
+				return -1;
+			break;
+		case 'c':
+			cl->report.check = 1;
+			break;
+		case OPT_TARGET:
+			if (opt_parse_targets(optarg, &cl->report, err, errlen))
+				return -1;
+			break;
+		case OPT_NO_COLOR:
+			cl->no_color = 1;
+			break;
+		case 'h':
+			cl->help = 1;
+			break;
+		case 'V':
+			cl->version = 1;
+			break;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs an argument (try --help)", opt);
+			return -1;
+		default:
+			if (optopt)
+				snprintf(err, errlen, "unknown option '-%c' (try --help)", optopt);
+			else
+				snprintf(err, errlen, "unknown option '%s' (try --help)", opt);
+			return -1;
+		}
+	}
+	cl->files = argv + optind;
+	cl->nfiles = (size_t)(argc - optind);
+	if (cl->help || cl->version || cl->list)
+		return 0;
+	if (!cl->nfiles && !cl->npids) {
+		snprintf(err, errlen, "no input: give dump files or --pid PID (try --help)");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* options.h - paraprof-report's command line
+ *
+ * The parsers of option values are separate functions so that the unit
+ * tests can reach them: times take ns, us, ms or s (a number without a unit
+ * is refused, since "500" could mean anything), lists are key=value pairs
+ * separated by commas.
+ */
+#ifndef PARAPROF_OPTIONS_H
+#define PARAPROF_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "report.h"
+
+struct opt_cmdline {
+	struct report_opts report;
+	int list, help, version;
+	int no_color;
+	char **files;			/* into argv */
+	size_t nfiles;
+	pid_t *pids;			/* malloc'ed */
+	size_t npids;
+};
+
+/* Parses "1.5ms", "500us", "2s", "100ns" (also "µs") into *ns.  0, or -1
+ * when s is not such a time or overflows 64 bits of nanoseconds. */
+int opt_parse_time(const char *s, uint64_t *ns);
+
+/* Parses "critical=2s,high=1s,medium=500ms" (any subset, any order) into o;
+ * the result must keep critical >= high >= medium.  0, or -1 with the reason
+ * in err. */
+int opt_parse_severity(const char *s, struct report_opts *o, char *err, size_t errlen);
+
+/* Parses "p95=500ms,p99=1s,avg=100ms" (any subset) into o.  0 or -1. */
+int opt_parse_targets(const char *s, struct report_opts *o, char *err, size_t errlen);
+
+/* Parses argv (report options defaulted first).  0, or -1 with a one-line
+ * reason in err (a usage error: exit status 2).  cl->pids must be freed. */
+int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t errlen);
+
+/* The --help text. */
+extern const char opt_usage[];
+
+#endif /* PARAPROF_OPTIONS_H */

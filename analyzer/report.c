@@ -1,0 +1,480 @@
+/* report.c - from a loaded profile to the rows every format prints
+ *
+ * Selection rule (the man page says the same): entries with fewer than
+ * --min-calls calls are left out; the rest are sorted by the sort key and the
+ * first --top N are reported, each in the section of its average (CRITICAL,
+ * HIGH, MEDIUM, or LOW for the rest of the top N), so a program of fast
+ * functions still gets its hot spots under LOW.  Endpoints have a section of
+ * their own.  Recommendations and warnings are sentences built from the
+ * numbers; a rule that has no data behind it says nothing.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "symbols.h"
+
+void report_opts_default(struct report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = FORMAT_TEXT;
+	o->sort = SORT_TOTAL;
+	o->top = 20;
+	o->min_calls = 5;
+	o->critical_ns = 2000000000;
+	o->high_ns = 1000000000;
+	o->medium_ns = 500000000;
+	o->target_p95_ns = 500000000;
+	o->target_p99_ns = 1000000000;
+	o->target_avg_ns = 100000000;
+	o->now = time(NULL);
+}
+
+const char *report_fmt_ns(char buf[32], uint64_t ns)
+{
+	if (ns >= 1000000000)
+		snprintf(buf, 32, "%.2fs", ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(buf, 32, "%.2fms", ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, 32, "%.2fus", ns / 1e3);
+	else
+		snprintf(buf, 32, "%uns", (unsigned)ns);
+	return buf;
+}
+
+const char *report_fmt_limit(char buf[32], uint64_t ns)
+{
+	static const struct { uint64_t div; const char *unit; } units[] = {
+		{ 1000000000, "s" }, { 1000000, "ms" }, { 1000, "us" }, { 1, "ns" },
+	};
+	int u = 0;
+
+	while (u < 3 && ns < units[u].div)
+		u++;
+	uint64_t whole = ns / units[u].div, rest = ns % units[u].div;
+	int n = snprintf(buf, 32, "%llu", (unsigned long long)whole);
+
+	if (rest) {
+		/* up to 3 decimals, trailing zeros dropped */
+		unsigned frac = (unsigned)((rest * 1000 + units[u].div / 2) / units[u].div);
+
+		if (frac >= 1000)
+			frac = 999;
+		if (frac) {
+			char f[8];
+			int len = snprintf(f, sizeof(f), "%03u", frac);
+
+			while (len > 0 && f[len - 1] == '0')
+				f[--len] = '\0';
+			n += snprintf(buf + n, (size_t)(32 - n), ".%s", f);
+		}
+	}
+	snprintf(buf + n, (size_t)(32 - n), "%s", units[u].unit);
+	return buf;
+}
+
+const char *report_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case PPF_KIND_FUNCTION: return "function";
+	case PPF_KIND_REGION: return "region";
+	case PPF_KIND_SPAN: return "span";
+	case PPF_KIND_ENDPOINT: return "endpoint";
+	}
+	return "?";
+}
+
+const char *report_severity_name(enum report_severity s)
+{
+	static const char *const names[] = { "CRITICAL", "HIGH", "MEDIUM", "LOW" };
+
+	return names[s];
+}
+
+double report_pct(uint64_t share, uint64_t whole)
+{
+	return whole ? 100.0 * (double)share / (double)whole : 0.0;
+}
+
+/* "module+0xOFFSET" (basename of the module), in the profile's arena. */
+static const char *fallback_name(struct pp_profile *prof, const struct pp_entry *e)
+{
+	char buf[PPF_PATH_MAX + 32];
+
+	if (e->module < 0) {
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)e->offset);
+	} else {
+		const char *path = prof->modules[e->module].path, *base = strrchr(path, '/');
+
+		snprintf(buf, sizeof(buf), "%s+0x%llx", base ? base + 1 : path,
+			 (unsigned long long)e->offset);
+	}
+	return pp_profile_strndup(prof, buf, strlen(buf));
+}
+
+static uint64_t sort_value(const struct report_row *row, enum report_sort s)
+{
+	switch (s) {
+	case SORT_TOTAL: return row->st.total_ns;
+	case SORT_SELF: return row->st.self_ns;
+	case SORT_AVG: return row->st.avg_ns;
+	case SORT_P95: return row->st.p95_ns;
+	case SORT_P99: return row->st.p99_ns;
+	case SORT_CALLS: return row->st.calls;
+	}
+	return 0;
+}
+
+static enum report_sort g_sort;	/* qsort has no context argument */
+
+/* Descending by the key, then by total, then by name: a stable order. */
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct report_row *x = *(const struct report_row *const *)a;
+	const struct report_row *y = *(const struct report_row *const *)b;
+	uint64_t vx = sort_value(x, g_sort), vy = sort_value(y, g_sort);
+
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
+	if (x->st.total_ns != y->st.total_ns)
+		return x->st.total_ns < y->st.total_ns ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void sort_rows(struct report_row **rows, size_t n, enum report_sort s)
+{
+	g_sort = s;
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+}
+
+static int add_note(struct report_note **notes, size_t *n, const char *kind, uint64_t count,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int add_note(struct report_note **notes, size_t *n, const char *kind, uint64_t count,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+	void *p = realloc(*notes, (*n + 1) * sizeof(**notes));
+
+	if (!p)
+		return -1;
+	*notes = p;
+	va_start(ap, fmt);
+	int rc = vasprintf(&text, fmt, ap);
+
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	(*notes)[(*n)++] = (struct report_note){ kind, text, count };
+	return 0;
+}
+
+#define REC(kind, ...) do { if (add_note(&r->recs, &r->nrecs, kind, 0, __VA_ARGS__)) \
+				return -1; } while (0)
+#define WARN(kind, count, ...) do { if (add_note(&r->warnings, &r->nwarnings, kind, count, \
+					 __VA_ARGS__)) return -1; } while (0)
+
+/* Thresholds of the recommendation rules. */
+#define TINY_AVG_NS 1000		/* "tiny" average: 1 us ... */
+#define TINY_MIN_CALLS 10000		/* ... over at least this many calls ... */
+#define TINY_MIN_SHARE 1.0		/* ... costing >= 1 % of the profiled time */
+#define SELF_SHARE 20.0			/* self time >= 20 % of the profiled time */
+#define OUTLIER_RATIO 5			/* p99 >= 5 x p50 ... */
+#define OUTLIER_MIN_CALLS 20		/* ... over enough calls to have a tail ... */
+#define OUTLIER_MIN_GAP_NS 10000	/* ... and 10 us apart (not clock noise) */
+#define MEM_GROWTH_PCT 25		/* last quarter's RSS >= 1.25 x the first's ... */
+#define MEM_GROWTH_MIN_KIB 1024		/* ... and 1 MiB more */
+#define CACHE_LOW_HIT_PCT 50.0		/* hit rate below this ... */
+#define CACHE_MIN_LOOKUPS 20		/* ... over this many lookups */
+#define MAX_PER_RULE 3
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int cmp_calls(const void *a, const void *b)
+{
+	return cmp_u64_desc((*(const struct report_row *const *)a)->st.calls,
+			    (*(const struct report_row *const *)b)->st.calls);
+}
+
+static int cmp_self(const void *a, const void *b)
+{
+	return cmp_u64_desc((*(const struct report_row *const *)a)->st.self_ns,
+			    (*(const struct report_row *const *)b)->st.self_ns);
+}
+
+static int cmp_ratio(const void *a, const void *b)
+{
+	const struct pp_stats *x = &(*(const struct report_row *const *)a)->st;
+	const struct pp_stats *y = &(*(const struct report_row *const *)b)->st;
+	double rx = (double)x->p99_ns / (double)x->p50_ns, ry = (double)y->p99_ns / (double)y->p50_ns;
+
+	return rx < ry ? 1 : rx > ry ? -1 : 0;
+}
+
+static int recommend(struct report *r, struct report_row **pool, size_t npool)
+{
+	const struct report_opts *o = r->opts;
+	uint64_t prof_ns = r->totals.profiled_ns;
+	char a[32], b[32], c[32];
+	struct report_row **pick = malloc((npool ? npool : 1) * sizeof(*pick));
+	size_t n;
+
+	if (!pick)
+		return -1;
+
+	/* Severity: where to start. */
+	for (size_t i = 0; i < r->ntop; i++) {
+		const struct report_row *row = r->top[i];
+
+		if (row->severity <= SEV_HIGH) {
+			size_t k = 0;
+
+			for (size_t j = 0; j < r->ntop; j++)
+				k += r->top[j]->severity == row->severity;
+			REC("severity", "Start with %s: %s, average %s over %llu calls, %s in"
+			    " total (%.1f%% of profiled time); %zu %s entr%s in all",
+			    row->name, report_severity_name(row->severity),
+			    report_fmt_ns(a, row->st.avg_ns), (unsigned long long)row->st.calls,
+			    report_fmt_ns(b, row->st.total_ns),
+			    report_pct(row->st.total_ns, prof_ns), k,
+			    report_severity_name(row->severity), k == 1 ? "y" : "ies");
+			break;
+		}
+	}
+
+	/* Many calls with a tiny average: the call itself is the cost. */
+	n = 0;
+	for (size_t i = 0; i < npool; i++) {
+		const struct pp_stats *st = &pool[i]->st;
+
+		if (pool[i]->e->kind == PPF_KIND_FUNCTION && st->calls >= TINY_MIN_CALLS &&
+		    st->avg_ns <= TINY_AVG_NS && report_pct(st->sum_ns, prof_ns) >= TINY_MIN_SHARE)
+			pick[n++] = pool[i];
+	}
+	qsort(pick, n, sizeof(*pick), cmp_calls);
+	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
+		REC("inline", "%s is called %llu times at %s on average (%s, %.1f%% of profiled"
+		    " time): inline it or batch its work to save the per-call overhead",
+		    pick[i]->name, (unsigned long long)pick[i]->st.calls,
+		    report_fmt_ns(a, pick[i]->st.avg_ns), report_fmt_ns(b, pick[i]->st.sum_ns),
+		    report_pct(pick[i]->st.sum_ns, prof_ns));
+
+	/* A large share of all the time spent in one body. */
+	n = 0;
+	for (size_t i = 0; i < npool; i++)
+		if (pool[i]->e->kind <= PPF_KIND_REGION &&
+		    report_pct(pool[i]->st.self_ns, prof_ns) >= SELF_SHARE)
+			pick[n++] = pool[i];
+	qsort(pick, n, sizeof(*pick), cmp_self);
+	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
+		REC("self", "%s spends %.1f%% of all profiled time in its own code (self %s of"
+		    " %s total): optimise its body before its callees", pick[i]->name,
+		    report_pct(pick[i]->st.self_ns, prof_ns), report_fmt_ns(a, pick[i]->st.self_ns),
+		    report_fmt_ns(b, pick[i]->st.total_ns));
+
+	/* A long tail: p99 far above the median. */
+	n = 0;
+	for (size_t i = 0; i < npool; i++) {
+		const struct pp_stats *st = &pool[i]->st;
+
+		if (st->calls >= OUTLIER_MIN_CALLS && st->calls >= o->min_calls && st->p50_ns &&
+		    st->p99_ns / OUTLIER_RATIO >= st->p50_ns &&
+		    st->p99_ns - st->p50_ns >= OUTLIER_MIN_GAP_NS)
+			pick[n++] = pool[i];
+	}
+	qsort(pick, n, sizeof(*pick), cmp_ratio);
+	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
+		REC("outliers", "%s has outliers: p99 %s is %.1fx its median %s (max %s): look"
+		    " at what its slowest calls wait for (locks, I/O, cold caches)",
+		    pick[i]->name, report_fmt_ns(a, pick[i]->st.p99_ns),
+		    (double)pick[i]->st.p99_ns / (double)pick[i]->st.p50_ns,
+		    report_fmt_ns(b, pick[i]->st.p50_ns), report_fmt_ns(c, pick[i]->st.max_ns));
+	free(pick);
+
+	/* Memory that grows over the run. */
+	for (size_t i = 0; i < r->prof->nprocs; i++) {
+		const struct pp_process *p = &r->prof->procs[i];
+		uint64_t first, last;
+
+		if (!stats_memory_trend(p, &first, &last) ||
+		    last < first + first * MEM_GROWTH_PCT / 100 || last < first + MEM_GROWTH_MIN_KIB)
+			continue;
+		const struct report_row *top_mem = NULL;
+
+		for (size_t j = 0; j < npool; j++)
+			if (!top_mem || pool[j]->st.mem_max_kib > top_mem->st.mem_max_kib)
+				top_mem = pool[j];
+		REC("memory", "Memory grows in pid %u (%s): RSS %.1f MiB in the first quarter of"
+		    " the run, %.1f MiB in the last (peak %.1f MiB)%s%s%s: look for leaks or"
+		    " unbounded caches", p->pid, p->cmdline, first / 1024.0, last / 1024.0,
+		    p->rss_peak_kib / 1024.0, top_mem && top_mem->st.mem_max_kib ?
+		    "; the highest RSS at a return was seen by " : "",
+		    top_mem && top_mem->st.mem_max_kib ? top_mem->name : "",
+		    top_mem && top_mem->st.mem_max_kib ? "" : "");
+	}
+
+	/* Caches that miss. */
+	for (size_t i = 0; i < r->prof->ncaches; i++) {
+		const struct pp_cache *pc = &r->prof->caches[i];
+		uint64_t lookups = pc->hits + pc->misses;
+		double rate = report_pct(pc->hits, lookups);
+
+		if (lookups < CACHE_MIN_LOOKUPS || rate >= CACHE_LOW_HIT_PCT)
+			continue;
+		if (pc->evictions > pc->expirations)
+			REC("cache", "Cache %s hits only %.1f%% of %llu lookups and evicted %llu"
+			    " entries at its limit of %llu: raise its max size", pc->name, rate,
+			    (unsigned long long)lookups, (unsigned long long)pc->evictions,
+			    (unsigned long long)pc->max_size);
+		else if (pc->expirations)
+			REC("cache", "Cache %s hits only %.1f%% of %llu lookups and %llu entries"
+			    " expired: raise its TTL if the data changes less often", pc->name,
+			    rate, (unsigned long long)lookups, (unsigned long long)pc->expirations);
+		else
+			REC("cache", "Cache %s hits only %.1f%% of %llu lookups with no eviction"
+			    " or expiry: its keys rarely repeat, so it may not be worth keeping",
+			    pc->name, rate, (unsigned long long)lookups);
+	}
+
+	/* Endpoints that fail or are slow. */
+	for (size_t i = 0; i < r->nendpoints; i++) {
+		const struct report_row *row = r->endpoints[i];
+
+		if (row->st.errors)
+			REC("errors", "%s: %llu of %llu requests (%.1f%%) failed with 4xx/5xx",
+			    row->name, (unsigned long long)row->st.errors,
+			    (unsigned long long)row->st.calls,
+			    report_pct(row->st.errors, row->st.calls));
+		if (row->e->slow)
+			REC("slow", "%s: %llu requests over the slow-request threshold (p99 %s)",
+			    row->name, (unsigned long long)row->e->slow,
+			    report_fmt_ns(a, row->st.p99_ns));
+	}
+	return 0;
+}
+
+static int warn_counters(struct report *r)
+{
+	const struct pp_totals *t = &r->totals;
+	uint64_t torn = 0;
+
+	if (t->dropped_functions)
+		WARN("dropped_functions", t->dropped_functions, "%llu calls of functions that got"
+		     " no record were not counted (the segment was full: raise PARAPROF_SHM_SIZE)",
+		     (unsigned long long)t->dropped_functions);
+	if (t->stack_overflows)
+		WARN("stack_overflows", t->stack_overflows, "%llu calls deeper than the shadow"
+		     " stack were not timed", (unsigned long long)t->stack_overflows);
+	if (t->abandoned_frames)
+		WARN("abandoned_frames", t->abandoned_frames, "%llu frames were left by longjmp,"
+		     " exceptions or exit: they end where the stack was unwound",
+		     (unsigned long long)t->abandoned_frames);
+	if (t->unmatched_exits)
+		WARN("unmatched_exits", t->unmatched_exits, "%llu function exits had no matching"
+		     " entry", (unsigned long long)t->unmatched_exits);
+	if (t->threads_dropped)
+		WARN("threads_dropped", t->threads_dropped, "%llu threads found no free area and"
+		     " were not profiled", (unsigned long long)t->threads_dropped);
+	if (t->hist_dropped)
+		WARN("hist_dropped", t->hist_dropped, "%llu durations are missing from the"
+		     " histograms: percentiles leave them out", (unsigned long long)t->hist_dropped);
+	if (t->strings_dropped)
+		WARN("strings_dropped", t->strings_dropped, "%llu region or span names did not"
+		     " fit the string table", (unsigned long long)t->strings_dropped);
+	for (size_t i = 0; i < r->prof->nentries; i++)
+		torn += r->prof->entries[i]->torn;
+	if (torn)
+		WARN("torn_records", torn, "%llu records were caught in the middle of an update"
+		     " (their counts may be off by one)", (unsigned long long)torn);
+	for (size_t i = 0; i < r->prof->nprocs; i++) {
+		const struct pp_process *p = &r->prof->procs[i];
+
+		if (!(p->flags & PPF_FLAG_COMPLETE))
+			WARN("incomplete", 1, "pid %u (%s) had not exited normally when this was"
+			     " read (%s): its wall time runs to its last memory sample", p->pid,
+			     p->cmdline, p->live ? "still running, or killed" : "killed or crashed");
+	}
+	return 0;
+}
+
+int report_build(struct report *r, struct pp_profile *prof, const struct report_opts *o,
+		 struct sym_cache *sc)
+{
+	memset(r, 0, sizeof(*r));
+	r->opts = o;
+	r->prof = prof;
+	stats_totals(prof, &r->totals);
+	r->rows = calloc(prof->nentries ? prof->nentries : 1, sizeof(*r->rows));
+	r->top = calloc(prof->nentries ? prof->nentries : 1, sizeof(*r->top));
+	r->endpoints = calloc(prof->nentries ? prof->nentries : 1, sizeof(*r->endpoints));
+	if (!r->rows || !r->top || !r->endpoints)
+		return -1;
+	size_t neligible = 0;
+
+	for (size_t i = 0; i < prof->nentries; i++) {
+		struct pp_entry *e = prof->entries[i];
+		struct report_row *row = &r->rows[r->nrows++];
+
+		row->e = e;
+		if (e->kind == PPF_KIND_FUNCTION) {
+			const struct pp_module *m = e->module >= 0 ? &prof->modules[e->module] : NULL;
+
+			row->module = m ? m->path : NULL;
+			if (!e->name && m && sc)
+				e->name = sym_lookup(sc, m->path, m->build_id, m->build_id_len,
+						     e->offset);
+			if (!e->name && !(e->name = fallback_name(prof, e)))
+				return -1;
+		}
+		row->name = e->name;
+		stats_compute(e, &row->st);
+		row->severity = row->st.avg_ns > o->critical_ns ? SEV_CRITICAL :
+				row->st.avg_ns > o->high_ns ? SEV_HIGH :
+				row->st.avg_ns > o->medium_ns ? SEV_MEDIUM : SEV_LOW;
+		if (e->kind == PPF_KIND_ENDPOINT)
+			r->endpoints[r->nendpoints++] = row;
+		else if (row->st.calls >= o->min_calls && row->st.calls)
+			r->top[neligible++] = row;
+		else
+			r->below_min_calls++;
+	}
+	r->eligible = neligible;
+	sort_rows(r->endpoints, r->nendpoints, SORT_AVG);
+	if (o->slowest) {
+		r->slowest = malloc((neligible ? neligible : 1) * sizeof(*r->slowest));
+		if (!r->slowest)
+			return -1;
+		memcpy(r->slowest, r->top, neligible * sizeof(*r->slowest));
+		sort_rows(r->slowest, neligible, SORT_AVG);
+		r->nslowest = neligible < o->slowest ? neligible : (size_t)o->slowest;
+	}
+	/* The recommendations look at every eligible row, not only the top N:
+	 * the sort is stable, so take the pool before cutting. */
+	sort_rows(r->top, neligible, o->sort);
+	r->ntop = o->top && o->top < neligible ? (size_t)o->top : neligible;
+	if (recommend(r, r->top, neligible) || warn_counters(r) || check_evaluate(r))
+		return -1;
+	return 0;
+}
+
+void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->nrecs; i++)
+		free(r->recs[i].text);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i].text);
+	free(r->recs);
+	free(r->warnings);
+	free(r->rows);
+	free(r->top);
+	free(r->slowest);
+	free(r->endpoints);
+	free(r->offenders);
+	memset(r, 0, sizeof(*r));
+}

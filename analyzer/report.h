@@ -1,0 +1,126 @@
+/* report.h - what paraprof-report prints, in every format
+ *
+ * report_build() turns a loaded profile into a `struct report`: names
+ * resolved, statistics computed, the rows selected and sorted (the top N by
+ * the sort key among entries with at least min_calls calls, each with the
+ * severity of its average), the slowest-by-average list, the endpoints
+ * (slowest first), the recommendations and warnings (computed from the data)
+ * and the target check.  The printers (report_text.c, report_json.c,
+ * report_csv.c) only format it, so every format says the same thing.
+ */
+#ifndef PARAPROF_REPORT_H
+#define PARAPROF_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "profile.h"
+#include "stats.h"
+
+enum report_sort { SORT_TOTAL, SORT_SELF, SORT_AVG, SORT_P95, SORT_P99, SORT_CALLS };
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV };
+enum report_severity { SEV_CRITICAL, SEV_HIGH, SEV_MEDIUM, SEV_LOW };
+
+struct report_opts {
+	enum report_format format;
+	enum report_sort sort;
+	uint64_t top;			/* rows in the report, 0 = all */
+	uint64_t min_calls;		/* entries with fewer calls are left out */
+	uint64_t slowest;		/* length of the slowest-by-average list, 0 = none */
+	uint64_t critical_ns, high_ns, medium_ns; /* severity: average above */
+	uint64_t target_p95_ns, target_p99_ns, target_avg_ns; /* --check: below */
+	int check;			/* print (text, csv) only the target check */
+	int color;			/* ANSI colours in text */
+	int utf8;			/* ✅/❌ rather than [PASS]/[FAIL] */
+	time_t now;			/* "Generated:" */
+};
+
+/* Sets the documented defaults (top 20, min-calls 5, sort total, severity
+ * 2 s / 1 s / 500 ms, targets 500 ms / 1 s / 100 ms, text, no colour). */
+void report_opts_default(struct report_opts *o);
+
+struct report_row {
+	struct pp_entry *e;
+	const char *name;		/* owned by the profile or the symbol cache */
+	const char *module;		/* functions: module path, or NULL */
+	struct pp_stats st;
+	enum report_severity severity;
+};
+
+struct report_note {
+	const char *kind;		/* "inline", "self", "outliers", "memory", "cache", ... */
+	char *text;			/* malloc'ed, one sentence */
+	uint64_t count;			/* warnings: the counter's value */
+};
+
+struct report_target {
+	const char *name;		/* "p95", "p99", "avg" */
+	const char *label;		/* "P95", "P99", "Average" */
+	uint64_t limit_ns;		/* holds when every judged value is below */
+	uint64_t worst_ns;
+	const struct report_row *worst;	/* NULL when nothing was judged */
+	uint64_t over;			/* judged entries at or above the limit */
+	int pass;
+};
+
+struct report {
+	const struct report_opts *opts;
+	struct pp_profile *prof;
+	struct pp_totals totals;
+	struct report_row *rows;	/* every function, region, span and endpoint */
+	size_t nrows;
+	struct report_row **top;	/* the selection, sorted by the sort key */
+	size_t ntop;
+	size_t eligible;		/* non-endpoint rows with >= min_calls calls */
+	size_t below_min_calls;		/* non-endpoint rows left out by min_calls */
+	struct report_row **slowest;	/* by average, opts->slowest at most */
+	size_t nslowest;
+	struct report_row **endpoints;	/* slowest (average) first */
+	size_t nendpoints;
+	struct report_note *recs, *warnings;
+	size_t nrecs, nwarnings;
+	struct report_target targets[3];
+	const char *judged_what;	/* "endpoints" or "functions" */
+	size_t judged;
+	struct report_row **offenders;	/* rows missing a target, worst first, <= 5 */
+	size_t noffenders;
+	int check_pass;
+};
+
+struct sym_cache;
+
+/* Builds the report of `prof` (function names resolved through `sc`; NULL
+ * gives every function the name "module+0xOFFSET").  Returns 0, or -1 when
+ * memory runs out.  The report points into prof and sc, which must outlive
+ * it; report_free() releases what the report itself owns. */
+int report_build(struct report *r, struct pp_profile *prof, const struct report_opts *o,
+		 struct sym_cache *sc);
+void report_free(struct report *r);
+
+/* Printers: 0, or -1 when writing failed (errno set by stdio). */
+int report_text(FILE *out, const struct report *r);
+int report_json(FILE *out, const struct report *r);
+int report_csv(FILE *out, const struct report *r);
+
+/* check.c: evaluates the targets into r (called by report_build) and prints
+ * the check in text or CSV. */
+int check_evaluate(struct report *r);
+int check_text(FILE *out, const struct report *r);
+int check_csv(FILE *out, const struct report *r);
+
+/* A JSON string, quoted and escaped (control characters as \uXXXX, bytes
+ * that are not UTF-8 as U+FFFD); an RFC 4180 CSV field (NULL = empty). */
+void report_json_string(FILE *out, const char *s);
+void report_csv_field(FILE *out, const char *s);
+
+/* Shared formatting: a duration with its unit ("2.45s", "1.20ms", "350ns"),
+ * and a compact one for thresholds ("2s", "500ms", "1.5ms"). */
+const char *report_fmt_ns(char buf[32], uint64_t ns);
+const char *report_fmt_limit(char buf[32], uint64_t ns);
+const char *report_kind_name(unsigned kind);
+const char *report_severity_name(enum report_severity s);
+/* share / whole in percent, 0 when whole is 0 */
+double report_pct(uint64_t share, uint64_t whole);
+
+#endif /* PARAPROF_REPORT_H */

@@ -1,0 +1,251 @@
+/* report_json.c - the report as one JSON document
+ *
+ * Everything the text shows, as numbers in nanoseconds and KiB rather than
+ * rounded text, plus "format_version" (bumped when a field changes meaning
+ * or goes away; new fields may appear without a bump).  Strings come from
+ * dumps and symbol tables, so the escaper handles every control character
+ * and replaces bytes that are not valid UTF-8 with U+FFFD: the output is
+ * always valid JSON.
+ */
+#include <string.h>
+
+#include "report.h"
+
+#define JSON_FORMAT_VERSION 1
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xe0 && s[1] < 0xa0)	/* overlong */
+			return 0;
+		if (s[0] == 0xed && s[1] >= 0xa0)	/* surrogates */
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+void report_json_string(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+
+	fputc('"', out);
+	while (*s) {
+		int n = utf8_len(s);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			s++;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(s, 1, (size_t)n, out);
+			s += n;
+			continue;
+		}
+		switch (*s) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\b': fputs("\\b", out); break;
+		case '\f': fputs("\\f", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*s < 0x20 || *s == 0x7f)
+				fprintf(out, "\\u%04x", *s);
+			else
+				fputc(*s, out);
+		}
+		s++;
+	}
+	fputc('"', out);
+}
+
+static const char *sort_key(enum report_sort s)
+{
+	static const char *const names[] = { "total", "self", "avg", "p95", "p99", "calls" };
+
+	return names[s];
+}
+
+#define U(x) ((unsigned long long)(x))
+
+static void row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank,
+		const char *indent)
+{
+	const struct pp_stats *st = &rw->st;
+	uint64_t whole = r->totals.profiled_ns;
+
+	fprintf(out, "%s{\"rank\": %zu, \"name\": ", indent, rank);
+	report_json_string(out, rw->name);
+	fprintf(out, ", \"kind\": \"%s\", \"module\": ", report_kind_name(rw->e->kind));
+	if (rw->module)
+		report_json_string(out, rw->module);
+	else
+		fputs("null", out);
+	if (rw->e->kind == PPF_KIND_FUNCTION)
+		fprintf(out, ", \"offset\": %llu", U(rw->e->offset));
+	fprintf(out, ", \"severity\": \"%s\", \"calls\": %llu, \"total_ns\": %llu,"
+		" \"total_pct\": %.2f, \"self_ns\": %llu, \"self_pct\": %.2f, \"sum_ns\": %llu,"
+		" \"avg_ns\": %llu, \"min_ns\": %llu, \"max_ns\": %llu, \"p50_ns\": %llu,"
+		" \"p95_ns\": %llu, \"p99_ns\": %llu, \"p999_ns\": %llu, \"mem_avg_kib\": %llu,"
+		" \"mem_max_kib\": %llu, \"abandoned\": %llu, \"hist_dropped\": %llu",
+		report_severity_name(rw->severity), U(st->calls), U(st->total_ns),
+		report_pct(st->total_ns, whole), U(st->self_ns), report_pct(st->self_ns, whole),
+		U(st->sum_ns), U(st->avg_ns), U(st->min_ns), U(st->max_ns), U(st->p50_ns),
+		U(st->p95_ns), U(st->p99_ns), U(st->p999_ns), U(st->mem_avg_kib),
+		U(st->mem_max_kib), U(rw->e->abandoned), U(rw->e->hist_dropped));
+	if (rw->e->kind == PPF_KIND_ENDPOINT) {
+		const struct pp_entry *e = rw->e;
+		const char *sp = strchr(rw->name, ' ');
+
+		fputs(", \"method\": ", out);
+		if (sp) {
+			char method[32];
+			size_t n = (size_t)(sp - rw->name) < sizeof(method) - 1 ?
+				   (size_t)(sp - rw->name) : sizeof(method) - 1;
+
+			memcpy(method, rw->name, n);
+			method[n] = '\0';
+			report_json_string(out, method);
+			fputs(", \"route\": ", out);
+			report_json_string(out, sp + 1);
+		} else {
+			fputs("null, \"route\": ", out);
+			report_json_string(out, rw->name);
+		}
+		fprintf(out, ", \"errors\": %llu, \"slow\": %llu, \"status\": {\"1xx\": %llu,"
+			" \"2xx\": %llu, \"3xx\": %llu, \"4xx\": %llu, \"5xx\": %llu,"
+			" \"other\": %llu}", U(st->errors), U(e->slow), U(e->status[1]),
+			U(e->status[2]), U(e->status[3]), U(e->status[4]), U(e->status[5]),
+			U(e->status[0]));
+	}
+	fputc('}', out);
+}
+
+static void rows(FILE *out, const struct report *r, const char *key,
+		 struct report_row *const *list, size_t n)
+{
+	fprintf(out, "  \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		row(out, r, list[i], i + 1, "    ");
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
+static void notes(FILE *out, const char *key, const struct report_note *n, size_t count,
+		  int with_count)
+{
+	fprintf(out, "  \"%s\": [", key);
+	for (size_t i = 0; i < count; i++) {
+		fprintf(out, "%s    {\"kind\": ", i ? ",\n" : "\n");
+		report_json_string(out, n[i].kind);
+		if (with_count)
+			fprintf(out, ", \"count\": %llu", U(n[i].count));
+		fputs(", \"text\": ", out);
+		report_json_string(out, n[i].text);
+		fputc('}', out);
+	}
+	fputs(count ? "\n  ],\n" : "],\n", out);
+}
+
+int report_json(FILE *out, const struct report *r)
+{
+	const struct report_opts *o = r->opts;
+	const struct pp_profile *prof = r->prof;
+	const struct pp_totals *t = &r->totals;
+	char when[64];
+	struct tm tm;
+
+	localtime_r(&o->now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	fprintf(out, "{\n  \"format_version\": %d,\n  \"generated_at\": \"%s\",\n",
+		JSON_FORMAT_VERSION, when);
+	fprintf(out, "  \"wall_ns\": %llu,\n  \"profiled_ns\": %llu,\n", U(t->wall_ns),
+		U(t->profiled_ns));
+	fputs("  \"processes\": [", out);
+	for (size_t i = 0; i < prof->nprocs; i++) {
+		const struct pp_process *p = &prof->procs[i];
+
+		fprintf(out, "%s    {\"pid\": %u, \"ppid\": %u, \"command\": ", i ? ",\n" : "\n",
+			p->pid, p->ppid);
+		report_json_string(out, p->cmdline);
+		fputs(", \"source\": ", out);
+		report_json_string(out, p->source);
+		fprintf(out, ", \"live\": %s, \"complete\": %s, \"start_realtime_ns\": %llu,"
+			" \"wall_ns\": %llu, \"threads\": %u, \"rss_kib\": %llu,"
+			" \"rss_peak_kib\": %llu, \"requests\": %llu}", p->live ? "true" : "false",
+			p->flags & PPF_FLAG_COMPLETE ? "true" : "false", U(p->start_realtime_ns),
+			U(p->wall_ns), p->threads, U(p->rss_kib), U(p->rss_peak_kib), U(p->requests));
+	}
+	fputs(prof->nprocs ? "\n  ],\n" : "],\n", out);
+	fprintf(out, "  \"options\": {\"sort\": \"%s\", \"top\": %llu, \"min_calls\": %llu,"
+		" \"slowest\": %llu, \"severity\": {\"critical_ns\": %llu, \"high_ns\": %llu,"
+		" \"medium_ns\": %llu}},\n", sort_key(o->sort), U(o->top), U(o->min_calls),
+		U(o->slowest), U(o->critical_ns), U(o->high_ns), U(o->medium_ns));
+	fprintf(out, "  \"entries_eligible\": %zu,\n  \"entries_below_min_calls\": %zu,\n",
+		r->eligible, r->below_min_calls);
+	rows(out, r, "functions", r->top, r->ntop);
+	rows(out, r, "slowest", r->slowest, r->nslowest);
+	rows(out, r, "endpoints", r->endpoints, r->nendpoints);
+	fputs("  \"caches\": [", out);
+	for (size_t i = 0; i < prof->ncaches; i++) {
+		const struct pp_cache *c = &prof->caches[i];
+
+		fprintf(out, "%s    {\"name\": ", i ? ",\n" : "\n");
+		report_json_string(out, c->name);
+		fprintf(out, ", \"live\": %s, \"hits\": %llu, \"misses\": %llu, \"hit_rate_pct\": %.2f,"
+			" \"sets\": %llu, \"deletes\": %llu, \"size\": %llu, \"max_size\": %llu,"
+			" \"bytes\": %llu, \"max_bytes\": %llu, \"evictions\": %llu,"
+			" \"expirations\": %llu}", c->live ? "true" : "false", U(c->hits),
+			U(c->misses), report_pct(c->hits, c->hits + c->misses), U(c->sets),
+			U(c->deletes), U(c->size), U(c->max_size), U(c->bytes), U(c->max_bytes),
+			U(c->evictions), U(c->expirations));
+	}
+	fputs(prof->ncaches ? "\n  ],\n" : "],\n", out);
+	notes(out, "recommendations", r->recs, r->nrecs, 0);
+	notes(out, "warnings", r->warnings, r->nwarnings, 1);
+	fprintf(out, "  \"counters\": {\"dropped_functions\": %llu, \"stack_overflows\": %llu,"
+		" \"abandoned_frames\": %llu, \"unmatched_exits\": %llu, \"threads_dropped\": %llu,"
+		" \"threads_seen\": %llu, \"hist_dropped\": %llu, \"strings_dropped\": %llu},\n",
+		U(t->dropped_functions), U(t->stack_overflows), U(t->abandoned_frames),
+		U(t->unmatched_exits), U(t->threads_dropped), U(t->threads_seen),
+		U(t->hist_dropped), U(t->strings_dropped));
+	fprintf(out, "  \"check\": {\"judged_what\": \"%s\", \"judged\": %zu, \"pass\": %s,"
+		" \"targets\": [", r->judged_what, r->judged, r->check_pass ? "true" : "false");
+	for (int i = 0; i < 3; i++) {
+		const struct report_target *tg = &r->targets[i];
+
+		fprintf(out, "%s\n    {\"name\": \"%s\", \"limit_ns\": %llu, \"worst_ns\": %llu,"
+			" \"worst\": ", i ? "," : "", tg->name, U(tg->limit_ns), U(tg->worst_ns));
+		if (tg->worst)
+			report_json_string(out, tg->worst->name);
+		else
+			fputs("null", out);
+		fprintf(out, ", \"over\": %llu, \"pass\": %s}", U(tg->over),
+			tg->pass ? "true" : "false");
+	}
+	fputs("\n  ], \"offenders\": [", out);
+	for (size_t i = 0; i < r->noffenders; i++) {
+		fputs(i ? ", " : "", out);
+		report_json_string(out, r->offenders[i]->name);
+	}
+	fputs("]}\n}\n", out);
+	return ferror(out) ? -1 : 0;
+}
