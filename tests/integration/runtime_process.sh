@@ -1,0 +1,49 @@
+# runtime_process.sh - fork, exec, exit status, output errors, kill -9
+. "$(dirname "$0")/../lib.sh"
+
+run_profiled "$PROGS/forks" >forks.out
+ppid=$(sed -n 's/^parent //p' forks.out)
+cpid=$(sed -n 's/^child //p' forks.out)
+"$PPDUMP" "$(dump_of "$ppid")" >parent.txt
+"$PPDUMP" "$(dump_of "$cpid")" >child.txt
+expect_eq "fork: parent before()" "$(field parent.txt before calls)" 100
+expect_eq "fork: parent parent_work()" "$(field parent.txt parent_work calls)" 300
+expect_eq "fork: parent has no child_work()" "$(field parent.txt child_work calls)" ""
+expect_eq "fork: child child_work()" "$(field child.txt child_work calls)" 200
+expect_eq "fork: child has none of the parent's calls" "$(field child.txt before calls)$(field child.txt parent_work calls)" ""
+expect_eq "fork: child's dump names its parent" "$(hfield child.txt ppid)" "$ppid"
+rm -f paraprof.*.ppd
+
+run_profiled "$PROGS/execs"
+pre=$(ls paraprof.*.ppd | grep -v '\.1\.ppd$')
+post=$(ls paraprof.*.1.ppd)
+"$PPDUMP" "$pre" >pre.txt
+"$PPDUMP" "$post" >post.txt
+expect_eq "exec: the program before exec keeps its calls" "$(field pre.txt before_exec calls)" 10
+expect_eq "exec: the program after exec starts fresh" "$(field post.txt after_exec calls)/$(field post.txt before_exec calls)" "20/"
+check "exec: the earlier dump is flagged EXEC" test $(( $(hfield pre.txt flags) & 8 )) -eq 8
+rm -f paraprof.*.ppd
+
+run_profiled "$PROGS/exitcode"
+expect_eq "the program's exit status is unchanged" "$?" 3
+PARAPROF_OUTPUT=/nonexistent/dir LD_PRELOAD=$LIB "$PROGS/exitcode" 2>err.txt
+expect_eq "unwritable PARAPROF_OUTPUT: exit status unchanged" "$?" 3
+pid=$(sed -n 's|.*/dev/shm/paraprof\.\([0-9]*\)$|\1|p' err.txt)
+expect_eq "unwritable PARAPROF_OUTPUT: one clear line" "$(wc -l <err.txt)" 1
+check "unwritable PARAPROF_OUTPUT: says where the profile stayed" \
+	grep -q "^paraprof: cannot write /nonexistent/dir/paraprof.$pid.ppd: No such file or directory; the profile stays in /dev/shm/paraprof.$pid$" err.txt
+"$PPDUMP" "/dev/shm/paraprof.$pid" >kept.txt
+expect_eq "the kept segment holds the calls" "$(field kept.txt f calls)" 10
+rm -f "/dev/shm/paraprof.$pid"
+
+# kill -9 mid-run: the segment survives with every completed call
+PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$PROGS/killme" >kill.out &
+pid=$!
+for _ in $(seq 100); do grep -q checkpoint kill.out && break; sleep 0.05; done
+kill -9 $pid
+wait $pid 2>/dev/null
+"$PPDUMP" "/dev/shm/paraprof.$pid" >killed.txt
+n=$(field killed.txt step calls)
+expect_range "kill -9: calls of step between the checkpoint and the calls made" "$n" 5000 10000
+check "kill -9: the segment is not marked complete" test $(( $(hfield killed.txt flags) & 2 )) -eq 0
+rm -f "/dev/shm/paraprof.$pid"
