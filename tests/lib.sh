@@ -6,6 +6,7 @@
 
 set -u
 : "${BUILD:?}"
+BUILD=$(cd "$BUILD" && pwd)
 LIB=$BUILD/libparaprof.so
 PPDUMP=$BUILD/tests/ppdump
 PROGS=$BUILD/progs
