@@ -54,7 +54,8 @@ field() {
 
 # hfield DUMP_OUTPUT_FILE FIELD: a header field
 hfield() {
-	sed -n "s/^header .*[ ]$2=\([^ ]*\).*/\1/p" "$1"
+	awk -v f="$2" '$1 == "header" { for (i = 2; i <= NF; i++) {
+		split($i, kv, "="); if (kv[1] == f) print substr($i, length(f) + 2) } }' "$1"
 }
 
 # dump_of PID: the dump file a process wrote
