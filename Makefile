@@ -160,3 +160,20 @@ install: all
 	$(if $(wildcard include/paraprof.h),install -m 644 include/paraprof.h $(DESTDIR)$(PREFIX)/include/)
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+
+# ---- benchmarks of the runtime (bench/hooks.sh) ----
+$(BUILD)/bench/fibbench: bench/fibbench.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $<
+
+$(BUILD)/bench/libfloor.so: bench/floor.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -fPIC -shared -ftls-model=initial-exec -o $@ $<
+
+.PHONY: bench-hooks
+bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so
+	@command -v uftrace >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get install -y -qq uftrace >/dev/null; }
+	$(Q)BUILD=$(BUILD) sh bench/hooks.sh

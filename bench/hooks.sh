@@ -1,0 +1,47 @@
+#!/bin/sh
+# hooks.sh - what the hooks cost, measured in one run against the baseline
+# and against peers, on fib(30) built with -finstrument-functions:
+#   baseline  glibc's no-op __cyg_profile_func_* hooks
+#   floor     two bare rdtsc reads per call (bench/floor.c)
+#   paraprof  LD_PRELOAD=libparaprof.so
+#   uftrace   uftrace record (Debian package uftrace)
+# and memory: segment size and peak RSS for fib(30) and fib(35).
+set -eu
+BUILD=${BUILD:-build}
+B=$(cd "$BUILD" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ns() { sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p'; }
+
+base=$("$B/bench/fibbench" 30 | ns)
+floor=$(LD_PRELOAD=$B/bench/libfloor.so "$B/bench/fibbench" 30 | ns)
+pp=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" 30 | ns)
+if command -v uftrace >/dev/null; then
+	uf=$(cd "$tmp" && uftrace record -d "$tmp/uftrace.data" "$B/bench/fibbench" 30 | ns)
+else
+	uf=""
+fi
+
+echo "hook cost per call, fib(30) = 2,692,537 calls, best of 7 runs:"
+awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" 'BEGIN {
+	printf "  %-28s %8.2f ns/call\n", "baseline (glibc no-op hooks)", b
+	printf "  %-28s %8.2f ns/call  (+%.2f)\n", "floor (2 x rdtsc)", f, f - b
+	printf "  %-28s %8.2f ns/call  (+%.2f)\n", "paraprof", p, p - b
+	if (u != "")
+		printf "  %-28s %8.2f ns/call  (+%.2f)\n", "uftrace record", u, u - b
+	printf "ratios of added cost:\n"
+	printf "  paraprof / floor   = %5.2f   (target <= 1.50)\n", (p - b) / (f - b)
+	if (u != "")
+		printf "  paraprof / uftrace = %5.2f   (target <= 0.25)\n", (p - b) / (u - b)
+}'
+
+echo "memory (does not grow with calls):"
+for n in 30 35; do
+	rm -f "$tmp"/paraprof.*.ppd
+	out=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" $n 1)
+	rss=$(echo "$out" | sed 's/.*maxrss_kib=//')
+	seg=$(stat -c %s "$tmp"/paraprof.*.ppd)
+	calls=$(echo "$out" | sed 's/calls=\([0-9]*\).*/\1/')
+	printf "  fib(%d): %10s calls  segment %7d bytes  peak RSS %6d KiB\n" $n "$calls" "$seg" "$rss"
+done
