@@ -9,6 +9,7 @@
 #ifndef PARAPROF_TEST_SYNTH_H
 #define PARAPROF_TEST_SYNTH_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

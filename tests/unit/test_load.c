@@ -1,0 +1,546 @@
+/* test_load.c - the dump loader: valid dumps load and merge; every kind of
+ * damage gets its own message
+ *
+ * Each table test builds the same valid synthetic dump (synth.h), breaks one
+ * thing, and checks that load_buffer() fails with the message for that
+ * thing.  A last test flips random bytes of a valid dump many times: every
+ * load must return (0 or -1), which under ASan/UBSan also proves no bad read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "load.h"
+#include "profile.h"
+#include "synth.h"
+
+/* The base dump: thread 1 runs f (0x1100: 10 x 1 ms) and g (0x1200: 95 x 2 us
+ * + 5 x 50 us); area 0 holds region "parse" (7 x 3 ms) and endpoint
+ * "GET /api/x" (4 requests, one 5xx); one cache "agents". */
+struct base {
+	struct synth *s;
+	uint64_t f, g, region, endpoint;
+};
+
+static void make_base(struct base *b, uint32_t pid, uint64_t load_addr)
+{
+	struct synth *s = synth_new(pid, "./app --flag");
+	struct ppf_header *h = synth_hdr(s);
+	struct ppf_module *m = (struct ppf_module *)(s->buf + h->module_off);
+
+	/* another load address: the same ELF offsets must still merge */
+	m->load_addr = load_addr;
+	m->lo = load_addr + 0x1000;
+	m->hi = load_addr + 0x100000;
+	b->s = s;
+	b->f = synth_record(s, 1, PPF_KIND_FUNCTION, load_addr + 0x1100);
+	synth_calls(s, b->f, 1000000, 10);
+	b->g = synth_record(s, 1, PPF_KIND_FUNCTION, load_addr + 0x1200);
+	synth_calls(s, b->g, 2000, 95);
+	synth_calls(s, b->g, 50000, 5);
+	b->region = synth_record(s, 0, PPF_KIND_REGION, synth_string(s, "parse"));
+	synth_calls(s, b->region, 3000000, 7);
+	b->endpoint = synth_record(s, 0, PPF_KIND_ENDPOINT, synth_string(s, "GET /api/x"));
+	synth_calls(s, b->endpoint, 400000, 4);
+	struct ppf_endpoint_tail *tail = (void *)(synth_rec(s, b->endpoint) + 1);
+
+	tail->status[2] = 3;
+	tail->status[5] = 1;
+
+	struct ppf_cache *c = (struct ppf_cache *)(s->buf + h->cache_off);
+
+	c->name = synth_string(s, "agents");
+	c->state = 1;
+	c->hits = 30;
+	c->misses = 70;
+	c->max_size = 100;
+	h->cache_count = 1;
+	struct ppf_mem_sample *tl = (struct ppf_mem_sample *)(s->buf + h->timeline_off);
+
+	for (int i = 0; i < 16; i++)
+		tl[i] = (struct ppf_mem_sample){ h->start_ns + (uint64_t)i * 10000000,
+						 1000 + (uint64_t)i * 1000 };
+	h->timeline_count = 16;
+}
+
+static int load(struct synth *s, size_t len, char *err)
+{
+	struct pp_profile *prof = pp_profile_new();
+	int rc;
+
+	err[0] = '\0';
+	rc = load_buffer(prof, s->buf, len, "t.ppd", err, 256);
+	pp_profile_free(prof);
+	return rc;
+}
+
+static struct pp_entry *find_func(struct pp_profile *p, uint64_t off)
+{
+	for (size_t i = 0; i < p->nentries; i++)
+		if (p->entries[i]->kind == PPF_KIND_FUNCTION && p->entries[i]->offset == off)
+			return p->entries[i];
+	return NULL;
+}
+
+static struct pp_entry *find_named(struct pp_profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->nentries; i++)
+		if (p->entries[i]->name && strcmp(p->entries[i]->name, name) == 0)
+			return p->entries[i];
+	return NULL;
+}
+
+static void test_load_valid(void **state)
+{
+	struct base b;
+	char err[256] = "";
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t.ppd", err, sizeof(err)), 0);
+	assert_int_equal(prof->nprocs, 1);
+	assert_string_equal(prof->procs[0].cmdline, "./app --flag");
+	assert_int_equal(prof->procs[0].pid, 100);
+	assert_int_equal(prof->procs[0].wall_ns, 2000000000);
+	assert_int_equal(prof->procs[0].threads, 2);
+	assert_int_equal(prof->procs[0].timeline_count, 16);
+	assert_int_equal(prof->nmodules, 1);
+	assert_string_equal(prof->modules[0].path, "/bin/fake");
+	assert_int_equal(prof->nentries, 4);
+
+	struct pp_entry *f = find_func(prof, 0x1100), *g = find_func(prof, 0x1200);
+
+	assert_non_null(f);
+	assert_non_null(g);
+	assert_int_equal(f->module, 0);
+	assert_int_equal(f->calls, 10);
+	assert_int_equal(f->sum_ns, 10000000);
+	assert_int_equal(f->hist.count, 10);
+	assert_int_equal(g->calls, 100);
+	assert_int_equal(g->min_ns, 2000);
+	assert_int_equal(g->max_ns, 50000);
+
+	struct pp_entry *r = find_named(prof, "parse"), *e = find_named(prof, "GET /api/x");
+
+	assert_non_null(r);
+	assert_int_equal(r->kind, PPF_KIND_REGION);
+	assert_int_equal(r->calls, 7);
+	assert_non_null(e);
+	assert_int_equal(e->kind, PPF_KIND_ENDPOINT);
+	assert_int_equal(e->status[2], 3);
+	assert_int_equal(e->status[5], 1);
+	assert_int_equal(prof->ncaches, 1);
+	assert_string_equal(prof->caches[0].name, "agents");
+	assert_int_equal(prof->caches[0].misses, 70);
+	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
+/* Two processes with different load addresses: the same function adds up,
+ * histograms bucket by bucket; min and max are the extremes. */
+static void test_load_merge_processes(void **state)
+{
+	struct base a, b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&a, 100, SYNTH_LOAD);
+	make_base(&b, 200, 0x7f0000000000ull);
+	synth_calls(b.s, b.g, 900, 1);	/* a new minimum, another bucket */
+	assert_int_equal(load_buffer(prof, a.s->buf, a.s->used, "a", err, sizeof(err)), 0);
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "b", err, sizeof(err)), 0);
+	assert_int_equal(prof->nprocs, 2);
+	assert_int_equal(prof->nmodules, 1);
+	assert_int_equal(prof->nentries, 4);
+
+	struct pp_entry *g = find_func(prof, 0x1200);
+
+	assert_int_equal(g->calls, 201);
+	assert_int_equal(g->records, 2);
+	assert_int_equal(g->min_ns, 900);
+	assert_int_equal(g->max_ns, 50000);
+	assert_int_equal(pp_hist_bucket(&g->hist, ppf_bucket(2000)), 190);
+	assert_int_equal(pp_hist_bucket(&g->hist, ppf_bucket(50000)), 10);
+	assert_int_equal(pp_hist_bucket(&g->hist, ppf_bucket(900)), 1);
+	assert_int_equal(find_named(prof, "GET /api/x")->status[5], 2);
+	assert_int_equal(prof->caches[0].hits, 60);
+	pp_profile_free(prof);
+	synth_free(a.s);
+	synth_free(b.s);
+}
+
+/* Folded records and FREE areas are skipped; a function outside every
+ * module keeps its runtime address. */
+static void test_load_skips(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	synth_rec(b.s, b.f)->flags |= PPF_REC_FOLDED;
+	struct ppf_thread *t2 = synth_thread(b.s, 2);
+
+	synth_hdr(b.s)->thread_count = 3;
+	t2->state = PPF_THREAD_ACTIVE;
+	uint64_t outside = synth_record(b.s, 2, PPF_KIND_FUNCTION, 0x400123);
+
+	synth_calls(b.s, outside, 100, 3);
+	t2->state = PPF_THREAD_FREE;
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t", err, sizeof(err)), 0);
+	assert_null(find_func(prof, 0x1100));
+	assert_null(find_func(prof, 0x400123));
+	assert_int_equal(prof->procs[0].threads, 2);
+	pp_profile_free(prof);
+
+	t2->state = PPF_THREAD_ACTIVE;
+	prof = pp_profile_new();
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t", err, sizeof(err)), 0);
+	struct pp_entry *e = find_func(prof, 0x400123);
+
+	assert_non_null(e);
+	assert_int_equal(e->module, -1);
+	assert_int_equal(e->calls, 3);
+	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
+/* ---- the table: one break, one message ---- */
+
+struct bad_case {
+	const char *what;
+	void (*breakit)(struct base *b, size_t *len);
+	const char *message;	/* a substring of err */
+};
+
+#define H(b) synth_hdr((b)->s)
+#define R(b, off) synth_rec((b)->s, (off))
+
+static void br_truncated(struct base *b, size_t *len) { (void)b; *len -= 1; }
+static void br_short_header(struct base *b, size_t *len) { (void)b; *len = 100; }
+static void br_empty(struct base *b, size_t *len) { (void)b; *len = 0; }
+static void br_magic(struct base *b, size_t *len) { (void)len; H(b)->magic[0] = 'X'; }
+static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = 2; }
+static void br_header_size(struct base *b, size_t *len) { (void)len; H(b)->header_size = 64; }
+static void br_used_small(struct base *b, size_t *len) { (void)len; H(b)->used_size = 16; }
+static void br_used_big(struct base *b, size_t *len)
+{
+	(void)len;
+	H(b)->used_size = UINT64_MAX;
+}
+static void br_cmdline(struct base *b, size_t *len)
+{
+	(void)len;
+	memset(H(b)->cmdline, 'a', sizeof(H(b)->cmdline));
+}
+static void br_module_count(struct base *b, size_t *len) { (void)len; H(b)->module_count = 9; }
+static void br_thread_off(struct base *b, size_t *len)
+{
+	(void)len;
+	H(b)->thread_off = H(b)->used_size - 64;
+}
+static void br_thread_off_huge(struct base *b, size_t *len)
+{
+	(void)len;
+	H(b)->thread_off = UINT64_MAX - 7;
+}
+static void br_module_align(struct base *b, size_t *len) { (void)len; H(b)->module_off += 4; }
+static void br_strtab_used(struct base *b, size_t *len) { (void)len; H(b)->strtab_used = 5000; }
+static void br_timeline_cap(struct base *b, size_t *len)
+{
+	(void)len;
+	H(b)->timeline_cap = 0x10000000;
+}
+static void br_overlap(struct base *b, size_t *len)
+{
+	(void)len;
+	H(b)->cache_off = H(b)->timeline_off + 16;
+}
+static void br_header_overlap(struct base *b, size_t *len) { (void)len; H(b)->module_off = 64; }
+static void br_cycle(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->f)->next = b->g;	/* g -> f -> g */
+	synth_thread(b->s, 1)->record_count = 1000;
+}
+static void br_self_loop_huge_count(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->g)->next = b->g;
+	synth_thread(b->s, 1)->record_count = UINT64_MAX;
+}
+static void br_record_count(struct base *b, size_t *len)
+{
+	(void)len;
+	synth_thread(b->s, 1)->record_count = 1;
+}
+static void br_record_align(struct base *b, size_t *len)
+{
+	(void)len;
+	synth_thread(b->s, 1)->records += 4;
+}
+static void br_record_past_end(struct base *b, size_t *len)
+{
+	(void)len;
+	synth_thread(b->s, 1)->records = H(b)->used_size - 8;
+}
+static void br_record_in_header(struct base *b, size_t *len)
+{
+	(void)len;
+	synth_thread(b->s, 1)->records = 8;
+}
+static void br_kind(struct base *b, size_t *len) { (void)len; R(b, b->f)->kind = 9; }
+static void br_size(struct base *b, size_t *len) { (void)len; R(b, b->f)->size = 32; }
+static void br_page(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->f)->pages[3] = (uint32_t)(H(b)->used_size / PPF_PAGE_BYTES + 1);
+}
+static void br_page_huge(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->f)->pages[58] = UINT32_MAX;
+}
+static void br_sum(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->g)->calls += 1;
+}
+static void br_sum_torn_two(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->g)->seq = 7;
+	R(b, b->g)->calls += 2;
+}
+static void br_bucket_overflow(struct base *b, size_t *len)
+{
+	(void)len;
+	synth_page(b->s, b->g, ppf_bucket(2000) / PPF_SUB)[0] = UINT64_MAX;
+}
+static void br_min_max(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->f)->min_ns = R(b, b->f)->max_ns + 1;
+}
+static void br_module_path(struct base *b, size_t *len)
+{
+	(void)len;
+	struct ppf_module *m = (struct ppf_module *)(b->s->buf + H(b)->module_off);
+
+	memset(m->path, 'p', sizeof(m->path));
+}
+static void br_build_id_len(struct base *b, size_t *len)
+{
+	(void)len;
+	((struct ppf_module *)(b->s->buf + H(b)->module_off))->build_id_len = 33;
+}
+static void br_thread_state(struct base *b, size_t *len)
+{
+	(void)len;
+	synth_thread(b->s, 1)->state = 7;
+}
+static void br_thread_name(struct base *b, size_t *len)
+{
+	(void)len;
+	memset(synth_thread(b->s, 1)->name, 'n', 16);
+}
+static void br_name_offset(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->region)->key = 4000;
+}
+static void br_name_unterminated(struct base *b, size_t *len)
+{
+	(void)len;
+	/* the string table ends in the middle of "agents" */
+	H(b)->strtab_used -= 3;
+}
+static void br_cache_state(struct base *b, size_t *len)
+{
+	(void)len;
+	((struct ppf_cache *)(b->s->buf + H(b)->cache_off))->state = 5;
+}
+
+static const struct bad_case bad_cases[] = {
+	{ "truncated by a byte", br_truncated, "truncated: " },
+	{ "shorter than the header", br_short_header, "truncated: 100 bytes, the header needs" },
+	{ "empty", br_empty, "bad magic" },
+	{ "wrong magic", br_magic, "not a paraprof dump (bad magic)" },
+	{ "future version", br_version, "unsupported format version 2 (this paraprof reads 1)" },
+	{ "header_size", br_header_size, "header_size 64" },
+	{ "used_size below the header", br_used_small, "smaller than the header" },
+	{ "used_size past the end", br_used_big, "truncated: " },
+	{ "command line", br_cmdline, "command line is not NUL-terminated" },
+	{ "module count", br_module_count, "module table: count 9 exceeds its capacity 8" },
+	{ "thread table past the end", br_thread_off, "thread table at offset" },
+	{ "thread offset wraps", br_thread_off_huge, "thread table at offset" },
+	{ "module table misaligned", br_module_align, "not 8-byte aligned" },
+	{ "strtab used > cap", br_strtab_used, "string table: count 5000 exceeds" },
+	{ "timeline capacity", br_timeline_cap, "timeline table at offset" },
+	{ "tables overlap", br_overlap, "timeline table overlaps the cache table" },
+	{ "table over the header", br_header_overlap, "module table at offset 0x40" },
+	{ "record list cycle", br_cycle, "record list loops back" },
+	{ "self loop, huge count", br_self_loop_huge_count, "record list loops back" },
+	{ "record_count", br_record_count, "longer than its record_count 1" },
+	{ "record misaligned", br_record_align, "is not 8-byte aligned" },
+	{ "record past the end", br_record_past_end, "is outside the data" },
+	{ "record in the header", br_record_in_header, "is outside the data" },
+	{ "unknown kind", br_kind, "unknown kind 9" },
+	{ "record size", br_size, "size 32, a kind 1 record has" },
+	{ "page past the end", br_page, "histogram page 3 at offset" },
+	{ "page offset huge", br_page_huge, "histogram page 58 at offset" },
+	{ "histogram sum", br_sum, "histogram sum mismatch: 100 in buckets + 0 dropped, but 101 calls" },
+	{ "torn by two", br_sum_torn_two, "histogram sum mismatch" },
+	{ "bucket overflow", br_bucket_overflow, "histogram sum mismatch" },
+	{ "min above max", br_min_max, "min_ns" },
+	{ "module path", br_module_path, "module 0: path is not NUL-terminated" },
+	{ "build-id length", br_build_id_len, "build_id_len 33" },
+	{ "thread state", br_thread_state, "thread 1: unknown state 7" },
+	{ "thread name", br_thread_name, "thread 1: name is not NUL-terminated" },
+	{ "name offset", br_name_offset, "name offset 4000 is outside the string table" },
+	{ "name unterminated", br_name_unterminated, "is not NUL-terminated" },
+	{ "cache state", br_cache_state, "cache 0: unknown state 5" },
+};
+
+static void test_load_bad_inputs(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct base b;
+		char err[256];
+		size_t len;
+
+		make_base(&b, 100, SYNTH_LOAD);
+		len = b.s->used;
+		assert_int_equal(load(b.s, len, err), 0);
+		bad_cases[i].breakit(&b, &len);
+		int rc = load(b.s, len, err);
+
+		if (rc != -1 || !strstr(err, bad_cases[i].message))
+			fail_msg("%s: rc %d, message \"%s\", expected \"%s\"", bad_cases[i].what,
+				 rc, err, bad_cases[i].message);
+		assert_null(strchr(err, '\n'));
+		synth_free(b.s);
+	}
+}
+
+/* A record whose seqlock was odd (torn by a crash) may be off by one. */
+static void test_load_torn_off_by_one(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	R(&b, b.g)->seq = 5;
+	R(&b, b.g)->calls += 1;
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t", err, sizeof(err)), 0);
+	assert_int_equal(find_func(prof, 0x1200)->torn, 1);
+	assert_int_equal(find_func(prof, 0x1200)->calls, 101);
+	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
+/* The buffer need not be aligned. */
+static void test_load_unaligned(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+	unsigned char *odd = malloc(SYNTH_CAP + 1);
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	memcpy(odd + 1, b.s->buf, b.s->used);
+	assert_int_equal(load_buffer(prof, odd + 1, b.s->used, "t", err, sizeof(err)), 0);
+	assert_int_equal(find_func(prof, 0x1100)->calls, 10);
+	free(odd);
+	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
+/* load_file: a missing file and an empty one. */
+static void test_load_file_errors(void **state)
+{
+	char err[256], path[] = "/tmp/test_load.XXXXXX";
+	struct pp_profile *prof = pp_profile_new();
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_int_equal(load_file(prof, "/nonexistent/x.ppd", err, sizeof(err)), -1);
+	assert_string_equal(err, "No such file or directory");
+	assert_true(fd >= 0);
+	assert_int_equal(load_file(prof, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "empty"));
+
+	struct base b;
+
+	make_base(&b, 100, SYNTH_LOAD);
+	assert_int_equal(write(fd, b.s->buf, b.s->used), (ssize_t)b.s->used);
+	assert_int_equal(load_file(prof, path, err, sizeof(err)), 0);
+	assert_int_equal(prof->nprocs, 1);
+	close(fd);
+	unlink(path);
+	synth_free(b.s);
+	pp_profile_free(prof);
+}
+
+/* Random damage: every load returns, with a message when it fails. */
+static void test_load_random_damage(void **state)
+{
+	struct base b;
+	unsigned seed = 12345;
+	int failed = 0;
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	unsigned char *orig = malloc(b.s->used);
+
+	memcpy(orig, b.s->buf, b.s->used);
+	for (int i = 0; i < 3000; i++) {
+		char err[256];
+		int flips = 1 + (int)(rand_r(&seed) % 4);
+
+		memcpy(b.s->buf, orig, b.s->used);
+		for (int k = 0; k < flips; k++) {
+			/* mostly the header and tables, where the structure is */
+			size_t at = rand_r(&seed) % 4 ? (size_t)rand_r(&seed) % 0x2000 :
+				    (size_t)rand_r(&seed) % b.s->used;
+
+			b.s->buf[at] ^= (unsigned char)(1u << (rand_r(&seed) % 8));
+		}
+		if (load(b.s, b.s->used, err)) {
+			failed++;
+			assert_true(err[0] != '\0');
+		}
+	}
+	assert_true(failed > 0);
+	free(orig);
+	synth_free(b.s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_valid),
+		cmocka_unit_test(test_load_merge_processes),
+		cmocka_unit_test(test_load_skips),
+		cmocka_unit_test(test_load_bad_inputs),
+		cmocka_unit_test(test_load_torn_off_by_one),
+		cmocka_unit_test(test_load_unaligned),
+		cmocka_unit_test(test_load_file_errors),
+		cmocka_unit_test(test_load_random_damage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
