@@ -182,7 +182,7 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	memset(cl, 0, sizeof(*cl));
 	report_opts_default(&cl->report);
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0: glibc starts over completely (tests parse many times) */
 	while ((c = getopt_long(argc, argv, ":p:lf:n:m:s:chV", long_opts, NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 		uint64_t v;
