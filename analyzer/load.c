@@ -9,8 +9,9 @@
  * of record offsets: a record reached twice is an error, so a walk visits at
  * most used_size / 8 records and never hangs); every histogram page offset;
  * every name offset into the string table; and the histogram of each record
- * against its call count (buckets + hist_dropped == calls, off by one allowed
- * when the record's seqlock was odd, i.e. it was torn by a crash).
+ * against its call count (buckets + (pending != 0) + hist_dropped == calls,
+ * off by one allowed when the record's seqlock was odd, i.e. it was torn by
+ * a crash); the pending bucket must be a bucket.
  *
  * A dump is validated and merged in one pass over its records, for speed
  * (a dump of 1.6 M records is read once).  So when a record deep in a file is
@@ -324,6 +325,12 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 		for (unsigned i = 0; i < PPF_SUB; i++)
 			in_hist = pp_sat_add(in_hist, c[i]);
 	}
+	/* The writer adds a call's bucket at the record's next call and keeps
+	 * it in `pending` (1 + bucket) meanwhile: it counts as one call. */
+	if (r->pending > PPF_HIST_BUCKETS)
+		return fail(d, "record at %#" PRIx64 ": pending bucket %" PRIu32 " is out of range",
+			    off, r->pending - 1);
+	in_hist = pp_sat_add(in_hist, r->pending != 0);
 	uint64_t accounted = pp_sat_add(in_hist, r->hist_dropped);
 
 	if (accounted != r->calls && !(torn && (accounted + 1 == r->calls ||
@@ -355,6 +362,8 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
 				(uint64_t)r->pages[p] * PPF_PAGE_BYTES)))
 			return fail(d, "out of memory");
+	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
+		return fail(d, "out of memory");
 	e->records++;
 	e->torn += (uint64_t)torn;
 	e->calls = pp_sat_add(e->calls, r->calls);
@@ -629,7 +638,9 @@ static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ct
 		for (unsigned i = 0; i < PPF_SUB; i++)
 			in_hist = pp_sat_add(in_hist, c[i]);
 	}
-	r->calls = pp_sat_add(in_hist, r->hist_dropped);
+	if (r->pending > PPF_HIST_BUCKETS)
+		r->pending = 0;
+	r->calls = pp_sat_add(pp_sat_add(in_hist, r->pending != 0), r->hist_dropped);
 	r->seq |= 1;
 	return 0;
 }

@@ -326,6 +326,12 @@ static void br_bucket_overflow(struct base *b, size_t *len)
 	(void)len;
 	synth_page(b->s, b->g, ppf_bucket(2000) / PPF_SUB)[0] = UINT64_MAX;
 }
+static void br_pending(struct base *b, size_t *len)
+{
+	(void)len;
+	R(b, b->g)->pending = PPF_HIST_BUCKETS + 1;
+	R(b, b->g)->calls += 1;
+}
 static void br_min_max(struct base *b, size_t *len)
 {
 	(void)len;
@@ -401,6 +407,7 @@ static const struct bad_case bad_cases[] = {
 	{ "histogram sum", br_sum, "histogram sum mismatch: 100 in buckets + 0 dropped, but 101 calls" },
 	{ "torn by two", br_sum_torn_two, "histogram sum mismatch" },
 	{ "bucket overflow", br_bucket_overflow, "histogram sum mismatch" },
+	{ "pending bucket", br_pending, "pending bucket 3776 is out of range" },
 	{ "min above max", br_min_max, "min_ns" },
 	{ "module path", br_module_path, "module 0: path is not NUL-terminated" },
 	{ "build-id length", br_build_id_len, "build_id_len 33" },
@@ -448,6 +455,32 @@ static void test_load_torn_off_by_one(void **state)
 	assert_int_equal(find_func(prof, 0x1200)->torn, 1);
 	assert_int_equal(find_func(prof, 0x1200)->calls, 101);
 	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
+/* The writer's pending bucket (one call not yet in the histogram) counts. */
+static void test_load_pending(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	R(&b, b.g)->pending = ppf_bucket(777777) + 1;
+	R(&b, b.g)->calls += 1;
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t", err, sizeof(err)), 0);
+	struct pp_entry *g = find_func(prof, 0x1200);
+
+	assert_int_equal(g->calls, 101);
+	assert_int_equal(g->hist.count, 101);
+	assert_int_equal(pp_hist_bucket(&g->hist, ppf_bucket(777777)), 1);
+	assert_int_equal(g->torn, 0);
+	pp_profile_free(prof);
+	/* without the extra call, the sums disagree */
+	R(&b, b.g)->calls -= 1;
+	assert_int_equal(load(b.s, b.s->used, err), -1);
+	assert_non_null(strstr(err, "histogram sum mismatch"));
 	synth_free(b.s);
 }
 
@@ -537,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_load_skips),
 		cmocka_unit_test(test_load_bad_inputs),
 		cmocka_unit_test(test_load_torn_off_by_one),
+		cmocka_unit_test(test_load_pending),
 		cmocka_unit_test(test_load_unaligned),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_load_random_damage),
