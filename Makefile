@@ -177,3 +177,92 @@ bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so
 	@command -v uftrace >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get install -y -qq uftrace >/dev/null; }
 	$(Q)BUILD=$(BUILD) sh bench/hooks.sh
+
+# ---- the demo, the analyzer bench, the fuzzer (examples/, bench/, tests/fuzz/) ----
+# make demo: profiles examples/demo under the launcher and prints the report,
+# then the default target check (which fails by design; the demo does not).
+DEMO := $(BUILD)/examples/demo
+$(DEMO): examples/demo.c | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $< -lpthread
+
+demo: deps all $(DEMO)
+	$(Q)rm -rf $(BUILD)/demo
+	$(Q)$(LAUNCHER) -o $(BUILD)/demo -- $(DEMO)
+	@echo
+	@echo "\$$ paraprof-report --check $(BUILD)/demo/paraprof.*.ppd"
+	$(Q)$(REPORT) --check $(BUILD)/demo/paraprof.*.ppd; rc=$$?; \
+		[ $$rc -le 1 ] || exit $$rc; \
+		echo "(exit status $$rc: 0 when every target holds, 1 when one fails)"
+
+# bench/gen_dump writes synthetic dumps; make bench-report times
+# paraprof-report on 100,000 functions x 16 threads (BENCH_K=16: every
+# function in every thread).
+GEN_DUMP := $(BUILD)/bench/gen_dump
+$(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -lelf -lm
+
+.PHONY: bench-report fuzz-run
+bench-report: $(REPORT) $(GEN_DUMP)
+	$(Q)BUILD=$(BUILD) sh bench/report.sh
+bench: bench-report
+
+# The integration tests use synthetic dumps too.
+integration: $(GEN_DUMP)
+
+# make fuzz: libFuzzer target on the loader (and the report built from what
+# it accepts), with ASan and UBSan, and its seed corpus: real dumps of
+# tests/fuzz/seed_prog run under the library, and synthetic ones.
+# make fuzz-run FUZZ_SECONDS=60: fuzzes that long; fails on a finding (the
+# input is left in build/fuzz/crash-*).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZER := $(FUZZ_DIR)/fuzz_load
+FUZZ_DEB := clang libclang-rt-14-dev
+FUZZ_SRC := tests/fuzz/fuzz_load.c $(filter-out analyzer/main.c,$(ANALYZER_SRC))
+
+.PHONY: fuzz-deps fuzz-seeds
+fuzz-deps: deps
+	@command -v $(FUZZ_CC) >/dev/null && \
+	echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+		$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || { \
+		echo "  DEPS    apt-get install $(FUZZ_DEB)"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			$(FUZZ_DEB) >/dev/null; }
+
+$(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h) include/paraprof/format.h | fuzz-deps
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ianalyzer -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ $(FUZZ_SRC) -lelf -lstdc++ -lm
+
+$(FUZZ_DIR)/seed_prog: tests/fuzz/seed_prog.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $< -lpthread
+
+fuzz-seeds: $(LIB) $(GEN_DUMP) $(FUZZ_DIR)/seed_prog
+	$(Q)rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds
+	$(Q)PARAPROF_QUIET=1 PARAPROF_OUTPUT=$(FUZZ_DIR)/seeds LD_PRELOAD=$(abspath $(LIB)) \
+		$(FUZZ_DIR)/seed_prog >/dev/null
+	$(Q)set -e; s=1; for args in "-n 1 -t 1" "-n 20 -t 2" "-n 200 -t 4 -k 2" \
+			"-n 50 -t 3 -k 3"; do \
+		$(GEN_DUMP) -q $$args -s $$s -p $$((100 + s)) -r 1700000000000000000 \
+			-o $(FUZZ_DIR)/seeds/synthetic.$$s.ppd; s=$$((s + 1)); \
+	done
+	@echo "  SEEDS   $$(ls $(FUZZ_DIR)/seeds | wc -l) dumps in $(FUZZ_DIR)/seeds"
+
+fuzz: $(FUZZER) fuzz-seeds
+
+fuzz-run: fuzz
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(Q)$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+		-dict=tests/fuzz/fuzz_load.dict -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds

@@ -1,0 +1,59 @@
+/* fuzz_load.c - libFuzzer target on the dump loader and the report builder
+ *
+ * Each input is taken as a dump file: load_buffer() must refuse it with a
+ * message or accept it, never crash, hang or allocate without bound.  An
+ * accepted dump then goes through everything paraprof-report does with it
+ * (statistics, selection, recommendations, the target check, and the text,
+ * JSON and CSV printers into /dev/null), because a file that passes
+ * validation is exactly what those trust.  Symbols are left out (sc = NULL):
+ * the paths in a fuzzed module table would make the run read random files.
+ *
+ * Build and run with `make fuzz` and `make fuzz-run FUZZ_SECONDS=60`.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "load.h"
+#include "profile.h"
+#include "report.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static FILE *devnull;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pp_profile *prof = pp_profile_new();
+	struct report_opts opts;
+	struct report r;
+	char err[256];
+
+	if (!prof)
+		return 0;
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	err[0] = '\0';
+	if (load_buffer(prof, data, size, "fuzz.ppd", err, sizeof(err)) == 0) {
+		report_opts_default(&opts);
+		opts.top = 0;		/* every entry, so every row is printed */
+		opts.min_calls = 0;
+		opts.slowest = 10;
+		opts.now = 0;
+		/* report_free() also cleans up after a report_build() that failed */
+		if (report_build(&r, prof, &opts, NULL) == 0 && devnull) {
+			report_text(devnull, &r);
+			report_json(devnull, &r);
+			report_csv(devnull, &r);
+			check_text(devnull, &r);
+			check_csv(devnull, &r);
+		}
+		report_free(&r);
+	} else if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL) {
+		/* a refusal always says why, in one terminated line */
+		__builtin_trap();
+	}
+	pp_profile_free(prof);
+	return 0;
+}
