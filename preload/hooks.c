@@ -14,8 +14,9 @@
  * Calls that never reach their exit hook (longjmp, C++ exceptions through
  * code without cleanups, pthread_exit, exit() deep in the stack) are found in
  * two ways.  On entry, by stack address: a callee's stack pointer at its
- * entry hook is always below its caller's, so a frame whose stack pointer is
- * at or below the new one's can no longer be live.  On exit, by activation:
+ * entry hook is below its caller's, or equal when gcc inlined the callee
+ * (inlined bodies still call the hooks, from their host's frame), so a frame
+ * whose stack pointer is strictly below the new one's can no longer be live.  On exit, by activation:
  * an exit belongs to the nearest frame with the same function and the same
  * call site (the return address, which both hooks receive; stack addresses
  * would not do, since gcc often tail-calls the exit hook from the epilogue),
@@ -55,7 +56,7 @@ struct area_priv {
 	uint32_t mask;			/* slots - 1 */
 	uint32_t count;			/* keys in tab */
 	unsigned shift;			/* 64 - log2(slots) */
-	struct frame *stack;		/* STACK_MAX frames, touched as used */
+	struct frame *stack;		/* sentinel + STACK_MAX frames, touched as used */
 };
 
 enum { T_UNSET, T_READY, T_DROPPED };
@@ -192,25 +193,34 @@ static uint32_t hist_page(struct ppf_thread *area, struct ppf_record *r, unsigne
 
 /* ---- recording a call ---- */
 
-/* Adds the call of frame `f` (the top of a stack `depth` frames deep before
- * its pop) ending at `now` to its record. */
-static inline void record_call(struct tls *t, struct frame *f, uint32_t depth, uint64_t now,
-			       int abandoned)
+/* Adds a call of `dur` ns (histogram bucket `b`) to frame `f`'s record.
+ * `have_page`: the record has the page of bucket `b` (else the call counts
+ * as hist_dropped).  `depth` is the stack's depth before the frame was
+ * popped.  The bucket itself goes into `pending`, and the previous pending
+ * bucket into the histogram: its address is known long before `b` is, which
+ * spares the pipeline a store it would wait for (see format.h).  No calls:
+ * the exit hook inlines it. */
+static inline __attribute__((always_inline)) void record_commit(struct frame *f, uint32_t depth,
+								uint64_t dur, unsigned b,
+								int have_page, int abandoned)
 {
 	struct ppf_record *r = f->rec;
-	uint64_t ticks = now - f->start;
-	uint64_t dur = (int64_t)ticks > 0 ? clock_to_ns(ticks) : 0;
 	uint64_t self = dur > f->child_ns ? dur - f->child_ns : 0;
 	uint64_t rss = *seg_rss;
-	unsigned b = ppf_bucket(dur);
-	uint32_t pg = r->pages[b >> PPF_SUB_BITS];
+	uint64_t seq = r->seq;
+	uint32_t pend = r->pending;
 
 	if (depth >= 2)
 		f[-1].child_ns += dur;
-	if (unlikely(!pg))
-		pg = hist_page(t->area, r, b >> PPF_SUB_BITS);
-	r->seq++;
+	r->seq = seq + 1;
 	pp_wmb();
+	if (likely(pend)) {
+		pend--;
+		((struct ppf_hist_page *)(seg_base + (uint64_t)r->pages[pend >> PPF_SUB_BITS] *
+					  PPF_PAGE_BYTES))->count[pend & (PPF_SUB - 1)]++;
+	}
+	r->pending = have_page ? b + 1 : 0;
+	r->hist_dropped += !have_page;
 	r->calls++;
 	r->sum_ns += dur;
 	if (--r->depth == 0)
@@ -223,15 +233,31 @@ static inline void record_call(struct tls *t, struct frame *f, uint32_t depth, u
 	r->rss_sum_kib += rss;
 	if (rss > r->rss_max_kib)
 		r->rss_max_kib = rss;
-	if (likely(pg))
-		((struct ppf_hist_page *)(seg_base + (uint64_t)pg * PPF_PAGE_BYTES))
-			->count[b & (PPF_SUB - 1)]++;
-	else
-		r->hist_dropped++;
 	if (unlikely(abandoned))
 		r->abandoned++;
 	pp_wmb();
-	r->seq++;
+	r->seq = seq + 2;
+}
+
+static inline uint64_t frame_ns(const struct frame *f, uint64_t now)
+{
+	uint64_t ticks = now - f->start;
+
+	return (int64_t)ticks > 0 ? clock_to_ns(ticks) : 0;
+}
+
+/* Records the call of frame `f` ending at `now`, making its histogram page
+ * when needed: the out-of-line path. */
+static void __attribute__((noinline)) record_call(struct tls *t, struct frame *f, uint32_t depth,
+						 uint64_t now, int abandoned)
+{
+	uint64_t dur = frame_ns(f, now);
+	unsigned b = ppf_bucket(dur);
+	uint32_t pg = f->rec->pages[b >> PPF_SUB_BITS];
+
+	if (!pg)
+		pg = hist_page(t->area, f->rec, b >> PPF_SUB_BITS);
+	record_commit(f, depth, dur, b, pg != 0, abandoned);
 }
 
 /* Pops the top frame as a call that ended without its exit hook. */
@@ -274,8 +300,11 @@ static int thread_ready(struct tls *t)
 		return 0;
 	}
 	a = &priv[idx];
-	if (!a->stack)
-		a->stack = map_private(STACK_MAX * sizeof(struct frame));
+	if (!a->stack) {
+		a->stack = map_private((STACK_MAX + 1) * sizeof(struct frame));
+		if (a->stack)
+			a->stack[0].sp = UINTPTR_MAX;	/* below the stack: never left */
+	}
 	if (!a->tab && a->stack)
 		table_insert(a, 1, &t->dropped);	/* key 1: never a function */
 	if (!a->stack || !a->tab) {
@@ -288,7 +317,7 @@ static int thread_ready(struct tls *t)
 		((struct ppf_record *)seg_ptr(off))->flags = 0;
 	t->area_idx = idx;
 	t->area = seg_thread(idx);
-	t->stack = a->stack;
+	t->stack = a->stack + 1;		/* t->stack[-1] is the sentinel */
 	t->tab = a->tab;
 	t->shift = a->shift;
 	t->depth = 0;
@@ -339,6 +368,16 @@ static void merge_record(struct ppf_record *m, const struct ppf_record *r)
 		m->max_ns = r->max_ns;
 	if (r->rss_max_kib > m->rss_max_kib)
 		m->rss_max_kib = r->rss_max_kib;
+	if (r->pending) {
+		/* r's last call, not in its histogram yet: into m's */
+		unsigned b = r->pending - 1;
+
+		if (m->pages[b >> PPF_SUB_BITS] || hist_page(seg_thread(0), m, b >> PPF_SUB_BITS))
+			((struct ppf_hist_page *)seg_ptr((uint64_t)m->pages[b >> PPF_SUB_BITS] *
+							 PPF_PAGE_BYTES))->count[b & (PPF_SUB - 1)]++;
+		else
+			m->hist_dropped++;
+	}
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
 		const struct ppf_hist_page *src;
 		struct ppf_hist_page *dst;
@@ -369,6 +408,7 @@ static void reset_record(struct ppf_record *r)
 	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
 	r->min_ns = UINT64_MAX;
 	r->depth = 0;
+	r->pending = 0;
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
 		if (r->pages[p])
 			memset(seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES), 0, PPF_PAGE_BYTES);
@@ -445,11 +485,10 @@ static int sync_thread(struct tls *t, uint32_t c)
 	return 1;
 }
 
-static inline void push(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t sp)
+static inline __attribute__((always_inline)) void push(struct tls *t, struct ppf_record *r,
+							uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
 	uint32_t d = t->depth;
-	struct slot *s = &t->tab[(fn * GOLDEN) >> t->shift];
-	struct ppf_record *r = likely(s->key == fn) ? s->rec : lookup_slow(t, fn);
 	struct frame *f = &t->stack[d];
 
 	r->depth++;
@@ -462,6 +501,13 @@ static inline void push(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t s
 	f->start = clock_now();
 }
 
+/* Entry of a function the thread's table has not seen (or that collides). */
+static void __attribute__((noinline)) enter_miss(struct tls *t, uintptr_t fn, uintptr_t site,
+						uintptr_t sp)
+{
+	push(t, lookup_slow(t, fn), fn, site, sp);
+}
+
 static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uintptr_t fn,
 						uintptr_t site, uintptr_t sp)
 {
@@ -471,12 +517,12 @@ static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uint
 	t->ctl_seen = 0;
 	if (!sync_thread(t, c))
 		goto out;
-	if (t->depth && t->stack[t->depth - 1].sp <= sp) {
+	if (t->depth && t->stack[t->depth - 1].sp < sp) {
 		/* control came back above frames that never exited: longjmp */
 		uint64_t now = clock_now();
 
 		t->overflow = 0;
-		while (t->depth && t->stack[t->depth - 1].sp <= sp)
+		while (t->depth && t->stack[t->depth - 1].sp < sp)
 			abandon_top(t, now);
 	}
 	if (t->overflow || t->depth == STACK_MAX) {
@@ -485,7 +531,7 @@ static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uint
 		goto out;
 	}
 	t->busy = 0;
-	push(t, fn, site, sp);
+	push(t, lookup_slow(t, fn), fn, site, sp);
 out:
 	t->busy = 0;
 	if (t->state == T_READY && !t->overflow)
@@ -544,11 +590,19 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 		return;
 	}
 	d = t->depth;
-	if (unlikely(d == STACK_MAX || (d && t->stack[d - 1].sp <= sp))) {
+	/* a frame below our stack pointer was left by longjmp (with d == 0
+	 * this reads the sentinel, whose sp is the top of memory) */
+	if (unlikely(t->stack[(ptrdiff_t)d - 1].sp < sp || d == STACK_MAX)) {
 		enter_slow(t, c, fn, site, sp);
 		return;
 	}
-	push(t, fn, site, sp);
+	struct slot *s = &t->tab[(fn * GOLDEN) >> t->shift];
+
+	if (unlikely(s->key != fn)) {
+		enter_miss(t, fn, site, sp);
+		return;
+	}
+	push(t, s->rec, fn, site, sp);
 }
 
 void __cyg_profile_func_exit(void *this_fn, void *call_site)
@@ -573,7 +627,14 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 		return;
 	}
 	t->depth = d - 1;
-	record_call(t, f, d, now, 0);
+	uint64_t dur = frame_ns(f, now);
+	unsigned b = ppf_bucket(dur);
+
+	if (unlikely(!f->rec->pages[b >> PPF_SUB_BITS])) {
+		record_call(t, f, d, now, 0);	/* a new octave: make its page */
+		return;
+	}
+	record_commit(f, d, dur, b, 1, 0);
 }
 
 /* ---- set-up ---- */

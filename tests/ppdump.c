@@ -145,6 +145,8 @@ int main(int argc, char **argv)
 				a->max = r->max_ns;
 			if (r->rss_max_kib > a->rss_max)
 				a->rss_max = r->rss_max_kib;
+			if (r->pending && r->pending <= PPF_HIST_BUCKETS)
+				a->hist[r->pending - 1]++;
 			for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
 				struct ppf_hist_page *pg;
 

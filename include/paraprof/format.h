@@ -111,6 +111,13 @@ enum ppf_kind {
  * Statistics of one function (region, span, endpoint) in one thread area.
  * Written by one thread at a time, under `seq`.
  *
+ * The histogram lags by at most one call: the writer adds each call's bucket
+ * at the next call of the same record (a store whose address depends on a
+ * fresh clock read is what a pipeline waits for longest), and keeps it in
+ * `pending` meanwhile.  So for every record, always:
+ *     sum of its buckets + (pending != 0) + hist_dropped == calls
+ * and a reader that adds the pending bucket sees every call.
+ *
  * Recursion: every frame is a call (calls, sum_ns, min/max, histogram and
  * self_ns count each frame).  inclusive_ns adds a frame's duration only when
  * no other frame of the same function is active below it on the same thread,
@@ -134,7 +141,8 @@ struct ppf_record {
 	uint64_t rss_max_kib;	/* largest RSS seen at an exit, KiB */
 	uint64_t hist_dropped;	/* calls missing from the histogram (no page could be had) */
 	uint32_t depth;		/* writer-private (active frames); meaningless to readers */
-	uint32_t reserved;
+	uint32_t pending;	/* 0, or 1 + the bucket of one call not yet added to
+				   the histogram: readers add it (see below) */
 	uint32_t pages[PPF_HIST_PAGES + 1]; /* page p: offset / PPF_PAGE_BYTES, 0 = none;
 					       the last entry is padding */
 };
