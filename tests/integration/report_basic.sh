@@ -1,0 +1,111 @@
+# report_basic.sh - paraprof-report on a real instrumented program with
+# functions of known durations (tests/progs/report_mix.c): exact call counts,
+# severity sections, p95/p99 of a known mix, --check both ways, JSON that
+# parses and agrees with the text, CSV, merging of two runs.
+. "$(dirname "$0")/../lib.sh"
+REPORT=$BUILD/paraprof-report
+SEV=critical=5ms,high=2ms,medium=1ms
+
+run_profiled "$PROGS/report_mix" >mix.out
+dump=$(ls paraprof.*.ppd)
+check "one dump written" test -f "$dump"
+
+"$REPORT" --severity $SEV --no-color "$dump" >report.txt
+expect_eq "text report: exit status" "$?" 0
+
+# section_of NAME: the severity section the text lists NAME under
+section_of() {
+	awk -v n="$1" '/ Severity \(/ { s = $1 } $0 == n { print s; exit }' report.txt
+}
+expect_eq "slow_a (8 ms) is CRITICAL" "$(section_of slow_a)" CRITICAL
+expect_eq "slow_b (3 ms) is HIGH" "$(section_of slow_b)" HIGH
+expect_eq "slow_c (1.5 ms) is MEDIUM" "$(section_of slow_c)" MEDIUM
+expect_eq "mixed (1.45 ms average) is MEDIUM" "$(section_of mixed)" MEDIUM
+expect_eq "fast is LOW" "$(section_of fast)" LOW
+expect_eq "main (1 call) is left out by --min-calls 5" "$(section_of main)" ""
+
+calls_of() {
+	awk -v n="$1" '$0 == n { getline; sub(/.*Calls: /, ""); sub(/ .*/, ""); print; exit }' report.txt
+}
+expect_eq "calls of fast" "$(calls_of fast)" 1000
+expect_eq "calls of mixed" "$(calls_of mixed)" 100
+expect_eq "calls of slow_a" "$(calls_of slow_a)" 6
+check "header names the program" grep -q "^Program: $PROGS/report_mix (pid " report.txt
+check "header has the wall time" grep -q "^Wall Time: [0-9.]*ms$" report.txt
+check "recommendation: outliers of mixed, from the data" \
+	grep -q "^- mixed has outliers: p99 [0-9.]*ms is [0-9.]*x its median" report.txt
+
+"$REPORT" --severity $SEV --format json "$dump" >report.json
+expect_eq "json report: exit status" "$?" 0
+python3 - report.json report.txt mix.out <<'PY' >json_checks.txt 2>&1
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+f = {e["name"]: e for e in doc["functions"]}
+def ok(cond, what):
+    print(("ok - " if cond else "not ok - ") + what)
+ok(doc["format_version"] == 1, "json: format_version 1")
+ok(f["fast"]["calls"] == 1000 and f["mixed"]["calls"] == 100, "json: exact call counts")
+m = f["mixed"]
+# 95 calls of >= 1 ms and 5 of >= 10 ms.  The program measured each call
+# itself: the exact nearest-rank quantiles of those, against the report's,
+# within the histogram's 1/128 plus 20 us for the hooks around the call.
+own = sorted(int(l.split()[1]) for l in open(sys.argv[3]) if l.startswith("mixed "))
+def exact(q): return own[max(1, -(-len(own) * q // 100)) - 1]
+for q, key in ((95, "p95_ns"), (99, "p99_ns"), (50, "p50_ns")):
+    want = exact(q)
+    ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + 20000,
+       "json: %s of mixed %d, exact %d" % (key, m[key], want))
+ok(own[94] < 2000000 or m["p95_ns"] < 2000000, "json: p95 of mixed is in the 1 ms class (%d)" % m["p95_ns"])
+ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is in the 10 ms class (%d)" % m["p99_ns"])
+ok(m["min_ns"] >= 1000000 and m["max_ns"] >= 10000000, "json: min and max of mixed")
+ok(abs(m["avg_ns"] - sum(own) / 100) <= 20000, "json: average of mixed %d, measured %d" % (m["avg_ns"], sum(own) / 100))
+# agrees with the text: same entries, same sections, same call counts
+cur = None; seen = {}
+for line in text.splitlines():
+    s = re.match(r"^(CRITICAL|HIGH|MEDIUM|LOW) Severity", line)
+    if s: cur = s.group(1); continue
+    if cur and line in f: seen[line] = cur
+ok(seen == {n: e["severity"] for n, e in f.items()}, "json and text: same entries in the same sections")
+for n, e in f.items():
+    ok(re.search(r"^%s\n  Average: .*\| Calls: %d \|" % (re.escape(n), e["calls"]), text, re.M) is not None,
+       "json and text: calls of %s" % n)
+ok(doc["check"]["pass"] is True and doc["check"]["judged_what"] == "functions", "json: check passes at the default targets")
+PY
+cat json_checks.txt
+grep -q '^not ok' json_checks.txt || grep -q '^ok' json_checks.txt || not_ok "python json checks did not run"
+
+"$REPORT" --severity $SEV --format csv "$dump" >report.csv
+python3 - report.csv report.json <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+doc = json.load(open(sys.argv[2]))
+good = [r["name"] for r in rows] == [e["name"] for e in doc["functions"]]
+print(("ok" if good else "not ok") + " - report_basic: csv rows are the json functions, in order")
+calls = {r["name"]: int(r["calls"]) for r in rows}
+print(("ok" if calls.get("fast") == 1000 else "not ok") + " - report_basic: csv calls of fast")
+PY
+
+# --check: passes at the defaults, fails when the average target is 2 ms
+"$REPORT" --check "$dump" >check_pass.txt
+expect_eq "--check at the default targets: exit 0" "$?" 0
+check "--check prints the result" grep -q "^Result: PASS" check_pass.txt
+check "--check prints no severity sections" sh -c '! grep -q "Severity (" check_pass.txt'
+LC_ALL=C "$REPORT" --check --target avg=2ms "$dump" >check_fail.txt
+expect_eq "--check --target avg=2ms: exit 1" "$?" 1
+check "--check names slow_a as the worst average" \
+	grep -q "^\[FAIL\] Average < 2ms  *worst: 8.0[0-9]ms (slow_a)" check_fail.txt
+check "--check in the C locale has no emoji" sh -c '! grep -q "✅\|❌" check_fail.txt'
+LC_ALL=C.UTF-8 "$REPORT" --check --target avg=2ms "$dump" >check_utf8.txt
+check "--check in a UTF-8 locale marks with ❌" grep -q "^❌ Average < 2ms" check_utf8.txt
+"$REPORT" --check --target avg=2ms --format json "$dump" >check.json
+expect_eq "--check --format json: exit 1" "$?" 1
+python3 -c 'import json,sys; d=json.load(open("check.json")); sys.exit(0 if d["check"]["pass"] is False else 1)'
+expect_eq "--check json says pass: false" "$?" 0
+
+# two runs merge: every count doubles
+mkdir second && (cd second && PARAPROF_OUTPUT=$WORK/second LD_PRELOAD=$LIB "$PROGS/report_mix" >/dev/null)
+"$REPORT" --severity $SEV --min-calls 1 --no-color "$dump" second/paraprof.*.ppd >merged.txt
+awk '$0 == "fast" { getline; sub(/.*Calls: /, ""); sub(/ .*/, ""); print }' merged.txt >fast_calls
+expect_eq "two runs merged: calls of fast" "$(cat fast_calls)" 2000
+check "two runs merged: the header lists 2 processes" grep -q "^Programs: 2 processes" merged.txt

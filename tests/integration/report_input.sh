@@ -1,0 +1,121 @@
+# report_input.sh - paraprof-report on bad input, live segments and --list;
+# the man page renders clean and --help lists the options it documents.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
+REPORT=$BUILD/paraprof-report
+
+run_profiled "$PROGS/report_mix" >/dev/null
+dump=$(ls paraprof.*.ppd)
+size=$(stat -c %s "$dump")
+
+# expect_bad DESC FILE MESSAGE: exit 2, "paraprof-report: FILE: MESSAGE...",
+# one line, nothing on stdout
+expect_bad() {
+	"$REPORT" "$2" >bad.out 2>bad.err
+	rc=$?
+	if [ "$rc" = 2 ] && [ ! -s bad.out ] && [ "$(wc -l <bad.err)" = 1 ] &&
+		grep -q "^paraprof-report: $2: $3" bad.err; then
+		ok "$1: exit 2, $(cat bad.err)"
+	else
+		not_ok "$1: exit $rc, stderr '$(cat bad.err)', expected 'paraprof-report: $2: $3'"
+	fi
+}
+
+# offsets of header fields, from format.h itself
+cat >off.c <<'C'
+#include <stddef.h>
+#include <stdio.h>
+#include "paraprof/format.h"
+int main(void)
+{
+	printf("version=%zu module_count=%zu thread_off=%zu used_size=%zu\n",
+	       offsetof(struct ppf_header, version), offsetof(struct ppf_header, module_count),
+	       offsetof(struct ppf_header, thread_off), offsetof(struct ppf_header, used_size));
+	return 0;
+}
+C
+cc -I"$SRC/include" -o off off.c && eval "$(./off)"
+# poke FILE OFFSET BYTES...: overwrites bytes (octal escapes for printf)
+poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+head -c $((size - 100)) "$dump" >truncated.ppd
+expect_bad "truncated dump" truncated.ppd "truncated: $((size - 100)) bytes, the header says $size"
+head -c 200 "$dump" >short.ppd
+expect_bad "dump shorter than its header" short.ppd "truncated: 200 bytes, the header needs"
+cp "$dump" magic.ppd && poke magic.ppd 0 'XPROF'
+expect_bad "wrong magic" magic.ppd "not a paraprof dump (bad magic)"
+cp "$dump" version.ppd && poke version.ppd "$version" '\002'
+expect_bad "future version" version.ppd "unsupported format version 2 (this paraprof reads 1)"
+cp "$dump" count.ppd && poke count.ppd "$module_count" '\377\377\000\000'
+expect_bad "module count past the capacity" count.ppd "module table: count 65535 exceeds its capacity"
+cp "$dump" off.ppd && poke off.ppd "$thread_off" '\000\000\000\100'
+expect_bad "thread table offset past the end" off.ppd "thread table at offset 0x40000000"
+printf 'hello\n' >text.ppd
+expect_bad "a text file" text.ppd "not a paraprof dump (bad magic)"
+: >empty.ppd
+expect_bad "an empty file" empty.ppd "empty file"
+expect_bad "a missing file" missing.ppd "No such file or directory"
+expect_bad "a directory" . "not a regular file"
+
+"$REPORT" "$dump" truncated.ppd >/dev/null 2>&1
+expect_eq "a bad file among good ones: exit 2" "$?" 2
+"$REPORT" --top >/dev/null 2>usage.err
+expect_eq "missing option value: exit 2" "$?" 2
+expect_eq "missing option value: one line" "$(cat usage.err)" \
+	"paraprof-report: option '--top' needs an argument (try --help)"
+"$REPORT" --colour "$dump" >/dev/null 2>usage.err
+expect_eq "unknown option: exit 2" "$?" 2
+expect_eq "unknown option: one line" "$(cat usage.err)" \
+	"paraprof-report: unknown option '--colour' (try --help)"
+"$REPORT" --severity high=5s "$dump" >/dev/null 2>usage.err
+expect_eq "--severity out of order: exit 2" "$?" 2
+"$REPORT" --target p95=500 "$dump" >/dev/null 2>usage.err
+check "a time without a unit is refused" grep -q "'500' is not a time" usage.err
+
+# ---- a live segment ----
+PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$PROGS/report_mix" loop >live.out &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; rm -f /dev/shm/paraprof.$pid; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do grep -q ready live.out && break; sleep 0.05; done
+sleep 0.2
+"$REPORT" --pid $pid --min-calls 1 --format json >live.json
+expect_eq "--pid of a running program: exit 0" "$?" 0
+ticks=$(python3 -c 'import json; d=json.load(open("live.json")); print([e["calls"] for e in d["functions"] if e["name"] == "tick"][0])')
+expect_range "--pid: tick() calls so far" "$ticks" 2 100000
+live=$(python3 -c 'import json; d=json.load(open("live.json")); p=d["processes"][0]; print(p["live"], p["complete"], p["pid"])')
+expect_eq "--pid: the process is live, not complete" "$live" "True False $pid"
+"$REPORT" --list >list.txt
+check "--list shows the running program" \
+	grep -q "^$pid  *running  *recording  *[0-9]*  *$PROGS/report_mix loop$" list.txt
+sleep 0.1
+"$REPORT" --pid $pid --min-calls 1 --format json >live2.json
+ticks2=$(python3 -c 'import json; d=json.load(open("live2.json")); print([e["calls"] for e in d["functions"] if e["name"] == "tick"][0])')
+check "--pid again: more tick() calls ($ticks -> $ticks2)" test "$ticks2" -gt "$ticks"
+kill -9 $pid
+wait $pid 2>/dev/null
+"$REPORT" --list >list2.txt
+check "--list: a killed program is gone" grep -q "^$pid  *gone  *recording" list2.txt
+"$REPORT" --pid $pid --min-calls 1 --no-color >killed.txt
+expect_eq "--pid of a killed program: exit 0" "$?" 0
+check "--pid of a killed program: says so" grep -q "^Program: .* (pid $pid, live segment)" killed.txt
+check "--pid of a killed program: tick is there" grep -q "^tick$" killed.txt
+rm -f /dev/shm/paraprof.$pid
+"$REPORT" --pid $pid >/dev/null 2>nopid.err
+expect_eq "--pid with no segment: exit 2" "$?" 2
+check "--pid with no segment: message" grep -q "^paraprof-report: /dev/shm/paraprof.$pid: no segment for pid $pid" nopid.err
+
+# ---- documentation ----
+groff -man -ww -z "$SRC/man/paraprof-report.1" >groff.out 2>&1
+expect_eq "paraprof-report(1) renders without warnings" "$(cat groff.out)" ""
+"$REPORT" --help >help.txt
+expect_eq "--help: exit 0" "$?" 0
+for opt in $(grep -o -- '--[a-z][a-z-]*' help.txt | sort -u); do
+	m=$(echo "$opt" | sed 's/-/\\\\-/g')
+	grep -q -- "$m" "$SRC/man/paraprof-report.1" || not_ok "--help lists $opt, the man page does not"
+done
+for opt in $(grep -o '\\-\\-[a-z][a-z\\-]*' "$SRC/man/paraprof-report.1" | sed 's/\\-/-/g' | sort -u); do
+	grep -q -- "$opt" help.txt || not_ok "the man page documents $opt, --help does not"
+done
+ok "--help and the man page list the same options"
+"$REPORT" --version | grep -q "^paraprof-report [0-9.]* (dump format version 1)$"
+expect_eq "--version" "$?" 0
