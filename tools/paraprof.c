@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "paraprof/format.h"
 
 #ifndef PARAPROF_LIBDIR
 #define PARAPROF_LIBDIR "/usr/local/lib"
@@ -259,6 +262,71 @@ static char **collect_dumps(const char *from, const char *to, size_t *count)
 	list[n] = NULL;
 	*count = n;
 	return list;
+}
+
+/*
+ * A program killed before it could write its dump leaves its segment in
+ * /dev/shm.  As the process is gone, the segment's used part is what its dump
+ * would have been: copies it into `dir` under the dump's name (through a
+ * temporary file and a rename, as the library does) and removes the segment,
+ * which would otherwise hold its memory until the next reboot.  Returns 0
+ * when a dump was saved, -1 when there was nothing to save or it failed (the
+ * segment then stays).
+ */
+static int save_segment(pid_t pid, const char *dir)
+{
+	char shm[64], tmp[PATH_MAX], dst[PATH_MAX], buf[1 << 16];
+	struct ppf_header h;
+	struct stat st;
+	uint64_t left;
+	int in, out, ok = 0;
+
+	snprintf(shm, sizeof(shm), "/dev/shm/paraprof.%d", (int)pid);
+	in = open(shm, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (in < 0)
+		return -1;
+	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    pread(in, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, PPF_MAGIC, PPF_MAGIC_LEN) != 0 || h.pid != (uint32_t)pid ||
+	    h.used_size < sizeof(h) || h.used_size > (uint64_t)st.st_size) {
+		close(in);
+		return -1;
+	}
+	if ((h.exec_gen ? snprintf(dst, sizeof(dst), "%s/paraprof.%d.%u.ppd", dir, (int)pid,
+				   h.exec_gen)
+			: snprintf(dst, sizeof(dst), "%s/paraprof.%d.ppd", dir, (int)pid)) >=
+		    (int)sizeof(dst) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.paraprof.%d.ppd.tmp", dir, (int)pid) >=
+		    (int)sizeof(tmp) ||
+	    access(dst, F_OK) == 0) {
+		close(in);
+		return -1;
+	}
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	left = h.used_size;
+	while (left > 0) {
+		size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		ssize_t n = pread(in, buf, want, (off_t)(h.used_size - left));
+
+		if (n <= 0 || write(out, buf, (size_t)n) != n)
+			break;
+		left -= (uint64_t)n;
+	}
+	ok = left == 0;
+	if (close(out) != 0)
+		ok = 0;
+	close(in);
+	if (!ok || rename(tmp, dst) != 0) {
+		unlink(tmp);
+		fprintf(stderr, "paraprof: cannot save %s to %s\n", shm, dst);
+		return -1;
+	}
+	unlink(shm);
+	return 0;
 }
 
 /* Exit status of a wait() status the way a shell reports it. */
@@ -520,13 +588,15 @@ int main(int argc, char **argv)
 	child_pid = 0;
 	prog_status = status < 0 ? EXIT_LAUNCHER : shell_status(status);
 
+	save_segment(pid, abspriv);
 	files = collect_dumps(priv, outdir, &nfiles);
 	if (rmdir(priv) != 0)
 		fprintf(stderr, "paraprof: %s: %s (left in place)\n", priv, strerror(errno));
 	if (!files)
 		return prog_status ? prog_status : EXIT_LAUNCHER;
 
-	/* killed before it could write a dump: its segment may still be there */
+	/* killed before it could write a dump, and the segment could not be
+	 * saved: report from the segment itself */
 	snprintf(shm, sizeof(shm), "/dev/shm/paraprof.%d", (int)pid);
 	if (nfiles == 0 && access(shm, R_OK) != 0) {
 		fprintf(stderr, "paraprof: %s left no profile (is it a static program, "
