@@ -138,8 +138,10 @@ $(BUILD)/progs/%: tests/progs/%.cc
 	@echo "  CXX     $<"
 	$(Q)$(CXX) $(PROG_FLAGS) -o $@ $< -lpthread
 
+# Unit tests that drive the hooks in-process write their dump into $(BUILD)/tests.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "  UNIT    $$t"; $$t; done
+	@set -e; for t in $(UNIT_BIN); do echo "  UNIT    $$t"; \
+		PARAPROF_OUTPUT=$(BUILD)/tests PARAPROF_QUIET=1 $$t; done
 
 integration: all $(TESTREADER) $(PROG_BIN)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh
