@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	printf("%-22s %6s %9s %14s %14s %7s\n", "cache", "shards", "ns/hit",
 	       "hits/s 1 thr", "hits/s 2 thr", "2/1");
 
-	b.cache = cache_new_sharded(NULL, 2 * (size_t)nkeys, 300, 1);
+	b.cache = cache_new_sharded(NULL, 2 * (size_t)nkeys, 300, 1, CACHE_PLAIN_LOCK);
 	if (!b.cache)
 		return 1;
 	rc |= measure("baseline (1 mutex)", &b, runs);

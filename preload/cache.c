@@ -1,33 +1,58 @@
 /* cache.c - a sharded TTL + LRU cache with statistics and single flight
  *
- * A cache is 1 to 64 shards; a key's hash picks its shard.  Each shard has a
- * mutex, a chained hash table and a doubly linked LRU list (most recent
- * first), and owns its entries: one allocation each, holding a copy of the key
- * followed by a copy of the value.  Callers never see an entry: set copies in,
- * get copies out, so nothing a caller holds can dangle.
+ * A cache is 1 to 64 shards; a key's hash picks its shard.  A shard has a
+ * mutex, a chained hash table and a list of its entries ordered by the time
+ * each was placed in it (newest first), and owns its entries: one allocation
+ * each, a copy of the key followed by a copy of the value.  Callers never see
+ * an entry: set copies in, get copies out, so nothing a caller holds dangles.
+ *
+ * Reading without writing.  A hit that took the shard's mutex and moved the
+ * entry to the front of an LRU list would write three or four cache lines
+ * that every other core also writes, and two threads would run no faster
+ * than one.  So a lookup takes no lock: the thread announces the shard it
+ * reads in its own reader slot (a cache line no one else writes) and checks
+ * the shard's `writer` flag; anything that changes a shard takes its mutex,
+ * raises `writer` and waits until no reader slot names the shard.  (A
+ * distributed reader-writer lock, the idea of Linux's brlock and of BRAVO,
+ * Dice & Kogan, 2019.)  Both sides use sequentially consistent store-then-load
+ * on (slot, flag), so at least one of them sees the other: a reader that sees
+ * `writer` set backs off to the mutex.  Entries are freed only after their
+ * writer has drained the readers, so a reader never touches freed memory.
+ *
+ * LRU from recorded use times.  A hit cannot reorder the list, so it stores
+ * the time of the use in the entry (`used_ns`, a relaxed atomic) -- and only
+ * when that moves the recorded time by more than 1/8 of the age of the
+ * shard's oldest entry, so that hot entries are not written on every hit.
+ * Eviction looks at the oldest placed entry: if it was used after it was
+ * placed, it is re-placed at its use time, in order, and the next oldest is
+ * looked at.  An entry that was not used since it was placed has the least
+ * recorded use of all (every other entry was placed, or used, no earlier), so
+ * it is the one evicted.  Hence the guarantee: the evicted entry's last use is
+ * older than any other entry's of its shard, or newer by at most 1/8 of the
+ * age of the shard's oldest entry.  Uses in the same nanosecond tie.
  *
  * Limits.  The entry count and the key+value bytes are global counters (the
- * `size` and `bytes` fields of the statistics).  A set that takes the count
- * past max_size evicts exactly one entry, the least recently used of its own
- * shard other than the new one, or, when its shard holds nothing else, of
- * another shard after it has let go of its own lock (locks are never nested).
- * So the count exceeds max_size only while sets are in progress, by at most
- * one per such set, and with one shard the eviction order is exact LRU.  The
- * byte limit works the same way, evicting until the bytes fit.
+ * `size` and `bytes` statistics).  A set that takes the count past max_size
+ * evicts exactly one entry: the least recently used of its own shard other
+ * than the new one, or, when its shard holds nothing else, of another shard
+ * after it has let go of its own mutex (mutexes are never nested).  So the
+ * count exceeds max_size only while sets are in progress, by at most one per
+ * set.  The byte limit works the same way, evicting until the bytes fit.
  *
  * Time.  An entry stores the monotonic time it expires at (0 = never).  A
- * lookup that finds an expired entry removes it and counts a miss and an
- * expiration; a set first reclaims up to two expired entries from the LRU end
+ * lookup that finds an expired entry counts a miss and an expiration and
+ * frees it; a set first reclaims up to two expired entries from the old end
  * of its shard; an eviction that picks an expired entry counts an expiration.
  *
  * Statistics.  Counters live in a struct ppf_cache: a slot of the profiling
- * segment for a named cache (so paraprof-report sees them), else one embedded
- * in the cache.  Rare events are added with relaxed atomic adds.  Hits and
- * misses, which every lookup makes, are first counted in the shard (under its
- * lock, in a cache line the thread already owns) and added to the shared
- * counters every CACHE_FLUSH_EVERY events, and whenever paraprof_cache_stats(),
- * clear or free runs, and at exit: a shared counter written by every lookup
- * would bounce between cores and cost more than the lookup itself.
+ * segment for a named cache (so that paraprof-report shows them), else one
+ * embedded in the cache.  Rare events are added to it with relaxed atomic
+ * adds.  Hits and misses, which every lookup makes, go to one of 16 stripes of
+ * the cache (a thread always uses the same stripe: its own cache line while
+ * there are at most 16 threads), and the segment's counters are raised to the
+ * stripes' sum every CACHE_PUBLISH_EVERY lookups of a stripe, and by
+ * paraprof_cache_stats(), free, and an atexit handler, which runs before the
+ * runtime's destructor writes the dump.
  *
  * Single flight.  A shard also lists the keys being computed (struct
  * paraprof_flight).  A thread that misses a key someone is computing waits on
@@ -37,8 +62,10 @@
  * The hash is the folded 128-bit multiply ("mum") of wyhash (public domain),
  * seeded per cache.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,12 +76,16 @@
 #include "internal.h"
 #include "cache.h"
 
-/* Shared hit/miss counters are updated once per this many per shard. */
-#define CACHE_FLUSH_EVERY 64
+/* A stripe raises the published hits/misses once per this many (power of 2). */
+#define CACHE_PUBLISH_EVERY 256
+/* Stripes of the hit/miss counters (power of 2). */
+#define CACHE_STRIPES 16
 /* Buckets a shard starts with; the table doubles at load factor 1. */
 #define CACHE_INITIAL_BUCKETS 8
-/* Expired entries a set reclaims from its shard's LRU end. */
+/* Expired entries a set reclaims from the old end of its shard. */
 #define CACHE_REAP_PER_SET 2
+/* cache_read_fast(): the mutex path must decide. */
+#define CACHE_SLOW 2
 
 /* ---- error table ---------------------------------------------------------- */
 
@@ -81,8 +112,8 @@ PP_EXPORT const char *paraprof_err_name(int err)
 /* ---- data structures ------------------------------------------------------ */
 
 struct cache_link {
-	struct cache_link *next;	/* toward less recently used */
-	struct cache_link *prev;	/* toward more recently used */
+	struct cache_link *next;	/* toward older */
+	struct cache_link *prev;	/* toward newer */
 };
 
 struct cache_entry {
@@ -90,6 +121,8 @@ struct cache_entry {
 	struct cache_entry *hnext;	/* next in the hash chain */
 	uint64_t hash;			/* of the key, seeded */
 	uint64_t expires_ns;		/* monotonic time it expires at, 0 = never */
+	uint64_t placed_ns;		/* the time that orders it in the list */
+	uint64_t used_ns;		/* last recorded use (atomic: readers write it) */
 	size_t key_len;			/* bytes */
 	size_t value_len;		/* bytes */
 	unsigned char data[];		/* key_len bytes of key, then the value */
@@ -110,23 +143,32 @@ struct paraprof_flight {
 	unsigned char key[];
 };
 
+/* Everything but `writer` is read by lock-free readers only while `writer` is
+ * 0, and written only by the mutex holder while it is 1. */
 struct cache_shard {
-	pthread_mutex_t lock;		/* guards everything below */
-	struct cache_link lru;		/* lru.next = most recent, lru.prev = least */
+	pthread_mutex_t lock;		/* serialises changes to the shard */
+	int writer;			/* 1 while the mutex holder may change it */
+	struct cache_link lru;		/* next = newest placed, prev = oldest */
 	struct cache_entry **buckets;	/* nbuckets chains */
 	size_t nbuckets;		/* power of two */
 	size_t count;			/* entries */
 	uint64_t bytes;			/* keys + values of the entries */
+	uint64_t oldest_ns;		/* placed_ns of the oldest entry, 0 if none */
 	struct paraprof_flight *flights;/* keys being computed */
-	uint64_t pending_hits;		/* not yet added to stats->hits */
-	uint64_t pending_misses;	/* not yet added to stats->misses */
+} __attribute__((aligned(64)));
+
+/* Hits and misses counted by the threads that use this stripe. */
+struct cache_stripe {
+	uint64_t hits;
+	uint64_t misses;
 } __attribute__((aligned(64)));
 
 struct paraprof_cache {
 	struct cache_shard *shards;	/* nshards of them, 64-byte aligned */
-	void *shards_mem;		/* the allocation behind shards */
+	struct cache_stripe *stripes;	/* CACHE_STRIPES, after the shards */
+	void *mem;			/* the allocation behind shards and stripes */
 	unsigned nshards;		/* power of two */
-	unsigned shard_shift;		/* shard = hash >> shard_shift & (nshards-1) */
+	unsigned flags;			/* CACHE_* */
 	uint64_t seed;			/* of the hash */
 	uint64_t max_size;		/* entries */
 	uint64_t default_ttl_ns;	/* 0 = never expires */
@@ -135,7 +177,7 @@ struct paraprof_cache {
 	struct ppf_cache *stats;	/* published counters: segment slot or &own */
 	char *name;			/* owned copy, or NULL */
 	paraprof_cache_t *reg_next;	/* registry of published caches */
-	paraprof_cache_t **reg_pprev;
+	paraprof_cache_t **reg_pprev;	/* NULL when not registered */
 	struct ppf_cache own;		/* the counters when not published */
 };
 
@@ -161,6 +203,115 @@ static void *cache_alloc(size_t size)
 	return malloc(size);
 }
 
+/* ---- reader slots --------------------------------------------------------- */
+
+struct cache_reader {
+	struct cache_shard *reading;	/* shard being read lock-free, or NULL */
+	int owner;			/* 1 while a thread holds the slot */
+} __attribute__((aligned(64)));
+
+static struct cache_reader cache_readers[CACHE_READER_SLOTS];
+static unsigned cache_reader_hwm;	/* slots [0, hwm) were ever claimed */
+static pthread_key_t cache_reader_key;	/* releases a slot at thread exit */
+static int cache_reader_key_ok;
+static pthread_once_t cache_reader_once = PTHREAD_ONCE_INIT;
+static __thread struct cache_reader *cache_my_reader;
+static __thread int cache_reader_tried;	/* 1: asked for a slot already */
+static __thread unsigned cache_my_stripe;	/* 1 + stripe index, 0 = none yet */
+static unsigned cache_stripe_next;
+
+static void cache_reader_release(void *arg)
+{
+	struct cache_reader *r = arg;
+
+	cache_my_reader = NULL;	/* later calls of this thread take the mutex */
+	cache_reader_tried = 1;
+	__atomic_store_n(&r->owner, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * fork() child: only the forking thread is left, and it is not reading, so
+ * no slot is in use except its own.  A slot left naming a shard by a thread
+ * that was reading at the fork would make the child's writers wait forever.
+ */
+static void cache_reader_after_fork(void)
+{
+	unsigned i;
+
+	for (i = 0; i < CACHE_READER_SLOTS; i++) {
+		cache_readers[i].reading = NULL;
+		cache_readers[i].owner = &cache_readers[i] == cache_my_reader;
+	}
+}
+
+static void cache_reader_init(void)
+{
+	cache_reader_key_ok = pthread_key_create(&cache_reader_key,
+						 cache_reader_release) == 0;
+	pthread_atfork(NULL, NULL, cache_reader_after_fork);
+}
+
+/* Claims a reader slot for the calling thread, once; NULL when all are
+ * taken (the thread then always takes the mutex). */
+static struct cache_reader *cache_reader_claim(void)
+{
+	unsigned i;
+
+	cache_reader_tried = 1;
+	pthread_once(&cache_reader_once, cache_reader_init);
+	if (!cache_reader_key_ok)
+		return NULL;
+	for (i = 0; i < CACHE_READER_SLOTS; i++) {
+		struct cache_reader *r = &cache_readers[i];
+		int free_owner = 0;
+		unsigned hwm;
+
+		if (__atomic_load_n(&r->owner, __ATOMIC_RELAXED) != 0 ||
+		    !__atomic_compare_exchange_n(&r->owner, &free_owner, 1, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			continue;
+		/* Writers scan [0, hwm): raise it before the first read. */
+		hwm = __atomic_load_n(&cache_reader_hwm, __ATOMIC_SEQ_CST);
+		while (hwm < i + 1 &&
+		       !__atomic_compare_exchange_n(&cache_reader_hwm, &hwm, i + 1,
+						    false, __ATOMIC_SEQ_CST,
+						    __ATOMIC_SEQ_CST))
+			;
+		if (pthread_setspecific(cache_reader_key, r) != 0) {
+			__atomic_store_n(&r->owner, 0, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		cache_my_reader = r;
+		return r;
+	}
+	return NULL;
+}
+
+static inline struct cache_reader *cache_reader(void)
+{
+	if (likely(cache_my_reader != NULL))
+		return cache_my_reader;
+	if (cache_reader_tried)
+		return NULL;
+	return cache_reader_claim();
+}
+
+static inline struct cache_stripe *cache_stripe(const paraprof_cache_t *c)
+{
+	if (unlikely(cache_my_stripe == 0))
+		cache_my_stripe = 1 + (__atomic_fetch_add(&cache_stripe_next, 1,
+							  __ATOMIC_RELAXED) &
+				       (CACHE_STRIPES - 1));
+	return &c->stripes[cache_my_stripe - 1];
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 /* ---- small helpers -------------------------------------------------------- */
 
 static inline void stat_add(uint64_t *counter, uint64_t n)
@@ -168,9 +319,68 @@ static inline void stat_add(uint64_t *counter, uint64_t n)
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
+static inline void stat_sub(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_sub(counter, n, __ATOMIC_RELAXED);
+}
+
 static inline uint64_t stat_load(const uint64_t *counter)
 {
 	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* Raises *counter to v unless it is higher already. */
+static void stat_raise(uint64_t *counter, uint64_t v)
+{
+	uint64_t cur = stat_load(counter);
+
+	while (cur < v && !__atomic_compare_exchange_n(counter, &cur, v, true,
+						       __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
+/* Sums the stripes into *hits and *misses. */
+static void cache_count(const paraprof_cache_t *c, uint64_t *hits,
+			uint64_t *misses)
+{
+	unsigned i;
+
+	*hits = *misses = 0;
+	for (i = 0; i < CACHE_STRIPES; i++) {
+		*hits += stat_load(&c->stripes[i].hits);
+		*misses += stat_load(&c->stripes[i].misses);
+	}
+}
+
+/*
+ * Raises the published hits and misses to the stripes' sums.  Each sum is at
+ * most the true count when it is read, and the published value only rises,
+ * so it never overtakes the truth and equals it once lookups stop.
+ */
+static void cache_publish(paraprof_cache_t *c)
+{
+	uint64_t hits, misses;
+
+	cache_count(c, &hits, &misses);
+	stat_raise(&c->stats->hits, hits);
+	stat_raise(&c->stats->misses, misses);
+}
+
+static inline void cache_hit(paraprof_cache_t *c)
+{
+	if (unlikely((__atomic_add_fetch(&cache_stripe(c)->hits, 1,
+					 __ATOMIC_RELAXED) &
+		      (CACHE_PUBLISH_EVERY - 1)) == 0))
+		cache_publish(c);
+}
+
+static inline void cache_miss(paraprof_cache_t *c)
+{
+	if (unlikely((__atomic_add_fetch(&cache_stripe(c)->misses, 1,
+					 __ATOMIC_RELAXED) &
+		      (CACHE_PUBLISH_EVERY - 1)) == 0))
+		cache_publish(c);
 }
 
 static uint64_t cache_monotonic_ns(void *ctx)
@@ -189,7 +399,8 @@ static inline uint64_t cache_now(const paraprof_cache_t *c)
 
 /*
  * Converts a TTL in seconds to ns: negative = the default, 0 or beyond ~570
- * years = never (0); a positive TTL is at least 1 ns.  EINVAL for NaN.
+ * years (infinity included) = never (0); a positive TTL is at least 1 ns.
+ * EINVAL for NaN.
  */
 static int cache_ttl_ns(const paraprof_cache_t *c, double ttl_s, uint64_t *ttl_ns)
 {
@@ -263,10 +474,79 @@ static uint64_t cache_hash(uint64_t seed, const void *key, size_t len)
 	return cache_mum(k2 ^ len, cache_mum(a ^ k1 ^ seed, b ^ h));
 }
 
+/* The shard of a hash: its top 6 bits (the buckets use the low bits). */
 static inline struct cache_shard *cache_shard_of(const paraprof_cache_t *c,
 						 uint64_t hash)
 {
-	return &c->shards[(hash >> c->shard_shift) & (c->nshards - 1)];
+	return &c->shards[(hash >> 58) & (c->nshards - 1)];
+}
+
+/* ---- shard locking -------------------------------------------------------- */
+
+/* Raises the shard's writer flag and waits until no lock-free reader is in
+ * it.  The mutex is held. */
+static void shard_drain(struct cache_shard *sh)
+{
+	unsigned i, n;
+
+	__atomic_store_n(&sh->writer, 1, __ATOMIC_SEQ_CST);
+	n = __atomic_load_n(&cache_reader_hwm, __ATOMIC_SEQ_CST);
+	for (i = 0; i < n; i++) {
+		unsigned spins = 0;
+
+		while (__atomic_load_n(&cache_readers[i].reading,
+				       __ATOMIC_SEQ_CST) == sh) {
+			/* A reader holds it for tens of ns, unless preempted. */
+			if (++spins % 128 == 0)
+				sched_yield();
+			else
+				cpu_relax();
+		}
+	}
+}
+
+/* Notes the placed time of the oldest entry, for entry_used(). */
+static inline void shard_note_oldest(struct cache_shard *sh)
+{
+	struct cache_link *oldest = sh->lru.prev;
+
+	sh->oldest_ns = oldest == &sh->lru ? 0
+			: ((struct cache_entry *)oldest)->placed_ns;
+}
+
+/* Lowers the writer flag: readers see everything done before. */
+static void shard_undrain(struct cache_shard *sh)
+{
+	shard_note_oldest(sh);
+	__atomic_store_n(&sh->writer, 0, __ATOMIC_RELEASE);
+}
+
+/* Takes the shard for changing it: its mutex, and no reader inside. */
+static void shard_lock(const paraprof_cache_t *c, struct cache_shard *sh)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (!(c->flags & CACHE_PLAIN_LOCK))
+		shard_drain(sh);
+}
+
+static void shard_unlock(const paraprof_cache_t *c, struct cache_shard *sh)
+{
+	if (!(c->flags & CACHE_PLAIN_LOCK))
+		shard_undrain(sh);
+	else
+		shard_note_oldest(sh);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* Waits on cv, letting readers in meanwhile. */
+static void shard_wait(const paraprof_cache_t *c, struct cache_shard *sh,
+		       pthread_cond_t *cv)
+{
+	if (!(c->flags & CACHE_PLAIN_LOCK))
+		shard_undrain(sh);
+	pthread_cond_wait(cv, &sh->lock);
+	if (!(c->flags & CACHE_PLAIN_LOCK))
+		shard_drain(sh);
 }
 
 /* ---- shard operations (shard locked) --------------------------------------- */
@@ -277,12 +557,18 @@ static inline void lru_unlink(struct cache_link *l)
 	l->next->prev = l->prev;
 }
 
-static inline void lru_push_front(struct cache_link *head, struct cache_link *l)
+/* Puts e into the list in placed_ns order (newest first).  New and re-placed
+ * entries are among the newest, so the walk from the front is short. */
+static void shard_place(struct cache_shard *sh, struct cache_entry *e)
 {
-	l->next = head->next;
-	l->prev = head;
-	head->next->prev = l;
-	head->next = l;
+	struct cache_link *n = sh->lru.next;
+
+	while (n != &sh->lru && ((struct cache_entry *)n)->placed_ns > e->placed_ns)
+		n = n->next;
+	e->lru.next = n;
+	e->lru.prev = n->prev;
+	n->prev->next = &e->lru;
+	n->prev = &e->lru;
 }
 
 static inline struct cache_entry *shard_find(const struct cache_shard *sh,
@@ -298,31 +584,20 @@ static inline struct cache_entry *shard_find(const struct cache_shard *sh,
 	return NULL;
 }
 
-/* Counts a hit; the shared counter gets them in batches. */
-static inline void shard_hit(paraprof_cache_t *c, struct cache_shard *sh)
+/*
+ * Records a use of e at `now` -- unless the recorded use is less than 1/8 of
+ * the age of the shard's oldest entry ago: skipping those keeps hits from
+ * writing to lines other cores read (see the top of the file for what this
+ * costs the LRU order).  Called by lock-free readers too.
+ */
+static inline void entry_used(const struct cache_shard *sh,
+			      struct cache_entry *e, uint64_t now)
 {
-	if (++sh->pending_hits >= CACHE_FLUSH_EVERY) {
-		stat_add(&c->stats->hits, sh->pending_hits);
-		sh->pending_hits = 0;
-	}
-}
+	uint64_t last = __atomic_load_n(&e->used_ns, __ATOMIC_RELAXED);
+	uint64_t age = now > sh->oldest_ns ? now - sh->oldest_ns : 0;
 
-static inline void shard_miss(paraprof_cache_t *c, struct cache_shard *sh)
-{
-	if (++sh->pending_misses >= CACHE_FLUSH_EVERY) {
-		stat_add(&c->stats->misses, sh->pending_misses);
-		sh->pending_misses = 0;
-	}
-}
-
-/* Adds the shard's pending hits and misses to the shared counters. */
-static void shard_flush(paraprof_cache_t *c, struct cache_shard *sh)
-{
-	if (sh->pending_hits)
-		stat_add(&c->stats->hits, sh->pending_hits);
-	if (sh->pending_misses)
-		stat_add(&c->stats->misses, sh->pending_misses);
-	sh->pending_hits = sh->pending_misses = 0;
+	if (now > last && now - last > age / 8)
+		__atomic_store_n(&e->used_ns, now, __ATOMIC_RELAXED);
 }
 
 /* Doubles the hash table.  When no memory can be had the table stays as it
@@ -349,8 +624,8 @@ static void shard_grow(struct cache_shard *sh)
 	sh->nbuckets = n;
 }
 
-/* Links e (not in the table) as the shard's most recent entry and counts it
- * in size and bytes.  Returns the size before. */
+/* Links e (not in the table) into the shard and counts it in size and
+ * bytes.  Returns the size before. */
 static uint64_t shard_link(paraprof_cache_t *c, struct cache_shard *sh,
 			   struct cache_entry *e)
 {
@@ -361,7 +636,7 @@ static uint64_t shard_link(paraprof_cache_t *c, struct cache_shard *sh,
 	bucket = &sh->buckets[e->hash & (sh->nbuckets - 1)];
 	e->hnext = *bucket;
 	*bucket = e;
-	lru_push_front(&sh->lru, &e->lru);
+	shard_place(sh, e);
 	sh->count++;
 	sh->bytes += e->key_len + e->value_len;
 	stat_add(&c->stats->bytes, e->key_len + e->value_len);
@@ -380,33 +655,47 @@ static void shard_unlink(paraprof_cache_t *c, struct cache_shard *sh,
 	lru_unlink(&e->lru);
 	sh->count--;
 	sh->bytes -= e->key_len + e->value_len;
-	__atomic_fetch_sub(&c->stats->bytes, e->key_len + e->value_len,
-			   __ATOMIC_RELAXED);
-	__atomic_fetch_sub(&c->stats->size, 1, __ATOMIC_RELAXED);
+	stat_sub(&c->stats->bytes, e->key_len + e->value_len);
+	stat_sub(&c->stats->size, 1);
 }
 
 /*
  * Unlinks the least recently used entry of the shard other than keep and
  * returns it for the caller to free (after unlocking), or NULL when there is
- * none.  Counts an expiration when it had expired, else an eviction.
+ * none.  Entries used since they were placed are re-placed at their use time
+ * first (each at most once per call).  Counts an expiration when the victim
+ * had expired, else an eviction.
  */
 static struct cache_entry *shard_evict(paraprof_cache_t *c,
 				       struct cache_shard *sh,
 				       const struct cache_entry *keep,
 				       uint64_t now)
 {
-	struct cache_link *l = sh->lru.prev;
-	struct cache_entry *e;
+	size_t replaces = sh->count;
 
-	if (l != &sh->lru && (struct cache_entry *)l == keep)
-		l = l->prev;
-	if (l == &sh->lru)
-		return NULL;
-	e = (struct cache_entry *)l;
-	shard_unlink(c, sh, e);
-	stat_add(entry_expired(e, now) ? &c->stats->expirations
-				       : &c->stats->evictions, 1);
-	return e;
+	for (;;) {
+		struct cache_link *l = sh->lru.prev;
+		struct cache_entry *e;
+		uint64_t used;
+
+		if (keep && l == &keep->lru)
+			l = l->prev;
+		if (l == &sh->lru)
+			return NULL;
+		e = (struct cache_entry *)l;
+		used = __atomic_load_n(&e->used_ns, __ATOMIC_RELAXED);
+		if (used > e->placed_ns && replaces > 0 && !entry_expired(e, now)) {
+			replaces--;
+			lru_unlink(l);
+			e->placed_ns = used;
+			shard_place(sh, e);
+			continue;
+		}
+		shard_unlink(c, sh, e);
+		stat_add(entry_expired(e, now) ? &c->stats->expirations
+					       : &c->stats->evictions, 1);
+		return e;
+	}
 }
 
 static inline bool cache_over_bytes(const paraprof_cache_t *c)
@@ -427,20 +716,23 @@ static void free_chain(struct cache_entry *e)
 }
 
 /*
- * Evicts LRU entries of the shards other than `home`, one shard locked at a
- * time, until `count` entries are gone and the bytes are within the limit (or
- * nothing is left to evict).
+ * Evicts old entries of every shard but `skip` (pass c->nshards to skip
+ * none), one shard locked at a time, until `count` entries are gone and the
+ * bytes are within the limit, or nothing is left to evict.
  */
-static void cache_evict_elsewhere(paraprof_cache_t *c, unsigned home,
+static void cache_evict_elsewhere(paraprof_cache_t *c, unsigned skip,
 				  uint64_t count, uint64_t now)
 {
 	unsigned i;
 
-	for (i = 1; i < c->nshards && (count || cache_over_bytes(c)); i++) {
-		struct cache_shard *sh = &c->shards[(home + i) & (c->nshards - 1)];
+	for (i = 1; i <= c->nshards && (count || cache_over_bytes(c)); i++) {
+		unsigned s = (skip + i) & (c->nshards - 1);
+		struct cache_shard *sh = &c->shards[s];
 		struct cache_entry *victims = NULL, *v;
 
-		pthread_mutex_lock(&sh->lock);
+		if (s == skip)
+			continue;
+		shard_lock(c, sh);
 		while ((count || cache_over_bytes(c)) &&
 		       (v = shard_evict(c, sh, NULL, now))) {
 			v->hnext = victims;
@@ -448,7 +740,7 @@ static void cache_evict_elsewhere(paraprof_cache_t *c, unsigned home,
 			if (count)
 				count--;
 		}
-		pthread_mutex_unlock(&sh->lock);
+		shard_unlock(c, sh);
 		free_chain(victims);
 	}
 }
@@ -459,43 +751,23 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static paraprof_cache_t *registry;	/* published caches */
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
-/* Adds every pending hit and miss to the shared counters.  At exit a shard
- * whose lock is busy is skipped rather than waited for. */
-static void cache_flush(paraprof_cache_t *c, bool at_exit)
-{
-	unsigned i;
-
-	for (i = 0; i < c->nshards; i++) {
-		struct cache_shard *sh = &c->shards[i];
-
-		if (at_exit) {
-			if (pthread_mutex_trylock(&sh->lock) != 0)
-				continue;
-		} else {
-			pthread_mutex_lock(&sh->lock);
-		}
-		shard_flush(c, sh);
-		pthread_mutex_unlock(&sh->lock);
-	}
-}
-
-/* atexit handler: brings the published counters up to date before the
- * runtime writes its dump (registered after the runtime's own exit work, so
- * it runs first). */
-static void cache_flush_all(void)
+/* atexit handler: brings the published counters up to date.  Registered
+ * after the runtime's constructor, so it runs before the destructor that
+ * writes the dump. */
+static void cache_publish_all(void)
 {
 	paraprof_cache_t *c;
 
 	if (pthread_mutex_trylock(&registry_lock) != 0)
 		return;
 	for (c = registry; c; c = c->reg_next)
-		cache_flush(c, true);
+		cache_publish(c);
 	pthread_mutex_unlock(&registry_lock);
 }
 
 static void cache_registry_init(void)
 {
-	atexit(cache_flush_all);
+	atexit(cache_publish_all);
 }
 
 static void cache_register(paraprof_cache_t *c)
@@ -522,7 +794,8 @@ static void cache_unregister(paraprof_cache_t *c)
 	c->reg_pprev = NULL;
 }
 
-/* Frees what cache_new_sharded() allocated, for a cache never published. */
+/* Frees the entries, tables and memory of c and its first `shards_ready`
+ * shards. */
 static void cache_destroy(paraprof_cache_t *c, unsigned shards_ready)
 {
 	unsigned i;
@@ -538,31 +811,35 @@ static void cache_destroy(paraprof_cache_t *c, unsigned shards_ready)
 		free(sh->buckets);
 		pthread_mutex_destroy(&sh->lock);
 	}
-	free(c->shards_mem);
+	free(c->mem);
 	free(c->name);
 	free(c);
 }
 
 paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
-				    double default_ttl_s, unsigned nshards)
+				    double default_ttl_s, unsigned nshards,
+				    unsigned flags)
 {
 	pthread_mutexattr_t attr;
 	paraprof_cache_t *c;
-	struct ppf_cache *slot;
+	struct ppf_cache *slot = NULL;
+	size_t shards_bytes;
 	unsigned i;
 
 	if (max_size == 0 || isnan(default_ttl_s) || default_ttl_s < 0 ||
 	    nshards == 0 || nshards > CACHE_MAX_SHARDS ||
-	    (nshards & (nshards - 1)) != 0) {
+	    (nshards & (nshards - 1)) != 0 || (flags & ~CACHE_PLAIN_LOCK)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	c = cache_alloc(sizeof(*c));
-	if (!c)
-		goto nomem;
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	memset(c, 0, sizeof(*c));
 	c->nshards = nshards;
-	c->shard_shift = 58;	/* the top 6 bits; buckets use the low bits */
+	c->flags = flags;
 	c->max_size = max_size;
 	cache_ttl_ns(NULL, default_ttl_s, &c->default_ttl_ns);
 	c->now_ns = cache_monotonic_ns;
@@ -575,14 +852,19 @@ paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
 			goto nomem;
 		memcpy(c->name, name, n);
 	}
-	c->shards_mem = cache_alloc(nshards * sizeof(struct cache_shard) + 63);
-	if (!c->shards_mem)
+	shards_bytes = nshards * sizeof(struct cache_shard);
+	c->mem = cache_alloc(shards_bytes +
+			     CACHE_STRIPES * sizeof(struct cache_stripe) + 63);
+	if (!c->mem)
 		goto nomem;
-	c->shards = (struct cache_shard *)(((uintptr_t)c->shards_mem + 63) &
+	c->shards = (struct cache_shard *)(((uintptr_t)c->mem + 63) &
 					   ~(uintptr_t)63);
+	c->stripes = (struct cache_stripe *)((char *)c->shards + shards_bytes);
+	memset(c->stripes, 0, CACHE_STRIPES * sizeof(struct cache_stripe));
 
 	pthread_mutexattr_init(&attr);
-	/* Critical sections are a few dozen ns: spin briefly before sleeping. */
+	/* Changes hold the mutex for well under a microsecond: spin a little
+	 * before sleeping. */
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	for (i = 0; i < nshards; i++) {
 		struct cache_shard *sh = &c->shards[i];
@@ -602,8 +884,10 @@ paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
 	}
 	pthread_mutexattr_destroy(&attr);
 
-	/* Last, because a segment slot cannot be given back. */
-	slot = name ? seg_cache_slot(name) : NULL;
+	/* Last, because a segment slot cannot be given back.  A cache API call
+	 * makes the segment, as an instrumented call would. */
+	if (name && (seg_base || init_segment() == 0))
+		slot = seg_cache_slot(name);
 	if (slot) {
 		c->stats = slot;
 		cache_register(c);
@@ -616,11 +900,8 @@ paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
 	return c;
 
 nomem:
-	if (c) {
-		free(c->name);
-		free(c->shards_mem);
-		free(c);
-	}
+	free(c->name);
+	free(c);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -633,7 +914,7 @@ PP_EXPORT paraprof_cache_t *paraprof_cache_new(const char *name, size_t max_size
 	while (nshards < CACHE_MAX_SHARDS &&
 	       max_size / CACHE_SHARD_ENTRIES >= nshards * 2)
 		nshards *= 2;
-	return cache_new_sharded(name, max_size, default_ttl_s, nshards);
+	return cache_new_sharded(name, max_size, default_ttl_s, nshards, 0);
 }
 
 unsigned cache_shard_count(const paraprof_cache_t *cache)
@@ -647,12 +928,12 @@ PP_EXPORT void paraprof_cache_free(paraprof_cache_t *c)
 
 	if (!c)
 		return;
-	cache_flush(c, false);
+	cache_publish(c);
 	cache_unregister(c);
 	for (i = 0; i < c->nshards; i++) {
 		struct paraprof_flight *f, *next;
 
-		/* Flights left by callers that never called finish. */
+		/* Flights of callers that never called finish. */
 		for (f = c->shards[i].flights; f; f = next) {
 			next = f->next;
 			pthread_cond_destroy(&f->done_cv);
@@ -660,26 +941,91 @@ PP_EXPORT void paraprof_cache_free(paraprof_cache_t *c)
 			free(f);
 		}
 	}
-	/* Size and bytes are left as they were: the last state, for the report. */
+	/* Size and bytes stay as they were: the last state, for the report. */
 	__atomic_store_n(&c->stats->state, 2, __ATOMIC_RELEASE);
 	cache_destroy(c, c->nshards);
 }
 
 /* ---- lookups -------------------------------------------------------------- */
 
+/* Where a lookup puts the value: the caller's buffer, or a new copy. */
+struct cache_out {
+	void *buf;		/* caller's buffer (cap bytes), when !alloc */
+	size_t cap;		/* bytes */
+	size_t len;		/* the value's length, after a hit or ERANGE */
+	void *copy;		/* the malloc'ed copy, when alloc */
+	bool alloc;
+};
+
+/* Copies e's value out.  Returns 0, PARAPROF_ERANGE or PARAPROF_ENOMEM. */
+static int cache_copy_out(const struct cache_entry *e, struct cache_out *o)
+{
+	const unsigned char *value = e->data + e->key_len;
+
+	o->len = e->value_len;
+	if (o->alloc) {
+		o->copy = cache_alloc(e->value_len ? e->value_len : 1);
+		if (!o->copy)
+			return PARAPROF_ENOMEM;
+		memcpy(o->copy, value, e->value_len);
+		return 0;
+	}
+	if (e->value_len > o->cap)
+		return PARAPROF_ERANGE;
+	if (e->value_len)
+		memcpy(o->buf, value, e->value_len);
+	return 0;
+}
+
+/*
+ * The lock-free lookup.  Returns 0 (a hit, counted), PARAPROF_ERANGE or
+ * PARAPROF_ENOMEM (from copying), PARAPROF_ENOENT (absent; not counted), or
+ * CACHE_SLOW when the mutex path must decide: the thread has no reader slot,
+ * a writer is in the shard, or the entry has expired and must be reclaimed.
+ */
+static inline int cache_read_fast(paraprof_cache_t *c, struct cache_shard *sh,
+				  uint64_t hash, const void *key,
+				  size_t key_len, struct cache_out *o)
+{
+	struct cache_reader *r;
+	struct cache_entry *e;
+	int rc = CACHE_SLOW;
+
+	if (c->flags & CACHE_PLAIN_LOCK || !(r = cache_reader()))
+		return CACHE_SLOW;
+	__atomic_store_n(&r->reading, sh, __ATOMIC_SEQ_CST);
+	if (likely(!__atomic_load_n(&sh->writer, __ATOMIC_SEQ_CST))) {
+		e = shard_find(sh, hash, key, key_len);
+		if (!e) {
+			rc = PARAPROF_ENOENT;
+		} else {
+			uint64_t now = cache_now(c);
+
+			if (likely(!entry_expired(e, now))) {
+				rc = cache_copy_out(e, o);
+				if (likely(rc == 0))
+					entry_used(sh, e, now);
+			}
+		}
+	}
+	__atomic_store_n(&r->reading, NULL, __ATOMIC_RELEASE);
+	if (rc == 0)
+		cache_hit(c);
+	return rc;
+}
+
 /*
  * Finds key's live entry in sh (locked).  An expired one is unlinked, counted
  * and left in *expired for the caller to free after unlocking.
  */
-static inline struct cache_entry *cache_find_live(paraprof_cache_t *c,
-						  struct cache_shard *sh,
-						  uint64_t hash, const void *key,
-						  size_t key_len,
-						  struct cache_entry **expired)
+static struct cache_entry *cache_find_live(paraprof_cache_t *c,
+					   struct cache_shard *sh, uint64_t hash,
+					   const void *key, size_t key_len,
+					   uint64_t now, struct cache_entry **expired)
 {
 	struct cache_entry *e = shard_find(sh, hash, key, key_len);
 
-	if (e && e->expires_ns != 0 && cache_now(c) >= e->expires_ns) {
+	if (e && entry_expired(e, now)) {
 		shard_unlink(c, sh, e);
 		stat_add(&c->stats->expirations, 1);
 		*expired = e;
@@ -688,79 +1034,80 @@ static inline struct cache_entry *cache_find_live(paraprof_cache_t *c,
 	return e;
 }
 
-/* Marks e most recently used. */
-static inline void shard_touch(struct cache_shard *sh, struct cache_entry *e)
+/* The lookup under the mutex; counts hits and misses. */
+static int cache_read_locked(paraprof_cache_t *c, struct cache_shard *sh,
+			     uint64_t hash, const void *key, size_t key_len,
+			     struct cache_out *o)
 {
-	if (sh->lru.next != &e->lru) {
-		lru_unlink(&e->lru);
-		lru_push_front(&sh->lru, &e->lru);
+	struct cache_entry *e, *expired = NULL;
+	uint64_t now;
+	int rc;
+
+	shard_lock(c, sh);
+	now = cache_now(c);
+	e = cache_find_live(c, sh, hash, key, key_len, now, &expired);
+	if (!e) {
+		rc = PARAPROF_ENOENT;
+	} else {
+		rc = cache_copy_out(e, o);
+		if (rc == 0)
+			entry_used(sh, e, now);
 	}
+	shard_unlock(c, sh);
+	free(expired);
+	if (rc == 0)
+		cache_hit(c);
+	else if (rc == PARAPROF_ENOENT)
+		cache_miss(c);
+	return rc;
+}
+
+static int cache_read(paraprof_cache_t *c, const void *key, size_t key_len,
+		      struct cache_out *o)
+{
+	uint64_t hash = cache_hash(c->seed, key, key_len);
+	struct cache_shard *sh = cache_shard_of(c, hash);
+	int rc = cache_read_fast(c, sh, hash, key, key_len, o);
+
+	if (likely(rc != CACHE_SLOW)) {
+		if (rc == PARAPROF_ENOENT)
+			cache_miss(c);
+		return rc;
+	}
+	return cache_read_locked(c, sh, hash, key, key_len, o);
 }
 
 PP_EXPORT int paraprof_cache_get(paraprof_cache_t *c, const void *key,
 				 size_t key_len, void *buf, size_t cap,
 				 size_t *len)
 {
-	struct cache_entry *e, *expired = NULL;
-	struct cache_shard *sh;
-	uint64_t hash;
-	int rc = 0;
+	struct cache_out o = { .buf = buf, .cap = cap };
+	int rc;
 
 	if (unlikely(!c || !key || (!buf && cap)))
 		return PARAPROF_EINVAL;
-	hash = cache_hash(c->seed, key, key_len);
-	sh = cache_shard_of(c, hash);
-	pthread_mutex_lock(&sh->lock);
-	e = cache_find_live(c, sh, hash, key, key_len, &expired);
-	if (unlikely(!e)) {
-		shard_miss(c, sh);
-		rc = PARAPROF_ENOENT;
-	} else if (unlikely(e->value_len > cap)) {
-		if (len)
-			*len = e->value_len;
-		rc = PARAPROF_ERANGE;
-	} else {
-		memcpy(buf, e->data + e->key_len, e->value_len);
-		if (len)
-			*len = e->value_len;
-		shard_touch(sh, e);
-		shard_hit(c, sh);
-	}
-	pthread_mutex_unlock(&sh->lock);
-	free(expired);
+	rc = cache_read(c, key, key_len, &o);
+	if (len && (rc == 0 || rc == PARAPROF_ERANGE))
+		*len = o.len;
 	return rc;
 }
 
 PP_EXPORT int paraprof_cache_get_alloc(paraprof_cache_t *c, const void *key,
 				       size_t key_len, void **value, size_t *len)
 {
-	struct cache_entry *e, *expired = NULL;
-	struct cache_shard *sh;
-	uint64_t hash;
-	int rc = 0;
+	struct cache_out o = { .alloc = true };
+	int rc;
 
 	if (value)
 		*value = NULL;
 	if (!c || !key || !value)
 		return PARAPROF_EINVAL;
-	hash = cache_hash(c->seed, key, key_len);
-	sh = cache_shard_of(c, hash);
-	pthread_mutex_lock(&sh->lock);
-	e = cache_find_live(c, sh, hash, key, key_len, &expired);
-	if (!e) {
-		shard_miss(c, sh);
-		rc = PARAPROF_ENOENT;
-	} else if (!(*value = cache_alloc(e->value_len ? e->value_len : 1))) {
-		rc = PARAPROF_ENOMEM;
-	} else {
-		memcpy(*value, e->data + e->key_len, e->value_len);
+	rc = cache_read(c, key, key_len, &o);
+	if (rc == 0) {
+		*value = o.copy;
 		if (len)
-			*len = e->value_len;
-		shard_touch(sh, e);
-		shard_hit(c, sh);
+			*len = o.len;
 	}
-	pthread_mutex_unlock(&sh->lock);
-	free(expired);
 	return rc;
 }
 
@@ -769,7 +1116,7 @@ PP_EXPORT int paraprof_cache_get_alloc(paraprof_cache_t *c, const void *key,
 /* A new unlinked entry holding copies of key and value, or NULL. */
 static struct cache_entry *entry_new(uint64_t hash, const void *key,
 				     size_t key_len, const void *value,
-				     size_t value_len, uint64_t expires_ns)
+				     size_t value_len)
 {
 	struct cache_entry *e;
 
@@ -780,7 +1127,6 @@ static struct cache_entry *entry_new(uint64_t hash, const void *key,
 	if (!e)
 		return NULL;
 	e->hash = hash;
-	e->expires_ns = expires_ns;
 	e->key_len = key_len;
 	e->value_len = value_len;
 	memcpy(e->data, key, key_len);
@@ -796,6 +1142,7 @@ PP_EXPORT int paraprof_cache_set(paraprof_cache_t *c, const void *key,
 	struct cache_entry *e, *old, *victims = NULL, *v;
 	struct cache_shard *sh;
 	uint64_t hash, ttl_ns, now, max_bytes, evict_elsewhere = 0;
+	bool bytes_elsewhere = false;
 	unsigned i;
 	int rc;
 
@@ -808,14 +1155,16 @@ PP_EXPORT int paraprof_cache_set(paraprof_cache_t *c, const void *key,
 	    (max_bytes && key_len + value_len > max_bytes))
 		return PARAPROF_E2BIG;
 	hash = cache_hash(c->seed, key, key_len);
-	now = cache_now(c);
-	e = entry_new(hash, key, key_len, value, value_len,
-		      ttl_ns == 0 ? 0 : now + ttl_ns < now ? UINT64_MAX : now + ttl_ns);
+	e = entry_new(hash, key, key_len, value, value_len);
 	if (!e)
 		return PARAPROF_ENOMEM;
 
 	sh = cache_shard_of(c, hash);
-	pthread_mutex_lock(&sh->lock);
+	shard_lock(c, sh);
+	now = cache_now(c);
+	e->placed_ns = e->used_ns = now;
+	e->expires_ns = ttl_ns == 0 ? 0
+			: now + ttl_ns < now ? UINT64_MAX : now + ttl_ns;
 	for (i = 0; i < CACHE_REAP_PER_SET; i++) {
 		struct cache_link *l = sh->lru.prev;
 
@@ -843,19 +1192,19 @@ PP_EXPORT int paraprof_cache_set(paraprof_cache_t *c, const void *key,
 	}
 	while (cache_over_bytes(c)) {
 		if (!(v = shard_evict(c, sh, e, now))) {
-			evict_elsewhere |= 2;
+			bytes_elsewhere = true;
 			break;
 		}
 		v->hnext = victims;
 		victims = v;
 	}
 	stat_add(&c->stats->sets, 1);
-	pthread_mutex_unlock(&sh->lock);
+	shard_unlock(c, sh);
 
 	free_chain(victims);
-	if (evict_elsewhere)
+	if (evict_elsewhere || bytes_elsewhere)
 		cache_evict_elsewhere(c, (unsigned)(sh - c->shards),
-				      evict_elsewhere & 1, now);
+				      evict_elsewhere, now);
 	return 0;
 }
 
@@ -870,13 +1219,13 @@ PP_EXPORT int paraprof_cache_delete(paraprof_cache_t *c, const void *key,
 		return PARAPROF_EINVAL;
 	hash = cache_hash(c->seed, key, key_len);
 	sh = cache_shard_of(c, hash);
-	pthread_mutex_lock(&sh->lock);
-	e = cache_find_live(c, sh, hash, key, key_len, &expired);
+	shard_lock(c, sh);
+	e = cache_find_live(c, sh, hash, key, key_len, cache_now(c), &expired);
 	if (e) {
 		shard_unlink(c, sh, e);
 		stat_add(&c->stats->deletes, 1);
 	}
-	pthread_mutex_unlock(&sh->lock);
+	shard_unlock(c, sh);
 	free(expired);
 	free(e);
 	return e ? 0 : PARAPROF_ENOENT;
@@ -892,17 +1241,16 @@ PP_EXPORT int paraprof_cache_clear(paraprof_cache_t *c)
 		struct cache_shard *sh = &c->shards[i];
 		struct cache_link *l, *next;
 
-		pthread_mutex_lock(&sh->lock);
+		shard_lock(c, sh);
 		l = sh->lru.next;
 		sh->lru.prev->next = NULL;	/* detach the list: l .. NULL */
 		sh->lru.next = sh->lru.prev = &sh->lru;
 		memset(sh->buckets, 0, sh->nbuckets * sizeof(*sh->buckets));
-		__atomic_fetch_sub(&c->stats->size, sh->count, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&c->stats->bytes, sh->bytes, __ATOMIC_RELAXED);
+		stat_sub(&c->stats->size, sh->count);
+		stat_sub(&c->stats->bytes, sh->bytes);
 		sh->count = 0;
 		sh->bytes = 0;
-		shard_flush(c, sh);
-		pthread_mutex_unlock(&sh->lock);
+		shard_unlock(c, sh);
 		if (l == &sh->lru)
 			continue;
 		for (; l; l = next) {
@@ -921,12 +1269,12 @@ PP_EXPORT int paraprof_cache_stats(paraprof_cache_t *c,
 
 	if (!c || !out)
 		return PARAPROF_EINVAL;
-	cache_flush(c, false);
-	st = c->stats;
-	out->hits = stat_load(&st->hits);
-	out->misses = stat_load(&st->misses);
+	cache_count(c, &out->hits, &out->misses);
+	stat_raise(&c->stats->hits, out->hits);
+	stat_raise(&c->stats->misses, out->misses);
 	lookups = out->hits + out->misses;
 	out->hit_rate = lookups ? (double)out->hits / (double)lookups : 0.0;
+	st = c->stats;
 	out->size = stat_load(&st->size);
 	out->max_size = c->max_size;
 	out->evictions = stat_load(&st->evictions);
@@ -945,21 +1293,7 @@ PP_EXPORT int paraprof_cache_set_max_bytes(paraprof_cache_t *c, size_t max_bytes
 	__atomic_store_n(&c->stats->max_bytes, (uint64_t)max_bytes,
 			 __ATOMIC_RELAXED);
 	if (cache_over_bytes(c))
-		cache_evict_elsewhere(c, c->nshards - 1, 0, cache_now(c));
-	/* cache_evict_elsewhere() skips its home shard: do that one too. */
-	if (cache_over_bytes(c)) {
-		struct cache_shard *sh = &c->shards[c->nshards - 1];
-		struct cache_entry *victims = NULL, *v;
-		uint64_t now = cache_now(c);
-
-		pthread_mutex_lock(&sh->lock);
-		while (cache_over_bytes(c) && (v = shard_evict(c, sh, NULL, now))) {
-			v->hnext = victims;
-			victims = v;
-		}
-		pthread_mutex_unlock(&sh->lock);
-		free_chain(victims);
-	}
+		cache_evict_elsewhere(c, c->nshards, 0, cache_now(c));
 	return 0;
 }
 
@@ -982,7 +1316,7 @@ PP_EXPORT paraprof_cache_t *paraprof_get_cache(void)
 {
 	paraprof_cache_t *c = __atomic_load_n(&global_cache, __ATOMIC_ACQUIRE);
 
-	if (likely(c))
+	if (likely(c != NULL))
 		return c;
 	/* A mutex rather than pthread_once, so that a failure can be retried. */
 	pthread_mutex_lock(&global_lock);
@@ -1024,11 +1358,12 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 				   size_t key_len, void *buf, size_t cap,
 				   size_t *len, paraprof_flight_t **flight)
 {
+	struct cache_out o = { .buf = buf, .cap = cap };
 	struct cache_entry *e, *expired = NULL;
 	struct paraprof_flight *f;
 	struct cache_shard *sh;
-	uint64_t hash;
-	int rc = 0;
+	uint64_t hash, now;
+	int rc;
 
 	if (!flight)
 		return PARAPROF_EINVAL;
@@ -1037,23 +1372,30 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 		return PARAPROF_EINVAL;
 	hash = cache_hash(c->seed, key, key_len);
 	sh = cache_shard_of(c, hash);
-	pthread_mutex_lock(&sh->lock);
-	e = cache_find_live(c, sh, hash, key, key_len, &expired);
-	if (e) {
+	rc = cache_read_fast(c, sh, hash, key, key_len, &o);
+	if (rc == 0 || rc == PARAPROF_ERANGE) {
 		if (len)
-			*len = e->value_len;
-		if (e->value_len > cap) {
-			rc = PARAPROF_ERANGE;
-		} else {
-			memcpy(buf, e->data + e->key_len, e->value_len);
-			shard_touch(sh, e);
-			shard_hit(c, sh);
-		}
-		pthread_mutex_unlock(&sh->lock);
-		free(expired);
+			*len = o.len;
 		return rc;
 	}
-	shard_miss(c, sh);
+
+	/* A miss, or undecided: look again with the mutex, then at flights. */
+	shard_lock(c, sh);
+	now = cache_now(c);
+	e = cache_find_live(c, sh, hash, key, key_len, now, &expired);
+	if (e) {
+		rc = cache_copy_out(e, &o);
+		if (rc == 0)
+			entry_used(sh, e, now);
+		shard_unlock(c, sh);
+		free(expired);
+		if (rc == 0)
+			cache_hit(c);
+		if (len)
+			*len = o.len;
+		return rc;
+	}
+	cache_miss(c);
 	for (f = sh->flights; f; f = f->next)
 		if (f->hash == hash && f->key_len == key_len &&
 		    memcmp(f->key, key, key_len) == 0)
@@ -1063,7 +1405,7 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 
 		f->refs++;
 		while (!f->done)
-			pthread_cond_wait(&f->done_cv, &sh->lock);
+			shard_wait(c, sh, &f->done_cv);
 		rc = f->rc;
 		if (rc == 0) {
 			if (len)
@@ -1074,7 +1416,7 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 				memcpy(buf, f->value, f->value_len);
 		}
 		last = --f->refs == 0;
-		pthread_mutex_unlock(&sh->lock);
+		shard_unlock(c, sh);
 		if (last)
 			flight_free(f);
 		free(expired);
@@ -1082,7 +1424,7 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 	}
 	if (key_len > SIZE_MAX - sizeof(*f) ||
 	    !(f = cache_alloc(sizeof(*f) + key_len))) {
-		pthread_mutex_unlock(&sh->lock);
+		shard_unlock(c, sh);
 		free(expired);
 		return PARAPROF_ENOMEM;
 	}
@@ -1096,7 +1438,7 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 	memcpy(f->key, key, key_len);
 	f->next = sh->flights;
 	sh->flights = f;
-	pthread_mutex_unlock(&sh->lock);
+	shard_unlock(c, sh);
 	free(expired);
 	*flight = f;
 	return PARAPROF_COMPUTE;
@@ -1106,22 +1448,22 @@ PP_EXPORT int paraprof_cache_finish(paraprof_flight_t *f, const void *value,
 				    size_t value_len, double ttl_s, int rc)
 {
 	struct paraprof_flight **pp;
+	paraprof_cache_t *c;
 	struct cache_shard *sh;
 	bool last;
 
 	if (!f)
 		return PARAPROF_EINVAL;
-	if (rc == 0 && !value && value_len)
-		rc = PARAPROF_EINVAL;
-	if (rc == 0 && isnan(ttl_s))
+	c = f->cache;
+	sh = f->shard;
+	if (rc == 0 && ((!value && value_len) || isnan(ttl_s)))
 		rc = PARAPROF_EINVAL;
 	/* Not storable (E2BIG, ENOMEM): the value is still handed out. */
 	if (rc == 0)
-		(void)paraprof_cache_set(f->cache, f->key, f->key_len, value,
-					 value_len, ttl_s);
+		(void)paraprof_cache_set(c, f->key, f->key_len, value, value_len,
+					 ttl_s);
 
-	sh = f->shard;
-	pthread_mutex_lock(&sh->lock);
+	shard_lock(c, sh);
 	for (pp = &sh->flights; *pp != f; pp = &(*pp)->next)
 		;
 	*pp = f->next;
@@ -1138,7 +1480,7 @@ PP_EXPORT int paraprof_cache_finish(paraprof_flight_t *f, const void *value,
 	f->done = 1;
 	pthread_cond_broadcast(&f->done_cv);
 	last = --f->refs == 0;
-	pthread_mutex_unlock(&sh->lock);
+	shard_unlock(c, sh);
 	if (last)
 		flight_free(f);
 	return rc;

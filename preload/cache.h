@@ -17,6 +17,9 @@
 #define CACHE_MAX_SHARDS 64
 #define CACHE_SHARD_ENTRIES 32
 
+/* Threads that can read lock-free at once; more threads take the mutex. */
+#define CACHE_READER_SLOTS 128
+
 /*
  * Test hook: every allocation the cache makes (cache objects, entries,
  * flights, hash tables, copies given to callers) goes through fn(size, ctx)
@@ -26,13 +29,18 @@
  */
 void cache_set_alloc_hook(void *(*fn)(size_t size, void *ctx), void *ctx);
 
+/* Flags of cache_new_sharded(). */
+#define CACHE_PLAIN_LOCK 0x1u	/* lookups take the shard's mutex too: no
+				   lock-free read path (the bench's baseline) */
+
 /*
  * paraprof_cache_new() with an explicit shard count (a power of two from 1 to
- * CACHE_MAX_SHARDS; anything else gives NULL/EINVAL).  For benchmarks and
- * tests.
+ * CACHE_MAX_SHARDS; anything else gives NULL/EINVAL) and CACHE_* flags.  For
+ * benchmarks and tests.
  */
 paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
-				    double default_ttl_s, unsigned nshards);
+				    double default_ttl_s, unsigned nshards,
+				    unsigned flags);
 
 /* The number of shards of a cache. */
 unsigned cache_shard_count(const paraprof_cache_t *cache);
