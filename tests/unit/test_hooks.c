@@ -109,11 +109,27 @@ static void test_hooks_recursion_inclusive_once(void **state)
 
 static jmp_buf jump;
 
-static NOINLINE void deep_then_jump(void)
+static NOINLINE void deeper_then_jump(void)
 {
+	volatile char pad[256];
+
+	pad[0] = 0;
 	__cyg_profile_func_enter(&fb, (void *)0x99);
 	__cyg_profile_func_enter(&fc, (void *)0x99);	/* same frame: as if inlined */
-	longjmp(jump, 1);
+	longjmp(jump, pad[0] + 1);
+}
+
+/* fb and fc are entered two frames below the caller, deeper than any frame
+ * call_d() will have: the entry rule can tell they are gone.  (A frame at
+ * the same depth as the next entry looks like an inlined caller; it is
+ * popped by the exit of a frame below it instead.) */
+static NOINLINE void deep_then_jump(void)
+{
+	volatile char pad[256];
+
+	pad[0] = 0;
+	deeper_then_jump();
+	pad[0]++;
 }
 
 static NOINLINE void call_d(void)
