@@ -24,6 +24,10 @@ endif
 
 WARN := -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes
+# CI (CI=true) builds with -Werror.
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
