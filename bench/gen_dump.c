@@ -302,6 +302,15 @@ static uint64_t gen_record(struct gen_buf *b, uint64_t thread_off, const struct 
 	r->max_ns = max;
 	r->rss_sum_kib = f->rss_kib * f->calls;
 	r->rss_max_kib = f->rss_kib + rng() % 1024;
+	/* as the runtime leaves it, half the records hold their last call in
+	 * `pending` rather than in the histogram */
+	if (nbuck > 0 && (rng() & 1)) {
+		unsigned i = (unsigned)counts[0];
+
+		AT(b, struct ppf_hist_page, (uint64_t)r->pages[i / PPF_SUB] * PPF_PAGE_BYTES)
+			->count[i % PPF_SUB] -= 1;
+		r->pending = i + 1;
+	}
 	th->records = rec_off;
 	th->record_count++;
 	return r->self_ns;
