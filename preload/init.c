@@ -65,6 +65,7 @@ __attribute__((constructor)) static void paraprof_init(void)
 {
 	start_ns = clock_mono_ns();
 	env_read();
+	seg_adopt_leftover();
 	hooks_init();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (env.enable)

@@ -100,6 +100,11 @@ static inline struct ppf_thread *seg_thread(unsigned i)
  */
 int seg_create(uint64_t start_ns);
 
+/* At start-up: a segment of our pid left by the program this process ran
+ * before exec (or by a dead process whose pid we got) is saved as its dump
+ * now, even if this program never records anything. */
+void seg_adopt_leftover(void);
+
 /* Points the control word at a private "enabled" word until the segment is
  * made (the first call makes it), or at a private 0 (profiling off). */
 void seg_defer(void);

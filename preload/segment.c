@@ -292,12 +292,24 @@ static int reserve(uint64_t off, uint64_t len)
 	return rc;
 }
 
+static int next_gen;		/* exec generation of the segment to make */
+
+void seg_adopt_leftover(void)
+{
+	int gen;
+
+	snprintf(seg_name, sizeof(seg_name), "/paraprof.%u", (unsigned)getpid());
+	gen = save_leftover();
+	if (gen > 0)
+		next_gen = gen;
+}
+
 int seg_create(uint64_t start_ns)
 {
 	struct ppf_header *h;
 	uint64_t off, size = env.shm_size;
 	struct timespec rt;
-	int gen = 0;
+	int gen = next_gen;
 	void *map;
 
 	snprintf(seg_name, sizeof(seg_name), "/paraprof.%u", (unsigned)getpid());

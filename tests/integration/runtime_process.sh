@@ -24,6 +24,13 @@ expect_eq "exec: the program after exec starts fresh" "$(field post.txt after_ex
 check "exec: the earlier dump is flagged EXEC" test $(( $(hfield pre.txt flags) & 8 )) -eq 8
 rm -f paraprof.*.ppd
 
+run_profiled "$PROGS/execs" true
+"$PPDUMP" paraprof.*.ppd >true.txt
+expect_eq "exec into an uninstrumented program: the profile before is saved" "$(field true.txt before_exec calls)" 1
+pid=$(hfield true.txt pid)
+check "exec into an uninstrumented program: nothing left in /dev/shm" test ! -e "/dev/shm/paraprof.$pid"
+rm -f paraprof.*.ppd
+
 run_profiled "$PROGS/exitcode"
 expect_eq "the program's exit status is unchanged" "$?" 3
 PARAPROF_OUTPUT=/nonexistent/dir LD_PRELOAD=$LIB "$PROGS/exitcode" 2>err.txt
@@ -41,7 +48,7 @@ PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$PROGS/killme" >kill.out &
 pid=$!
 for _ in $(seq 100); do grep -q checkpoint kill.out && break; sleep 0.05; done
 kill -9 $pid
-wait $pid 2>/dev/null
+wait $pid 2>/dev/null || true
 "$PPDUMP" "/dev/shm/paraprof.$pid" >killed.txt
 n=$(field killed.txt step calls)
 expect_range "kill -9: calls of step between the checkpoint and the calls made" "$n" 5000 10000

@@ -19,6 +19,13 @@ int main(int argc, char **argv)
 			after_exec();
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "true")) {
+		/* into a program that records nothing */
+		before_exec();
+		execl("/bin/true", "true", (char *)NULL);
+		perror("exec");
+		return 1;
+	}
 	for (int i = 0; i < 10; i++)
 		before_exec();
 	execl("/proc/self/exe", argv[0], "after", (char *)NULL);
