@@ -5,9 +5,9 @@
  * table (modules, threads, strings, timeline, caches) for count <= capacity,
  * alignment, bounds and overlap with the header and the other tables;
  * module paths, thread names and the command line for their NUL; every
- * record list for alignment, bounds, kind, size per kind and loops (a bitmap
- * of record offsets: a record reached twice is an error, so a walk visits at
- * most used_size / 8 records and never hangs); every histogram page offset;
+ * record list for alignment, bounds, kind, size per kind and loops (Brent's
+ * cycle detection, record_count, and a budget of used_size / record size
+ * steps over all lists, so a walk never hangs); every histogram page offset;
  * every name offset into the string table; and the histogram of each record
  * against its call count (buckets + (pending != 0) + hist_dropped == calls,
  * off by one allowed when the record's seqlock was odd, i.e. it was torn by
@@ -17,8 +17,8 @@
  * (a dump of 1.6 M records is read once).  So when a record deep in a file is
  * bad, load_buffer() fails having merged the records before it: the caller
  * discards the profile (paraprof-report exits 2).  Memory used is O(len):
- * the bitmap (len / 64 bytes) and the entries, each made from a record of at
- * least 360 bytes.
+ * the entries, each made from a record of at least 360 bytes, and their
+ * histogram pages, each made from a page of the dump.
  *
  * A live segment is first copied into private memory: the whole used part,
  * then each record again under its seqlock (with its pages) until two reads
@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -52,7 +53,6 @@ struct dump {
 	const unsigned char *buf;
 	uint64_t used;			/* header.used_size, <= the bytes at buf */
 	const struct ppf_header *h;
-	uint64_t *seen;			/* bitmap of record offsets / 8 */
 	char *err;
 	size_t errlen;
 };
@@ -201,26 +201,44 @@ static int check_header(struct dump *d, size_t len)
 	return 0;
 }
 
-/* Calls `fn` for every record of every thread area in use, the lists checked
- * for bounds, alignment, kind, size and loops first.  Stops at the first
+/* Calls `fn` for every record of the thread areas first, first + stride, ...
+ * in use, the lists checked for bounds, alignment, kind, size and loops
+ * first.  Stops at the first
  * error (of the walk or of fn) and returns -1; 0 when all went well. */
 typedef int (*record_fn)(struct dump *d, uint32_t thread, uint64_t off, void *ctx);
 
-static int walk_records(struct dump *d, record_fn fn, void *ctx)
+static int walk_records(struct dump *d, record_fn fn, void *ctx, unsigned first,
+			unsigned stride)
 {
 	const struct ppf_header *h = d->h;
 	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
+	/* No dump holds more records than fit in it: with that bound on every
+	 * walk (on top of the cycle check), the work is O(used_size). */
+	uint64_t budget = d->used / REC_SIZE;
 
-	memset(d->seen, 0, (d->used / 8 + 64) / 64 * sizeof(uint64_t));
-	for (uint32_t t = 0; t < h->thread_count; t++) {
+	for (uint32_t t = first; t < h->thread_count; t += stride) {
 		if (thr[t].state == PPF_THREAD_FREE)
 			continue;
-		uint64_t n = 0;
+		/* Brent's cycle detection: `mark` is the offset seen at the last
+		 * power of two steps; a list that comes back to it loops.  It
+		 * finds any loop within twice its length plus its tail, with no
+		 * memory but two offsets, and record_count bounds the walk. */
+		uint64_t n = 0, mark = 0, power = 1;
 
 		for (uint64_t off = thr[t].records; off;) {
-			if (++n > thr[t].record_count)
+			if (off == mark)
+				return fail(d, "thread %" PRIu32 ": record list loops back to"
+					    " offset %#" PRIx64, t, off);
+			if (++n == power) {
+				mark = off;
+				power *= 2;
+			}
+			if (n > thr[t].record_count)
 				return fail(d, "thread %" PRIu32 ": record list is longer than"
 					    " its record_count %" PRIu64, t, thr[t].record_count);
+			if (!budget--)
+				return fail(d, "thread %" PRIu32 ": more records than %" PRIu64
+					    " bytes can hold", t, d->used);
 			if (off % 8)
 				return fail(d, "thread %" PRIu32 ": record offset %#" PRIx64
 					    " is not 8-byte aligned", t, off);
@@ -228,13 +246,6 @@ static int walk_records(struct dump *d, record_fn fn, void *ctx)
 				return fail(d, "thread %" PRIu32 ": record offset %#" PRIx64
 					    " is outside the data (%" PRIu64 " bytes)", t, off,
 					    d->used);
-			uint64_t bit = off / 8;
-
-			if (d->seen[bit / 64] >> (bit % 64) & 1)
-				return fail(d, "thread %" PRIu32 ": record list loops back to"
-					    " offset %#" PRIx64, t, off);
-			d->seen[bit / 64] |= 1ull << (bit % 64);
-
 			const struct ppf_record *r = (const void *)(d->buf + off);
 			size_t want = r->kind == PPF_KIND_ENDPOINT ? EP_SIZE : REC_SIZE;
 
@@ -248,6 +259,7 @@ static int walk_records(struct dump *d, record_fn fn, void *ctx)
 				return fail(d, "record at %#" PRIx64 " (%zu bytes) runs past the"
 					    " end of the data (%" PRIu64 " bytes)", off, want,
 					    d->used);
+			__builtin_prefetch(d->buf + (r->next < d->used ? r->next : 0));
 			if (fn && fn(d, t, off, ctx))
 				return -1;
 			off = r->next;
@@ -308,37 +320,23 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 	if (r->flags & PPF_REC_FOLDED)
 		return 0;
 
-	/* Every page is checked and summed before anything is merged. */
-	uint64_t in_hist = 0;
-
+	/* Page offsets are checked before any page is read. */
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
-		if (!r->pages[p])
-			continue;
 		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
 
+		if (!r->pages[p])
+			continue;
 		if (!in_data(d, poff, PPF_PAGE_BYTES))
 			return fail(d, "record at %#" PRIx64 ": histogram page %u at offset %#"
 				    PRIx64 " is outside the data (%" PRIu64 " bytes)", off, p, poff,
 				    d->used);
-		const uint64_t *c = (const void *)(d->buf + poff);
-
-		for (unsigned i = 0; i < PPF_SUB; i++)
-			in_hist = pp_sat_add(in_hist, c[i]);
+		__builtin_prefetch(d->buf + poff);
+		__builtin_prefetch(d->buf + poff + 256);
 	}
-	/* The writer adds a call's bucket at the record's next call and keeps
-	 * it in `pending` (1 + bucket) meanwhile: it counts as one call. */
 	if (r->pending > PPF_HIST_BUCKETS)
 		return fail(d, "record at %#" PRIx64 ": pending bucket %" PRIu32 " is out of range",
 			    off, r->pending - 1);
-	in_hist = pp_sat_add(in_hist, r->pending != 0);
-	uint64_t accounted = pp_sat_add(in_hist, r->hist_dropped);
-
-	if (accounted != r->calls && !(torn && (accounted + 1 == r->calls ||
-						accounted == r->calls + 1)))
-		return fail(d, "record at %#" PRIx64 ": histogram sum mismatch: %" PRIu64
-			    " in buckets + %" PRIu64 " dropped, but %" PRIu64 " calls", off,
-			    in_hist, r->hist_dropped, r->calls);
-	if (r->calls && r->min_ns > r->max_ns && !torn)
+	if (r->calls && r->min_ns > r->max_ns && !(r->seq & 1))
 		return fail(d, "record at %#" PRIx64 ": min_ns %" PRIu64 " > max_ns %" PRIu64,
 			    off, r->min_ns, r->max_ns);
 
@@ -358,10 +356,30 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 	}
 	if (!e)
 		return fail(d, "out of memory");
-	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+
+	/* Merged and summed in one pass over the pages; a mismatch found
+	 * after merging fails the whole load (the profile is discarded). */
+	uint64_t in_hist = 0;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		uint64_t added;
+
 		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
-				(uint64_t)r->pages[p] * PPF_PAGE_BYTES)))
+				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), &added))
 			return fail(d, "out of memory");
+		if (r->pages[p])
+			in_hist = pp_sat_add(in_hist, added);
+	}
+	/* The writer adds a call's bucket at the record's next call and keeps
+	 * it in `pending` (1 + bucket) meanwhile: it counts as one call. */
+	in_hist = pp_sat_add(in_hist, r->pending != 0);
+	uint64_t accounted = pp_sat_add(in_hist, r->hist_dropped);
+
+	if (accounted != r->calls && !(torn && (accounted + 1 == r->calls ||
+						accounted == r->calls + 1)))
+		return fail(d, "record at %#" PRIx64 ": histogram sum mismatch: %" PRIu64
+			    " in buckets + %" PRIu64 " dropped, but %" PRIu64 " calls", off,
+			    in_hist, r->hist_dropped, r->calls);
 	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
 		return fail(d, "out of memory");
 	e->records++;
@@ -389,6 +407,54 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 		e->slow = pp_sat_add(e->slow, tail->slow);
 	}
 	return 0;
+}
+
+/* Big dumps are merged by two threads, each walking every other thread
+ * area into a profile of its own; then the helper's entries are added to
+ * the main profile.  The walk waits on memory more than it computes, so two
+ * walkers on two cores take about half the time. */
+size_t load_parallel_min = 64u << 20;
+
+struct walker {
+	struct dump d;			/* own copy: own error buffer */
+	struct merge_ctx m;		/* m.prof: the walker's own profile */
+	char err[256];
+	int rc;
+};
+
+static void *walker_main(void *arg)
+{
+	struct walker *w = arg;
+
+	w->rc = walk_records(&w->d, merge_record, &w->m, 1, 2);
+	return NULL;
+}
+
+static int walk_parallel(struct dump *d, struct merge_ctx *m)
+{
+	struct walker w = { .d = *d, .m = *m };
+	pthread_t tid;
+	int rc;
+
+	w.d.err = w.err;
+	w.d.errlen = sizeof(w.err);
+	w.m.prof = pp_profile_new();
+	if (!w.m.prof)
+		return fail(d, "out of memory");
+	if (pthread_create(&tid, NULL, walker_main, &w) != 0) {
+		pp_profile_free(w.m.prof);
+		return walk_records(d, merge_record, m, 0, 1);
+	}
+	rc = walk_records(d, merge_record, m, 0, 2);
+	pthread_join(tid, NULL);
+	if (!rc && w.rc) {
+		snprintf(d->err, d->errlen, "%s", w.err);
+		rc = -1;
+	}
+	if (!rc && pp_profile_merge_entries(m->prof, w.m.prof))
+		rc = fail(d, "out of memory");
+	pp_profile_free(w.m.prof);
+	return rc;
 }
 
 /* Adds the process, its modules, timeline and caches; then the records. */
@@ -488,7 +554,10 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 	if (m.nmods)
 		qsort(m.mods, m.nmods, sizeof(*m.mods), cmp_range);
 	m.proc = p;
-	rc = walk_records(d, merge_record, &m);
+	if (d->used >= load_parallel_min && h->thread_count >= 2)
+		rc = walk_parallel(d, &m);
+	else
+		rc = walk_records(d, merge_record, &m, 0, 1);
 out:
 	free(m.mods);
 	return rc;
@@ -502,13 +571,7 @@ static int load_aligned(struct pp_profile *prof, const unsigned char *buf, size_
 
 	if (check_header(&d, len))
 		return -1;
-	d.seen = malloc((d.used / 8 + 64) / 64 * sizeof(uint64_t));
-	if (!d.seen)
-		return fail(&d, "out of memory");
-	int rc = merge_dump(&d, prof, name, live);
-
-	free(d.seen);
-	return rc;
+	return merge_dump(&d, prof, name, live);
 }
 
 int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char *name,
@@ -708,14 +771,9 @@ int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
 		d.buf = copy;
 		if (check_header(&d, used))
 			goto out;
-		d.seen = realloc(d.seen, (d.used / 8 + 64) / 64 * sizeof(uint64_t));
-		if (!d.seen) {
-			fail(&d, "out of memory");
-			goto out;
-		}
 		lc = (struct live_ctx){ .map = map, .copy = copy,
 					.last = attempt == LIVE_TRIES - 1 };
-		if (walk_records(&d, settle_record, &lc))
+		if (walk_records(&d, settle_record, &lc, 0, 1))
 			goto out;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (!lc.last && (lc.grew || load_seq(&lh->fold_seq) != fold ||
@@ -726,7 +784,6 @@ int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
 	}
 	fail(&d, "the segment kept changing while it was read");
 out:
-	free(d.seen);
 	free(copy);
 	if (map != MAP_FAILED)
 		munmap(map, maplen);

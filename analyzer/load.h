@@ -36,4 +36,8 @@ int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen);
  * -1 when /dev/shm cannot be read (err says why). */
 int load_list(FILE *out, char *err, size_t errlen);
 
+/* Dumps of at least this many bytes are merged by two threads (default
+ * 64 MiB; tests lower it). */
+extern size_t load_parallel_min;
+
 #endif /* PARAPROF_LOAD_H */

@@ -285,6 +285,41 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
 	return e;
 }
 
+int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *src)
+{
+	for (size_t i = 0; i < src->nentries; i++) {
+		const struct pp_entry *s = src->entries[i];
+		struct pp_entry *e = pp_profile_entry(dst, s->kind, s->module, s->offset, s->name);
+		unsigned slot = 0;
+
+		if (!e)
+			return -1;
+		for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+			if (s->hist.page_mask >> p & 1 &&
+			    pp_hist_add_page(&e->hist, p, s->hist.pages[slot++], NULL))
+				return -1;
+		e->records += s->records;
+		e->torn += s->torn;
+		e->calls = pp_sat_add(e->calls, s->calls);
+		e->sum_ns = pp_sat_add(e->sum_ns, s->sum_ns);
+		e->inclusive_ns = pp_sat_add(e->inclusive_ns, s->inclusive_ns);
+		e->self_ns = pp_sat_add(e->self_ns, s->self_ns);
+		if (s->min_ns < e->min_ns)
+			e->min_ns = s->min_ns;
+		if (s->max_ns > e->max_ns)
+			e->max_ns = s->max_ns;
+		e->abandoned = pp_sat_add(e->abandoned, s->abandoned);
+		e->rss_sum_kib = pp_sat_add(e->rss_sum_kib, s->rss_sum_kib);
+		if (s->rss_max_kib > e->rss_max_kib)
+			e->rss_max_kib = s->rss_max_kib;
+		e->hist_dropped = pp_sat_add(e->hist_dropped, s->hist_dropped);
+		for (int k = 0; k < 6; k++)
+			e->status[k] = pp_sat_add(e->status[k], s->status[k]);
+		e->slow = pp_sat_add(e->slow, s->slow);
+	}
+	return 0;
+}
+
 struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name)
 {
 	if (prof->ncaches >= UINT32_MAX - 1 ||
@@ -324,7 +359,8 @@ static unsigned page_slot(const struct pp_hist *h, unsigned page)
 	return (unsigned)__builtin_popcountll(h->page_mask & ((1ull << page) - 1));
 }
 
-int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts)
+int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts,
+		     uint64_t *added)
 {
 	unsigned slot = page_slot(h, page);
 	uint64_t sum = 0;
@@ -347,6 +383,8 @@ int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts)
 		sum = pp_sat_add(sum, counts[i]);
 	}
 	h->count = pp_sat_add(h->count, sum);
+	if (added)
+		*added = sum;
 	return 0;
 }
 
@@ -356,7 +394,7 @@ int pp_hist_add_value(struct pp_hist *h, uint64_t v, uint64_t times)
 	unsigned i = ppf_bucket(v);
 
 	counts[i % PPF_SUB] = times;
-	return pp_hist_add_page(h, i / PPF_SUB, counts);
+	return pp_hist_add_page(h, i / PPF_SUB, counts, NULL);
 }
 
 uint64_t pp_hist_bucket(const struct pp_hist *h, unsigned i)

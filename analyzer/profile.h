@@ -122,6 +122,11 @@ int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *
 struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
 				  uint64_t offset, const char *name);
 
+/* Adds every entry of `src` into the entry with the same key in `dst`
+ * (module indices must mean the same in both).  0, or -1 when memory runs
+ * out (dst then holds part of src). */
+int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *src);
+
 /* Returns the cache called `name`, created zeroed when new; NULL when memory
  * runs out. */
 struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name);
@@ -130,9 +135,11 @@ struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name);
  * pointer is valid until the next call. */
 struct pp_process *pp_profile_add_process(struct pp_profile *prof);
 
-/* Adds the 64 counts of page `page` (< PPF_HIST_PAGES) to `h`.  Returns 0, or
- * -1 when memory runs out (h is unchanged then). */
-int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts);
+/* Adds the 64 counts of page `page` (< PPF_HIST_PAGES) to `h` and sets
+ * *added (may be NULL) to their sum (saturated).  Returns 0, or -1 when memory
+ * runs out (h is unchanged then). */
+int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts,
+		     uint64_t *added);
 
 /* Adds one duration `v` (ns) to `h`; 0, or -1 when memory runs out.  For
  * tests and synthetic profiles. */

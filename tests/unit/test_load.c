@@ -484,6 +484,48 @@ static void test_load_pending(void **state)
 	synth_free(b.s);
 }
 
+/* Two walkers (the path of big dumps) give what one gives. */
+static void test_load_parallel_equals_serial(void **state)
+{
+	struct synth *s = synth_new(9, "par");
+	struct pp_profile *one = pp_profile_new(), *two = pp_profile_new();
+	char err[256];
+
+	(void)state;
+	synth_hdr(s)->thread_count = 6;
+	for (unsigned t = 1; t < 6; t++) {
+		synth_thread(s, t)->state = PPF_THREAD_ACTIVE;
+		for (uint64_t f = 0; f < 40; f++)
+			synth_calls(s, synth_func(s, t, 0x1000 + f * 16 * (t % 2 + 1)),
+				    1000 * (f + 1) * t, t + f);
+	}
+	synth_calls(s, synth_record(s, 0, PPF_KIND_REGION, synth_string(s, "r")), 5000, 3);
+	assert_int_equal(load_buffer(one, s->buf, s->used, "s", err, sizeof(err)), 0);
+	load_parallel_min = 0;
+	assert_int_equal(load_buffer(two, s->buf, s->used, "s", err, sizeof(err)), 0);
+	/* and a bad record met by the helper walker is reported */
+	synth_rec(s, synth_thread(s, 3)->records)->kind = 11;
+	assert_int_equal(load(s, s->used, err), -1);
+	assert_non_null(strstr(err, "unknown kind 11"));
+	load_parallel_min = 64u << 20;
+	assert_int_equal(one->nentries, two->nentries);
+	for (size_t i = 0; i < one->nentries; i++) {
+		const struct pp_entry *a = one->entries[i];
+		struct pp_entry *b = pp_profile_entry(two, a->kind, a->module, a->offset, a->name);
+
+		assert_int_equal(a->calls, b->calls);
+		assert_int_equal(a->sum_ns, b->sum_ns);
+		assert_int_equal(a->min_ns, b->min_ns);
+		assert_int_equal(a->records, b->records);
+		assert_int_equal(a->hist.page_mask, b->hist.page_mask);
+		for (unsigned k = 0; k < PPF_HIST_BUCKETS; k++)
+			assert_int_equal(pp_hist_bucket(&a->hist, k), pp_hist_bucket(&b->hist, k));
+	}
+	pp_profile_free(one);
+	pp_profile_free(two);
+	synth_free(s);
+}
+
 /* The buffer need not be aligned. */
 static void test_load_unaligned(void **state)
 {
@@ -571,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_load_bad_inputs),
 		cmocka_unit_test(test_load_torn_off_by_one),
 		cmocka_unit_test(test_load_pending),
+		cmocka_unit_test(test_load_parallel_equals_serial),
 		cmocka_unit_test(test_load_unaligned),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_load_random_damage),

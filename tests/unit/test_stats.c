@@ -177,7 +177,7 @@ static void test_stats_shards_merge(void **state)
 			for (unsigned i = 0; i < PPF_SUB; i++)
 				counts[i] = pp_hist_bucket(&shard[k], p * PPF_SUB + i);
 			if (shard[k].page_mask >> p & 1)
-				assert_int_equal(pp_hist_add_page(&merged, p, counts), 0);
+				assert_int_equal(pp_hist_add_page(&merged, p, counts, NULL), 0);
 		}
 		free(shard[k].pages);
 	}
