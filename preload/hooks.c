@@ -98,27 +98,34 @@ static inline struct slot *probe(struct slot *tab, unsigned shift, uint32_t mask
 	return &tab[i];
 }
 
+/* Makes the area's table, or doubles it.  Returns -1 when no memory could
+ * be had (the table is then unchanged). */
+static int table_grow(struct area_priv *a)
+{
+	uint32_t slots = a->tab ? (a->mask + 1) * 2 : TABLE_MIN;
+	struct slot *tab = map_private(slots * sizeof(struct slot));
+	unsigned shift = 64 - (unsigned)__builtin_ctz(slots);
+
+	if (!tab)
+		return -1;
+	for (uint32_t i = 0; a->tab && i <= a->mask; i++)
+		if (a->tab[i].key)
+			*probe(tab, shift, slots - 1, a->tab[i].key) = a->tab[i];
+	if (a->tab)
+		munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
+	a->tab = tab;
+	a->mask = slots - 1;
+	a->shift = shift;
+	return 0;
+}
+
 /* Inserts (key, rec) into the area's table, doubling it at half load.
  * Returns -1 when no memory could be had (the record then stays unreachable
  * from this table, and the caller counts the call as dropped). */
 static int table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec)
 {
-	if (!a->tab || (a->count + 1) * 2 > a->mask + 1) {
-		uint32_t slots = a->tab ? (a->mask + 1) * 2 : TABLE_MIN;
-		struct slot *tab = map_private(slots * sizeof(struct slot));
-		unsigned shift = 64 - (unsigned)__builtin_ctz(slots);
-
-		if (!tab)
-			return -1;
-		for (uint32_t i = 0; a->tab && i <= a->mask; i++)
-			if (a->tab[i].key)
-				*probe(tab, shift, slots - 1, a->tab[i].key) = a->tab[i];
-		if (a->tab)
-			munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
-		a->tab = tab;
-		a->mask = slots - 1;
-		a->shift = shift;
-	}
+	if ((!a->tab || (a->count + 1) * 2 > a->mask + 1) && table_grow(a) < 0)
+		return -1;
 	struct slot *s = probe(a->tab, a->shift, a->mask, key);
 
 	s->key = key;
@@ -306,7 +313,7 @@ static int thread_ready(struct tls *t)
 			a->stack[0].sp = UINTPTR_MAX;	/* below the stack: never left */
 	}
 	if (!a->tab && a->stack)
-		table_insert(a, 1, &t->dropped);	/* key 1: never a function */
+		table_grow(a);
 	if (!a->stack || !a->tab) {
 		seg_release_area(idx);
 		t->state = T_DROPPED;
