@@ -646,6 +646,19 @@ static uint64_t load_seq(const void *p)
 	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
 }
 
+/* The second read of a seqlock: the copy made before it must not move past
+ * it, hence the acquire fence (ThreadSanitizer does not model fences, so a
+ * TSAN=1 build uses a sequentially consistent load instead). */
+static uint64_t reload_seq(const void *p)
+{
+#ifdef __SANITIZE_THREAD__
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_SEQ_CST);
+#else
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+#endif
+}
+
 /* Re-reads one record and its pages from the live segment under its seqlock. */
 static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx)
 {
@@ -679,8 +692,7 @@ static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ct
 			}
 			memcpy(lc->copy + poff, lc->map + poff, PPF_PAGE_BYTES);
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (load_seq(src) == s1)
+		if (reload_seq(src) == s1)
 			return 0;
 	}
 	/* Still moving (or its writer died mid-update): make the copy agree
@@ -775,9 +787,8 @@ int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
 					.last = attempt == LIVE_TRIES - 1 };
 		if (walk_records(&d, settle_record, &lc, 0, 1))
 			goto out;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!lc.last && (lc.grew || load_seq(&lh->fold_seq) != fold ||
-				 load_seq(&lh->timeline_seq) != tl))
+		if (!lc.last && (lc.grew || reload_seq(&lh->fold_seq) != fold ||
+				 reload_seq(&lh->timeline_seq) != tl))
 			continue;
 		rc = merge_dump(&d, prof, path, 1);
 		goto out;
