@@ -310,13 +310,17 @@ static int recommend(struct report *r, struct report_row **pool, size_t npool)
 		for (size_t j = 0; j < npool; j++)
 			if (!top_mem || pool[j]->st.mem_max_kib > top_mem->st.mem_max_kib)
 				top_mem = pool[j];
-		REC("memory", "Memory grows in pid %u (%s): RSS %.1f MiB in the first quarter of"
-		    " the run, %.1f MiB in the last (peak %.1f MiB)%s%s%s: look for leaks or"
-		    " unbounded caches", p->pid, p->cmdline, first / 1024.0, last / 1024.0,
-		    p->rss_peak_kib / 1024.0, top_mem && top_mem->st.mem_max_kib ?
-		    "; the highest RSS at a return was seen by " : "",
-		    top_mem && top_mem->st.mem_max_kib ? top_mem->name : "",
-		    top_mem && top_mem->st.mem_max_kib ? "" : "");
+		if (top_mem && top_mem->st.mem_max_kib)
+			REC("memory", "Memory grows in pid %u (%s): RSS %.1f MiB in the first quarter"
+			    " of the run, %.1f MiB in the last (peak %.1f MiB); the highest RSS at a"
+			    " return, %.1f MiB, was seen by %s: look for leaks or unbounded caches",
+			    p->pid, p->cmdline, first / 1024.0, last / 1024.0,
+			    p->rss_peak_kib / 1024.0, top_mem->st.mem_max_kib / 1024.0, top_mem->name);
+		else
+			REC("memory", "Memory grows in pid %u (%s): RSS %.1f MiB in the first quarter"
+			    " of the run, %.1f MiB in the last (peak %.1f MiB): look for leaks or"
+			    " unbounded caches", p->pid, p->cmdline, first / 1024.0, last / 1024.0,
+			    p->rss_peak_kib / 1024.0);
 	}
 
 	/* Caches that miss. */
