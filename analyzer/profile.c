@@ -376,11 +376,22 @@ int pp_hist_add_page(struct pp_hist *h, unsigned page, const uint64_t *counts,
 		memset(h->pages[slot], 0, sizeof(*h->pages));
 		h->page_mask |= 1ull << page;
 	}
-	uint64_t *dst = h->pages[slot];
+	uint64_t *dst = h->pages[slot], any = 0;
 
-	for (unsigned i = 0; i < PPF_SUB; i++) {
-		dst[i] = pp_sat_add(dst[i], counts[i]);
-		sum = pp_sat_add(sum, counts[i]);
+	for (unsigned i = 0; i < PPF_SUB; i++)
+		any |= counts[i];
+	if (any >> 56 == 0 && h->count >> 62 == 0) {
+		/* No count reaches 2^56 and no bucket of h 2^62 (each is at most
+		 * h->count): nothing can overflow, and the plain loop vectorizes. */
+		for (unsigned i = 0; i < PPF_SUB; i++) {
+			dst[i] += counts[i];
+			sum += counts[i];
+		}
+	} else {
+		for (unsigned i = 0; i < PPF_SUB; i++) {
+			dst[i] = pp_sat_add(dst[i], counts[i]);
+			sum = pp_sat_add(sum, counts[i]);
+		}
 	}
 	h->count = pp_sat_add(h->count, sum);
 	if (added)
