@@ -394,8 +394,9 @@ static int warn_counters(struct report *r)
 	for (size_t i = 0; i < r->prof->nentries; i++)
 		torn += r->prof->entries[i]->torn;
 	if (torn)
-		WARN("torn_records", torn, "%llu records were caught in the middle of an update"
-		     " (their counts may be off by one)", (unsigned long long)torn);
+		WARN("torn_records", torn, "%llu record%s caught in the middle of an update"
+		     " (%s off by one)", (unsigned long long)torn, torn == 1 ? " was" : "s were",
+		     torn == 1 ? "its counts may be" : "their counts may be");
 	for (size_t i = 0; i < r->prof->nprocs; i++) {
 		const struct pp_process *p = &r->prof->procs[i];
 
