@@ -273,3 +273,43 @@ fuzz-run: fuzz
 	$(Q)$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 		-dict=tests/fuzz/fuzz_load.dict -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+
+# ---- the cache (preload/cache.c): its bench, its example, a TSan run ----
+# make bench-cache: ns per hit and hits/s on one and two threads, against a
+# one-mutex baseline (a measurement: it never fails on a slow machine).
+# make check-tsan: test_cache built with TSAN=1 into build-tsan and run.
+# make example-cached: examples/cached under the launcher, then its report
+# (the Caches section and its recommendation).
+BENCH_CACHE := $(BUILD)/bench/bench_cache
+$(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -o $@ $< $(BUILD)/libpp_preload.a \
+		-lpthread -ldl -lm
+
+.PHONY: bench-cache check-tsan example-cached
+bench-cache: $(BENCH_CACHE)
+	$(Q)$(BENCH_CACHE)
+bench: bench-cache
+
+TSAN_BUILD := build-tsan
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory TSAN=1 BUILD=$(TSAN_BUILD) \
+		$(TSAN_BUILD)/tests/test_cache
+	@echo "  TSAN    $(TSAN_BUILD)/tests/test_cache"
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66" PARAPROF_QUIET=1 \
+		PARAPROF_OUTPUT=$(TSAN_BUILD)/tests $(TSAN_BUILD)/tests/test_cache
+
+EXAMPLE_CACHED := $(BUILD)/examples/cached
+$(EXAMPLE_CACHED): examples/cached.c include/paraprof.h $(LIB)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -finstrument-functions -Iinclude -o $@ $< \
+		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lparaprof -lpthread
+
+example-cached: deps all $(EXAMPLE_CACHED)
+	$(Q)rm -rf $(BUILD)/cached
+	$(Q)$(LAUNCHER) -o $(BUILD)/cached -- $(EXAMPLE_CACHED)
+	@echo
+	@echo "\$$ paraprof-report $(BUILD)/cached/paraprof.*.ppd"
+	$(Q)$(REPORT) $(BUILD)/cached/paraprof.*.ppd

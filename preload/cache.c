@@ -153,7 +153,9 @@ struct cache_shard {
 	size_t nbuckets;		/* power of two */
 	size_t count;			/* entries */
 	uint64_t bytes;			/* keys + values of the entries */
-	uint64_t oldest_ns;		/* placed_ns of the oldest entry, 0 if none */
+	uint64_t oldest_ns;		/* placed_ns of the oldest entry, or
+					   UINT64_MAX when there is none
+					   (atomic: cache_evict_elsewhere() peeks) */
 	struct paraprof_flight *flights;/* keys being computed */
 } __attribute__((aligned(64)));
 
@@ -510,8 +512,9 @@ static inline void shard_note_oldest(struct cache_shard *sh)
 {
 	struct cache_link *oldest = sh->lru.prev;
 
-	sh->oldest_ns = oldest == &sh->lru ? 0
-			: ((struct cache_entry *)oldest)->placed_ns;
+	__atomic_store_n(&sh->oldest_ns, oldest == &sh->lru ? UINT64_MAX
+			 : ((struct cache_entry *)oldest)->placed_ns,
+			 __ATOMIC_RELAXED);
 }
 
 /* Lowers the writer flag: readers see everything done before. */
@@ -594,7 +597,8 @@ static inline void entry_used(const struct cache_shard *sh,
 			      struct cache_entry *e, uint64_t now)
 {
 	uint64_t last = __atomic_load_n(&e->used_ns, __ATOMIC_RELAXED);
-	uint64_t age = now > sh->oldest_ns ? now - sh->oldest_ns : 0;
+	uint64_t oldest = __atomic_load_n(&sh->oldest_ns, __ATOMIC_RELAXED);
+	uint64_t age = now > oldest ? now - oldest : 0;
 
 	if (now > last && now - last > age / 8)
 		__atomic_store_n(&e->used_ns, now, __ATOMIC_RELAXED);
@@ -716,32 +720,39 @@ static void free_chain(struct cache_entry *e)
 }
 
 /*
- * Evicts old entries of every shard but `skip` (pass c->nshards to skip
- * none), one shard locked at a time, until `count` entries are gone and the
- * bytes are within the limit, or nothing is left to evict.
+ * Evicts entries from the shards other than `skip` (pass c->nshards to skip
+ * none) until `count` entries are gone and the bytes are within the limit,
+ * or nothing is left: each time from the shard whose oldest entry is the
+ * oldest (peeked at without its lock, so a hint), one shard locked at a time.
  */
 static void cache_evict_elsewhere(paraprof_cache_t *c, unsigned skip,
 				  uint64_t count, uint64_t now)
 {
-	unsigned i;
+	while (count || cache_over_bytes(c)) {
+		struct cache_shard *sh = NULL;
+		struct cache_entry *v;
+		uint64_t best = UINT64_MAX;
+		unsigned i;
 
-	for (i = 1; i <= c->nshards && (count || cache_over_bytes(c)); i++) {
-		unsigned s = (skip + i) & (c->nshards - 1);
-		struct cache_shard *sh = &c->shards[s];
-		struct cache_entry *victims = NULL, *v;
+		for (i = 0; i < c->nshards; i++) {
+			uint64_t oldest = __atomic_load_n(&c->shards[i].oldest_ns,
+							  __ATOMIC_RELAXED);
 
-		if (s == skip)
-			continue;
-		shard_lock(c, sh);
-		while ((count || cache_over_bytes(c)) &&
-		       (v = shard_evict(c, sh, NULL, now))) {
-			v->hnext = victims;
-			victims = v;
-			if (count)
-				count--;
+			if (i != skip && oldest < best) {
+				best = oldest;
+				sh = &c->shards[i];
+			}
 		}
+		if (!sh)
+			return;
+		shard_lock(c, sh);
+		v = shard_evict(c, sh, NULL, now);
 		shard_unlock(c, sh);
-		free_chain(victims);
+		if (!v)
+			continue;	/* emptied meanwhile: no longer a candidate */
+		free(v);
+		if (count)
+			count--;
 	}
 }
 
@@ -880,6 +891,7 @@ paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
 		memset(sh->buckets, 0, CACHE_INITIAL_BUCKETS * sizeof(*sh->buckets));
 		sh->nbuckets = CACHE_INITIAL_BUCKETS;
 		sh->lru.next = sh->lru.prev = &sh->lru;
+		sh->oldest_ns = UINT64_MAX;
 		pthread_mutex_init(&sh->lock, &attr);
 	}
 	pthread_mutexattr_destroy(&attr);
@@ -1154,6 +1166,8 @@ PP_EXPORT int paraprof_cache_set(paraprof_cache_t *c, const void *key,
 	if (key_len + value_len < key_len ||
 	    (max_bytes && key_len + value_len > max_bytes))
 		return PARAPROF_E2BIG;
+	if (key_len + value_len > SIZE_MAX - sizeof(*e))
+		return PARAPROF_ENOMEM;
 	hash = cache_hash(c->seed, key, key_len);
 	e = entry_new(hash, key, key_len, value, value_len);
 	if (!e)

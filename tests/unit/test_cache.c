@@ -1,0 +1,1205 @@
+/* test_cache.c - unit tests of the cache (preload/cache.c)
+ *
+ * LRU order and eviction, TTL expiry and per-entry TTLs with an injected
+ * clock (no sleeps), statistics arithmetic, clear and delete, byte limits,
+ * single flight with several threads, a concurrent stress test whose
+ * invariants are checked at the end (run it under ThreadSanitizer with `make
+ * check-tsan`), bad input, and allocation failure injected at every
+ * allocation of a scripted sequence.  Named caches publish into the
+ * profiling segment, which a named cache creates: those tests run in a forked
+ * child that removes its segment and leaves with _exit(), so that the test
+ * process writes no dump.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "paraprof.h"
+#include "cache.h"
+#include "internal.h"
+
+#define SEC 1000000000ull
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* An injected clock: each read advances it by `step` ns. */
+struct test_clock {
+	uint64_t now;	/* ns */
+	uint64_t step;	/* ns per read */
+};
+
+static uint64_t test_clock_read(void *ctx)
+{
+	struct test_clock *t = ctx;
+
+	t->now += t->step;
+	return t->now;
+}
+
+static int set_str(paraprof_cache_t *c, const char *key, const char *value,
+		   double ttl)
+{
+	return paraprof_cache_set(c, key, strlen(key), value, strlen(value) + 1, ttl);
+}
+
+/* 1 when key is present (a lookup: it counts and marks a use). */
+static int has(paraprof_cache_t *c, const char *key)
+{
+	char buf[1024];
+	int rc = paraprof_cache_get(c, key, strlen(key), buf, sizeof(buf), NULL);
+
+	assert_true(rc == 0 || rc == PARAPROF_ENOENT);
+	return rc == 0;
+}
+
+static struct paraprof_cache_stats stats_of(paraprof_cache_t *c)
+{
+	struct paraprof_cache_stats st;
+
+	assert_int_equal(paraprof_cache_stats(c, &st), 0);
+	return st;
+}
+
+/* ---- LRU -------------------------------------------------------------------- */
+
+static void test_cache_lru_order_and_eviction(void **state)
+{
+	struct test_clock clk = { 0, 1000 };
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 3, 0);
+	char buf[16];
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(cache_shard_count(c), 1);
+	paraprof_cache_set_clock(c, test_clock_read, &clk);
+	assert_int_equal(set_str(c, "a", "A", -1), 0);
+	assert_int_equal(set_str(c, "b", "B", -1), 0);
+	assert_int_equal(set_str(c, "c", "C", -1), 0);
+	/* a is used: b becomes the least recently used */
+	assert_int_equal(paraprof_cache_get(c, "a", 1, buf, sizeof(buf), NULL), 0);
+	assert_string_equal(buf, "A");
+	assert_int_equal(set_str(c, "d", "D", -1), 0);
+	assert_int_equal(stats_of(c).evictions, 1);
+	assert_int_equal(stats_of(c).size, 3);
+	assert_false(has(c, "b"));
+	/* order of use now: d (set), c, a */
+	assert_true(has(c, "c"));
+	assert_true(has(c, "a"));
+	assert_int_equal(set_str(c, "e", "E", -1), 0);
+	assert_false(has(c, "d"));
+	assert_true(has(c, "c"));
+	assert_true(has(c, "a"));
+	assert_true(has(c, "e"));
+	/* replacing a value is a use, and no eviction */
+	assert_true(has(c, "c"));
+	assert_int_equal(set_str(c, "a", "A2", -1), 0);	/* order: e, c, a */
+	assert_int_equal(stats_of(c).evictions, 2);
+	assert_int_equal(set_str(c, "f", "F", -1), 0);
+	assert_false(has(c, "e"));
+	assert_int_equal(paraprof_cache_get(c, "a", 1, buf, sizeof(buf), NULL), 0);
+	assert_string_equal(buf, "A2");
+	assert_int_equal(stats_of(c).evictions, 3);
+	assert_int_equal(stats_of(c).size, 3);
+	paraprof_cache_free(c);
+}
+
+/* A random order of use: the N least recently used are the ones evicted. */
+static void test_cache_lru_permutation(void **state)
+{
+	enum { N = 60, EXTRA = 20 };
+	struct test_clock clk = { 0, 1000 };
+	paraprof_cache_t *c = cache_new_sharded(NULL, N, 0, 1, 0);
+	int order[N], i, round;
+	unsigned seed = 12345;
+
+	(void)state;
+	assert_non_null(c);
+	paraprof_cache_set_clock(c, test_clock_read, &clk);
+	for (round = 0; round < 3; round++) {
+		char key[16];
+
+		assert_int_equal(paraprof_cache_clear(c), 0);
+		for (i = 0; i < N; i++) {
+			snprintf(key, sizeof(key), "k%d", i);
+			assert_int_equal(set_str(c, key, key, -1), 0);
+			order[i] = i;
+		}
+		for (i = N - 1; i > 0; i--) {	/* Fisher-Yates */
+			int j = (int)(rand_r(&seed) % (unsigned)(i + 1)), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (i = 0; i < N; i++) {
+			snprintf(key, sizeof(key), "k%d", order[i]);
+			assert_true(has(c, key));
+		}
+		for (i = 0; i < EXTRA; i++) {
+			snprintf(key, sizeof(key), "new%d", i);
+			assert_int_equal(set_str(c, key, key, -1), 0);
+		}
+		for (i = 0; i < N; i++) {
+			snprintf(key, sizeof(key), "k%d", order[i]);
+			if (has(c, key) != (i >= EXTRA))
+				fail_msg("round %d: k%d, used %dth, is %s", round,
+					 order[i], i, i >= EXTRA ? "gone" : "kept");
+		}
+		assert_int_equal(stats_of(c).size, N);
+	}
+	paraprof_cache_free(c);
+}
+
+/* Many shards: the count never ends above max_size and a working set that
+ * fits is never evicted. */
+static void test_cache_sharded_limits(void **state)
+{
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 1000, 0);
+	struct paraprof_cache_stats st;
+	char key[32];
+	int i, round;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(cache_shard_count(c), 16);
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "key-%d", i);
+		assert_int_equal(set_str(c, key, "v", -1), 0);
+		assert_true(stats_of(c).size <= 1000);
+	}
+	st = stats_of(c);
+	assert_int_equal(st.size, 1000);
+	assert_int_equal(st.evictions, 4000);
+	assert_int_equal(st.sets, 5000);
+	assert_int_equal(paraprof_cache_clear(c), 0);
+	/* 900 keys in 1000 places, used over and over: all hits after the first */
+	for (round = 0; round < 5; round++)
+		for (i = 0; i < 900; i++) {
+			snprintf(key, sizeof(key), "ws-%d", i);
+			if (!has(c, key))
+				assert_int_equal(set_str(c, key, "v", -1), 0);
+		}
+	st = stats_of(c);
+	assert_int_equal(st.misses, 900);
+	assert_int_equal(st.hits, 4 * 900);
+	assert_int_equal(st.evictions, 4000);
+	paraprof_cache_free(c);
+}
+
+/* ---- TTL ---------------------------------------------------------------------- */
+
+static void test_cache_ttl_expiry(void **state)
+{
+	struct test_clock clk = { 1000 * SEC, 0 };
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 10, 10.0);
+	struct paraprof_cache_stats st;
+
+	(void)state;
+	assert_non_null(c);
+	paraprof_cache_set_clock(c, test_clock_read, &clk);
+	assert_int_equal(set_str(c, "k", "value", -1), 0);
+	clk.now += 10 * SEC - 1;
+	assert_true(has(c, "k"));
+	clk.now += 1;		/* exactly the TTL: expired */
+	assert_false(has(c, "k"));
+	st = stats_of(c);
+	assert_int_equal(st.expirations, 1);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.size, 0);	/* reclaimed */
+	assert_int_equal(st.bytes, 0);
+	/* a delete of an expired entry is ENOENT, and reclaims it too */
+	assert_int_equal(set_str(c, "k", "value", -1), 0);
+	clk.now += 11 * SEC;
+	assert_int_equal(paraprof_cache_delete(c, "k", 1), PARAPROF_ENOENT);
+	st = stats_of(c);
+	assert_int_equal(st.expirations, 2);
+	assert_int_equal(st.deletes, 0);
+	assert_int_equal(st.size, 0);
+	paraprof_cache_free(c);
+}
+
+static void test_cache_per_entry_ttl(void **state)
+{
+	struct test_clock clk = { 5 * SEC, 0 };
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 10, 5.0);
+
+	(void)state;
+	assert_non_null(c);
+	paraprof_cache_set_clock(c, test_clock_read, &clk);
+	assert_int_equal(set_str(c, "one", "1", 1.0), 0);
+	assert_int_equal(set_str(c, "never", "0", 0), 0);
+	assert_int_equal(set_str(c, "default", "5", -1), 0);
+	assert_int_equal(set_str(c, "inf", "i", INFINITY), 0);
+	assert_int_equal(set_str(c, "tiny", "t", 1e-12), 0);	/* >= 1 ns */
+	clk.now += 1;
+	assert_false(has(c, "tiny"));
+	clk.now += SEC / 2;
+	assert_true(has(c, "one"));
+	clk.now += SEC / 2;
+	assert_false(has(c, "one"));
+	assert_true(has(c, "default"));
+	clk.now += 4 * SEC;
+	assert_false(has(c, "default"));
+	clk.now += 1000000 * SEC;
+	assert_true(has(c, "never"));
+	assert_true(has(c, "inf"));
+	assert_int_equal(stats_of(c).expirations, 3);
+	assert_int_equal(stats_of(c).size, 2);
+	paraprof_cache_free(c);
+}
+
+/* Expired entries nobody looks up are reclaimed by later sets and counted as
+ * expirations, not evictions. */
+static void test_cache_ttl_reclaimed_by_set(void **state)
+{
+	struct test_clock clk = { SEC, 0 };
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 4, 1.0);
+	struct paraprof_cache_stats st;
+	char key[8];
+	int i;
+
+	(void)state;
+	assert_non_null(c);
+	paraprof_cache_set_clock(c, test_clock_read, &clk);
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		assert_int_equal(set_str(c, key, "x", -1), 0);
+	}
+	clk.now += 2 * SEC;
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "new%d", i);
+		assert_int_equal(set_str(c, key, "y", 0), 0);
+	}
+	st = stats_of(c);
+	assert_int_equal(st.expirations, 4);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(st.size, 4);
+	assert_int_equal(st.misses, 0);
+	paraprof_cache_free(c);
+}
+
+/* ---- statistics, delete, clear, byte limit ---------------------------------- */
+
+static void test_cache_stats_arithmetic(void **state)
+{
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 100, 0);
+	struct paraprof_cache_stats st;
+	char key[16];
+	int i, hits = 0, misses = 0;
+
+	(void)state;
+	assert_non_null(c);
+	st = stats_of(c);
+	assert_int_equal(st.hits + st.misses, 0);
+	assert_true(st.hit_rate == 0.0);
+	assert_int_equal(st.max_size, 100);
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(paraprof_cache_set(c, key, strlen(key), &i,
+						    sizeof(i), -1), 0);
+	}
+	/* 1000 lookups (past several publishing batches): k0..k49 hit */
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%d", i % 80);
+		if (has(c, key))
+			hits++;
+		else
+			misses++;
+	}
+	assert_int_equal(hits, 12 * 50 + 40);	/* i 960..999: k0..k39 */
+	st = stats_of(c);
+	assert_int_equal(st.hits, (uint64_t)hits);
+	assert_int_equal(st.misses, (uint64_t)misses);
+	assert_true(fabs(st.hit_rate - (double)hits / 1000.0) < 1e-12);
+	assert_int_equal(st.sets, 50);
+	assert_int_equal(st.size, 50);
+	assert_int_equal(st.bytes, (uint64_t)(10 * (2 + 4) + 40 * (3 + 4)));
+	assert_int_equal(st.evictions + st.expirations + st.deletes, 0);
+	paraprof_cache_free(c);
+}
+
+static void test_cache_delete_and_clear(void **state)
+{
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 10, 0);
+	struct paraprof_cache_stats st;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(set_str(c, "a", "1", -1), 0);
+	assert_int_equal(set_str(c, "b", "22", -1), 0);
+	assert_int_equal(set_str(c, "c", "333", -1), 0);
+	assert_int_equal(paraprof_cache_delete(c, "b", 1), 0);
+	assert_int_equal(paraprof_cache_delete(c, "b", 1), PARAPROF_ENOENT);
+	assert_false(has(c, "b"));
+	assert_true(has(c, "a"));
+	st = stats_of(c);
+	assert_int_equal(st.deletes, 1);
+	assert_int_equal(st.size, 2);
+	assert_int_equal(st.bytes, (1 + 2) + (1 + 4));
+	assert_int_equal(paraprof_cache_clear(c), 0);
+	st = stats_of(c);
+	assert_int_equal(st.size, 0);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(st.hits, 1);	/* kept */
+	assert_int_equal(st.misses, 1);
+	assert_false(has(c, "a"));
+	assert_false(has(c, "c"));
+	/* usable after clear */
+	assert_int_equal(set_str(c, "a", "x", -1), 0);
+	assert_true(has(c, "a"));
+	paraprof_cache_free(c);
+}
+
+static void test_cache_max_bytes(void **state)
+{
+	struct test_clock clk = { 0, 1000 };
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 50, 0);
+	char value[100], key[8];
+	int i;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(cache_shard_count(c), 1);	/* exact LRU order */
+	paraprof_cache_set_clock(c, test_clock_read, &clk);
+	memset(value, 'v', sizeof(value));
+	for (i = 0; i < 10; i++) {	/* 10 x (2 + 98) = 1000 bytes */
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(paraprof_cache_set(c, key, 2, value, 98, -1), 0);
+	}
+	assert_int_equal(stats_of(c).bytes, 1000);
+	assert_true(has(c, "k0"));	/* k1 is now the least recently used */
+	assert_int_equal(paraprof_cache_set_max_bytes(c, 750), 0);
+	assert_int_equal(stats_of(c).bytes, 700);
+	assert_int_equal(stats_of(c).max_bytes, 750);
+	assert_false(has(c, "k1"));
+	assert_false(has(c, "k2"));
+	assert_false(has(c, "k3"));
+	assert_true(has(c, "k0"));
+	/* a value over the limit: E2BIG, the old value stays */
+	assert_int_equal(paraprof_cache_set(c, "k0", 2, value, 749, -1), PARAPROF_E2BIG);
+	assert_true(has(c, "k0"));
+	/* a big one that fits evicts as many as needed */
+	assert_int_equal(paraprof_cache_set(c, "kb", 2, value, 448, -1), 0);
+	assert_true(stats_of(c).bytes <= 750);
+	assert_true(has(c, "kb"));
+	assert_int_equal(stats_of(c).evictions, 3 + 4);
+	/* no limit again */
+	assert_int_equal(paraprof_cache_set_max_bytes(c, 0), 0);
+	assert_int_equal(paraprof_cache_set(c, "huge", 4, value, 100, -1), 0);
+	paraprof_cache_free(c);
+}
+
+static void test_cache_values(void **state)
+{
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 10, 0);
+	char small[4], big[64];
+	size_t len = 0;
+	void *copy;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(set_str(c, "k", "a longer value", -1), 0);
+	/* too small: ERANGE with the size needed, not a hit */
+	assert_int_equal(paraprof_cache_get(c, "k", 1, small, sizeof(small), &len),
+			 PARAPROF_ERANGE);
+	assert_int_equal(len, 15);
+	assert_int_equal(paraprof_cache_get(c, "k", 1, NULL, 0, &len), PARAPROF_ERANGE);
+	assert_int_equal(stats_of(c).hits + stats_of(c).misses, 0);
+	assert_int_equal(paraprof_cache_get(c, "k", 1, big, sizeof(big), &len), 0);
+	assert_int_equal(len, 15);
+	assert_string_equal(big, "a longer value");
+	/* a copy the caller owns outlives the entry */
+	assert_int_equal(paraprof_cache_get_alloc(c, "k", 1, &copy, &len), 0);
+	assert_int_equal(paraprof_cache_delete(c, "k", 1), 0);
+	assert_int_equal(set_str(c, "k", "other", -1), 0);
+	assert_string_equal(copy, "a longer value");
+	free(copy);
+	assert_int_equal(paraprof_cache_get_alloc(c, "nope", 4, &copy, &len),
+			 PARAPROF_ENOENT);
+	assert_null(copy);
+	/* empty values and empty keys are values and keys */
+	assert_int_equal(paraprof_cache_set(c, "", 0, NULL, 0, -1), 0);
+	assert_int_equal(paraprof_cache_get(c, "", 0, NULL, 0, &len), 0);
+	assert_int_equal(len, 0);
+	/* binary keys: embedded NULs are part of the key */
+	assert_int_equal(paraprof_cache_set(c, "a\0b", 3, "1", 1, -1), 0);
+	assert_int_equal(paraprof_cache_get(c, "a\0c", 3, big, 1, &len), PARAPROF_ENOENT);
+	assert_int_equal(paraprof_cache_get(c, "a\0b", 3, big, 1, &len), 0);
+	paraprof_cache_free(c);
+}
+
+/* ---- memoization -------------------------------------------------------------- */
+
+static int fib_calls;
+
+static long fib(int n)
+{
+	fib_calls++;
+	return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+static void test_cache_memoize_macro(void **state)
+{
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 100, 300);
+	char key[32];
+	long r = 0;
+	int klen, calls;
+	short wrong;
+
+	(void)state;
+	assert_non_null(c);
+	klen = paraprof_cache_key(key, sizeof(key), "fib:%d", 20);
+	assert_int_equal(klen, 6);
+	fib_calls = 0;
+	assert_int_equal(PARAPROF_CACHED(c, 300, key, (size_t)klen, r, fib(20)), 0);
+	assert_int_equal(r, 6765);
+	calls = fib_calls;
+	assert_true(calls > 1);
+	r = 0;
+	assert_int_equal(PARAPROF_CACHED(c, 300, key, (size_t)klen, r, fib(20)), 0);
+	assert_int_equal(r, 6765);
+	assert_int_equal(fib_calls, calls);	/* not computed again */
+	/* a value of another size under that key is not copied */
+	wrong = 7;
+	assert_int_equal(PARAPROF_CACHED(c, 300, key, (size_t)klen, wrong, (short)1),
+			 PARAPROF_ERANGE);
+	assert_int_equal(wrong, 7);
+	assert_int_equal(stats_of(c).hits, 1);
+	assert_int_equal(stats_of(c).misses, 1);
+	paraprof_cache_free(c);
+}
+
+struct flight_test {
+	paraprof_cache_t *cache;
+	pthread_barrier_t start;
+	int nthreads;
+	int calls;		/* compute calls (atomic) */
+	int fail_with;		/* compute returns this when not 0 */
+};
+
+/* Waits until every thread has missed (so that all are waiting on this
+ * flight), then produces the value or the error. */
+static int slow_compute(void *ctx, const void *key, size_t key_len, void *out,
+			size_t cap, size_t *len)
+{
+	struct flight_test *ft = ctx;
+	struct paraprof_cache_stats st;
+
+	__atomic_fetch_add(&ft->calls, 1, __ATOMIC_SEQ_CST);
+	do {
+		sched_yield();
+		paraprof_cache_stats(ft->cache, &st);
+	} while (st.misses % (uint64_t)ft->nthreads != 0);
+	if (ft->fail_with)
+		return ft->fail_with;
+	if (cap < key_len + 1)
+		return PARAPROF_ERANGE;
+	memcpy(out, key, key_len);
+	((char *)out)[key_len] = '!';
+	*len = key_len + 1;
+	return 0;
+}
+
+static void *flight_thread(void *arg)
+{
+	struct flight_test *ft = arg;
+	char out[32];
+	size_t len = 0;
+	intptr_t rc;
+
+	pthread_barrier_wait(&ft->start);
+	rc = paraprof_cache_memoize(ft->cache, "shared", 6, 300, slow_compute, ft,
+				    out, sizeof(out), &len);
+	if (rc == 0 && (len != 7 || memcmp(out, "shared!", 7) != 0))
+		rc = 12345;	/* wrong value */
+	return (void *)rc;
+}
+
+/* Runs nthreads memoize calls on one key at once; returns how many computed
+ * and checks every thread got `want`. */
+static int run_flight(struct flight_test *ft, int want)
+{
+	pthread_t tid[16];
+	int i;
+
+	ft->calls = 0;
+	pthread_barrier_init(&ft->start, NULL, (unsigned)ft->nthreads);
+	for (i = 0; i < ft->nthreads; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, flight_thread, ft), 0);
+	for (i = 0; i < ft->nthreads; i++) {
+		void *rc;
+
+		pthread_join(tid[i], &rc);
+		assert_int_equal((intptr_t)rc, want);
+	}
+	pthread_barrier_destroy(&ft->start);
+	return ft->calls;
+}
+
+static void test_cache_single_flight(void **state)
+{
+	struct flight_test ft = { .nthreads = 8 };
+	struct paraprof_cache_stats st;
+	char out[32];
+	size_t len;
+
+	(void)state;
+	ft.cache = paraprof_cache_new(NULL, 100, 300);
+	assert_non_null(ft.cache);
+	/* a failure reaches every waiter, and nothing is cached */
+	ft.fail_with = -1000;
+	assert_int_equal(run_flight(&ft, -1000), 1);
+	assert_int_equal(stats_of(ft.cache).size, 0);
+	/* then a success: computed once again, by one thread for all */
+	ft.fail_with = 0;
+	assert_int_equal(run_flight(&ft, 0), 1);
+	st = stats_of(ft.cache);
+	assert_int_equal(st.misses, 16);
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.sets, 1);
+	/* and now it is a hit for everyone */
+	assert_int_equal(paraprof_cache_get(ft.cache, "shared", 6, out, sizeof(out),
+					    &len), 0);
+	assert_int_equal(len, 7);
+	paraprof_cache_free(ft.cache);
+}
+
+/* The macro is single flight too. */
+struct macro_flight {
+	paraprof_cache_t *cache;
+	pthread_barrier_t start;
+	int calls;
+};
+
+static long macro_compute(struct macro_flight *mf)
+{
+	struct paraprof_cache_stats st;
+
+	__atomic_fetch_add(&mf->calls, 1, __ATOMIC_SEQ_CST);
+	do {
+		sched_yield();
+		paraprof_cache_stats(mf->cache, &st);
+	} while (st.misses < 4);
+	return 42;
+}
+
+static void *macro_thread(void *arg)
+{
+	struct macro_flight *mf = arg;
+	long v = 0;
+	int rc;
+
+	pthread_barrier_wait(&mf->start);
+	rc = PARAPROF_CACHED(mf->cache, 0, "m", 1, v, macro_compute(mf));
+	return (void *)(intptr_t)(rc == 0 && v == 42);
+}
+
+static void test_cache_single_flight_macro(void **state)
+{
+	struct macro_flight mf = { 0 };
+	pthread_t tid[4];
+	int i;
+
+	(void)state;
+	mf.cache = paraprof_cache_new(NULL, 10, 0);
+	assert_non_null(mf.cache);
+	pthread_barrier_init(&mf.start, NULL, 4);
+	for (i = 0; i < 4; i++)
+		pthread_create(&tid[i], NULL, macro_thread, &mf);
+	for (i = 0; i < 4; i++) {
+		void *ok;
+
+		pthread_join(tid[i], &ok);
+		assert_true((intptr_t)ok);
+	}
+	pthread_barrier_destroy(&mf.start);
+	assert_int_equal(mf.calls, 1);
+	paraprof_cache_free(mf.cache);
+}
+
+static int echo_compute(void *ctx, const void *key, size_t key_len, void *out,
+			size_t cap, size_t *len)
+{
+	(*(int *)ctx)++;
+	if (cap < key_len) {
+		*len = key_len;
+		return PARAPROF_ERANGE;
+	}
+	memcpy(out, key, key_len);
+	*len = key_len;
+	return 0;
+}
+
+static void test_cache_memoize_errors(void **state)
+{
+	paraprof_cache_t *c = paraprof_cache_new(NULL, 10, 0);
+	paraprof_flight_t *f;
+	char out[4];
+	size_t len = 0;
+	int calls = 0;
+
+	(void)state;
+	assert_non_null(c);
+	/* the compute function's ERANGE and its size reach the caller */
+	assert_int_equal(paraprof_cache_memoize(c, "longkey", 7, 0, echo_compute,
+						&calls, out, sizeof(out), &len),
+			 PARAPROF_ERANGE);
+	assert_int_equal(len, 7);
+	assert_int_equal(paraprof_cache_memoize(c, "abc", 3, 0, echo_compute,
+						&calls, out, sizeof(out), &len), 0);
+	assert_int_equal(paraprof_cache_memoize(c, "abc", 3, 0, echo_compute,
+						&calls, out, sizeof(out), &len), 0);
+	assert_int_equal(calls, 2);
+	assert_memory_equal(out, "abc", 3);
+	/* a value over the byte limit is returned but not stored */
+	assert_int_equal(paraprof_cache_set_max_bytes(c, 5), 0);
+	assert_int_equal(paraprof_cache_memoize(c, "wxyz", 4, 0, echo_compute,
+						&calls, out, sizeof(out), &len), 0);
+	assert_memory_equal(out, "wxyz", 4);
+	assert_int_equal(calls, 3);
+	assert_int_equal(paraprof_cache_get(c, "wxyz", 4, out, sizeof(out), &len),
+			 PARAPROF_ENOENT);
+	/* begin/finish by hand, with a failure */
+	assert_int_equal(paraprof_cache_begin(c, "q", 1, out, sizeof(out), &len, &f),
+			 PARAPROF_COMPUTE);
+	assert_non_null(f);
+	assert_int_equal(paraprof_cache_finish(f, NULL, 0, 0, PARAPROF_ENOMEM),
+			 PARAPROF_ENOMEM);
+	assert_int_equal(paraprof_cache_begin(c, "q", 1, out, sizeof(out), &len, &f),
+			 PARAPROF_COMPUTE);
+	assert_int_equal(paraprof_cache_finish(f, "Q", 1, 0, 0), 0);
+	assert_int_equal(paraprof_cache_begin(c, "q", 1, out, sizeof(out), &len, &f), 0);
+	assert_null(f);
+	assert_int_equal(len, 1);
+	paraprof_cache_free(c);
+}
+
+/* ---- concurrency -------------------------------------------------------------- */
+
+#define STRESS_KEYS 1024
+#define STRESS_THREADS 4
+
+struct stress {
+	paraprof_cache_t *cache;
+	pthread_barrier_t start;
+	int ops;			/* per thread */
+};
+
+struct stress_thread {
+	struct stress *s;
+	unsigned seed;
+	uint64_t lookups;		/* gets and memoizes that returned 0 or ENOENT */
+	uint64_t errors;		/* wrong values or unexpected codes */
+	char what[128];			/* the first error */
+};
+
+/* The value of key k: its length and bytes follow from k, so a reader can
+ * tell a torn or misplaced value. */
+static size_t stress_value(int k, unsigned char *buf)
+{
+	size_t len = 8 + (size_t)(k % 57), i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(k * 31 + (int)i);
+	return len;
+}
+
+static int stress_check(int k, const unsigned char *got, size_t len)
+{
+	unsigned char want[64];
+
+	return len == stress_value(k, want) && memcmp(got, want, len) == 0;
+}
+
+static int stress_compute(void *ctx, const void *key, size_t key_len, void *out,
+			  size_t cap, size_t *len)
+{
+	int k = atoi((const char *)key + 1);
+
+	(void)ctx;
+	(void)key_len;
+	if (cap < 64)
+		return PARAPROF_ERANGE;
+	*len = stress_value(k, out);
+	return 0;
+}
+
+static void stress_error(struct stress_thread *t, const char *fmt, int k, int rc)
+{
+	if (t->errors++ == 0)
+		snprintf(t->what, sizeof(t->what), fmt, k, rc);
+}
+
+static void *stress_run(void *arg)
+{
+	struct stress_thread *t = arg;
+	struct stress *s = t->s;
+	unsigned char buf[64];
+	char key[16];
+	int i;
+
+	pthread_barrier_wait(&s->start);
+	for (i = 0; i < s->ops; i++) {
+		int k = (int)(rand_r(&t->seed) % STRESS_KEYS), op = (int)(rand_r(&t->seed) % 100);
+		int klen = paraprof_cache_key(key, sizeof(key), "k%d", k), rc;
+		size_t len = 0;
+
+		if (op < 55) {
+			rc = paraprof_cache_get(s->cache, key, (size_t)klen, buf,
+						sizeof(buf), &len);
+			if (rc == 0 || rc == PARAPROF_ENOENT)
+				t->lookups++;
+			if (rc == 0 && !stress_check(k, buf, len))
+				stress_error(t, "get k%d: wrong value (%d)", k, rc);
+			else if (rc && rc != PARAPROF_ENOENT)
+				stress_error(t, "get k%d: %d", k, rc);
+		} else if (op < 80) {
+			len = stress_value(k, buf);
+			/* some entries live 1 ms, so that expiry runs too */
+			rc = paraprof_cache_set(s->cache, key, (size_t)klen, buf, len,
+						k % 7 == 0 ? 0.001 : -1);
+			if (rc)
+				stress_error(t, "set k%d: %d", k, rc);
+		} else if (op < 90) {
+			rc = paraprof_cache_memoize(s->cache, key, (size_t)klen, -1,
+						    stress_compute, NULL, buf,
+						    sizeof(buf), &len);
+			t->lookups++;
+			if (rc || !stress_check(k, buf, len))
+				stress_error(t, "memoize k%d: %d", k, rc);
+		} else if (op < 98) {
+			rc = paraprof_cache_delete(s->cache, key, (size_t)klen);
+			if (rc && rc != PARAPROF_ENOENT)
+				stress_error(t, "delete k%d: %d", k, rc);
+		} else if (op < 99) {
+			void *copy = NULL;
+
+			rc = paraprof_cache_get_alloc(s->cache, key, (size_t)klen,
+						      &copy, &len);
+			if (rc == 0 || rc == PARAPROF_ENOENT)
+				t->lookups++;
+			if (rc == 0 && !stress_check(k, copy, len))
+				stress_error(t, "get_alloc k%d: wrong value (%d)", k, rc);
+			free(copy);
+		} else {
+			struct paraprof_cache_stats st;
+
+			rc = paraprof_cache_stats(s->cache, &st);
+			if (rc || st.size > st.max_size + STRESS_THREADS)
+				stress_error(t, "stats: size over max (%d/%d)", (int)st.size, rc);
+		}
+	}
+	return NULL;
+}
+
+/* Several threads, every operation, shared keys; at the end the counters
+ * must add up to what the threads did and what the cache holds. */
+static void test_cache_concurrent_stress(void **state)
+{
+	struct stress s = { .ops = 50000 };
+	struct stress_thread t[STRESS_THREADS];
+	struct paraprof_cache_stats st;
+	pthread_t tid[STRESS_THREADS];
+	uint64_t lookups = 0, present = 0, bytes = 0;
+	unsigned char buf[64];
+	char key[16];
+	int i;
+
+	(void)state;
+	s.cache = paraprof_cache_new(NULL, 256, 5.0);
+	assert_non_null(s.cache);
+	assert_int_equal(cache_shard_count(s.cache), 8);
+	pthread_barrier_init(&s.start, NULL, STRESS_THREADS);
+	for (i = 0; i < STRESS_THREADS; i++) {
+		t[i] = (struct stress_thread){ .s = &s, .seed = 7919u * (unsigned)(i + 1) };
+		assert_int_equal(pthread_create(&tid[i], NULL, stress_run, &t[i]), 0);
+	}
+	for (i = 0; i < STRESS_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		if (t[i].errors)
+			fail_msg("thread %d: %llu errors, first: %s", i,
+				 (unsigned long long)t[i].errors, t[i].what);
+		lookups += t[i].lookups;
+	}
+	pthread_barrier_destroy(&s.start);
+
+	st = stats_of(s.cache);
+	assert_int_equal(st.hits + st.misses, lookups);
+	assert_true(st.size <= 256);
+	assert_true(st.evictions > 0);
+	assert_true(st.deletes > 0);
+	/* every entry counted is there, and only those; bytes add up */
+	for (i = 0; i < STRESS_KEYS; i++) {
+		void *copy;
+		size_t len;
+		int klen = paraprof_cache_key(key, sizeof(key), "k%d", i);
+
+		if (paraprof_cache_get_alloc(s.cache, key, (size_t)klen, &copy, &len) == 0) {
+			present++;
+			bytes += (size_t)klen + len;
+			assert_true(stress_check(i, copy, len));
+			free(copy);
+		}
+	}
+	(void)buf;
+	st = stats_of(s.cache);
+	/* lookups may have reclaimed expired entries meanwhile: size counts them
+	 * no more, and neither does the walk */
+	assert_int_equal(st.size, present);
+	assert_int_equal(st.bytes, bytes);
+	paraprof_cache_free(s.cache);
+}
+
+/* ---- bad input and allocation failure ----------------------------------------- */
+
+static void test_cache_bad_input(void **state)
+{
+	paraprof_cache_t *c;
+	struct paraprof_cache_stats st;
+	paraprof_flight_t *f = (paraprof_flight_t *)1;
+	char buf[8], big[8];
+	size_t len;
+	void *copy = (void *)1;
+	int calls = 0;
+
+	(void)state;
+	errno = 0;
+	assert_null(paraprof_cache_new("x", 0, 10));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(paraprof_cache_new(NULL, 10, -1));
+	assert_int_equal(errno, EINVAL);
+	assert_null(paraprof_cache_new(NULL, 10, NAN));
+	assert_null(cache_new_sharded(NULL, 10, 0, 3, 0));
+	assert_null(cache_new_sharded(NULL, 10, 0, 128, 0));
+
+	assert_int_equal(paraprof_cache_get(NULL, "k", 1, buf, 8, &len), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set(NULL, "k", 1, "v", 1, 0), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_delete(NULL, "k", 1), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_clear(NULL), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_stats(NULL, &st), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set_max_bytes(NULL, 1), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set_clock(NULL, NULL, NULL), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_get_alloc(NULL, "k", 1, &copy, &len),
+			 PARAPROF_EINVAL);
+	assert_null(copy);
+	paraprof_cache_free(NULL);
+
+	c = paraprof_cache_new(NULL, 4, 0);
+	assert_non_null(c);
+	assert_int_equal(paraprof_cache_get(c, NULL, 1, buf, 8, &len), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_get(c, "k", 1, NULL, 8, &len), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_get_alloc(c, "k", 1, NULL, &len), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set(c, NULL, 1, "v", 1, 0), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set(c, "k", 1, NULL, 1, 0), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set(c, "k", 1, "v", 1, NAN), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_set(c, "k", SIZE_MAX, "v", 2, 0), PARAPROF_E2BIG);
+	assert_int_equal(paraprof_cache_set(c, "k", SIZE_MAX - 64, "v", 2, 0),
+			 PARAPROF_ENOMEM);
+	assert_int_equal(paraprof_cache_delete(c, NULL, 0), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_stats(c, NULL), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_memoize(c, "k", 1, 0, NULL, NULL, buf, 8, &len),
+			 PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_memoize(c, "k", 1, NAN, echo_compute, &calls,
+						buf, 8, &len), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_memoize(c, NULL, 1, 0, echo_compute, &calls,
+						buf, 8, &len), PARAPROF_EINVAL);
+	assert_int_equal(calls, 0);
+	assert_int_equal(paraprof_cache_begin(c, "k", 1, buf, 8, &len, NULL),
+			 PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_begin(NULL, "k", 1, buf, 8, &len, &f),
+			 PARAPROF_EINVAL);
+	assert_null(f);
+	assert_int_equal(paraprof_cache_finish(NULL, "v", 1, 0, 0), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_key(NULL, 8, "x"), PARAPROF_EINVAL);
+	assert_int_equal(paraprof_cache_key(big, sizeof(big), "%s", "12345678"),
+			 PARAPROF_ERANGE);
+	assert_int_equal(paraprof_cache_key(big, sizeof(big), "%d", 1234567), 7);
+	st = stats_of(c);
+	assert_int_equal(st.size + st.sets + st.hits + st.misses, 0);
+	paraprof_cache_free(c);
+
+	/* the error table: every code has its own message and name */
+	assert_string_equal(paraprof_strerror(PARAPROF_EINVAL), "invalid argument");
+	assert_string_equal(paraprof_err_name(PARAPROF_ERANGE), "ERANGE");
+	assert_true(strcmp(paraprof_strerror(PARAPROF_ENOENT),
+			   paraprof_strerror(PARAPROF_ENOMEM)) != 0);
+	assert_true(strcmp(paraprof_strerror(PARAPROF_E2BIG),
+			   paraprof_strerror(PARAPROF_ERANGE)) != 0);
+	assert_string_equal(paraprof_strerror(-99999), "unknown error");
+	assert_string_equal(paraprof_strerror(0), "unknown error");
+	assert_string_equal(paraprof_err_name(1), "UNKNOWN");
+	assert_int_equal(PARAPROF_ENOMEM, -ENOMEM);
+}
+
+/* Fails the fail_at-th allocation; counts them all. */
+struct alloc_plan {
+	int count;
+	int fail_at;
+};
+
+static void *plan_alloc(size_t size, void *ctx)
+{
+	struct alloc_plan *p = ctx;
+
+	if (++p->count == p->fail_at)
+		return NULL;
+	return malloc(size);
+}
+
+/*
+ * A fixed script of operations, run once per allocation it makes, with that
+ * allocation failing: every call returns 0 or the expected error, and
+ * afterwards the cache agrees with itself.
+ */
+static void test_cache_alloc_failure(void **state)
+{
+	struct alloc_plan plan = { 0, 0 };
+	int total, fail_at;
+
+	(void)state;
+	for (fail_at = 0; ; fail_at++) {
+		paraprof_cache_t *c;
+		struct paraprof_cache_stats st;
+		unsigned char buf[32];
+		char key[16];
+		size_t len;
+		void *copy = NULL;
+		paraprof_flight_t *f;
+		uint64_t present = 0;
+		int i, rc, calls = 0;
+
+		plan.count = 0;
+		plan.fail_at = fail_at;
+		cache_set_alloc_hook(plan_alloc, &plan);
+		c = paraprof_cache_new(NULL, 16, 0);
+		if (!c) {
+			assert_int_equal(errno, ENOMEM);
+			assert_true(fail_at >= 1);
+			cache_set_alloc_hook(NULL, NULL);
+			continue;
+		}
+		for (i = 0; i < 20; i++) {	/* grows the table, evicts */
+			snprintf(key, sizeof(key), "k%d", i);
+			rc = paraprof_cache_set(c, key, strlen(key), key, strlen(key), -1);
+			assert_true(rc == 0 || rc == PARAPROF_ENOMEM);
+		}
+		rc = paraprof_cache_get_alloc(c, "k19", 3, &copy, &len);
+		assert_true(rc == 0 || rc == PARAPROF_ENOMEM || rc == PARAPROF_ENOENT);
+		free(copy);
+		rc = paraprof_cache_memoize(c, "m", 1, 0, echo_compute, &calls, buf,
+					    sizeof(buf), &len);
+		assert_true(rc == 0 || rc == PARAPROF_ENOMEM);
+		rc = paraprof_cache_begin(c, "b", 1, buf, sizeof(buf), &len, &f);
+		assert_true(rc == PARAPROF_COMPUTE || rc == PARAPROF_ENOMEM);
+		if (rc == PARAPROF_COMPUTE)
+			assert_int_equal(paraprof_cache_finish(f, "B", 1, 0, 0), 0);
+		total = plan.count;
+		cache_set_alloc_hook(NULL, NULL);
+
+		/* consistent: size is what can be found, all of it correct */
+		for (i = 0; i < 20; i++) {
+			snprintf(key, sizeof(key), "k%d", i);
+			rc = paraprof_cache_get(c, key, strlen(key), buf, sizeof(buf), &len);
+			if (rc == 0) {
+				present++;
+				assert_memory_equal(buf, key, len);
+			}
+		}
+		present += paraprof_cache_get(c, "m", 1, buf, sizeof(buf), &len) == 0;
+		present += paraprof_cache_get(c, "b", 1, buf, sizeof(buf), &len) == 0;
+		st = stats_of(c);
+		assert_int_equal(st.size, present);
+		assert_true(st.size <= 16);
+		/* and it works again */
+		assert_int_equal(paraprof_cache_set(c, "after", 5, "x", 1, -1), 0);
+		assert_int_equal(paraprof_cache_get(c, "after", 5, buf, sizeof(buf), &len), 0);
+		paraprof_cache_free(c);
+		if (fail_at > total)
+			break;	/* the script ran without a failure: all covered */
+	}
+	assert_true(fail_at > 25);
+}
+
+/* ---- the segment (in a child process) ---------------------------------------- */
+
+static int child_failures;
+
+static void child_check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return;
+	child_failures++;
+	va_start(ap, fmt);
+	fprintf(stderr, "child: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+/* The segment's cache record called `name` (the last one), or NULL. */
+static struct ppf_cache *segment_cache(const char *name)
+{
+	struct ppf_header *h = seg_header();
+	struct ppf_cache *found = NULL;
+	uint32_t i, n;
+
+	if (!h)
+		return NULL;
+	n = __atomic_load_n(&h->cache_count, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++) {
+		struct ppf_cache *pc = (struct ppf_cache *)(seg_base + h->cache_off) + i;
+
+		if (strcmp(seg_base + h->strtab_off + pc->name, name) == 0)
+			found = pc;
+	}
+	return found;
+}
+
+static void *global_thread(void *arg)
+{
+	(void)arg;
+	return paraprof_get_cache();
+}
+
+static void child_publishes(void)
+{
+	paraprof_cache_t *c = paraprof_cache_new("test.sessions", 100, 0);
+	struct paraprof_cache_stats st;
+	struct ppf_cache *pc;
+	pthread_t tid[4];
+	void *got[4];
+	char key[16];
+	int i;
+
+	child_check(c != NULL, "named cache not created");
+	if (!c)
+		return;
+	pc = segment_cache("test.sessions");
+	child_check(pc != NULL, "no segment record for test.sessions");
+	if (!pc)
+		return;
+	child_check(pc->state == 1 && pc->max_size == 100, "state %u max_size %llu",
+		    pc->state, (unsigned long long)pc->max_size);
+	for (i = 0; i < 1000; i++) {	/* 1000 lookups: 700 hits */
+		snprintf(key, sizeof(key), "k%d", i % 10);
+		if (paraprof_cache_get(c, key, strlen(key), NULL, 0, NULL) == PARAPROF_ENOENT)
+			paraprof_cache_set(c, key, strlen(key), NULL, 0, 0);
+	}
+	/* published in batches while running: never above the truth */
+	child_check(pc->hits <= 990 && pc->misses <= 10, "hits %llu misses %llu",
+		    (unsigned long long)pc->hits, (unsigned long long)pc->misses);
+	child_check(pc->size == 10 && pc->sets == 10, "size %llu sets %llu",
+		    (unsigned long long)pc->size, (unsigned long long)pc->sets);
+	paraprof_cache_delete(c, "k1", 2);
+	paraprof_cache_stats(c, &st);
+	child_check(st.hits == 990 && st.misses == 10, "stats hits %llu misses %llu",
+		    (unsigned long long)st.hits, (unsigned long long)st.misses);
+	child_check(pc->hits == 990 && pc->misses == 10 && pc->deletes == 1 &&
+		    pc->size == 9 && pc->bytes == 18,
+		    "segment after stats: hits %llu misses %llu deletes %llu size %llu bytes %llu",
+		    (unsigned long long)pc->hits, (unsigned long long)pc->misses,
+		    (unsigned long long)pc->deletes, (unsigned long long)pc->size,
+		    (unsigned long long)pc->bytes);
+	paraprof_cache_get(c, "k2", 2, NULL, 0, NULL);
+	paraprof_cache_free(c);
+	child_check(pc->state == 2 && pc->hits == 991,
+		    "after free: state %u hits %llu", pc->state,
+		    (unsigned long long)pc->hits);
+
+	/* the global cache: one, named "global", from any thread */
+	for (i = 0; i < 4; i++)
+		pthread_create(&tid[i], NULL, global_thread, NULL);
+	for (i = 0; i < 4; i++)
+		pthread_join(tid[i], &got[i]);
+	child_check(got[0] != NULL && got[0] == got[1] && got[1] == got[2] &&
+		    got[2] == got[3] && got[0] == paraprof_get_cache(),
+		    "paraprof_get_cache() not one cache");
+	if (!got[0])
+		return;
+	paraprof_cache_stats(got[0], &st);
+	child_check(st.max_size == 1000, "global max_size %llu",
+		    (unsigned long long)st.max_size);
+	pc = segment_cache("global");
+	child_check(pc && pc->state == 1 && pc->max_size == 1000,
+		    "global not published");
+	/* the default TTL is 300 s: an entry set now is there, as is */
+	child_check(paraprof_cache_set(got[0], "g", 1, "1", 1, -1) == 0 &&
+		    paraprof_cache_get(got[0], "g", 1, key, sizeof(key), NULL) == 0,
+		    "global set/get");
+}
+
+/* The child: this program again, run with --segment-child (a fresh process
+ * rather than a fork, so that nothing of the test process carries over). */
+static int segment_child(void)
+{
+	char name[64];
+
+	child_publishes();
+	if (!seg_header())
+		child_check(0, "no segment was made");
+	snprintf(name, sizeof(name), "/paraprof.%u", (unsigned)getpid());
+	shm_unlink(name);
+	_exit(child_failures ? 1 : 0);
+}
+
+static void test_cache_publishes_to_segment(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/proc/self/exe", "test_cache", "--segment-child", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cache_lru_order_and_eviction),
+		cmocka_unit_test(test_cache_lru_permutation),
+		cmocka_unit_test(test_cache_sharded_limits),
+		cmocka_unit_test(test_cache_ttl_expiry),
+		cmocka_unit_test(test_cache_per_entry_ttl),
+		cmocka_unit_test(test_cache_ttl_reclaimed_by_set),
+		cmocka_unit_test(test_cache_stats_arithmetic),
+		cmocka_unit_test(test_cache_delete_and_clear),
+		cmocka_unit_test(test_cache_max_bytes),
+		cmocka_unit_test(test_cache_values),
+		cmocka_unit_test(test_cache_memoize_macro),
+		cmocka_unit_test(test_cache_single_flight),
+		cmocka_unit_test(test_cache_single_flight_macro),
+		cmocka_unit_test(test_cache_memoize_errors),
+		cmocka_unit_test(test_cache_concurrent_stress),
+		cmocka_unit_test(test_cache_bad_input),
+		cmocka_unit_test(test_cache_alloc_failure),
+		cmocka_unit_test(test_cache_publishes_to_segment),
+	};
+
+	if (argc == 2 && strcmp(argv[1], "--segment-child") == 0)
+		return segment_child();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
