@@ -33,6 +33,10 @@
 #define STACK_MAX 65536			/* frames per thread; deeper calls are counted */
 #define TABLE_MIN 256			/* lookup slots to start with */
 #define GOLDEN 0x9E3779B97F4A7C15ull
+#define REGION_SITE 1			/* frame.site of a region (no return address is 1) */
+#define REGION_SITE_MEM 3		/* ... that reads /proc/self/statm at its end */
+#define KEY_BY_NAME(kind, off) ((uint64_t)(off) ^ ((uint64_t)(kind) << 56))
+#define KEY_BY_POINTER(kind, p) ((uintptr_t)(p) ^ ((uint64_t)(kind) << 56) ^ (1ull << 63))
 #define AREA_MAX 4096			/* >= any header.thread_cap we create */
 
 struct frame {
@@ -68,7 +72,7 @@ struct tls {
 	struct slot *tab;
 	unsigned shift;
 	uint32_t overflow;		/* frames deeper than STACK_MAX now active */
-	uint32_t epoch;			/* header flags' epoch the stack belongs to */
+	uint32_t enable_gen;		/* header.enable_gen the stack belongs to */
 	unsigned area_idx;
 	struct ppf_thread *area;
 	int state;			/* T_* */
@@ -209,11 +213,11 @@ static uint32_t hist_page(struct ppf_thread *area, struct ppf_record *r, unsigne
  * the exit hook inlines it. */
 static inline __attribute__((always_inline)) void record_commit(struct frame *f, uint32_t depth,
 								uint64_t dur, unsigned b,
-								int have_page, int abandoned)
+								int have_page, int abandoned,
+								uint64_t rss)
 {
 	struct ppf_record *r = f->rec;
 	uint64_t self = dur > f->child_ns ? dur - f->child_ns : 0;
-	uint64_t rss = *seg_rss;
 	uint64_t seq = r->seq;
 	uint32_t pend = r->pending;
 
@@ -261,10 +265,13 @@ static void __attribute__((noinline)) record_call(struct tls *t, struct frame *f
 	uint64_t dur = frame_ns(f, now);
 	unsigned b = ppf_bucket(dur);
 	uint32_t pg = f->rec->pages[b >> PPF_SUB_BITS];
+	uint64_t rss = *seg_rss;
 
 	if (!pg)
 		pg = hist_page(t->area, f->rec, b >> PPF_SUB_BITS);
-	record_commit(f, depth, dur, b, pg != 0, abandoned);
+	if (unlikely(f->site == REGION_SITE_MEM) && !abandoned)
+		rss = sampler_read();		/* a region that asked for exact memory */
+	record_commit(f, depth, dur, b, pg != 0, abandoned, rss);
 }
 
 /* Pops the top frame as a call that ended without its exit hook. */
@@ -330,7 +337,9 @@ static int thread_ready(struct tls *t)
 	t->depth = 0;
 	t->overflow = 0;
 	t->dropped.min_ns = UINT64_MAX;
-	t->epoch = *seg_ctl >> PPF_FLAG_EPOCH_SHIFT;
+	t->enable_gen = seg_header()->enable_gen;
+	/* fresh or folded: nothing recorded before the last clear is in it */
+	__atomic_store_n(&t->area->cleared_gen, seg_header()->clear_gen, __ATOMIC_RELEASE);
 	pthread_setspecific(exit_key, t);
 	__atomic_store_n(&t->area->state, PPF_THREAD_ACTIVE, __ATOMIC_RELEASE);
 	t->state = T_READY;
@@ -405,22 +414,54 @@ static void merge_record(struct ppf_record *m, const struct ppf_record *r)
 	m->seq++;
 }
 
-/* Zeroes a folded record and marks it so that readers skip it. */
-static void reset_record(struct ppf_record *r)
+/* Zeroes a record's statistics under its seqlock, setting `flags`; its
+ * depth (frames still active) stays. */
+static void zero_record(struct ppf_record *r, uint32_t flags)
 {
 	r->seq++;
 	pp_wmb();
-	r->flags |= PPF_REC_FOLDED;
+	r->flags = flags;
 	r->calls = r->sum_ns = r->inclusive_ns = r->self_ns = r->abandoned = 0;
 	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
 	r->min_ns = UINT64_MAX;
-	r->depth = 0;
 	r->pending = 0;
+	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail))
+		memset(r + 1, 0, sizeof(struct ppf_endpoint_tail));
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
 		if (r->pages[p])
 			memset(seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES), 0, PPF_PAGE_BYTES);
 	pp_wmb();
 	r->seq++;
+}
+
+/* Zeroes a folded record and marks it so that readers skip it. */
+static void reset_record(struct ppf_record *r)
+{
+	zero_record(r, PPF_REC_FOLDED);
+	r->depth = 0;
+}
+
+/* Zeroes every record of `area` and marks it as following clear `gen`.  The
+ * caller is the area's one writer (its thread, or the process lock's holder
+ * for area 0).  Readers skip the area until cleared_gen says it is done. */
+static void clear_area(struct ppf_thread *area, uint32_t gen)
+{
+	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
+		struct ppf_record *r = seg_ptr(off);
+
+		if (!(r->flags & PPF_REC_FOLDED))
+			zero_record(r, 0);
+	}
+	__atomic_store_n(&area->cleared_gen, gen, __ATOMIC_RELEASE);
+}
+
+/* Brings area 0 up to the header's clear_gen; the process lock is held. */
+static void clear_process_area(void)
+{
+	uint32_t gen = __atomic_load_n(&seg_header()->clear_gen, __ATOMIC_ACQUIRE);
+
+	if (seg_thread(0)->cleared_gen != gen)
+		clear_area(seg_thread(0), gen);
 }
 
 /*
@@ -434,14 +475,18 @@ static void fold_area(struct tls *t)
 	struct ppf_thread *area = t->area;
 	int complete = 1;
 
+	/* an area that has not seen the last clear holds nothing to keep */
+	int stale = area->cleared_gen != __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
+
 	seg_process_lock();
+	clear_process_area();
 	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
 	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
 		struct ppf_record *r = seg_ptr(off), *m;
 
 		if (r->flags & PPF_REC_FOLDED)
 			continue;
-		if (r->calls) {
+		if (r->calls && !stale) {
 			m = process_record(r->kind, r->key);
 			if (!m) {
 				complete = 0;
@@ -477,17 +522,33 @@ static void thread_exit(void *arg)
 
 /* ---- slow paths ---- */
 
-/* Brings the thread up to date with the control word `c`: sets it up,
- * drops a stack that spans a disable.  Returns 0 when it cannot record. */
+/* Brings the thread up to date with the header: sets it up, drops a stack
+ * that spans a disable (frames begun before an enable are not counted),
+ * applies a clear.  Returns 0 when it cannot record. */
 static int sync_thread(struct tls *t, uint32_t c)
 {
+	struct ppf_header *h;
+	uint32_t gen;
+
+	(void)c;
 	if (unlikely(!seg_base) && init_segment() < 0)
 		return 0;
 	if (!thread_ready(t))
 		return 0;
-	if ((c >> PPF_FLAG_EPOCH_SHIFT) != t->epoch) {
+	h = seg_header();
+	gen = __atomic_load_n(&h->enable_gen, __ATOMIC_ACQUIRE);
+	if (gen != t->enable_gen) {
 		drop_stack(t);
-		t->epoch = c >> PPF_FLAG_EPOCH_SHIFT;
+		t->enable_gen = gen;
+	}
+	gen = __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
+	if (gen != t->area->cleared_gen) {
+		clear_area(t->area, gen);
+		if (seg_thread(0)->cleared_gen != gen) {
+			seg_process_lock();
+			clear_process_area();
+			seg_process_unlock();
+		}
 	}
 	return 1;
 }
@@ -641,7 +702,212 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 		record_call(t, f, d, now, 0);	/* a new octave: make its page */
 		return;
 	}
-	record_commit(f, d, dur, b, 1, 0);
+	record_commit(f, d, dur, b, 1, 0, *seg_rss);
+}
+
+/* ---- named records: regions, spans, endpoints ---- */
+
+/* The calling thread's state, set up and current, or NULL when it cannot
+ * record now (profiling off or disabled, no area, inside the library). */
+static struct tls *api_thread(void)
+{
+	struct tls *t = &tls;
+	uint32_t c = *seg_ctl;
+
+	if (c + 1 == t->ctl_seen)
+		return t;
+	if (!(c & PPF_FLAG_ENABLED) || t->busy)
+		return NULL;
+	t->busy = 1;
+	if (sync_thread(t, c) && !t->overflow)
+		t->ctl_seen = c + 1;
+	t->busy = 0;
+	return t->state == T_READY ? t : NULL;
+}
+
+/* The record of `kind` named `name` in t's area, made on first use: looked
+ * up by the pointer first (names are mostly literals), then by content. */
+static struct ppf_record *named_record(struct tls *t, unsigned kind, const char *name,
+				       int by_pointer)
+{
+	struct area_priv *a = &priv[t->area_idx];
+	uint64_t pkey = KEY_BY_POINTER(kind, name), nkey;
+	struct ppf_record *r;
+	struct slot *s;
+	uint32_t off;
+
+	if (by_pointer) {
+		s = probe(t->tab, t->shift, a->mask, pkey);
+		if (s->key == pkey)
+			return s->rec;
+	}
+	t->busy = 1;
+	r = NULL;
+	off = seg_intern(name);
+	if (!off)
+		goto out;
+	nkey = KEY_BY_NAME(kind, off);
+	s = probe(t->tab, t->shift, a->mask, nkey);
+	if (s->key == nkey) {
+		r = s->rec;
+	} else {
+		uint64_t size = sizeof(struct ppf_record) +
+			(kind == PPF_KIND_ENDPOINT ? sizeof(struct ppf_endpoint_tail) : 0);
+		uint64_t roff = seg_area_alloc(t->area, size, 8);
+
+		if (!roff)
+			goto out;
+		r = seg_ptr(roff);
+		r->key = off;
+		r->kind = (uint16_t)kind;
+		r->size = (uint16_t)size;
+		r->min_ns = UINT64_MAX;
+		r->next = t->area->records;
+		__atomic_store_n(&t->area->record_count, t->area->record_count + 1,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&t->area->records, roff, __ATOMIC_RELEASE);
+		if (table_insert(a, nkey, r) < 0) {
+			r = NULL;
+			goto out;
+		}
+	}
+	if (by_pointer && table_insert(a, pkey, r) < 0)
+		r = NULL;
+out:
+	t->tab = a->tab;
+	t->shift = a->shift;
+	t->busy = 0;
+	if (!r)
+		__atomic_fetch_add(&seg_header()->dropped_functions, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
+void hooks_enable(int on)
+{
+	struct ppf_header *h = seg_header();
+
+	if (!h)
+		return;
+	if (on) {
+		__atomic_fetch_add(&h->enable_gen, 1, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&h->flags, PPF_FLAG_ENABLED, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+	} else {
+		__atomic_fetch_and(&h->flags, ~PPF_FLAG_ENABLED, __ATOMIC_RELEASE);
+	}
+}
+
+void hooks_clear(void)
+{
+	struct ppf_header *h = seg_header();
+
+	if (!h)
+		return;
+	__atomic_fetch_add(&h->clear_gen, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+	seg_process_lock();
+	clear_process_area();
+	seg_process_unlock();
+	api_thread();		/* the calling thread clears its own area now */
+}
+
+uint64_t hooks_now(void)
+{
+	return clock_now();
+}
+
+int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp)
+{
+	struct tls *t = api_thread();
+	struct ppf_record *r;
+	uint32_t d;
+
+	if (!t || !name)
+		return -1;
+	d = t->depth;
+	if (t->stack[(ptrdiff_t)d - 1].sp < sp) {
+		/* frames left by a longjmp below us: as on entry */
+		uint64_t now = clock_now();
+
+		while (t->depth && t->stack[t->depth - 1].sp < sp)
+			abandon_top(t, now);
+	}
+	if (t->overflow || t->depth == STACK_MAX)
+		return -1;
+	r = named_record(t, PPF_KIND_REGION, name, 1);
+	if (!r)
+		return -1;
+	if (flags & 1)
+		sampler_read();
+	push(t, r, (uintptr_t)r, (flags & 1) ? REGION_SITE_MEM : REGION_SITE, sp);
+	return 0;
+}
+
+int hooks_region_end(void)
+{
+	struct tls *t = api_thread();
+	uint64_t now = clock_now();
+	uint32_t d;
+
+	if (!t)
+		return -1;
+	for (d = t->depth; d; d--)
+		if (t->stack[d - 1].site == REGION_SITE || t->stack[d - 1].site == REGION_SITE_MEM)
+			break;
+	if (!d) {
+		__atomic_fetch_add(&seg_header()->unmatched_exits, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	while (t->depth > d)
+		abandon_top(t, now);
+	t->depth--;
+	record_call(t, &t->stack[t->depth], t->depth + 1, now, 0);
+	return 0;
+}
+
+struct ppf_record *hooks_named_record(unsigned kind, const char *name, int by_pointer)
+{
+	struct tls *t = api_thread();
+
+	return t && name ? named_record(t, kind, name, by_pointer) : NULL;
+}
+
+void hooks_record_add(struct ppf_record *r, uint64_t dur_ns, int status, int slow)
+{
+	struct tls *t = &tls;
+	unsigned b = ppf_bucket(dur_ns);
+	uint32_t pg = r->pages[b >> PPF_SUB_BITS];
+	uint64_t rss = *seg_rss, seq = r->seq;
+
+	if (!pg && t->area)
+		pg = hist_page(t->area, r, b >> PPF_SUB_BITS);
+	r->seq = seq + 1;
+	pp_wmb();
+	r->calls++;
+	r->sum_ns += dur_ns;
+	r->inclusive_ns += dur_ns;
+	r->self_ns += dur_ns;
+	if (dur_ns < r->min_ns)
+		r->min_ns = dur_ns;
+	if (dur_ns > r->max_ns)
+		r->max_ns = dur_ns;
+	r->rss_sum_kib += rss;
+	if (rss > r->rss_max_kib)
+		r->rss_max_kib = rss;
+	if (pg)
+		((struct ppf_hist_page *)seg_ptr((uint64_t)pg * PPF_PAGE_BYTES))
+			->count[b & (PPF_SUB - 1)]++;
+	else
+		r->hist_dropped++;
+	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail)) {
+		struct ppf_endpoint_tail *tail = (struct ppf_endpoint_tail *)(r + 1);
+		unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
+
+		tail->status[cls]++;
+		tail->slow += slow != 0;
+	}
+	pp_wmb();
+	r->seq = seq + 2;
 }
 
 /* ---- set-up ---- */

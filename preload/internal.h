@@ -179,6 +179,38 @@ void hooks_abandon_all(void);
 /* Forgets every thread's private state after fork, in the child. */
 void hooks_forget(void);
 
+/* Regions (PARAPROF_REGION): frames on the shadow stack whose record is a
+ * named one.  `sp` is the caller's stack pointer (__builtin_dwarf_cfa() in
+ * the exported function); flags bit 0: read /proc/self/statm at begin and
+ * end.  Return 0, or -1 when the call is not recorded (disabled, no room). */
+int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp);
+int hooks_region_end(void);
+
+/*
+ * The calling thread's record of `kind` (PPF_KIND_REGION, _SPAN, _ENDPOINT)
+ * named `name`, made on first use (an endpoint's with its tail), or NULL
+ * when the thread cannot record now (profiling off or disabled, no room:
+ * counted in dropped_functions).  `by_pointer`: `name` is a string that
+ * outlives the program's use of it (a literal): looked up by address first.
+ * Only the calling thread may update the record, with hooks_record_add().
+ */
+struct ppf_record *hooks_named_record(unsigned kind, const char *name, int by_pointer);
+
+/* Adds one call of `dur_ns` to record `r` of the calling thread; for an
+ * endpoint also its HTTP `status` (its class counted) and whether it was
+ * `slow`.  Lock-free. */
+void hooks_record_add(struct ppf_record *r, uint64_t dur_ns, int status, int slow);
+
+/* paraprof_enable()/paraprof_disable(): see format.h for the protocol. */
+void hooks_enable(int on);
+
+/* paraprof_clear_stats(): a new clear generation; area 0 and the calling
+ * thread's area are cleared at once, every other thread's at its next call. */
+void hooks_clear(void);
+
+/* The hooks' clock, in ticks (clock_to_ns() converts a difference). */
+uint64_t hooks_now(void);
+
 /* ---- sampler.c: memory ---- */
 
 /* Starts the memory sampler thread for the current segment. */
@@ -186,6 +218,10 @@ void sampler_start(void);
 
 /* Takes one sample now (also used at exit). */
 void sampler_sample(void);
+
+/* Reads /proc/self/statm now, publishes it like a sample and returns the RSS
+ * in KiB (0 when it cannot be read).  A system call: not for the hooks. */
+uint64_t sampler_read(void);
 
 /* Forgets the parent's sampler in a child after fork. */
 void sampler_forget(void);

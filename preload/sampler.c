@@ -78,6 +78,19 @@ void sampler_sample(void)
 	pthread_mutex_unlock(&sample_lock);
 }
 
+uint64_t sampler_read(void)
+{
+	struct ppf_header *h = seg_header();
+	uint64_t rss = read_rss_kib();
+
+	if (h) {
+		__atomic_store_n(&h->rss_kib, rss, __ATOMIC_RELAXED);
+		if (rss > h->rss_peak_kib)
+			__atomic_store_n(&h->rss_peak_kib, rss, __ATOMIC_RELAXED);
+	}
+	return rss;
+}
+
 static void *sampler_main(void *arg)
 {
 	struct timespec pause = {

@@ -472,21 +472,35 @@ void seg_release_area(unsigned i)
 
 /* ---- strings and caches ---------------------------------------------------- */
 
+/* Index of the string table: FNV-1a hash -> offset, open addressing; the
+ * table holds at most STRTAB_CAP / 2 names (each is at least 2 bytes). */
+#define NAME_SLOTS (STRTAB_CAP / 2 * 2)
+static uint32_t name_index[NAME_SLOTS];		/* string_lock */
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 uint32_t seg_intern(const char *name)
 {
 	struct ppf_header *h = seg_header();
 	size_t len;
 	char *tab;
-	uint32_t off = 0;
+	uint32_t off = 0, i;
 
 	if (!h || !name)
 		return 0;
 	len = strlen(name) + 1;
 	pthread_mutex_lock(&string_lock);
 	tab = seg_ptr(h->strtab_off);
-	for (uint32_t i = 1; i < h->strtab_used; i += (uint32_t)strlen(tab + i) + 1)
-		if (!strcmp(tab + i, name)) {
-			off = i;
+	for (i = name_hash(name) % NAME_SLOTS; name_index[i]; i = (i + 1) % NAME_SLOTS)
+		if (!strcmp(tab + name_index[i], name)) {
+			off = name_index[i];
 			goto out;
 		}
 	if (h->strtab_used + len > h->strtab_cap) {
@@ -496,6 +510,7 @@ uint32_t seg_intern(const char *name)
 	off = h->strtab_used;
 	memcpy(tab + off, name, len);
 	__atomic_store_n(&h->strtab_used, off + (uint32_t)len, __ATOMIC_RELEASE);
+	name_index[i] = off;
 out:
 	pthread_mutex_unlock(&string_lock);
 	return off;
@@ -612,6 +627,7 @@ void seg_forget(void)
 		close(seg_fd);
 	seg_fd = -1;
 	memset(claimed, 0, sizeof(claimed));
+	memset(name_index, 0, sizeof(name_index));
 	pthread_mutex_init(&alloc_lock, NULL);
 	pthread_mutex_init(&module_lock, NULL);
 	pthread_mutex_init(&string_lock, NULL);

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < h->thread_count && i < h->thread_cap; i++) {
 		uint64_t off = th[i].records, n = 0;
 
-		if (th[i].state == PPF_THREAD_FREE)
+		if (th[i].state == PPF_THREAD_FREE || th[i].cleared_gen != h->clear_gen)
 			continue;
 		areas++;
 		if (getenv("PPDUMP_AREAS"))

@@ -171,6 +171,10 @@ struct ppf_thread {
 	uint64_t chunk_end;	/* end of the current chunk (offset) */
 	uint64_t threads_served;/* threads that have owned this area */
 	char name[16];		/* thread name when it was claimed, NUL-terminated */
+	uint32_t cleared_gen;	/* the header's clear_gen this area's records follow;
+				   readers skip an area whose value differs: it holds
+				   only what was recorded before a clear */
+	uint32_t reserved;
 };
 
 /* ---- modules ------------------------------------------------------------ */
@@ -217,9 +221,14 @@ struct ppf_mem_sample {
 #define PPF_FLAG_COMPLETE 0x2u	/* the process exited normally and wrote this */
 #define PPF_FLAG_TSC 0x4u	/* times came from the invariant TSC */
 #define PPF_FLAG_EXEC 0x8u	/* the process exec'ed another program after this */
-#define PPF_FLAG_CLEAR 0x10u	/* request from outside: clear statistics */
 /* Bits 16-31 of flags count enables and clears (mod 2^16): a change of the
- * whole word tells every thread, in one comparison, to look again. */
+ * whole word tells every thread, in one comparison, to look again.
+ *
+ * To enable from outside: increment enable_gen, set PPF_FLAG_ENABLED and add
+ * PPF_FLAG_EPOCH_ONE (atomically, in that order).  To disable: clear
+ * PPF_FLAG_ENABLED.  To clear the statistics: increment clear_gen, then add
+ * PPF_FLAG_EPOCH_ONE; each thread zeroes its own records at its next call,
+ * so no record is ever torn, and until then readers skip its area. */
 #define PPF_FLAG_EPOCH_SHIFT 16
 #define PPF_FLAG_EPOCH_ONE (1u << PPF_FLAG_EPOCH_SHIFT)
 
@@ -268,7 +277,9 @@ struct ppf_header {
 	uint64_t mem_interval_ns;	/* sampler period */
 	uint64_t slow_threshold_ns;	/* request profiling: slow request threshold */
 	uint64_t requests;		/* request profiling: requests begun */
-	uint64_t reserved[16];
+	uint32_t clear_gen;		/* paraprof_clear_stats() calls (and --clear) so far */
+	uint32_t enable_gen;		/* paraprof_enable() calls (and --enable) so far */
+	uint64_t reserved[15];
 };
 
 #endif /* PARAPROF_FORMAT_H */
