@@ -234,6 +234,30 @@ static void test_report_check_functions(void **state)
 	pp_profile_free(prof);
 }
 
+/* Nothing with enough calls: every target holds, and the check says why. */
+static void test_report_check_nothing_to_judge(void **state)
+{
+	struct pp_profile *prof = functions_profile();
+	struct report_opts o;
+	struct report r;
+
+	(void)state;
+	report_opts_default(&o);
+	o.min_calls = 1000;
+	o.check = 1;
+	assert_int_equal(report_build(&r, prof, &o, NULL), 0);
+	assert_int_equal(r.judged, 0);
+	assert_true(r.check_pass);
+	assert_null(r.targets[0].worst);
+	char *t = render(report_text, &r);
+
+	assert_non_null(strstr(t, "[PASS] P95 < 500ms"));
+	assert_non_null(strstr(t, "(nothing to judge)"));
+	free(t);
+	report_free(&r);
+	pp_profile_free(prof);
+}
+
 static struct pp_profile *endpoints_profile(void)
 {
 	struct synth *s = synth_new(9, "./server");
@@ -557,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_report_severities_and_selection),
 		cmocka_unit_test(test_report_recommendations),
 		cmocka_unit_test(test_report_check_functions),
+		cmocka_unit_test(test_report_check_nothing_to_judge),
 		cmocka_unit_test(test_report_endpoints),
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_json),
