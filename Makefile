@@ -278,8 +278,8 @@ fuzz-run: fuzz
 # make bench-cache: ns per hit and hits/s on one and two threads, against a
 # one-mutex baseline (a measurement: it never fails on a slow machine).
 # make check-tsan: test_cache built with TSAN=1 into build-tsan and run.
-# make example-cached: examples/cached under the launcher, then its report
-# (the Caches section and its recommendation).
+# make example-cached: examples/cached under the launcher, which prints the
+# report (the Caches section and its recommendation).
 BENCH_CACHE := $(BUILD)/bench/bench_cache
 $(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a | deps
 	@mkdir -p $(@D)
@@ -307,9 +307,8 @@ $(EXAMPLE_CACHED): examples/cached.c include/paraprof.h $(LIB)
 	$(Q)$(CC) -O2 -g -finstrument-functions -Iinclude -o $@ $< \
 		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lparaprof -lpthread
 
+integration: $(EXAMPLE_CACHED)
+
 example-cached: deps all $(EXAMPLE_CACHED)
 	$(Q)rm -rf $(BUILD)/cached
 	$(Q)$(LAUNCHER) -o $(BUILD)/cached -- $(EXAMPLE_CACHED)
-	@echo
-	@echo "\$$ paraprof-report $(BUILD)/cached/paraprof.*.ppd"
-	$(Q)$(REPORT) $(BUILD)/cached/paraprof.*.ppd

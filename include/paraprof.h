@@ -59,22 +59,37 @@ const char *paraprof_err_name(int err);
  *
  * Time: CLOCK_MONOTONIC, in nanoseconds; TTLs are given in seconds (double).
  * A TTL of 0 means "never expires", a negative TTL "the cache's default".
- * An expired entry is a miss; its memory is reclaimed when a lookup finds it,
- * or when it reaches the least-recently-used end of its shard.
+ * An expired entry is a miss; its memory is reclaimed when a lookup or delete
+ * finds it, or when a set or an eviction meets it at the old end of its
+ * shard (until then it still counts in size and bytes).
  *
- * Eviction: the cache counts its entries globally and never holds more than
- * max_size once every paraprof_cache_set() in progress has returned (while
- * sets run, at most one extra entry per thread inside set).  The entries are
- * split by key hash over 1 to 64 shards, each with its own lock, hash table
- * and LRU list; a cache has one shard per 32 entries of max_size, rounded
- * down to a power of two.  A set that needs room evicts the least recently
- * used entry OF ITS OWN SHARD (another shard's when its own holds nothing
- * else), so eviction is exact LRU for caches with max_size < 64 (one shard)
- * and an approximation of LRU (the oldest of a hash-chosen 1/nshards of the
- * entries) above.  The same holds for the byte limit (keys plus values).
+ * Eviction: the cache never holds more than max_size entries once every
+ * paraprof_cache_set() in progress has returned (while sets run, at most one
+ * more per set).  Entries are split by key hash over shards -- one per 32
+ * entries of max_size, rounded down to a power of two, 1 to 64 -- and a set
+ * that needs room evicts the least recently used entry of its own shard (of
+ * the shard whose oldest entry is oldest, when its own holds nothing else).
+ * With one shard (max_size < 64) that is the cache's least recently used
+ * entry; with more, an approximation of it.  To keep lookups from writing to
+ * memory that other cores read, a use is recorded only when it moves the
+ * entry's last recorded use by more than 1/8 of the age of its shard's oldest
+ * entry, so the evicted entry may have been used later than another entry of
+ * its shard by at most that much; uses in the same nanosecond tie.  The byte
+ * limit (keys plus values) evicts the same way until the bytes fit.
+ *
+ * Threads: every function may be called from any thread.  Lookups take no
+ * lock and do not wait for one another (they take the shard's mutex while a
+ * change is under way in that shard, and in threads beyond the 128th); sets,
+ * deletes and evictions take the mutex of one shard and wait for the lookups
+ * in that shard to finish.  Not
+ * async-signal-safe.  After fork() the child may use a cache only when no
+ * other thread of the parent was inside a function of that cache.
  *
  * Statistics: a cache created with a name publishes its counters in the
- * profiling segment, and paraprof-report shows them in its Caches section.
+ * profiling segment (its creation makes the segment, as an instrumented call
+ * would), and paraprof-report shows them in its Caches section.  There,
+ * hits and misses are brought up to date every few hundred lookups, and
+ * exactly by paraprof_cache_stats(), paraprof_cache_free() and at exit.
  */
 
 typedef struct paraprof_cache paraprof_cache_t;
