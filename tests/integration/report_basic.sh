@@ -17,10 +17,26 @@ expect_eq "text report: exit status" "$?" 0
 section_of() {
 	awk -v n="$1" '/ Severity \(/ { s = $1 } $0 == n { print s; exit }' report.txt
 }
-expect_eq "slow_a (8 ms) is CRITICAL" "$(section_of slow_a)" CRITICAL
-expect_eq "slow_b (3 ms) is HIGH" "$(section_of slow_b)" HIGH
-expect_eq "slow_c (1.5 ms) is MEDIUM" "$(section_of slow_c)" MEDIUM
-expect_eq "mixed (1.45 ms average) is MEDIUM" "$(section_of mixed)" MEDIUM
+# expected_section NAME: from the average the program measured itself, by
+# the thresholds above; "either" within 3 % of a threshold (the hooks and
+# the runtime's clock may put it on either side)
+expected_section() {
+	awk -v n="$1" '$1 == "fn" && $2 == n { a = $4 / $3 / 1e6
+		near = 0; split("5 2 1", t, " ")
+		for (i in t) if (a > t[i] * 0.97 && a < t[i] * 1.03) near = 1
+		if (near) print "either"
+		else print (a > 5 ? "CRITICAL" : a > 2 ? "HIGH" : a > 1 ? "MEDIUM" : "LOW") }' mix.out
+}
+for fn in slow_a slow_b slow_c mixed; do
+	want=$(expected_section $fn)
+	got=$(section_of $fn)
+	if [ "$want" = either ] && [ -n "$got" ]; then
+		ok "$fn is in a section ($got; its average is next to a threshold)"
+	else
+		expect_eq "$fn is in the section of the average it measured" "$got" "$want"
+	fi
+done
+expect_eq "slow_a (8 ms busy waits) is CRITICAL" "$(section_of slow_a)" CRITICAL
 expect_eq "fast is LOW" "$(section_of fast)" LOW
 expect_eq "main (1 call) is left out by --min-calls 5" "$(section_of main)" ""
 
@@ -49,17 +65,30 @@ ok(f["fast"]["calls"] == 1000 and f["mixed"]["calls"] == 100, "json: exact call 
 m = f["mixed"]
 # 95 calls of >= 1 ms and 5 of >= 10 ms.  The program measured each call
 # itself: the exact nearest-rank quantiles of those, against the report's,
-# within the histogram's 1/128 plus 20 us for the hooks around the call.
+# within the histogram's 1/128, plus 0.5 % for the runtime's clock against
+# clock_gettime and 20 us for the hooks around the call.
 own = sorted(int(l.split()[1]) for l in open(sys.argv[3]) if l.startswith("mixed "))
 def exact(q): return own[max(1, -(-len(own) * q // 100)) - 1]
 for q, key in ((95, "p95_ns"), (99, "p99_ns"), (50, "p50_ns")):
     want = exact(q)
-    ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + 20000,
+    ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + want * 0.005 + 20000,
        "json: %s of mixed %d, exact %d" % (key, m[key], want))
-ok(own[94] < 2000000 or m["p95_ns"] < 2000000, "json: p95 of mixed is in the 1 ms class (%d)" % m["p95_ns"])
-ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is in the 10 ms class (%d)" % m["p99_ns"])
-ok(m["min_ns"] >= 1000000 and m["max_ns"] >= 10000000, "json: min and max of mixed")
-ok(abs(m["avg_ns"] - sum(own) / 100) <= 20000, "json: average of mixed %d, measured %d" % (m["avg_ns"], sum(own) / 100))
+# p95 ~ 1 ms unless the machine really made a 1 ms call last 2 ms or more
+ok(own[94] >= 2000000 or m["p95_ns"] < 1000000 * (1 + 1/128) + 20000,
+   "json: p95 of mixed is ~1 ms (%d)" % m["p95_ns"])
+ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is ~10 ms or more (%d)" % m["p99_ns"])
+# every function's average against the one it measured
+for l in open(sys.argv[3]):
+    w = l.split()
+    if w[0] != "fn": continue
+    avg = int(w[3]) / int(w[2])
+    ok(f[w[1]]["calls"] == int(w[2]) and abs(f[w[1]]["avg_ns"] - avg) <= avg * 0.005 + 20000,
+       "json: average of %s %d, measured %d" % (w[1], f[w[1]]["avg_ns"], avg))
+# min and max against the program's own: the runtime's clock (a calibrated
+# TSC) may differ from clock_gettime by a little, allowed 0.5 %
+ok(abs(m["min_ns"] - own[0]) <= own[0] * 0.005 + 20000 and
+   abs(m["max_ns"] - own[-1]) <= own[-1] * 0.005 + 20000,
+   "json: min %d and max %d of mixed, measured %d and %d" % (m["min_ns"], m["max_ns"], own[0], own[-1]))
 # agrees with the text: same entries, same sections, same call counts
 cur = None; seen = {}
 for line in text.splitlines():
@@ -94,7 +123,7 @@ check "--check prints no severity sections" sh -c '! grep -q "Severity (" check_
 LC_ALL=C "$REPORT" --check --target avg=2ms "$dump" >check_fail.txt
 expect_eq "--check --target avg=2ms: exit 1" "$?" 1
 check "--check names slow_a as the worst average" \
-	grep -q "^\[FAIL\] Average < 2ms  *worst: 8.0[0-9]ms (slow_a)" check_fail.txt
+	grep -q "^\[FAIL\] Average < 2ms  *worst: [0-9.]*ms (slow_a)" check_fail.txt
 check "--check in the C locale has no emoji" sh -c '! grep -q "✅\|❌" check_fail.txt'
 LC_ALL=C.UTF-8 "$REPORT" --check --target avg=2ms "$dump" >check_utf8.txt
 check "--check in a UTF-8 locale marks with ❌" grep -q "^❌ Average < 2ms" check_utf8.txt
