@@ -13,6 +13,9 @@
  * off by one allowed when the record's seqlock was odd, i.e. it was torn by
  * a crash); the pending bucket must be a bucket.
  *
+ * Areas that are FREE, or not yet brought up to the header's clear_gen, and
+ * records flagged PPF_REC_FOLDED are skipped, as format.h says.
+ *
  * A dump is validated and merged in one pass over its records, for speed
  * (a dump of 1.6 M records is read once).  So when a record deep in a file is
  * bad, load_buffer() fails having merged the records before it: the caller
@@ -201,6 +204,14 @@ static int check_header(struct dump *d, size_t len)
 	return 0;
 }
 
+/* Whether the records of an area count: not FREE, and brought up to the
+ * latest clear (an area whose cleared_gen lags holds only what was recorded
+ * before paraprof_clear_stats(); its thread zeroes it at its next call). */
+static int area_in_use(const struct ppf_header *h, const struct ppf_thread *t)
+{
+	return t->state != PPF_THREAD_FREE && t->cleared_gen == h->clear_gen;
+}
+
 /* Calls `fn` for every record of the thread areas first, first + stride, ...
  * in use, the lists checked for bounds, alignment, kind, size and loops
  * first.  Stops at the first
@@ -217,7 +228,7 @@ static int walk_records(struct dump *d, record_fn fn, void *ctx, unsigned first,
 	uint64_t budget = d->used / REC_SIZE;
 
 	for (uint32_t t = first; t < h->thread_count; t += stride) {
-		if (thr[t].state == PPF_THREAD_FREE)
+		if (!area_in_use(h, &thr[t]))
 			continue;
 		/* Brent's cycle detection: `mark` is the offset seen at the last
 		 * power of two steps; a list that comes back to it loops.  It
@@ -499,7 +510,7 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
 
 	for (uint32_t t = 0; t < h->thread_count; t++)
-		p->threads += thr[t].state != PPF_THREAD_FREE;
+		p->threads += area_in_use(h, &thr[t]);
 	if (h->timeline_count) {
 		p->timeline = malloc(h->timeline_count * sizeof(*p->timeline));
 		if (!p->timeline)

@@ -214,6 +214,27 @@ static void test_load_skips(void **state)
 	synth_free(b.s);
 }
 
+/* After a clear, an area whose cleared_gen lags is skipped. */
+static void test_load_clear_gen(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	synth_hdr(b.s)->clear_gen = 3;
+	synth_thread(b.s, 1)->cleared_gen = 3;
+	synth_thread(b.s, 0)->cleared_gen = 2;
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t", err, sizeof(err)), 0);
+	assert_non_null(find_func(prof, 0x1100));
+	assert_null(find_named(prof, "parse"));
+	assert_null(find_named(prof, "GET /api/x"));
+	assert_int_equal(prof->procs[0].threads, 1);
+	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
 /* ---- the table: one break, one message ---- */
 
 struct bad_case {
@@ -610,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_load_valid),
 		cmocka_unit_test(test_load_merge_processes),
 		cmocka_unit_test(test_load_skips),
+		cmocka_unit_test(test_load_clear_gen),
 		cmocka_unit_test(test_load_bad_inputs),
 		cmocka_unit_test(test_load_torn_off_by_one),
 		cmocka_unit_test(test_load_pending),
