@@ -44,7 +44,7 @@ ifeq ($(TSAN),1)
 SAN += -fsanitize=thread
 endif
 BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -MMD -MP $(SAN)
-LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -DPARAPROF_BUILDING_LIBRARY \
 	-ftls-model=initial-exec $(CFLAGS)
 APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 
@@ -91,7 +91,7 @@ $(BUILD)/preload/%.o: preload/%.c | deps
 
 $(LIB): $(PRELOAD_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(SAN) -Wl,-soname,libparaprof.so -o $@ $^ -lpthread -ldl
+	$(Q)$(CC) -shared $(SAN) -Wl,-soname,libparaprof.so -o $@ $^ -lpthread -ldl -lelf
 
 # The same objects as an archive, for unit tests that test one module.
 $(BUILD)/libpp_preload.a: $(PRELOAD_OBJ)
@@ -136,6 +136,12 @@ $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(PROG_FLAGS) -Iinclude -o $@ $< -lpthread $(PROG_LIBS_$*)
+
+# noinst_*: programs that use the C API without -finstrument-functions.
+$(BUILD)/progs/noinst_%: tests/progs/noinst_%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -Iinclude -o $@ $< -lpthread
 
 $(BUILD)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)

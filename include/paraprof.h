@@ -29,7 +29,8 @@ extern "C" {
 	XX(ENOMEM, -ENOMEM, "out of memory")				\
 	XX(ENOENT, -ENOENT, "no such entry")				\
 	XX(E2BIG, -E2BIG, "value larger than the byte limit")		\
-	XX(ERANGE, -ERANGE, "buffer too small for the value")
+	XX(ERANGE, -ERANGE, "buffer too small for the value")		\
+	XX(ENOSYS, -ENOSYS, "profiling is off (libparaprof not loaded, or no segment)")
 
 enum paraprof_errno {
 #define PARAPROF_ERRNO_ENUM_(name, value, msg) PARAPROF_##name = (value),
@@ -44,6 +45,122 @@ const char *paraprof_strerror(int err);
 /* The name of an error code ("EINVAL"); "UNKNOWN" for a value not in the
  * table.  The string is static. */
 const char *paraprof_err_name(int err);
+
+/* ==== profiling: control, regions, spans, statistics ===================== *
+ *
+ * Code built with -finstrument-functions is profiled with no call at all.
+ * These functions add what the hooks cannot see (a part of a function, code
+ * built without the flag, work that begins on one thread and ends on
+ * another), switch recording on and off, and read the statistics from
+ * inside the program.  They are safe from any thread.  While recording is
+ * disabled, regions and spans are not counted (and return 0); when
+ * profiling is off altogether they return PARAPROF_ENOSYS.
+ */
+
+/* Starts (again) recording: calls that begin from now on are counted.
+ * Frames begun before it are dropped, never counted with disabled time in
+ * them.  Returns 0 or PARAPROF_ENOSYS. */
+int paraprof_enable(void);
+
+/* Stops recording: calls that end from now on are not counted.  Returns 0
+ * or PARAPROF_ENOSYS. */
+int paraprof_disable(void);
+
+/* 1 when recording, 0 when disabled, PARAPROF_ENOSYS when profiling is off. */
+int paraprof_is_enabled(void);
+
+/* Zeroes every statistic of the process.  Never tears a record another
+ * thread is writing; every call that ends after it returns is counted.
+ * Each thread applies it at its next call; readers (paraprof_get_stats,
+ * paraprof-report) already see that thread's statistics as zero.  Returns 0
+ * or PARAPROF_ENOSYS. */
+int paraprof_clear_stats(void);
+
+/* Region flag: read /proc/self/statm exactly at the region's begin and end
+ * (two system calls) for its memory figures, instead of the sampler's
+ * latest value. */
+#define PARAPROF_MEMORY 0x1u
+
+/*
+ * Times the code up to the matching paraprof_region_end() as a call of a
+ * region called `name` (a string that stays valid, usually a literal),
+ * nested with the instrumented functions on this thread's stack: it is a
+ * callee of the function it is in, and the functions it calls are its
+ * callees.  flags: 0 or PARAPROF_MEMORY.  Returns 0, PARAPROF_EINVAL (NULL
+ * name, unknown flag) or PARAPROF_ENOSYS.
+ */
+int paraprof_region_begin(const char *name, unsigned flags);
+
+/* Ends the innermost region of this thread (instrumented frames still open
+ * inside it count as abandoned).  Returns 0 or PARAPROF_ENOSYS. */
+int paraprof_region_end(void);
+
+/* Times the rest of the enclosing block as region `name`:
+ *	{ PARAPROF_REGION("parse"); ... }	(the region ends with the block) */
+#define PARAPROF_REGION(name) PARAPROF_REGION_FLAGS((name), 0)
+#define PARAPROF_REGION_FLAGS(name, flags)					\
+	int PARAPROF_CAT_(paraprof_region_, __LINE__)				\
+		__attribute__((cleanup(paraprof_region_cleanup_), unused)) =	\
+		paraprof_region_begin((name), (flags))
+#define PARAPROF_CAT2_(a, b) a##b
+#define PARAPROF_CAT_(a, b) PARAPROF_CAT2_(a, b)
+
+/* An async span: begun by paraprof_span_begin(), ended by
+ * paraprof_span_end() on any thread (callbacks, thread pools, event loops).
+ * A plain value: copy it, store it, hand it over; nothing to free.  Spans
+ * do not nest with the call stack. */
+typedef struct paraprof_span {
+	uint64_t start;		/* clock ticks at the begin; 0: not recorded */
+	const char *name;	/* the span's name, NULL when not recorded */
+} paraprof_span_t;
+
+/* Begins a span called `name` (a string that stays valid until the span
+ * ends).  When recording is disabled or off it returns a span that
+ * paraprof_span_end() ignores. */
+paraprof_span_t paraprof_span_begin(const char *name);
+
+/* Ends `span` on the calling thread and counts its duration.  Returns 0
+ * (also for a span begun while disabled) or PARAPROF_ENOSYS. */
+int paraprof_span_end(paraprof_span_t span);
+
+enum paraprof_kind {
+	PARAPROF_KIND_FUNCTION = 1,	/* an instrumented function */
+	PARAPROF_KIND_REGION = 2,	/* PARAPROF_REGION, paraprof_region_begin */
+	PARAPROF_KIND_SPAN = 3,		/* paraprof_span_begin */
+	PARAPROF_KIND_ENDPOINT = 4,	/* request profiling */
+};
+
+/* The seed's get_profile_stats(): one function, region, span or endpoint,
+ * summed over every thread of the process.  Times in nanoseconds. */
+struct paraprof_stats {
+	const char *name;	/* see paraprof_get_stats / paraprof_foreach_stats */
+	int kind;		/* enum paraprof_kind */
+	uint64_t calls;
+	uint64_t total_ns;	/* inclusive time (a recursive function's outermost frames) */
+	uint64_t self_ns;	/* total minus the time in instrumented callees */
+	uint64_t avg_ns;	/* mean duration of a call */
+	uint64_t min_ns, max_ns;
+	uint64_t p50_ns, p95_ns, p99_ns;	/* within 0.78 % (nearest rank) */
+	double memory_avg_mb;	/* RSS at the calls' ends, MiB (the seed's memory_avg_mb) */
+	double memory_max_mb;
+};
+
+/*
+ * Fills `stats` for the instrumented function (symbol name, mangled or
+ * demangled), region, span or endpoint called `name`, looked for in that
+ * order.  stats->name is `name`.  Returns 0, PARAPROF_ENOENT when nothing of
+ * that name has been counted, PARAPROF_EINVAL or PARAPROF_ENOSYS.
+ */
+int paraprof_get_stats(const char *name, struct paraprof_stats *stats);
+
+/*
+ * Calls fn(stats, ctx) once for every function, region, span and endpoint
+ * counted so far (stats->name is valid during the call only).  Stops when fn
+ * returns non-zero and returns that value; else returns 0, or
+ * PARAPROF_EINVAL, PARAPROF_ENOMEM, PARAPROF_ENOSYS.
+ */
+int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *ctx),
+			   void *ctx);
 
 /* ==== cache ============================================================== *
  *
@@ -291,6 +408,114 @@ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
 })
 
 /* ==== end of cache ======================================================= */
+
+/* ==== without the library ================================================ *
+ *
+ * A program that uses this API builds, links and runs unchanged without
+ * libparaprof: every function is declared weak, and every call goes through
+ * a macro that makes it only when the function is there (preloaded, or
+ * linked with -lparaprof) and otherwise does nothing and yields: 
+ * PARAPROF_ENOSYS for int results, NULL for pointers (errno ENOSYS for
+ * paraprof_cache_new), an ignored span, snprintf()'s result for
+ * paraprof_cache_key(), and "compute it yourself" for paraprof_cache_begin()
+ * so that PARAPROF_CACHED still produces its value.  (The library itself is
+ * built with PARAPROF_BUILDING_LIBRARY.)  Weak references to a library that
+ * is preloaded need a position-independent executable (gcc's default on
+ * Debian); a -no-pie program links -lparaprof instead.
+ */
+#ifndef PARAPROF_BUILDING_LIBRARY
+#include <stdio.h>
+
+#pragma weak paraprof_strerror
+#pragma weak paraprof_err_name
+#pragma weak paraprof_enable
+#pragma weak paraprof_disable
+#pragma weak paraprof_is_enabled
+#pragma weak paraprof_clear_stats
+#pragma weak paraprof_region_begin
+#pragma weak paraprof_region_end
+#pragma weak paraprof_span_begin
+#pragma weak paraprof_span_end
+#pragma weak paraprof_get_stats
+#pragma weak paraprof_foreach_stats
+#pragma weak paraprof_cache_new
+#pragma weak paraprof_cache_free
+#pragma weak paraprof_cache_get
+#pragma weak paraprof_cache_get_alloc
+#pragma weak paraprof_cache_set
+#pragma weak paraprof_cache_delete
+#pragma weak paraprof_cache_clear
+#pragma weak paraprof_cache_stats
+#pragma weak paraprof_cache_set_max_bytes
+#pragma weak paraprof_cache_set_clock
+#pragma weak paraprof_get_cache
+#pragma weak paraprof_cache_key
+#pragma weak paraprof_cache_memoize
+#pragma weak paraprof_cache_begin
+#pragma weak paraprof_cache_finish
+
+#define PARAPROF_IF_LOADED_(fn, otherwise, args) ((fn) ? (fn) args : (otherwise))
+#define PARAPROF_NOSYS_PTR_(type) (errno = ENOSYS, (type)0)
+
+#define paraprof_strerror(...) PARAPROF_IF_LOADED_(paraprof_strerror, \
+	"libparaprof is not loaded", (__VA_ARGS__))
+#define paraprof_err_name(...) PARAPROF_IF_LOADED_(paraprof_err_name, "ENOSYS", (__VA_ARGS__))
+#define paraprof_enable() PARAPROF_IF_LOADED_(paraprof_enable, PARAPROF_ENOSYS, ())
+#define paraprof_disable() PARAPROF_IF_LOADED_(paraprof_disable, PARAPROF_ENOSYS, ())
+#define paraprof_is_enabled() PARAPROF_IF_LOADED_(paraprof_is_enabled, PARAPROF_ENOSYS, ())
+#define paraprof_clear_stats() PARAPROF_IF_LOADED_(paraprof_clear_stats, PARAPROF_ENOSYS, ())
+#define paraprof_region_begin(...) PARAPROF_IF_LOADED_(paraprof_region_begin, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_region_end() PARAPROF_IF_LOADED_(paraprof_region_end, PARAPROF_ENOSYS, ())
+#define paraprof_span_begin(...) PARAPROF_IF_LOADED_(paraprof_span_begin, \
+	((paraprof_span_t){ 0, 0 }), (__VA_ARGS__))
+#define paraprof_span_end(...) PARAPROF_IF_LOADED_(paraprof_span_end, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_get_stats(...) PARAPROF_IF_LOADED_(paraprof_get_stats, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_foreach_stats(...) PARAPROF_IF_LOADED_(paraprof_foreach_stats, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_cache_new(...) PARAPROF_IF_LOADED_(paraprof_cache_new, \
+	PARAPROF_NOSYS_PTR_(paraprof_cache_t *), (__VA_ARGS__))
+#define paraprof_cache_free(...) PARAPROF_IF_LOADED_(paraprof_cache_free, (void)0, (__VA_ARGS__))
+#define paraprof_cache_get(...) PARAPROF_IF_LOADED_(paraprof_cache_get, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_cache_get_alloc(...) PARAPROF_IF_LOADED_(paraprof_cache_get_alloc, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_cache_set(...) PARAPROF_IF_LOADED_(paraprof_cache_set, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_cache_delete(...) PARAPROF_IF_LOADED_(paraprof_cache_delete, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_cache_clear(...) PARAPROF_IF_LOADED_(paraprof_cache_clear, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_cache_stats(...) PARAPROF_IF_LOADED_(paraprof_cache_stats, PARAPROF_ENOSYS, \
+	(__VA_ARGS__))
+#define paraprof_cache_set_max_bytes(...) PARAPROF_IF_LOADED_(paraprof_cache_set_max_bytes, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_cache_set_clock(...) PARAPROF_IF_LOADED_(paraprof_cache_set_clock, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_get_cache() PARAPROF_IF_LOADED_(paraprof_get_cache, \
+	PARAPROF_NOSYS_PTR_(paraprof_cache_t *), ())
+#define paraprof_cache_key(...) PARAPROF_IF_LOADED_(paraprof_cache_key, snprintf(__VA_ARGS__), \
+	(__VA_ARGS__))
+#define paraprof_cache_memoize(...) PARAPROF_IF_LOADED_(paraprof_cache_memoize, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_cache_begin(...) PARAPROF_IF_LOADED_(paraprof_cache_begin, \
+	PARAPROF_COMPUTE, (__VA_ARGS__))
+#define paraprof_cache_finish(...) PARAPROF_IF_LOADED_(paraprof_cache_finish, 0, (__VA_ARGS__))
+#endif /* !PARAPROF_BUILDING_LIBRARY */
+
+/* The cleanup of PARAPROF_REGION: ends the region if the library is there. */
+static inline void paraprof_region_cleanup_(int *unused)
+{
+	(void)unused;
+#ifdef PARAPROF_BUILDING_LIBRARY
+	paraprof_region_end();
+#else
+	if (&paraprof_region_end != 0)
+		(paraprof_region_end)();
+#endif
+}
 
 #ifdef __cplusplus
 }

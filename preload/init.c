@@ -54,6 +54,7 @@ static void after_fork_child(void)
 	pthread_mutex_init(&create_lock, NULL);
 	hooks_forget();
 	sampler_forget();
+	symtab_forget();
 	if (created > 0) {
 		seg_forget();
 		created = 0;

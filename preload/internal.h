@@ -136,6 +136,9 @@ void seg_cover(uintptr_t addr);
  */
 uint32_t seg_intern(const char *name);
 
+/* The string-table offset of `name`, 0 when it is not there. */
+uint32_t seg_find_name(const char *name);
+
 /*
  * Returns a fresh slot in the segment's cache table for a cache called
  * `name` (interned in the string table), with state live; NULL when there is
@@ -210,6 +213,41 @@ void hooks_clear(void);
 
 /* The hooks' clock, in ticks (clock_to_ns() converts a difference). */
 uint64_t hooks_now(void);
+
+/* ---- query.c: statistics read in-process ---- */
+
+struct query_result {
+	uint64_t calls, sum_ns, inclusive_ns, self_ns, min_ns, max_ns;
+	uint64_t p50_ns, p95_ns, p99_ns;
+	uint64_t rss_sum_kib, rss_max_kib;
+	uint64_t status[6], slow;	/* endpoints */
+};
+
+struct query_key {
+	unsigned kind;			/* enum ppf_kind */
+	uint64_t key;			/* record.key */
+};
+
+/* Sums every live record of (kind, key) over the thread areas into `out`,
+ * with quantiles.  Returns 0, or -1 when there is no segment or no memory. */
+int query_one(unsigned kind, uint64_t key, struct query_result *out);
+
+/* Lists the distinct (kind, key) with calls into a malloc'ed array the
+ * caller frees.  Returns 0, or -1. */
+int query_keys(struct query_key **keys, size_t *count);
+
+/* ---- symtab.c: function names in-process ---- */
+
+/* Writes the (demangled) name of the function at runtime address `addr` to
+ * buf; returns 1, or 0 when it has none. */
+int symtab_name(uintptr_t addr, char *buf, size_t len);
+
+/* The runtime address of the function called `name` (mangled or
+ * demangled), 0 when no module has it. */
+uintptr_t symtab_addr(const char *name);
+
+/* Forgets the loaded tables (a child after fork). */
+void symtab_forget(void);
 
 /* ---- sampler.c: memory ---- */
 

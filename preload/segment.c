@@ -516,6 +516,25 @@ out:
 	return off;
 }
 
+uint32_t seg_find_name(const char *name)
+{
+	struct ppf_header *h = seg_header();
+	uint32_t off = 0;
+	char *tab;
+
+	if (!h || !name)
+		return 0;
+	pthread_mutex_lock(&string_lock);
+	tab = seg_ptr(h->strtab_off);
+	for (uint32_t i = name_hash(name) % NAME_SLOTS; name_index[i]; i = (i + 1) % NAME_SLOTS)
+		if (!strcmp(tab + name_index[i], name)) {
+			off = name_index[i];
+			break;
+		}
+	pthread_mutex_unlock(&string_lock);
+	return off;
+}
+
 struct ppf_cache *seg_cache_slot(const char *name)
 {
 	struct ppf_header *h = seg_header();

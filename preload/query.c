@@ -1,0 +1,206 @@
+/* query.c - statistics read inside the profiled process
+ *
+ * paraprof_get_stats() and paraprof_foreach_stats() read the segment the way
+ * paraprof-report does, while every other thread keeps recording: each
+ * record and its histogram pages are copied under the record's seqlock and
+ * the copy retried when a writer was at work; a fold of an exiting thread's
+ * records (header.fold_seq) restarts the walk; areas that have not applied
+ * the last clear and records already folded are skipped.  Quantiles are
+ * nearest-rank over the merged histogram (format.h gives the error bound).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define RETRIES 1000
+
+/* Copies record `r` (and, when `hist` is not NULL, adds its histogram into
+ * the dense array hist[PPF_HIST_BUCKETS]) consistently.  Returns 0, or -1
+ * when a writer kept it busy for RETRIES tries (it is then skipped). */
+static int read_record(const struct ppf_record *r, struct ppf_record *copy,
+		       struct ppf_endpoint_tail *tail, uint64_t *hist, uint64_t *scratch)
+{
+	for (int tries = 0; tries < RETRIES; tries++) {
+		uint64_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+
+		if (seq & 1)
+			continue;
+		memcpy(copy, r, sizeof(*copy));
+		if (tail && r->kind == PPF_KIND_ENDPOINT &&
+		    r->size >= sizeof(*r) + sizeof(*tail))
+			memcpy(tail, r + 1, sizeof(*tail));
+		if (hist)
+			for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+				if (copy->pages[p])
+					memcpy(scratch + p * PPF_SUB,
+					       seg_ptr((uint64_t)copy->pages[p] * PPF_PAGE_BYTES),
+					       PPF_PAGE_BYTES);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		if (hist) {
+			for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+				if (copy->pages[p])
+					for (unsigned i = 0; i < PPF_SUB; i++)
+						hist[p * PPF_SUB + i] += scratch[p * PPF_SUB + i];
+			if (copy->pending && copy->pending <= PPF_HIST_BUCKETS)
+				hist[copy->pending - 1]++;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static uint64_t quantile(const uint64_t *hist, uint64_t n, double q, uint64_t min, uint64_t max)
+{
+	uint64_t rank, seen = 0;
+
+	if (!n)
+		return 0;
+	rank = (uint64_t)(q * (double)n);
+	if ((double)rank < q * (double)n)
+		rank++;
+	if (!rank)
+		rank = 1;
+	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen >= rank) {
+			uint64_t v = ppf_bucket_value(i);
+
+			return v < min ? min : v > max ? max : v;
+		}
+	}
+	return max;
+}
+
+static int live_area(const struct ppf_header *h, unsigned i)
+{
+	const struct ppf_thread *t = seg_thread(i);
+	uint32_t state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+
+	return state != PPF_THREAD_FREE &&
+	       __atomic_load_n(&t->cleared_gen, __ATOMIC_ACQUIRE) ==
+	       __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
+}
+
+int query_one(unsigned kind, uint64_t key, struct query_result *out)
+{
+	struct ppf_header *h = seg_header();
+	size_t bytes = 2 * PPF_HIST_BUCKETS * sizeof(uint64_t);
+	uint64_t *hist, *scratch;
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return -1;
+	hist = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hist == MAP_FAILED)
+		return -1;
+	scratch = hist + PPF_HIST_BUCKETS;
+	for (int walk = 0; walk < RETRIES; walk++) {
+		uint64_t fold = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+		uint32_t areas = __atomic_load_n(&h->thread_count, __ATOMIC_ACQUIRE);
+
+		if (fold & 1)
+			continue;
+		memset(out, 0, sizeof(*out));
+		memset(hist, 0, PPF_HIST_BUCKETS * sizeof(uint64_t));
+		out->min_ns = UINT64_MAX;
+		for (unsigned i = 0; i < areas; i++) {
+			uint64_t off, n = 0;
+
+			if (!live_area(h, i))
+				continue;
+			off = __atomic_load_n(&seg_thread(i)->records, __ATOMIC_ACQUIRE);
+			for (; off && n < seg_thread(i)->record_count; n++) {
+				const struct ppf_record *r = seg_ptr(off);
+				struct ppf_record c;
+				struct ppf_endpoint_tail tail = { { 0 }, 0, 0 };
+
+				off = r->next;
+				if (r->key != key || r->kind != kind)
+					continue;
+				if (read_record(r, &c, &tail, hist, scratch) < 0 ||
+				    (c.flags & PPF_REC_FOLDED))
+					continue;
+				out->calls += c.calls;
+				out->sum_ns += c.sum_ns;
+				out->inclusive_ns += c.inclusive_ns;
+				out->self_ns += c.self_ns;
+				out->rss_sum_kib += c.rss_sum_kib;
+				if (c.calls && c.min_ns < out->min_ns)
+					out->min_ns = c.min_ns;
+				if (c.max_ns > out->max_ns)
+					out->max_ns = c.max_ns;
+				if (c.rss_max_kib > out->rss_max_kib)
+					out->rss_max_kib = c.rss_max_kib;
+				for (int s = 0; s < 6; s++)
+					out->status[s] += tail.status[s];
+				out->slow += tail.slow;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == fold)
+			break;
+	}
+	if (!out->calls)
+		out->min_ns = 0;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++)
+		n += hist[i];
+	out->p50_ns = quantile(hist, n, 0.50, out->min_ns, out->max_ns);
+	out->p95_ns = quantile(hist, n, 0.95, out->min_ns, out->max_ns);
+	out->p99_ns = quantile(hist, n, 0.99, out->min_ns, out->max_ns);
+	munmap(hist, bytes);
+	return 0;
+}
+
+int query_keys(struct query_key **keys, size_t *count)
+{
+	struct ppf_header *h = seg_header();
+	struct query_key *k = NULL;
+	size_t n = 0, cap = 0;
+
+	*keys = NULL;
+	*count = 0;
+	if (!h)
+		return -1;
+	for (unsigned i = 0; i < __atomic_load_n(&h->thread_count, __ATOMIC_ACQUIRE); i++) {
+		uint64_t off, seen = 0;
+
+		if (!live_area(h, i))
+			continue;
+		off = __atomic_load_n(&seg_thread(i)->records, __ATOMIC_ACQUIRE);
+		for (; off && seen < seg_thread(i)->record_count; seen++) {
+			const struct ppf_record *r = seg_ptr(off);
+			size_t j;
+
+			off = r->next;
+			if (!r->calls || (r->flags & PPF_REC_FOLDED))
+				continue;
+			for (j = 0; j < n; j++)
+				if (k[j].kind == r->kind && k[j].key == r->key)
+					break;
+			if (j < n)
+				continue;
+			if (n == cap) {
+				struct query_key *more = realloc(k, (cap ? cap * 2 : 64) * sizeof(*k));
+
+				if (!more) {
+					free(k);
+					return -1;
+				}
+				k = more;
+				cap = cap ? cap * 2 : 64;
+			}
+			k[n].kind = r->kind;
+			k[n].key = r->key;
+			n++;
+		}
+	}
+	*keys = k;
+	*count = n;
+	return 0;
+}

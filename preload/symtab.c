@@ -1,0 +1,209 @@
+/* symtab.c - function names inside the profiled process
+ *
+ * paraprof_get_stats("name") and paraprof_foreach_stats() speak of
+ * instrumented functions by symbol name, so the library needs what the
+ * analyzer has: the symbol tables of the loaded modules.  Each module (from
+ * the segment's module table) is read with libelf on first use, .symtab
+ * first, .dynsym when it is stripped, and kept sorted by address.  Only the
+ * query functions come here, never the hooks; everything is under one lock.
+ */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct sym {
+	uint64_t addr;		/* runtime address */
+	uint64_t size;		/* bytes, 0 = unknown */
+	const char *name;	/* points into the module's name pool */
+};
+
+struct mod {
+	uint64_t lo, hi;	/* the module's runtime range */
+	struct sym *syms;	/* sorted by addr */
+	size_t count;
+	char *pool;		/* every name, NUL-separated */
+	int loaded;
+};
+
+/* __cxa_demangle, when the program links libstdc++ (C++ programs do). */
+extern char *__cxa_demangle(const char *name, char *buf, size_t *len, int *status)
+	__attribute__((weak));
+
+static pthread_mutex_t symtab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mod mods[256];			/* by segment module index */
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Reads the function symbols of module `m` into `out`.  On any failure the
+ * module simply has no names. */
+static void load_module(const struct ppf_module *m, struct mod *out)
+{
+	Elf *elf;
+	Elf_Scn *scn = NULL, *best = NULL;
+	GElf_Shdr sh, best_sh;
+	int fd;
+
+	out->loaded = 1;
+	out->lo = m->lo;
+	out->hi = m->hi;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return;
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		goto done;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !best)) {
+			best = scn;
+			best_sh = sh;
+		}
+	}
+	if (best && best_sh.sh_entsize) {
+		Elf_Data *data = elf_getdata(best, NULL);
+		size_t n = best_sh.sh_size / best_sh.sh_entsize, pool_len = 0, k = 0;
+
+		if (!data || n > (1u << 24))
+			goto end;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    !s.st_value || !(name = elf_strptr(elf, best_sh.sh_link, s.st_name)))
+				continue;
+			pool_len += strlen(name) + 1;
+			k++;
+		}
+		out->syms = calloc(k ? k : 1, sizeof(*out->syms));
+		out->pool = malloc(pool_len ? pool_len : 1);
+		if (!out->syms || !out->pool)
+			goto end;
+		char *p = out->pool;
+
+		for (size_t i = 0; i < n && out->count < k; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    !s.st_value || !(name = elf_strptr(elf, best_sh.sh_link, s.st_name)))
+				continue;
+			out->syms[out->count].addr = m->load_addr + s.st_value;
+			out->syms[out->count].size = s.st_size;
+			out->syms[out->count].name = p;
+			p = stpcpy(p, name) + 1;
+			out->count++;
+		}
+		qsort(out->syms, out->count, sizeof(*out->syms), by_addr);
+	}
+end:
+	elf_end(elf);
+done:
+	close(fd);
+}
+
+/* The module entry for segment module i, loaded; symtab_lock held. */
+static struct mod *module(uint32_t i)
+{
+	struct ppf_header *h = seg_header();
+	const struct ppf_module *m = (const struct ppf_module *)seg_ptr(h->module_off) + i;
+
+	if (!mods[i].loaded)
+		load_module(m, &mods[i]);
+	return &mods[i];
+}
+
+static uint32_t module_count(void)
+{
+	struct ppf_header *h = seg_header();
+	uint32_t n = h ? __atomic_load_n(&h->module_count, __ATOMIC_ACQUIRE) : 0;
+
+	return n < 256 ? n : 256;
+}
+
+int symtab_name(uintptr_t addr, char *buf, size_t len)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&symtab_lock);
+	for (uint32_t i = 0; i < module_count() && !found; i++) {
+		struct mod *m = module(i);
+		size_t lo = 0, hi = m->count;
+
+		if (addr < m->lo || addr >= m->hi)
+			continue;
+		while (lo < hi) {	/* last symbol at or below addr */
+			size_t mid = (lo + hi) / 2;
+
+			if (m->syms[mid].addr <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && (addr == m->syms[lo - 1].addr ||
+			   addr < m->syms[lo - 1].addr + m->syms[lo - 1].size)) {
+			const char *name = m->syms[lo - 1].name;
+			char *dm = NULL;
+			int status = -1;
+
+			if (__cxa_demangle && name[0] == '_' && name[1] == 'Z')
+				dm = __cxa_demangle(name, NULL, NULL, &status);
+			snprintf(buf, len, "%s", dm && status == 0 ? dm : name);
+			free(dm);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&symtab_lock);
+	return found;
+}
+
+uintptr_t symtab_addr(const char *name)
+{
+	uintptr_t addr = 0;
+
+	pthread_mutex_lock(&symtab_lock);
+	for (uint32_t i = 0; i < module_count() && !addr; i++) {
+		struct mod *m = module(i);
+
+		for (size_t k = 0; k < m->count && !addr; k++) {
+			const char *s = m->syms[k].name;
+
+			if (!strcmp(s, name)) {
+				addr = m->syms[k].addr;
+			} else if (__cxa_demangle && s[0] == '_' && s[1] == 'Z') {
+				int status = -1;
+				char *dm = __cxa_demangle(s, NULL, NULL, &status);
+
+				if (dm && status == 0 && !strcmp(dm, name))
+					addr = m->syms[k].addr;
+				free(dm);
+			}
+		}
+	}
+	pthread_mutex_unlock(&symtab_lock);
+	return addr;
+}
+
+void symtab_forget(void)
+{
+	pthread_mutex_init(&symtab_lock, NULL);
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		free(mods[i].syms);
+		free(mods[i].pool);
+	}
+	memset(mods, 0, sizeof(mods));
+}

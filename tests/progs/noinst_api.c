@@ -1,0 +1,201 @@
+/* noinst_api.c - the C API in a program NOT built with -finstrument-functions
+ *
+ *   noinst_api regions    outer x10, each: 100 us own work + inner x3 of 200 us
+ *   noinst_api spans      100 spans begun on one thread, ended on another 1 ms later
+ *   noinst_api disabled   region "off" x50 while disabled, region "on" x20 after enable
+ *   noinst_api clear      4 threads record "work" while main clears; then each
+ *                         records exactly 1000 more after a second clear
+ *   noinst_api nolib      what the calls return without the library
+ * Each mode prints what paraprof_get_stats() says, as "name calls= total_ns=
+ * self_ns= avg_ns= p50_ns=". */
+#include <paraprof.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void busy(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		;
+}
+
+static void show(const char *name)
+{
+	struct paraprof_stats st;
+	int rc = paraprof_get_stats(name, &st);
+
+	if (rc < 0) {
+		printf("%s rc=%d\n", name, rc);
+		return;
+	}
+	printf("%s calls=%llu total_ns=%llu self_ns=%llu avg_ns=%llu p50_ns=%llu kind=%d\n", name,
+	       (unsigned long long)st.calls, (unsigned long long)st.total_ns,
+	       (unsigned long long)st.self_ns, (unsigned long long)st.avg_ns,
+	       (unsigned long long)st.p50_ns, st.kind);
+}
+
+static void regions(void)
+{
+	for (int i = 0; i < 10; i++) {
+		PARAPROF_REGION("outer");
+		busy(100000);
+		for (int j = 0; j < 3; j++) {
+			paraprof_region_begin("inner", 0);
+			busy(200000);
+			paraprof_region_end();
+		}
+	}
+	show("outer");
+	show("inner");
+}
+
+/* ---- spans: a one-slot hand-over from the begin thread to the end thread */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static paraprof_span_t slot;
+static int full, done_spans;
+
+static void *ender(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		paraprof_span_t s;
+
+		pthread_mutex_lock(&lock);
+		while (!full)
+			pthread_cond_wait(&cond, &lock);
+		s = slot;
+		full = 0;
+		pthread_cond_broadcast(&cond);
+		pthread_mutex_unlock(&lock);
+		busy(1000000);
+		paraprof_span_end(s);
+		pthread_mutex_lock(&lock);
+		done_spans++;
+		pthread_cond_broadcast(&cond);
+		pthread_mutex_unlock(&lock);
+	}
+	return NULL;
+}
+
+static void spans(void)
+{
+	pthread_t th;
+
+	pthread_create(&th, NULL, ender, NULL);
+	for (int i = 0; i < 100; i++) {
+		paraprof_span_t s = paraprof_span_begin("job");
+
+		pthread_mutex_lock(&lock);
+		while (full)
+			pthread_cond_wait(&cond, &lock);
+		slot = s;
+		full = 1;
+		pthread_cond_broadcast(&cond);
+		while (done_spans <= i)		/* one span at a time: ~1 ms each */
+			pthread_cond_wait(&cond, &lock);
+		pthread_mutex_unlock(&lock);
+	}
+	pthread_join(th, NULL);
+	show("job");
+}
+
+static void disabled(void)
+{
+	printf("enabled=%d\n", paraprof_is_enabled());
+	paraprof_disable();
+	printf("enabled=%d\n", paraprof_is_enabled());
+	for (int i = 0; i < 50; i++) {
+		PARAPROF_REGION("off");
+	}
+	paraprof_enable();
+	for (int i = 0; i < 20; i++) {
+		PARAPROF_REGION("on");
+	}
+	show("off");
+	show("on");
+}
+
+/* ---- clear under concurrent recording ---- */
+static volatile int phase;
+static pthread_barrier_t stop, go;
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	while (phase == 0) {
+		PARAPROF_REGION("work");
+	}
+	pthread_barrier_wait(&stop);
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < 1000; i++) {
+		PARAPROF_REGION("work");
+	}
+	return NULL;
+}
+
+static void clear(void)
+{
+	pthread_t th[4];
+
+	pthread_barrier_init(&stop, NULL, 5);
+	pthread_barrier_init(&go, NULL, 5);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, worker, NULL);
+	busy(20000000);
+	for (int i = 0; i < 20; i++) {	/* clears while every thread records */
+		paraprof_clear_stats();
+		busy(1000000);
+	}
+	show("work");			/* whatever it is, it is consistent */
+	phase = 1;
+	pthread_barrier_wait(&stop);	/* every worker idle, areas not yet cleared */
+	paraprof_clear_stats();
+	show("work");			/* 0: idle threads' areas read as cleared */
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	show("work");			/* exactly 4000 */
+}
+
+static void nolib(void)
+{
+	struct paraprof_stats st;
+	paraprof_span_t s = paraprof_span_begin("x");
+
+	printf("enable=%d region=%d end=%d span=%d get=%d clear=%d\n", paraprof_enable(),
+	       paraprof_region_begin("x", 0), paraprof_region_end(), paraprof_span_end(s),
+	       paraprof_get_stats("x", &st), paraprof_clear_stats());
+	{
+		PARAPROF_REGION("scoped");
+	}
+	printf("ENOSYS=%d\n", PARAPROF_ENOSYS);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "regions";
+
+	if (!strcmp(mode, "regions"))
+		regions();
+	else if (!strcmp(mode, "spans"))
+		spans();
+	else if (!strcmp(mode, "disabled"))
+		disabled();
+	else if (!strcmp(mode, "clear"))
+		clear();
+	else if (!strcmp(mode, "nolib"))
+		nolib();
+	return 0;
+}
