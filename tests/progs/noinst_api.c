@@ -47,23 +47,37 @@ static void show(const char *name)
 
 static void regions(void)
 {
+	/* the program's own clock just outside and just inside each inner region:
+	 * what paraprof reports must lie between the two sums */
+	uint64_t own_outside = 0, own_inside = 0;
+
 	for (int i = 0; i < 10; i++) {
 		PARAPROF_REGION("outer");
 		busy(100000);
 		for (int j = 0; j < 3; j++) {
+			uint64_t t0 = now_ns(), t1, t2;
+
 			paraprof_region_begin("inner", 0);
+			t1 = now_ns();
 			busy(200000);
+			t2 = now_ns();
 			paraprof_region_end();
+			own_outside += now_ns() - t0;
+			own_inside += t2 - t1;
 		}
 	}
 	show("outer");
 	show("inner");
+	printf("own outside_ns=%llu inside_ns=%llu\n", (unsigned long long)own_outside,
+	       (unsigned long long)own_inside);
 }
 
 /* ---- spans: a one-slot hand-over from the begin thread to the end thread */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static paraprof_span_t slot;
+/* the program's own clock just outside and just inside each span */
+static uint64_t slot_t0, slot_t1, own_outside, own_inside;
 static int full, done_spans;
 
 static void *ender(void *arg)
@@ -76,11 +90,16 @@ static void *ender(void *arg)
 		while (!full)
 			pthread_cond_wait(&cond, &lock);
 		s = slot;
+		uint64_t t0 = slot_t0, t1 = slot_t1, t2;
+
 		full = 0;
 		pthread_cond_broadcast(&cond);
 		pthread_mutex_unlock(&lock);
 		busy(1000000);
+		t2 = now_ns();
 		paraprof_span_end(s);
+		own_outside += now_ns() - t0;
+		own_inside += t2 - t1;
 		pthread_mutex_lock(&lock);
 		done_spans++;
 		pthread_cond_broadcast(&cond);
@@ -95,9 +114,13 @@ static void spans(void)
 
 	pthread_create(&th, NULL, ender, NULL);
 	for (int i = 0; i < 100; i++) {
+		uint64_t t0 = now_ns();
 		paraprof_span_t s = paraprof_span_begin("job");
+		uint64_t t1 = now_ns();
 
 		pthread_mutex_lock(&lock);
+		slot_t0 = t0;
+		slot_t1 = t1;
 		while (full)
 			pthread_cond_wait(&cond, &lock);
 		slot = s;
@@ -109,6 +132,8 @@ static void spans(void)
 	}
 	pthread_join(th, NULL);
 	show("job");
+	printf("own outside_ns=%llu inside_ns=%llu\n", (unsigned long long)own_outside,
+	       (unsigned long long)own_inside);
 }
 
 static void disabled(void)
