@@ -185,8 +185,13 @@ $(BUILD)/bench/libfloor.so: bench/floor.c
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -fPIC -shared -ftls-model=initial-exec -o $@ $<
 
+$(BUILD)/bench/regionbench: bench/regionbench.c include/paraprof.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -Iinclude -o $@ $<
+
 .PHONY: bench-hooks
-bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so
+bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/bench/regionbench
 	@command -v uftrace >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get install -y -qq uftrace >/dev/null; }
 	$(Q)BUILD=$(BUILD) sh bench/hooks.sh

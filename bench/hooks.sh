@@ -5,7 +5,9 @@
 #   floor     two bare rdtsc reads per call (bench/floor.c)
 #   paraprof  LD_PRELOAD=libparaprof.so
 #   uftrace   uftrace record (Debian package uftrace)
-# and memory: segment size and peak RSS for fib(30) and fib(35).
+#   disabled  LD_PRELOAD=libparaprof.so with PARAPROF_ENABLE=0
+# the C API's region and span pairs, and memory: segment size and peak RSS
+# for fib(30) and fib(35).
 set -eu
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" && pwd)
@@ -15,6 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 ns() { sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p'; }
 
 base=$("$B/bench/fibbench" 30 | ns)
+off=$(PARAPROF_ENABLE=0 PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" 30 | ns)
 floor=$(LD_PRELOAD=$B/bench/libfloor.so "$B/bench/fibbench" 30 | ns)
 pp=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" 30 | ns)
 if command -v uftrace >/dev/null; then
@@ -24,8 +27,9 @@ else
 fi
 
 echo "hook cost per call, fib(30) = 2,692,537 calls, best of 7 runs:"
-awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" 'BEGIN {
+awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" -v o="$off" 'BEGIN {
 	printf "  %-28s %8.2f ns/call\n", "baseline (glibc no-op hooks)", b
+	printf "  %-28s %8.2f ns/call  (+%.2f, target <= 2)\n", "paraprof, disabled", o, o - b
 	printf "  %-28s %8.2f ns/call  (+%.2f)\n", "floor (2 x rdtsc)", f, f - b
 	printf "  %-28s %8.2f ns/call  (+%.2f)\n", "paraprof", p, p - b
 	if (u != "")
@@ -35,6 +39,11 @@ awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" 'BEGIN {
 	if (u != "")
 		printf "  paraprof / uftrace = %5.2f   (target <= 0.25)\n", (p - b) / (u - b)
 }'
+
+echo "C API, not instrumented, 1,000,000 pairs, best of 5 runs:"
+PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/regionbench" |
+	awk '{ split($1, r, "="); split($2, s, "=");
+		printf "  region begin/end pair  %8.2f ns\n  span begin/end pair    %8.2f ns\n", r[2], s[2] }'
 
 echo "memory (does not grow with calls):"
 for n in 30 35; do
