@@ -35,6 +35,40 @@ uint64_t stats_quantile(const struct pp_hist *h, uint32_t q_ppm, uint64_t min_ns
 	return max_ns;	/* unreachable while count is the sum of the buckets */
 }
 
+/* p50, p95, p99 and p99.9 in one pass over the buckets. */
+static void quantiles4(const struct pp_hist *h, uint64_t min_ns, uint64_t max_ns,
+		       uint64_t out[4])
+{
+	static const uint32_t q_ppm[4] = { 500000, 950000, 990000, 999000 };
+	uint64_t rank[4], seen = 0;
+	unsigned k = 0, slot = 0;
+
+	if (!h->count) {
+		out[0] = out[1] = out[2] = out[3] = 0;
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		unsigned __int128 r = ((unsigned __int128)h->count * q_ppm[i] + 999999) / 1000000;
+
+		rank[i] = r ? (uint64_t)r : 1;
+		out[i] = max_ns;
+	}
+	for (unsigned p = 0; p < PPF_HIST_PAGES && k < 4; p++) {
+		if (!(h->page_mask >> p & 1))
+			continue;
+		const uint64_t *c = h->pages[slot++];
+
+		for (unsigned i = 0; i < PPF_SUB && k < 4; i++) {
+			seen += c[i];
+			while (k < 4 && seen >= rank[k]) {
+				uint64_t v = ppf_bucket_value(p * PPF_SUB + i);
+
+				out[k++] = v < min_ns ? min_ns : v > max_ns ? max_ns : v;
+			}
+		}
+	}
+}
+
 void stats_compute(const struct pp_entry *e, struct pp_stats *st)
 {
 	uint64_t min = e->calls ? e->min_ns : 0, max = e->calls ? e->max_ns : 0;
@@ -48,10 +82,13 @@ void stats_compute(const struct pp_entry *e, struct pp_stats *st)
 	st->avg_ns = e->calls ? e->sum_ns / e->calls : 0;
 	st->min_ns = min;
 	st->max_ns = max;
-	st->p50_ns = stats_quantile(&e->hist, 500000, min, max);
-	st->p95_ns = stats_quantile(&e->hist, 950000, min, max);
-	st->p99_ns = stats_quantile(&e->hist, 990000, min, max);
-	st->p999_ns = stats_quantile(&e->hist, 999000, min, max);
+	uint64_t q[4];
+
+	quantiles4(&e->hist, min, max, q);
+	st->p50_ns = q[0];
+	st->p95_ns = q[1];
+	st->p99_ns = q[2];
+	st->p999_ns = q[3];
 	st->mem_avg_kib = e->calls ? e->rss_sum_kib / e->calls : 0;
 	st->mem_max_kib = e->rss_max_kib;
 	st->errors = pp_sat_add(e->status[4], e->status[5]);

@@ -74,6 +74,16 @@ static void check_quantiles(const char *what, uint64_t *v, size_t n)
 			fail_msg("%s: q=%u ppm: got %llu, exact %llu (%.4f%%)", what, qs[k],
 				 (unsigned long long)got, (unsigned long long)want, rel * 100);
 	}
+	/* stats_compute() finds its four quantiles in one pass: the same */
+	struct pp_entry e = { .kind = PPF_KIND_FUNCTION, .calls = n, .min_ns = min,
+			      .max_ns = max, .hist = h };
+	struct pp_stats st;
+
+	stats_compute(&e, &st);
+	assert_int_equal(st.p50_ns, stats_quantile(&h, 500000, min, max));
+	assert_int_equal(st.p95_ns, stats_quantile(&h, 950000, min, max));
+	assert_int_equal(st.p99_ns, stats_quantile(&h, 990000, min, max));
+	assert_int_equal(st.p999_ns, stats_quantile(&h, 999000, min, max));
 	free(h.pages);
 }
 
