@@ -163,10 +163,44 @@ check: all
 clean:
 	rm -rf $(BUILD)
 
-install: all
+# How a program links the library: the header's references are weak (so a
+# program runs without it), and --as-needed would drop a library that only
+# weak references need.
+LINK_PARAPROF := -Wl,--no-as-needed -lparaprof -Wl,--as-needed
+
+# ---- examples (examples/*.c; demo and cached have rules of their own) ----
+# Each builds against the public header and links -lparaprof, as a user's
+# program would; examples/stats.c is also instrumented.
+EXAMPLES := $(BUILD)/examples/regions $(BUILD)/examples/spans $(BUILD)/examples/stats
+$(BUILD)/examples/%: examples/%.c include/paraprof.h $(LIB)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g $(if $(filter stats,$*),-finstrument-functions) -Iinclude -o $@ $< \
+		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) $(LINK_PARAPROF) -lpthread
+
+.PHONY: examples
+examples: $(EXAMPLES)
+integration: $(EXAMPLES)
+
+# paraprof.pc for pkg-config: cflags and libs of the installed library.
+$(BUILD)/paraprof.pc: Makefile
+	@mkdir -p $(@D)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: paraprof' \
+		'Description: profiler for C and C++ programs: runtime and C API' \
+		'Version: 0.1' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -Wl,--no-as-needed -lparaprof -Wl,--as-needed' >$@
+
+install: all $(BUILD)/paraprof.pc
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(PREFIX)/include/paraprof
+		$(DESTDIR)$(PREFIX)/include/paraprof $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/paraprof.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	$(if $(wildcard $(REPORT)),install -m 755 $(REPORT) $(DESTDIR)$(PREFIX)/bin/)
 	$(if $(wildcard $(LAUNCHER)),install -m 755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 include/paraprof/format.h $(DESTDIR)$(PREFIX)/include/paraprof/
