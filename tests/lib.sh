@@ -11,6 +11,7 @@ LIB=$BUILD/libparaprof.so
 PPDUMP=$BUILD/tests/ppdump
 PROGS=$BUILD/progs
 TEST_NAME=$(basename "$0" .sh)
+SRC=$(cd "$(dirname "$0")/../.." && pwd)	# the source tree
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/paraprof-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1

@@ -2,7 +2,6 @@
 # -lparaprof (as paraprof.pc says), preloaded into a program that never
 # linked it (weak references, PIE and non-PIE), and not there at all.
 . "$(dirname "$0")/../lib.sh"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CFLAGS="-O2 -I$SRC/include"
 
 "$BUILD/examples/regions" >linked.out
