@@ -172,6 +172,22 @@ static int measure(const char *label, struct bench *b, int runs)
 	return 0;
 }
 
+/* Other processes take CPUs from the two-thread runs: say how busy the
+ * machine was. */
+static void print_load(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double load;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%lf", &load) == 1)
+		printf("load average %.2f%s\n", load, load > 0.5 ?
+		       ": other processes are running, the 2-thread figures suffer most"
+		       : "");
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
@@ -199,6 +215,7 @@ int main(int argc, char **argv)
 	printf("paraprof cache: %u keys, 8-byte values, TTL 300 s, %llu hits per "
 	       "thread, best of %d runs, %ld CPUs\n", nkeys,
 	       (unsigned long long)b.hits, runs, sysconf(_SC_NPROCESSORS_ONLN));
+	print_load();
 	printf("%-20s %6s %8s %13s %13s %6s %7s\n", "cache", "shards", "ns/hit",
 	       "hits/s 1 thr", "hits/s 2 thr", "2/1", "median");
 

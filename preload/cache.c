@@ -1,6 +1,6 @@
 /* cache.c - a sharded TTL + LRU cache with statistics and single flight
  *
- * A cache is 1 to 64 shards; a key's hash picks its shard.  A shard has a
+ * A cache is 1 to 65536 shards; a key's hash picks its shard.  A shard has a
  * mutex, a chained hash table and a list of its entries ordered by the time
  * each was placed in it (newest first), and owns its entries: one allocation
  * each, a copy of the key followed by a copy of the value.  Callers never see
@@ -476,11 +476,11 @@ static uint64_t cache_hash(uint64_t seed, const void *key, size_t len)
 	return cache_mum(k2 ^ len, cache_mum(a ^ k1 ^ seed, b ^ h));
 }
 
-/* The shard of a hash: its top 6 bits (the buckets use the low bits). */
+/* The shard of a hash: bits 40 and up (the buckets use the low bits). */
 static inline struct cache_shard *cache_shard_of(const paraprof_cache_t *c,
 						 uint64_t hash)
 {
-	return &c->shards[(hash >> 58) & (c->nshards - 1)];
+	return &c->shards[(hash >> 40) & (c->nshards - 1)];
 }
 
 /* ---- shard locking -------------------------------------------------------- */
@@ -560,14 +560,35 @@ static inline void lru_unlink(struct cache_link *l)
 	l->next->prev = l->prev;
 }
 
-/* Puts e into the list in placed_ns order (newest first).  New and re-placed
- * entries are among the newest, so the walk from the front is short. */
+static inline uint64_t link_placed(const struct cache_link *l)
+{
+	return ((const struct cache_entry *)l)->placed_ns;
+}
+
+/*
+ * Puts e into the list in placed_ns order (newest first), walking from the
+ * end nearer to its time: new entries and entries used lately go in at the
+ * front, entries used only soon after they were placed near the back, so
+ * walks are short; and a shard holds few entries (CACHE_SHARD_ENTRIES on
+ * average, for caches of up to 2M entries).
+ */
 static void shard_place(struct cache_shard *sh, struct cache_entry *e)
 {
-	struct cache_link *n = sh->lru.next;
+	struct cache_link *head = &sh->lru, *n;
+	uint64_t t = e->placed_ns;
 
-	while (n != &sh->lru && ((struct cache_entry *)n)->placed_ns > e->placed_ns)
-		n = n->next;
+	if (head->next == head || t >= link_placed(head->next)) {
+		n = head->next;		/* the newest: at the front */
+	} else if (t <= link_placed(head->prev)) {
+		n = head;		/* the oldest: at the back */
+	} else if (t - link_placed(head->prev) < link_placed(head->next) - t) {
+		for (n = head->prev; n != head && link_placed(n) <= t; n = n->prev)
+			;
+		n = n->next;		/* from the back: before the first newer one */
+	} else {
+		for (n = head->next; n != head && link_placed(n) > t; n = n->next)
+			;
+	}
 	e->lru.next = n;
 	e->lru.prev = n->prev;
 	n->prev->next = &e->lru;
@@ -666,14 +687,15 @@ static void shard_unlink(paraprof_cache_t *c, struct cache_shard *sh,
 /*
  * Unlinks the least recently used entry of the shard other than keep and
  * returns it for the caller to free (after unlocking), or NULL when there is
- * none.  Entries used since they were placed are re-placed at their use time
- * first (each at most once per call).  Counts an expiration when the victim
- * had expired, else an eviction.
+ * none, or none placed (or last used) at `cutoff` or before.  Entries used
+ * since they were placed are re-placed at their use time first (each at most
+ * once per call).  Counts an expiration when the victim had expired, else an
+ * eviction.
  */
 static struct cache_entry *shard_evict(paraprof_cache_t *c,
 				       struct cache_shard *sh,
 				       const struct cache_entry *keep,
-				       uint64_t now)
+				       uint64_t now, uint64_t cutoff)
 {
 	size_t replaces = sh->count;
 
@@ -695,6 +717,8 @@ static struct cache_entry *shard_evict(paraprof_cache_t *c,
 			shard_place(sh, e);
 			continue;
 		}
+		if (e->placed_ns > cutoff && !entry_expired(e, now))
+			return NULL;
 		shard_unlink(c, sh, e);
 		stat_add(entry_expired(e, now) ? &c->stats->expirations
 					       : &c->stats->evictions, 1);
@@ -719,40 +743,116 @@ static void free_chain(struct cache_entry *e)
 	}
 }
 
+/* True while an eviction elsewhere still has work: entries owed, or bytes
+ * over the limit. */
+static inline bool cache_needs_room(const paraprof_cache_t *c, uint64_t count)
+{
+	return count != 0 || cache_over_bytes(c);
+}
+
+/*
+ * Evicts by age across the shards other than `skip`: pass after pass, every
+ * entry placed (or last used) before a cutoff that advances by 1/64 of the
+ * oldest entry's age each pass, until enough is gone.  O(shards + evicted)
+ * per pass, for evicting many entries at once.
+ */
+static void cache_evict_by_age(paraprof_cache_t *c, unsigned skip,
+			       uint64_t count, uint64_t now)
+{
+	uint64_t oldest = UINT64_MAX, step, cutoff;
+	unsigned i;
+
+	for (i = 0; i < c->nshards; i++) {
+		uint64_t t = __atomic_load_n(&c->shards[i].oldest_ns, __ATOMIC_RELAXED);
+
+		if (i != skip && t < oldest)
+			oldest = t;
+	}
+	if (oldest == UINT64_MAX)
+		return;
+	step = now > oldest ? (now - oldest) / 64 + 1 : 1;
+	for (cutoff = oldest; cache_needs_room(c, count); ) {
+		bool left = false;
+
+		for (i = 0; i < c->nshards && cache_needs_room(c, count); i++) {
+			struct cache_shard *sh = &c->shards[i];
+			struct cache_entry *victims = NULL, *v;
+			uint64_t t = __atomic_load_n(&sh->oldest_ns, __ATOMIC_RELAXED);
+
+			if (i == skip || t == UINT64_MAX)
+				continue;
+			left = true;
+			if (t > cutoff)
+				continue;
+			shard_lock(c, sh);
+			while (cache_needs_room(c, count) &&
+			       (v = shard_evict(c, sh, NULL, now, cutoff)) != NULL) {
+				v->hnext = victims;
+				victims = v;
+				if (count)
+					count--;
+			}
+			shard_unlock(c, sh);
+			free_chain(victims);
+		}
+		if (!left || cutoff == UINT64_MAX)
+			return;
+		cutoff = cutoff > now || UINT64_MAX - cutoff < step ? UINT64_MAX
+								  : cutoff + step;
+	}
+}
+
 /*
  * Evicts entries from the shards other than `skip` (pass c->nshards to skip
  * none) until `count` entries are gone and the bytes are within the limit,
- * or nothing is left: each time from the shard whose oldest entry is the
- * oldest (peeked at without its lock, so a hint), one shard locked at a time.
+ * or nothing is left: from the shard whose oldest entry is the oldest (its
+ * oldest_ns peeked at without its lock, so a hint), as long as it holds the
+ * oldest entries; one shard locked at a time.  After a few rounds (many
+ * entries to evict), by age in passes over all shards.
  */
 static void cache_evict_elsewhere(paraprof_cache_t *c, unsigned skip,
 				  uint64_t count, uint64_t now)
 {
-	while (count || cache_over_bytes(c)) {
+	unsigned round;
+
+	for (round = 0; cache_needs_room(c, count); round++) {
 		struct cache_shard *sh = NULL;
-		struct cache_entry *v;
-		uint64_t best = UINT64_MAX;
+		struct cache_entry *victims = NULL, *v;
+		uint64_t best = UINT64_MAX, second = UINT64_MAX;
 		unsigned i;
 
+		if (round == 4) {
+			cache_evict_by_age(c, skip, count, now);
+			return;
+		}
 		for (i = 0; i < c->nshards; i++) {
 			uint64_t oldest = __atomic_load_n(&c->shards[i].oldest_ns,
 							  __ATOMIC_RELAXED);
 
-			if (i != skip && oldest < best) {
+			if (i == skip || oldest == UINT64_MAX)
+				continue;
+			if (oldest < best) {
+				second = best;
 				best = oldest;
 				sh = &c->shards[i];
+			} else if (oldest < second) {
+				second = oldest;
 			}
 		}
 		if (!sh)
 			return;
 		shard_lock(c, sh);
-		v = shard_evict(c, sh, NULL, now);
+		while (cache_needs_room(c, count) &&
+		       (v = shard_evict(c, sh, NULL, now, UINT64_MAX)) != NULL) {
+			v->hnext = victims;
+			victims = v;
+			if (count)
+				count--;
+			if (sh->lru.prev == &sh->lru || link_placed(sh->lru.prev) > second)
+				break;
+		}
 		shard_unlock(c, sh);
-		if (!v)
-			continue;	/* emptied meanwhile: no longer a candidate */
-		free(v);
-		if (count)
-			count--;
+		free_chain(victims);
 	}
 }
 
@@ -1197,7 +1297,7 @@ PP_EXPORT int paraprof_cache_set(paraprof_cache_t *c, const void *key,
 	}
 	if (shard_link(c, sh, e) >= c->max_size) {
 		/* This set took the count past max_size: it evicts one. */
-		if ((v = shard_evict(c, sh, e, now)) != NULL) {
+		if ((v = shard_evict(c, sh, e, now, UINT64_MAX)) != NULL) {
 			v->hnext = victims;
 			victims = v;
 		} else {
@@ -1205,7 +1305,7 @@ PP_EXPORT int paraprof_cache_set(paraprof_cache_t *c, const void *key,
 		}
 	}
 	while (cache_over_bytes(c)) {
-		if (!(v = shard_evict(c, sh, e, now))) {
+		if (!(v = shard_evict(c, sh, e, now, UINT64_MAX))) {
 			bytes_elsewhere = true;
 			break;
 		}

@@ -13,8 +13,9 @@
 #include "paraprof.h"
 
 /* Most shards a cache has; a cache gets one shard per CACHE_SHARD_ENTRIES
- * entries of max_size, rounded down to a power of two, at least one. */
-#define CACHE_MAX_SHARDS 64
+ * entries of max_size, rounded down to a power of two, at least one.  Small
+ * shards keep the walks of its ordered list short. */
+#define CACHE_MAX_SHARDS 65536
 #define CACHE_SHARD_ENTRIES 32
 
 /* Threads that can read lock-free at once; more threads take the mutex. */

@@ -116,17 +116,18 @@ static void test_cache_lru_order_and_eviction(void **state)
 	paraprof_cache_free(c);
 }
 
-/* A random order of use: the N least recently used are the ones evicted. */
-static void test_cache_lru_permutation(void **state)
+/* A random order of use: the EXTRA least recently used of N entries are the
+ * ones evicted by EXTRA new ones.  The uses are far enough apart for the
+ * recording resolution (1/8 of the oldest entry's age) to keep them apart. */
+static void lru_permutation(int N, int EXTRA)
 {
-	enum { N = 60, EXTRA = 20 };
 	struct test_clock clk = { 0, 1000 };
-	paraprof_cache_t *c = cache_new_sharded(NULL, N, 0, 1, 0);
-	int order[N], i, round;
+	paraprof_cache_t *c = cache_new_sharded(NULL, (size_t)N, 0, 1, 0);
+	int *order = malloc((size_t)N * sizeof(*order)), i, round;
 	unsigned seed = 12345;
 
-	(void)state;
 	assert_non_null(c);
+	assert_non_null(order);
 	paraprof_cache_set_clock(c, test_clock_read, &clk);
 	for (round = 0; round < 3; round++) {
 		char key[16];
@@ -160,6 +161,14 @@ static void test_cache_lru_permutation(void **state)
 		assert_int_equal(stats_of(c).size, N);
 	}
 	paraprof_cache_free(c);
+	free(order);
+}
+
+static void test_cache_lru_permutation(void **state)
+{
+	(void)state;
+	lru_permutation(60, 20);
+	lru_permutation(500, 100);
 }
 
 /* Many shards: the count never ends above max_size and a working set that
@@ -884,7 +893,8 @@ static void test_cache_bad_input(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_null(paraprof_cache_new(NULL, 10, NAN));
 	assert_null(cache_new_sharded(NULL, 10, 0, 3, 0));
-	assert_null(cache_new_sharded(NULL, 10, 0, 128, 0));
+	assert_null(cache_new_sharded(NULL, 10, 0, 2 * CACHE_MAX_SHARDS, 0));
+	assert_null(cache_new_sharded(NULL, 10, 0, 1, 0x80));
 
 	assert_int_equal(paraprof_cache_get(NULL, "k", 1, buf, 8, &len), PARAPROF_EINVAL);
 	assert_int_equal(paraprof_cache_set(NULL, "k", 1, "v", 1, 0), PARAPROF_EINVAL);
