@@ -48,8 +48,9 @@ LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -DPARAPROF_
 	-ftls-model=initial-exec $(CFLAGS)
 APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 
-# Debian packages the build and the tests need.
-DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev
+# Debian packages the build and the tests need (the tests read JSON with
+# python3 and lint the man pages with groff).
+DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
 
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
@@ -156,9 +157,16 @@ unit: $(UNIT_BIN)
 integration: all $(TESTREADER) $(PROG_BIN)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh
 
+# Every test: unit, integration (man pages included), the cache under
+# ThreadSanitizer, and FUZZ_SECONDS of libFuzzer on the dump loader.
+FUZZ_SECONDS ?= 60
 check: all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory check-tsan
+	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@echo "check: unit tests, integration tests, ThreadSanitizer and $(FUZZ_SECONDS) s of fuzzing passed"
+	@cat $(BUILD)/integration.summary
 
 clean:
 	rm -rf $(BUILD)

@@ -28,4 +28,5 @@ for t in "$dir"/integration/*.sh; do
 done
 rm -f "$out"
 echo "$passed passed, $failed failed"
+echo "integration: $passed passed, $failed failed" >"$BUILD/integration.summary"
 [ "$failed" -eq 0 ]
