@@ -183,7 +183,7 @@ int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *c
  * Eviction: the cache never holds more than max_size entries once every
  * paraprof_cache_set() in progress has returned (while sets run, at most one
  * more per set).  Entries are split by key hash over shards -- one per 32
- * entries of max_size, rounded down to a power of two, 1 to 64 -- and a set
+ * entries of max_size, rounded down to a power of two, 1 to 65536 -- and a set
  * that needs room evicts the least recently used entry of its own shard (of
  * the shard whose oldest entry is oldest, when its own holds nothing else).
  * With one shard (max_size < 64) that is the cache's least recently used
@@ -198,9 +198,10 @@ int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *c
  * lock and do not wait for one another (they take the shard's mutex while a
  * change is under way in that shard, and in threads beyond the 128th); sets,
  * deletes and evictions take the mutex of one shard and wait for the lookups
- * in that shard to finish.  Not
- * async-signal-safe.  After fork() the child may use a cache only when no
- * other thread of the parent was inside a function of that cache.
+ * in that shard to finish.  Not async-signal-safe.  After fork() the child
+ * may use a cache only when no other thread of the parent was inside a
+ * function of that cache.  A compute function (memoization) must not look
+ * up its own key: it would wait for itself.
  *
  * Statistics: a cache created with a name publishes its counters in the
  * profiling segment (its creation makes the segment, as an instrumented call
