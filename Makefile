@@ -338,7 +338,7 @@ $(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -o $@ $< $(BUILD)/libpp_preload.a \
-		-lpthread -ldl -lm
+		-lelf -lstdc++ -lpthread -ldl -lm
 
 .PHONY: bench-cache check-tsan example-cached
 bench-cache: $(BENCH_CACHE)

@@ -14,6 +14,9 @@
  *
  * Usage: bench_cache [keys [hits_per_thread [runs]]]  (defaults 4096 2000000 7)
  */
+/* Linked with the library's objects: call them directly, not through the
+ * weak-reference wrappers paraprof.h gives programs. */
+#define PARAPROF_BUILDING_LIBRARY
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

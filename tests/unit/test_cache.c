@@ -10,6 +10,9 @@
  * child that removes its segment and leaves with _exit(), so that the test
  * process writes no dump.
  */
+/* Linked with the library's objects: call them directly, not through the
+ * weak-reference wrappers paraprof.h gives programs. */
+#define PARAPROF_BUILDING_LIBRARY
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
