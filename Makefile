@@ -358,7 +358,7 @@ $(EXAMPLE_CACHED): examples/cached.c include/paraprof.h $(LIB)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -finstrument-functions -Iinclude -o $@ $< \
-		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lparaprof -lpthread
+		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) $(LINK_PARAPROF) -lpthread
 
 integration: $(EXAMPLE_CACHED)
 
