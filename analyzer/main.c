@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "load.h"
 #include "options.h"
 #include "profile.h"
@@ -58,6 +59,23 @@ int main(int argc, char **argv)
 		       PPF_VERSION);
 		free(cl.pids);
 		return fflush(stdout) ? EXIT_BAD : 0;
+	}
+	if (cl.control) {
+		static const char *const done[] = { "", "recording enabled", "recording disabled",
+						    "statistics cleared" };
+
+		status = 0;
+		for (size_t i = 0; i < cl.npids; i++) {
+			if (control_pid(cl.pids[i], (enum control_op)cl.control, err, sizeof(err))) {
+				fprintf(stderr, "paraprof-report: pid %ld: %s\n", (long)cl.pids[i], err);
+				status = EXIT_BAD;
+			} else {
+				printf("paraprof-report: pid %ld: %s\n", (long)cl.pids[i],
+				       done[cl.control]);
+			}
+		}
+		free(cl.pids);
+		return fflush(stdout) ? EXIT_BAD : status;
 	}
 	if (cl.list) {
 		int n = load_list(stdout, err, sizeof(err));

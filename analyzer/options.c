@@ -10,17 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "options.h"
 
 const char opt_usage[] =
 	"Usage: paraprof-report [OPTION]... FILE...\n"
 	"       paraprof-report [OPTION]... --pid PID\n"
 	"       paraprof-report --list\n"
+	"       paraprof-report --pid PID --enable | --disable | --clear\n"
 	"Print the performance bottleneck report of paraprof dumps (paraprof.PID.ppd)\n"
 	"or of live segments; several inputs merge.\n"
 	"\n"
 	"  -p, --pid PID          read the live segment /dev/shm/paraprof.PID (repeatable)\n"
 	"  -l, --list             list the segments in /dev/shm and exit\n"
+	"      --enable           start (again) recording in the running program PID\n"
+	"      --disable          stop recording in the running program PID\n"
+	"      --clear            zero the statistics of the running program PID\n"
 	"  -f, --format FMT       text (default), json or csv\n"
 	"  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n"
 	"  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n"
@@ -154,7 +159,8 @@ static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, s
 	return 0;
 }
 
-enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR };
+enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
+       OPT_CLEAR };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -168,6 +174,9 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, 'c' },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "enable", no_argument, NULL, OPT_ENABLE },
+	{ "disable", no_argument, NULL, OPT_DISABLE },
+	{ "clear", no_argument, NULL, OPT_CLEAR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -253,6 +262,16 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 		case OPT_NO_COLOR:
 			cl->no_color = 1;
 			break;
+		case OPT_ENABLE:
+		case OPT_DISABLE:
+		case OPT_CLEAR:
+			if (cl->control) {
+				snprintf(err, errlen, "give one of --enable, --disable, --clear");
+				return -1;
+			}
+			cl->control = c == OPT_ENABLE ? CONTROL_ENABLE :
+				      c == OPT_DISABLE ? CONTROL_DISABLE : CONTROL_CLEAR;
+			break;
 		case 'h':
 			cl->help = 1;
 			break;
@@ -274,6 +293,12 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	cl->nfiles = (size_t)(argc - optind);
 	if (cl->help || cl->version || cl->list)
 		return 0;
+	if (cl->control && (!cl->npids || cl->nfiles)) {
+		snprintf(err, errlen, "%s works on running programs: give --pid PID and no files",
+			 cl->control == CONTROL_ENABLE ? "--enable" :
+			 cl->control == CONTROL_DISABLE ? "--disable" : "--clear");
+		return -1;
+	}
 	if (!cl->nfiles && !cl->npids) {
 		snprintf(err, errlen, "no input: give dump files or --pid PID (try --help)");
 		return -1;

@@ -17,6 +17,7 @@
 struct opt_cmdline {
 	struct report_opts report;
 	int list, help, version;
+	int control;			/* enum control_op, 0 = none: --enable/--disable/--clear */
 	int no_color;
 	char **files;			/* into argv */
 	size_t nfiles;
