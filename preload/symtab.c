@@ -11,6 +11,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +52,7 @@ static void load_module(const struct ppf_module *m, struct mod *out)
 {
 	Elf *elf;
 	Elf_Scn *scn = NULL, *best = NULL;
-	GElf_Shdr sh, best_sh;
+	GElf_Shdr sh, best_sh = { 0 };
 	int fd;
 
 	out->loaded = 1;
