@@ -200,8 +200,9 @@ int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *c
  * deletes and evictions take the mutex of one shard and wait for the lookups
  * in that shard to finish.  Not async-signal-safe.  After fork() the child
  * may use a cache only when no other thread of the parent was inside a
- * function of that cache.  A compute function (memoization) must not look
- * up its own key: it would wait for itself.
+ * function of that cache; its caches are no longer published (the parent's
+ * profile does not count the child's lookups).  A compute function
+ * (memoization) must not look up its own key: it would wait for itself.
  *
  * Statistics: a cache created with a name publishes its counters in the
  * profiling segment (its creation makes the segment, as an instrumented call

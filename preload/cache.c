@@ -231,26 +231,14 @@ static void cache_reader_release(void *arg)
 	__atomic_store_n(&r->owner, 0, __ATOMIC_RELEASE);
 }
 
-/*
- * fork() child: only the forking thread is left, and it is not reading, so
- * no slot is in use except its own.  A slot left naming a shard by a thread
- * that was reading at the fork would make the child's writers wait forever.
- */
-static void cache_reader_after_fork(void)
-{
-	unsigned i;
-
-	for (i = 0; i < CACHE_READER_SLOTS; i++) {
-		cache_readers[i].reading = NULL;
-		cache_readers[i].owner = &cache_readers[i] == cache_my_reader;
-	}
-}
+static pthread_once_t cache_fork_once = PTHREAD_ONCE_INIT;
+static void cache_fork_init(void);
 
 static void cache_reader_init(void)
 {
 	cache_reader_key_ok = pthread_key_create(&cache_reader_key,
 						 cache_reader_release) == 0;
-	pthread_atfork(NULL, NULL, cache_reader_after_fork);
+	pthread_once(&cache_fork_once, cache_fork_init);
 }
 
 /* Claims a reader slot for the calling thread, once; NULL when all are
@@ -879,6 +867,7 @@ static void cache_publish_all(void)
 static void cache_registry_init(void)
 {
 	atexit(cache_publish_all);
+	pthread_once(&cache_fork_once, cache_fork_init);
 }
 
 static void cache_register(paraprof_cache_t *c)
@@ -1442,6 +1431,45 @@ PP_EXPORT paraprof_cache_t *paraprof_get_cache(void)
 	}
 	pthread_mutex_unlock(&global_lock);
 	return c;
+}
+
+/* ---- fork ----------------------------------------------------------------- */
+
+/*
+ * fork() child: only the forking thread is left, and it is not inside a
+ * cache function.  So no reader slot is in use but its own (a slot left
+ * naming a shard would make the child's writers wait forever), and the
+ * module's own mutexes are free.  The parent's segment stays mapped and
+ * shared in the child: a published cache that went on counting into it would
+ * count the child's lookups in the parent's profile, so in the child every
+ * cache keeps its counters in private memory (from their values at the fork)
+ * and is published no more.
+ */
+static void cache_after_fork(void)
+{
+	paraprof_cache_t *c, *next;
+	unsigned i;
+
+	for (i = 0; i < CACHE_READER_SLOTS; i++) {
+		cache_readers[i].reading = NULL;
+		cache_readers[i].owner = &cache_readers[i] == cache_my_reader;
+	}
+	pthread_mutex_init(&registry_lock, NULL);
+	pthread_mutex_init(&global_lock, NULL);
+	for (c = registry; c; c = next) {
+		next = c->reg_next;
+		memcpy(&c->own, c->stats, sizeof(c->own));
+		c->own.state = 1;
+		c->stats = &c->own;
+		c->reg_next = NULL;
+		c->reg_pprev = NULL;
+	}
+	registry = NULL;
+}
+
+static void cache_fork_init(void)
+{
+	pthread_atfork(NULL, NULL, cache_after_fork);
 }
 
 /* ---- memoization ---------------------------------------------------------- */

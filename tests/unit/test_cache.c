@@ -1090,6 +1090,41 @@ static void *global_thread(void *arg)
 	return paraprof_get_cache();
 }
 
+/* A fork child uses an inherited published cache: it works, and the
+ * parent's segment (still mapped in the child) does not count its lookups. */
+static void child_fork(paraprof_cache_t *c, struct ppf_cache *pc)
+{
+	struct paraprof_cache_stats st;
+	uint64_t before;
+	pid_t pid;
+	int status = -1;
+
+	paraprof_cache_stats(c, &st);	/* publishes */
+	before = pc->hits;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char v[8];
+		int i, ok = 1;
+
+		for (i = 0; i < 1000; i++)
+			ok &= paraprof_cache_get(c, "g", 1, v, sizeof(v), NULL) == 0;
+		ok &= paraprof_cache_set(c, "h", 1, "2", 1, -1) == 0;
+		paraprof_cache_stats(c, &st);
+		ok &= st.hits >= before + 1000;
+		paraprof_cache_free(c);
+		_exit(ok ? 0 : 1);
+	}
+	child_check(pid > 0 && waitpid(pid, &status, 0) == pid, "fork failed");
+	child_check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the fork child's cache did not work (status %d)", status);
+	child_check(pc->hits == before && pc->state == 1 && pc->sets == 1,
+		    "the fork child counted in the parent's segment: hits %llu -> %llu,"
+		    " state %u, sets %llu", (unsigned long long)before,
+		    (unsigned long long)pc->hits, pc->state,
+		    (unsigned long long)pc->sets);
+}
+
 static void child_publishes(void)
 {
 	paraprof_cache_t *c = paraprof_cache_new("test.sessions", 100, 0);
@@ -1155,6 +1190,8 @@ static void child_publishes(void)
 	child_check(paraprof_cache_set(got[0], "g", 1, "1", 1, -1) == 0 &&
 		    paraprof_cache_get(got[0], "g", 1, key, sizeof(key), NULL) == 0,
 		    "global set/get");
+	if (pc)
+		child_fork(got[0], pc);
 }
 
 /* The child: this program again, run with --segment-child (a fresh process
