@@ -821,7 +821,7 @@ static void *stress_run(void *arg)
  * must add up to what the threads did and what the cache holds. */
 static void test_cache_concurrent_stress(void **state)
 {
-	struct stress s = { .ops = 50000 };
+	struct stress s = { .ops = 100000 };
 	struct stress_thread t[STRESS_THREADS];
 	struct paraprof_cache_stats st;
 	pthread_t tid[STRESS_THREADS];
