@@ -13,6 +13,7 @@ avg=$((sum / calls))
 own_avg=$((own / calls))
 expect_range "busy-wait 2 ms: average within 2 % of the calls' real duration (ns)" \
 	"$avg" "$((own_avg * 98 / 100))" "$((own_avg * 102 / 100))"
-check "busy-wait 2 ms: never less than the 2 ms waited ($avg ns)" test "$avg" -ge 2000000
+# spin() reads a microsecond clock: a call lasts at least 2000 us less 1 us
+check "busy-wait 2 ms: never less than the 2 ms waited ($avg ns)" test "$avg" -ge 1999000
 p50=$(field busy.txt spin p50)
 expect_range "busy-wait 2 ms: p50 within 1 % of 2 ms (most calls are not preempted)" "$p50" 1980000 2040000
