@@ -55,8 +55,10 @@ static void after_fork_child(void)
 	hooks_forget();
 	sampler_forget();
 	symtab_forget();
+	/* always: before_fork took the segment's locks even if there was no
+	 * segment yet, and only this thread of the child holds them */
+	seg_forget();
 	if (created > 0) {
-		seg_forget();
 		created = 0;
 		start_ns = clock_mono_ns();
 	}

@@ -16,8 +16,16 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Orders a seqlock writer's stores (a compiler barrier on x86's TSO). */
+/* Order a seqlock writer's stores and a reader's loads (compiler barriers on
+ * x86's TSO).  ThreadSanitizer does not model fences: under it they are
+ * compiler barriers, which is what they compile to on x86 anyway. */
+#ifdef __SANITIZE_THREAD__
+#define pp_wmb() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define pp_rmb() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#else
 #define pp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define pp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
 
 /* ---- env.c: settings, read once at start-up ---- */
 

@@ -37,7 +37,7 @@ static int read_record(const struct ppf_record *r, struct ppf_record *copy,
 					memcpy(scratch + p * PPF_SUB,
 					       seg_ptr((uint64_t)copy->pages[p] * PPF_PAGE_BYTES),
 					       PPF_PAGE_BYTES);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		pp_rmb();
 		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) != seq)
 			continue;
 		if (hist) {
@@ -140,7 +140,7 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 				out->slow += tail.slow;
 			}
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		pp_rmb();
 		if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == fold)
 			break;
 	}

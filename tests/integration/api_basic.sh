@@ -68,6 +68,12 @@ expect_eq "after a clear, every later call is counted" "$(stat clear.out work ca
 expect_eq "the dump after concurrent clears validates" "$?" 0
 rm -f paraprof.*.ppd
 
+timeout 20 env PARAPROF_OUTPUT="$WORK" LD_PRELOAD="$LIB" "$PROG" forkfirst >fork.out
+expect_eq "fork before the first call: no deadlock" "$?" 0
+expect_eq "fork before the first call: the child records in its own segment" "$(stat fork.out child calls)" 5
+expect_eq "fork before the first call: the parent records its own" "$(stat fork.out parent calls)" 3
+rm -f paraprof.*.ppd
+
 "$PROG" nolib >nolib.out
 expect_eq "without the library: the program runs" "$?" 0
 expect_eq "without the library: every call says ENOSYS and nothing crashes" "$(head -n 1 nolib.out)" \

@@ -5,6 +5,7 @@
  *   noinst_api disabled   region "off" x50 while disabled, region "on" x20 after enable
  *   noinst_api clear      4 threads record "work" while main clears; then each
  *                         records exactly 1000 more after a second clear
+ *   noinst_api forkfirst  fork before any call; the child records 5, the parent 3
  *   noinst_api nolib      what the calls return without the library
  * Each mode prints what paraprof_get_stats() says, as "name calls= total_ns=
  * self_ns= avg_ns= p50_ns=". */
@@ -12,7 +13,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t now_ns(void)
 {
@@ -194,6 +197,26 @@ static void clear(void)
 	show("work");			/* exactly 4000 */
 }
 
+/* fork before the process has made its segment: the child makes its own */
+static void forkfirst(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (int i = 0; i < 5; i++) {
+			PARAPROF_REGION("child");
+		}
+		show("child");
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		PARAPROF_REGION("parent");
+	}
+	show("parent");
+}
+
 static void nolib(void)
 {
 	struct paraprof_stats st;
@@ -220,6 +243,8 @@ int main(int argc, char **argv)
 		disabled();
 	else if (!strcmp(mode, "clear"))
 		clear();
+	else if (!strcmp(mode, "forkfirst"))
+		forkfirst();
 	else if (!strcmp(mode, "nolib"))
 		nolib();
 	return 0;
