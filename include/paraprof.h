@@ -162,6 +162,163 @@ int paraprof_get_stats(const char *name, struct paraprof_stats *stats);
 int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *ctx),
 			   void *ctx);
 
+/* ==== request profiling ================================================== *
+ *
+ * The seed's ProfilerMiddleware for C servers: the server calls
+ * paraprof_request_begin() when a request arrives and paraprof_request_end()
+ * when its response is sent.  Each request is counted under its endpoint,
+ * "METHOD /route", with its duration and HTTP status: count, average,
+ * p50/p95/p99, min, max, responses by status class and slow requests, kept
+ * in the profiling segment (paraprof-report --pid reads them live, the dump
+ * keeps them, the Endpoints section of the report shows them).
+ *
+ * Routes: the path loses its query string and fragment, then either matches
+ * a template registered with paraprof_request_route() (segment by segment;
+ * a "{x}" segment matches any non-empty segment; the first registered that
+ * matches wins) or has each id segment replaced by "{id}": all digits, a
+ * UUID (8-4-4-4-12 hex digits), 16 or more hex digits.  So GET /api/agents/42
+ * and GET /api/agents/43 are one endpoint, "GET /api/agents/{id}".  Bytes
+ * that are not printable ASCII become '?'; a name longer than
+ * PARAPROF_ROUTE_MAX - 1 bytes is cut and ends with "...".
+ *
+ * Bound: a process keeps at most 256 distinct endpoints (for its lifetime;
+ * clearing the statistics does not free them); the requests of any further
+ * endpoint are counted under the one endpoint "OTHER (overflow)".
+ *
+ * Slow requests: a request that takes longer than the threshold (1.0 s by
+ * default; PARAPROF_SLOW_THRESHOLD in seconds, read at the first request; an
+ * invalid value gets one warning and the default;
+ * paraprof_request_set_slow_threshold()) is counted as slow and gets one
+ * line on stderr, or on the descriptor set by paraprof_request_set_log_fd(),
+ * written with one write():
+ *	paraprof: slow request GET /api/agents/{id} 1.234 s (threshold 1.000 s)
+ * At most 10 such lines a second are written (a token bucket: a burst of 10,
+ * then one every 100 ms); the others are counted, and the next line that is
+ * written ends with " (N more slow requests not shown)"; a count still
+ * pending at exit gets a line of its own.  PARAPROF_QUIET silences the lines
+ * on stderr, not those on a log descriptor.
+ *
+ * Threads: every function is safe from any thread, and a request may end on
+ * another thread than the one that began it (it is recorded on the thread
+ * that ends it).  While recording is disabled, requests are still counted in
+ * X-Request-Count and timed for X-Process-Time and still warned about when
+ * slow, but not recorded (begun while disabled, or ended while disabled).
+ */
+
+#define PARAPROF_ROUTE_MAX 128	/* bytes of an endpoint name, NUL included */
+
+/* One request in progress: a plain value (no allocation, nothing to free)
+ * that the server keeps until the response is sent.  Read start, number and
+ * route freely; the fields ending in _ are the library's. */
+typedef struct paraprof_request {
+	uint64_t start;		/* clock ticks at the begin; 0: not begun */
+	uint64_t duration_ns;	/* set by paraprof_request_end(); 0 before */
+	uint64_t number;	/* requests begun in the process, this one included:
+				   its X-Request-Count */
+	const void *endpoint_;	/* the library's endpoint; NULL: not recorded */
+	uint32_t state_;	/* 0 not begun, 1 begun, 2 ended */
+	uint32_t reserved_;
+	char route[PARAPROF_ROUTE_MAX];	/* "METHOD /route", NUL-terminated */
+} paraprof_request_t;
+
+/*
+ * Begins a request for `method` ("GET") and `path` ("/api/agents/42?x=1", as
+ * it came in the request line): times it from now, normalises its route
+ * into req.route and counts it (header.requests, X-Request-Count).  Returns
+ * the handle; with a NULL method or path, a handle that is not begun (state
+ * 0: paraprof_request_end() returns PARAPROF_EINVAL).  When profiling is off
+ * the handle still gives the elapsed time and the count.
+ */
+paraprof_request_t paraprof_request_begin(const char *method, const char *path);
+
+/*
+ * Ends *req with the HTTP `status` of its response (its class is counted:
+ * 1xx to 5xx, anything else as "other"), on the calling thread: records its
+ * duration under its endpoint, sets req->duration_ns, and warns when it was
+ * slow.  Returns 0 (also when recording is disabled), PARAPROF_EINVAL (NULL,
+ * not begun, or ended already: nothing is recorded twice) or
+ * PARAPROF_ENOSYS (profiling is off: not recorded, but timed and warned).
+ */
+int paraprof_request_end(paraprof_request_t *req, int status);
+
+/* Seconds since *req began (its duration once it has ended): the value of
+ * X-Process-Time.  0.0 for NULL or a request not begun. */
+double paraprof_request_elapsed(const paraprof_request_t *req);
+
+/* Requests begun in the process so far (not reset by clearing the
+ * statistics). */
+uint64_t paraprof_request_count(void);
+
+/*
+ * Formats the two response headers of *req: X-Process-Time, the seconds
+ * elapsed so far with 6 decimals ("0.001234"), into process_time
+ * (time_cap bytes), and X-Request-Count, req->number ("42"), into
+ * request_count (count_cap bytes).  Either buffer may be NULL (skipped).
+ * Returns 0, PARAPROF_ERANGE when a value does not fit its buffer (the
+ * buffer then holds ""), PARAPROF_EINVAL for a NULL or not begun request.
+ */
+int paraprof_request_headers(const paraprof_request_t *req, char *process_time,
+			     size_t time_cap, char *request_count, size_t count_cap);
+
+/*
+ * Registers the route template `path_template` ("/api/agents/{name}/tools":
+ * starts with '/', printable ASCII without '?' or '#', shorter than
+ * PARAPROF_ROUTE_MAX - 17 bytes), tried before the id rules on the path of
+ * every request begun afterwards, for every method.  Registering the same
+ * template again does nothing.  Returns 0, PARAPROF_EINVAL, or
+ * PARAPROF_ENOMEM when 64 templates are registered already.
+ */
+int paraprof_request_route(const char *path_template);
+
+/* Sets the slow-request threshold, in seconds (> 0 and at most 1e9), for
+ * the requests that end from now on, and stores it in the segment's header.
+ * Returns 0 or PARAPROF_EINVAL. */
+int paraprof_request_set_slow_threshold(double seconds);
+
+/* Writes the slow-request lines to descriptor fd (the caller keeps it open
+ * while requests may end) instead of stderr; -1 goes back to stderr.
+ * Returns 0, or PARAPROF_EINVAL when fd is below -1 or not open. */
+int paraprof_request_set_log_fd(int fd);
+
+/* One endpoint's statistics, summed over every thread.  Times in ns. */
+struct paraprof_endpoint_stats {
+	const char *endpoint;	/* "METHOD /route"; see the query functions */
+	uint64_t count;		/* requests ended and recorded */
+	uint64_t avg_ns;
+	uint64_t min_ns, max_ns;
+	uint64_t p50_ns, p95_ns, p99_ns;	/* within 0.78 % (nearest rank) */
+	uint64_t status_1xx, status_2xx, status_3xx, status_4xx, status_5xx;
+	uint64_t status_other;	/* statuses outside 100-599 */
+	uint64_t errors;	/* 4xx and 5xx */
+	uint64_t slow;		/* requests over the slow threshold */
+};
+
+/*
+ * The seed's middleware.get_stats() for one endpoint: fills *stats for
+ * `endpoint` (a name as the routes make it: "GET /api/agents/{id}");
+ * stats->endpoint is `endpoint`.  Returns 0, PARAPROF_ENOENT when no
+ * request of it has been recorded (since the last clear), PARAPROF_EINVAL
+ * or PARAPROF_ENOSYS.
+ */
+int paraprof_request_stats(const char *endpoint, struct paraprof_endpoint_stats *stats);
+
+/*
+ * Calls fn(stats, ctx) for every endpoint with recorded requests, in no
+ * particular order (stats->endpoint is valid during the call only).  Stops
+ * when fn returns non-zero and returns that value; else returns 0,
+ * PARAPROF_EINVAL, PARAPROF_ENOMEM or PARAPROF_ENOSYS.
+ */
+int paraprof_request_foreach(int (*fn)(const struct paraprof_endpoint_stats *stats, void *ctx),
+			     void *ctx);
+
+/* The seed's clear_stats(): the same as paraprof_clear_stats(), one clear
+ * for the whole segment, so it zeroes EVERY statistic (functions, regions,
+ * spans, endpoints), not only the endpoints'.  The request count and the
+ * endpoints known (the bound) stay.  Returns 0 or PARAPROF_ENOSYS. */
+int paraprof_request_clear_stats(void);
+
+/* ==== end of request profiling =========================================== */
+
 /* ==== cache ============================================================== *
  *
  * A thread-safe key/value cache with least-recently-used eviction at a fixed
@@ -418,7 +575,9 @@ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
  * a macro that makes it only when the function is there (preloaded, or
  * linked with -lparaprof) and otherwise does nothing and yields: 
  * PARAPROF_ENOSYS for int results, NULL for pointers (errno ENOSYS for
- * paraprof_cache_new), an ignored span, snprintf()'s result for
+ * paraprof_cache_new), an ignored span, a request not begun (state 0),
+ * 0.0 from paraprof_request_elapsed(), 0 from paraprof_request_count(),
+ * snprintf()'s result for
  * paraprof_cache_key(), and "compute it yourself" for paraprof_cache_begin()
  * so that PARAPROF_CACHED still produces its value.  (The library itself is
  * built with PARAPROF_BUILDING_LIBRARY.)  Weak references to a library that
@@ -440,6 +599,17 @@ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
 #pragma weak paraprof_span_end
 #pragma weak paraprof_get_stats
 #pragma weak paraprof_foreach_stats
+#pragma weak paraprof_request_begin
+#pragma weak paraprof_request_end
+#pragma weak paraprof_request_elapsed
+#pragma weak paraprof_request_count
+#pragma weak paraprof_request_headers
+#pragma weak paraprof_request_route
+#pragma weak paraprof_request_set_slow_threshold
+#pragma weak paraprof_request_set_log_fd
+#pragma weak paraprof_request_stats
+#pragma weak paraprof_request_foreach
+#pragma weak paraprof_request_clear_stats
 #pragma weak paraprof_cache_new
 #pragma weak paraprof_cache_free
 #pragma weak paraprof_cache_get
@@ -477,6 +647,27 @@ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
 	(__VA_ARGS__))
 #define paraprof_foreach_stats(...) PARAPROF_IF_LOADED_(paraprof_foreach_stats, \
 	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_begin(...) PARAPROF_IF_LOADED_(paraprof_request_begin, \
+	((paraprof_request_t){ 0, 0, 0, 0, 0, 0, { 0 } }), (__VA_ARGS__))
+#define paraprof_request_end(...) PARAPROF_IF_LOADED_(paraprof_request_end, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_elapsed(...) PARAPROF_IF_LOADED_(paraprof_request_elapsed, 0.0, \
+	(__VA_ARGS__))
+#define paraprof_request_count() PARAPROF_IF_LOADED_(paraprof_request_count, (uint64_t)0, ())
+#define paraprof_request_headers(...) PARAPROF_IF_LOADED_(paraprof_request_headers, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_route(...) PARAPROF_IF_LOADED_(paraprof_request_route, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_set_slow_threshold(...) \
+	PARAPROF_IF_LOADED_(paraprof_request_set_slow_threshold, PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_set_log_fd(...) PARAPROF_IF_LOADED_(paraprof_request_set_log_fd, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_stats(...) PARAPROF_IF_LOADED_(paraprof_request_stats, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_foreach(...) PARAPROF_IF_LOADED_(paraprof_request_foreach, \
+	PARAPROF_ENOSYS, (__VA_ARGS__))
+#define paraprof_request_clear_stats() PARAPROF_IF_LOADED_(paraprof_request_clear_stats, \
+	PARAPROF_ENOSYS, ())
 #define paraprof_cache_new(...) PARAPROF_IF_LOADED_(paraprof_cache_new, \
 	PARAPROF_NOSYS_PTR_(paraprof_cache_t *), (__VA_ARGS__))
 #define paraprof_cache_free(...) PARAPROF_IF_LOADED_(paraprof_cache_free, (void)0, (__VA_ARGS__))
