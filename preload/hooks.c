@@ -875,39 +875,25 @@ struct ppf_record *hooks_named_record(unsigned kind, const char *name, int by_po
 void hooks_record_add(struct ppf_record *r, uint64_t dur_ns, int status, int slow)
 {
 	struct tls *t = &tls;
+	struct frame f = { .rec = r };	/* a call of its own: no parent, no callees */
 	unsigned b = ppf_bucket(dur_ns);
-	uint32_t pg = r->pages[b >> PPF_SUB_BITS];
-	uint64_t rss = *seg_rss, seq = r->seq;
+	int have_page = r->pages[b >> PPF_SUB_BITS] ||
+			(t->area && hist_page(t->area, r, b >> PPF_SUB_BITS));
 
-	if (!pg && t->area)
-		pg = hist_page(t->area, r, b >> PPF_SUB_BITS);
-	r->seq = seq + 1;
-	pp_wmb();
-	r->calls++;
-	r->sum_ns += dur_ns;
-	r->inclusive_ns += dur_ns;
-	r->self_ns += dur_ns;
-	if (dur_ns < r->min_ns)
-		r->min_ns = dur_ns;
-	if (dur_ns > r->max_ns)
-		r->max_ns = dur_ns;
-	r->rss_sum_kib += rss;
-	if (rss > r->rss_max_kib)
-		r->rss_max_kib = rss;
-	if (pg)
-		((struct ppf_hist_page *)seg_ptr((uint64_t)pg * PPF_PAGE_BYTES))
-			->count[b & (PPF_SUB - 1)]++;
-	else
-		r->hist_dropped++;
+	r->depth++;
+	record_commit(&f, 1, dur_ns, b, have_page, 0, *seg_rss);
 	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail)) {
 		struct ppf_endpoint_tail *tail = (struct ppf_endpoint_tail *)(r + 1);
 		unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
+		uint64_t seq = r->seq;
 
+		r->seq = seq + 1;
+		pp_wmb();
 		tail->status[cls]++;
 		tail->slow += slow != 0;
+		pp_wmb();
+		r->seq = seq + 2;
 	}
-	pp_wmb();
-	r->seq = seq + 2;
 }
 
 /* ---- set-up ---- */
