@@ -1,0 +1,686 @@
+/* request.c - request profiling: per-endpoint latency, slow-request warnings
+ *
+ * The request half of the public C API (include/paraprof.h): a server
+ * begins a request when it arrives and ends it when the response is sent.
+ * The handle is a plain value holding the start ticks, the request's number
+ * (X-Request-Count) and its endpoint name "METHOD /route" (routes
+ * normalised by request_normalise()).  Ending it adds one call to the
+ * calling thread's PPF_KIND_ENDPOINT record of that name (hooks.c: lock-free,
+ * per thread; readers sum over threads), with the status class and whether
+ * it was slow, and writes a rate-limited warning line for a slow request.
+ *
+ * Endpoints: a process-wide open-addressing set of at most
+ * REQUEST_ENDPOINTS_MAX names in twice as many slots.  A slot is published
+ * by a release store of its hash after its name is written, and never
+ * changes or goes away after that, so lookups take no lock and the name's
+ * address is a stable key for hooks_named_record(..., by_pointer = 1).
+ * Inserts, template registration and the rate limiter share one mutex,
+ * taken only on those rare paths.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "paraprof.h"
+#include "request.h"
+
+/* ---- pure parts: ids, templates, names, the token bucket ---- */
+
+static int is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+int request_is_id(const char *s, size_t len)
+{
+	size_t digits = 0, hex = 0;
+
+	if (!len)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		digits += s[i] >= '0' && s[i] <= '9';
+		hex += is_hex((unsigned char)s[i]);
+	}
+	if (digits == len || (hex == len && len >= 16))
+		return 1;
+	if (len != 36)
+		return 0;
+	for (size_t i = 0; i < 36; i++) {	/* 8-4-4-4-12 */
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!is_hex((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int request_template_valid(const char *tpl, size_t max)
+{
+	size_t n = 0;
+
+	if (!tpl || tpl[0] != '/')
+		return 0;
+	for (; tpl[n]; n++)
+		if ((unsigned char)tpl[n] < 0x21 || (unsigned char)tpl[n] > 0x7e ||
+		    tpl[n] == '?' || tpl[n] == '#')
+			return 0;
+	return n < max;
+}
+
+/* A bounded writer: what does not fit is dropped and remembered. */
+struct out {
+	char *buf;
+	size_t cap;		/* bytes of buf, > 0 */
+	size_t len;		/* bytes written, < cap */
+	int cut;		/* something did not fit */
+};
+
+/* Appends n bytes of s; with `clean`, bytes that are not printable ASCII
+ * become '?'. */
+static void put(struct out *o, const char *s, size_t n, int clean)
+{
+	size_t room = o->cap - 1 - o->len;
+
+	if (n > room) {
+		n = room;
+		o->cut = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		o->buf[o->len++] = !clean || (c >= 0x21 && c <= 0x7e) ? (char)c : '?';
+	}
+}
+
+static size_t finish(struct out *o)
+{
+	if (o->cut && o->cap >= 4) {
+		o->len = o->cap - 1;
+		memcpy(o->buf + o->len - 3, "...", 3);
+	}
+	o->buf[o->len] = '\0';
+	return o->len;
+}
+
+/* 1 when the path [p, end) (starting with '/') matches template tpl
+ * segment by segment. */
+static int template_match(const char *tpl, const char *p, const char *end)
+{
+	while (*tpl == '/' && p < end && *p == '/') {
+		const char *te, *pe;
+		size_t tl, pl;
+
+		tpl++;
+		p++;
+		te = tpl + strcspn(tpl, "/");
+		pe = memchr(p, '/', (size_t)(end - p));
+		if (!pe)
+			pe = end;
+		tl = (size_t)(te - tpl);
+		pl = (size_t)(pe - p);
+		if (tl >= 2 && tpl[0] == '{' && tpl[tl - 1] == '}') {
+			if (!pl)
+				return 0;
+		} else if (tl != pl || memcmp(tpl, p, tl) != 0) {
+			return 0;
+		}
+		tpl = te;
+		p = pe;
+		if (!*tpl)
+			return p == end;
+	}
+	return 0;
+}
+
+size_t request_normalise(const char *method, const char *path,
+			 const char *const *templates, unsigned ntemplates,
+			 char *out, size_t cap)
+{
+	struct out o = { out, cap, 0, 0 };
+	size_t mlen = strnlen(method, REQUEST_METHOD_MAX);
+	const char *p = path, *end, *seg;
+
+	if (!cap)
+		return 0;
+	if (mlen)
+		put(&o, method, mlen, 1);
+	else
+		put(&o, "-", 1, 0);
+	put(&o, " ", 1, 0);
+
+	/* an absolute URI: only its path counts */
+	if (!strncasecmp(p, "http://", 7))
+		p += 7 + strcspn(p + 7, "/?#");
+	else if (!strncasecmp(p, "https://", 8))
+		p += 8 + strcspn(p + 8, "/?#");
+	end = p + strcspn(p, "?#");
+	if (p == end) {
+		put(&o, "/", 1, 0);
+		return finish(&o);
+	}
+	if (*p == '/')
+		for (unsigned i = 0; i < ntemplates; i++)
+			if (template_match(templates[i], p, end)) {
+				put(&o, templates[i], strlen(templates[i]), 1);
+				return finish(&o);
+			}
+
+	put(&o, "/", 1, 0);
+	seg = *p == '/' ? p + 1 : p;
+	for (;;) {
+		const char *e = memchr(seg, '/', (size_t)(end - seg));
+		size_t len;
+
+		if (!e)
+			e = end;
+		len = (size_t)(e - seg);
+		if (request_is_id(seg, len))
+			put(&o, "{id}", 4, 0);
+		else
+			put(&o, seg, len, 1);
+		if (e == end || o.cut)
+			break;
+		put(&o, "/", 1, 0);
+		seg = e + 1;
+	}
+	return finish(&o);
+}
+
+void request_limiter_init(struct request_limiter *l, unsigned rate, unsigned burst,
+			  uint64_t now_ns)
+{
+	memset(l, 0, sizeof(*l));
+	l->interval_ns = 1000000000ull / (rate ? rate : 1);
+	l->capacity_ns = l->interval_ns * (burst ? burst : 1);
+	l->credit_ns = l->capacity_ns;
+	l->last_ns = now_ns;
+}
+
+int request_limiter_take(struct request_limiter *l, uint64_t now_ns, uint64_t *dropped_before)
+{
+	if (now_ns > l->last_ns) {
+		uint64_t gain = now_ns - l->last_ns;
+
+		/* written so that a long pause cannot overflow the credit */
+		l->credit_ns = gain >= l->capacity_ns - l->credit_ns ? l->capacity_ns
+								     : l->credit_ns + gain;
+		l->last_ns = now_ns;
+	}
+	if (l->credit_ns < l->interval_ns) {
+		l->dropped++;
+		l->dropped_total++;
+		return 0;
+	}
+	l->credit_ns -= l->interval_ns;
+	*dropped_before = l->dropped;
+	l->dropped = 0;
+	return 1;
+}
+
+/* ---- process-wide state ---- */
+
+#define ENDPOINT_SLOTS (2 * REQUEST_ENDPOINTS_MAX)	/* a power of two */
+#define WARN_RATE 10		/* slow-request lines a second ... */
+#define WARN_BURST 10		/* ... and at once */
+#define THRESHOLD_MAX_S 1e9	/* seconds: fits 64 bits of ns */
+
+struct endpoint {
+	uint64_t hash;			/* of name, never 0; 0: free slot.  Stored
+					   last, with release: then name is final */
+	char name[PARAPROF_ROUTE_MAX];	/* "METHOD /route" */
+};
+
+static struct endpoint endpoints[ENDPOINT_SLOTS];
+static unsigned endpoint_count;		/* slots used; under `lock` */
+static struct endpoint overflow_endpoint = { 1, REQUEST_OVERFLOW };
+
+static char templates[REQUEST_TEMPLATES_MAX][PARAPROF_ROUTE_MAX];
+static const char *template_ptr[REQUEST_TEMPLATES_MAX];	/* into templates[] */
+static unsigned template_count;		/* published with release, under `lock` */
+
+/* Serialises endpoint inserts, template registration and the limiter. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct request_limiter limiter;	/* under `lock` */
+static int limiter_ready;		/* under `lock` */
+
+static uint64_t threshold_ns = 1000000000ull;	/* nanoseconds; atomic */
+static int log_fd = -1;			/* atomic; -1: stderr */
+static uint64_t private_requests;	/* requests begun while profiling is off */
+static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+
+/* Reads PARAPROF_SLOW_THRESHOLD (seconds) once, at the first request. */
+static void read_settings(void)
+{
+	const char *s = getenv("PARAPROF_SLOW_THRESHOLD");
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v > 0 && v <= THRESHOLD_MAX_S)) {
+		env_warn("PARAPROF_SLOW_THRESHOLD=%s is not a number of seconds above 0 "
+			 "and at most 1e9; using 1.0", s);
+		return;
+	}
+	__atomic_store_n(&threshold_ns, (uint64_t)(v * 1e9 + 0.5), __ATOMIC_RELAXED);
+}
+
+static void settings(void)
+{
+	pthread_once(&settings_once, read_settings);
+}
+
+/* The segment, made now if the program has not recorded anything yet. */
+static struct ppf_header *header(void)
+{
+	if (!seg_base && init_segment() < 0)
+		return NULL;
+	return seg_header();
+}
+
+/* A 64-bit hash of len bytes of s, never 0: words of 8 bytes, multiplied
+ * and folded (names are short; this is not for adversaries, and a
+ * collision only costs a strcmp). */
+static uint64_t route_hash(const char *s, size_t len)
+{
+	const uint64_t m = 0x9E3779B97F4A7C15ull;
+	uint64_t h = (uint64_t)len * m, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * m;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, s, len);
+	h = (h ^ w) * m;
+	h ^= h >> 32;
+	return h | 1;
+}
+
+/* The slot of `name` (hash h) or the free slot where it would go. */
+static struct endpoint *probe(const char *name, uint64_t h)
+{
+	unsigned i = (unsigned)(h >> 40) & (ENDPOINT_SLOTS - 1);
+
+	for (;; i = (i + 1) & (ENDPOINT_SLOTS - 1)) {
+		struct endpoint *e = &endpoints[i];
+		uint64_t eh = __atomic_load_n(&e->hash, __ATOMIC_ACQUIRE);
+
+		/* never full: at most half the slots are used */
+		if (!eh || (eh == h && !strcmp(e->name, name)))
+			return e;
+	}
+}
+
+/* The endpoint called `name` (len bytes), added when it is new and there is
+ * room, else the overflow endpoint.  Never NULL; the result lives as long
+ * as the process. */
+static const struct endpoint *endpoint_of(const char *name, size_t len)
+{
+	uint64_t h = route_hash(name, len);
+	struct endpoint *e = probe(name, h);
+
+	if (__atomic_load_n(&e->hash, __ATOMIC_ACQUIRE))
+		return e;
+	pthread_mutex_lock(&lock);
+	e = probe(name, h);		/* another thread may have added it */
+	if (!e->hash) {
+		if (endpoint_count >= REQUEST_ENDPOINTS_MAX) {
+			e = &overflow_endpoint;
+		} else {
+			memcpy(e->name, name, len + 1);
+			endpoint_count++;
+			__atomic_store_n(&e->hash, h, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+/* 1 when p is an endpoint this file handed out (a handle may be garbage). */
+static int endpoint_valid(const void *p)
+{
+	const struct endpoint *e = p;
+
+	return e == &overflow_endpoint ||
+	       (e >= endpoints && e < endpoints + ENDPOINT_SLOTS &&
+		(size_t)((const char *)e - (const char *)endpoints) % sizeof(*e) == 0);
+}
+
+/* Writes the warning for a slow request of dur_ns, when the rate limit lets
+ * it through; one write(), its result ignored (a log that fails must not
+ * fail the request). */
+static void warn_slow(const char *route, uint64_t dur_ns, uint64_t limit_ns)
+{
+	int fd = __atomic_load_n(&log_fd, __ATOMIC_RELAXED);
+	uint64_t dropped = 0;
+	char line[PARAPROF_ROUTE_MAX + 160];
+	int ok, n;
+
+	if (fd < 0) {
+		if (env.quiet)
+			return;
+		fd = STDERR_FILENO;
+	}
+	pthread_mutex_lock(&lock);
+	if (!limiter_ready) {
+		request_limiter_init(&limiter, WARN_RATE, WARN_BURST, clock_mono_ns());
+		limiter_ready = 1;
+	}
+	ok = request_limiter_take(&limiter, clock_mono_ns(), &dropped);
+	pthread_mutex_unlock(&lock);
+	if (!ok)
+		return;
+	n = snprintf(line, sizeof(line), "paraprof: slow request %.*s %.3f s (threshold %.3f s)",
+		     (int)strnlen(route, PARAPROF_ROUTE_MAX - 1), route, (double)dur_ns / 1e9,
+		     (double)limit_ns / 1e9);
+	if (dropped)
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      " (%llu more slow requests not shown)", (unsigned long long)dropped);
+	line[n++] = '\n';	/* sizeof(line) leaves room: the route is bounded */
+	if (write(fd, line, (size_t)n) < 0)
+		return;
+}
+
+/* ---- the public functions ---- */
+
+PP_EXPORT paraprof_request_t paraprof_request_begin(const char *method, const char *path)
+{
+	paraprof_request_t req;
+	struct ppf_header *h;
+	size_t len;
+
+	req.duration_ns = 0;
+	req.endpoint_ = NULL;
+	req.reserved_ = 0;
+	if (!method || !path) {
+		req.start = 0;
+		req.number = 0;
+		req.state_ = 0;
+		req.route[0] = '\0';
+		return req;
+	}
+	settings();
+	h = header();
+	req.start = clock_now();
+	len = request_normalise(method, path, template_ptr,
+				__atomic_load_n(&template_count, __ATOMIC_ACQUIRE),
+				req.route, sizeof(req.route));
+	if (h) {
+		uint64_t limit = __atomic_load_n(&threshold_ns, __ATOMIC_RELAXED);
+
+		req.number = __atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
+		if (h->slow_threshold_ns != limit)
+			__atomic_store_n(&h->slow_threshold_ns, limit, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & PPF_FLAG_ENABLED)
+			req.endpoint_ = endpoint_of(req.route, len);
+	} else {
+		req.number = __atomic_add_fetch(&private_requests, 1, __ATOMIC_RELAXED);
+	}
+	req.state_ = 1;
+	return req;
+}
+
+PP_EXPORT int paraprof_request_end(paraprof_request_t *req, int status)
+{
+	uint64_t now = clock_now(), dur, limit;
+	int slow, rc = 0;
+
+	if (!req || req->state_ != 1)
+		return PARAPROF_EINVAL;
+	req->state_ = 2;
+	dur = now > req->start ? clock_to_ns(now - req->start) : 0;
+	req->duration_ns = dur;
+	limit = __atomic_load_n(&threshold_ns, __ATOMIC_RELAXED);
+	slow = dur > limit;
+	if (!seg_base) {
+		rc = PARAPROF_ENOSYS;
+	} else if (req->endpoint_ && endpoint_valid(req->endpoint_)) {
+		const struct endpoint *e = req->endpoint_;
+		struct ppf_record *r = hooks_named_record(PPF_KIND_ENDPOINT, e->name, 1);
+
+		if (r)
+			hooks_record_add(r, dur, status, slow);
+	}
+	if (slow)
+		warn_slow(req->route, dur, limit);
+	return rc;
+}
+
+PP_EXPORT double paraprof_request_elapsed(const paraprof_request_t *req)
+{
+	uint64_t now;
+
+	if (!req)
+		return 0.0;
+	if (req->state_ == 2)
+		return (double)req->duration_ns / 1e9;
+	if (req->state_ != 1)
+		return 0.0;
+	now = clock_now();
+	return now > req->start ? (double)clock_to_ns(now - req->start) / 1e9 : 0.0;
+}
+
+PP_EXPORT uint64_t paraprof_request_count(void)
+{
+	if (seg_base)
+		return __atomic_load_n(&seg_header()->requests, __ATOMIC_RELAXED);
+	return __atomic_load_n(&private_requests, __ATOMIC_RELAXED);
+}
+
+PP_EXPORT int paraprof_request_headers(const paraprof_request_t *req, char *process_time,
+				       size_t time_cap, char *request_count, size_t count_cap)
+{
+	int rc = 0, n;
+
+	if (!req || (req->state_ != 1 && req->state_ != 2))
+		return PARAPROF_EINVAL;
+	if (process_time) {
+		n = snprintf(process_time, time_cap, "%.6f", paraprof_request_elapsed(req));
+		if (n < 0 || (size_t)n >= time_cap) {
+			if (time_cap)
+				process_time[0] = '\0';
+			rc = PARAPROF_ERANGE;
+		}
+	}
+	if (request_count) {
+		n = snprintf(request_count, count_cap, "%llu", (unsigned long long)req->number);
+		if (n < 0 || (size_t)n >= count_cap) {
+			if (count_cap)
+				request_count[0] = '\0';
+			rc = PARAPROF_ERANGE;
+		}
+	}
+	return rc;
+}
+
+PP_EXPORT int paraprof_request_route(const char *path_template)
+{
+	unsigned n;
+	int rc = 0;
+
+	if (!request_template_valid(path_template, PARAPROF_ROUTE_MAX - REQUEST_METHOD_MAX - 1))
+		return PARAPROF_EINVAL;
+	pthread_mutex_lock(&lock);
+	n = template_count;
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(templates[i], path_template))
+			goto out;
+	if (n == REQUEST_TEMPLATES_MAX) {
+		rc = PARAPROF_ENOMEM;
+		goto out;
+	}
+	strcpy(templates[n], path_template);
+	template_ptr[n] = templates[n];
+	__atomic_store_n(&template_count, n + 1, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+PP_EXPORT int paraprof_request_set_slow_threshold(double seconds)
+{
+	uint64_t ns;
+
+	if (!(seconds > 0 && seconds <= THRESHOLD_MAX_S))
+		return PARAPROF_EINVAL;
+	settings();		/* the environment must not override this later */
+	ns = (uint64_t)(seconds * 1e9 + 0.5);
+	__atomic_store_n(&threshold_ns, ns, __ATOMIC_RELAXED);
+	if (seg_base)
+		__atomic_store_n(&seg_header()->slow_threshold_ns, ns, __ATOMIC_RELAXED);
+	return 0;
+}
+
+PP_EXPORT int paraprof_request_set_log_fd(int fd)
+{
+	if (fd < -1 || (fd >= 0 && fcntl(fd, F_GETFD) < 0))
+		return PARAPROF_EINVAL;
+	__atomic_store_n(&log_fd, fd, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void fill(struct paraprof_endpoint_stats *st, const char *name,
+		 const struct query_result *q)
+{
+	memset(st, 0, sizeof(*st));
+	st->endpoint = name;
+	st->count = q->calls;
+	st->avg_ns = q->calls ? q->sum_ns / q->calls : 0;
+	st->min_ns = q->min_ns;
+	st->max_ns = q->max_ns;
+	st->p50_ns = q->p50_ns;
+	st->p95_ns = q->p95_ns;
+	st->p99_ns = q->p99_ns;
+	st->status_other = q->status[0];
+	st->status_1xx = q->status[1];
+	st->status_2xx = q->status[2];
+	st->status_3xx = q->status[3];
+	st->status_4xx = q->status[4];
+	st->status_5xx = q->status[5];
+	st->errors = q->status[4] + q->status[5];
+	st->slow = q->slow;
+}
+
+PP_EXPORT int paraprof_request_stats(const char *endpoint, struct paraprof_endpoint_stats *stats)
+{
+	struct query_result q;
+	uint32_t off;
+
+	if (!endpoint || !stats)
+		return PARAPROF_EINVAL;
+	memset(stats, 0, sizeof(*stats));
+	stats->endpoint = endpoint;
+	if (!header())
+		return PARAPROF_ENOSYS;
+	off = seg_find_name(endpoint);
+	if (!off)
+		return PARAPROF_ENOENT;
+	if (query_one(PPF_KIND_ENDPOINT, off, &q) < 0)
+		return PARAPROF_ENOMEM;
+	if (!q.calls)
+		return PARAPROF_ENOENT;
+	fill(stats, endpoint, &q);
+	return 0;
+}
+
+PP_EXPORT int paraprof_request_foreach(int (*fn)(const struct paraprof_endpoint_stats *stats,
+						 void *ctx),
+				       void *ctx)
+{
+	const struct ppf_header *h;
+	struct query_key *keys;
+	size_t count;
+	int rc = 0;
+
+	if (!fn)
+		return PARAPROF_EINVAL;
+	if (!(h = header()))
+		return PARAPROF_ENOSYS;
+	if (query_keys(&keys, &count) < 0)
+		return PARAPROF_ENOMEM;
+	for (size_t i = 0; i < count && !rc; i++) {
+		struct paraprof_endpoint_stats st;
+		struct query_result q;
+		char name[PARAPROF_ROUTE_MAX];
+		uint32_t used = __atomic_load_n(&h->strtab_used, __ATOMIC_ACQUIRE);
+
+		if (keys[i].kind != PPF_KIND_ENDPOINT || keys[i].key >= used)
+			continue;
+		snprintf(name, sizeof(name), "%s", (const char *)seg_ptr(h->strtab_off) + keys[i].key);
+		if (query_one(PPF_KIND_ENDPOINT, keys[i].key, &q) < 0) {
+			rc = PARAPROF_ENOMEM;
+			break;
+		}
+		if (!q.calls)
+			continue;
+		fill(&st, name, &q);
+		rc = fn(&st, ctx);
+	}
+	free(keys);
+	return rc;
+}
+
+PP_EXPORT int paraprof_request_clear_stats(void)
+{
+	return paraprof_clear_stats();
+}
+
+/* ---- fork and exit ---- */
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+__attribute__((constructor)) static void request_init(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* Lines refused since the last one written get a line of their own at exit. */
+__attribute__((destructor)) static void request_fini(void)
+{
+	int fd = __atomic_load_n(&log_fd, __ATOMIC_RELAXED);
+	uint64_t dropped;
+	char line[160];
+	int n;
+
+	pthread_mutex_lock(&lock);
+	dropped = limiter.dropped;
+	limiter.dropped = 0;
+	pthread_mutex_unlock(&lock);
+	if (!dropped)
+		return;
+	if (fd < 0) {
+		if (env.quiet)
+			return;
+		fd = STDERR_FILENO;
+	}
+	n = snprintf(line, sizeof(line), "paraprof: %llu more slow requests not shown "
+		     "(at most %d slow-request lines a second)\n", (unsigned long long)dropped,
+		     WARN_RATE);
+	if (write(fd, line, (size_t)n) < 0)
+		return;
+}

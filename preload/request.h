@@ -1,0 +1,75 @@
+/* request.h - request profiling's pure parts: routes and the rate limiter
+ *
+ * Private to preload/ (and its unit test).  request.c builds the public
+ * paraprof_request_* functions on these: request_normalise() turns a method
+ * and a raw path into the endpoint name "METHOD /route", and the token
+ * bucket decides which slow-request warnings are written.  Neither reads a
+ * clock, takes a lock or touches the segment, so both are tested alone.
+ */
+#ifndef PARAPROF_REQUEST_H
+#define PARAPROF_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REQUEST_METHOD_MAX 16		/* bytes of a method kept in a route */
+#define REQUEST_TEMPLATES_MAX 64	/* templates paraprof_request_route() keeps */
+#define REQUEST_ENDPOINTS_MAX 256	/* distinct endpoints; the rest: overflow */
+#define REQUEST_OVERFLOW "OTHER (overflow)"
+
+/*
+ * Writes the endpoint name of a request, "METHOD /route", into out (cap
+ * bytes, always NUL-terminated when cap > 0) and returns its length.  The
+ * route is the path without its query string or fragment (and without the
+ * scheme and authority of an absolute URI); then either the first of the
+ * ntemplates templates that matches it segment by segment (a template
+ * segment "{x}" matches any non-empty segment, any other segment only
+ * itself) or the path with every id segment replaced by "{id}": all
+ * digits, a UUID (8-4-4-4-12 hex digits) or 16 or more hex digits.  Bytes
+ * that are not printable ASCII, in the method or the path, become '?'; an
+ * empty method becomes "-", a method is cut at REQUEST_METHOD_MAX bytes.  A
+ * name longer than cap - 1 is cut and ends with "...".  method and path must
+ * not be NULL; templates may be NULL when ntemplates is 0.
+ */
+size_t request_normalise(const char *method, const char *path,
+			 const char *const *templates, unsigned ntemplates,
+			 char *out, size_t cap);
+
+/* 1 when the segment s[0..len) is an id that request_normalise() replaces
+ * by "{id}", else 0. */
+int request_is_id(const char *s, size_t len);
+
+/* 1 when `tpl` can be registered as a template: starts with '/', printable
+ * ASCII with no '?' or '#', shorter than `max` bytes; else 0. */
+int request_template_valid(const char *tpl, size_t max);
+
+/*
+ * A token bucket: at most `burst` lines at once and `rate` lines a second
+ * over time.  Each line costs interval_ns = 1e9 / rate of credit; the credit
+ * grows with the time that passes, up to burst lines' worth.  The caller
+ * serialises the calls (request.c holds a mutex).
+ */
+struct request_limiter {
+	uint64_t interval_ns;	/* credit one line costs: 1e9 / rate */
+	uint64_t capacity_ns;	/* credit of a full bucket: burst * interval_ns */
+	uint64_t credit_ns;	/* credit now */
+	uint64_t last_ns;	/* the clock at the previous call (ns, monotonic) */
+	uint64_t dropped;	/* lines refused since the last one let through */
+	uint64_t dropped_total;	/* lines refused ever */
+};
+
+/* A full bucket of `burst` lines refilled at `rate` lines a second, starting
+ * at now_ns.  rate and burst of 0 are taken as 1. */
+void request_limiter_init(struct request_limiter *l, unsigned rate, unsigned burst,
+			  uint64_t now_ns);
+
+/*
+ * Asks for one line at now_ns (a clock that does not go backwards; a value
+ * below the previous one counts as no time passing).  Returns 1 when the
+ * line may be written, with *dropped_before set to the lines refused since
+ * the previous line that got through (then reset to 0); returns 0 when it
+ * is refused, and counts it.
+ */
+int request_limiter_take(struct request_limiter *l, uint64_t now_ns, uint64_t *dropped_before);
+
+#endif /* PARAPROF_REQUEST_H */
