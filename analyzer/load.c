@@ -627,7 +627,9 @@ int load_file(struct pp_profile *prof, const char *path, char *err, size_t errle
 		return -1;
 	}
 	size_t len = (size_t)st.st_size;
-	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* MAP_POPULATE: the kernel maps the cached pages in one go instead of
+	 * taking a fault per page (a 2.7 GiB dump is 700,000 pages) */
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 
 	close(fd);
 	if (map == MAP_FAILED) {
