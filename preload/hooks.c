@@ -142,7 +142,10 @@ static int table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *r
  * Returns NULL when the segment is full. */
 static struct ppf_record *new_record(struct ppf_thread *area, unsigned kind, uint64_t key)
 {
-	uint64_t off = seg_area_alloc(area, sizeof(struct ppf_record), 8);
+	/* an endpoint's record (area 0's, made by a fold) carries its tail */
+	size_t size = sizeof(struct ppf_record) +
+		      (kind == PPF_KIND_ENDPOINT ? sizeof(struct ppf_endpoint_tail) : 0);
+	uint64_t off = seg_area_alloc(area, size, 8);
 	struct ppf_record *r;
 
 	if (!off)
@@ -150,7 +153,7 @@ static struct ppf_record *new_record(struct ppf_thread *area, unsigned kind, uin
 	r = seg_ptr(off);
 	r->key = key;
 	r->kind = (uint16_t)kind;
-	r->size = sizeof(*r);
+	r->size = (uint16_t)size;
 	r->min_ns = UINT64_MAX;
 	r->next = area->records;
 	/* count first, then publish: a reader never walks more than the count */
@@ -384,6 +387,16 @@ static void merge_record(struct ppf_record *m, const struct ppf_record *r)
 		m->max_ns = r->max_ns;
 	if (r->rss_max_kib > m->rss_max_kib)
 		m->rss_max_kib = r->rss_max_kib;
+	if (r->kind == PPF_KIND_ENDPOINT &&
+	    r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail) &&
+	    m->size >= sizeof(*m) + sizeof(struct ppf_endpoint_tail)) {
+		const struct ppf_endpoint_tail *src = (const void *)(r + 1);
+		struct ppf_endpoint_tail *dst = (void *)(m + 1);
+
+		for (unsigned i = 0; i < 6; i++)
+			dst->status[i] += src->status[i];
+		dst->slow += src->slow;
+	}
 	if (r->pending) {
 		/* r's last call, not in its histogram yet: into m's */
 		unsigned b = r->pending - 1;
