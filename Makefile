@@ -365,3 +365,53 @@ integration: $(EXAMPLE_CACHED)
 example-cached: deps all $(EXAMPLE_CACHED)
 	$(Q)rm -rf $(BUILD)/cached
 	$(Q)$(LAUNCHER) -o $(BUILD)/cached -- $(EXAMPLE_CACHED)
+
+# ---- request profiling (preload/request.c): the example server, its bench ----
+# examples/server is an HTTP server on libmicrohttpd, built with
+# -finstrument-functions and NOT linked with -lparaprof (the header's weak
+# calls), so it runs under LD_PRELOAD or without the library (the bench's
+# baseline).  tests/integration/request_server.sh drives it with curl;
+# make bench-server drives it with wrk (a measurement, not a timed test).
+# request-deps and bench-server-deps install what is missing, as deps does.
+REQUEST_DEB := libmicrohttpd-dev curl
+BENCH_SERVER_DEB := wrk
+EXAMPLE_SERVER := $(BUILD)/examples/server
+BENCH_REQUEST := $(BUILD)/bench/requestbench
+
+# $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
+# missing (as root directly, otherwise through sudo); quiet when none is.
+pp_apt_install = missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS    apt-get install$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			$$missing >/dev/null || exit 1; \
+	fi
+
+.PHONY: request-deps bench-server-deps bench-server
+request-deps: deps
+	@$(call pp_apt_install,$(REQUEST_DEB))
+bench-server-deps: request-deps
+	@$(call pp_apt_install,$(BENCH_SERVER_DEB))
+
+$(EXAMPLE_SERVER): examples/server.c include/paraprof.h | request-deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -finstrument-functions -Iinclude -o $@ $< \
+		-lmicrohttpd -lpthread
+
+# One begin/end pair in a tight loop (not instrumented).
+$(BENCH_REQUEST): bench/requestbench.c include/paraprof.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -Iinclude -o $@ $< -lpthread
+
+integration: $(EXAMPLE_SERVER)
+
+bench-server: $(LIB) $(REPORT) $(EXAMPLE_SERVER) $(BENCH_REQUEST) | bench-server-deps
+	$(Q)BUILD=$(BUILD) bash bench/server.sh
+bench: bench-server

@@ -6,6 +6,7 @@
  * warning's format on a log pipe, the rate limit on a storm, and the bound
  * on distinct endpoints. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -388,6 +389,45 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	close(fds[1]);
 }
 
+/* Requests ended on threads that then exit: their records fold into the
+ * process area, status classes and slow counts included. */
+static void *short_lived(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	paraprof_request_t req = paraprof_request_begin("GET", "/fold/1");
+
+	if (i % 4 == 3)
+		sleep_ms(3);	/* over the 2 ms threshold */
+	paraprof_request_end(&req, i % 2 ? 200 : 404);
+	return NULL;
+}
+
+static void test_request_api_threads_fold(void **state)
+{
+	struct paraprof_endpoint_stats st;
+	pthread_t th[16];
+
+	(void)state;
+	assert_int_equal(paraprof_request_set_slow_threshold(0.002), 0);
+	assert_int_equal(paraprof_request_set_log_fd(open("/dev/null", O_WRONLY)), 0);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 16; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, short_lived,
+							(void *)(intptr_t)i), 0);
+		for (int i = 0; i < 16; i++)
+			pthread_join(th[i], NULL);
+	}
+	assert_int_equal(paraprof_request_stats("GET /fold/{id}", &st), 0);
+	assert_int_equal(st.count, 32);
+	assert_int_equal(st.status_2xx, 16);
+	assert_int_equal(st.status_4xx, 16);
+	assert_int_equal(st.errors, 16);
+	assert_int_equal(st.slow, 8);
+	assert_true(st.max_ns >= 3 * MS);
+	assert_int_equal(paraprof_request_set_log_fd(-1), 0);
+	assert_int_equal(paraprof_request_set_slow_threshold(1.0), 0);
+}
+
 static int sum_endpoints(const struct paraprof_endpoint_stats *st, void *ctx)
 {
 	uint64_t *v = ctx;
@@ -453,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_request_limiter_clock_backwards),
 		cmocka_unit_test(test_request_api_counts_and_classes),
 		cmocka_unit_test(test_request_api_slow_warning_and_limit),
+		cmocka_unit_test(test_request_api_threads_fold),
 		cmocka_unit_test(test_request_api_endpoint_bound),
 	};
 
