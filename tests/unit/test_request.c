@@ -228,6 +228,50 @@ static void test_request_limiter_clock_backwards(void **state)
 
 /* ---- the API, in this process ---- */
 
+/* The header values of an ended request, for chosen durations and numbers. */
+static void test_request_header_format(void **state)
+{
+	static const struct { uint64_t ns, number; const char *time, *count; } cases[] = {
+		{ 0, 1, "0.000000", "1" },
+		{ 499, 9, "0.000000", "9" },
+		{ 500, 10, "0.000001", "10" },
+		{ 1234567, 42, "0.001235", "42" },
+		{ 999999500, 1000000, "1.000000", "1000000" },
+		{ 1200184999, 123456789, "1.200185", "123456789" },
+		{ 12345678901234, UINT64_MAX, "12345.678901", "18446744073709551615" },
+	};
+	paraprof_request_t req;
+	char t[32], c[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&req, 0, sizeof(req));
+		req.state_ = 2;		/* ended: the values come from the handle */
+		req.duration_ns = cases[i].ns;
+		req.number = cases[i].number;
+		assert_int_equal(paraprof_request_headers(&req, t, sizeof(t), c, sizeof(c)), 0);
+		assert_string_equal(t, cases[i].time);
+		assert_string_equal(c, cases[i].count);
+		/* the same as printf's %.6f of the seconds */
+		snprintf(c, sizeof(c), "%.6f", (double)((cases[i].ns + 500) / 1000) / 1e6);
+		assert_string_equal(t, c);
+	}
+	/* exactly fitting buffers, and one byte short */
+	req.duration_ns = 1234567;
+	req.number = 42;
+	assert_int_equal(paraprof_request_headers(&req, t, 9, c, 3), 0);
+	assert_string_equal(t, "0.001235");
+	assert_string_equal(c, "42");
+	assert_int_equal(paraprof_request_headers(&req, t, 8, NULL, 0), PARAPROF_ERANGE);
+	assert_string_equal(t, "");
+	assert_int_equal(paraprof_request_headers(&req, NULL, 0, c, 2), PARAPROF_ERANGE);
+	assert_string_equal(c, "");
+	assert_int_equal(paraprof_request_headers(&req, NULL, 0, NULL, 0), 0);
+	assert_int_equal(paraprof_request_headers(NULL, t, sizeof(t), c, sizeof(c)),
+			 PARAPROF_EINVAL);
+}
+
+
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { 0, (long)ms * 1000000L };
@@ -491,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_request_limiter_burst_then_rate),
 		cmocka_unit_test(test_request_limiter_storm),
 		cmocka_unit_test(test_request_limiter_clock_backwards),
+		cmocka_unit_test(test_request_header_format),
 		cmocka_unit_test(test_request_api_counts_and_classes),
 		cmocka_unit_test(test_request_api_slow_warning_and_limit),
 		cmocka_unit_test(test_request_api_threads_fold),
