@@ -297,8 +297,8 @@ struct paraprof_endpoint_stats {
  * The seed's middleware.get_stats() for one endpoint: fills *stats for
  * `endpoint` (a name as the routes make it: "GET /api/agents/{id}");
  * stats->endpoint is `endpoint`.  Returns 0, PARAPROF_ENOENT when no
- * request of it has been recorded (since the last clear), PARAPROF_EINVAL
- * or PARAPROF_ENOSYS.
+ * request of it has been recorded (since the last clear), PARAPROF_EINVAL,
+ * PARAPROF_ENOMEM or PARAPROF_ENOSYS.
  */
 int paraprof_request_stats(const char *endpoint, struct paraprof_endpoint_stats *stats);
 
