@@ -113,3 +113,20 @@ for n in $names; do
 done
 check "libparaprof.so hides request internals" \
 	bash -c '! grep -q "^request_" <<<"$1"' _ "$exported"
+
+# ---- without the library: the weak calls fall through, the server still
+# answers with both headers (its own clock and count) ----
+mkdir -p "$WORK/nolib"
+"$SERVER" 0 >"$WORK/nolib/out" 2>"$WORK/nolib/err" &
+pid=$!
+port=""
+for _ in $(seq 100); do
+	port=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' "$WORK/nolib/out")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+hdrs=$(curl -s --max-time 10 -D - -o /dev/null "http://127.0.0.1:$port/api/agents/7" | tr -d '\r')
+check "no library: X-Process-Time" grep -Eq '^X-Process-Time: [0-9]+\.[0-9]{6}$' <<<"$hdrs"
+check "no library: X-Request-Count 1" grep -q '^X-Request-Count: 1$' <<<"$hdrs"
+stop nolib
+check "no library: no dump" bash -c '! ls "$1"/paraprof.*.ppd 2>/dev/null' _ "$WORK"
