@@ -421,7 +421,7 @@ PP_EXPORT paraprof_request_t paraprof_request_begin(const char *method, const ch
 		uint64_t limit = __atomic_load_n(&threshold_ns, __ATOMIC_RELAXED);
 
 		req.number = __atomic_add_fetch(&h->requests, 1, __ATOMIC_RELAXED);
-		if (h->slow_threshold_ns != limit)
+		if (__atomic_load_n(&h->slow_threshold_ns, __ATOMIC_RELAXED) != limit)
 			__atomic_store_n(&h->slow_threshold_ns, limit, __ATOMIC_RELAXED);
 		if (__atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & PPF_FLAG_ENABLED)
 			req.endpoint_ = endpoint_of(req.route, len);
