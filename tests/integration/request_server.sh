@@ -200,6 +200,14 @@ expect_eq "dump: the header counts 38 requests" \
 	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["requests"])' dump.json)" 38
 max=$(jfield dump.json "GET /api/slow" max_ns)
 expect_range "dump: GET /api/slow max (ns)" "$max" 1200000000 5000000000
+# the chain behind GET /api/agents/{id}: 10 requests, 10 calls of each
+"$REPORT" -f json -n 0 -m 1 "$dump" >all.json
+for fn in load_agent_spec read_spec_source parse_agent_spec validate_agent render_agent_json; do
+	expect_eq "dump: $fn called once per agents request" "$(python3 -c '
+import json, sys
+for e in json.load(open(sys.argv[1]))["functions"]:
+    if e["name"] == sys.argv[2]: print(e["calls"])' all.json "$fn")" 10
+done
 # what the server printed from paraprof_request_foreach at exit agrees
 for ep in "GET /api/health" "GET /api/agents/{id}" "POST /api/workflows/{id}/run" "GET /api/slow"; do
 	inproc=$(grep -F "endpoint $ep count=" server.out | sed 's/.* count=\([0-9]*\).*/\1/')
