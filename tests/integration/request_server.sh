@@ -167,10 +167,13 @@ endpoint_checks() {
 
 # ---- live: the segment, read while the server runs ----
 # A request ends when its response has been sent, which can be just after
-# curl has it: wait (at most 3 s) until the last one is in.
+# curl has it: wait (at most 3 s) until all 37 are in.
 for _ in $(seq 30); do
 	"$REPORT" --pid "$pid" -f json >live.json 2>live.err
-	[ "$(jfield live.json "GET /api/nothing/here" calls 2>/dev/null)" = 1 ] && break
+	[ "$(python3 -c '
+import json, sys
+print(sum(e["calls"] for e in json.load(open(sys.argv[1]))["endpoints"]))' live.json 2>/dev/null)" = 37 ] &&
+		break
 	sleep 0.1
 done
 endpoint_checks live.json live
