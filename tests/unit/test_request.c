@@ -371,6 +371,7 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	int fds[2];
 	double secs;
 	char expect[128];
+	uint64_t first_line_ns;
 
 	(void)state;
 	assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
@@ -392,6 +393,7 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	req = paraprof_request_begin("GET", "/api/slowish/2");
 	sleep_ms(8);
 	assert_int_equal(paraprof_request_end(&req, 200), 0);
+	first_line_ns = clock_mono_ns();
 	drain(fds[0], out, sizeof(out));
 	assert_int_equal(sscanf(out, "paraprof: slow request GET /api/slowish/{id} %lf s "
 				"(threshold 0.005 s)\n", &secs), 1);
@@ -401,23 +403,41 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	assert_true(secs >= 0.008);
 
 	/* a storm of 30 slow requests within much less than 100 ms: the rest of
-	 * the burst (9) gets through, then the next line reports the others */
+	 * the burst (9) gets through, then the next line reports the others.
+	 * On a machine so busy that 100 ms passed since the first line, a line
+	 * more may get through: then only what holds anyway is checked. */
 	paraprof_request_t storm[30];
+	int shown, more = 0;
+	const char *p;
+
 	for (int i = 0; i < 30; i++)
 		storm[i] = paraprof_request_begin("GET", "/api/storm");
 	sleep_ms(6);
 	for (int i = 0; i < 30; i++)
 		assert_int_equal(paraprof_request_end(&storm[i], 200), 0);
 	drain(fds[0], out, sizeof(out));
-	assert_int_equal(count_lines(out, "paraprof: slow request GET /api/storm "), 9);
-	assert_null(strstr(out, "not shown"));
+	shown = count_lines(out, "paraprof: slow request GET /api/storm ");
+	if (clock_mono_ns() - first_line_ns < 90 * MS) {
+		assert_int_equal(shown, 9);
+		assert_null(strstr(out, "not shown"));
+	} else {
+		assert_true(shown >= 9 && shown <= 30);
+	}
 	sleep_ms(110);		/* one line's credit */
 	req = paraprof_request_begin("GET", "/api/storm");
 	sleep_ms(6);
 	assert_int_equal(paraprof_request_end(&req, 200), 0);
 	drain(fds[0], out, sizeof(out));
-	assert_non_null(strstr(out, " (21 more slow requests not shown)\n"));
 	assert_int_equal(count_lines(out, "paraprof: slow request"), 1);
+	p = strstr(out, " more slow requests not shown)\n");
+	if (p) {
+		while (p > out && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		more = atoi(p);
+	}
+	assert_int_equal(shown + more, 30);	/* each line shown or reported */
+	if (shown == 9)
+		assert_non_null(strstr(out, " (21 more slow requests not shown)\n"));
 
 	/* every slow request is counted, shown or not */
 	assert_int_equal(paraprof_request_stats("GET /api/storm", &st), 0);
