@@ -1,13 +1,15 @@
 #!/bin/bash
 # server.sh - examples/server under load (make bench-server): wrk on loopback,
-# bounded (-t 2 -c 8 -d 5s per run), on two loads: GET /api/health (the
-# cheapest request: the profiler's share is largest) and a mix of health,
-# agents (a chain of instrumented calls) and workflow runs.  Prints the
+# bounded (-t 2 -c 8 -d 5s a run; 3 alternating rounds with and without the
+# library, about 65 s in all), on two loads: GET /api/health (the cheapest
+# request: the profiler's share is largest) and a mix of health, agents (a
+# chain of instrumented calls) and workflow runs.  Prints the median
 # throughput without the library and with it; paraprof-report --pid read
-# DURING the loaded run, and the dump's Endpoints after; and the cost of one
+# DURING a loaded run, and the Endpoints of a dump after; and the cost of one
 # paraprof_request_begin/end pair in a tight loop (bench/requestbench,
 # target <= 200 ns).  A measurement, not a timed test: it never fails on a
-# slow machine, only when something does not work.
+# slow machine, only when something does not work.  BENCH_SECONDS and
+# BENCH_ROUNDS change the run length and the rounds.
 set -eu
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" && pwd)
@@ -61,46 +63,54 @@ load() {
 	awk '/^Requests\/sec:/ { print $2 }' "$tmp/wrk.txt"
 }
 
-declare -A rps
-for lib in "" "$B/libparaprof.so"; do
-	tag=${lib:+with}
-	tag=${tag:-without}
-	start_server "$lib"
-	rps[health_$tag]=$(load "http://127.0.0.1:$port/api/health")
-	if [ -n "$lib" ]; then
-		# the live read, in the middle of the mixed run
-		load -s "$tmp/mix.lua" "http://127.0.0.1:$port/" >"$tmp/mix_rps" &
-		wrk_pid=$!
-		sleep "$((DURATION / 2)).5"
-		t0=$(date +%s%N)
-		"$REPORT" --pid "$pid" >"$tmp/live.txt"
-		t1=$(date +%s%N)
-		wait "$wrk_pid"
-		rps[mix_$tag]=$(cat "$tmp/mix_rps")
-		live_ms=$(( (t1 - t0) / 1000000 ))
-		live_pid=$pid
-	else
-		rps[mix_$tag]=$(load -s "$tmp/mix.lua" "http://127.0.0.1:$port/")
-	fi
-	stop_server
+# Alternating rounds (without, with, without, with, ...): the machine's
+# drift hits both alike; the median of each is printed.
+ROUNDS=${BENCH_ROUNDS:-3}
+for round in $(seq "$ROUNDS"); do
+	for lib in "" "$B/libparaprof.so"; do
+		tag=${lib:+with}
+		tag=${tag:-without}
+		start_server "$lib"
+		load "http://127.0.0.1:$port/api/health" >>"$tmp/health_$tag"
+		if [ -n "$lib" ] && [ "$round" = 1 ]; then
+			# the live read, in the middle of the mixed run
+			load -s "$tmp/mix.lua" "http://127.0.0.1:$port/" >>"$tmp/mix_$tag" &
+			wrk_pid=$!
+			sleep "$((DURATION / 2)).5"
+			t0=$(date +%s%N)
+			"$REPORT" --pid "$pid" >"$tmp/live.txt"
+			t1=$(date +%s%N)
+			wait "$wrk_pid"
+			live_ms=$(( (t1 - t0) / 1000000 ))
+			live_pid=$pid
+		else
+			load -s "$tmp/mix.lua" "http://127.0.0.1:$port/" >>"$tmp/mix_$tag"
+		fi
+		stop_server
+	done
 done
-dump=$(ls "$tmp"/paraprof.*.ppd | head -n 1)
+dump=$(ls -t "$tmp"/paraprof.*.ppd | head -n 1)
 "$REPORT" -n 5 "$dump" >"$tmp/dump.txt"
 pairs=$(LD_PRELOAD=$B/libparaprof.so PARAPROF_OUTPUT=$tmp "$B/bench/requestbench")
 
-echo "examples/server under wrk -t 2 -c 8 -d ${DURATION}s on 127.0.0.1 (thread per connection,"
-echo "keep-alive; the server is built with -finstrument-functions, so \"with\" also"
-echo "times every function call, not only the requests):"
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "examples/server under wrk -t 2 -c 8 -d ${DURATION}s on 127.0.0.1, median of $ROUNDS alternating"
+echo "runs each (thread per connection, keep-alive; the server is built with"
+echo "-finstrument-functions, so \"with\" also times every function call):"
 for w in health mix; do
-	awk -v w="$w" -v a="${rps[${w}_without]}" -v b="${rps[${w}_with]}" 'BEGIN {
+	awk -v w="$w" -v a="$(median "$tmp/${w}_without")" -v b="$(median "$tmp/${w}_with")" \
+		-v ra="$(sort -n "$tmp/${w}_without" | tr '\n' ' ')" \
+		-v rb="$(sort -n "$tmp/${w}_with" | tr '\n' ' ')" 'BEGIN {
 		label = w == "health" ? "GET /api/health" : "mix: health, agents, workflows"
 		printf "  %-32s without: %9.0f req/s   with paraprof: %9.0f req/s  (%+.1f%%)\n",
-			label, a, b, (a > 0 ? (b - a) * 100 / a : 0) }'
+			label, a, b, (a > 0 ? (b - a) * 100 / a : 0)
+		printf "  %-32s   (runs: %s/ %s)\n", "", ra, rb }'
 done
 echo
 echo "paraprof-report --pid $live_pid during the mixed load (${live_ms} ms), its Endpoints:"
 sed -n '/^Endpoints/,/^$/p' "$tmp/live.txt" | sed 's/^/  /'
-echo "the dump after both runs, its Endpoints:"
+echo "the dump of the last run with the library, its Endpoints:"
 sed -n '/^Endpoints/,/^$/p' "$tmp/dump.txt" | sed 's/^/  /'
 echo "one request, in a tight loop (bench/requestbench, best of 5 x 1,000,000):"
 echo "$pairs" | tr ' ' '\n' | awk -F= '{
