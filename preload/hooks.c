@@ -91,6 +91,12 @@ static void *map_private(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* The latest RSS sample (KiB): written by the sampler thread, read here. */
+static inline uint64_t pp_rss(void)
+{
+	return __atomic_load_n(seg_rss, __ATOMIC_RELAXED);
+}
+
 /* ---- lookup tables ---- */
 
 static inline struct slot *probe(struct slot *tab, unsigned shift, uint32_t mask, uintptr_t key)
@@ -268,7 +274,7 @@ static void __attribute__((noinline)) record_call(struct tls *t, struct frame *f
 	uint64_t dur = frame_ns(f, now);
 	unsigned b = ppf_bucket(dur);
 	uint32_t pg = f->rec->pages[b >> PPF_SUB_BITS];
-	uint64_t rss = *seg_rss;
+	uint64_t rss = pp_rss();
 
 	if (!pg)
 		pg = hist_page(t->area, f->rec, b >> PPF_SUB_BITS);
@@ -715,7 +721,7 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 		record_call(t, f, d, now, 0);	/* a new octave: make its page */
 		return;
 	}
-	record_commit(f, d, dur, b, 1, 0, *seg_rss);
+	record_commit(f, d, dur, b, 1, 0, pp_rss());
 }
 
 /* ---- named records: regions, spans, endpoints ---- */
@@ -764,22 +770,8 @@ static struct ppf_record *named_record(struct tls *t, unsigned kind, const char 
 	if (s->key == nkey) {
 		r = s->rec;
 	} else {
-		uint64_t size = sizeof(struct ppf_record) +
-			(kind == PPF_KIND_ENDPOINT ? sizeof(struct ppf_endpoint_tail) : 0);
-		uint64_t roff = seg_area_alloc(t->area, size, 8);
-
-		if (!roff)
-			goto out;
-		r = seg_ptr(roff);
-		r->key = off;
-		r->kind = (uint16_t)kind;
-		r->size = (uint16_t)size;
-		r->min_ns = UINT64_MAX;
-		r->next = t->area->records;
-		__atomic_store_n(&t->area->record_count, t->area->record_count + 1,
-				 __ATOMIC_RELEASE);
-		__atomic_store_n(&t->area->records, roff, __ATOMIC_RELEASE);
-		if (table_insert(a, nkey, r) < 0) {
+		r = new_record(t->area, kind, off);
+		if (!r || table_insert(a, nkey, r) < 0) {
 			r = NULL;
 			goto out;
 		}
@@ -894,7 +886,7 @@ void hooks_record_add(struct ppf_record *r, uint64_t dur_ns, int status, int slo
 			(t->area && hist_page(t->area, r, b >> PPF_SUB_BITS));
 
 	r->depth++;
-	record_commit(&f, 1, dur_ns, b, have_page, 0, *seg_rss);
+	record_commit(&f, 1, dur_ns, b, have_page, 0, pp_rss());
 	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail)) {
 		struct ppf_endpoint_tail *tail = (struct ppf_endpoint_tail *)(r + 1);
 		unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;

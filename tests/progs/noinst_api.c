@@ -12,6 +12,7 @@
 #include <paraprof.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -207,8 +208,7 @@ static void forkfirst(void)
 			PARAPROF_REGION("child");
 		}
 		show("child");
-		fflush(stdout);
-		_exit(0);
+		exit(0);	/* writes the child's dump */
 	}
 	waitpid(pid, NULL, 0);
 	for (int i = 0; i < 3; i++) {
