@@ -521,6 +521,19 @@ static void fold_area(struct tls *t)
 		seg_release_area(t->area_idx);
 }
 
+/* Counts every frame still open on t's stack as abandoned, now (the thread
+ * or the process is ending).  Leaves t busy, so the hooks ignore it. */
+static void abandon_stack(struct tls *t)
+{
+	uint64_t now = clock_now();
+
+	t->busy = 1;
+	t->ctl_seen = 0;
+	while (t->depth)
+		abandon_top(t, now);
+	t->overflow = 0;
+}
+
 /* pthread key destructor: the thread is exiting. */
 static void thread_exit(void *arg)
 {
@@ -528,11 +541,7 @@ static void thread_exit(void *arg)
 
 	if (t != &tls || t->state != T_READY || !seg_base)
 		return;
-	t->busy = 1;
-	t->ctl_seen = 0;
-	while (t->depth)
-		abandon_top(t, clock_now());
-	t->overflow = 0;
+	abandon_stack(t);
 	fold_area(t);
 	t->state = T_UNSET;	/* a later call (another key's destructor) starts over */
 	t->area = NULL;
@@ -917,10 +926,7 @@ void hooks_abandon_all(void)
 
 	if (t->state != T_READY || t->busy || !seg_base)
 		return;
-	t->busy = 1;
-	t->ctl_seen = 0;
-	while (t->depth)
-		abandon_top(t, clock_now());
+	abandon_stack(t);
 	t->busy = 0;
 }
 
