@@ -73,8 +73,10 @@ for q, key in ((95, "p95_ns"), (99, "p99_ns"), (50, "p50_ns")):
     want = exact(q)
     ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + want * 0.005 + 20000,
        "json: %s of mixed %d, exact %d" % (key, m[key], want))
-# p95 ~ 1 ms unless the machine really made a 1 ms call last 2 ms or more
-ok(own[94] >= 2000000 or m["p95_ns"] < 1000000 * (1 + 1/128) + 20000,
+# p95 is in the 1 ms class, not the 10 ms one (a 1 ms sleep may well take
+# 1.03 ms; the check against the exact value above is the precise one),
+# unless the machine really made a 1 ms call last 2 ms or more
+ok(own[94] >= 2000000 or m["p95_ns"] < 2000000,
    "json: p95 of mixed is ~1 ms (%d)" % m["p95_ns"])
 ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is ~10 ms or more (%d)" % m["p99_ns"])
 # every function's average against the one it measured
