@@ -553,12 +553,11 @@ static void thread_exit(void *arg)
 /* Brings the thread up to date with the header: sets it up, drops a stack
  * that spans a disable (frames begun before an enable are not counted),
  * applies a clear.  Returns 0 when it cannot record. */
-static int sync_thread(struct tls *t, uint32_t c)
+static int sync_thread(struct tls *t)
 {
 	struct ppf_header *h;
 	uint32_t gen;
 
-	(void)c;
 	if (unlikely(!seg_base) && init_segment() < 0)
 		return 0;
 	if (!thread_ready(t))
@@ -611,7 +610,7 @@ static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uint
 		return;
 	t->busy = 1;
 	t->ctl_seen = 0;
-	if (!sync_thread(t, c))
+	if (!sync_thread(t))
 		goto out;
 	if (t->depth && t->stack[t->depth - 1].sp < sp) {
 		/* control came back above frames that never exited: longjmp */
@@ -644,7 +643,7 @@ static void __attribute__((noinline)) exit_slow(struct tls *t, uint32_t c, uintp
 		return;
 	t->busy = 1;
 	t->ctl_seen = 0;
-	if (!sync_thread(t, c))
+	if (!sync_thread(t))
 		goto out;
 	if (t->overflow) {
 		t->overflow--;		/* one of the frames past the stack */
@@ -747,7 +746,7 @@ static struct tls *api_thread(void)
 	if (!(c & PPF_FLAG_ENABLED) || t->busy)
 		return NULL;
 	t->busy = 1;
-	if (sync_thread(t, c) && !t->overflow)
+	if (sync_thread(t) && !t->overflow)
 		t->ctl_seen = c + 1;
 	t->busy = 0;
 	return t->state == T_READY ? t : NULL;
