@@ -5,47 +5,7 @@
 # line or at exit; invalid: one warning and the 1.0 s default); every name of
 # the request section of paraprof.h documented in libparaprof(3) and
 # exported by the library.  The server is always stopped.
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-. "$SRC/tests/lib.sh"
-SERVER=$BUILD/examples/server
-REPORT=$BUILD/paraprof-report
-
-pid=""
-stop_server() {
-	[ -n "$pid" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	pid=""
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-trap 'exit 1' INT TERM HUP
-
-if [ ! -x "$SERVER" ] || ! command -v curl >/dev/null; then
-	not_ok "$SERVER and curl are needed (make $BUILD/examples/server installs them)"
-	exit 1
-fi
-
-# start NAME [VAR=VALUE...]: the server under the library in $WORK/NAME
-start() {
-	dir=$WORK/$1
-	shift
-	mkdir -p "$dir"
-	env "$@" PARAPROF_OUTPUT="$dir" LD_PRELOAD="$LIB" "$SERVER" 0 >"$dir/out" 2>"$dir/err" &
-	pid=$!
-	port=""
-	for _ in $(seq 100); do
-		port=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' "$dir/out")
-		[ -n "$port" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	not_ok "the server did not start: $(cat "$dir/err")"
-	exit 1
-}
+. "$(dirname "$0")/../server.sh"
 
 # stop: SIGTERM, and the exit status
 stop() {
@@ -57,7 +17,7 @@ stop() {
 }
 
 # ---- a tiny threshold: every request is slow; 30 at once hit the limit ----
-start tiny PARAPROF_SLOW_THRESHOLD=0.000001
+start_server "$WORK/tiny" PARAPROF_SLOW_THRESHOLD=0.000001
 # 30 requests on one connection (curl's URL range), done within a few ms
 curl -s --max-time 20 -o /dev/null "http://127.0.0.1:$port/api/agents/[1-30]"
 stop tiny
@@ -78,7 +38,7 @@ for e in json.loads(sys.stdin.read())["endpoints"]:
 expect_eq "tiny: every request counted slow" "$slow" "30 30"
 
 # ---- an invalid value: one warning, the default (1.0 s) ----
-start bad PARAPROF_SLOW_THRESHOLD=abc
+start_server "$WORK/bad" PARAPROF_SLOW_THRESHOLD=abc
 curl -s --max-time 20 -o /dev/null "http://127.0.0.1:$port/api/health"
 curl -s --max-time 20 -o /dev/null "http://127.0.0.1:$port/api/slow"
 stop bad
@@ -90,7 +50,7 @@ check "bad: the default threshold holds (1.0 s)" \
 expect_eq "bad: only /api/slow was slow" "$(grep -c 'slow request' "$err")" 1
 
 # ---- a large value: nothing is slow ----
-start large PARAPROF_SLOW_THRESHOLD=2.5
+start_server "$WORK/large" PARAPROF_SLOW_THRESHOLD=2.5
 curl -s --max-time 20 -o /dev/null "http://127.0.0.1:$port/api/slow"
 stop large
 expect_eq "large: no slow-request line under 2.5 s" "$(grep -c 'slow request' "$WORK/large/err")" 0

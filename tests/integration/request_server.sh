@@ -10,43 +10,9 @@
 # format; --check fails because of it and passes with the targets raised
 # above it; the in-process queries agree with the report.  The server is
 # always stopped (trap on EXIT, also when a check or the script fails).
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-. "$SRC/tests/lib.sh"
-SERVER=$BUILD/examples/server
-REPORT=$BUILD/paraprof-report
+. "$(dirname "$0")/../server.sh"
 
-pid=""
-stop_server() {
-	[ -n "$pid" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-	pid=""
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-trap 'exit 1' INT TERM HUP
-
-if [ ! -x "$SERVER" ] || ! command -v curl >/dev/null; then
-	not_ok "$SERVER and curl are needed (make $BUILD/examples/server installs them)"
-	exit 1
-fi
-
-PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$SERVER" 0 >server.out 2>server.err &
-pid=$!
-port=""
-for _ in $(seq 100); do
-	port=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' server.out)
-	[ -n "$port" ] && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.05
-done
-if [ -z "$port" ] || [ "$port" -eq 0 ]; then
-	not_ok "the server did not start: $(cat server.err)"
-	exit 1
-fi
+start_server "$WORK"
 ok "the server listens on 127.0.0.1:$port"
 
 # The requests: METHOD PATH EXPECTED_STATUS
@@ -213,13 +179,13 @@ for e in json.load(open(sys.argv[1]))["functions"]:
 done
 # what the server printed from paraprof_request_foreach at exit agrees
 for ep in "GET /api/health" "GET /api/agents/{id}" "POST /api/workflows/{id}/run" "GET /api/slow"; do
-	inproc=$(grep -F "endpoint $ep count=" server.out | sed 's/.* count=\([0-9]*\).*/\1/')
+	inproc=$(grep -F "endpoint $ep count=" out | sed 's/.* count=\([0-9]*\).*/\1/')
 	expect_eq "in-process count of $ep = the report's" "$inproc" "$(jfield dump.json "$ep" calls)"
 done
-check "in-process: GET /api/slow slow=2" grep -qF "endpoint GET /api/slow count=2 " server.out
+check "in-process: GET /api/slow slow=2" grep -qF "endpoint GET /api/slow count=2 " out
 
 # ---- the slow-request warning ----
-warn=$(grep '^paraprof: slow request ' server.err)
+warn=$(grep '^paraprof: slow request ' err)
 expect_eq "two slow-request lines" "$(grep -c . <<<"$warn")" 2
 check "the lines have the documented format" bash -c \
 	'! grep -Evq "^paraprof: slow request GET /api/slow (1\.[2-9][0-9]{2}|[2-4]\.[0-9]{3}) s \(threshold 1\.000 s\)$" <<<"$1"' \
