@@ -183,21 +183,26 @@ static void read_build_id(const struct dl_phdr_info *info, struct ppf_module *m)
 	}
 }
 
+struct module_scan {
+	struct ppf_header *h;	/* the segment's (not yet in seg_base at creation) */
+	int first;		/* the next module is the main program */
+};
+
 static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 {
-	struct ppf_header *h = seg_header();
-	struct ppf_module *mods = seg_ptr(h->module_off), *m;
+	struct module_scan *scan = data;
+	struct ppf_header *h = scan->h;
+	struct ppf_module *mods = (struct ppf_module *)((char *)h + h->module_off), *m;
 	uint64_t lo = ~0ull, hi = 0;
 	const char *name = info->dlpi_name;
 	char exe[PPF_PATH_MAX];
-	int *first = data;
 
 	(void)size;
-	if (*first) {
+	if (scan->first) {
 		/* the main program comes first, without a name */
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-		*first = 0;
+		scan->first = 0;
 		exe[n > 0 ? n : 0] = 0;
 		if (!name || !*name)
 			name = exe;
@@ -234,11 +239,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
-static void scan_modules(void)
+static void scan_modules(struct ppf_header *h)
 {
-	int first = 1;
+	struct module_scan scan = { h, 1 };
 
-	dl_iterate_phdr(add_module, &first);
+	dl_iterate_phdr(add_module, &scan);
 }
 
 void seg_cover(uintptr_t addr)
@@ -253,7 +258,7 @@ void seg_cover(uintptr_t addr)
 	for (uint32_t i = 0; i < h->module_count; i++)
 		if (addr >= mods[i].lo && addr < mods[i].hi)
 			goto out;
-	scan_modules();		/* code we have not seen: a dlopen()ed library */
+	scan_modules(h);	/* code we have not seen: a dlopen()ed library */
 out:
 	pthread_mutex_unlock(&module_lock);
 }
@@ -353,8 +358,9 @@ int seg_create(uint64_t start_ns)
 		munmap(map, size);
 		goto fail;
 	}
-	seg_base = map;
-	h = seg_header();
+	/* built before it is published: a thread that sees seg_base set
+	 * (without create_lock) must find a complete header */
+	h = map;
 	memcpy(h->magic, PPF_MAGIC, PPF_MAGIC_LEN);
 	h->version = PPF_VERSION;
 	h->header_size = sizeof(*h);
@@ -384,9 +390,9 @@ int seg_create(uint64_t start_ns)
 	h->cache_cap = CACHE_CAP;
 	h->mem_interval_ns = env.mem_interval_ns;
 	h->slow_threshold_ns = 1000000000ull;
-	seg_thread(0)->state = PPF_THREAD_PROCESS;
-	seg_thread(0)->threads_served = 0;
-	scan_modules();
+	((struct ppf_thread *)((char *)map + thread_off))->state = PPF_THREAD_PROCESS;
+	scan_modules(h);
+	__atomic_store_n(&seg_base, (char *)map, __ATOMIC_RELEASE);
 	seg_rss = &h->rss_kib;
 	__atomic_store_n(&h->flags, (env.enable ? PPF_FLAG_ENABLED : 0) |
 			 (clock_tsc ? PPF_FLAG_TSC : 0), __ATOMIC_RELEASE);

@@ -5,6 +5,8 @@
  *   noinst_api disabled   region "off" x50 while disabled, region "on" x20 after enable
  *   noinst_api clear      4 threads record "work" while main clears; then each
  *                         records exactly 1000 more after a second clear
+ *   noinst_api firstcall  one thread makes the segment while 7 others spin,
+ *                         waiting to see it; then 100 regions each
  *   noinst_api forkfirst  fork before any call; the child records 5, the parent 3
  *   noinst_api nolib      what the calls return without the library
  * Each mode prints what paraprof_get_stats() says, as "name calls= total_ns=
@@ -198,6 +200,48 @@ static void clear(void)
 	show("work");			/* exactly 4000 */
 }
 
+/* ---- the first calls, made by many threads at once ---- */
+static pthread_barrier_t start, firsts_done;
+
+static void *first_caller(void *arg)
+{
+	long i = (long)arg;
+
+	pthread_barrier_wait(&start);
+	if (i == 0) {
+		paraprof_clear_stats();		/* makes the segment */
+	} else {
+		/* paraprof_region_end() does not make the segment: it says
+		 * ENOSYS until seg_base is set, then records (here, an
+		 * unmatched end).  Spinning on it, these threads look at the
+		 * segment the moment it is published: it must be complete. */
+		uint64_t give_up = now_ns() + 2000000000ull;
+
+		while (paraprof_region_end() == PARAPROF_ENOSYS && now_ns() < give_up)
+			;
+		paraprof_clear_stats();
+		paraprof_enable();
+	}
+	pthread_barrier_wait(&firsts_done);	/* no clear comes after this */
+	for (int k = 0; k < 100; k++) {
+		PARAPROF_REGION("first");
+	}
+	return NULL;
+}
+
+static void firstcall(void)
+{
+	pthread_t th[8];
+
+	pthread_barrier_init(&start, NULL, 8);
+	pthread_barrier_init(&firsts_done, NULL, 8);
+	for (long i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, first_caller, (void *)i);
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	show("first");
+}
+
 /* fork before the process has made its segment: the child makes its own */
 static void forkfirst(void)
 {
@@ -243,6 +287,8 @@ int main(int argc, char **argv)
 		disabled();
 	else if (!strcmp(mode, "clear"))
 		clear();
+	else if (!strcmp(mode, "firstcall"))
+		firstcall();
 	else if (!strcmp(mode, "forkfirst"))
 		forkfirst();
 	else if (!strcmp(mode, "nolib"))
