@@ -248,22 +248,24 @@ static int recommend(struct report *r, struct report_row **pool, size_t npool)
 		}
 	}
 
-	/* Many calls with a tiny average: the call itself is the cost. */
+	/* Many calls with a tiny average: the call itself is the cost.  Its
+	 * share is of the inclusive time, which counts a recursive function's
+	 * nested frames once (their durations summed would overlap). */
 	n = 0;
 	for (size_t i = 0; i < npool; i++) {
 		const struct pp_stats *st = &pool[i]->st;
 
 		if (pool[i]->e->kind == PPF_KIND_FUNCTION && st->calls >= TINY_MIN_CALLS &&
-		    st->avg_ns <= TINY_AVG_NS && report_pct(st->sum_ns, prof_ns) >= TINY_MIN_SHARE)
+		    st->avg_ns <= TINY_AVG_NS && report_pct(st->total_ns, prof_ns) >= TINY_MIN_SHARE)
 			pick[n++] = pool[i];
 	}
 	qsort(pick, n, sizeof(*pick), cmp_calls);
 	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
-		REC("inline", "%s is called %llu times at %s on average (%s, %.1f%% of profiled"
-		    " time): inline it or batch its work to save the per-call overhead",
+		REC("inline", "%s is called %llu times at %s on average (%s in all, %.1f%% of"
+		    " profiled time): inline it or batch its work to save the per-call overhead",
 		    pick[i]->name, (unsigned long long)pick[i]->st.calls,
-		    report_fmt_ns(a, pick[i]->st.avg_ns), report_fmt_ns(b, pick[i]->st.sum_ns),
-		    report_pct(pick[i]->st.sum_ns, prof_ns));
+		    report_fmt_ns(a, pick[i]->st.avg_ns), report_fmt_ns(b, pick[i]->st.total_ns),
+		    report_pct(pick[i]->st.total_ns, prof_ns));
 
 	/* A large share of all the time spent in one body. */
 	n = 0;

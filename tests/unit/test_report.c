@@ -181,13 +181,23 @@ static void test_report_recommendations(void **state)
 
 	synth_calls(s, synth_func(s, 1, 0x1100), 50, 200000);
 	synth_calls(s, synth_func(s, 1, 0x1200), 1 * MS, 10);
+	/* recursive: 400,000 frames of 40 ns on average (16 ms summed) nest
+	 * inside outermost calls of 4 ms in all */
+	uint64_t rec = synth_func(s, 1, 0x1300);
+
+	synth_calls(s, rec, 40, 400000);
+	synth_rec(s, rec)->inclusive_ns = 4 * MS;
 	synth_hdr(s)->stack_overflows = 12;
 	synth_hdr(s)->flags &= ~PPF_FLAG_COMPLETE;
 	prof = pp_profile_new();
 	assert_int_equal(load_buffer(prof, s->buf, s->used, "t", err, sizeof(err)), 0);
 	assert_int_equal(report_build(&r, prof, &o, NULL), 0);
-	assert_true(has_rec(&r, "inline", "fake+0x1100 is called 200000 times at 50ns"));
+	assert_true(has_rec(&r, "inline", "fake+0x1100 is called 200000 times at 50ns on"
+			    " average (10.00ms in all, "));
 	assert_false(has_rec(&r, "inline", "fake+0x1200"));
+	/* the share of a recursive function is that of its outermost calls */
+	assert_true(has_rec(&r, "inline", "fake+0x1300 is called 400000 times at 40ns on"
+			    " average (4.00ms in all, "));
 	assert_false(has_rec(&r, "severity", ""));
 	assert_false(has_rec(&r, "memory", ""));
 	assert_int_equal(r.nwarnings, 2);
