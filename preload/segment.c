@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+/* paraprof(5) documents these offsets; version 1 files have this header */
+_Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
+	       sizeof(struct ppf_header) == 936, "the header of PPF_VERSION 1 moved");
 
 #define MODULE_CAP 256
 #define THREAD_CAP 1024
@@ -61,20 +66,14 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 /* ---- dumps ---------------------------------------------------------- */
 
-/* Writes `len` bytes of `base` to DIR/paraprof.<pid>[.<gen>].ppd through a
- * temporary file and rename.  Returns 0, or -1 with errno set and the path
- * it tried in `path`. */
-static int write_dump(const char *base, uint64_t len, uint32_t pid, uint32_t gen,
-		      char *path, size_t path_len)
+/* Writes `len` bytes of `base` to `path` through a temporary file in
+ * PARAPROF_OUTPUT and a rename.  Returns 0, or -1 with errno set. */
+static int write_dump(const char *base, uint64_t len, const char *path)
 {
 	char tmp[600];
 	uint64_t done = 0;
 	int fd, err;
 
-	if (gen)
-		snprintf(path, path_len, "%s/paraprof.%u.%u.ppd", env.output, pid, gen);
-	else
-		snprintf(path, path_len, "%s/paraprof.%u.ppd", env.output, pid);
 	snprintf(tmp, sizeof(tmp), "%s/.paraprof.%u.ppd.tmp", env.output, (unsigned)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -110,11 +109,48 @@ fail:
 	return -1;
 }
 
+/* The normal name of a dump: DIR/paraprof.<pid>[.<gen>].ppd */
+static void dump_path(char *path, size_t len, const struct ppf_header *h)
+{
+	if (h->exec_gen)
+		snprintf(path, len, "%s/paraprof.%u.%u.ppd", env.output, h->pid, h->exec_gen);
+	else
+		snprintf(path, len, "%s/paraprof.%u.ppd", env.output, h->pid);
+}
+
+/* starttime of /proc/self/stat: clock ticks from boot to the start of this
+ * process, kept by exec; 0 when it cannot be read */
+static uint64_t proc_start_ticks(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');		/* the command name may hold anything */
+	/* after ") " come fields 3 (state) to 52; starttime is field 22 */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
 /*
- * A segment with our name exists: a program this process ran before exec,
- * or a dead process whose pid we got.  Its data is saved as a dump before it
- * is replaced, so nothing recorded is lost.  Returns the exec generation for
- * the new segment, or -1 when the file is not ours to replace.
+ * A segment with our name exists.  Either this process ran a program before
+ * it exec'ed (the segment's proc_start_ticks are ours), or a process that
+ * died without its dump had our pid (kill -9, a crash; the pid came round
+ * again).  Either way its data is saved as a dump before the segment is
+ * replaced, so nothing recorded is lost: an earlier program of this process
+ * as paraprof.<pid>[.<gen>].ppd, and a dead process's as
+ * paraprof-stale.<pid>.<start>.ppd, a name that matches no glob of this
+ * process's dumps, so that nobody merges it with them by mistake.  Returns
+ * the exec generation for the new segment, or -1 when the file is not ours
+ * to replace.
  */
 static int save_leftover(void)
 {
@@ -122,7 +158,7 @@ static int save_leftover(void)
 	struct stat st;
 	struct ppf_header *h;
 	void *map;
-	int fd, gen = -1;
+	int fd, gen = -1, stale;
 
 	fd = shm_open(seg_name, O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -136,18 +172,32 @@ static int save_leftover(void)
 	if (map == MAP_FAILED)
 		return -1;
 	h = map;
-	if (!memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) && h->used_size <= (uint64_t)st.st_size) {
-		/* a program that exec'ed: say so in its dump */
-		__atomic_or_fetch(&h->flags, h->pid == (uint32_t)getpid() ? PPF_FLAG_EXEC : 0,
-				  __ATOMIC_RELAXED);
-		if (write_dump(map, h->used_size, h->pid, h->exec_gen, path, sizeof(path)) == 0)
-			gen = (int)h->exec_gen + 1;
+	if (!memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) && h->used_size >= sizeof(*h) &&
+	    h->used_size <= (uint64_t)st.st_size) {
+		uint64_t ticks = proc_start_ticks();
+
+		stale = !ticks || h->proc_start_ticks != ticks;
+		if (stale)
+			snprintf(path, sizeof(path), "%s/paraprof-stale.%u.%llu.ppd", env.output,
+				 h->pid, (unsigned long long)(h->start_realtime_ns / 1000000000u));
 		else
+			dump_path(path, sizeof(path), h);
+		/* a program that exec'ed: say so in its dump */
+		if (!stale)
+			__atomic_or_fetch(&h->flags, PPF_FLAG_EXEC, __ATOMIC_RELAXED);
+		if (write_dump(map, h->used_size, path) < 0)
 			env_warn("cannot save the earlier profile /dev/shm%s to %s: %s",
 				 seg_name, path, strerror(errno));
+		else if (!stale)
+			gen = (int)h->exec_gen + 1;
+		else {
+			gen = 0;
+			env_warn("the profile that an earlier process %u left in /dev/shm%s "
+				 "is saved as %s", h->pid, seg_name, path);
+		}
 	}
 	munmap(map, (size_t)st.st_size);
-	if (gen > 0)
+	if (gen >= 0)
 		shm_unlink(seg_name);
 	return gen;
 }
@@ -369,6 +419,7 @@ int seg_create(uint64_t start_ns)
 	h->pid = (uint32_t)getpid();
 	h->ppid = (uint32_t)getppid();
 	h->exec_gen = (uint32_t)gen;
+	h->proc_start_ticks = proc_start_ticks();
 	h->ticks_per_sec = clock_ticks_per_sec;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	h->start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
@@ -621,7 +672,8 @@ void seg_finish(void)
 	sampler_sample();
 	h->stop_ns = clock_mono_ns();
 	__atomic_or_fetch(&h->flags, PPF_FLAG_COMPLETE, __ATOMIC_RELEASE);
-	if (write_dump(seg_base, h->used_size, h->pid, h->exec_gen, path, sizeof(path)) < 0) {
+	dump_path(path, sizeof(path), h);
+	if (write_dump(seg_base, h->used_size, path) < 0) {
 		env_warn("cannot write %s: %s; the profile stays in /dev/shm%s",
 			 path, strerror(errno), seg_name);
 		return;

@@ -206,10 +206,26 @@ static int is_dump_name(const char *name)
 	return p && strcmp(p, ".ppd") == 0;
 }
 
+/* Is `name` the dump of a dead process whose segment the library found under
+ * its own pid: paraprof-stale.<pid>.<start>.ppd? */
+static int is_stale_name(const char *name)
+{
+	const char *p;
+
+	if (strncmp(name, "paraprof-stale.", sizeof("paraprof-stale.") - 1) != 0)
+		return 0;
+	p = skip_digits(name + sizeof("paraprof-stale.") - 1);
+	if (p && *p == '.')
+		p = skip_digits(p + 1);
+	return p && strcmp(p, ".ppd") == 0;
+}
+
 /*
  * Moves every dump from `from` into `to` and returns their new paths, sorted
  * (malloc'ed array and strings, NULL-terminated; *count set).  Returns NULL
- * on failure (message printed).  Files that are not dumps stay where they are.
+ * on failure (message printed).  The dumps of dead processes that the library
+ * found under a pid of this run are moved too, and named on stderr, but not
+ * returned: they are not part of the run.  Other files stay where they are.
  */
 static char **collect_dumps(const char *from, const char *to, size_t *count)
 {
@@ -225,8 +241,9 @@ static char **collect_dumps(const char *from, const char *to, size_t *count)
 	}
 	while ((de = readdir(d)) != NULL) {
 		char src[PATH_MAX], dst[PATH_MAX];
+		int stale = is_stale_name(de->d_name);
 
-		if (!is_dump_name(de->d_name))
+		if (!stale && !is_dump_name(de->d_name))
 			continue;
 		if ((size_t)snprintf(src, sizeof(src), "%s/%s", from, de->d_name) >= sizeof(src) ||
 		    (size_t)snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name) >= sizeof(dst)) {
@@ -236,6 +253,11 @@ static char **collect_dumps(const char *from, const char *to, size_t *count)
 		if (rename(src, dst) != 0) {
 			fprintf(stderr, "paraprof: cannot move %s to %s: %s\n", src, dst,
 				strerror(errno));
+			continue;
+		}
+		if (stale) {
+			fprintf(stderr, "paraprof: %s: the profile of an earlier process with "
+				"the same pid, not part of this report\n", dst);
 			continue;
 		}
 		if (n + 2 > cap) {

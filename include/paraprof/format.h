@@ -279,7 +279,12 @@ struct ppf_header {
 	uint64_t requests;		/* request profiling: requests begun */
 	uint32_t clear_gen;		/* paraprof_clear_stats() calls (and --clear) so far */
 	uint32_t enable_gen;		/* paraprof_enable() calls (and --enable) so far */
-	uint64_t reserved[15];
+	uint64_t proc_start_ticks;	/* starttime of /proc/PID/stat (clock ticks since
+					 * boot; 0: unknown): the same across exec, so a
+					 * segment left under our name tells an earlier
+					 * program of this process from a dead process
+					 * whose pid this one got */
+	uint64_t reserved[14];
 };
 
 #endif /* PARAPROF_FORMAT_H */

@@ -54,3 +54,53 @@ n=$(field killed.txt step calls)
 expect_range "kill -9: calls of step between the checkpoint and the calls made" "$n" 5000 10000
 check "kill -9: the segment is not marked complete" test $(( $(hfield killed.txt flags) & 2 )) -eq 0
 rm -f "/dev/shm/paraprof.$pid"
+
+# killed_segment: runs killme to its end under the library, kills it, and
+# prints its pid; its segment, holding exactly 10000 calls of step, stays
+killed_segment() {
+	PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$PROGS/killme" >kill.out &
+	_pid=$!
+	for _ in $(seq 200); do grep -q made kill.out && break; sleep 0.05; done
+	kill -9 $_pid
+	wait $_pid 2>/dev/null
+	echo $_pid
+}
+
+# The pid of a killed process comes round again: the new process finds the
+# dead one's segment under its own name.  (sh moves the segment to its pid
+# and execs the program, which keeps the pid.)  The dead process's profile is
+# saved under a name of its own, never taken for an exec of the new one.
+rm -f paraprof.*.ppd
+old=$(killed_segment)
+sh -c 'mv "/dev/shm/paraprof.$1" "/dev/shm/paraprof.$$" && echo $$ >new.pid &&
+	exec env PARAPROF_OUTPUT="$2" LD_PRELOAD="$3" "$4" 20' sh "$old" "$WORK" "$LIB" \
+	"$PROGS/fib" >/dev/null 2>stale.err
+new=$(cat new.pid)
+expect_eq "a dead process's segment under our pid: our dump alone is paraprof.*.ppd" \
+	"$(ls paraprof.*.ppd)" "paraprof.$new.ppd"
+"$PPDUMP" "paraprof.$new.ppd" >new.txt
+expect_eq "a dead process's segment under our pid: our calls are exact" \
+	"$(field new.txt fib calls)/$(field new.txt step calls)" "21891/"
+expect_eq "a dead process's segment under our pid: ours is not an exec" "$(hfield new.txt exec_gen)" 0
+stale=$(ls paraprof-stale.$old.*.ppd)
+"$PPDUMP" "$stale" >stale.txt
+expect_eq "the dead process's profile is kept whole as $stale" \
+	"$(field stale.txt step calls)/$(hfield stale.txt pid)" "10000/$old"
+check "the dead process's profile is not flagged EXEC" test $(( $(hfield stale.txt flags) & 8 )) -eq 0
+expect_eq "the saved profile is named on stderr, in one line" "$(cat stale.err)" \
+	"paraprof: the profile that an earlier process $old left in /dev/shm/paraprof.$new is saved as $WORK/$stale"
+check "nothing left in /dev/shm" test ! -e "/dev/shm/paraprof.$new"
+rm -f paraprof.*.ppd paraprof-stale.*.ppd "/dev/shm/paraprof.$old" "/dev/shm/paraprof.$new"
+
+# the same under the launcher: the dead process is kept, but not reported
+old=$(killed_segment)
+"$BUILD/paraprof" -o out --format csv --min-calls 1 -- sh -c 'mv "/dev/shm/paraprof.$1" \
+	"/dev/shm/paraprof.$$" && exec "$2" 20' sh "$old" "$PROGS/fib" >launched.csv 2>launched.err
+expect_eq "launcher: the report holds the program alone" \
+	"$(grep -c ',fib,' launched.csv)/$(grep -c ',step,' launched.csv)" "1/0"
+stale=$(cd out && ls paraprof-stale.$old.*.ppd)
+"$PPDUMP" "out/$stale" >stale.txt
+expect_eq "launcher: the dead process's profile is kept in -o DIR" "$(field stale.txt step calls)" 10000
+check "launcher: says it is not part of the report" \
+	grep -q "^paraprof: out/$stale: the profile of an earlier process with the same pid, not part of this report$" launched.err
+rm -f "/dev/shm/paraprof.$old"
