@@ -60,7 +60,10 @@ check "private directory removed after a failed start" \
 "$PP" -o out1 --format csv --min-calls 1 -- "$PROG" exit 3 >report.csv 2>err.txt; rc=$?
 expect_eq "program's exit status passed on" "$rc" 3
 expect_eq "one dump in -o DIR" "$(ls out1 | grep -c '^paraprof\.[0-9]*\.ppd$')" 1
-expect_eq "nothing else left in DIR" "$(ls -A out1 | wc -l)" 1
+# (a dead process's profile that the library found under one of the pids,
+# paraprof-stale.*, may join them on a machine where profiled programs were
+# killed: see runtime_process.sh)
+expect_eq "nothing else left in DIR" "$(ls -A out1 | grep -vc '^paraprof-stale\.')" 1
 expect_eq "report printed with the options passed on (calls of sym_work)" \
 	"$(csv_calls sym_work <report.csv)" 7
 
@@ -69,12 +72,12 @@ expect_eq "exit status 0" "$rc" 0
 expect_eq "default DIR is the current directory" "$(ls cwd | grep -c '^paraprof\..*\.ppd$')" 1
 
 "$PP" -o "new/nested dir" -- "$PROG" exit 0 >/dev/null 2>&1; rc=$?
-expect_eq "-o creates a missing directory (with a space)" "$(ls "new/nested dir" | wc -l)" 1
+expect_eq "-o creates a missing directory (with a space)" "$(ls "new/nested dir" | grep -vc '^paraprof-stale\.')" 1
 
 # ---- fork: both processes' dumps, merged in one report ----
 "$PP" -o out2 --format csv --min-calls 1 -- "$PROG" fork >report.csv 2>err.txt; rc=$?
 expect_eq "fork: exit status" "$rc" 0
-expect_eq "fork: two dumps" "$(ls out2 | grep -c '\.ppd$')" 2
+expect_eq "fork: two dumps" "$(ls out2 | grep -c '^paraprof\..*\.ppd$')" 2
 expect_eq "fork: calls of parent and child merged" "$(csv_calls sym_work <report.csv)" 10
 
 # ---- the environment of the program ----

@@ -62,23 +62,6 @@ def ok(cond, what):
     print(("ok - " if cond else "not ok - ") + what)
 ok(doc["format_version"] == 1, "json: format_version 1")
 ok(f["fast"]["calls"] == 1000 and f["mixed"]["calls"] == 100, "json: exact call counts")
-m = f["mixed"]
-# 95 calls of >= 1 ms and 5 of >= 10 ms.  The program measured each call
-# itself: the exact nearest-rank quantiles of those, against the report's,
-# within the histogram's 1/128, plus 0.5 % for the runtime's clock against
-# clock_gettime and 20 us for the hooks around the call.
-own = sorted(int(l.split()[1]) for l in open(sys.argv[3]) if l.startswith("mixed "))
-def exact(q): return own[max(1, -(-len(own) * q // 100)) - 1]
-for q, key in ((95, "p95_ns"), (99, "p99_ns"), (50, "p50_ns")):
-    want = exact(q)
-    ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + want * 0.005 + 20000,
-       "json: %s of mixed %d, exact %d" % (key, m[key], want))
-# p95 is in the 1 ms class, not the 10 ms one (a 1 ms sleep may well take
-# 1.03 ms; the check against the exact value above is the precise one),
-# unless the machine really made a 1 ms call last 2 ms or more
-ok(own[94] >= 2000000 or m["p95_ns"] < 2000000,
-   "json: p95 of mixed is ~1 ms (%d)" % m["p95_ns"])
-ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is ~10 ms or more (%d)" % m["p99_ns"])
 # every function's average against the one it measured
 for l in open(sys.argv[3]):
     w = l.split()
@@ -86,11 +69,6 @@ for l in open(sys.argv[3]):
     avg = int(w[3]) / int(w[2])
     ok(f[w[1]]["calls"] == int(w[2]) and abs(f[w[1]]["avg_ns"] - avg) <= avg * 0.005 + 20000,
        "json: average of %s %d, measured %d" % (w[1], f[w[1]]["avg_ns"], avg))
-# min and max against the program's own: the runtime's clock (a calibrated
-# TSC) may differ from clock_gettime by a little, allowed 0.5 %
-ok(abs(m["min_ns"] - own[0]) <= own[0] * 0.005 + 20000 and
-   abs(m["max_ns"] - own[-1]) <= own[-1] * 0.005 + 20000,
-   "json: min %d and max %d of mixed, measured %d and %d" % (m["min_ns"], m["max_ns"], own[0], own[-1]))
 # agrees with the text: same entries, same sections, same call counts
 cur = None; seen = {}
 for line in text.splitlines():
@@ -105,6 +83,58 @@ ok(doc["check"]["pass"] is True and doc["check"]["judged_what"] == "functions", 
 PY
 cat json_checks.txt
 grep -q '^not ok' json_checks.txt || grep -q '^ok' json_checks.txt || not_ok "python json checks did not run"
+
+# timing_checks DUMP MIX_OUT: the quantiles, min and max of mixed() against
+# the durations the program measured itself.  Each call's own measurement and
+# the hooks' differ by the few instructions between them, unless the kernel
+# takes the CPU away right there (3 runs in 400 while three test suites ran
+# beside them): then one duration is off by tens of microseconds, and the
+# p95 (the slowest of the 95 calls of 1 ms) with it.
+# So a run whose checks fail is repeated, twice at most; a quantile that is
+# wrong fails every run.
+timing_checks() {
+	"$REPORT" --severity $SEV --format json "$1" >timing.json || return 1
+	python3 - timing.json "$2" <<'PY'
+import json, sys
+f = {e["name"]: e for e in json.load(open(sys.argv[1]))["functions"]}
+def ok(cond, what):
+    print(("ok - " if cond else "not ok - ") + what)
+m = f["mixed"]
+# 95 calls of >= 1 ms and 5 of >= 10 ms.  The program measured each call
+# itself: the exact nearest-rank quantiles of those, against the report's,
+# within the histogram's 1/128, plus 0.5 % for the runtime's clock against
+# clock_gettime and 20 us for the hooks around the call.
+own = sorted(int(l.split()[1]) for l in open(sys.argv[2]) if l.startswith("mixed "))
+def exact(q): return own[max(1, -(-len(own) * q // 100)) - 1]
+for q, key in ((95, "p95_ns"), (99, "p99_ns"), (50, "p50_ns")):
+    want = exact(q)
+    ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + want * 0.005 + 20000,
+       "json: %s of mixed %d, exact %d" % (key, m[key], want))
+# p95 is in the 1 ms class, not the 10 ms one (a 1 ms sleep may well take
+# 1.03 ms; the check against the exact value above is the precise one),
+# unless the machine really made a 1 ms call last 2 ms or more
+ok(own[94] >= 2000000 or m["p95_ns"] < 2000000,
+   "json: p95 of mixed is ~1 ms (%d)" % m["p95_ns"])
+ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is ~10 ms or more (%d)" % m["p99_ns"])
+# min and max against the program's own: the runtime's clock (a calibrated
+# TSC) may differ from clock_gettime by a little, allowed 0.5 %
+ok(abs(m["min_ns"] - own[0]) <= own[0] * 0.005 + 20000 and
+   abs(m["max_ns"] - own[-1]) <= own[-1] * 0.005 + 20000,
+   "json: min %d and max %d of mixed, measured %d and %d" % (m["min_ns"], m["max_ns"], own[0], own[-1]))
+PY
+}
+for attempt in 1 2 3; do
+	if [ $attempt = 1 ]; then
+		timing_checks "$dump" mix.out >timing.txt 2>&1
+	else
+		rm -rf "again$attempt" && mkdir "again$attempt" &&
+		(cd "again$attempt" && PARAPROF_OUTPUT=. LD_PRELOAD=$LIB "$PROGS/report_mix" >mix.out) &&
+		timing_checks "again$attempt"/paraprof.*.ppd "again$attempt/mix.out" >timing.txt 2>&1
+	fi
+	grep -q '^not ok' timing.txt || break
+done
+sed "s/\$/ (run $attempt of 3)/" timing.txt
+grep -q '^ok' timing.txt || not_ok "the timing checks did not run"
 
 "$REPORT" --severity $SEV --format csv "$dump" >report.csv
 python3 - report.csv report.json <<'PY'
