@@ -158,7 +158,7 @@ static int save_leftover(void)
 	struct stat st;
 	struct ppf_header *h;
 	void *map;
-	int fd, gen = -1, stale;
+	int fd, gen = -1;
 
 	fd = shm_open(seg_name, O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -175,25 +175,25 @@ static int save_leftover(void)
 	if (!memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) && h->used_size >= sizeof(*h) &&
 	    h->used_size <= (uint64_t)st.st_size) {
 		uint64_t ticks = proc_start_ticks();
+		int stale = !ticks || h->proc_start_ticks != ticks;
 
-		stale = !ticks || h->proc_start_ticks != ticks;
-		if (stale)
+		if (stale) {
 			snprintf(path, sizeof(path), "%s/paraprof-stale.%u.%llu.ppd", env.output,
 				 h->pid, (unsigned long long)(h->start_realtime_ns / 1000000000u));
-		else
+		} else {
 			dump_path(path, sizeof(path), h);
-		/* a program that exec'ed: say so in its dump */
-		if (!stale)
+			/* a program that exec'ed: say so in its dump */
 			__atomic_or_fetch(&h->flags, PPF_FLAG_EXEC, __ATOMIC_RELAXED);
-		if (write_dump(map, h->used_size, path) < 0)
+		}
+		if (write_dump(map, h->used_size, path) < 0) {
 			env_warn("cannot save the earlier profile /dev/shm%s to %s: %s",
 				 seg_name, path, strerror(errno));
-		else if (!stale)
-			gen = (int)h->exec_gen + 1;
-		else {
+		} else if (stale) {
 			gen = 0;
 			env_warn("the profile that an earlier process %u left in /dev/shm%s "
 				 "is saved as %s", h->pid, seg_name, path);
+		} else {
+			gen = (int)h->exec_gen + 1;
 		}
 	}
 	munmap(map, (size_t)st.st_size);

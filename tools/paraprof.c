@@ -192,32 +192,32 @@ static const char *skip_digits(const char *p)
 	return p > start ? p : NULL;
 }
 
-/* Is `name` a dump file name: paraprof.<pid>.ppd, or paraprof.<pid>.<gen>.ppd
- * for the program that a process exec'ed? */
-static int is_dump_name(const char *name)
+/* Is `name` PREFIX<pid>.ppd or PREFIX<pid>.<n>.ppd? */
+static int has_dump_form(const char *name, const char *prefix)
 {
+	size_t len = strlen(prefix);
 	const char *p;
 
-	if (strncmp(name, "paraprof.", sizeof("paraprof.") - 1) != 0)
+	if (strncmp(name, prefix, len) != 0)
 		return 0;
-	p = skip_digits(name + sizeof("paraprof.") - 1);
+	p = skip_digits(name + len);
 	if (p && *p == '.' && p[1] >= '0' && p[1] <= '9')
 		p = skip_digits(p + 1);
 	return p && strcmp(p, ".ppd") == 0;
 }
 
-/* Is `name` the dump of a dead process whose segment the library found under
- * its own pid: paraprof-stale.<pid>.<start>.ppd? */
+/* A dump of this run: paraprof.<pid>.ppd, or paraprof.<pid>.<gen>.ppd for
+ * the program that a process exec'ed. */
+static int is_dump_name(const char *name)
+{
+	return has_dump_form(name, "paraprof.");
+}
+
+/* The dump of a dead process whose segment the library found under its own
+ * pid: paraprof-stale.<pid>.<start>.ppd. */
 static int is_stale_name(const char *name)
 {
-	const char *p;
-
-	if (strncmp(name, "paraprof-stale.", sizeof("paraprof-stale.") - 1) != 0)
-		return 0;
-	p = skip_digits(name + sizeof("paraprof-stale.") - 1);
-	if (p && *p == '.')
-		p = skip_digits(p + 1);
-	return p && strcmp(p, ".ppd") == 0;
+	return has_dump_form(name, "paraprof-stale.");
 }
 
 /*
