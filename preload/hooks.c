@@ -946,3 +946,11 @@ void hooks_forget(void)
 	t->state = T_UNSET;
 	t->area = NULL;
 }
+
+void hooks_quiesce(void)
+{
+}
+
+void hooks_modules_changed(void)
+{
+}

@@ -35,6 +35,8 @@ struct env_settings {
 	uint64_t mem_interval_ns;	/* PARAPROF_MEM_INTERVAL_MS */
 	uint64_t shm_size;		/* PARAPROF_SHM_SIZE: bytes reserved */
 	int quiet;			/* PARAPROF_QUIET */
+	uint64_t session;		/* PARAPROF_SESSION: the launcher's run id, 0 = none */
+	int secure;			/* AT_SECURE (setuid/setgid): profiling stays off */
 };
 
 extern struct env_settings env;
@@ -134,8 +136,14 @@ unsigned seg_claim_area(void);
 void seg_release_area(unsigned i);
 
 /* Adds the module containing `addr` (and any other new one) to the module
- * table when no module covers it yet.  Takes the module lock. */
-void seg_cover(uintptr_t addr);
+ * table when no loaded module covers it yet.  Takes the module lock; not
+ * for a signal handler's context.  Returns 1 + the index of the loaded
+ * module that covers `addr` (record.module), or 0 when none does. */
+uint32_t seg_cover(uintptr_t addr);
+
+/* After a dlclose(): marks every module of the table that is no longer
+ * loaded as unloaded.  Takes the module lock. */
+void seg_modules_changed(void);
 
 /*
  * Interns `name` in the segment's string table and returns its offset, or 0
@@ -189,6 +197,15 @@ void hooks_abandon_all(void);
 
 /* Forgets every thread's private state after fork, in the child. */
 void hooks_forget(void);
+
+/* After seg_ctl stopped recording (seg_finish): waits, boundedly, until no
+ * thread is inside a hook any more, so that the segment can be copied
+ * whole.  Safe from a signal handler. */
+void hooks_quiesce(void);
+
+/* After seg_modules_changed(): every thread forgets, at its next call, the
+ * functions of unloaded modules (their addresses may now be another's). */
+void hooks_modules_changed(void);
 
 /* Regions (PARAPROF_REGION): frames on the shadow stack whose record is a
  * named one.  `sp` is the caller's stack pointer (__builtin_dwarf_cfa() in
@@ -259,8 +276,18 @@ void symtab_forget(void);
 
 /* ---- sampler.c: memory ---- */
 
-/* Starts the memory sampler thread for the current segment. */
+/* Sets the sampler up for the current segment (no thread: see
+ * sampler_tick) and takes a first sample. */
 void sampler_start(void);
+
+/* The hooks' clock (clock_now() ticks) at which the next memory sample is
+ * due; UINT64_MAX when no sampling.  The exit hook compares it with the
+ * clock it has read anyway and calls sampler_tick() once it has passed. */
+extern volatile uint64_t sampler_due;
+
+/* Takes a sample if it is still due at `now` (one thread wins; the others
+ * return at once).  Async-signal-safe, takes no lock, preserves errno. */
+void sampler_tick(uint64_t now);
 
 /* Takes one sample now (also used at exit). */
 void sampler_sample(void);

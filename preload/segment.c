@@ -296,21 +296,30 @@ static void scan_modules(struct ppf_header *h)
 	dl_iterate_phdr(add_module, &scan);
 }
 
-void seg_cover(uintptr_t addr)
+uint32_t seg_cover(uintptr_t addr)
 {
 	struct ppf_header *h = seg_header();
 	struct ppf_module *mods;
+	uint32_t found = 0;
 
 	if (!h)
-		return;
+		return 0;
 	pthread_mutex_lock(&module_lock);
 	mods = seg_ptr(h->module_off);
-	for (uint32_t i = 0; i < h->module_count; i++)
-		if (addr >= mods[i].lo && addr < mods[i].hi)
-			goto out;
-	scan_modules(h);	/* code we have not seen: a dlopen()ed library */
-out:
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		if (pass)
+			scan_modules(h);	/* code we have not seen: a dlopen()ed library */
+		for (uint32_t i = 0; i < h->module_count; i++)
+			if (addr >= mods[i].lo && addr < mods[i].hi && !mods[i].unloaded)
+				found = i + 1;
+	}
 	pthread_mutex_unlock(&module_lock);
+	return found;
+}
+
+void seg_modules_changed(void)
+{
+	/* TODO(issue 9, item 12) */
 }
 
 /* ---- creation ----------------------------------------------------------- */

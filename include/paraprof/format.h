@@ -32,7 +32,27 @@
 
 #define PPF_MAGIC "PPROFSEG"		/* 8 bytes, no NUL */
 #define PPF_MAGIC_LEN 8
-#define PPF_VERSION 1
+#define PPF_VERSION 2		/* 2: record.module, module.unloaded, header.session
+				   and pidns_ino; readers also accept 1, whose
+				   fields there are zero */
+#define PPF_VERSION_MIN 1
+
+/* ---- names ------------------------------------------------------------- *
+ *
+ * A live segment is /dev/shm/paraprof.<pid>.<pidns>.<start>: the process id,
+ * the inode of its pid namespace (/proc/self/ns/pid; 0 when unknown) and
+ * its start time (field 22 of /proc/<pid>/stat, clock ticks since boot; 0
+ * when unknown).  Exec keeps all three, so a program that exec'ed finds its
+ * own earlier segment; a dead process whose pid came round again, or a
+ * process of another pid namespace sharing /dev/shm, has another name.
+ * A dump is paraprof.<pid>.ppd, paraprof.<pid>.<exec_gen>.ppd after an
+ * exec, and a file of that name is never replaced: the next free name of
+ * paraprof.<pid>[.<exec_gen>]-<n>.ppd (n = 1, 2, ...) is taken instead.
+ */
+#define PPF_SHM_DIR "/dev/shm"
+#define PPF_SEGMENT_PREFIX "paraprof."
+#define PPF_SEGMENT_FMT "/paraprof.%u.%llu.%llu"	/* pid, pidns inode, start ticks */
+#define PPF_DUMP_SUFFIX ".ppd"
 
 /* ---- histograms -------------------------------------------------------- *
  *
@@ -143,8 +163,11 @@ struct ppf_record {
 	uint32_t depth;		/* writer-private (active frames); meaningless to readers */
 	uint32_t pending;	/* 0, or 1 + the bucket of one call not yet added to
 				   the histogram: readers add it (see below) */
-	uint32_t pages[PPF_HIST_PAGES + 1]; /* page p: offset / PPF_PAGE_BYTES, 0 = none;
-					       the last entry is padding */
+	uint32_t pages[PPF_HIST_PAGES]; /* page p: offset / PPF_PAGE_BYTES, 0 = none */
+	uint32_t module;	/* functions: 1 + the index in the module table of the
+				   module the function was in when the record was
+				   made (a later module may take its addresses after
+				   a dlclose); 0 = unknown: look the address up */
 };
 
 /* Follows a PPF_KIND_ENDPOINT record (record.size includes it). */
@@ -186,7 +209,8 @@ struct ppf_module {
 	uint64_t load_addr;	/* dlpi_addr: runtime = ELF address + load_addr */
 	uint64_t lo, hi;	/* runtime range [lo, hi) of its executable segments */
 	uint32_t build_id_len;	/* bytes of build_id used, 0 = none */
-	uint32_t reserved;
+	uint32_t unloaded;	/* 1: dlclose()d; its range may belong to a later
+				   entry of the table (entries only grow) */
 	uint8_t build_id[PPF_BUILD_ID_MAX];
 	char path[PPF_PATH_MAX];/* absolute path, NUL-terminated */
 };
@@ -284,7 +308,9 @@ struct ppf_header {
 					 * segment left under our name tells an earlier
 					 * program of this process from a dead process
 					 * whose pid this one got */
-	uint64_t reserved[14];
+	uint64_t session;		/* PARAPROF_SESSION: the launcher's run, 0 = none */
+	uint64_t pidns_ino;		/* inode of the pid namespace (0: unknown) */
+	uint64_t reserved[12];
 };
 
 #endif /* PARAPROF_FORMAT_H */
