@@ -155,7 +155,13 @@ unit: $(UNIT_BIN)
 		PARAPROF_OUTPUT=$(BUILD)/tests PARAPROF_QUIET=1 $$t; done
 
 integration: all $(TESTREADER) $(PROG_BIN)
-	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh
+	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration
+
+# tests/adversarial: what an attacker or a hostile file tries (other users,
+# planted files, symlinks, FIFOs); run as root, they make a throw-away user.
+.PHONY: adversarial
+adversarial: all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP)
+	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh adversarial
 
 # Every test: unit, integration (man pages included), the cache under
 # ThreadSanitizer, and FUZZ_SECONDS of libFuzzer on the dump loader.
@@ -163,10 +169,11 @@ FUZZ_SECONDS ?= 60
 check: all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory check-tsan
 	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
 	@echo "check: unit tests, integration tests, ThreadSanitizer and $(FUZZ_SECONDS) s of fuzzing passed"
-	@cat $(BUILD)/integration.summary
+	@cat $(BUILD)/integration.summary $(BUILD)/adversarial.summary
 
 clean:
 	rm -rf $(BUILD)

@@ -1,13 +1,15 @@
 #!/bin/sh
-# run-integration.sh - runs every tests/integration/*.sh and counts the checks.
-# Prints each failing line, and "N passed, N failed" last; exits 1 on failure.
+# run-integration.sh - runs every tests/SUITE/*.sh (SUITE: integration, the
+# default, or adversarial) and counts the checks.  Prints each failing line,
+# and "N passed, N failed" last; exits 1 on failure.
 BUILD=$(cd "${BUILD:-build}" && pwd)
 export BUILD
+suite=${1:-integration}
 dir=$(dirname "$0")
 passed=0
 failed=0
 out=$(mktemp)
-for t in "$dir"/integration/*.sh; do
+for t in "$dir"/$suite/*.sh; do
 	[ -e "$t" ] || continue
 	bash "$t" >"$out" 2>&1
 	rc=$?
@@ -28,5 +30,5 @@ for t in "$dir"/integration/*.sh; do
 done
 rm -f "$out"
 echo "$passed passed, $failed failed"
-echo "integration: $passed passed, $failed failed" >"$BUILD/integration.summary"
+echo "$suite: $passed passed, $failed failed" >"$BUILD/$suite.summary"
 [ "$failed" -eq 0 ]
