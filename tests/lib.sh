@@ -63,3 +63,20 @@ hfield() {
 dump_of() {
 	echo "$WORK/paraprof.$1.ppd"
 }
+
+# as_other CMD ARGS...: runs CMD as a throw-away unprivileged user
+# (paraprof-adv, made on first use; the tests run as root).  Returns 77 when
+# no such user can be had: the caller then skips with a message (skip).
+ADV_USER=paraprof-adv
+as_other() {
+	if [ "$(id -u)" != 0 ]; then return 77; fi
+	if ! id "$ADV_USER" >/dev/null 2>&1; then
+		useradd -M -r -d /nonexistent -s /usr/sbin/nologin "$ADV_USER" 2>/dev/null ||
+			return 77
+	fi
+	setpriv --reuid="$(id -u "$ADV_USER")" --regid="$(id -g "$ADV_USER")" \
+		--clear-groups -- "$@"
+}
+
+# skip DESC: a check that cannot run here, said as such (not counted)
+skip() { echo "skip - $TEST_NAME: $*"; }
