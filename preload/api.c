@@ -87,15 +87,13 @@ PP_EXPORT paraprof_span_t paraprof_span_begin(const char *name)
 PP_EXPORT int paraprof_span_end(paraprof_span_t span)
 {
 	uint64_t now = hooks_now();
-	struct ppf_record *r;
 
 	if (!span.name)
 		return 0;	/* begun while disabled or off: nothing to record */
 	if (!seg_base)
 		return PARAPROF_ENOSYS;
-	r = hooks_named_record(PPF_KIND_SPAN, span.name, 1);
-	if (r)
-		hooks_record_add(r, now > span.start ? clock_to_ns(now - span.start) : 0, 0, 0);
+	hooks_record_named(PPF_KIND_SPAN, span.name, 1,
+			   now > span.start ? clock_to_ns(now - span.start) : 0, 0, 0);
 	return 0;
 }
 

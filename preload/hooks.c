@@ -1,249 +1,205 @@
-/* hooks.c - __cyg_profile_func_enter/exit: the shadow stack and the records
+/* hooks.c - __cyg_profile_func_enter/exit: the shadow stack of each thread
  *
- * Each thread owns a thread area of the segment (its records and histogram
- * pages) and, in private memory kept with that area, a shadow stack and an
- * open-addressing table from function address to record.  The steady state
- * of a call, once its function has been seen, takes no lock, allocates
- * nothing, makes no system call and divides nothing: enter is one compare of
- * the control word, a table probe and a frame push; exit is a compare, a
- * frame pop and a seqlock-guarded update of one record.  Everything unusual
- * (a new thread, a new function, an enable/disable/clear, a longjmp, a stack
- * overflow) sends the thread through the slow path once: the thread's
- * `ctl_seen` then differs from the control word until the slow path is done.
+ * Each thread owns a thread area of the segment (record.c) and, in private
+ * memory kept with it, a shadow stack of frames.  The steady state of a call,
+ * once its function has been seen, takes no lock, allocates nothing, makes no
+ * system call and divides nothing: enter compares the control word, probes a
+ * table and pushes a frame; exit compares, pops and updates one record under
+ * its seqlock.  Everything unusual (a new thread or function, an enable,
+ * disable or clear, a longjmp, a full stack, a signal handler's call) goes
+ * through a slow path.
+ *
+ * The gate.  A thread's `gate` is the control word + 1 while its fast path may
+ * run, and GATE_HOOK | the hook's stack pointer | its kind while one of its
+ * hooks runs.  So a signal handler that interrupts a hook finds the gate
+ * closed: its calls go onto a small stack of their own (struct nest) and are
+ * queued, and the interrupted hook adds them to their records when it ends;
+ * nothing a handler does can tear what the hook was writing.  A handler that
+ * leaves by siglongjmp never lets that hook end: the next hook of the thread
+ * finds the gate closed at a stack pointer below its own (the interrupted
+ * hook's frame is gone) and repairs what was cut short (repair_stale): every
+ * step of a hook is ordered so that its state tells how far it got.  A
+ * thread that exits the process (seg_finish) waits, through the gates, until
+ * no other thread is inside a hook (hooks_quiesce).
  *
  * Calls that never reach their exit hook (longjmp, C++ exceptions through
  * code without cleanups, pthread_exit, exit() deep in the stack) are found in
- * two ways.  On entry, by stack address: a callee's stack pointer at its
- * entry hook is below its caller's, or equal when gcc inlined the callee
- * (inlined bodies still call the hooks, from their host's frame), so a frame
- * whose stack pointer is strictly below the new one's can no longer be live.  On exit, by activation:
- * an exit belongs to the nearest frame with the same function and the same
- * call site (the return address, which both hooks receive; stack addresses
- * would not do, since gcc often tail-calls the exit hook from the epilogue),
- * and every frame above that one was left without its exit.  Such a frame is
- * counted as a call that ended when paraprof noticed, and as abandoned
- * (record.abandoned and header.abandoned_frames).
+ * two ways.  On entry, by stack address: a callee's stack pointer at its entry
+ * hook is below its caller's, or equal when gcc inlined it, so a frame whose
+ * stack pointer is strictly below the new one's can no longer be live.  On
+ * exit, by function: an exit closes the top frame when it is of the same
+ * function, whatever call site it reports (gcc's partial inlining enters a
+ * function in its caller and leaves it from a .part clone, which report
+ * different sites); otherwise the nearest frame of the same function and call
+ * site, and every frame above it was left without its exit.  Such a frame is
+ * counted as a call that ended when paraprof noticed, and as abandoned.
+ *
+ * A raw clone() child that shares its parent's memory and thread pointer
+ * would share its state: a hook whose stack pointer is more than SP_JUMP away
+ * from the top frame's checks its thread id in the slow path, and a stranger
+ * records nothing (counted in header.dropped_functions).
  */
+#include <errno.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-#define STACK_MAX 65536			/* frames per thread; deeper calls are counted */
-#define TABLE_MIN 256			/* lookup slots to start with */
-#define GOLDEN 0x9E3779B97F4A7C15ull
+#define STACK_INIT 65536		/* frames a stack holds at first; then doubled */
+#define SP_JUMP (1ull << 20)		/* farther from the top frame: check the thread */
+#define SP_BELOW (64u << 10)		/* an exit hook may run this far below its entry */
+#define NEST_FRAMES 256			/* a handler's frames while its thread was in a hook */
+#define NEST_QUEUE 4096			/* calls it ended before the hook could add them */
 #define REGION_SITE 1			/* frame.site of a region (no return address is 1) */
-#define REGION_SITE_MEM 3		/* ... that reads /proc/self/statm at its end */
+#define UNKNOWN_SITE 2			/* ... of a frame rebuilt by repair_stale */
+#define REGION_SITE_MEM 3		/* ... of a region that reads /proc/self/statm at its end */
 #define KEY_BY_NAME(kind, off) ((uint64_t)(off) ^ ((uint64_t)(kind) << 56))
 #define KEY_BY_POINTER(kind, p) ((uintptr_t)(p) ^ ((uint64_t)(kind) << 56) ^ (1ull << 63))
-#define AREA_MAX 4096			/* >= any header.thread_cap we create */
 
-struct frame {
-	uintptr_t fn;			/* function address */
-	uintptr_t site;			/* its return address: names the activation */
-	uintptr_t sp;			/* the function's stack pointer at the entry hook */
-	uint64_t start;			/* clock ticks at entry */
-	uint64_t child_ns;		/* time in instrumented callees */
-	struct ppf_record *rec;
+#define GATE_HOOK (1ull << 63)		/* a hook of the thread is running */
+#define GATE_ENTER 1u
+#define GATE_EXIT 2u
+#define GATE_API 3u			/* regions, spans, requests, thread exit */
+#define GATE_KIND 15u
+#define GATE_SP(g) ((uintptr_t)((g) & ~(GATE_HOOK | GATE_KIND)))
+#define gate_of(sp, kind) (GATE_HOOK | ((uint64_t)(sp) & ~(uint64_t)GATE_KIND) | (kind))
+
+/* Orders a thread's stores against its own signal handlers: the compiler
+ * must not move them across (the CPU keeps a thread's program order). */
+#define pp_sigfence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/* A call that a signal handler made and ended while its thread was inside a
+ * hook: added to its record when that hook ends (flush_nested). */
+struct nest_call {
+	uintptr_t fn;
+	uint64_t dur_ns, self_ns, rss_kib;
+	uint32_t outermost;		/* no frame of fn below it on the handler's stack */
+	uint32_t abandoned;
 };
 
-struct slot {
-	uintptr_t key;			/* function address (area 0: see process_key) */
-	struct ppf_record *rec;
-};
-
-/* Private state of a thread area, kept with the area when a thread exits so
- * that the next thread that takes the area reuses it. */
-struct area_priv {
-	struct slot *tab;
-	uint32_t mask;			/* slots - 1 */
-	uint32_t count;			/* keys in tab */
-	unsigned shift;			/* 64 - log2(slots) */
-	struct frame *stack;		/* sentinel + STACK_MAX frames, touched as used */
+struct nest {
+	uint32_t depth, overflow;
+	uint32_t busy;			/* a handler's hook is running: a second signal's are dropped */
+	uint32_t head;			/* next call to flush: written by the flusher only */
+	uint32_t tail;			/* next free entry: written by handlers only */
+	struct ppf_record *cur;		/* record a flush is adding to, NULL = none */
+	uint64_t cur_seq;		/* its seq before */
+	struct frame frames[NEST_FRAMES];
+	struct nest_call q[NEST_QUEUE];
 };
 
 enum { T_UNSET, T_READY, T_DROPPED };
 
 struct tls {
-	uint32_t ctl_seen;		/* *seg_ctl + 1 when the fast path may run, else 0 */
+	uint64_t gate;			/* see the top of this file */
 	uint32_t depth;			/* frames on the stack */
-	struct frame *stack;
+	uint32_t cap;			/* frames the stack holds (0: no stack yet) */
+	struct frame *stack;		/* stack[-1] is a sentinel */
 	struct slot *tab;
 	unsigned shift;
-	uint32_t overflow;		/* frames deeper than STACK_MAX now active */
+	uint32_t overflow;		/* frames past a stack that could not grow, now active */
+	uint32_t nested;		/* handlers queued calls since the last flush */
 	uint32_t enable_gen;		/* header.enable_gen the stack belongs to */
+	uint32_t module_gen;		/* module_gen the table was checked at */
+	uint32_t tid;			/* kernel thread id, 0 until the thread is set up */
 	unsigned area_idx;
 	struct ppf_thread *area;
 	int state;			/* T_* */
-	int busy;			/* inside the slow path: calls from in there are ignored */
+	struct nest *nest;		/* made the first time a handler needs it */
 	struct ppf_record dropped;	/* private sink for functions with no record */
 };
 
-static __thread struct tls tls __attribute__((tls_model("initial-exec")));
-static struct area_priv *priv;		/* [AREA_MAX], private memory */
+/* The sentinel of a thread with no stack: an sp of 0 sends every entry to
+ * the slow path, and cap 0 does the same before it is read. */
+static struct frame no_stack[1];
+
+static __thread struct tls tls __attribute__((tls_model("initial-exec"))) = {
+	.stack = &no_stack[1],
+};
 static pthread_key_t exit_key;
+static uint32_t module_gen;		/* hooks_modules_changed() calls */
 
-static void *map_private(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+static void api_end(struct tls *t, uint32_t c);
 
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* The latest RSS sample (KiB): written by the sampler thread, read here. */
+/* The latest RSS sample (KiB), published by the sampler. */
 static inline uint64_t pp_rss(void)
 {
 	return __atomic_load_n(seg_rss, __ATOMIC_RELAXED);
 }
 
-/* ---- lookup tables ---- */
-
-static inline struct slot *probe(struct slot *tab, unsigned shift, uint32_t mask, uintptr_t key)
+static void count_dropped(void)
 {
-	uint32_t i = (uint32_t)((key * GOLDEN) >> shift);
-
-	while (tab[i].key != key && tab[i].key != 0)
-		i = (i + 1) & mask;
-	return &tab[i];
+	if (seg_base)
+		__atomic_fetch_add(&seg_header()->dropped_functions, 1, __ATOMIC_RELAXED);
 }
 
-/* Makes the area's table, or doubles it.  Returns -1 when no memory could
- * be had (the table is then unchanged). */
-static int table_grow(struct area_priv *a)
-{
-	uint32_t slots = a->tab ? (a->mask + 1) * 2 : TABLE_MIN;
-	struct slot *tab = map_private(slots * sizeof(struct slot));
-	unsigned shift = 64 - (unsigned)__builtin_ctz(slots);
-
-	if (!tab)
-		return -1;
-	for (uint32_t i = 0; a->tab && i <= a->mask; i++)
-		if (a->tab[i].key)
-			*probe(tab, shift, slots - 1, a->tab[i].key) = a->tab[i];
-	if (a->tab)
-		munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
-	a->tab = tab;
-	a->mask = slots - 1;
-	a->shift = shift;
-	return 0;
-}
-
-/* Inserts (key, rec) into the area's table, doubling it at half load.
- * Returns -1 when no memory could be had (the record then stays unreachable
- * from this table, and the caller counts the call as dropped). */
-static int table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec)
-{
-	if ((!a->tab || (a->count + 1) * 2 > a->mask + 1) && table_grow(a) < 0)
-		return -1;
-	struct slot *s = probe(a->tab, a->shift, a->mask, key);
-
-	s->key = key;
-	s->rec = rec;
-	a->count++;
-	return 0;
-}
-
-/* Makes a zeroed record of `kind` and `key` in `area` and links it in.
- * Returns NULL when the segment is full. */
-static struct ppf_record *new_record(struct ppf_thread *area, unsigned kind, uint64_t key)
-{
-	/* an endpoint's record (area 0's, made by a fold) carries its tail */
-	size_t size = sizeof(struct ppf_record) +
-		      (kind == PPF_KIND_ENDPOINT ? sizeof(struct ppf_endpoint_tail) : 0);
-	uint64_t off = seg_area_alloc(area, size, 8);
-	struct ppf_record *r;
-
-	if (!off)
-		return NULL;
-	r = seg_ptr(off);
-	r->key = key;
-	r->kind = (uint16_t)kind;
-	r->size = (uint16_t)size;
-	r->min_ns = UINT64_MAX;
-	r->next = area->records;
-	/* count first, then publish: a reader never walks more than the count */
-	__atomic_store_n(&area->record_count, area->record_count + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&area->records, off, __ATOMIC_RELEASE);
-	return r;
-}
+/* ---- records ---- */
 
 /* The calling thread's record for `fn`, made on first sight; &t->dropped
  * when none can be made (counted in header.dropped_functions). */
 static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn)
 {
-	struct area_priv *a = &priv[t->area_idx];
-	struct slot *s = probe(t->tab, t->shift, a->mask, fn);
+	struct area_priv *a = &rec_priv[t->area_idx];
+	struct slot *s = rec_probe(t->tab, t->shift, a->mask, fn);
 	struct ppf_record *r;
 
 	if (s->key == fn)
 		return s->rec;
-	t->busy = 1;
-	r = new_record(t->area, PPF_KIND_FUNCTION, fn);
-	if (r && table_insert(a, fn, r) == 0) {
+	r = rec_new(t->area, PPF_KIND_FUNCTION, fn, seg_cover(fn));
+	if (r && rec_table_insert(a, fn, r) == 0) {
 		t->tab = a->tab;
 		t->shift = a->shift;
-		seg_cover(fn);
 	} else {
-		__atomic_fetch_add(&seg_header()->dropped_functions, 1, __ATOMIC_RELAXED);
+		count_dropped();
 		r = &t->dropped;
 	}
-	t->busy = 0;
 	return r;
 }
 
-/* ---- histogram pages ---- */
-
-/* Gives record `r` its histogram page `p`; returns the page number, or 0
- * when the segment is full (the sample is then counted in hist_dropped). */
-static uint32_t hist_page(struct ppf_thread *area, struct ppf_record *r, unsigned p)
-{
-	uint64_t off;
-
-	if (!seg_base || (char *)r < seg_base)
-		return 0;		/* the private sink has no pages */
-	off = seg_area_alloc(area, PPF_PAGE_BYTES, PPF_PAGE_BYTES);
-	if (!off) {
-		__atomic_fetch_add(&seg_header()->hist_dropped, 1, __ATOMIC_RELAXED);
-		return 0;
-	}
-	__atomic_store_n(&r->pages[p], (uint32_t)(off / PPF_PAGE_BYTES), __ATOMIC_RELEASE);
-	return (uint32_t)(off / PPF_PAGE_BYTES);
-}
-
-/* ---- recording a call ---- */
-
-/* Adds a call of `dur` ns (histogram bucket `b`) to frame `f`'s record.
+/*
+ * Adds a call of `dur` ns (histogram bucket `b`) to frame `f`'s record.
  * `have_page`: the record has the page of bucket `b` (else the call counts
- * as hist_dropped).  `depth` is the stack's depth before the frame was
- * popped.  The bucket itself goes into `pending`, and the previous pending
- * bucket into the histogram: its address is known long before `b` is, which
- * spares the pipeline a store it would wait for (see format.h).  No calls:
- * the exit hook inlines it. */
+ * as hist_dropped); `outermost`: no other frame of the function is active
+ * below it.  The bucket goes into `pending`, and the previous pending bucket
+ * into the histogram: its address is known long before `b` is (format.h).
+ *
+ * The order is what repair_stale() reads when a handler's siglongjmp cut it
+ * short: seq turns odd, then the frame is marked (site 0), then the
+ * histogram, and `calls` last before seq turns even; until `calls` the
+ * buckets + pending + hist_dropped count at most one call more than calls.
+ */
 static inline __attribute__((always_inline)) void record_commit(struct frame *f, uint32_t depth,
 								uint64_t dur, unsigned b,
 								int have_page, int abandoned,
-								uint64_t rss)
+								uint64_t rss, int outermost)
 {
 	struct ppf_record *r = f->rec;
 	uint64_t self = dur > f->child_ns ? dur - f->child_ns : 0;
-	uint64_t seq = r->seq;
+	uint64_t seq = r->seq, calls = r->calls;
 	uint32_t pend = r->pending;
 
-	if (depth >= 2)
-		f[-1].child_ns += dur;
 	r->seq = seq + 1;
 	pp_wmb();
+	f->site = 0;
+	pp_sigfence();
+	if (depth >= 2)
+		f[-1].child_ns += dur;
 	if (likely(pend)) {
 		pend--;
 		((struct ppf_hist_page *)(seg_base + (uint64_t)r->pages[pend >> PPF_SUB_BITS] *
 					  PPF_PAGE_BYTES))->count[pend & (PPF_SUB - 1)]++;
 	}
+	pp_sigfence();
 	r->pending = have_page ? b + 1 : 0;
 	r->hist_dropped += !have_page;
-	r->calls++;
 	r->sum_ns += dur;
-	if (--r->depth == 0)
+	if (outermost)
 		r->inclusive_ns += dur;
 	r->self_ns += self;
 	if (dur < r->min_ns)
@@ -255,6 +211,8 @@ static inline __attribute__((always_inline)) void record_commit(struct frame *f,
 		r->rss_max_kib = rss;
 	if (unlikely(abandoned))
 		r->abandoned++;
+	pp_sigfence();
+	r->calls = calls + 1;
 	pp_wmb();
 	r->seq = seq + 2;
 }
@@ -266,30 +224,35 @@ static inline uint64_t frame_ns(const struct frame *f, uint64_t now)
 	return (int64_t)ticks > 0 ? clock_to_ns(ticks) : 0;
 }
 
-/* Records the call of frame `f` ending at `now`, making its histogram page
- * when needed: the out-of-line path. */
-static void __attribute__((noinline)) record_call(struct tls *t, struct frame *f, uint32_t depth,
-						 uint64_t now, int abandoned)
+/* Records the top frame `f` (the stack held `depth` frames) as a call ending
+ * at `now` and pops it; makes its histogram page when needed. */
+static void __attribute__((noinline)) pop_frame(struct tls *t, struct frame *f, uint32_t depth,
+					       uint64_t now, int abandoned)
 {
 	uint64_t dur = frame_ns(f, now);
 	unsigned b = ppf_bucket(dur);
-	uint32_t pg = f->rec->pages[b >> PPF_SUB_BITS];
+	struct ppf_record *r = f->rec;
+	uint32_t pg = r->pages[b >> PPF_SUB_BITS];
 	uint64_t rss = pp_rss();
+	uint32_t rd = r->depth - 1;
+	int saved_errno = errno;
 
-	if (!pg)
-		pg = hist_page(t->area, f->rec, b >> PPF_SUB_BITS);
+	if (!pg && t->area)
+		pg = rec_hist_page(t->area, r, b >> PPF_SUB_BITS);
 	if (unlikely(f->site == REGION_SITE_MEM) && !abandoned)
 		rss = sampler_read();		/* a region that asked for exact memory */
-	record_commit(f, depth, dur, b, pg != 0, abandoned, rss);
+	r->depth = rd;
+	record_commit(f, depth, dur, b, pg != 0, abandoned, rss, rd == 0);
+	pp_sigfence();
+	f->fn = 0;
+	t->depth = depth - 1;
+	errno = saved_errno;
 }
 
 /* Pops the top frame as a call that ended without its exit hook. */
 static void abandon_top(struct tls *t, uint64_t now)
 {
-	uint32_t d = t->depth;
-
-	t->depth = d - 1;
-	record_call(t, &t->stack[d - 1], d, now, 1);
+	pop_frame(t, &t->stack[t->depth - 1], t->depth, now, 1);
 	__atomic_fetch_add(&seg_header()->abandoned_frames, 1, __ATOMIC_RELAXED);
 }
 
@@ -297,10 +260,29 @@ static void abandon_top(struct tls *t, uint64_t now)
 static void drop_stack(struct tls *t)
 {
 	while (t->depth) {
-		t->depth--;
-		t->stack[t->depth].rec->depth--;
+		struct frame *f = &t->stack[--t->depth];
+
+		f->rec->depth--;
+		f->site = 0;
+		f->fn = 0;
 	}
 	t->overflow = 0;
+}
+
+/* Doubles the stack (private memory).  Returns -1 when no memory can be had. */
+static int grow_stack(struct tls *t)
+{
+	struct area_priv *a = &rec_priv[t->area_idx];
+	size_t old = ((size_t)a->cap + 1) * sizeof(struct frame);
+	void *p = mremap(a->stack, old, old * 2 - sizeof(struct frame), MREMAP_MAYMOVE);
+
+	if (p == MAP_FAILED)
+		return -1;
+	a->stack = p;
+	a->cap *= 2;
+	t->stack = a->stack + 1;
+	t->cap = a->cap;
+	return 0;
 }
 
 /* ---- threads ---- */
@@ -313,23 +295,20 @@ static int thread_ready(struct tls *t)
 
 	if (likely(t->state == T_READY))
 		return 1;
-	if (t->state == T_DROPPED)
-		return 0;
-	if (!seg_base)
+	if (t->state == T_DROPPED || !seg_base)
 		return 0;
 	idx = seg_claim_area();
 	if (!idx) {
 		t->state = T_DROPPED;
 		return 0;
 	}
-	a = &priv[idx];
+	a = &rec_priv[idx];
 	if (!a->stack) {
-		a->stack = map_private((STACK_MAX + 1) * sizeof(struct frame));
-		if (a->stack)
-			a->stack[0].sp = UINTPTR_MAX;	/* below the stack: never left */
+		a->stack = rec_map((STACK_INIT + 1) * sizeof(struct frame));
+		a->cap = STACK_INIT;
 	}
 	if (!a->tab && a->stack)
-		table_grow(a);
+		rec_table_grow(a);
 	if (!a->stack || !a->tab) {
 		seg_release_area(idx);
 		t->state = T_DROPPED;
@@ -341,218 +320,29 @@ static int thread_ready(struct tls *t)
 	t->area_idx = idx;
 	t->area = seg_thread(idx);
 	t->stack = a->stack + 1;		/* t->stack[-1] is the sentinel */
+	t->stack[-1].sp = 0;
+	t->cap = a->cap;
 	t->tab = a->tab;
 	t->shift = a->shift;
 	t->depth = 0;
 	t->overflow = 0;
+	t->tid = t->area->tid;
+	t->module_gen = __atomic_load_n(&module_gen, __ATOMIC_ACQUIRE);
 	t->dropped.min_ns = UINT64_MAX;
 	t->enable_gen = seg_header()->enable_gen;
 	/* fresh or folded: nothing recorded before the last clear is in it */
 	__atomic_store_n(&t->area->cleared_gen, seg_header()->clear_gen, __ATOMIC_RELEASE);
 	pthread_setspecific(exit_key, t);
+	__atomic_store_n(&a->owner, t, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->area->state, PPF_THREAD_ACTIVE, __ATOMIC_RELEASE);
 	t->state = T_READY;
 	return 1;
 }
 
-/* Area 0's record for (kind, key); the process lock is held. */
-static struct ppf_record *process_record(unsigned kind, uint64_t key)
-{
-	struct area_priv *a = &priv[0];
-	uintptr_t k = key ^ ((uint64_t)kind << 56);
-	struct ppf_record *r;
-
-	if (a->tab) {
-		struct slot *s = probe(a->tab, a->shift, a->mask, k);
-
-		if (s->key == k)
-			return s->rec;
-	}
-	r = new_record(seg_thread(0), kind, key);
-	if (r && table_insert(a, k, r) < 0)
-		r = NULL;
-	return r;
-}
-
-/* Adds record `r` into `m` (area 0).  Returns -1 when a histogram page for
- * `m` could not be had (the samples are then counted as dropped in `m`). */
-static void merge_record(struct ppf_record *m, const struct ppf_record *r)
-{
-	m->seq++;
-	pp_wmb();
-	m->calls += r->calls;
-	m->sum_ns += r->sum_ns;
-	m->inclusive_ns += r->inclusive_ns;
-	m->self_ns += r->self_ns;
-	m->abandoned += r->abandoned;
-	m->rss_sum_kib += r->rss_sum_kib;
-	m->hist_dropped += r->hist_dropped;
-	if (r->min_ns < m->min_ns)
-		m->min_ns = r->min_ns;
-	if (r->max_ns > m->max_ns)
-		m->max_ns = r->max_ns;
-	if (r->rss_max_kib > m->rss_max_kib)
-		m->rss_max_kib = r->rss_max_kib;
-	if (r->kind == PPF_KIND_ENDPOINT &&
-	    r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail) &&
-	    m->size >= sizeof(*m) + sizeof(struct ppf_endpoint_tail)) {
-		const struct ppf_endpoint_tail *src = (const void *)(r + 1);
-		struct ppf_endpoint_tail *dst = (void *)(m + 1);
-
-		for (unsigned i = 0; i < 6; i++)
-			dst->status[i] += src->status[i];
-		dst->slow += src->slow;
-	}
-	if (r->pending) {
-		/* r's last call, not in its histogram yet: into m's */
-		unsigned b = r->pending - 1;
-
-		if (m->pages[b >> PPF_SUB_BITS] || hist_page(seg_thread(0), m, b >> PPF_SUB_BITS))
-			((struct ppf_hist_page *)seg_ptr((uint64_t)m->pages[b >> PPF_SUB_BITS] *
-							 PPF_PAGE_BYTES))->count[b & (PPF_SUB - 1)]++;
-		else
-			m->hist_dropped++;
-	}
-	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
-		const struct ppf_hist_page *src;
-		struct ppf_hist_page *dst;
-
-		if (!r->pages[p])
-			continue;
-		src = seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES);
-		if (!m->pages[p] && !hist_page(seg_thread(0), m, p)) {
-			for (unsigned i = 0; i < PPF_SUB; i++)
-				m->hist_dropped += src->count[i];
-			continue;
-		}
-		dst = seg_ptr((uint64_t)m->pages[p] * PPF_PAGE_BYTES);
-		for (unsigned i = 0; i < PPF_SUB; i++)
-			dst->count[i] += src->count[i];
-	}
-	pp_wmb();
-	m->seq++;
-}
-
-/* Zeroes a record's statistics under its seqlock, setting `flags`; its
- * depth (frames still active) stays. */
-static void zero_record(struct ppf_record *r, uint32_t flags)
-{
-	r->seq++;
-	pp_wmb();
-	r->flags = flags;
-	r->calls = r->sum_ns = r->inclusive_ns = r->self_ns = r->abandoned = 0;
-	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
-	r->min_ns = UINT64_MAX;
-	r->pending = 0;
-	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail))
-		memset(r + 1, 0, sizeof(struct ppf_endpoint_tail));
-	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-		if (r->pages[p])
-			memset(seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES), 0, PPF_PAGE_BYTES);
-	pp_wmb();
-	r->seq++;
-}
-
-/* Zeroes a folded record and marks it so that readers skip it. */
-static void reset_record(struct ppf_record *r)
-{
-	zero_record(r, PPF_REC_FOLDED);
-	r->depth = 0;
-}
-
-/* Zeroes every record of `area` and marks it as following clear `gen`.  The
- * caller is the area's one writer (its thread, or the process lock's holder
- * for area 0).  Readers skip the area until cleared_gen says it is done. */
-static void clear_area(struct ppf_thread *area, uint32_t gen)
-{
-	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
-		struct ppf_record *r = seg_ptr(off);
-
-		if (!(r->flags & PPF_REC_FOLDED))
-			zero_record(r, 0);
-	}
-	__atomic_store_n(&area->cleared_gen, gen, __ATOMIC_RELEASE);
-}
-
-/* Brings area 0 up to the header's clear_gen; the process lock is held. */
-static void clear_process_area(void)
-{
-	uint32_t gen = __atomic_load_n(&seg_header()->clear_gen, __ATOMIC_ACQUIRE);
-
-	if (seg_thread(0)->cleared_gen != gen)
-		clear_area(seg_thread(0), gen);
-}
-
-/*
- * Folds the area's records into area 0 and frees the area for the next
- * thread.  When a record cannot be folded (segment full) the area keeps its
- * data and is never reused: nothing recorded is lost.
- */
-static void fold_area(struct tls *t)
-{
-	struct ppf_header *h = seg_header();
-	struct ppf_thread *area = t->area;
-	int complete = 1;
-
-	/* an area that has not seen the last clear holds nothing to keep */
-	int stale = area->cleared_gen != __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
-
-	seg_process_lock();
-	clear_process_area();
-	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
-	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
-		struct ppf_record *r = seg_ptr(off), *m;
-
-		if (r->flags & PPF_REC_FOLDED)
-			continue;
-		if (r->calls && !stale) {
-			m = process_record(r->kind, r->key);
-			if (!m) {
-				complete = 0;
-				continue;
-			}
-			merge_record(m, r);
-		}
-		reset_record(r);
-	}
-	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
-	seg_process_unlock();
-	if (complete)
-		seg_release_area(t->area_idx);
-}
-
-/* Counts every frame still open on t's stack as abandoned, now (the thread
- * or the process is ending).  Leaves t busy, so the hooks ignore it. */
-static void abandon_stack(struct tls *t)
-{
-	uint64_t now = clock_now();
-
-	t->busy = 1;
-	t->ctl_seen = 0;
-	while (t->depth)
-		abandon_top(t, now);
-	t->overflow = 0;
-}
-
-/* pthread key destructor: the thread is exiting. */
-static void thread_exit(void *arg)
-{
-	struct tls *t = arg;
-
-	if (t != &tls || t->state != T_READY || !seg_base)
-		return;
-	abandon_stack(t);
-	fold_area(t);
-	t->state = T_UNSET;	/* a later call (another key's destructor) starts over */
-	t->area = NULL;
-	t->busy = 0;
-}
-
-/* ---- slow paths ---- */
-
 /* Brings the thread up to date with the header: sets it up, drops a stack
  * that spans a disable (frames begun before an enable are not counted),
- * applies a clear.  Returns 0 when it cannot record. */
+ * applies a clear, forgets functions of unloaded modules.  Returns 0 when
+ * it cannot record. */
 static int sync_thread(struct tls *t)
 {
 	struct ppf_header *h;
@@ -570,47 +360,387 @@ static int sync_thread(struct tls *t)
 	}
 	gen = __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
 	if (gen != t->area->cleared_gen) {
-		clear_area(t->area, gen);
+		rec_clear_area(t->area, gen);
 		if (seg_thread(0)->cleared_gen != gen) {
 			seg_process_lock();
-			clear_process_area();
+			rec_clear_process_area();
 			seg_process_unlock();
 		}
+	}
+	gen = __atomic_load_n(&module_gen, __ATOMIC_ACQUIRE);
+	if (gen != t->module_gen) {
+		struct area_priv *a = &rec_priv[t->area_idx];
+
+		rec_table_drop_unloaded(a);
+		if (!a->tab && rec_table_grow(a) < 0)
+			return 0;
+		t->tab = a->tab;
+		t->shift = a->shift;
+		t->module_gen = gen;
 	}
 	return 1;
 }
 
-static inline __attribute__((always_inline)) void push(struct tls *t, struct ppf_record *r,
-							uintptr_t fn, uintptr_t site, uintptr_t sp)
+/* ---- signal handlers inside hooks ---- */
+
+static uint32_t gettid_now(void)
 {
-	uint32_t d = t->depth;
+	return (uint32_t)syscall(SYS_gettid);
+}
+
+/* A call found the gate closed (`g` has GATE_HOOK) at stack pointer `sp`:
+ * 1 when it runs in a signal handler that interrupted that hook (below the
+ * hook's frame, or on the alternate signal stack), 0 when that hook is gone
+ * (a handler left it by siglongjmp). */
+static int inside_handler(uint64_t g, uintptr_t sp)
+{
+	stack_t ss;
+
+	if (sp < GATE_SP(g))
+		return 1;
+	return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+}
+
+static struct nest *nest_of(struct tls *t)
+{
+	if (!t->nest)
+		t->nest = rec_map(sizeof(struct nest));	/* mmap: safe in a handler */
+	return t->nest;
+}
+
+/* Pops the handler's top frame as a call ending at `now`, into the queue. */
+static void nest_pop(struct tls *t, struct nest *n, uint64_t now, int abandoned)
+{
+	struct frame *f = &n->frames[--n->depth];
+	uint64_t dur = frame_ns(f, now);
+	struct nest_call *e;
+	uint32_t outermost = 1;
+
+	for (uint32_t i = 0; i < n->depth; i++)
+		if (n->frames[i].fn == f->fn)
+			outermost = 0;
+	if (n->depth)
+		n->frames[n->depth - 1].child_ns += dur;
+	if (n->tail - n->head >= NEST_QUEUE) {
+		count_dropped();
+		return;
+	}
+	e = &n->q[n->tail % NEST_QUEUE];
+	e->fn = f->fn;
+	e->dur_ns = dur;
+	e->self_ns = dur > f->child_ns ? dur - f->child_ns : 0;
+	e->rss_kib = pp_rss();
+	e->outermost = outermost;
+	e->abandoned = (uint32_t)abandoned;
+	pp_sigfence();
+	n->tail++;
+	t->nested = 1;
+	if (abandoned)
+		__atomic_fetch_add(&seg_header()->abandoned_frames, 1, __ATOMIC_RELAXED);
+}
+
+/* The depth (1-based) of the frame an exit of `fn` from `site` closes: the
+ * top one when it is fn's, else the nearest of fn and site; 0 when none. */
+static uint32_t match_exit(const struct frame *stack, uint32_t depth, uintptr_t fn, uintptr_t site)
+{
+	if (depth && stack[depth - 1].fn == fn)
+		return depth;
+	for (uint32_t d = depth; d; d--)
+		if (stack[d - 1].fn == fn && stack[d - 1].site == site)
+			return d;
+	return 0;
+}
+
+/* A hook of a signal handler that interrupted a hook of its thread: its
+ * frames go on the handler's own small stack, its calls into the queue. */
+static void nested_hook(struct tls *t, unsigned kind, uintptr_t fn, uintptr_t site, uintptr_t sp)
+{
+	struct nest *n = nest_of(t);
+	uint64_t now = clock_now();
+
+	if (!n || n->busy || !seg_base) {
+		count_dropped();	/* a signal inside a handler's hook */
+		return;
+	}
+	n->busy = 1;
+	pp_sigfence();
+	if (kind == GATE_ENTER) {
+		while (n->depth && n->frames[n->depth - 1].sp < sp)
+			nest_pop(t, n, now, 1);		/* left by longjmp */
+		if (n->overflow || n->depth == NEST_FRAMES) {
+			n->overflow++;
+			__atomic_fetch_add(&seg_header()->stack_overflows, 1, __ATOMIC_RELAXED);
+		} else {
+			struct frame *f = &n->frames[n->depth++];
+
+			f->fn = fn;
+			f->site = site;
+			f->sp = sp;
+			f->child_ns = 0;
+			f->start = now;
+		}
+	} else if (n->overflow) {
+		n->overflow--;
+	} else {
+		uint32_t d = match_exit(n->frames, n->depth, fn, site);
+
+		if (!d) {
+			__atomic_fetch_add(&seg_header()->unmatched_exits, 1, __ATOMIC_RELAXED);
+		} else {
+			while (n->depth > d)
+				nest_pop(t, n, now, 1);
+			nest_pop(t, n, now, 0);
+		}
+	}
+	pp_sigfence();
+	n->busy = 0;
+}
+
+/* The sum of a record's histogram buckets. */
+static uint64_t hist_total(const struct ppf_record *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		const struct ppf_hist_page *pg;
+
+		if (!r->pages[p])
+			continue;
+		pg = seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES);
+		for (unsigned i = 0; i < PPF_SUB; i++)
+			n += pg->count[i];
+	}
+	return n;
+}
+
+/*
+ * Closes a seqlock section of record_commit() that a siglongjmp cut short
+ * (seq odd).  Its buckets + pending + hist_dropped count the call already
+ * when the histogram part was done (record_commit's order): the call then
+ * counts (calls + 1); otherwise none of it does.  Returns 1 when the call
+ * counts now.  (Its time may be missing from the sums: one call's.)
+ */
+static int repair_record(struct ppf_record *r)
+{
+	uint64_t total = hist_total(r) + (r->pending != 0) + r->hist_dropped;
+	int counted = total == r->calls + 1;
+
+	if (total > r->calls + 1 || total < r->calls)
+		r->calls = total;	/* not one call's section (a clear): make it whole */
+	else if (counted)
+		r->calls++;
+	pp_wmb();
+	r->seq++;
+	return counted;
+}
+
+/* The number of frames of `r` on the stack: its depth, after a repair. */
+static uint32_t frames_of(const struct tls *t, const struct ppf_record *r)
+{
+	uint32_t n = 0;
+
+	for (uint32_t d = 0; d < t->depth; d++)
+		n += t->stack[d].rec == r;
+	return n;
+}
+
+static struct ppf_record *lookup(struct tls *t, uintptr_t fn);
+
+/* Adds the calls that handlers queued to their records; the caller is a
+ * hook of the thread, so handlers keep queueing meanwhile. */
+static void flush_nested(struct tls *t)
+{
+	struct nest *n = t->nest;
+	int saved_errno = errno;
+
+	t->nested = 0;
+	pp_sigfence();
+	while (n && n->head != __atomic_load_n(&n->tail, __ATOMIC_RELAXED)) {
+		const struct nest_call *e = &n->q[n->head % NEST_QUEUE];
+
+		if (t->state == T_READY) {
+			struct ppf_record *r = lookup(t, e->fn);
+			struct frame fake = { .rec = r, .child_ns = e->dur_ns - e->self_ns };
+			unsigned b = ppf_bucket(e->dur_ns);
+			int page = r->pages[b >> PPF_SUB_BITS] ||
+				   rec_hist_page(t->area, r, b >> PPF_SUB_BITS);
+
+			n->cur_seq = r->seq;
+			pp_sigfence();
+			n->cur = r;
+			pp_sigfence();
+			record_commit(&fake, 1, e->dur_ns, b, page, (int)e->abandoned, e->rss_kib,
+				      e->outermost && r->depth == 0);
+			pp_sigfence();
+		}
+		n->head++;
+		pp_sigfence();
+		n->cur = NULL;
+	}
+	errno = saved_errno;
+}
+
+/* A flush cut short by siglongjmp: its record is made whole, and the call
+ * is taken off the queue once it counts. */
+static void repair_flush(struct nest *n)
+{
+	struct ppf_record *r = n->cur;
+
+	if (!r)
+		return;
+	if (r->seq == n->cur_seq + 2)
+		n->head++;			/* done, the queue not yet told */
+	else if (r->seq & 1 && repair_record(r))
+		n->head++;
+	n->cur = NULL;
+}
+
+/*
+ * The hook that closed gate `g` will never end: a signal handler that
+ * interrupted it left by siglongjmp, or the process is ending inside that
+ * handler.  Makes what it was writing whole, so that every call counts once:
+ * a frame it was pushing is pushed (it is then abandoned like any frame left
+ * by a longjmp), a call it was recording counts, or not at all if none of it
+ * was written (its frame stays and is abandoned later).  The handler's own
+ * frames count as abandoned.  Not for a handler's context.
+ */
+static void repair_stale(struct tls *t, uint64_t g)
+{
+	struct nest *n = t->nest;
+	uint64_t now = clock_now();
+
+	if (n) {
+		repair_flush(n);
+		while (n->depth)
+			nest_pop(t, n, now, 1);
+		n->overflow = 0;
+		n->busy = 0;
+	}
+	if (t->state != T_READY)
+		return;
+	if (t->depth) {
+		/* the top frame, if its call was being recorded (site 0) */
+		struct frame *f = &t->stack[t->depth - 1];
+		struct ppf_record *r = f->rec;
+		int counted = 0;
+
+		if (!(r->seq & 1)) {
+			counted = !f->site;	/* the whole section was written */
+		} else if (f->site) {
+			pp_wmb();
+			r->seq++;		/* seq odd, nothing else written yet */
+		} else {
+			counted = repair_record(r);
+		}
+		if (counted) {
+			f->fn = 0;
+			t->depth--;
+		} else if (!f->site) {
+			f->site = UNKNOWN_SITE;	/* nothing counted: the frame stays */
+		}
+		r->depth = frames_of(t, r);
+	}
+	if (t->depth < t->cap && t->stack[t->depth].fn) {
+		/* a frame being pushed: whole once its site is written */
+		struct frame *f = &t->stack[t->depth];
+
+		if (!f->site) {
+			if (f->fn == (uintptr_t)f->rec) {
+				f->site = REGION_SITE;	/* a region's (push_region) */
+			} else {
+				f->rec = lookup(t, f->fn);
+				f->site = UNKNOWN_SITE;
+			}
+			f->sp = GATE_SP(g);
+			f->child_ns = 0;
+			f->start = now;
+		}
+		t->depth++;
+		f->rec->depth = frames_of(t, f->rec);
+	}
+	if (t->nested)
+		flush_nested(t);
+}
+
+/* ---- slow paths ---- */
+
+/*
+ * The common start of a hook's slow path.  `g` is the gate the hook found,
+ * `jumped` whether its stack pointer was far from the top frame's.  Returns
+ * 1 with the gate closed by this hook (gate_of(sp, kind)) and the thread
+ * synced: the caller records the call and ends with api_end().  Returns 0
+ * when the call is not recorded here: a stranger's (raw clone), a handler's
+ * inside a hook (queued by nested_hook), or profiling off or disabled.
+ */
+static int hook_begin(struct tls *t, uint64_t g, unsigned kind, uintptr_t fn, uintptr_t site,
+		      uintptr_t sp, int jumped, uint32_t *cp)
+{
+	uint32_t c;
+
+	if ((jumped || (g & GATE_HOOK)) && t->tid && gettid_now() != t->tid) {
+		count_dropped();	/* another thread with our thread pointer */
+		return 0;
+	}
+	if ((g & GATE_HOOK) && inside_handler(g, sp)) {
+		nested_hook(t, kind, fn, site, sp);
+		return 0;
+	}
+	t->gate = gate_of(sp, kind);
+	pp_sigfence();
+	c = *seg_ctl;
+	if (g & GATE_HOOK)
+		repair_stale(t, g);
+	if (!(c & PPF_FLAG_ENABLED) || !sync_thread(t)) {
+		if (t->nested)
+			flush_nested(t);
+		t->gate = 0;
+		return 0;
+	}
+	*cp = c;
+	return 1;
+}
+
+/* Ends a hook: adds what handlers queued meanwhile, then opens the gate. */
+static void api_end(struct tls *t, uint32_t c)
+{
+	if (unlikely(t->nested))
+		flush_nested(t);
+	pp_sigfence();
+	t->gate = t->state == T_READY && !t->overflow ? (uint64_t)c + 1 : 0;
+}
+
+/* The calling thread's record for `fn`: one probe, else lookup_slow. */
+static struct ppf_record *lookup(struct tls *t, uintptr_t fn)
+{
+	struct slot *s = &t->tab[(fn * REC_GOLDEN) >> t->shift];
+
+	return s->key == fn ? s->rec : lookup_slow(t, fn);
+}
+
+static inline __attribute__((always_inline)) void push_rest(struct tls *t, uint32_t d,
+							     struct ppf_record *r, uintptr_t site,
+							     uintptr_t sp)
+{
 	struct frame *f = &t->stack[d];
 
-	r->depth++;
-	f->fn = fn;
-	f->site = site;
 	f->sp = sp;
 	f->rec = r;
 	f->child_ns = 0;
-	t->depth = d + 1;
 	f->start = clock_now();
+	pp_sigfence();
+	f->site = site;			/* last: the frame is whole (repair_stale) */
+	pp_sigfence();
+	r->depth++;
+	t->depth = d + 1;
 }
 
-/* Entry of a function the thread's table has not seen (or that collides). */
-static void __attribute__((noinline)) enter_miss(struct tls *t, uintptr_t fn, uintptr_t site,
-						uintptr_t sp)
+static void __attribute__((noinline)) enter_slow(struct tls *t, uint64_t g, uintptr_t fn,
+						uintptr_t site, uintptr_t sp, int jumped)
 {
-	push(t, lookup_slow(t, fn), fn, site, sp);
-}
+	int saved_errno = errno;
+	uint32_t c;
 
-static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uintptr_t fn,
-						uintptr_t site, uintptr_t sp)
-{
-	if (t->busy)
-		return;
-	t->busy = 1;
-	t->ctl_seen = 0;
-	if (!sync_thread(t))
+	if (!hook_begin(t, g, GATE_ENTER, fn, site, sp, jumped, &c))
 		goto out;
 	if (t->depth && t->stack[t->depth - 1].sp < sp) {
 		/* control came back above frames that never exited: longjmp */
@@ -620,50 +750,54 @@ static void __attribute__((noinline)) enter_slow(struct tls *t, uint32_t c, uint
 		while (t->depth && t->stack[t->depth - 1].sp < sp)
 			abandon_top(t, now);
 	}
-	if (t->overflow || t->depth == STACK_MAX) {
+	if (t->depth == 0)
+		t->stack[-1].sp = sp;	/* calls from here down take the fast path */
+	if (t->overflow || (t->depth == t->cap && grow_stack(t) < 0)) {
 		t->overflow++;
 		__atomic_fetch_add(&seg_header()->stack_overflows, 1, __ATOMIC_RELAXED);
-		goto out;
+	} else {
+		t->stack[t->depth].fn = fn;
+		pp_sigfence();
+		push_rest(t, t->depth, lookup(t, fn), site, sp);
 	}
-	t->busy = 0;
-	push(t, lookup_slow(t, fn), fn, site, sp);
+	api_end(t, c);
 out:
-	t->busy = 0;
-	if (t->state == T_READY && !t->overflow)
-		t->ctl_seen = c + 1;
+	errno = saved_errno;
 }
 
-static void __attribute__((noinline)) exit_slow(struct tls *t, uint32_t c, uintptr_t fn,
-					       uintptr_t site)
+static void __attribute__((noinline)) exit_slow(struct tls *t, uint64_t g, uintptr_t fn,
+					       uintptr_t site, uintptr_t sp, int jumped)
 {
+	int saved_errno = errno;
 	uint64_t now = clock_now();
-	uint32_t d;
+	uint32_t c, d;
 
-	if (t->busy)
-		return;
-	t->busy = 1;
-	t->ctl_seen = 0;
-	if (!sync_thread(t))
+	if (!hook_begin(t, g, GATE_EXIT, fn, site, sp, jumped, &c))
 		goto out;
 	if (t->overflow) {
 		t->overflow--;		/* one of the frames past the stack */
-		goto out;
-	}
-	for (d = t->depth; d; d--)
-		if (t->stack[d - 1].fn == fn && t->stack[d - 1].site == site)
-			break;
-	if (!d) {
+	} else if (!(d = match_exit(t->stack, t->depth, fn, site))) {
 		__atomic_fetch_add(&seg_header()->unmatched_exits, 1, __ATOMIC_RELAXED);
-		goto out;
+	} else {
+		while (t->depth > d)
+			abandon_top(t, now);	/* frames above it never saw their exit */
+		pop_frame(t, &t->stack[d - 1], d, now, 0);
 	}
-	while (t->depth > d)
-		abandon_top(t, now);	/* frames above it never saw their exit */
-	t->depth--;
-	record_call(t, &t->stack[t->depth], t->depth + 1, now, 0);
+	api_end(t, c);
 out:
-	t->busy = 0;
-	if (t->state == T_READY && !t->overflow)
-		t->ctl_seen = c + 1;
+	errno = saved_errno;
+}
+
+/* Entry of a function the thread's table has not seen (or that collides):
+ * the gate is closed, the frame's fn written. */
+static void __attribute__((noinline)) enter_miss(struct tls *t, uint32_t c, uint32_t d,
+						uintptr_t fn, uintptr_t site, uintptr_t sp)
+{
+	int saved_errno = errno;
+
+	push_rest(t, d, lookup_slow(t, fn), site, sp);
+	api_end(t, c);
+	errno = saved_errno;
 }
 
 /* ---- the hooks ---- */
@@ -674,124 +808,163 @@ PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
 void __cyg_profile_func_enter(void *this_fn, void *call_site)
 {
 	struct tls *t = &tls;
-	uint32_t c = *seg_ctl;
+	uint32_t c = *seg_ctl, d;
+	uint64_t g = t->gate;
 	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
-	uint32_t d;
+	struct slot *s;
 
-	if (unlikely(c + 1 != t->ctl_seen)) {
+	if (unlikely(c + 1 != g)) {
 		if (c & PPF_FLAG_ENABLED)
-			enter_slow(t, c, fn, site, sp);
+			enter_slow(t, g, fn, site, sp, 0);
 		return;
 	}
 	d = t->depth;
-	/* a frame below our stack pointer was left by longjmp (with d == 0
-	 * this reads the sentinel, whose sp is the top of memory) */
-	if (unlikely(t->stack[(ptrdiff_t)d - 1].sp < sp || d == STACK_MAX)) {
-		enter_slow(t, c, fn, site, sp);
+	/* a frame below our stack pointer was left by longjmp; far above it
+	 * is another stack (a stranger, or an alternate signal stack) */
+	if (unlikely(d == t->cap || t->stack[(ptrdiff_t)d - 1].sp - sp > SP_JUMP)) {
+		enter_slow(t, g, fn, site, sp, 1);
 		return;
 	}
-	struct slot *s = &t->tab[(fn * GOLDEN) >> t->shift];
-
+	t->gate = gate_of(sp, GATE_ENTER);
+	t->stack[d].fn = fn;
+	pp_sigfence();
+	if (unlikely(*seg_ctl != c)) {
+		/* disabled, cleared or exiting since: the slow path decides */
+		t->stack[d].fn = 0;
+		t->gate = g;
+		enter_slow(t, g, fn, site, sp, 0);
+		return;
+	}
+	s = &t->tab[(fn * REC_GOLDEN) >> t->shift];
 	if (unlikely(s->key != fn)) {
-		enter_miss(t, fn, site, sp);
+		enter_miss(t, c, d, fn, site, sp);
 		return;
 	}
-	push(t, s->rec, fn, site, sp);
+	push_rest(t, d, s->rec, site, sp);
+	if (unlikely(t->nested))
+		flush_nested(t);
+	pp_sigfence();
+	t->gate = g;
 }
 
 void __cyg_profile_func_exit(void *this_fn, void *call_site)
 {
 	struct tls *t = &tls;
-	uint32_t c = *seg_ctl;
+	uint32_t c = *seg_ctl, d;
+	uint64_t g = t->gate, now;
 	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
-	uint64_t now;
-	uint32_t d;
+	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
 	struct frame *f;
 
-	if (unlikely(c + 1 != t->ctl_seen)) {
+	if (unlikely(c + 1 != g)) {
 		if (c & PPF_FLAG_ENABLED)
-			exit_slow(t, c, fn, site);
+			exit_slow(t, g, fn, site, sp, 0);
+		return;
+	}
+	d = t->depth;
+	f = &t->stack[(ptrdiff_t)d - 1];
+	if (unlikely(f->fn != fn || sp + SP_BELOW - f->sp > SP_JUMP)) {
+		exit_slow(t, g, fn, site, sp, f->fn == fn);
+		return;
+	}
+	t->gate = gate_of(sp, GATE_EXIT);
+	pp_sigfence();
+	if (unlikely(*seg_ctl != c)) {
+		t->gate = g;
+		exit_slow(t, g, fn, site, sp, 0);
 		return;
 	}
 	now = clock_now();
-	d = t->depth;
-	f = &t->stack[d - 1];
-	if (unlikely(d == 0 || f->fn != fn || f->site != site)) {
-		exit_slow(t, c, fn, site);
-		return;
-	}
-	t->depth = d - 1;
 	uint64_t dur = frame_ns(f, now);
 	unsigned b = ppf_bucket(dur);
+	struct ppf_record *r = f->rec;
 
-	if (unlikely(!f->rec->pages[b >> PPF_SUB_BITS])) {
-		record_call(t, f, d, now, 0);	/* a new octave: make its page */
-		return;
+	if (unlikely(!r->pages[b >> PPF_SUB_BITS])) {
+		pop_frame(t, f, d, now, 0);	/* a new octave: make its page */
+	} else {
+		uint32_t rd = r->depth - 1;
+
+		r->depth = rd;
+		record_commit(f, d, dur, b, 1, 0, pp_rss(), rd == 0);
+		pp_sigfence();
+		f->fn = 0;
+		t->depth = d - 1;
 	}
-	record_commit(f, d, dur, b, 1, 0, pp_rss());
+	if (unlikely(now >= sampler_due))
+		sampler_tick(now);
+	if (unlikely(t->nested))
+		flush_nested(t);
+	pp_sigfence();
+	t->gate = g;
 }
 
 /* ---- named records: regions, spans, endpoints ---- */
 
-/* The calling thread's state, set up and current, or NULL when it cannot
- * record now (profiling off or disabled, no area, inside the library). */
-static struct tls *api_thread(void)
+/* The calling thread with its gate closed and synced, or NULL when it
+ * cannot record now (profiling off or disabled, no area, or called from a
+ * signal handler that interrupted a hook: counted as dropped).  `sp` is the
+ * caller's stack pointer; api_end(t, *cp) ends it. */
+static struct tls *api_begin(uintptr_t sp, uint32_t *cp)
 {
 	struct tls *t = &tls;
 	uint32_t c = *seg_ctl;
+	uint64_t g = t->gate;
 
-	if (c + 1 == t->ctl_seen)
-		return t;
-	if (!(c & PPF_FLAG_ENABLED) || t->busy)
+	if (!(c & PPF_FLAG_ENABLED))
 		return NULL;
-	t->busy = 1;
-	if (sync_thread(t) && !t->overflow)
-		t->ctl_seen = c + 1;
-	t->busy = 0;
-	return t->state == T_READY ? t : NULL;
+	if ((g & GATE_HOOK) && inside_handler(g, sp)) {
+		count_dropped();
+		return NULL;
+	}
+	return hook_begin(t, g, GATE_API, 0, 0, sp, 0, cp) ? t : NULL;
 }
 
 /* The record of `kind` named `name` in t's area, made on first use: looked
- * up by the pointer first (names are mostly literals), then by content. */
+ * up by the pointer first (names are mostly literals), checked by content
+ * (a buffer may hold another name now), then by content. */
 static struct ppf_record *named_record(struct tls *t, unsigned kind, const char *name,
 				       int by_pointer)
 {
-	struct area_priv *a = &priv[t->area_idx];
+	struct area_priv *a = &rec_priv[t->area_idx];
+	const struct ppf_header *h = seg_header();
+	const char *strtab = seg_ptr(h->strtab_off);
 	uint64_t pkey = KEY_BY_POINTER(kind, name), nkey;
-	struct ppf_record *r;
+	struct ppf_record *r = NULL;
 	struct slot *s;
 	uint32_t off;
 
 	if (by_pointer) {
-		s = probe(t->tab, t->shift, a->mask, pkey);
-		if (s->key == pkey)
+		s = rec_probe(t->tab, t->shift, a->mask, pkey);
+		if (s->key == pkey && !strcmp(strtab + s->rec->key, name))
 			return s->rec;
 	}
-	t->busy = 1;
-	r = NULL;
 	off = seg_intern(name);
 	if (!off)
 		goto out;
 	nkey = KEY_BY_NAME(kind, off);
-	s = probe(t->tab, t->shift, a->mask, nkey);
+	s = rec_probe(a->tab, a->shift, a->mask, nkey);
 	if (s->key == nkey) {
 		r = s->rec;
 	} else {
-		r = new_record(t->area, kind, off);
-		if (!r || table_insert(a, nkey, r) < 0) {
+		r = rec_new(t->area, kind, off, 0);
+		if (!r || rec_table_insert(a, nkey, r) < 0) {
 			r = NULL;
 			goto out;
 		}
 	}
-	if (by_pointer && table_insert(a, pkey, r) < 0)
-		r = NULL;
+	if (by_pointer) {
+		s = rec_probe(a->tab, a->shift, a->mask, pkey);
+		if (s->key == pkey)
+			s->rec = r;		/* the buffer holds another name now */
+		else if (rec_table_insert(a, pkey, r) < 0)
+			r = NULL;
+	}
 out:
 	t->tab = a->tab;
 	t->shift = a->shift;
-	t->busy = 0;
 	if (!r)
-		__atomic_fetch_add(&seg_header()->dropped_functions, 1, __ATOMIC_RELAXED);
+		count_dropped();
 	return r;
 }
 
@@ -813,15 +986,19 @@ void hooks_enable(int on)
 void hooks_clear(void)
 {
 	struct ppf_header *h = seg_header();
+	struct tls *t;
+	uint32_t c;
 
 	if (!h)
 		return;
 	__atomic_fetch_add(&h->clear_gen, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
 	seg_process_lock();
-	clear_process_area();
+	rec_clear_process_area();
 	seg_process_unlock();
-	api_thread();		/* the calling thread clears its own area now */
+	t = api_begin((uintptr_t)__builtin_dwarf_cfa(), &c);
+	if (t)
+		api_end(t, c);	/* the calling thread cleared its own area */
 }
 
 uint64_t hooks_now(void)
@@ -831,36 +1008,46 @@ uint64_t hooks_now(void)
 
 int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp)
 {
-	struct tls *t = api_thread();
+	uint32_t c;
+	struct tls *t = name ? api_begin(sp, &c) : NULL;
 	struct ppf_record *r;
-	uint32_t d;
+	int rc = -1;
 
-	if (!t || !name)
+	if (!t)
 		return -1;
-	d = t->depth;
-	if (t->stack[(ptrdiff_t)d - 1].sp < sp) {
+	if (t->depth && t->stack[t->depth - 1].sp < sp) {
 		/* frames left by a longjmp below us: as on entry */
 		uint64_t now = clock_now();
 
 		while (t->depth && t->stack[t->depth - 1].sp < sp)
 			abandon_top(t, now);
 	}
-	if (t->overflow || t->depth == STACK_MAX)
-		return -1;
+	if (t->depth == 0)
+		t->stack[-1].sp = sp;
+	if (t->overflow || (t->depth == t->cap && grow_stack(t) < 0))
+		goto out;
 	r = named_record(t, PPF_KIND_REGION, name, 1);
 	if (!r)
-		return -1;
+		goto out;
 	if (flags & 1)
 		sampler_read();
-	push(t, r, (uintptr_t)r, (flags & 1) ? REGION_SITE_MEM : REGION_SITE, sp);
-	return 0;
+	t->stack[t->depth].rec = r;	/* before fn: repair_stale tells a region by it */
+	pp_sigfence();
+	t->stack[t->depth].fn = (uintptr_t)r;
+	pp_sigfence();
+	push_rest(t, t->depth, r, (flags & 1) ? REGION_SITE_MEM : REGION_SITE, sp);
+	rc = 0;
+out:
+	api_end(t, c);
+	return rc;
 }
 
 int hooks_region_end(void)
 {
-	struct tls *t = api_thread();
+	uint32_t c, d;
+	struct tls *t = api_begin((uintptr_t)__builtin_dwarf_cfa(), &c);
 	uint64_t now = clock_now();
-	uint32_t d;
+	int rc = -1;
 
 	if (!t)
 		return -1;
@@ -869,88 +1056,179 @@ int hooks_region_end(void)
 			break;
 	if (!d) {
 		__atomic_fetch_add(&seg_header()->unmatched_exits, 1, __ATOMIC_RELAXED);
+	} else {
+		while (t->depth > d)
+			abandon_top(t, now);
+		pop_frame(t, &t->stack[d - 1], d, now, 0);
+		rc = 0;
+	}
+	api_end(t, c);
+	return rc;
+}
+
+int hooks_record_named(unsigned kind, const char *name, int by_pointer, uint64_t dur_ns,
+		       int status, int slow)
+{
+	uint32_t c;
+	struct tls *t = name ? api_begin((uintptr_t)__builtin_dwarf_cfa(), &c) : NULL;
+	struct ppf_record *r;
+
+	if (!t)
 		return -1;
+	r = named_record(t, kind, name, by_pointer);
+	if (r) {
+		/* a call of its own: no parent, no callees */
+		struct frame f = { .rec = r };
+		unsigned b = ppf_bucket(dur_ns);
+		int have_page = r->pages[b >> PPF_SUB_BITS] ||
+				rec_hist_page(t->area, r, b >> PPF_SUB_BITS);
+
+		record_commit(&f, 1, dur_ns, b, have_page, 0, pp_rss(), r->depth == 0);
+		if (kind == PPF_KIND_ENDPOINT &&
+		    r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail)) {
+			struct ppf_endpoint_tail *tail = (struct ppf_endpoint_tail *)(r + 1);
+			unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
+			uint64_t seq = r->seq;
+
+			r->seq = seq + 1;
+			pp_wmb();
+			tail->status[cls]++;
+			tail->slow += slow != 0;
+			pp_wmb();
+			r->seq = seq + 2;
+		}
 	}
-	while (t->depth > d)
+	api_end(t, c);
+	return r ? 0 : -1;
+}
+
+/* ---- threads and the process ending ---- */
+
+/* Counts every frame still open on t's stack as abandoned, now, after
+ * making a hook cut short whole.  The gate stays closed: the caller opens it. */
+static void abandon_stack(struct tls *t)
+{
+	uint64_t g = t->gate;
+	uint64_t now;
+
+	t->gate = gate_of((uintptr_t)__builtin_dwarf_cfa(), GATE_API);
+	pp_sigfence();
+	if (g & GATE_HOOK)
+		repair_stale(t, g);	/* the thread or the process ends inside a handler */
+	now = clock_now();
+	while (t->depth)
 		abandon_top(t, now);
-	t->depth--;
-	record_call(t, &t->stack[t->depth], t->depth + 1, now, 0);
-	return 0;
+	t->overflow = 0;
+	if (t->nested)
+		flush_nested(t);
 }
 
-struct ppf_record *hooks_named_record(unsigned kind, const char *name, int by_pointer)
+/* pthread key destructor: the thread is exiting. */
+static void thread_exit(void *arg)
 {
-	struct tls *t = api_thread();
+	struct tls *t = arg;
 
-	return t && name ? named_record(t, kind, name, by_pointer) : NULL;
-}
-
-void hooks_record_add(struct ppf_record *r, uint64_t dur_ns, int status, int slow)
-{
-	struct tls *t = &tls;
-	struct frame f = { .rec = r };	/* a call of its own: no parent, no callees */
-	unsigned b = ppf_bucket(dur_ns);
-	int have_page = r->pages[b >> PPF_SUB_BITS] ||
-			(t->area && hist_page(t->area, r, b >> PPF_SUB_BITS));
-
-	r->depth++;
-	record_commit(&f, 1, dur_ns, b, have_page, 0, pp_rss());
-	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail)) {
-		struct ppf_endpoint_tail *tail = (struct ppf_endpoint_tail *)(r + 1);
-		unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
-		uint64_t seq = r->seq;
-
-		r->seq = seq + 1;
-		pp_wmb();
-		tail->status[cls]++;
-		tail->slow += slow != 0;
-		pp_wmb();
-		r->seq = seq + 2;
-	}
-}
-
-/* ---- set-up ---- */
-
-void hooks_init(void)
-{
-	if (!priv) {
-		priv = map_private(AREA_MAX * sizeof(*priv));
-		pthread_key_create(&exit_key, thread_exit);
-	}
+	if (t != &tls || t->state != T_READY || !seg_base)
+		return;
+	abandon_stack(t);
+	__atomic_store_n(&rec_priv[t->area_idx].owner, NULL, __ATOMIC_RELEASE);
+	if (rec_fold_area(t->area))
+		seg_release_area(t->area_idx);
+	/* a later call (another key's destructor) starts over */
+	t->state = T_UNSET;
+	t->area = NULL;
+	t->stack = &no_stack[1];
+	t->cap = 0;
+	t->depth = 0;
+	t->tid = 0;
+	pp_sigfence();
+	t->gate = 0;
 }
 
 void hooks_abandon_all(void)
 {
 	struct tls *t = &tls;
 
-	if (t->state != T_READY || t->busy || !seg_base)
+	if (t->state != T_READY || !seg_base)
 		return;
 	abandon_stack(t);
-	t->busy = 0;
+	t->gate = 0;
+}
+
+void hooks_quiesce(void)
+{
+	struct ppf_header *h = seg_header();
+	struct tls *self = &tls;
+	struct timespec pause = { 0, 100000 };	/* 100 us */
+	unsigned waited = 0;
+
+	if (!h)
+		return;
+	/* every thread that read the control word before the caller changed
+	 * it has its gate closed by now, visibly (see the hooks' order) */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+		struct timespec ms = { 0, 1000000 };
+
+		nanosleep(&ms, NULL);
+	}
+	for (unsigned i = 1; i < h->thread_count && i < REC_AREA_MAX; i++) {
+		struct tls *o = __atomic_load_n(&rec_priv[i].owner, __ATOMIC_ACQUIRE);
+
+		if (!o || o == self)
+			continue;
+		/* bounded: a thread stopped inside a handler for good is not
+		 * waited for (the analyzer leaves out a record it tore) */
+		while ((__atomic_load_n(&o->gate, __ATOMIC_ACQUIRE) & GATE_HOOK) && waited < 2000) {
+			nanosleep(&pause, NULL);
+			waited++;
+		}
+	}
+	if (self->state == T_READY && (self->gate & GATE_HOOK)) {
+		/* exit() in a handler that interrupted a hook of this thread */
+		repair_stale(self, self->gate);
+		self->gate = 0;
+	}
+}
+
+void hooks_modules_changed(void)
+{
+	struct ppf_header *h = seg_header();
+
+	__atomic_fetch_add(&module_gen, 1, __ATOMIC_RELEASE);
+	if (h)
+		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+}
+
+void hooks_init(void)
+{
+	if (!rec_priv) {
+		rec_priv = rec_map(REC_AREA_MAX * sizeof(*rec_priv));
+		pthread_key_create(&exit_key, thread_exit);
+	}
 }
 
 void hooks_forget(void)
 {
 	struct tls *t = &tls;
 
-	/* in the child after fork: every pointer into the parent's segment goes */
-	for (unsigned i = 0; priv && i < AREA_MAX; i++) {
-		if (priv[i].tab)
-			munmap(priv[i].tab, (priv[i].mask + 1) * sizeof(struct slot));
-		priv[i].tab = NULL;
-		priv[i].count = 0;
+	/* in the child after fork: every pointer into the parent's segment
+	 * goes, and the stacks hold the parent's threads' frames */
+	rec_forget();
+	for (unsigned i = 0; rec_priv && i < REC_AREA_MAX; i++) {
+		if (rec_priv[i].stack)
+			munmap(rec_priv[i].stack, ((size_t)rec_priv[i].cap + 1) * sizeof(struct frame));
+		rec_priv[i].stack = NULL;
+		rec_priv[i].cap = 0;
 	}
-	t->ctl_seen = 0;
+	if (t->nest)
+		memset(t->nest, 0, sizeof(*t->nest));
+	t->gate = 0;
 	t->depth = 0;
+	t->cap = 0;
+	t->stack = &no_stack[1];
 	t->overflow = 0;
+	t->nested = 0;
+	t->tid = 0;
 	t->state = T_UNSET;
 	t->area = NULL;
-}
-
-void hooks_quiesce(void)
-{
-}
-
-void hooks_modules_changed(void)
-{
 }

@@ -187,6 +187,90 @@ void seg_process_unlock(void);
  * image or forked child).  Returns 0 when it exists, -1 when profiling is off. */
 int init_segment(void);
 
+/* ---- record.c: records of thread areas, lookup tables, folds ---- */
+
+#define REC_GOLDEN 0x9E3779B97F4A7C15ull	/* Fibonacci hashing of keys */
+#define REC_AREA_MAX 4096			/* >= any header.thread_cap we create */
+
+/* A frame of a thread's shadow stack (hooks.c). */
+struct frame {
+	uintptr_t fn;			/* function address; 0 in a slot not in use */
+	uintptr_t site;			/* its return address; 0 while its exit is recorded
+					   and in a slot not in use */
+	uintptr_t sp;			/* the caller's stack pointer at the entry hook */
+	uint64_t start;			/* clock ticks at entry */
+	uint64_t child_ns;		/* time in instrumented callees */
+	struct ppf_record *rec;
+};
+
+struct slot {
+	uintptr_t key;			/* function address (other keys: see hooks.c) */
+	struct ppf_record *rec;
+};
+
+/* Private state of a thread area, kept with the area when a thread exits so
+ * that the next thread that takes the area reuses it. */
+struct area_priv {
+	struct slot *tab;		/* key -> record, open addressing */
+	uint32_t mask;			/* slots - 1 */
+	uint32_t count;			/* keys in tab */
+	unsigned shift;			/* 64 - log2(slots) */
+	uint32_t cap;			/* frames `stack` holds */
+	struct frame *stack;		/* sentinel + cap frames, touched as used */
+	void *owner;			/* the owning thread's state (hooks.c), or NULL */
+};
+
+extern struct area_priv *rec_priv;	/* [REC_AREA_MAX] */
+
+/* Private anonymous memory, or NULL. */
+void *rec_map(size_t len);
+
+static inline struct slot *rec_probe(struct slot *tab, unsigned shift, uint32_t mask,
+				     uintptr_t key)
+{
+	uint32_t i = (uint32_t)((key * REC_GOLDEN) >> shift);
+
+	while (tab[i].key != key && tab[i].key != 0)
+		i = (i + 1) & mask;
+	return &tab[i];
+}
+
+/* Makes the area's table, or doubles it.  Returns -1 when no memory could
+ * be had (the table is then unchanged). */
+int rec_table_grow(struct area_priv *a);
+
+/* Inserts (key, rec), doubling the table at half load.  Returns -1 when no
+ * memory could be had (the record then stays unreachable from the table). */
+int rec_table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec);
+
+/* Drops from the table every function record of a module marked unloaded
+ * (after a dlclose its addresses may be another module's). */
+void rec_table_drop_unloaded(struct area_priv *a);
+
+/* Makes a zeroed record of `kind`, `key` and `module` (record.module) in
+ * `area` and links it in.  The caller owns the area.  NULL when full. */
+struct ppf_record *rec_new(struct ppf_thread *area, unsigned kind, uint64_t key,
+			   uint32_t module);
+
+/* Gives record `r` its histogram page `p`; returns the page number, or 0
+ * when the segment is full (counted in header.hist_dropped). */
+uint32_t rec_hist_page(struct ppf_thread *area, struct ppf_record *r, unsigned p);
+
+/* Zeroes every record of `area` and marks it as following clear `gen`.  The
+ * caller is the area's one writer. */
+void rec_clear_area(struct ppf_thread *area, uint32_t gen);
+
+/* Brings area 0 up to the header's clear_gen; the process lock is held. */
+void rec_clear_process_area(void);
+
+/* Adds the area's records into area 0 and zeroes them (marked folded).
+ * Takes the process lock.  Returns 1, or 0 when some record found no room
+ * in area 0 (it then keeps its data, and the area must not be reused). */
+int rec_fold_area(struct ppf_thread *area);
+
+/* Forgets every area's table (a child after fork). */
+void rec_forget(void);
+
 /* ---- hooks.c ---- */
 
 /* Sets up what the hooks need once the segment exists (thread-exit key). */
@@ -215,19 +299,16 @@ int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp);
 int hooks_region_end(void);
 
 /*
- * The calling thread's record of `kind` (PPF_KIND_REGION, _SPAN, _ENDPOINT)
- * named `name`, made on first use (an endpoint's with its tail), or NULL
- * when the thread cannot record now (profiling off or disabled, no room:
- * counted in dropped_functions).  `by_pointer`: `name` is a string that
- * outlives the program's use of it (a literal): looked up by address first.
- * Only the calling thread may update the record, with hooks_record_add().
+ * Adds one call of `dur_ns` to the calling thread's record of `kind`
+ * (PPF_KIND_REGION, _SPAN, _ENDPOINT) named `name`, made on first use (an
+ * endpoint's with its tail, where its HTTP `status` class and whether it was
+ * `slow` are counted).  `by_pointer`: look `name` up by its address first
+ * (checked against its content).  Returns 0, or -1 when the thread cannot
+ * record now (profiling off or disabled, no room: counted in
+ * dropped_functions).  Lock-free once the record exists.
  */
-struct ppf_record *hooks_named_record(unsigned kind, const char *name, int by_pointer);
-
-/* Adds one call of `dur_ns` to record `r` of the calling thread; for an
- * endpoint also its HTTP `status` (its class counted) and whether it was
- * `slow`.  Lock-free. */
-void hooks_record_add(struct ppf_record *r, uint64_t dur_ns, int status, int slow);
+int hooks_record_named(unsigned kind, const char *name, int by_pointer, uint64_t dur_ns,
+		       int status, int slow);
 
 /* paraprof_enable()/paraprof_disable(): see format.h for the protocol. */
 void hooks_enable(int on);

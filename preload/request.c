@@ -13,7 +13,7 @@
  * REQUEST_ENDPOINTS_MAX names in twice as many slots.  A slot is published
  * by a release store of its hash after its name is written, and never
  * changes or goes away after that, so lookups take no lock and the name's
- * address is a stable key for hooks_named_record(..., by_pointer = 1).
+ * address is a stable key for hooks_record_named(..., by_pointer = 1).
  * Inserts, template registration and the rate limiter share one mutex,
  * taken only on those rare paths.
  */
@@ -448,10 +448,8 @@ PP_EXPORT int paraprof_request_end(paraprof_request_t *req, int status)
 		rc = PARAPROF_ENOSYS;
 	} else if (req->endpoint_ && endpoint_valid(req->endpoint_)) {
 		const struct endpoint *e = req->endpoint_;
-		struct ppf_record *r = hooks_named_record(PPF_KIND_ENDPOINT, e->name, 1);
 
-		if (r)
-			hooks_record_add(r, dur, status, slow);
+		hooks_record_named(PPF_KIND_ENDPOINT, e->name, 1, dur, status, slow);
 	}
 	if (slow)
 		warn_slow(req->route, dur, limit);

@@ -1,0 +1,314 @@
+/* record.c - the records of a thread area: lookup tables, creation,
+ * histogram pages, clearing, and folding an exiting thread into area 0
+ *
+ * Each thread area of the segment holds a linked list of records (struct
+ * ppf_record, one per function, region, span or endpoint) written by its one
+ * owner.  Private memory kept with the area (struct area_priv) maps a key to
+ * its record with an open-addressing table, so that the hooks find a
+ * function's record with one probe.  When a thread exits, its records are
+ * added into area 0's (the process area) under the process lock and zeroed,
+ * and the area waits for the next thread: the segment stays bounded by the
+ * number of threads alive at once.  Nothing here runs in a signal handler's
+ * context (hooks.c queues what handlers record, see there).
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define TABLE_MIN 256			/* lookup slots to start with */
+
+struct area_priv *rec_priv;		/* [REC_AREA_MAX], private memory */
+
+void *rec_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- lookup tables ---- */
+
+int rec_table_grow(struct area_priv *a)
+{
+	uint32_t slots = a->tab ? (a->mask + 1) * 2 : TABLE_MIN;
+	struct slot *tab = rec_map(slots * sizeof(struct slot));
+	unsigned shift = 64 - (unsigned)__builtin_ctz(slots);
+
+	if (!tab)
+		return -1;
+	for (uint32_t i = 0; a->tab && i <= a->mask; i++)
+		if (a->tab[i].key)
+			*rec_probe(tab, shift, slots - 1, a->tab[i].key) = a->tab[i];
+	if (a->tab)
+		munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
+	a->tab = tab;
+	a->mask = slots - 1;
+	a->shift = shift;
+	return 0;
+}
+
+int rec_table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec)
+{
+	if ((!a->tab || (a->count + 1) * 2 > a->mask + 1) && rec_table_grow(a) < 0)
+		return -1;
+	struct slot *s = rec_probe(a->tab, a->shift, a->mask, key);
+
+	s->key = key;
+	s->rec = rec;
+	a->count++;
+	return 0;
+}
+
+void rec_table_drop_unloaded(struct area_priv *a)
+{
+	const struct ppf_header *h = seg_header();
+	const struct ppf_module *mods = seg_ptr(h->module_off);
+	uint32_t nmods = __atomic_load_n(&h->module_count, __ATOMIC_ACQUIRE);
+	struct area_priv keep = { 0 };
+
+	if (!a->tab)
+		return;
+	/* rebuilt rather than deleted from: open addressing has no holes */
+	for (uint32_t i = 0; i <= a->mask; i++) {
+		const struct ppf_record *r = a->tab[i].rec;
+
+		if (!a->tab[i].key)
+			continue;
+		if (r->kind == PPF_KIND_FUNCTION && r->module && r->module <= nmods &&
+		    __atomic_load_n(&mods[r->module - 1].unloaded, __ATOMIC_ACQUIRE))
+			continue;	/* its address may be another module's now */
+		if (rec_table_insert(&keep, a->tab[i].key, a->tab[i].rec) < 0) {
+			if (keep.tab)
+				munmap(keep.tab, (keep.mask + 1) * sizeof(struct slot));
+			return;		/* no memory: keep the old table */
+		}
+	}
+	munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
+	if (!keep.tab && rec_table_grow(&keep) < 0) {
+		a->tab = NULL;
+		a->count = 0;
+		return;
+	}
+	a->tab = keep.tab;
+	a->mask = keep.mask;
+	a->shift = keep.shift;
+	a->count = keep.count;
+}
+
+/* ---- records ---- */
+
+struct ppf_record *rec_new(struct ppf_thread *area, unsigned kind, uint64_t key, uint32_t module)
+{
+	/* an endpoint's record (area 0's, made by a fold) carries its tail */
+	size_t size = sizeof(struct ppf_record) +
+		      (kind == PPF_KIND_ENDPOINT ? sizeof(struct ppf_endpoint_tail) : 0);
+	uint64_t off = seg_area_alloc(area, size, 8);
+	struct ppf_record *r;
+
+	if (!off)
+		return NULL;
+	r = seg_ptr(off);
+	r->key = key;
+	r->kind = (uint16_t)kind;
+	r->size = (uint16_t)size;
+	r->module = module;
+	r->min_ns = UINT64_MAX;
+	r->next = area->records;
+	/* count first, then publish: a reader never walks more than the count */
+	__atomic_store_n(&area->record_count, area->record_count + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&area->records, off, __ATOMIC_RELEASE);
+	return r;
+}
+
+uint32_t rec_hist_page(struct ppf_thread *area, struct ppf_record *r, unsigned p)
+{
+	uint64_t off;
+
+	if (!seg_base || (char *)r < seg_base ||
+	    (char *)r >= seg_base + seg_header()->reserved_size)
+		return 0;		/* a private sink has no pages */
+	off = seg_area_alloc(area, PPF_PAGE_BYTES, PPF_PAGE_BYTES);
+	if (!off) {
+		__atomic_fetch_add(&seg_header()->hist_dropped, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	__atomic_store_n(&r->pages[p], (uint32_t)(off / PPF_PAGE_BYTES), __ATOMIC_RELEASE);
+	return (uint32_t)(off / PPF_PAGE_BYTES);
+}
+
+/* Area 0's record for (kind, key, module); the process lock is held.  Its
+ * table is keyed by a mix of the three, checked on a hit: two functions at
+ * one address in two modules keep two records. */
+static struct ppf_record *process_record(unsigned kind, uint64_t key, uint32_t module)
+{
+	struct area_priv *a = &rec_priv[0];
+	uintptr_t k = key ^ ((uint64_t)kind << 56) ^ ((uint64_t)module << 40);
+	struct ppf_record *r;
+
+	if (a->tab) {
+		uint32_t i = (uint32_t)((k * REC_GOLDEN) >> a->shift);
+
+		for (; a->tab[i].key; i = (i + 1) & a->mask) {
+			r = a->tab[i].rec;
+			if (a->tab[i].key == k && r->key == key && r->kind == kind &&
+			    r->module == module)
+				return r;
+		}
+	}
+	r = rec_new(seg_thread(0), kind, key, module);
+	if (r) {
+		/* a colliding mix gets a slot of its own: probe past it */
+		if ((!a->tab || (a->count + 1) * 2 > a->mask + 1) && rec_table_grow(a) < 0)
+			return NULL;
+		uint32_t i = (uint32_t)((k * REC_GOLDEN) >> a->shift);
+
+		while (a->tab[i].key)
+			i = (i + 1) & a->mask;
+		a->tab[i].key = k;
+		a->tab[i].rec = r;
+		a->count++;
+	}
+	return r;
+}
+
+/* Adds record `r` into `m` (area 0).  Samples that find no histogram page
+ * for `m` are counted as dropped in `m`. */
+static void merge_record(struct ppf_record *m, const struct ppf_record *r)
+{
+	m->seq++;
+	pp_wmb();
+	m->calls += r->calls;
+	m->sum_ns += r->sum_ns;
+	m->inclusive_ns += r->inclusive_ns;
+	m->self_ns += r->self_ns;
+	m->abandoned += r->abandoned;
+	m->rss_sum_kib += r->rss_sum_kib;
+	m->hist_dropped += r->hist_dropped;
+	if (r->min_ns < m->min_ns)
+		m->min_ns = r->min_ns;
+	if (r->max_ns > m->max_ns)
+		m->max_ns = r->max_ns;
+	if (r->rss_max_kib > m->rss_max_kib)
+		m->rss_max_kib = r->rss_max_kib;
+	if (r->kind == PPF_KIND_ENDPOINT &&
+	    r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail) &&
+	    m->size >= sizeof(*m) + sizeof(struct ppf_endpoint_tail)) {
+		const struct ppf_endpoint_tail *src = (const void *)(r + 1);
+		struct ppf_endpoint_tail *dst = (void *)(m + 1);
+
+		for (unsigned i = 0; i < 6; i++)
+			dst->status[i] += src->status[i];
+		dst->slow += src->slow;
+	}
+	if (r->pending) {
+		/* r's last call, not in its histogram yet: into m's */
+		unsigned b = r->pending - 1;
+
+		if (m->pages[b >> PPF_SUB_BITS] || rec_hist_page(seg_thread(0), m, b >> PPF_SUB_BITS))
+			((struct ppf_hist_page *)seg_ptr((uint64_t)m->pages[b >> PPF_SUB_BITS] *
+							 PPF_PAGE_BYTES))->count[b & (PPF_SUB - 1)]++;
+		else
+			m->hist_dropped++;
+	}
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		const struct ppf_hist_page *src;
+		struct ppf_hist_page *dst;
+
+		if (!r->pages[p])
+			continue;
+		src = seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES);
+		if (!m->pages[p] && !rec_hist_page(seg_thread(0), m, p)) {
+			for (unsigned i = 0; i < PPF_SUB; i++)
+				m->hist_dropped += src->count[i];
+			continue;
+		}
+		dst = seg_ptr((uint64_t)m->pages[p] * PPF_PAGE_BYTES);
+		for (unsigned i = 0; i < PPF_SUB; i++)
+			dst->count[i] += src->count[i];
+	}
+	pp_wmb();
+	m->seq++;
+}
+
+/* Zeroes a record's statistics under its seqlock, setting `flags`; its
+ * depth (frames still active) stays. */
+static void zero_record(struct ppf_record *r, uint32_t flags)
+{
+	r->seq++;
+	pp_wmb();
+	r->flags = flags;
+	r->calls = r->sum_ns = r->inclusive_ns = r->self_ns = r->abandoned = 0;
+	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
+	r->min_ns = UINT64_MAX;
+	r->pending = 0;
+	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail))
+		memset(r + 1, 0, sizeof(struct ppf_endpoint_tail));
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (r->pages[p])
+			memset(seg_ptr((uint64_t)r->pages[p] * PPF_PAGE_BYTES), 0, PPF_PAGE_BYTES);
+	pp_wmb();
+	r->seq++;
+}
+
+void rec_clear_area(struct ppf_thread *area, uint32_t gen)
+{
+	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
+		struct ppf_record *r = seg_ptr(off);
+
+		if (!(r->flags & PPF_REC_FOLDED))
+			zero_record(r, 0);
+	}
+	__atomic_store_n(&area->cleared_gen, gen, __ATOMIC_RELEASE);
+}
+
+void rec_clear_process_area(void)
+{
+	uint32_t gen = __atomic_load_n(&seg_header()->clear_gen, __ATOMIC_ACQUIRE);
+
+	if (seg_thread(0)->cleared_gen != gen)
+		rec_clear_area(seg_thread(0), gen);
+}
+
+int rec_fold_area(struct ppf_thread *area)
+{
+	struct ppf_header *h = seg_header();
+	int complete = 1;
+
+	/* an area that has not seen the last clear holds nothing to keep */
+	int stale = area->cleared_gen != __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
+
+	seg_process_lock();
+	rec_clear_process_area();
+	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
+		struct ppf_record *r = seg_ptr(off), *m;
+
+		if (r->flags & PPF_REC_FOLDED)
+			continue;
+		if (r->calls && !stale) {
+			m = process_record(r->kind, r->key, r->module);
+			if (!m) {
+				complete = 0;
+				continue;
+			}
+			merge_record(m, r);
+		}
+		zero_record(r, PPF_REC_FOLDED);
+		r->depth = 0;
+	}
+	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+	seg_process_unlock();
+	return complete;
+}
+
+void rec_forget(void)
+{
+	for (unsigned i = 0; rec_priv && i < REC_AREA_MAX; i++) {
+		if (rec_priv[i].tab)
+			munmap(rec_priv[i].tab, (rec_priv[i].mask + 1) * sizeof(struct slot));
+		rec_priv[i].tab = NULL;
+		rec_priv[i].count = 0;
+		rec_priv[i].owner = NULL;
+	}
+}
