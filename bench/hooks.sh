@@ -6,6 +6,8 @@
 #   paraprof  LD_PRELOAD=libparaprof.so
 #   uftrace   uftrace record (Debian package uftrace)
 #   disabled  LD_PRELOAD=libparaprof.so with PARAPROF_ENABLE=0
+#   before    BEFORE=path/libparaprof.so: another build (an older commit),
+#             measured in the same run, to compare a change of the hooks
 # the C API's region and span pairs, and memory: segment size and peak RSS
 # for fib(30) and fib(35).
 set -eu
@@ -20,6 +22,11 @@ base=$("$B/bench/fibbench" 30 | ns)
 off=$(PARAPROF_ENABLE=0 PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" 30 | ns)
 floor=$(LD_PRELOAD=$B/bench/libfloor.so "$B/bench/fibbench" 30 | ns)
 pp=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" 30 | ns)
+before=""
+if [ -n "${BEFORE:-}" ]; then
+	before=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$BEFORE "$B/bench/fibbench" 30 | ns)
+	before_off=$(PARAPROF_ENABLE=0 PARAPROF_OUTPUT=$tmp LD_PRELOAD=$BEFORE "$B/bench/fibbench" 30 | ns)
+fi
 if command -v uftrace >/dev/null; then
 	uf=$(cd "$tmp" && uftrace record -d "$tmp/uftrace.data" "$B/bench/fibbench" 30 | ns)
 else
@@ -27,17 +34,24 @@ else
 fi
 
 echo "hook cost per call, fib(30) = 2,692,537 calls, best of 7 runs:"
-awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" -v o="$off" 'BEGIN {
+awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" -v o="$off" -v q="$before" \
+	-v qo="${before_off:-}" 'BEGIN {
 	printf "  %-28s %8.2f ns/call\n", "baseline (glibc no-op hooks)", b
 	printf "  %-28s %8.2f ns/call  (+%.2f, target <= 2)\n", "paraprof, disabled", o, o - b
 	printf "  %-28s %8.2f ns/call  (+%.2f)\n", "floor (2 x rdtsc)", f, f - b
 	printf "  %-28s %8.2f ns/call  (+%.2f)\n", "paraprof", p, p - b
+	if (q != "") {
+		printf "  %-28s %8.2f ns/call  (+%.2f)\n", "BEFORE", q, q - b
+		printf "  %-28s %8.2f ns/call  (+%.2f)\n", "BEFORE, disabled", qo, qo - b
+	}
 	if (u != "")
 		printf "  %-28s %8.2f ns/call  (+%.2f)\n", "uftrace record", u, u - b
 	printf "ratios of added cost:\n"
 	printf "  paraprof / floor   = %5.2f   (target <= 1.50)\n", (p - b) / (f - b)
 	if (u != "")
 		printf "  paraprof / uftrace = %5.2f   (target <= 0.25)\n", (p - b) / (u - b)
+	if (q != "")
+		printf "  paraprof / BEFORE  = %5.2f\n", (p - b) / (q - b)
 }'
 
 echo "C API, not instrumented, 1,000,000 pairs, best of 5 runs:"

@@ -10,8 +10,8 @@
  * through a slow path.
  *
  * The gate.  A thread's `gate` is the control word + 1 while its fast path may
- * run, and GATE_HOOK | the hook's stack pointer | its kind while one of its
- * hooks runs.  So a signal handler that interrupts a hook finds the gate
+ * run, and the complement of the hook's stack pointer while one of its hooks
+ * runs.  So a signal handler that interrupts a hook finds the gate
  * closed: its calls go onto a small stack of their own (struct nest) and are
  * queued, and the interrupted hook adds them to their records when it ends;
  * nothing a handler does can tear what the hook was writing.  A handler that
@@ -62,13 +62,13 @@
 #define KEY_BY_NAME(kind, off) ((uint64_t)(off) ^ ((uint64_t)(kind) << 56))
 #define KEY_BY_POINTER(kind, p) ((uintptr_t)(p) ^ ((uint64_t)(kind) << 56) ^ (1ull << 63))
 
+/* While a hook runs, the gate is the complement of its stack pointer: its
+ * top bit (GATE_HOOK) is then set, as no stack is in the upper half. */
 #define GATE_HOOK (1ull << 63)		/* a hook of the thread is running */
-#define GATE_ENTER 1u
-#define GATE_EXIT 2u
-#define GATE_API 3u			/* regions, spans, requests, thread exit */
-#define GATE_KIND 15u
-#define GATE_SP(g) ((uintptr_t)((g) & ~(GATE_HOOK | GATE_KIND)))
-#define gate_of(sp, kind) (GATE_HOOK | ((uint64_t)(sp) & ~(uint64_t)GATE_KIND) | (kind))
+#define GATE_SP(g) ((uintptr_t)~(g))
+#define gate_of(sp) (~(uint64_t)(sp))
+
+enum { HOOK_ENTER = 1, HOOK_EXIT, HOOK_API };
 
 /* Orders a thread's stores against its own signal handlers: the compiler
  * must not move them across (the CPU keeps a thread's program order). */
@@ -352,6 +352,7 @@ static int sync_thread(struct tls *t)
 		return 0;
 	if (!thread_ready(t))
 		return 0;
+	t->cap = rec_priv[t->area_idx].cap;	/* 0 when a handler queued calls */
 	h = seg_header();
 	gen = __atomic_load_n(&h->enable_gen, __ATOMIC_ACQUIRE);
 	if (gen != t->enable_gen) {
@@ -435,6 +436,7 @@ static void nest_pop(struct tls *t, struct nest *n, uint64_t now, int abandoned)
 	pp_sigfence();
 	n->tail++;
 	t->nested = 1;
+	t->cap = 0;		/* the thread's next entry takes the slow path: a flush */
 	if (abandoned)
 		__atomic_fetch_add(&seg_header()->abandoned_frames, 1, __ATOMIC_RELAXED);
 }
@@ -464,7 +466,7 @@ static void nested_hook(struct tls *t, unsigned kind, uintptr_t fn, uintptr_t si
 	}
 	n->busy = 1;
 	pp_sigfence();
-	if (kind == GATE_ENTER) {
+	if (kind == HOOK_ENTER) {
 		while (n->depth && n->frames[n->depth - 1].sp < sp)
 			nest_pop(t, n, now, 1);		/* left by longjmp */
 		if (n->overflow || n->depth == NEST_FRAMES) {
@@ -667,7 +669,7 @@ static void repair_stale(struct tls *t, uint64_t g)
 /*
  * The common start of a hook's slow path.  `g` is the gate the hook found,
  * `jumped` whether its stack pointer was far from the top frame's.  Returns
- * 1 with the gate closed by this hook (gate_of(sp, kind)) and the thread
+ * 1 with the gate closed by this hook (gate_of(sp)) and the thread
  * synced: the caller records the call and ends with api_end().  Returns 0
  * when the call is not recorded here: a stranger's (raw clone), a handler's
  * inside a hook (queued by nested_hook), or profiling off or disabled.
@@ -685,7 +687,7 @@ static int hook_begin(struct tls *t, uint64_t g, unsigned kind, uintptr_t fn, ui
 		nested_hook(t, kind, fn, site, sp);
 		return 0;
 	}
-	t->gate = gate_of(sp, kind);
+	t->gate = gate_of(sp);
 	pp_sigfence();
 	c = *seg_ctl;
 	if (g & GATE_HOOK)
@@ -734,13 +736,16 @@ static inline __attribute__((always_inline)) void push_rest(struct tls *t, uint3
 	t->depth = d + 1;
 }
 
-static void __attribute__((noinline)) enter_slow(struct tls *t, uint64_t g, uintptr_t fn,
-						uintptr_t site, uintptr_t sp, int jumped)
+/* An entry the fast path does not take; the gate is as the hook found it. */
+static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
+	struct tls *t = &tls;
+	uint64_t g = t->gate;
 	int saved_errno = errno;
+	int jumped = t->depth && t->depth <= t->cap && t->stack[t->depth - 1].sp - sp > SP_JUMP;
 	uint32_t c;
 
-	if (!hook_begin(t, g, GATE_ENTER, fn, site, sp, jumped, &c))
+	if (!hook_begin(t, g, HOOK_ENTER, fn, site, sp, jumped, &c))
 		goto out;
 	if (t->depth && t->stack[t->depth - 1].sp < sp) {
 		/* control came back above frames that never exited: longjmp */
@@ -765,14 +770,17 @@ out:
 	errno = saved_errno;
 }
 
-static void __attribute__((noinline)) exit_slow(struct tls *t, uint64_t g, uintptr_t fn,
-					       uintptr_t site, uintptr_t sp, int jumped)
+/* An exit the fast path does not take; the gate is as the hook found it. */
+static void __attribute__((noinline)) exit_slow(uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
+	struct tls *t = &tls;
+	uint64_t g = t->gate;
 	int saved_errno = errno;
+	int jumped = t->depth && sp + SP_BELOW - t->stack[t->depth - 1].sp > SP_JUMP;
 	uint64_t now = clock_now();
 	uint32_t c, d;
 
-	if (!hook_begin(t, g, GATE_EXIT, fn, site, sp, jumped, &c))
+	if (!hook_begin(t, g, HOOK_EXIT, fn, site, sp, jumped, &c))
 		goto out;
 	if (t->overflow) {
 		t->overflow--;		/* one of the frames past the stack */
@@ -788,19 +796,59 @@ out:
 	errno = saved_errno;
 }
 
-/* Entry of a function the thread's table has not seen (or that collides):
- * the gate is closed, the frame's fn written. */
-static void __attribute__((noinline)) enter_miss(struct tls *t, uint32_t c, uint32_t d,
-						uintptr_t fn, uintptr_t site, uintptr_t sp)
+/* The end of a hook that began with gate `g`, out of line: a memory sample
+ * that is due at `now` (0: none), calls that handlers queued meanwhile. */
+static void __attribute__((noinline)) end_slow(uint64_t g, uint64_t now)
 {
-	int saved_errno = errno;
+	struct tls *t = &tls;
 
-	push_rest(t, d, lookup_slow(t, fn), site, sp);
-	api_end(t, c);
-	errno = saved_errno;
+	if (now && now >= sampler_due)
+		sampler_tick(now);
+	if (t->nested)
+		flush_nested(t);
+	pp_sigfence();
+	t->gate = g;
 }
 
-/* ---- the hooks ---- */
+/* The rest of an entry whose function the thread's table has not seen (or
+ * that collides), or without the TSC: the gate is closed, the frame's fn
+ * written. */
+static void __attribute__((noinline)) enter_rest(uint64_t g, uintptr_t fn, uintptr_t site,
+						uintptr_t sp)
+{
+	struct tls *t = &tls;
+	int saved_errno = errno;
+
+	push_rest(t, t->depth, lookup(t, fn), site, sp);
+	errno = saved_errno;
+	end_slow(g, 0);
+}
+
+/* The rest of an exit whose call needs a new histogram page, or without the
+ * TSC (`now` 0). */
+static void __attribute__((noinline)) exit_rest(uint64_t g, uint64_t now)
+{
+	struct tls *t = &tls;
+
+	if (!now)
+		now = clock_now();
+	pop_frame(t, &t->stack[t->depth - 1], t->depth, now, 0);
+	end_slow(g, now);
+}
+
+static inline uint64_t tsc_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;	/* never used: clock_tsc is 0 */
+#endif
+}
+
+/* ---- the hooks ---- *
+ *
+ * Their fast paths make no call but tail calls, so that they save no
+ * register: everything out of the way is a noinline function above. */
 
 PP_EXPORT void __cyg_profile_func_enter(void *this_fn, void *call_site);
 PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
@@ -809,94 +857,106 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 {
 	struct tls *t = &tls;
 	uint32_t c = *seg_ctl, d;
-	uint64_t g = t->gate;
 	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+	struct ppf_record *r;
+	struct frame *f;
 	struct slot *s;
 
-	if (unlikely(c + 1 != g)) {
+	if (unlikely(c + 1 != t->gate)) {
 		if (c & PPF_FLAG_ENABLED)
-			enter_slow(t, g, fn, site, sp, 0);
+			enter_slow(fn, site, sp);
 		return;
 	}
 	d = t->depth;
+	f = &t->stack[d];
 	/* a frame below our stack pointer was left by longjmp; far above it
 	 * is another stack (a stranger, or an alternate signal stack) */
-	if (unlikely(d == t->cap || t->stack[(ptrdiff_t)d - 1].sp - sp > SP_JUMP)) {
-		enter_slow(t, g, fn, site, sp, 1);
+	if (unlikely(d >= t->cap || f[-1].sp - sp > SP_JUMP)) {
+		enter_slow(fn, site, sp);
 		return;
 	}
-	t->gate = gate_of(sp, GATE_ENTER);
-	t->stack[d].fn = fn;
+	t->gate = gate_of(sp);
+	f->fn = fn;
 	pp_sigfence();
 	if (unlikely(*seg_ctl != c)) {
 		/* disabled, cleared or exiting since: the slow path decides */
-		t->stack[d].fn = 0;
-		t->gate = g;
-		enter_slow(t, g, fn, site, sp, 0);
+		f->fn = 0;
+		t->gate = (uint64_t)c + 1;
+		enter_slow(fn, site, sp);
 		return;
 	}
 	s = &t->tab[(fn * REC_GOLDEN) >> t->shift];
-	if (unlikely(s->key != fn)) {
-		enter_miss(t, c, d, fn, site, sp);
+	if (unlikely(s->key != fn || !clock_tsc)) {
+		enter_rest((uint64_t)c + 1, fn, site, sp);
 		return;
 	}
-	push_rest(t, d, s->rec, site, sp);
-	if (unlikely(t->nested))
-		flush_nested(t);
+	r = s->rec;
+	f->sp = sp;
+	f->rec = r;
+	f->child_ns = 0;
+	f->start = tsc_now();
 	pp_sigfence();
-	t->gate = g;
+	f->site = site;			/* last: the frame is whole (repair_stale) */
+	pp_sigfence();
+	r->depth++;
+	t->depth++;
+	pp_sigfence();
+	t->gate = (uint64_t)c + 1;
 }
 
 void __cyg_profile_func_exit(void *this_fn, void *call_site)
 {
 	struct tls *t = &tls;
-	uint32_t c = *seg_ctl, d;
-	uint64_t g = t->gate, now;
-	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
+	uint32_t c = *seg_ctl, rd;
+	uint64_t now, dur;
+	uintptr_t fn = (uintptr_t)this_fn;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+	struct ppf_record *r;
 	struct frame *f;
+	unsigned b;
 
-	if (unlikely(c + 1 != g)) {
+	if (unlikely(c + 1 != t->gate)) {
 		if (c & PPF_FLAG_ENABLED)
-			exit_slow(t, g, fn, site, sp, 0);
+			exit_slow(fn, (uintptr_t)call_site, sp);
 		return;
 	}
-	d = t->depth;
-	f = &t->stack[(ptrdiff_t)d - 1];
+	f = &t->stack[(ptrdiff_t)t->depth - 1];
 	if (unlikely(f->fn != fn || sp + SP_BELOW - f->sp > SP_JUMP)) {
-		exit_slow(t, g, fn, site, sp, f->fn == fn);
+		exit_slow(fn, (uintptr_t)call_site, sp);
 		return;
 	}
-	t->gate = gate_of(sp, GATE_EXIT);
+	t->gate = gate_of(sp);
 	pp_sigfence();
 	if (unlikely(*seg_ctl != c)) {
-		t->gate = g;
-		exit_slow(t, g, fn, site, sp, 0);
+		t->gate = (uint64_t)c + 1;
+		exit_slow(fn, (uintptr_t)call_site, sp);
 		return;
 	}
-	now = clock_now();
-	uint64_t dur = frame_ns(f, now);
-	unsigned b = ppf_bucket(dur);
-	struct ppf_record *r = f->rec;
-
-	if (unlikely(!r->pages[b >> PPF_SUB_BITS])) {
-		pop_frame(t, f, d, now, 0);	/* a new octave: make its page */
-	} else {
-		uint32_t rd = r->depth - 1;
-
-		r->depth = rd;
-		record_commit(f, d, dur, b, 1, 0, pp_rss(), rd == 0);
-		pp_sigfence();
-		f->fn = 0;
-		t->depth = d - 1;
+	if (unlikely(!clock_tsc)) {
+		exit_rest((uint64_t)c + 1, 0);
+		return;
 	}
-	if (unlikely(now >= sampler_due))
-		sampler_tick(now);
-	if (unlikely(t->nested))
-		flush_nested(t);
+	now = tsc_now();
+	dur = frame_ns(f, now);
+	b = ppf_bucket(dur);
+	r = f->rec;
+	if (unlikely(!r->pages[b >> PPF_SUB_BITS])) {
+		exit_rest((uint64_t)c + 1, now);	/* a new octave: make its page */
+		return;
+	}
+	rd = r->depth - 1;
+	r->depth = rd;
+	record_commit(f, t->depth, dur, b, 1, 0, pp_rss(), rd == 0);
 	pp_sigfence();
-	t->gate = g;
+	f->fn = 0;
+	t->depth--;
+	if (unlikely(now >= sampler_due)) {
+		end_slow((uint64_t)c + 1, now);
+		return;
+	}
+	pp_sigfence();
+	t->gate = (uint64_t)c + 1;
 }
 
 /* ---- named records: regions, spans, endpoints ---- */
@@ -917,7 +977,7 @@ static struct tls *api_begin(uintptr_t sp, uint32_t *cp)
 		count_dropped();
 		return NULL;
 	}
-	return hook_begin(t, g, GATE_API, 0, 0, sp, 0, cp) ? t : NULL;
+	return hook_begin(t, g, HOOK_API, 0, 0, sp, 0, cp) ? t : NULL;
 }
 
 /* The record of `kind` named `name` in t's area, made on first use: looked
@@ -1111,7 +1171,7 @@ static void abandon_stack(struct tls *t)
 	uint64_t g = t->gate;
 	uint64_t now;
 
-	t->gate = gate_of((uintptr_t)__builtin_dwarf_cfa(), GATE_API);
+	t->gate = gate_of((uintptr_t)__builtin_dwarf_cfa());
 	pp_sigfence();
 	if (g & GATE_HOOK)
 		repair_stale(t, g);	/* the thread or the process ends inside a handler */
@@ -1182,6 +1242,10 @@ void hooks_quiesce(void)
 			nanosleep(&pause, NULL);
 			waited++;
 		}
+		/* calls its handlers queued, which its next entry would have
+		 * added: it makes none any more, its area is ours to write */
+		if (!(__atomic_load_n(&o->gate, __ATOMIC_ACQUIRE) & GATE_HOOK) && o->nested)
+			flush_nested(o);
 	}
 	if (self->state == T_READY && (self->gate & GATE_HOOK)) {
 		/* exit() in a handler that interrupted a hook of this thread */
