@@ -6,12 +6,15 @@
  * leaving empty profiles behind.  PARAPROF_ENABLE=0 makes it at once, so
  * that paraprof-report --pid can find and enable it.
  *
- * fork: the child forgets its parent's segment and makes its own,
- * /paraprof.<childpid>, on its first call; calls in progress at the fork are
- * counted in the parent only.  exit: the destructor accounts the frames left
- * open on the calling thread and writes the dump.
+ * fork: the child forgets its parent's segment and makes its own on its
+ * first call; calls in progress at the fork are counted in the parent only.
+ * exit: the destructor accounts the frames left open on the calling thread
+ * and writes the dump; _exit() does the same through wrap.c.  A setuid or
+ * setgid program (AT_SECURE) is never profiled: env.c reads no setting for
+ * it and says so.
  */
 #include <pthread.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -64,10 +67,25 @@ static void after_fork_child(void)
 	}
 }
 
+void init_exit(void)
+{
+	/* a vfork()ed child, or a raw clone(), runs on its parent's segment:
+	 * only the process that made it writes it */
+	if (created <= 0 || !seg_base || seg_header()->pid != (uint32_t)getpid())
+		return;
+	hooks_abandon_all();
+	seg_finish();
+	created = -1;
+}
+
 __attribute__((constructor)) static void paraprof_init(void)
 {
 	start_ns = clock_mono_ns();
 	env_read();
+	if (env.secure) {
+		seg_off();	/* env_read() said so */
+		return;
+	}
 	seg_adopt_leftover();
 	hooks_init();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
@@ -79,8 +97,5 @@ __attribute__((constructor)) static void paraprof_init(void)
 
 __attribute__((destructor)) static void paraprof_fini(void)
 {
-	if (created <= 0)
-		return;
-	hooks_abandon_all();
-	seg_finish();
+	init_exit();
 }

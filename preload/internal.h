@@ -187,6 +187,11 @@ void seg_process_unlock(void);
  * image or forked child).  Returns 0 when it exists, -1 when profiling is off. */
 int init_segment(void);
 
+/* The process is ending (destructor, _exit): the calling thread's open
+ * frames are counted and the dump written, once, by the process that made
+ * the segment only. */
+void init_exit(void);
+
 /* ---- record.c: records of thread areas, lookup tables, folds ---- */
 
 #define REC_GOLDEN 0x9E3779B97F4A7C15ull	/* Fibonacci hashing of keys */
