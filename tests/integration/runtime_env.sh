@@ -27,7 +27,7 @@ if unshare -m true 2>/dev/null; then
 		PARAPROF_OUTPUT=$0 LD_PRELOAD=$1 "$2"' "$WORK" "$LIB" "$PROGS/exitcode" 2>full.txt
 	expect_eq "no room in /dev/shm: exit status unchanged" "$?" 3
 	check "no room in /dev/shm: one clear line" grep -qx \
-		"paraprof: cannot allocate /dev/shm/paraprof\.[0-9]*: No space left on device; profiling is off" full.txt
+		"paraprof: cannot allocate /dev/shm/paraprof\.[0-9]*\.[0-9]*\.[0-9]*: No space left on device: /dev/shm is full, free space there (PARAPROF_SHM_SIZE does not help); profiling is off" full.txt
 	expect_eq "no room in /dev/shm: just that line" "$(wc -l <full.txt)" 1
 	expect_eq "no room in /dev/shm: no dump" "$(ls paraprof.*.ppd 2>/dev/null)" ""
 else
