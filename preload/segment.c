@@ -203,12 +203,18 @@ static void temp_name(char *buf, size_t len)
 	nb_str(&b, ".tmp");
 }
 
-/* rename() that fails with EEXIST rather than replace `to`.  Where the
+/*
+ * rename() that fails with EEXIST rather than replace `to`.  Where the
  * filesystem does not do that (EINVAL) or the kernel is older (ENOSYS), a
- * hard link and an unlink do the same. */
+ * hard link and an unlink do the same.  Where there are no hard links
+ * either (EPERM, EOPNOTSUPP), `to` is first made as an empty file of ours
+ * (O_EXCL: EEXIST when taken) and then replaced: whatever another user
+ * might put in its place meanwhile is replaced, never followed.
+ */
 static int rename_noreplace(int dirfd, const char *from, const char *to)
 {
 	long rc = -1;
+	int fd;
 
 #ifdef SYS_renameat2
 	rc = syscall(SYS_renameat2, dirfd, from, dirfd, to, 1 /* RENAME_NOREPLACE */);
@@ -219,10 +225,17 @@ static int rename_noreplace(int dirfd, const char *from, const char *to)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
-	if (linkat(dirfd, from, dirfd, to, 0) < 0)
+	if (linkat(dirfd, from, dirfd, to, 0) == 0) {
+		unlinkat(dirfd, from, 0);
+		return 0;
+	}
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
 		return -1;
-	unlinkat(dirfd, from, 0);
-	return 0;
+	fd = openat(dirfd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return renameat(dirfd, from, dirfd, to);
 }
 
 /*
