@@ -435,8 +435,8 @@ static enum leftover save_leftover(const char *name, int *gen, const char **why)
 		/* a program that exec'ed: say so in its dump */
 		h->flags |= PPF_FLAG_EXEC;
 	}
-	/* the leftover's own size, not the header's claim, bounds the copy */
-	saved = write_dump(map, h->used_size, stem, used, sizeof(used)) == 0;
+	/* the size checked above and mapped, whatever the header says now */
+	saved = write_dump(map, hdr.used_size, stem, used, sizeof(used)) == 0;
 	if (!saved) {
 		env_warn("cannot save the earlier profile %s to %s/%s%s: %s", path, env.output,
 			 stem, PPF_DUMP_SUFFIX, strerror(errno));
@@ -546,11 +546,11 @@ struct loaded {
 	int main;
 };
 
-static int loaded_span(const struct dl_phdr_info *info, int main, struct loaded *out)
+static int loaded_span(const struct dl_phdr_info *info, int first, struct loaded *out)
 {
 	uint64_t lo = ~0ull, hi = 0;
 
-	out->main = main && (!info->dlpi_name || !*info->dlpi_name);
+	out->main = first && (!info->dlpi_name || !*info->dlpi_name);
 	out->path = out->main ? NULL : info->dlpi_name;
 	if (!out->main && (!out->path || out->path[0] != '/'))
 		return 0;		/* the vDSO and the like: no file to read */
@@ -605,11 +605,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 	struct ppf_module *mods = (struct ppf_module *)((char *)h + h->module_off), *m;
 	struct loaded l;
 	char exe[PPF_PATH_MAX];
-	int main = scan->first;
+	int first = scan->first;
 
 	(void)size;
 	scan->first = 0;
-	if (!loaded_span(info, main, &l) || find_loaded(h, &l) >= 0)
+	if (!loaded_span(info, first, &l) || find_loaded(h, &l) >= 0)
 		return 0;
 	if (h->module_count == h->module_cap)
 		return 0;
@@ -664,11 +664,11 @@ static int mark_loaded(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct module_scan *scan = data;
 	struct loaded l;
-	int main = scan->first, i;
+	int first = scan->first, i;
 
 	(void)size;
 	scan->first = 0;
-	if (loaded_span(info, main, &l) && (i = find_loaded(scan->h, &l)) >= 0)
+	if (loaded_span(info, first, &l) && (i = find_loaded(scan->h, &l)) >= 0)
 		scan->seen[i] = 1;
 	return 0;
 }
