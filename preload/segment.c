@@ -1129,7 +1129,8 @@ static void unlock_held(unsigned held)
 
 /*
  * Writes the dump and removes the segment, once per process image (exit,
- * _exit, a signal handler's exit: whichever comes first).  Recording stops
+ * _exit, a signal handler's exit: whichever comes first), and only in the
+ * process that made it.  Recording stops
  * first, then the hooks that were running finish (hooks_quiesce), then the
  * locks are held so that no record, chunk, string or fold changes while the
  * used part is copied.  No malloc, no stdio: it may run in a signal handler
@@ -1142,7 +1143,10 @@ void seg_finish(void)
 	unsigned held;
 	int saved_errno = errno, rc;
 
-	if (!h || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
+	/* a vfork() child, or a clone() child sharing our memory, that exits
+	 * is not the process whose segment this is */
+	if (!h || h->pid != (uint32_t)getpid() ||
+	    __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
 	seg_ctl = &ctl_off;	/* the hooks stop recording */
 	hooks_quiesce();

@@ -1,6 +1,6 @@
 /* test_segment.c - the segment's name, its descriptors, its module table
- * across dlopen/dlclose, and the bounded locking of seg_finish (issue 9,
- * items 5, 6, 8 and 12). */
+ * across dlopen/dlclose, and seg_finish: bounded locking, and only in the
+ * process that made the segment (issue 9, items 5, 6, 8 and 12). */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -256,6 +256,35 @@ static void test_segment_finish_with_locks_held(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A vfork() child that exits through seg_finish() (the _exit wrapper) is
+ * not the process that made the segment: the parent's segment stays, no
+ * dump is written for it, and the parent still finishes at its own exit. */
+static void test_segment_finish_not_in_vfork_child(void **state)
+{
+	struct ppf_header *h = seg_header();
+	struct stat ns, st;
+	char seg[128], dump[1024];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(stat("/proc/self/ns/pid", &ns), 0);
+	snprintf(seg, sizeof(seg), "%s" PPF_SEGMENT_FMT, PPF_SHM_DIR, (unsigned)getpid(),
+		 (unsigned long long)ns.st_ino, start_ticks());
+	snprintf(dump, sizeof(dump), "%s/paraprof.%u.ppd", env.output, (unsigned)getpid());
+	pid = vfork();
+	if (pid == 0) {
+		seg_finish();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(lstat(seg, &st), 0);
+	assert_int_equal(access(dump, F_OK), -1);
+	assert_int_equal(h->flags & PPF_FLAG_COMPLETE, 0);
+	assert_true(seg_ctl == &h->flags);	/* still recording */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_segment_holds_no_descriptor),
 		cmocka_unit_test(test_segment_modules_across_dlclose),
 		cmocka_unit_test(test_segment_finish_with_locks_held),
+		cmocka_unit_test(test_segment_finish_not_in_vfork_child),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
