@@ -820,8 +820,10 @@ int seg_create(uint64_t start_ns)
 	}
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
-		env_warn("cannot map %s (PARAPROF_SHM_SIZE=%llu bytes): %s; profiling is off",
-			 path, (unsigned long long)size, strerror(errno));
+		/* the address space (ulimit -v) is the real limit of the size */
+		env_warn("cannot map %s (PARAPROF_SHM_SIZE=%llu bytes): %s%s; profiling is off",
+			 path, (unsigned long long)size, strerror(errno),
+			 errno == ENOMEM ? " (lower PARAPROF_SHM_SIZE, or raise ulimit -v)" : "");
 		goto fail;
 	}
 

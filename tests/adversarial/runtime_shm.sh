@@ -27,6 +27,13 @@ dump=$(ls paraprof.*.ppd)
 expect_eq "PARAPROF_SHM_SIZE=2T: 1 GiB reserved" "$(header_u64 "$dump" 16)" 1073741824
 rm -f paraprof.*.ppd
 
+# the real limit of the size is the address space: under ulimit -v of 4 GB a
+# 1 TiB segment cannot be mapped; the program runs on, one line says why
+(ulimit -v 4000000 && PARAPROF_SHM_SIZE=1T run_profiled "$PROGS/exitcode") 2>as.err
+expect_eq "1T under ulimit -v: the program runs" "$?" 3
+check "1T under ulimit -v: one line names the limit" grep -qx "paraprof: cannot map /dev/shm/paraprof\.[0-9.]*[0-9] (PARAPROF_SHM_SIZE=1099511627776 bytes): Cannot allocate memory (lower PARAPROF_SHM_SIZE, or raise ulimit -v); profiling is off" as.err
+expect_eq "1T under ulimit -v: just that line, no dump" "$(wc -l <as.err)/$(ls paraprof.*.ppd 2>/dev/null)" "1/"
+
 # /dev/shm fills up while the program runs (a private tmpfs of 400 KiB in a
 # mount namespace of the test's own: room for the segment's tables and a
 # few chunks, not for 8 threads x 64 functions)
