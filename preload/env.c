@@ -2,13 +2,20 @@
  *
  * Every PARAPROF_* variable is read once, at start-up, into `env`.  A value
  * that does not parse gets one warning and the default: a typo never stops
- * the program and never silently means something else.
+ * the program and never silently means something else.  The output
+ * directory is made absolute here, so that dumps go where the program was
+ * started, whatever directory it is in when it exits.
+ *
+ * A setuid or setgid program (AT_SECURE) reads no variable at all and keeps
+ * profiling off: its environment belongs to a less privileged user, who
+ * could otherwise choose where a privileged process writes files.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -36,7 +43,7 @@ void env_warn(const char *fmt, ...)
 		return;
 }
 
-/* Parses an unsigned number with an optional K/M/G suffix (powers of 1024
+/* Parses an unsigned number with an optional K/M/G/T suffix (powers of 1024
  * when `binary`); returns -1 when `s` is not one. */
 static int parse_number(const char *s, int binary, uint64_t *out)
 {
@@ -56,6 +63,7 @@ static int parse_number(const char *s, int binary, uint64_t *out)
 		case 'k': case 'K': shift = 10; break;
 		case 'm': case 'M': shift = 20; break;
 		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
 		default: return -1;
 		}
 		if (v > (~0ULL >> shift))
@@ -69,24 +77,91 @@ static int parse_number(const char *s, int binary, uint64_t *out)
 	return 0;
 }
 
+/* Parses 1 to 16 hexadecimal digits; returns -1 when `s` is not that. */
+static int parse_hex64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int digits = 0;
+
+	for (; *s; s++, digits++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		if (digits == 16)
+			return -1;
+		v = v << 4 | d;
+	}
+	if (!digits)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Sets env.output to the absolute form of PARAPROF_OUTPUT (`dir`, NULL when
+ * unset), relative paths and the default taken from the current directory
+ * now.  When the current directory cannot be told, a relative `dir` stays
+ * relative (it is then resolved at exit, as before). */
+static void set_output(const char *dir)
+{
+	char cwd[sizeof(env.output)];
+	size_t len;
+
+	if (dir && *dir && strlen(dir) >= sizeof(env.output)) {
+		env_warn("PARAPROF_OUTPUT is too long; using the current directory");
+		dir = NULL;
+	}
+	if (dir && *dir == '/') {
+		strcpy(env.output, dir);
+		return;
+	}
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
+		strcpy(env.output, dir && *dir ? dir : ".");
+		return;
+	}
+	len = strlen(cwd);
+	if (!dir || !*dir || !strcmp(dir, ".")) {
+		strcpy(env.output, cwd);
+	} else if (len + 1 + strlen(dir) < sizeof(env.output)) {
+		memcpy(env.output, cwd, len);
+		env.output[len] = '/';
+		strcpy(env.output + len + 1, dir);
+	} else {
+		env_warn("PARAPROF_OUTPUT is too long; using the current directory");
+		strcpy(env.output, cwd);
+	}
+}
+
 void env_read(void)
 {
 	const char *s;
 	uint64_t v;
 
+	env.enable = 1;
+	env.mem_interval_ns = 10 * 1000000ull;
+	env.shm_size = 1ull << 30;
+	env.session = 0;
+	env.quiet = 0;
+	strcpy(env.output, ".");
+	if (getauxval(AT_SECURE)) {
+		/* not even PARAPROF_QUIET: the environment is not to be trusted */
+		env.secure = 1;
+		env_warn("a setuid or setgid program: profiling is off");
+		return;
+	}
+	env.secure = 0;
+
 	s = getenv("PARAPROF_QUIET");
 	env.quiet = s && *s && strcmp(s, "0") != 0;
 
-	s = getenv("PARAPROF_OUTPUT");
-	if (s && *s && strlen(s) < sizeof(env.output))
-		strcpy(env.output, s);
-	else {
-		if (s && *s)
-			env_warn("PARAPROF_OUTPUT is too long; using the current directory");
-		strcpy(env.output, ".");
-	}
+	set_output(getenv("PARAPROF_OUTPUT"));
 
-	env.enable = 1;
 	s = getenv("PARAPROF_ENABLE");
 	if (s && *s) {
 		if (!strcmp(s, "0"))
@@ -95,7 +170,6 @@ void env_read(void)
 			env_warn("PARAPROF_ENABLE=%s is not 0 or 1; using 1", s);
 	}
 
-	env.mem_interval_ns = 10 * 1000000ull;
 	s = getenv("PARAPROF_MEM_INTERVAL_MS");
 	if (s && *s) {
 		if (parse_number(s, 0, &v) < 0 || v < 1 || v > 60000)
@@ -105,12 +179,20 @@ void env_read(void)
 			env.mem_interval_ns = v * 1000000ull;
 	}
 
-	env.shm_size = 1ull << 30;
 	s = getenv("PARAPROF_SHM_SIZE");
 	if (s && *s) {
 		if (parse_number(s, 1, &v) < 0 || v < (4ull << 20) || v > (1ull << 40))
 			env_warn("PARAPROF_SHM_SIZE=%s is not a size from 4M to 1T; using 1G", s);
 		else
 			env.shm_size = v;
+	}
+
+	s = getenv("PARAPROF_SESSION");
+	if (s && *s) {
+		if (parse_hex64(s, &v) < 0 || !v)
+			env_warn("PARAPROF_SESSION=%s is not 1 to 16 hexadecimal digits, "
+				 "not all 0; ignored", s);
+		else
+			env.session = v;
 	}
 }

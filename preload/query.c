@@ -7,6 +7,12 @@
  * records (header.fold_seq) restarts the walk; areas that have not applied
  * the last clear and records already folded are skipped.  Quantiles are
  * nearest-rank over the merged histogram (format.h gives the error bound).
+ *
+ * A function is known by its address and by the module it was in when its
+ * record was made (record.module): after a dlclose() another library may
+ * take the same addresses, and its functions are others.  The key of a
+ * function that query_keys() hands out carries the module in its top bits
+ * (QKEY_MODULE_SHIFT), and symtab.c names it from that module.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +21,38 @@
 #include "internal.h"
 
 #define RETRIES 1000
+
+/* A query key of a function: its runtime address, with record.module (1 +
+ * the module's index, 0 = unknown) in the bits from QKEY_MODULE_SHIFT up;
+ * symtab.c defines the same and says why the bits are free. */
+#define QKEY_MODULE_SHIFT 55
+#define QKEY_ADDR_MASK ((1ull << QKEY_MODULE_SHIFT) - 1)
+
+/* The key query_keys() gives record `r`. */
+static uint64_t key_of(const struct ppf_record *r)
+{
+	if (r->kind != PPF_KIND_FUNCTION || !r->module || r->key > QKEY_ADDR_MASK ||
+	    r->module >= (1u << (64 - QKEY_MODULE_SHIFT)))
+		return r->key;
+	return r->key | (uint64_t)r->module << QKEY_MODULE_SHIFT;
+}
+
+/* Whether record `r` is one of (kind, key): for a function with a module in
+ * the key, a record of that module or of none (made where no module was
+ * known); without one, a record without a module. */
+static int matches(const struct ppf_record *r, unsigned kind, uint64_t key)
+{
+	uint32_t module;
+
+	if (r->kind != kind)
+		return 0;
+	if (kind != PPF_KIND_FUNCTION)
+		return r->key == key;
+	module = (uint32_t)(key >> QKEY_MODULE_SHIFT);
+	if (r->key != (key & QKEY_ADDR_MASK))
+		return 0;
+	return module ? r->module == module || r->module == 0 : key_of(r) == key;
+}
 
 /* Copies record `r` (and, when `hist` is not NULL, adds its histogram into
  * the dense array hist[PPF_HIST_BUCKETS]) consistently.  Returns 0, or -1
@@ -119,7 +157,7 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 				struct ppf_endpoint_tail tail = { { 0 }, 0, 0 };
 
 				off = r->next;
-				if (r->key != key || r->kind != kind)
+				if (!matches(r, kind, key))
 					continue;
 				if (read_record(r, &c, &tail, hist, scratch) < 0 ||
 				    (c.flags & PPF_REC_FOLDED))
@@ -181,7 +219,7 @@ int query_keys(struct query_key **keys, size_t *count)
 			if (!r->calls || (r->flags & PPF_REC_FOLDED))
 				continue;
 			for (j = 0; j < n; j++)
-				if (k[j].kind == r->kind && k[j].key == r->key)
+				if (k[j].kind == r->kind && k[j].key == key_of(r))
 					break;
 			if (j < n)
 				continue;
@@ -196,7 +234,7 @@ int query_keys(struct query_key **keys, size_t *count)
 				cap = cap ? cap * 2 : 64;
 			}
 			k[n].kind = r->kind;
-			k[n].key = r->key;
+			k[n].key = key_of(r);
 			n++;
 		}
 	}

@@ -1,49 +1,80 @@
 /* sampler.c - the memory sampler
  *
- * A thread of the library's own (never instrumented, every signal blocked)
- * reads /proc/self/statm every PARAPROF_MEM_INTERVAL_MS into header.rss_kib,
- * where the exit hook picks it up with one load: the hooks themselves never
- * make a system call for memory.  It also keeps a bounded timeline of the
- * process's RSS: when the timeline is full, every other sample is dropped
- * and the interval between kept samples doubles, so it always spans the
- * whole run in at most timeline_cap samples.
+ * No thread of its own (a thread the program did not make changes what the
+ * program may do: unshare(CLONE_NEWUSER) fails in a multi-threaded process).
+ * Instead the exit hook, which reads the clock anyway, compares it with
+ * sampler_due and, once the interval has passed, calls sampler_tick(): one
+ * caller wins a compare-exchange that moves sampler_due on, reads
+ * /proc/self/statm (open, pread, close: no descriptor is kept for the
+ * program to close or reuse) and publishes header.rss_kib, where every exit
+ * hook picks it up with one load, and the peak.  The trade-off: a program
+ * that makes no instrumented call for a while takes no sample meanwhile
+ * (the exit of the call that spans that time takes one).
+ *
+ * It also keeps a bounded timeline of the process's RSS: when the timeline
+ * is full, every other sample is dropped and the interval between kept
+ * samples doubles, so it always spans the whole run in at most timeline_cap
+ * samples.  The timeline has one writer at a time, the holder of `busy`; a
+ * tick that finds it taken (another thread, or a signal handler that
+ * interrupted the holder) returns at once: nothing here waits or locks, so
+ * it is async-signal-safe.
  */
+#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 volatile uint64_t sampler_due = UINT64_MAX;
 
-void sampler_tick(uint64_t now)
-{
-	(void)now;
-}
-
-static pthread_mutex_t sample_lock = PTHREAD_MUTEX_INITIALIZER;
-static int statm_fd = -1;
+static int busy;			/* the timeline's writer (atomic flag) */
+static uint64_t interval_ticks;		/* env.mem_interval_ns in clock ticks */
 static uint64_t page_kib = 4;
 
-/* Resident pages from /proc/self/statm, in KiB; 0 when it cannot be read. */
+/* Resident pages from /proc/self/statm, in KiB; 0 when it cannot be read.
+ * Async-signal-safe; errno is left as it was. */
 static uint64_t read_rss_kib(void)
 {
-	char buf[128], *p;
+	char buf[128], *p = buf;
+	uint64_t resident = 0;
 	ssize_t n;
+	int fd, saved_errno = errno;
 
-	if (statm_fd < 0)
+	fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errno = saved_errno;
 		return 0;
-	n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	errno = saved_errno;
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	strtoull(buf, &p, 10);			/* size */
-	return strtoull(p, NULL, 10) * page_kib;	/* resident */
+	/* "size resident shared ...": skip the first number */
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p != ' ')
+		return 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		resident = resident * 10 + (uint64_t)(*p - '0');
+	return resident * page_kib;
 }
 
+/* Publishes `rss` as the latest sample and raises the peak (lock-free:
+ * several threads may publish at once). */
+static void publish(struct ppf_header *h, uint64_t rss)
+{
+	uint64_t peak = __atomic_load_n(&h->rss_peak_kib, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&h->rss_kib, rss, __ATOMIC_RELAXED);
+	while (rss > peak && !__atomic_compare_exchange_n(&h->rss_peak_kib, &peak, rss, 1,
+							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Appends a sample to the timeline; the caller holds `busy`. */
 static void timeline_add(struct ppf_header *h, uint64_t now, uint64_t rss)
 {
 	struct ppf_mem_sample *tl = seg_ptr(h->timeline_off);
@@ -67,22 +98,53 @@ static void timeline_add(struct ppf_header *h, uint64_t now, uint64_t rss)
 	__atomic_store_n(&h->timeline_count, n + 1, __ATOMIC_RELEASE);
 }
 
+/* Reads statm and publishes it, with a timeline entry; the caller holds
+ * `busy`. */
+static void take_sample(struct ppf_header *h)
+{
+	uint64_t rss = read_rss_kib(), now = clock_mono_ns();
+
+	publish(h, rss);
+	__atomic_store_n(&h->last_ns, now, __ATOMIC_RELAXED);
+	timeline_add(h, now, rss);
+}
+
+void sampler_tick(uint64_t now)
+{
+	struct ppf_header *h = seg_header();
+	uint64_t due = __atomic_load_n(&sampler_due, __ATOMIC_RELAXED);
+
+	if (!h || now < due)
+		return;
+	/* `busy` first: a signal handler that interrupted the holder, or
+	 * another thread while the holder is at work, returns here */
+	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	if (__atomic_compare_exchange_n(&sampler_due, &due, now + interval_ticks, 0,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		take_sample(h);
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
 void sampler_sample(void)
 {
 	struct ppf_header *h = seg_header();
-	uint64_t rss, now;
 
 	if (!h)
 		return;
-	pthread_mutex_lock(&sample_lock);
-	rss = read_rss_kib();
-	now = clock_mono_ns();
-	__atomic_store_n(&h->rss_kib, rss, __ATOMIC_RELAXED);
-	if (rss > h->rss_peak_kib)
-		__atomic_store_n(&h->rss_peak_kib, rss, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_ns, now, __ATOMIC_RELAXED);
-	timeline_add(h, now, rss);
-	pthread_mutex_unlock(&sample_lock);
+	/* at exit: the holder may be another thread about to finish, or the
+	 * very code this signal handler interrupted; wait a little, then
+	 * publish without a timeline entry rather than wait for ever */
+	for (int tries = 0; tries < 1000; tries++) {
+		if (!__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE)) {
+			take_sample(h);
+			__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		sched_yield();
+	}
+	publish(h, read_rss_kib());
+	__atomic_store_n(&h->last_ns, clock_mono_ns(), __ATOMIC_RELAXED);
 }
 
 uint64_t sampler_read(void)
@@ -90,54 +152,29 @@ uint64_t sampler_read(void)
 	struct ppf_header *h = seg_header();
 	uint64_t rss = read_rss_kib();
 
-	if (h) {
-		__atomic_store_n(&h->rss_kib, rss, __ATOMIC_RELAXED);
-		if (rss > h->rss_peak_kib)
-			__atomic_store_n(&h->rss_peak_kib, rss, __ATOMIC_RELAXED);
-	}
+	if (h)
+		publish(h, rss);
 	return rss;
-}
-
-static void *sampler_main(void *arg)
-{
-	struct timespec pause = {
-		(time_t)(env.mem_interval_ns / 1000000000ull),
-		(long)(env.mem_interval_ns % 1000000000ull)
-	};
-
-	(void)arg;
-	for (;;) {
-		sampler_sample();
-		nanosleep(&pause, NULL);
-	}
-	return NULL;
 }
 
 void sampler_start(void)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t th;
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (page > 0)
 		page_kib = (uint64_t)page / 1024;
-	if (statm_fd < 0)
-		statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	interval_ticks = (uint64_t)((unsigned __int128)env.mem_interval_ns * clock_ticks_per_sec /
+				    1000000000u);
+	if (!interval_ticks)
+		interval_ticks = 1;
 	sampler_sample();
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&th, &attr, sampler_main, NULL) != 0)
-		env_warn("cannot start the memory sampler; memory is sampled at exit only");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	__atomic_store_n(&sampler_due, clock_now() + interval_ticks, __ATOMIC_RELAXED);
 }
 
 void sampler_forget(void)
 {
-	/* the child after fork: the sampler thread is the parent's */
-	pthread_mutex_init(&sample_lock, NULL);
+	/* the child after fork: no sample until its own segment is made
+	 * (sampler_start), and a flag a vanished thread held is released */
+	__atomic_store_n(&sampler_due, UINT64_MAX, __ATOMIC_RELAXED);
+	__atomic_store_n(&busy, 0, __ATOMIC_RELAXED);
 }

@@ -1,30 +1,44 @@
 /* segment.c - the shared-memory segment that holds every statistic
  *
- * /dev/shm/paraprof.<pid> is created O_EXCL, mode 0600, and mapped once at a
- * fixed size (PARAPROF_SHM_SIZE, 1 GiB by default).  The file is sparse: tmpfs
- * charges only pages that are allocated, and every range is fallocate()d
- * before it is handed out, so a full /dev/shm is an error code here, never a
- * SIGBUS in the host.  Layout (offsets in struct ppf_header): the header, the
- * module table, the thread table, the string table, the memory timeline, the
- * cache table; after them, chunks that thread areas carve records and
- * histogram pages from.  Nothing is ever freed; a thread area is reused
- * whole, so the segment stays bounded by the number of distinct functions
- * and of threads alive at once.
+ * /dev/shm/paraprof.<pid>.<pidns>.<start> (PPF_SEGMENT_FMT) is created
+ * O_EXCL|O_NOFOLLOW, mode 0600, and mapped once at a fixed size
+ * (PARAPROF_SHM_SIZE, 1 GiB by default).  The file is sparse: tmpfs charges
+ * only pages that are allocated, and every range is allocated (fallocate at
+ * creation, MADV_POPULATE_WRITE or a fallocate through the name reopened
+ * later) before it is handed out, so a full /dev/shm is an error code here,
+ * never a SIGBUS in the host.  No descriptor is kept: a program may close or
+ * reuse any descriptor number.  Layout (offsets in struct ppf_header): the
+ * header, the module table, the thread table, the string table, the memory
+ * timeline, the cache table; after them, chunks that thread areas carve
+ * records and histogram pages from.  Nothing is ever freed; a thread area is
+ * reused whole, so the segment stays bounded by the number of distinct
+ * functions and of threads alive at once.
+ *
+ * A file already under our name is adopted (saved as a dump, then replaced)
+ * only when it is ours beyond doubt: a regular file of our euid, mode 0600,
+ * whose sizes agree with what is allocated.  Anything else (another user's
+ * file, a symlink, a FIFO, a sparse file claiming gigabytes) is left alone
+ * and the segment takes the name with "-1", "-2"... appended.
  *
  * At exit the used part is written to PARAPROF_OUTPUT/paraprof.<pid>.ppd and
  * the segment removed; after a crash or SIGKILL it stays for
- * paraprof-report --pid.
+ * paraprof-report --pid.  Dumps are written through a temporary file made
+ * O_EXCL|O_NOFOLLOW, mode 0600, in a directory opened at write time, and
+ * renamed without replacing anything: an existing dump is never overwritten
+ * (the next free paraprof.<pid>[.<gen>]-<n>.ppd is taken).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -42,6 +56,9 @@ _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 #define TIMELINE_CAP 4096
 #define CACHE_CAP 64
 #define CHUNK_BYTES (16 * 1024)		/* what an area takes at a time */
+#define NAME_TRIES 100			/* segment names "-1" ... "-99" */
+#define DUMP_TRIES 10000		/* dump names "-1" ... "-9999" */
+#define LOCK_WAIT_NS 100000000ull	/* seg_finish waits that long for the locks */
 
 char *seg_base;
 static uint32_t ctl_off;			/* private: profiling off, or exiting */
@@ -50,9 +67,12 @@ static uint64_t rss_none;
 volatile uint32_t *seg_ctl = &ctl_off;
 volatile uint64_t *seg_rss = &rss_none;
 
-static int seg_fd = -1;
 static uint8_t claimed[THREAD_CAP];		/* areas given to a thread (alloc_lock) */
-static char seg_name[64];			/* "/paraprof.<pid>" */
+static char seg_name[96];			/* PPF_SEGMENT_FMT [-<n>] */
+static dev_t seg_dev;				/* the segment's file, to know it */
+static ino_t seg_ino;				/* again when reopened by name */
+static int finished;				/* seg_finish ran (atomic) */
+static int said_full;				/* "/dev/shm is full" said */
 
 static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;	/* chunks, areas */
 static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,58 +84,39 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* ---- dumps ---------------------------------------------------------- */
+/* ---- names, built without malloc or stdio (seg_finish may run in a
+ * signal handler or a child after fork) ---- */
 
-/* Writes `len` bytes of `base` to `path` through a temporary file in
- * PARAPROF_OUTPUT and a rename.  Returns 0, or -1 with errno set. */
-static int write_dump(const char *base, uint64_t len, const char *path)
+struct name_buf {
+	char *s;
+	size_t cap, len;	/* the text stays NUL-terminated; cut when full */
+};
+
+static void nb_str(struct name_buf *b, const char *str)
 {
-	char tmp[600];
-	uint64_t done = 0;
-	int fd, err;
-
-	snprintf(tmp, sizeof(tmp), "%s/.paraprof.%u.ppd.tmp", env.output, (unsigned)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	while (done < len) {
-		ssize_t n = write(fd, base + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : ENOSPC;
-			goto fail;
-		}
-		done += (uint64_t)n;
-	}
-	if (close(fd) < 0) {
-		err = errno;
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		err = errno;
-		unlink(tmp);
-		errno = err;
-		return -1;
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = err;
-	return -1;
+	while (*str && b->len + 1 < b->cap)
+		b->s[b->len++] = *str++;
+	b->s[b->len] = 0;
 }
 
-/* The normal name of a dump: DIR/paraprof.<pid>[.<gen>].ppd */
-static void dump_path(char *path, size_t len, const struct ppf_header *h)
+static void nb_num(struct name_buf *b, uint64_t v)
 {
-	if (h->exec_gen)
-		snprintf(path, len, "%s/paraprof.%u.%u.ppd", env.output, h->pid, h->exec_gen);
-	else
-		snprintf(path, len, "%s/paraprof.%u.ppd", env.output, h->pid);
+	char digits[24];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n && b->len + 1 < b->cap)
+		b->s[b->len++] = digits[--n];
+	b->s[b->len] = 0;
+}
+
+static void nb_hex(struct name_buf *b, uint64_t v)
+{
+	for (int i = 60; i >= 0 && b->len + 1 < b->cap; i -= 4)
+		b->s[b->len++] = "0123456789abcdef"[(v >> i) & 15];
+	b->s[b->len] = 0;
 }
 
 /* starttime of /proc/self/stat: clock ticks from boot to the start of this
@@ -140,66 +141,368 @@ static uint64_t proc_start_ticks(void)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-/*
- * A segment with our name exists.  Either this process ran a program before
- * it exec'ed (the segment's proc_start_ticks are ours), or a process that
- * died without its dump had our pid (kill -9, a crash; the pid came round
- * again).  Either way its data is saved as a dump before the segment is
- * replaced, so nothing recorded is lost: an earlier program of this process
- * as paraprof.<pid>[.<gen>].ppd, and a dead process's as
- * paraprof-stale.<pid>.<start>.ppd, a name that matches no glob of this
- * process's dumps, so that nobody merges it with them by mistake.  Returns
- * the exec generation for the new segment, or -1 when the file is not ours
- * to replace.
- */
-static int save_leftover(void)
+/* The inode of our pid namespace; 0 when it cannot be told. */
+static uint64_t pidns_ino(void)
 {
-	char path[600];
 	struct stat st;
-	struct ppf_header *h;
-	void *map;
-	int fd, gen = -1;
 
-	fd = shm_open(seg_name, O_RDWR | O_CLOEXEC, 0600);
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* Who this process is, for the segment's name. */
+struct identity {
+	uint32_t pid;
+	uint64_t pidns, start;	/* 0: unknown */
+};
+
+static struct identity identify(void)
+{
+	struct identity me = { (uint32_t)getpid(), pidns_ino(), proc_start_ticks() };
+
+	return me;
+}
+
+/* Writes the segment name for `me` with suffix `n` ("-<n>", none when 0). */
+static void segment_name(char *buf, size_t len, const struct identity *me, unsigned n)
+{
+	int k = snprintf(buf, len, PPF_SEGMENT_FMT, me->pid, (unsigned long long)me->pidns,
+			 (unsigned long long)me->start);
+
+	if (n && k > 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, "-%u", n);
+}
+
+/* /dev/shm + a segment name */
+static void shm_path(char *buf, size_t len, const char *name)
+{
+	struct name_buf b = { buf, len, 0 };
+
+	nb_str(&b, PPF_SHM_DIR);
+	nb_str(&b, name);
+}
+
+/* ---- dumps ---------------------------------------------------------- */
+
+/* A name for a temporary file nobody can guess: .paraprof.<pid>.<random>.tmp */
+static void temp_name(char *buf, size_t len)
+{
+	struct name_buf b = { buf, len, 0 };
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		/* no entropy yet (early boot): O_EXCL still makes it safe */
+		static uint64_t counter;
+
+		r = clock_mono_ns() * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&r ^
+		    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	}
+	nb_str(&b, ".paraprof.");
+	nb_num(&b, (uint64_t)getpid());
+	nb_str(&b, ".");
+	nb_hex(&b, r);
+	nb_str(&b, ".tmp");
+}
+
+/*
+ * rename() that fails with EEXIST rather than replace `to`.  Where the
+ * filesystem does not do that (EINVAL) or the kernel is older (ENOSYS), a
+ * hard link and an unlink do the same.  Where there are no hard links
+ * either (EPERM, EOPNOTSUPP), `to` is first made as an empty file of ours
+ * (O_EXCL: EEXIST when taken) and then replaced: whatever another user
+ * might put in its place meanwhile is replaced, never followed.
+ */
+static int rename_noreplace(int dirfd, const char *from, const char *to)
+{
+	long rc = -1;
+	int fd;
+
+#ifdef SYS_renameat2
+	rc = syscall(SYS_renameat2, dirfd, from, dirfd, to, 1 /* RENAME_NOREPLACE */);
+#else
+	errno = ENOSYS;
+#endif
+	if (rc == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(dirfd, from, dirfd, to, 0) == 0) {
+		unlinkat(dirfd, from, 0);
+		return 0;
+	}
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+	fd = openat(dirfd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < sizeof(*h)) {
-		close(fd);
-		return -1;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	if (map == MAP_FAILED)
-		return -1;
-	h = map;
-	if (!memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) && h->used_size >= sizeof(*h) &&
-	    h->used_size <= (uint64_t)st.st_size) {
-		uint64_t ticks = proc_start_ticks();
-		int stale = !ticks || h->proc_start_ticks != ticks;
+	return renameat(dirfd, from, dirfd, to);
+}
 
-		if (stale) {
-			snprintf(path, sizeof(path), "%s/paraprof-stale.%u.%llu.ppd", env.output,
-				 h->pid, (unsigned long long)(h->start_realtime_ns / 1000000000u));
-		} else {
-			dump_path(path, sizeof(path), h);
-			/* a program that exec'ed: say so in its dump */
-			__atomic_or_fetch(&h->flags, PPF_FLAG_EXEC, __ATOMIC_RELAXED);
-		}
-		if (write_dump(map, h->used_size, path) < 0) {
-			env_warn("cannot save the earlier profile /dev/shm%s to %s: %s",
-				 seg_name, path, strerror(errno));
-		} else if (stale) {
-			gen = 0;
-			env_warn("the profile that an earlier process %u left in /dev/shm%s "
-				 "is saved as %s", h->pid, seg_name, path);
-		} else {
-			gen = (int)h->exec_gen + 1;
+/*
+ * Writes `len` bytes of `base` as <stem>.ppd in env.output, or as the first
+ * free <stem>-<n>.ppd when that exists: no file is ever replaced, no link
+ * followed.  The data goes to a fresh temporary file (O_EXCL|O_NOFOLLOW,
+ * mode 0600) that is fsync()ed and then renamed.  The name used is left in
+ * `used` (DIR/name).  Returns 0, or -1 with errno set (nothing is left
+ * behind then).  No malloc, no stdio.
+ */
+static int write_dump(const char *base, uint64_t len, const char *stem, char *used, size_t used_len)
+{
+	char tmp[64], name[256];
+	struct name_buf u = { used, used_len, 0 };
+	uint64_t done = 0;
+	int dirfd, fd = -1, err = 0;
+
+	dirfd = open(env.output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -1;
+	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+		temp_name(tmp, sizeof(tmp));
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			err = errno;
+			close(dirfd);
+			errno = err;
+			return -1;
 		}
 	}
-	munmap(map, (size_t)st.st_size);
-	if (gen >= 0)
-		shm_unlink(seg_name);
-	return gen;
+	if (fd < 0) {
+		close(dirfd);
+		errno = EEXIST;
+		return -1;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, base + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : ENOSPC;
+			goto fail;
+		}
+		done += (uint64_t)n;
+	}
+	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
+		err = errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		err = errno;
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	for (unsigned n = 0; n < DUMP_TRIES; n++) {
+		struct name_buf b = { name, sizeof(name), 0 };
+
+		nb_str(&b, stem);
+		if (n) {
+			nb_str(&b, "-");
+			nb_num(&b, n);
+		}
+		nb_str(&b, PPF_DUMP_SUFFIX);
+		u.len = 0;
+		nb_str(&u, env.output);
+		nb_str(&u, "/");
+		nb_str(&u, name);
+		if (rename_noreplace(dirfd, tmp, name) == 0) {
+			close(dirfd);
+			return 0;
+		}
+		if (errno != EEXIST) {
+			err = errno;
+			goto fail;
+		}
+	}
+	err = EEXIST;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	close(dirfd);
+	errno = err;
+	return -1;
+}
+
+/* The stem of a dump's normal name: paraprof.<pid>[.<gen>] */
+static void dump_stem(char *stem, size_t len, const struct ppf_header *h)
+{
+	struct name_buf b = { stem, len, 0 };
+
+	nb_str(&b, "paraprof.");
+	nb_num(&b, h->pid);
+	if (h->exec_gen) {
+		nb_str(&b, ".");
+		nb_num(&b, h->exec_gen);
+	}
+}
+
+/* Says which name a dump took when its normal one was taken. */
+static void say_renamed(const char *stem, const char *used)
+{
+	struct name_buf b;
+	char normal[sizeof(env.output) + 64];
+
+	b = (struct name_buf){ normal, sizeof(normal), 0 };
+	nb_str(&b, env.output);
+	nb_str(&b, "/");
+	nb_str(&b, stem);
+	nb_str(&b, PPF_DUMP_SUFFIX);
+	if (strcmp(normal, used) != 0)
+		env_warn("%s exists; this profile is saved as %s", normal, used);
+}
+
+/* What save_leftover() found under a name. */
+enum leftover {
+	LEFT_NONE,	/* no file: the name is free */
+	LEFT_SAVED,	/* ours, saved as a dump and removed: the name is free */
+	LEFT_KEPT,	/* ours, but it could not be saved: it stays */
+	LEFT_FOREIGN,	/* not ours (or not a segment): left alone */
+};
+
+/*
+ * A file exists under segment name `name`.  Either this process ran a
+ * program before it exec'ed (the segment's proc_start_ticks are ours), or a
+ * process that died without its dump had our name (kill -9, a crash, with
+ * /proc unreadable so that the start time did not tell them apart).  Either
+ * way its data is saved as a dump before the segment is replaced, so nothing
+ * recorded is lost: an earlier program of this process as
+ * paraprof.<pid>[.<gen>].ppd, and a dead process's as
+ * paraprof-stale.<pid>.<start>.ppd, a name that matches no glob of this
+ * process's dumps, so that nobody merges it with them by mistake.
+ *
+ * Only a file that is ours beyond doubt is read: opened O_NOFOLLOW|O_NONBLOCK
+ * (a symlink or a FIFO is refused, nothing blocks), a regular file of our
+ * euid, mode 0600, with a header whose used size is within the file and
+ * backed by allocated blocks (a sparse file claiming gigabytes is not
+ * copied).  `why` says what was wrong with a foreign file.  `gen` gets the
+ * exec generation of the segment to make (0 for a dead process's leftover).
+ */
+static enum leftover save_leftover(const char *name, int *gen, const char **why)
+{
+	char path[128], stem[96], used[sizeof(env.output) + 128];
+	struct stat st;
+	struct ppf_header hdr, *h;
+	void *map;
+	int fd, stale, saved;
+
+	shm_path(path, sizeof(path), name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return LEFT_NONE;
+		*why = errno == ELOOP ? "a symbolic link" : "not readable";
+		return LEFT_FOREIGN;
+	}
+	*why = NULL;
+	if (fstat(fd, &st) < 0)
+		*why = "not readable";
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else if (st.st_uid != geteuid())
+		*why = "owned by another user";
+	else if ((st.st_mode & 07777) != 0600)
+		*why = "not of mode 0600";
+	else if ((uint64_t)st.st_size < sizeof(hdr) ||
+		 pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+		 memcmp(hdr.magic, PPF_MAGIC, PPF_MAGIC_LEN) != 0 || hdr.used_size < sizeof(hdr))
+		*why = "not a paraprof segment";
+	else if (hdr.used_size > (uint64_t)st.st_size ||
+		 (uint64_t)st.st_blocks * 512 < hdr.used_size)
+		*why = "of a used size that the file does not hold";
+	if (*why) {
+		close(fd);
+		return LEFT_FOREIGN;
+	}
+	/* a private copy: the EXEC flag is set in the dump, not in the file */
+	map = mmap(NULL, (size_t)hdr.used_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		*why = "not mappable";
+		return LEFT_FOREIGN;
+	}
+	h = map;
+	stale = !h->proc_start_ticks || h->proc_start_ticks != proc_start_ticks();
+	if (stale) {
+		struct name_buf b = { stem, sizeof(stem), 0 };
+
+		nb_str(&b, "paraprof-stale.");
+		nb_num(&b, h->pid);
+		nb_str(&b, ".");
+		nb_num(&b, h->start_realtime_ns / 1000000000u);
+	} else {
+		dump_stem(stem, sizeof(stem), h);
+		/* a program that exec'ed: say so in its dump */
+		h->flags |= PPF_FLAG_EXEC;
+	}
+	/* the size checked above and mapped, whatever the header says now */
+	saved = write_dump(map, hdr.used_size, stem, used, sizeof(used)) == 0;
+	if (!saved) {
+		env_warn("cannot save the earlier profile %s to %s/%s%s: %s", path, env.output,
+			 stem, PPF_DUMP_SUFFIX, strerror(errno));
+	} else if (stale) {
+		env_warn("the profile that an earlier process %u left in %s is saved as %s",
+			 h->pid, path, used);
+	} else {
+		say_renamed(stem, used);
+	}
+	*gen = stale ? 0 : (int)h->exec_gen + 1;
+	munmap(map, (size_t)hdr.used_size);
+	if (!saved)
+		return LEFT_KEPT;
+	unlink(path);
+	return LEFT_SAVED;
+}
+
+static int next_gen;		/* exec generation of the segment to make */
+static unsigned next_suffix;	/* the "-<n>" of the name to try first */
+static int said_foreign;	/* the one line about a foreign file is said */
+
+/*
+ * Finds the name for our segment: the first of PPF_SEGMENT_FMT, then with
+ * "-1", "-2"... that is free or holds a leftover of ours that could be saved
+ * (see save_leftover).  Leaves it in seg_name and returns 0, or -1 when
+ * none of NAME_TRIES names could be had.
+ */
+static int pick_name(const struct identity *me)
+{
+	char first[sizeof(seg_name)], foreign[sizeof(seg_name)] = "";
+	const char *foreign_why = NULL;
+
+	segment_name(first, sizeof(first), me, 0);
+	for (unsigned n = next_suffix; n < NAME_TRIES; n++) {
+		const char *why = NULL;
+		int gen = 0;
+
+		segment_name(seg_name, sizeof(seg_name), me, n);
+		switch (save_leftover(seg_name, &gen, &why)) {
+		case LEFT_SAVED:
+			if (gen > 0)
+				next_gen = gen;
+			/* fall through */
+		case LEFT_NONE:
+			next_suffix = n;
+			if (foreign_why && !said_foreign) {
+				said_foreign = 1;
+				env_warn("%s%s exists and is %s: left alone; this process uses %s%s",
+					 PPF_SHM_DIR, foreign, foreign_why, PPF_SHM_DIR, seg_name);
+			}
+			return 0;
+		case LEFT_KEPT:
+			if (gen > 0)
+				next_gen = gen;
+			continue;
+		case LEFT_FOREIGN:
+			if (!foreign_why) {
+				foreign_why = why;
+				memcpy(foreign, seg_name, sizeof(foreign));
+			}
+			continue;
+		}
+	}
+	env_warn("%s%s and the %d names after it are taken; profiling is off", PPF_SHM_DIR,
+		 first, NAME_TRIES - 1);
+	return -1;
 }
 
 /* ---- modules -------------------------------------------------------- */
@@ -233,31 +536,23 @@ static void read_build_id(const struct dl_phdr_info *info, struct ppf_module *m)
 	}
 }
 
-struct module_scan {
-	struct ppf_header *h;	/* the segment's (not yet in seg_base at creation) */
-	int first;		/* the next module is the main program */
+/* The executable range of a loaded object and its path; returns 0 when it
+ * has no file (the vDSO) or no code.  The main program comes first in
+ * dl_iterate_phdr's order, without a name: `main` says it is that one, and
+ * its path is left NULL (read from /proc/self/exe only when needed). */
+struct loaded {
+	const char *path;
+	uint64_t load_addr, lo, hi;
+	int main;
 };
 
-static int add_module(struct dl_phdr_info *info, size_t size, void *data)
+static int loaded_span(const struct dl_phdr_info *info, int first, struct loaded *out)
 {
-	struct module_scan *scan = data;
-	struct ppf_header *h = scan->h;
-	struct ppf_module *mods = (struct ppf_module *)((char *)h + h->module_off), *m;
 	uint64_t lo = ~0ull, hi = 0;
-	const char *name = info->dlpi_name;
-	char exe[PPF_PATH_MAX];
 
-	(void)size;
-	if (scan->first) {
-		/* the main program comes first, without a name */
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		scan->first = 0;
-		exe[n > 0 ? n : 0] = 0;
-		if (!name || !*name)
-			name = exe;
-	}
-	if (!name || name[0] != '/')
+	out->main = first && (!info->dlpi_name || !*info->dlpi_name);
+	out->path = out->main ? NULL : info->dlpi_name;
+	if (!out->main && (!out->path || out->path[0] != '/'))
 		return 0;		/* the vDSO and the like: no file to read */
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -273,17 +568,63 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (hi == 0)
 		return 0;
+	out->load_addr = info->dlpi_addr;
+	out->lo = lo;
+	out->hi = hi;
+	return 1;
+}
+
+/* The index of the loaded (not unloaded) entry of the table that is `l`,
+ * or -1.  The main program is known by its addresses alone (its file may
+ * have been replaced on disk since), a library also by its path. */
+static int find_loaded(const struct ppf_header *h, const struct loaded *l)
+{
+	const struct ppf_module *mods = (const struct ppf_module *)((const char *)h + h->module_off);
+
 	for (uint32_t i = 0; i < h->module_count; i++)
-		if (mods[i].lo == lo && mods[i].load_addr == info->dlpi_addr)
-			return 0;
+		if (!mods[i].unloaded && mods[i].load_addr == l->load_addr &&
+		    mods[i].lo == l->lo && mods[i].hi == l->hi &&
+		    (l->main || !strncmp(mods[i].path, l->path, sizeof(mods[i].path) - 1)))
+			return (int)i;
+	return -1;
+}
+
+struct module_scan {
+	struct ppf_header *h;	/* the segment's (not yet in seg_base at creation) */
+	int first;		/* the next object is the main program */
+	uint8_t *seen;		/* seg_modules_changed: entries still loaded */
+};
+
+/* dl_iterate_phdr callback: adds an object that no loaded entry is (an
+ * unloaded entry of the same range does not count: a library dlopen()ed
+ * where a dlclose()d one was gets an entry of its own). */
+static int add_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct module_scan *scan = data;
+	struct ppf_header *h = scan->h;
+	struct ppf_module *mods = (struct ppf_module *)((char *)h + h->module_off), *m;
+	struct loaded l;
+	char exe[PPF_PATH_MAX];
+	int first = scan->first;
+
+	(void)size;
+	scan->first = 0;
+	if (!loaded_span(info, first, &l) || find_loaded(h, &l) >= 0)
+		return 0;
 	if (h->module_count == h->module_cap)
 		return 0;
+	if (l.main) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		exe[n > 0 ? n : 0] = 0;
+		l.path = exe;
+	}
 	m = &mods[h->module_count];
 	memset(m, 0, sizeof(*m));
-	m->load_addr = info->dlpi_addr;
-	m->lo = lo;
-	m->hi = hi;
-	snprintf(m->path, sizeof(m->path), "%s", name);
+	m->load_addr = l.load_addr;
+	m->lo = l.lo;
+	m->hi = l.hi;
+	snprintf(m->path, sizeof(m->path), "%s", l.path);
 	read_build_id(info, m);
 	__atomic_store_n(&h->module_count, h->module_count + 1, __ATOMIC_RELEASE);
 	return 0;
@@ -291,7 +632,7 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 
 static void scan_modules(struct ppf_header *h)
 {
-	struct module_scan scan = { h, 1 };
+	struct module_scan scan = { h, 1, NULL };
 
 	dl_iterate_phdr(add_module, &scan);
 }
@@ -309,17 +650,45 @@ uint32_t seg_cover(uintptr_t addr)
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		if (pass)
 			scan_modules(h);	/* code we have not seen: a dlopen()ed library */
-		for (uint32_t i = 0; i < h->module_count; i++)
-			if (addr >= mods[i].lo && addr < mods[i].hi && !mods[i].unloaded)
+		for (uint32_t i = 0; i < h->module_count && !found; i++)
+			if (addr >= mods[i].lo && addr < mods[i].hi &&
+			    !__atomic_load_n(&mods[i].unloaded, __ATOMIC_RELAXED))
 				found = i + 1;
 	}
 	pthread_mutex_unlock(&module_lock);
 	return found;
 }
 
+/* dl_iterate_phdr callback of seg_modules_changed: marks what is loaded */
+static int mark_loaded(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct module_scan *scan = data;
+	struct loaded l;
+	int first = scan->first, i;
+
+	(void)size;
+	scan->first = 0;
+	if (loaded_span(info, first, &l) && (i = find_loaded(scan->h, &l)) >= 0)
+		scan->seen[i] = 1;
+	return 0;
+}
+
 void seg_modules_changed(void)
 {
-	/* TODO(issue 9, item 12) */
+	struct ppf_header *h = seg_header();
+	uint8_t seen[MODULE_CAP] = { 0 };
+	struct module_scan scan = { h, 1, seen };
+	struct ppf_module *mods;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&module_lock);
+	mods = seg_ptr(h->module_off);
+	dl_iterate_phdr(mark_loaded, &scan);
+	for (uint32_t i = 0; i < h->module_count && i < MODULE_CAP; i++)
+		if (!seen[i] && !mods[i].unloaded)
+			__atomic_store_n(&mods[i].unloaded, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&module_lock);
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -342,61 +711,119 @@ static void read_cmdline(char *buf, size_t len)
 			buf[i] = ' ';
 }
 
-/* fallocate()s [off, off+len): tmpfs then owns the pages, so touching them
- * cannot fault with SIGBUS when /dev/shm fills up. */
-static int reserve(uint64_t off, uint64_t len)
+/* fallocate()s [off, off+len) of the segment open as `fd`: tmpfs then owns
+ * the pages, so touching them cannot fault with SIGBUS when /dev/shm fills
+ * up.  Returns 0, or -1 with errno set. */
+static int reserve_fd(int fd, uint64_t off, uint64_t len)
 {
 	int rc;
 
 	do
-		rc = fallocate(seg_fd, 0, (off_t)off, (off_t)len);
+		rc = fallocate(fd, 0, (off_t)off, (off_t)len);
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0 && errno == EOPNOTSUPP)
 		return 0;	/* not tmpfs: pages come on first touch */
 	return rc;
 }
 
-static int next_gen;		/* exec generation of the segment to make */
+/*
+ * The same for a range of the mapped segment, holding no descriptor: the
+ * program may have closed or reused any number.  MADV_POPULATE_WRITE
+ * (Linux 5.14) allocates the pages through the mapping itself and fails
+ * with EFAULT where touching them would raise SIGBUS; it works whatever
+ * became of the name and whatever euid the process has switched to.  On an
+ * older kernel the segment is reopened by name, known by its device and
+ * inode (a file put in its place is never written), fallocate()d and closed.
+ * Returns 0, or -1 with errno set (ENOSPC: /dev/shm is full).
+ */
+static int reserve_mapped(uint64_t off, uint64_t len)
+{
+	char path[128];
+	struct stat st;
+	int fd, rc, err;
+
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(seg_base + off, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno == EFAULT) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (errno != EINVAL)
+		return -1;
+#endif
+	shm_path(path, sizeof(path), seg_name);
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_dev != seg_dev || st.st_ino != seg_ino) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	rc = reserve_fd(fd, off, len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
 
 void seg_adopt_leftover(void)
 {
-	int gen;
+	struct identity me;
 
-	snprintf(seg_name, sizeof(seg_name), "/paraprof.%u", (unsigned)getpid());
-	gen = save_leftover();
-	if (gen > 0)
-		next_gen = gen;
+	if (env.secure)
+		return;
+	me = identify();
+	pick_name(&me);
 }
 
 int seg_create(uint64_t start_ns)
 {
 	struct ppf_header *h;
 	uint64_t off, size = env.shm_size;
+	struct identity me;
 	struct timespec rt;
-	int gen = next_gen;
+	struct stat st;
+	char path[128];
 	void *map;
+	int fd = -1;
 
-	snprintf(seg_name, sizeof(seg_name), "/paraprof.%u", (unsigned)getpid());
-	seg_fd = shm_open(seg_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (seg_fd < 0 && errno == EEXIST) {
-		gen = save_leftover();
-		if (gen < 0) {
-			env_warn("/dev/shm%s exists and cannot be replaced; profiling is off", seg_name);
+	if (env.secure)
+		return -1;	/* env_read() said so */
+	me = identify();
+	for (int tries = 0; fd < 0 && tries < NAME_TRIES; tries++) {
+		if (pick_name(&me) < 0)
 			return -1;
-		}
-		seg_fd = shm_open(seg_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		shm_path(path, sizeof(path), seg_name);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+		if (fd < 0)
+			next_suffix++;	/* made since pick_name looked: not ours */
 	}
-	if (seg_fd < 0) {
-		env_warn("cannot create /dev/shm%s: %s; profiling is off", seg_name, strerror(errno));
+	if (fd < 0) {
+		env_warn("cannot create %s: %s; profiling is off", path, strerror(errno));
 		return -1;
 	}
-	if (ftruncate(seg_fd, (off_t)size) < 0) {
-		env_warn("cannot size /dev/shm%s: %s; profiling is off", seg_name, strerror(errno));
+	/* exactly 0600 whatever the umask: what seg_adopt_leftover() checks */
+	if (fchmod(fd, 0600) < 0 || fstat(fd, &st) < 0) {
+		env_warn("cannot set up %s: %s; profiling is off", path, strerror(errno));
 		goto fail;
 	}
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, seg_fd, 0);
+	seg_dev = st.st_dev;
+	seg_ino = st.st_ino;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		env_warn("cannot size %s to PARAPROF_SHM_SIZE=%llu bytes: %s; profiling is off",
+			 path, (unsigned long long)size, strerror(errno));
+		goto fail;
+	}
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
-		env_warn("cannot map /dev/shm%s: %s; profiling is off", seg_name, strerror(errno));
+		/* the address space (ulimit -v) is the real limit of the size */
+		env_warn("cannot map %s (PARAPROF_SHM_SIZE=%llu bytes): %s%s; profiling is off",
+			 path, (unsigned long long)size, strerror(errno),
+			 errno == ENOMEM ? " (lower PARAPROF_SHM_SIZE, or raise ulimit -v)" : "");
 		goto fail;
 	}
 
@@ -412,11 +839,17 @@ int seg_create(uint64_t start_ns)
 	uint64_t cache_off = off;
 	off = align_up(off + CACHE_CAP * sizeof(struct ppf_cache), 4096);
 
-	if (reserve(0, off) < 0) {
-		env_warn("cannot allocate /dev/shm%s: %s; profiling is off", seg_name, strerror(errno));
+	if (reserve_fd(fd, 0, off) < 0) {
+		if (errno == ENOSPC)
+			env_warn("cannot allocate %s: %s: /dev/shm is full, free space there "
+				 "(PARAPROF_SHM_SIZE does not help); profiling is off",
+				 path, strerror(errno));
+		else
+			env_warn("cannot allocate %s: %s; profiling is off", path, strerror(errno));
 		munmap(map, size);
 		goto fail;
 	}
+	close(fd);
 	/* built before it is published: a thread that sees seg_base set
 	 * (without create_lock) must find a complete header */
 	h = map;
@@ -425,10 +858,12 @@ int seg_create(uint64_t start_ns)
 	h->header_size = sizeof(*h);
 	h->reserved_size = size;
 	h->used_size = off;
-	h->pid = (uint32_t)getpid();
+	h->pid = me.pid;
 	h->ppid = (uint32_t)getppid();
-	h->exec_gen = (uint32_t)gen;
-	h->proc_start_ticks = proc_start_ticks();
+	h->exec_gen = (uint32_t)next_gen;
+	h->proc_start_ticks = me.start;
+	h->pidns_ino = me.pidns;
+	h->session = env.session;
 	h->ticks_per_sec = clock_ticks_per_sec;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	h->start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
@@ -459,26 +894,35 @@ int seg_create(uint64_t start_ns)
 	seg_ctl = &h->flags;
 	return 0;
 fail:
-	close(seg_fd);
-	seg_fd = -1;
-	shm_unlink(seg_name);
+	close(fd);
+	unlink(path);
 	return -1;
 }
 
 /* ---- allocation ----------------------------------------------------------- */
 
-/* Takes `len` bytes (a multiple of 4096) from the segment; 0 when full. */
+/* Takes `len` bytes (a multiple of 4096) from the segment; 0 when full.
+ * Leaves errno as it was. */
 static uint64_t take_chunk(uint64_t len)
 {
 	struct ppf_header *h = seg_header();
 	uint64_t off = 0;
+	int saved_errno = errno, full = 0;
 
 	pthread_mutex_lock(&alloc_lock);
-	if (h->used_size + len <= h->reserved_size && reserve(h->used_size, len) == 0) {
-		off = h->used_size;
-		__atomic_store_n(&h->used_size, off + len, __ATOMIC_RELEASE);
+	if (h->used_size + len <= h->reserved_size) {
+		if (reserve_mapped(h->used_size, len) == 0) {
+			off = h->used_size;
+			__atomic_store_n(&h->used_size, off + len, __ATOMIC_RELEASE);
+		} else if (errno == ENOSPC && !said_full) {
+			said_full = full = 1;
+		}
 	}
 	pthread_mutex_unlock(&alloc_lock);
+	if (full)
+		env_warn("/dev/shm is full: functions first called from now on are not "
+			 "recorded (free space in /dev/shm; PARAPROF_SHM_SIZE does not help)");
+	errno = saved_errno;
 	return off;
 }
 
@@ -652,42 +1096,79 @@ void seg_unlock_all(void)
 
 /* ---- the end ------------------------------------------------------------------ */
 
-/* Waits (briefly) until no record of `area` is being written. */
-static void wait_writers(struct ppf_thread *area)
+/* Takes the segment's locks in seg_lock_all()'s order, each with trylock
+ * until LOCK_WAIT_NS have passed: a thread may hold one forever (exit()
+ * called from a signal handler that interrupted it).  Returns the mask of
+ * the locks held, for unlock_held(). */
+static pthread_mutex_t *const all_locks[] = { &process_lock, &module_lock, &string_lock,
+					       &alloc_lock };
+
+static unsigned lock_bounded(void)
 {
-	uint64_t off = __atomic_load_n(&area->records, __ATOMIC_ACQUIRE);
+	uint64_t deadline = clock_mono_ns() + LOCK_WAIT_NS;
+	unsigned held = 0;
 
-	for (uint64_t n = 0; off && n < area->record_count; n++) {
-		struct ppf_record *r = seg_ptr(off);
-
-		for (int spin = 0; spin < 100000 &&
-		     (__atomic_load_n(&r->seq, __ATOMIC_ACQUIRE) & 1); spin++)
+	for (unsigned i = 0; i < sizeof(all_locks) / sizeof(all_locks[0]); i++) {
+		for (;;) {
+			if (pthread_mutex_trylock(all_locks[i]) == 0) {
+				held |= 1u << i;
+				break;
+			}
+			if (clock_mono_ns() >= deadline)
+				break;
 			sched_yield();
-		off = r->next;
+		}
 	}
+	return held;
 }
 
+static void unlock_held(unsigned held)
+{
+	for (unsigned i = sizeof(all_locks) / sizeof(all_locks[0]); i--;)
+		if (held & (1u << i))
+			pthread_mutex_unlock(all_locks[i]);
+}
+
+/*
+ * Writes the dump and removes the segment, once per process image (exit,
+ * _exit, a signal handler's exit: whichever comes first), and only in the
+ * process that made it.  Recording stops
+ * first, then the hooks that were running finish (hooks_quiesce), then the
+ * locks are held so that no record, chunk, string or fold changes while the
+ * used part is copied.  No malloc, no stdio: it may run in a signal handler
+ * or in a child after fork.
+ */
 void seg_finish(void)
 {
 	struct ppf_header *h = seg_header();
-	char path[600];
+	char stem[96], used[sizeof(env.output) + 128], shm[128];
+	unsigned held;
+	int saved_errno = errno, rc;
 
-	if (!h)
+	/* a vfork() child, or a clone() child sharing our memory, that exits
+	 * is not the process whose segment this is */
+	if (!h || h->pid != (uint32_t)getpid() ||
+	    __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
 	seg_ctl = &ctl_off;	/* the hooks stop recording */
-	for (unsigned i = 0; i < h->thread_count; i++)
-		if (seg_thread(i)->state != PPF_THREAD_FREE)
-			wait_writers(seg_thread(i));
+	hooks_quiesce();
+	held = lock_bounded();
 	sampler_sample();
 	h->stop_ns = clock_mono_ns();
 	__atomic_or_fetch(&h->flags, PPF_FLAG_COMPLETE, __ATOMIC_RELEASE);
-	dump_path(path, sizeof(path), h);
-	if (write_dump(seg_base, h->used_size, path) < 0) {
-		env_warn("cannot write %s: %s; the profile stays in /dev/shm%s",
-			 path, strerror(errno), seg_name);
-		return;
+	dump_stem(stem, sizeof(stem), h);
+	rc = write_dump(seg_base, __atomic_load_n(&h->used_size, __ATOMIC_ACQUIRE), stem,
+			used, sizeof(used));
+	unlock_held(held);
+	shm_path(shm, sizeof(shm), seg_name);
+	if (rc < 0) {
+		env_warn("cannot write %s/%s%s: %s; the profile stays in %s", env.output, stem,
+			 PPF_DUMP_SUFFIX, strerror(errno), shm);
+	} else {
+		say_renamed(stem, used);
+		unlink(shm);
 	}
-	shm_unlink(seg_name);
+	errno = saved_errno;
 }
 
 void seg_defer(void)
@@ -709,9 +1190,11 @@ void seg_forget(void)
 	seg_ctl = &ctl_pending;
 	seg_rss = &rss_none;
 	seg_base = NULL;
-	if (seg_fd >= 0)
-		close(seg_fd);
-	seg_fd = -1;
+	seg_name[0] = 0;
+	next_suffix = 0;
+	said_foreign = 0;
+	said_full = 0;
+	finished = 0;
 	memset(claimed, 0, sizeof(claimed));
 	memset(name_index, 0, sizeof(name_index));
 	pthread_mutex_init(&alloc_lock, NULL);

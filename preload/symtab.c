@@ -6,6 +6,13 @@
  * the segment's module table) is read with libelf on first use, .symtab
  * first, .dynsym when it is stripped, and kept sorted by address.  Only the
  * query functions come here, never the hooks; everything is under one lock.
+ *
+ * After a dlclose() another library may take the addresses of the one that
+ * was unloaded, so an address alone does not name a function: a record
+ * knows the module it was made in (record.module), and query.c hands it
+ * here inside the key (see QKEY_MODULE_SHIFT).  A key without a module is
+ * looked up in the modules loaded now first, then in unloaded ones, the
+ * newest first.
  */
 #include <fcntl.h>
 #include <gelf.h>
@@ -36,8 +43,18 @@ struct mod {
 extern char *__cxa_demangle(const char *name, char *buf, size_t *len, int *status)
 	__attribute__((weak));
 
+/* A query key of a function (query.c): its runtime address, with 1 + the
+ * index of its module in the segment's module table in the bits from
+ * QKEY_MODULE_SHIFT up (0: unknown).  Code is mapped far below 2^55 (the
+ * top of a 47-bit, or of a 56-bit, user address space is for the stack and
+ * for mappings asked for there), and 9 bits hold 1 + any index < 256.
+ * query.c defines the same. */
+#define QKEY_MODULE_SHIFT 55
+#define QKEY_ADDR_MASK ((1ull << QKEY_MODULE_SHIFT) - 1)
+#define MODULES 256
+
 static pthread_mutex_t symtab_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mod mods[256];			/* by segment module index */
+static struct mod mods[MODULES];		/* by segment module index */
 
 static int by_addr(const void *a, const void *b)
 {
@@ -133,40 +150,79 @@ static uint32_t module_count(void)
 	struct ppf_header *h = seg_header();
 	uint32_t n = h ? __atomic_load_n(&h->module_count, __ATOMIC_ACQUIRE) : 0;
 
-	return n < 256 ? n : 256;
+	return n < MODULES ? n : MODULES;
 }
 
-int symtab_name(uintptr_t addr, char *buf, size_t len)
+static int unloaded(uint32_t i)
 {
+	const struct ppf_module *m = (const struct ppf_module *)seg_ptr(seg_header()->module_off) + i;
+
+	return __atomic_load_n(&m->unloaded, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The order modules are searched in when the key names none: those loaded
+ * now, then unloaded ones, newest first.  Returns the index of the k-th. */
+static uint32_t search_order(uint32_t k, uint32_t n, const uint8_t *gone)
+{
+	uint32_t seen = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!gone[i] && seen++ == k)
+			return i;
+	for (uint32_t i = n; i--;)
+		if (gone[i] && seen++ == k)
+			return i;
+	return n;
+}
+
+/* Writes the name of the function at `addr` in module `i` to buf; returns
+ * 1, or 0 when the module has no symbol there.  symtab_lock held. */
+static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
+{
+	struct mod *m = module(i);
+	size_t lo = 0, hi = m->count;
+	const char *name;
+	char *dm = NULL;
+	int status = -1;
+
+	if (addr < m->lo || addr >= m->hi)
+		return 0;
+	while (lo < hi) {	/* last symbol at or below addr */
+		size_t mid = (lo + hi) / 2;
+
+		if (m->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || (addr != m->syms[lo - 1].addr &&
+		    addr >= m->syms[lo - 1].addr + m->syms[lo - 1].size))
+		return 0;
+	name = m->syms[lo - 1].name;
+	if (__cxa_demangle && name[0] == '_' && name[1] == 'Z')
+		dm = __cxa_demangle(name, NULL, NULL, &status);
+	snprintf(buf, len, "%s", dm && status == 0 ? dm : name);
+	free(dm);
+	return 1;
+}
+
+int symtab_name(uintptr_t key, char *buf, size_t len)
+{
+	uint32_t module = (uint32_t)((uint64_t)key >> QKEY_MODULE_SHIFT), n;
+	uintptr_t addr = (uintptr_t)((uint64_t)key & QKEY_ADDR_MASK);
+	uint8_t gone[MODULES];
 	int found = 0;
 
 	pthread_mutex_lock(&symtab_lock);
-	for (uint32_t i = 0; i < module_count() && !found; i++) {
-		struct mod *m = module(i);
-		size_t lo = 0, hi = m->count;
-
-		if (addr < m->lo || addr >= m->hi)
-			continue;
-		while (lo < hi) {	/* last symbol at or below addr */
-			size_t mid = (lo + hi) / 2;
-
-			if (m->syms[mid].addr <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo && (addr == m->syms[lo - 1].addr ||
-			   addr < m->syms[lo - 1].addr + m->syms[lo - 1].size)) {
-			const char *name = m->syms[lo - 1].name;
-			char *dm = NULL;
-			int status = -1;
-
-			if (__cxa_demangle && name[0] == '_' && name[1] == 'Z')
-				dm = __cxa_demangle(name, NULL, NULL, &status);
-			snprintf(buf, len, "%s", dm && status == 0 ? dm : name);
-			free(dm);
-			found = 1;
-		}
+	n = module_count();
+	if (module) {
+		/* the module the record was made in, loaded or not */
+		found = module <= n && name_in(module - 1, addr, buf, len);
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			gone[i] = (uint8_t)unloaded(i);
+		for (uint32_t k = 0; k < n && !found; k++)
+			found = name_in(search_order(k, n, gone), addr, buf, len);
 	}
 	pthread_mutex_unlock(&symtab_lock);
 	return found;
@@ -174,29 +230,35 @@ int symtab_name(uintptr_t addr, char *buf, size_t len)
 
 uintptr_t symtab_addr(const char *name)
 {
-	uintptr_t addr = 0;
+	uint8_t gone[MODULES];
+	uintptr_t key = 0;
+	uint32_t n;
 
 	pthread_mutex_lock(&symtab_lock);
-	for (uint32_t i = 0; i < module_count() && !addr; i++) {
+	n = module_count();
+	for (uint32_t i = 0; i < n; i++)
+		gone[i] = (uint8_t)unloaded(i);
+	for (uint32_t k = 0; k < n && !key; k++) {
+		uint32_t i = search_order(k, n, gone);
 		struct mod *m = module(i);
 
-		for (size_t k = 0; k < m->count && !addr; k++) {
-			const char *s = m->syms[k].name;
+		for (size_t j = 0; j < m->count && !key; j++) {
+			const char *s = m->syms[j].name;
+			int match = !strcmp(s, name);
 
-			if (!strcmp(s, name)) {
-				addr = m->syms[k].addr;
-			} else if (__cxa_demangle && s[0] == '_' && s[1] == 'Z') {
+			if (!match && __cxa_demangle && s[0] == '_' && s[1] == 'Z') {
 				int status = -1;
 				char *dm = __cxa_demangle(s, NULL, NULL, &status);
 
-				if (dm && status == 0 && !strcmp(dm, name))
-					addr = m->syms[k].addr;
+				match = dm && status == 0 && !strcmp(dm, name);
 				free(dm);
 			}
+			if (match && m->syms[j].addr <= QKEY_ADDR_MASK)
+				key = (uintptr_t)(m->syms[j].addr | (uint64_t)(i + 1) << QKEY_MODULE_SHIFT);
 		}
 	}
 	pthread_mutex_unlock(&symtab_lock);
-	return addr;
+	return key;
 }
 
 void symtab_forget(void)
