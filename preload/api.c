@@ -166,7 +166,8 @@ PP_EXPORT int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stat
 
 		if (keys[i].kind == PPF_KIND_FUNCTION) {
 			if (!symtab_name((uintptr_t)keys[i].key, name, sizeof(name)))
-				snprintf(name, sizeof(name), "%#llx", (unsigned long long)keys[i].key);
+				snprintf(name, sizeof(name), "%#llx",
+					 (unsigned long long)(keys[i].key & QKEY_ADDR_MASK));
 		} else if (keys[i].key < h->strtab_used) {
 			snprintf(name, sizeof(name), "%s", (const char *)seg_ptr(h->strtab_off) + keys[i].key);
 		} else {

@@ -334,6 +334,14 @@ struct query_result {
 	uint64_t status[6], slow;	/* endpoints */
 };
 
+/* A function's key in query_keys() and symtab: its runtime address, with
+ * 1 + its module's index in the table (record.module, 0 = unknown) in the
+ * bits from QKEY_MODULE_SHIFT up.  Code is mapped far below 2^55 (the top
+ * of a 47-bit, or of a 56-bit, user address space is for the stack and for
+ * mappings asked for there), and 9 bits hold 1 + any index < 256. */
+#define QKEY_MODULE_SHIFT 55
+#define QKEY_ADDR_MASK ((1ull << QKEY_MODULE_SHIFT) - 1)
+
 struct query_key {
 	unsigned kind;			/* enum ppf_kind */
 	uint64_t key;			/* record.key */

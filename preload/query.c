@@ -22,11 +22,6 @@
 
 #define RETRIES 1000
 
-/* A query key of a function: its runtime address, with record.module (1 +
- * the module's index, 0 = unknown) in the bits from QKEY_MODULE_SHIFT up;
- * symtab.c defines the same and says why the bits are free. */
-#define QKEY_MODULE_SHIFT 55
-#define QKEY_ADDR_MASK ((1ull << QKEY_MODULE_SHIFT) - 1)
 
 /* The key query_keys() gives record `r`. */
 static uint64_t key_of(const struct ppf_record *r)

@@ -43,14 +43,6 @@ struct mod {
 extern char *__cxa_demangle(const char *name, char *buf, size_t *len, int *status)
 	__attribute__((weak));
 
-/* A query key of a function (query.c): its runtime address, with 1 + the
- * index of its module in the segment's module table in the bits from
- * QKEY_MODULE_SHIFT up (0: unknown).  Code is mapped far below 2^55 (the
- * top of a 47-bit, or of a 56-bit, user address space is for the stack and
- * for mappings asked for there), and 9 bits hold 1 + any index < 256.
- * query.c defines the same. */
-#define QKEY_MODULE_SHIFT 55
-#define QKEY_ADDR_MASK ((1ull << QKEY_MODULE_SHIFT) - 1)
 #define MODULES 256
 
 static pthread_mutex_t symtab_lock = PTHREAD_MUTEX_INITIALIZER;

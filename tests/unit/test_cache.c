@@ -1203,7 +1203,9 @@ static int segment_child(void)
 	child_publishes();
 	if (!seg_header())
 		child_check(0, "no segment was made");
-	snprintf(name, sizeof(name), "/paraprof.%u", (unsigned)getpid());
+	snprintf(name, sizeof(name), PPF_SEGMENT_FMT, seg_header()->pid,
+		 (unsigned long long)seg_header()->pidns_ino,
+		 (unsigned long long)seg_header()->proc_start_ticks);
 	shm_unlink(name);
 	_exit(child_failures ? 1 : 0);
 }
