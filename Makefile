@@ -60,8 +60,9 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_C := $(sort $(wildcard tests/progs/*.c))
 PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
+# partial_o3: tests/progs/partial.c at -O3 (its rule is with the programs')
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
-	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%)
+	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -143,6 +144,12 @@ $(BUILD)/progs/noinst_%: tests/progs/noinst_%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -Iinclude -o $@ $< -lpthread
+
+# The function gcc splits by partial inlining, also at -O3 (issue 9).
+$(BUILD)/progs/partial_o3: tests/progs/partial.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (-O3)"
+	$(Q)$(CC) $(PROG_FLAGS) -O3 -o $@ $<
 
 $(BUILD)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
