@@ -15,6 +15,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)	# the source tree
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/paraprof-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
+touch "$WORK/.begun"
 
 ok() { echo "ok - $TEST_NAME: $*"; }
 not_ok() { echo "not ok - $TEST_NAME: $*"; }
@@ -62,6 +63,17 @@ hfield() {
 # dump_of PID: the dump file a process wrote
 dump_of() {
 	echo "$WORK/paraprof.$1.ppd"
+}
+
+# segments_of PID...: the live segments in /dev/shm of the processes PID
+# (paraprof.PID, or paraprof.PID.* as format.h names them), one a line; only
+# those made since this test began, so never another run's (/dev/shm is
+# shared).  A test removes what it finds with rm -f $(segments_of ...).
+segments_of() {
+	for _p in "$@"; do
+		find /dev/shm -maxdepth 1 \( -name "paraprof.$_p" -o -name "paraprof.$_p.*" \) \
+			-newer "$WORK/.begun" 2>/dev/null
+	done
 }
 
 # as_other CMD ARGS...: runs CMD as a throw-away unprivileged user
