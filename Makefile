@@ -132,8 +132,9 @@ $(TESTREADER): tests/ppdump.c include/paraprof/format.h
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
 
 # Sample programs, built the way a user builds: instrumented, optimised
-# (inlined bodies still call the hooks, from their host's frame).
-PROG_FLAGS := -O2 -g -finstrument-functions
+# (inlined bodies still call the hooks, from their host's frame).  -MMD: a
+# program is rebuilt when include/paraprof.h changes.
+PROG_FLAGS := -O2 -g -finstrument-functions -MMD -MP
 $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -143,7 +144,7 @@ $(BUILD)/progs/%: tests/progs/%.c
 $(BUILD)/progs/noinst_%: tests/progs/noinst_%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) -O2 -g -Iinclude -o $@ $< -lpthread
+	$(Q)$(CC) -O2 -g -MMD -MP -Iinclude -o $@ $< -lpthread
 
 # The function gcc splits by partial inlining, also at -O3 (issue 9).
 $(BUILD)/progs/partial_o3: tests/progs/partial.c
