@@ -60,9 +60,11 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_C := $(sort $(wildcard tests/progs/*.c))
 PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
-# partial_o3: tests/progs/partial.c at -O3 (its rule is with the programs')
+# partial_o3: tests/progs/partial.c at -O3; tests/progs/dl/*.c: instrumented
+# libraries the programs dlopen (their rules are with the programs')
+PROG_DL := $(patsubst tests/progs/dl/%.c,$(BUILD)/progs/lib%.so,$(sort $(wildcard tests/progs/dl/*.c)))
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
-	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3
+	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL)
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -151,6 +153,11 @@ $(BUILD)/progs/partial_o3: tests/progs/partial.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (-O3)"
 	$(Q)$(CC) $(PROG_FLAGS) -O3 -o $@ $<
+
+$(BUILD)/progs/lib%.so: tests/progs/dl/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(PROG_FLAGS) -fPIC -shared -o $@ $<
 
 $(BUILD)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
