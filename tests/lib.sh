@@ -1,13 +1,20 @@
 # lib.sh - helpers for the integration tests (sourced by each tests/integration/*.sh)
 #
 # Each test script runs in a fresh temporary directory ($WORK), with $BUILD
-# (absolute) and $LIB (libparaprof.so) set.  It reports every check with
-# ok/not_ok; the runner counts them.
+# (absolute), $LIB (what to preload: LD_PRELOAD=$LIB) and $LIB_SO (the file
+# libparaprof.so) set.  It reports every check with ok/not_ok; the runner
+# counts them.
+#
+# PARAPROF_TEST_PRELOAD (set by make check-asan): libraries preloaded before
+# libparaprof.so.  An ASan-built library needs the ASan runtime first in a
+# program that was not built with ASan; $LIB is then "RUNTIME LIBRARY"
+# (LD_PRELOAD takes spaces), so use $LIB_SO where a file is meant.
 
 set -u
 : "${BUILD:?}"
 BUILD=$(cd "$BUILD" && pwd)
-LIB=$BUILD/libparaprof.so
+LIB_SO=$BUILD/libparaprof.so
+LIB=${PARAPROF_TEST_PRELOAD:+$PARAPROF_TEST_PRELOAD }$LIB_SO
 PPDUMP=$BUILD/tests/ppdump
 PROGS=$BUILD/progs
 TEST_NAME=$(basename "$0" .sh)
@@ -43,6 +50,16 @@ expect_range() {
 # run_profiled PROG ARGS...: runs PROG under the library, dumps into $WORK
 run_profiled() {
 	PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$@"
+}
+
+# run_linked PROG ARGS...: runs PROG, a program linked with -lparaprof (not
+# preloaded), with what PARAPROF_TEST_PRELOAD says must be loaded first
+run_linked() {
+	if [ -n "${PARAPROF_TEST_PRELOAD:-}" ]; then
+		LD_PRELOAD=$PARAPROF_TEST_PRELOAD "$@"
+	else
+		"$@"
+	fi
 }
 
 # field DUMP_OUTPUT_FILE SYMBOL FIELD: FIELD of the function SYMBOL of the
