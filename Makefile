@@ -3,6 +3,7 @@
 #
 #   make            build/libparaprof.so, build/paraprof-report, build/paraprof
 #   make check      every test (unit, integration, man pages)
+#   make check-asan the integration tests through an ASan+UBSan build
 #   make demo       build and profile examples/demo, print the report
 #   make bench      the benchmarks in bench/
 #   make fuzz       libFuzzer target on the dump loader (clang)
@@ -60,8 +61,11 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_C := $(sort $(wildcard tests/progs/*.c))
 PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
+# partial_o3: tests/progs/partial.c at -O3; tests/progs/dl/*.c: instrumented
+# libraries the programs dlopen (their rules are with the programs')
+PROG_DL := $(patsubst tests/progs/dl/%.c,$(BUILD)/progs/lib%.so,$(sort $(wildcard tests/progs/dl/*.c)))
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
-	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%)
+	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL)
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -131,8 +135,9 @@ $(TESTREADER): tests/ppdump.c include/paraprof/format.h
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
 
 # Sample programs, built the way a user builds: instrumented, optimised
-# (inlined bodies still call the hooks, from their host's frame).
-PROG_FLAGS := -O2 -g -finstrument-functions
+# (inlined bodies still call the hooks, from their host's frame).  -MMD: a
+# program is rebuilt when include/paraprof.h changes.
+PROG_FLAGS := -O2 -g -finstrument-functions -MMD -MP
 $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -142,7 +147,18 @@ $(BUILD)/progs/%: tests/progs/%.c
 $(BUILD)/progs/noinst_%: tests/progs/noinst_%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) -O2 -g -Iinclude -o $@ $< -lpthread
+	$(Q)$(CC) -O2 -g -MMD -MP -Iinclude -o $@ $< -lpthread
+
+# The function gcc splits by partial inlining, also at -O3 (issue 9).
+$(BUILD)/progs/partial_o3: tests/progs/partial.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (-O3)"
+	$(Q)$(CC) $(PROG_FLAGS) -O3 -o $@ $<
+
+$(BUILD)/progs/lib%.so: tests/progs/dl/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(PROG_FLAGS) -fPIC -shared -o $@ $<
 
 $(BUILD)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
@@ -163,20 +179,22 @@ integration: all $(TESTREADER) $(PROG_BIN)
 adversarial: all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh adversarial
 
-# Every test: unit, integration (man pages included), the cache under
-# ThreadSanitizer, and FUZZ_SECONDS of libFuzzer on the dump loader.
+# Every test: unit, integration (man pages included), adversarial, the cache
+# under ThreadSanitizer, the integration suite under ASan and UBSan, and
+# FUZZ_SECONDS of libFuzzer on the dump loader.
 FUZZ_SECONDS ?= 60
 check: all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory check-tsan
+	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
-	@echo "check: unit tests, integration tests, ThreadSanitizer and $(FUZZ_SECONDS) s of fuzzing passed"
+	@echo "check: unit tests, integration tests, ThreadSanitizer, ASan and UBSan, and $(FUZZ_SECONDS) s of fuzzing passed"
 	@cat $(BUILD)/integration.summary $(BUILD)/adversarial.summary
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD)
 
 # How a program links the library: the header's references are weak (so a
 # program runs without it), and --as-needed would drop a library that only
@@ -359,6 +377,32 @@ check-tsan:
 	@echo "  TSAN    $(TSAN_BUILD)/tests/test_cache"
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66" PARAPROF_QUIET=1 \
 		PARAPROF_OUTPUT=$(TSAN_BUILD)/tests $(TSAN_BUILD)/tests/test_cache
+
+# make check-asan: the library, the analyzer, the launcher and the test
+# tools built with ASan and UBSan into build-asan, and the integration suite
+# run through them.  The test programs are not built with the sanitizers, so
+# the ASan runtime is preloaded before the library (PARAPROF_TEST_PRELOAD,
+# tests/lib.sh).  Every sanitizer report fails the run: each is written to
+# build-asan/sanitizer/ (log_path) whatever process made it, even one whose
+# exit status no test looks at, and the target fails when a report is there
+# (printed) or a test failed.  detect_leaks=0: the test programs, and tools
+# such as paraprof-report, exit with memory they never free on purpose (a
+# process's lifetime tables, buffers a program exits with); LeakSanitizer
+# would report those and say nothing of what ASan is here for.
+ASAN_BUILD := build-asan
+ASAN_LOGS := $(abspath $(ASAN_BUILD))/sanitizer
+ASAN_ENV := ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:exitcode=86:detect_leaks=0:log_path=$(ASAN_LOGS)/asan" \
+	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87:log_path=$(ASAN_LOGS)/ubsan" \
+	PARAPROF_TEST_PRELOAD="$$($(CC) -print-file-name=libasan.so)"
+.PHONY: check-asan
+check-asan:
+	$(Q)rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	$(Q)$(ASAN_ENV) $(MAKE) --no-print-directory ASAN=1 UBSAN=1 BUILD=$(ASAN_BUILD) integration; \
+	rc=$$?; \
+	for f in $(ASAN_LOGS)/*; do \
+		[ -e "$$f" ] || continue; rc=1; echo "  SAN     report in $$f:"; cat "$$f"; \
+	done; \
+	[ $$rc -eq 0 ] && echo "  SAN     ASan and UBSan: no report"; exit $$rc
 
 EXAMPLE_CACHED := $(BUILD)/examples/cached
 $(EXAMPLE_CACHED): examples/cached.c include/paraprof.h $(LIB)

@@ -1,13 +1,20 @@
 # lib.sh - helpers for the integration tests (sourced by each tests/integration/*.sh)
 #
 # Each test script runs in a fresh temporary directory ($WORK), with $BUILD
-# (absolute) and $LIB (libparaprof.so) set.  It reports every check with
-# ok/not_ok; the runner counts them.
+# (absolute), $LIB (what to preload: LD_PRELOAD=$LIB) and $LIB_SO (the file
+# libparaprof.so) set.  It reports every check with ok/not_ok; the runner
+# counts them.
+#
+# PARAPROF_TEST_PRELOAD (set by make check-asan): libraries preloaded before
+# libparaprof.so.  An ASan-built library needs the ASan runtime first in a
+# program that was not built with ASan; $LIB is then "RUNTIME LIBRARY"
+# (LD_PRELOAD takes spaces), so use $LIB_SO where a file is meant.
 
 set -u
 : "${BUILD:?}"
 BUILD=$(cd "$BUILD" && pwd)
-LIB=$BUILD/libparaprof.so
+LIB_SO=$BUILD/libparaprof.so
+LIB=${PARAPROF_TEST_PRELOAD:+$PARAPROF_TEST_PRELOAD }$LIB_SO
 PPDUMP=$BUILD/tests/ppdump
 PROGS=$BUILD/progs
 TEST_NAME=$(basename "$0" .sh)
@@ -15,6 +22,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)	# the source tree
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/paraprof-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
+touch "$WORK/.begun"
 
 ok() { echo "ok - $TEST_NAME: $*"; }
 not_ok() { echo "not ok - $TEST_NAME: $*"; }
@@ -44,6 +52,16 @@ run_profiled() {
 	PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$@"
 }
 
+# run_linked PROG ARGS...: runs PROG, a program linked with -lparaprof (not
+# preloaded), with what PARAPROF_TEST_PRELOAD says must be loaded first
+run_linked() {
+	if [ -n "${PARAPROF_TEST_PRELOAD:-}" ]; then
+		LD_PRELOAD=$PARAPROF_TEST_PRELOAD "$@"
+	else
+		"$@"
+	fi
+}
+
 # field DUMP_OUTPUT_FILE SYMBOL FIELD: FIELD of the function SYMBOL of the
 # program (resolved with nm), e.g. field out.txt fib calls
 field() {
@@ -62,6 +80,17 @@ hfield() {
 # dump_of PID: the dump file a process wrote
 dump_of() {
 	echo "$WORK/paraprof.$1.ppd"
+}
+
+# segments_of PID...: the live segments in /dev/shm of the processes PID
+# (paraprof.PID, or paraprof.PID.* as format.h names them), one a line; only
+# those made since this test began, so never another run's (/dev/shm is
+# shared).  A test removes what it finds with rm -f $(segments_of ...).
+segments_of() {
+	for _p in "$@"; do
+		find /dev/shm -maxdepth 1 \( -name "paraprof.$_p" -o -name "paraprof.$_p.*" \) \
+			-newer "$WORK/.begun" 2>/dev/null
+	done
 }
 
 # as_other CMD ARGS...: runs CMD as a throw-away unprivileged user
