@@ -698,7 +698,10 @@ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
 #define paraprof_cache_finish(...) PARAPROF_IF_LOADED_(paraprof_cache_finish, 0, (__VA_ARGS__))
 #endif /* !PARAPROF_BUILDING_LIBRARY */
 
-/* The cleanup of PARAPROF_REGION: ends the region if the library is there. */
+/* The cleanup of PARAPROF_REGION: ends the region if the library is there.
+ * Never instrumented: in a program built with -finstrument-functions it is
+ * the library's own code, not a function of the program. */
+__attribute__((no_instrument_function))
 static inline void paraprof_region_cleanup_(int *unused)
 {
 	(void)unused;

@@ -105,6 +105,7 @@ struct tls {
 	unsigned shift;
 	uint32_t overflow;		/* frames past a stack that could not grow, now active */
 	uint32_t nested;		/* handlers queued calls since the last flush */
+	uint32_t jumped;		/* a longjmp or siglongjmp left frames (wrap.c) */
 	uint32_t enable_gen;		/* header.enable_gen the stack belongs to */
 	uint32_t module_gen;		/* module_gen the table was checked at */
 	uint32_t tid;			/* kernel thread id, 0 until the thread is set up */
@@ -736,6 +737,59 @@ static inline __attribute__((always_inline)) void push_rest(struct tls *t, uint3
 	t->depth = d + 1;
 }
 
+static int on_altstack(void)
+{
+	stack_t ss;
+
+	return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+}
+
+/*
+ * An entry of `fn` from `site` at stack pointer `sp` finds frames that can
+ * no longer be live, and counts them as abandoned:
+ *  - frames below sp: control came back above them (longjmp);
+ *  - a frame at sp from another call site: a sibling, left by a longjmp
+ *    (an inlined callee shares its host's sp and reports the host's site);
+ *  - after a longjmp or siglongjmp (t->jumped, wrap.c): a frame at sp that
+ *    is this very call again, and frames on another stack (a handler's on
+ *    an alternate signal stack).  Only then: gcc inlines a recursive
+ *    function into itself, which gives a live frame of the same function,
+ *    site and sp.
+ * A signal handler that runs on an alternate stack above the thread's
+ * (`jumped`: sp far from the top frame) abandons nothing.
+ */
+static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t sp, int jumped)
+{
+	uint64_t now = clock_now();
+	int alt = jumped && !t->jumped && on_altstack();
+
+	while (t->depth) {
+		const struct frame *top = &t->stack[t->depth - 1];
+		int region = top->site == REGION_SITE || top->site == REGION_SITE_MEM;
+
+		if (top->sp < sp && !alt)
+			;
+		else if (top->sp == sp && top->site != site && !region)
+			;
+		else if (t->jumped && (top->sp - sp > SP_JUMP ||
+				       (top->sp == sp && top->fn == fn && top->site == site)))
+			;
+		else
+			break;
+		t->overflow = 0;
+		abandon_top(t, now);
+	}
+	t->jumped = 0;
+}
+
+void hooks_longjmp(void)
+{
+	struct tls *t = &tls;
+
+	t->jumped = 1;
+	t->cap = 0;		/* the next entry takes the slow path */
+}
+
 /* An entry the fast path does not take; the gate is as the hook found it. */
 static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
@@ -747,16 +801,9 @@ static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, u
 
 	if (!hook_begin(t, g, HOOK_ENTER, fn, site, sp, jumped, &c))
 		goto out;
-	if (t->depth && t->stack[t->depth - 1].sp < sp) {
-		/* control came back above frames that never exited: longjmp */
-		uint64_t now = clock_now();
-
-		t->overflow = 0;
-		while (t->depth && t->stack[t->depth - 1].sp < sp)
-			abandon_top(t, now);
-	}
+	abandon_left(t, fn, site, sp, jumped);
 	if (t->depth == 0)
-		t->stack[-1].sp = sp;	/* calls from here down take the fast path */
+		t->stack[-1].sp = sp + 16;	/* calls from here down take the fast path */
 	if (t->overflow || (t->depth == t->cap && grow_stack(t) < 0)) {
 		t->overflow++;
 		__atomic_fetch_add(&seg_header()->stack_overflows, 1, __ATOMIC_RELAXED);
@@ -872,7 +919,8 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 	f = &t->stack[d];
 	/* a frame below our stack pointer was left by longjmp; far above it
 	 * is another stack (a stranger, or an alternate signal stack) */
-	if (unlikely(d >= t->cap || f[-1].sp - sp > SP_JUMP)) {
+	if (unlikely(d >= t->cap || f[-1].sp - sp > SP_JUMP ||
+		     (f[-1].sp == sp && f[-1].site != site))) {
 		enter_slow(fn, site, sp);
 		return;
 	}
@@ -1083,7 +1131,7 @@ int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp)
 			abandon_top(t, now);
 	}
 	if (t->depth == 0)
-		t->stack[-1].sp = sp;
+		t->stack[-1].sp = sp + 16;
 	if (t->overflow || (t->depth == t->cap && grow_stack(t) < 0))
 		goto out;
 	r = named_record(t, PPF_KIND_REGION, name, 1);

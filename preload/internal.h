@@ -292,6 +292,10 @@ void hooks_forget(void);
  * whole.  Safe from a signal handler. */
 void hooks_quiesce(void);
 
+/* A longjmp or siglongjmp is about to leave frames (wrap.c): the calling
+ * thread's next entry looks for them (see hooks.c, abandon_left). */
+void hooks_longjmp(void);
+
 /* After seg_modules_changed(): every thread forgets, at its next call, the
  * functions of unloaded modules (their addresses may now be another's). */
 void hooks_modules_changed(void);

@@ -5,11 +5,16 @@
  * usual end), and daemon(), whose parent ends inside libc with an _exit()
  * no preloaded library sees.  And dlclose(): once a library is unloaded its
  * addresses may be another's, so the module table and the threads' tables
- * must hear of it.  Every wrapper does what libc's function does.
+ * must hear of it.  longjmp() and siglongjmp() (and the fortified
+ * __longjmp_chk): the frames they leave are found by the next entry, and
+ * one left at the very stack pointer of a call that follows from the same
+ * place can only be told apart from a live one when the hooks know that a
+ * jump happened.  Every wrapper does what libc's function does.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +25,53 @@ PP_EXPORT void _exit(int status);
 PP_EXPORT void _Exit(int status);
 PP_EXPORT int daemon(int nochdir, int noclose);
 PP_EXPORT int dlclose(void *handle);
+PP_EXPORT void longjmp(jmp_buf jb, int val);
+PP_EXPORT void _longjmp(jmp_buf jb, int val);
+PP_EXPORT void siglongjmp(sigjmp_buf jb, int val);
+PP_EXPORT void __longjmp_chk(jmp_buf jb, int val);
+
+typedef void (*jump_fn)(struct __jmp_buf_tag *jb, int val);
+
+/* libc's, looked up at start-up: dlsym is no call for a signal handler */
+static jump_fn real_longjmp, real__longjmp, real_siglongjmp, real_longjmp_chk;
+
+__attribute__((constructor)) static void wrap_init(void)
+{
+	real_longjmp = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+	real__longjmp = (jump_fn)dlsym(RTLD_NEXT, "_longjmp");
+	real_siglongjmp = (jump_fn)dlsym(RTLD_NEXT, "siglongjmp");
+	real_longjmp_chk = (jump_fn)dlsym(RTLD_NEXT, "__longjmp_chk");
+}
+
+/* Jumps with libc's `real`, or with the first of them found. */
+static void __attribute__((noreturn)) jump(jump_fn real, struct __jmp_buf_tag *jb, int val)
+{
+	hooks_longjmp();
+	if (!real)
+		real = real_siglongjmp ? real_siglongjmp : real_longjmp;
+	real(jb, val);
+	__builtin_unreachable();
+}
+
+void longjmp(jmp_buf jb, int val)
+{
+	jump(real_longjmp, jb, val);
+}
+
+void _longjmp(jmp_buf jb, int val)
+{
+	jump(real__longjmp, jb, val);
+}
+
+void siglongjmp(sigjmp_buf jb, int val)
+{
+	jump(real_siglongjmp, jb, val);
+}
+
+void __longjmp_chk(jmp_buf jb, int val)
+{
+	jump(real_longjmp_chk, jb, val);
+}
 
 void _exit(int status)
 {
