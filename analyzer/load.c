@@ -29,13 +29,11 @@
  * timeline_seq moved.  Records that never settle are made consistent in the
  * copy (calls := what the histogram holds) and taken as torn.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +43,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "load.h"
 #include "profile.h"
+#include "shm.h"
 
 #define REC_SIZE sizeof(struct ppf_record)
 #define EP_SIZE (sizeof(struct ppf_record) + sizeof(struct ppf_endpoint_tail))
@@ -136,9 +136,9 @@ static int check_header(struct dump *d, size_t len)
 	if (len < 16)
 		return fail(d, "truncated: %zu bytes, the header needs %zu", len,
 			    sizeof(struct ppf_header));
-	if (h->version != PPF_VERSION)
-		return fail(d, "unsupported format version %" PRIu32 " (this paraprof reads %d)",
-			    h->version, PPF_VERSION);
+	if (h->version < PPF_VERSION_MIN || h->version > PPF_VERSION)
+		return fail(d, "unsupported format version %" PRIu32 " (this paraprof reads %d"
+			    " to %d)", h->version, PPF_VERSION_MIN, PPF_VERSION);
 	if (len < sizeof(*h))
 		return fail(d, "truncated: %zu bytes, the header needs %zu", len, sizeof(*h));
 	if (h->header_size != sizeof(*h))
@@ -733,20 +733,12 @@ static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ct
 	return 0;
 }
 
-int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
+/* Reads the live segment open on `fd` (at `path`) as load_pid() says. */
+static int load_live(struct pp_profile *prof, int fd, const char *path, char *err,
+		     size_t errlen)
 {
-	char shm_name[64], path[80];
 	struct stat st;
 	int rc = -1;
-
-	snprintf(shm_name, sizeof(shm_name), "/paraprof.%ld", (long)pid);
-	snprintf(path, sizeof(path), "/dev/shm%s", shm_name);
-	int fd = shm_open(shm_name, O_RDONLY, 0);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "no segment for pid %ld: %s", (long)pid, strerror(errno));
-		return -1;
-	}
 	unsigned char *map = MAP_FAILED, *copy = NULL;
 	size_t maplen = 0;
 	struct dump d = { .err = err, .errlen = errlen };
@@ -781,10 +773,19 @@ int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
 		}
 		uint64_t used = __atomic_load_n(&lh->used_size, __ATOMIC_ACQUIRE);
 
-		if (used > maplen)
-			used = maplen;	/* validation says what is wrong, if anything */
+		/* The blocks are counted after used_size is read: the library
+		 * allocates a range before it counts it as used, so a segment
+		 * that grows meanwhile still passes. */
+		if (fstat(fd, &st) < 0) {
+			fail(&d, "%s", strerror(errno));
+			goto out;
+		}
+		if (used > maplen && (uint64_t)st.st_size > maplen)
+			continue;	/* it grew: map it again */
+		if (used > sizeof(struct ppf_header) && shm_check_backed(used, &st, err, errlen))
+			goto out;
 		if (used < sizeof(struct ppf_header))
-			used = sizeof(struct ppf_header);
+			used = sizeof(struct ppf_header);	/* check_header says why */
 		free(copy);
 		copy = malloc(used);
 		if (!copy) {
@@ -811,6 +812,43 @@ out:
 	free(copy);
 	if (map != MAP_FAILED)
 		munmap(map, maplen);
+	return rc;
+}
+
+int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
+	     size_t errlen)
+{
+	struct shm_seg *segs;
+	size_t n;
+	long k;
+	int fd, rc;
+
+	snprintf(src->path, sizeof(src->path), "%s/%s%ld.*", PPF_SHM_DIR, PPF_SEGMENT_PREFIX,
+		 (long)pid);
+	src->note[0] = '\0';
+	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
+		return -1;
+	if (!n) {
+		snprintf(err, errlen, "no segment for pid %ld", (long)pid);
+		free(segs);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		shm_open_seg(&segs[i], O_RDONLY);
+	k = shm_choose(segs, n, 0, src->note, sizeof(src->note));
+	if (k < 0) {
+		/* none can be read: say why of the first, name the others */
+		snprintf(src->path, sizeof(src->path), "%s", segs[0].path);
+		snprintf(err, errlen, "%s", segs[0].err);
+		shm_choose(segs + 1, n - 1, 0, src->note, sizeof(src->note));
+		shm_free(segs, n);
+		return -1;
+	}
+	snprintf(src->path, sizeof(src->path), "%s", segs[k].path);
+	fd = segs[k].fd;
+	segs[k].fd = -1;
+	shm_free(segs, n);
+	rc = load_live(prof, fd, src->path, err, errlen);
 	close(fd);
 	return rc;
 }
@@ -819,51 +857,33 @@ out:
 
 int load_list(FILE *out, char *err, size_t errlen)
 {
-	DIR *dir = opendir("/dev/shm");
-	struct dirent *de;
-	int n = 0;
+	struct shm_seg *segs;
+	size_t n;
 
-	if (!dir) {
-		snprintf(err, errlen, "/dev/shm: %s", strerror(errno));
+	if (shm_scan(0, &segs, &n, err, errlen))
 		return -1;
-	}
-	fprintf(out, "%-8s %-8s %-9s %10s  %s\n", "PID", "PROCESS", "STATE", "SIZE", "COMMAND");
-	while ((de = readdir(dir))) {
-		char *end;
+	fprintf(out, "%-8s %-8s %-9s %10s  %-40s %s\n", "PID", "PROCESS", "STATE", "SIZE",
+		"SEGMENT", "COMMAND");
+	for (size_t i = 0; i < n; i++) {
+		struct shm_seg *s = &segs[i];
+		struct ppf_header *h = &s->h;
+		const char *state = "?";
 
-		if (strncmp(de->d_name, "paraprof.", 9) != 0)
-			continue;
-		long pid = strtol(de->d_name + 9, &end, 10);
-
-		if (*end || end == de->d_name + 9 || pid <= 0)
-			continue;
-		char path[300];
-		struct ppf_header h;
-		const char *state = "?", *cmd = "(not a paraprof segment)";
-
-		snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		memset(&h, 0, sizeof(h));
-		if (fd >= 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-		    memcmp(h.magic, PPF_MAGIC, PPF_MAGIC_LEN) == 0 &&
-		    h.version == PPF_VERSION) {
-			h.cmdline[sizeof(h.cmdline) - 1] = '\0';
-			cmd = h.cmdline;
-			state = h.flags & PPF_FLAG_COMPLETE ? "complete" :
-				h.flags & PPF_FLAG_ENABLED ? "recording" : "disabled";
-		} else if (fd < 0) {
-			cmd = strerror(errno);
+		shm_open_seg(s, O_RDONLY);
+		shm_close_seg(s);
+		if (s->usable)
+			state = h->flags & PPF_FLAG_COMPLETE ? "complete" :
+				h->flags & PPF_FLAG_ENABLED ? "recording" : "disabled";
+		fprintf(out, "%-8" PRIu32 " %-8s %-9s %10" PRIu64 "  %-40s ", s->id.pid,
+			shm_state_name(s->state), state, s->usable ? h->used_size : 0, s->name);
+		if (s->usable) {
+			h->cmdline[sizeof(h->cmdline) - 1] = '\0';
+			esc_fputs(h->cmdline, out);
+		} else {
+			fprintf(out, "(%s)", s->err);
 		}
-		if (fd >= 0)
-			close(fd);
-		const char *alive = kill((pid_t)pid, 0) == 0 || errno == EPERM ? "running" :
-				    "gone";
-
-		fprintf(out, "%-8ld %-8s %-9s %10" PRIu64 "  %s\n", pid, alive, state,
-			(uint64_t)h.used_size, cmd);
-		n++;
+		fputc('\n', out);
 	}
-	closedir(dir);
-	return n;
+	shm_free(segs, n);
+	return (int)n;
 }

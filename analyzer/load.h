@@ -25,15 +25,31 @@ int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char
  * or -1 with the reason in err (a system error included). */
 int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen);
 
-/* Copies the live segment /dev/shm/paraprof.<pid> consistently (seqlocks of
- * records, fold_seq and timeline_seq; bounded retries, then records still
- * being written are taken as torn) and loads the copy.  Returns 0 or -1 with
- * the reason in err. */
-int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen);
+/* Where load_pid() read from, for its messages. */
+struct load_source {
+	char path[320];		/* the segment read, or /dev/shm/paraprof.<pid>.* */
+	char note[512];		/* "" or one line naming the other segments of the
+				   pid: "also /dev/shm/... (gone), ..." */
+};
+
+/*
+ * Finds the segment of process `pid` in /dev/shm (paraprof.<pid>.*, or the
+ * paraprof.<pid> of format version 1; when there are several, the one of
+ * the running process, else the newest; see shm.h for how each is opened)
+ * and copies it consistently (seqlocks of records, fold_seq and
+ * timeline_seq; bounded retries, then records still being written are taken
+ * as torn) and loads the copy.  Fills *src.  Returns 0 or -1 with the reason
+ * in err.
+ */
+int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
+	     size_t errlen);
 
 /* Prints the segments in /dev/shm (paraprof.*) on `out`: pid, whether the
- * process still runs, state, size, command.  Returns the number listed, or
- * -1 when /dev/shm cannot be read (err says why). */
+ * process still runs, state, size, name, command (control characters
+ * escaped).  An entry that is not a readable segment (a FIFO, a symbolic
+ * link, another user's, a sparse or foreign file) is listed with the reason
+ * instead of a command, and never read further.  Returns the number listed,
+ * or -1 when /dev/shm cannot be read (err says why). */
 int load_list(FILE *out, char *err, size_t errlen);
 
 /* Dumps of at least this many bytes are merged by two threads (default

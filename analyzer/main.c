@@ -103,12 +103,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "paraprof-report: %s: %s\n", cl.files[i], err);
 			goto out;
 		}
-	for (size_t i = 0; i < cl.npids; i++)
-		if (load_pid(prof, cl.pids[i], err, sizeof(err))) {
-			fprintf(stderr, "paraprof-report: /dev/shm/paraprof.%ld: %s\n",
-				(long)cl.pids[i], err);
+	for (size_t i = 0; i < cl.npids; i++) {
+		struct load_source src;
+		int rc = load_pid(prof, cl.pids[i], &src, err, sizeof(err));
+
+		if (src.note[0])
+			fprintf(stderr, "paraprof-report: pid %ld: %s; %s %s\n", (long)cl.pids[i],
+				src.note, rc ? "could not read" : "read", src.path);
+		if (rc) {
+			fprintf(stderr, "paraprof-report: %s: %s\n", src.path, err);
 			goto out;
 		}
+	}
 	sc = sym_cache_new();
 	if (!sc || report_build(&r, prof, &cl.report, sc)) {
 		fprintf(stderr, "paraprof-report: out of memory\n");

@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 	rewind(f);
 	if ((size_t)sz < sizeof(hh) || fread(&hh, sizeof(hh), 1, f) != 1)
 		die("too short");
-	if (memcmp(hh.magic, PPF_MAGIC, PPF_MAGIC_LEN) || hh.version != PPF_VERSION)
+	if (memcmp(hh.magic, PPF_MAGIC, PPF_MAGIC_LEN) || hh.version < PPF_VERSION_MIN ||
+	    hh.version > PPF_VERSION)
 		die("not a paraprof dump");
 	if (hh.used_size > (uint64_t)sz || hh.used_size < sizeof(hh))
 		die("used_size past the end");

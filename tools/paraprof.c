@@ -192,7 +192,8 @@ static const char *skip_digits(const char *p)
 	return p > start ? p : NULL;
 }
 
-/* Is `name` PREFIX<pid>.ppd or PREFIX<pid>.<n>.ppd? */
+/* Is `name` PREFIX<pid>[.<n>][-<k>].ppd?  (-<k>: the library never replaces
+ * a dump, it takes the next free name; see format.h.) */
 static int has_dump_form(const char *name, const char *prefix)
 {
 	size_t len = strlen(prefix);
@@ -203,7 +204,9 @@ static int has_dump_form(const char *name, const char *prefix)
 	p = skip_digits(name + len);
 	if (p && *p == '.' && p[1] >= '0' && p[1] <= '9')
 		p = skip_digits(p + 1);
-	return p && strcmp(p, ".ppd") == 0;
+	if (p && *p == '-')
+		p = skip_digits(p + 1);
+	return p && strcmp(p, PPF_DUMP_SUFFIX) == 0;
 }
 
 /* A dump of this run: paraprof.<pid>.ppd, or paraprof.<pid>.<gen>.ppd for

@@ -250,7 +250,8 @@ static void br_truncated(struct base *b, size_t *len) { (void)b; *len -= 1; }
 static void br_short_header(struct base *b, size_t *len) { (void)b; *len = 100; }
 static void br_empty(struct base *b, size_t *len) { (void)b; *len = 0; }
 static void br_magic(struct base *b, size_t *len) { (void)len; H(b)->magic[0] = 'X'; }
-static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = 2; }
+static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = 3; }
+static void br_version_zero(struct base *b, size_t *len) { (void)len; H(b)->version = 0; }
 static void br_header_size(struct base *b, size_t *len) { (void)len; H(b)->header_size = 64; }
 static void br_used_small(struct base *b, size_t *len) { (void)len; H(b)->used_size = 16; }
 static void br_used_big(struct base *b, size_t *len)
@@ -402,7 +403,8 @@ static const struct bad_case bad_cases[] = {
 	{ "shorter than the header", br_short_header, "truncated: 100 bytes, the header needs" },
 	{ "empty", br_empty, "bad magic" },
 	{ "wrong magic", br_magic, "not a paraprof dump (bad magic)" },
-	{ "future version", br_version, "unsupported format version 2 (this paraprof reads 1)" },
+	{ "future version", br_version, "unsupported format version 3 (this paraprof reads 1 to 2)" },
+	{ "version 0", br_version_zero, "unsupported format version 0 (this paraprof reads 1 to 2)" },
 	{ "header_size", br_header_size, "header_size 64" },
 	{ "used_size below the header", br_used_small, "smaller than the header" },
 	{ "used_size past the end", br_used_big, "truncated: " },
@@ -459,6 +461,24 @@ static void test_load_bad_inputs(void **state)
 		assert_null(strchr(err, '\n'));
 		synth_free(b.s);
 	}
+}
+
+/* Format version 1 (no record.module, session, pidns_ino: zeros there) is
+ * read like version 2. */
+static void test_load_version_1(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	H(&b)->version = 1;
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "v1", err, sizeof(err)), 0);
+	assert_int_equal(find_func(prof, 0x1100)->calls, 10);
+	assert_int_equal(find_named(prof, "parse")->calls, 7);
+	pp_profile_free(prof);
+	synth_free(b.s);
 }
 
 /* A record whose seqlock was odd (torn by a crash) may be off by one. */
@@ -633,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_load_skips),
 		cmocka_unit_test(test_load_clear_gen),
 		cmocka_unit_test(test_load_bad_inputs),
+		cmocka_unit_test(test_load_version_1),
 		cmocka_unit_test(test_load_torn_off_by_one),
 		cmocka_unit_test(test_load_pending),
 		cmocka_unit_test(test_load_parallel_equals_serial),
