@@ -35,6 +35,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,20 +608,12 @@ int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char
 
 int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	/* O_NONBLOCK: a FIFO named as a dump is refused, not waited on */
+	int fd = shm_open_regular(AT_FDCWD, path, O_RDONLY, 0, &st, err, errlen);
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "not a regular file");
-		close(fd);
-		return -1;
-	}
 	if (st.st_size == 0) {
 		close(fd);
 		snprintf(err, errlen, "empty file (not a paraprof dump)");
@@ -628,8 +621,11 @@ int load_file(struct pp_profile *prof, const char *path, char *err, size_t errle
 	}
 	size_t len = (size_t)st.st_size;
 	/* MAP_POPULATE: the kernel maps the cached pages in one go instead of
-	 * taking a fault per page (a 2.7 GiB dump is 700,000 pages) */
-	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	 * taking a fault per page (a 2.7 GiB dump is 700,000 pages).  Not for
+	 * a sparse file: its holes would be populated too, gigabytes of them
+	 * for a hostile one; there only the pages validation reaches are read. */
+	int populate = (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size ? MAP_POPULATE : 0;
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | populate, fd, 0);
 
 	close(fd);
 	if (map == MAP_FAILED) {
@@ -733,10 +729,28 @@ static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ct
 	return 0;
 }
 
-/* Reads the live segment open on `fd` (at `path`) as load_pid() says. */
+/* The used size the segment's header says now, 0 when it cannot be read. */
+static uint64_t peek_used(int fd)
+{
+	uint64_t used;
+
+	if (pread(fd, &used, sizeof(used), offsetof(struct ppf_header, used_size)) !=
+	    (ssize_t)sizeof(used))
+		return 0;
+	return used;
+}
+
+/*
+ * Reads the live segment open on `fd` (at `path`) as load_pid() says.
+ * Memory and time are bounded by what the file holds: before anything is
+ * mapped or copied, the used size the header claims is checked against the
+ * file's size and blocks (shm_check_backed), and only the used part is
+ * mapped.  A segment that grows while it is read is mapped again.
+ */
 static int load_live(struct pp_profile *prof, int fd, const char *path, char *err,
 		     size_t errlen)
 {
+	const long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
 	int rc = -1;
 	unsigned char *map = MAP_FAILED, *copy = NULL;
@@ -745,6 +759,11 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 	struct live_ctx lc = { 0 };
 
 	for (int attempt = 0; attempt < LIVE_TRIES; attempt++) {
+		/* used_size first, then the blocks: the library allocates a
+		 * range before it counts it as used, so a segment that grows
+		 * meanwhile still passes */
+		uint64_t claimed = peek_used(fd);
+
 		if (fstat(fd, &st) < 0) {
 			fail(&d, "%s", strerror(errno));
 			goto out;
@@ -754,10 +773,19 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 			     (size_t)st.st_size, sizeof(struct ppf_header));
 			goto out;
 		}
-		if ((size_t)st.st_size != maplen) {
+		if (claimed > sizeof(struct ppf_header) && shm_check_backed(claimed, &st, err, errlen))
+			goto out;
+		/* map what is used, a little more for growth, within the file */
+		uint64_t want = claimed < sizeof(struct ppf_header) ? sizeof(struct ppf_header) :
+				claimed;
+
+		want = (want + (uint64_t)page * 16 - 1) & ~((uint64_t)page - 1);
+		if (want > (uint64_t)st.st_size)
+			want = (uint64_t)st.st_size;
+		if (want > maplen) {
 			if (map != MAP_FAILED)
 				munmap(map, maplen);
-			maplen = (size_t)st.st_size;
+			maplen = (size_t)want;
 			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
 			if (map == MAP_FAILED) {
 				fail(&d, "cannot map: %s", strerror(errno));
@@ -773,19 +801,12 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 		}
 		uint64_t used = __atomic_load_n(&lh->used_size, __ATOMIC_ACQUIRE);
 
-		/* The blocks are counted after used_size is read: the library
-		 * allocates a range before it counts it as used, so a segment
-		 * that grows meanwhile still passes. */
-		if (fstat(fd, &st) < 0) {
-			fail(&d, "%s", strerror(errno));
-			goto out;
-		}
-		if (used > maplen && (uint64_t)st.st_size > maplen)
-			continue;	/* it grew: map it again */
-		if (used > sizeof(struct ppf_header) && shm_check_backed(used, &st, err, errlen))
-			goto out;
+		if (used > maplen && attempt < LIVE_TRIES - 1)
+			continue;	/* it grew since the peek: check and map again */
+		if (used > maplen)
+			used = maplen;	/* validation says what is wrong, if anything */
 		if (used < sizeof(struct ppf_header))
-			used = sizeof(struct ppf_header);	/* check_header says why */
+			used = sizeof(struct ppf_header);
 		free(copy);
 		copy = malloc(used);
 		if (!copy) {

@@ -7,12 +7,14 @@
  */
 #include <langinfo.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "control.h"
+#include "escape.h"
 #include "load.h"
 #include "options.h"
 #include "profile.h"
@@ -25,6 +27,23 @@
 
 #define EXIT_CHECK_FAILED 1
 #define EXIT_BAD 2
+
+/* Prints "paraprof-report: <message>" and a newline on stderr, the message
+ * escaped (file names and what a dump holds may carry control bytes). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs("paraprof-report: ", stderr);
+	esc_fputs(line, stderr);
+	fputc('\n', stderr);
+}
 
 static int use_color(const struct opt_cmdline *cl)
 {
@@ -45,7 +64,7 @@ int main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	if (opt_parse(argc, argv, &cl, err, sizeof(err))) {
-		fprintf(stderr, "paraprof-report: %s\n", err);
+		say("%s", err);
 		free(cl.pids);
 		return EXIT_BAD;
 	}
@@ -67,7 +86,7 @@ int main(int argc, char **argv)
 		status = 0;
 		for (size_t i = 0; i < cl.npids; i++) {
 			if (control_pid(cl.pids[i], (enum control_op)cl.control, err, sizeof(err))) {
-				fprintf(stderr, "paraprof-report: pid %ld: %s\n", (long)cl.pids[i], err);
+				say("pid %ld: %s", (long)cl.pids[i], err);
 				status = EXIT_BAD;
 			} else {
 				printf("paraprof-report: pid %ld: %s\n", (long)cl.pids[i],
@@ -82,7 +101,7 @@ int main(int argc, char **argv)
 
 		free(cl.pids);
 		if (n < 0) {
-			fprintf(stderr, "paraprof-report: %s\n", err);
+			say("%s", err);
 			return EXIT_BAD;
 		}
 		return fflush(stdout) ? EXIT_BAD : 0;
@@ -100,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cl.nfiles; i++)
 		if (load_file(prof, cl.files[i], err, sizeof(err))) {
-			fprintf(stderr, "paraprof-report: %s: %s\n", cl.files[i], err);
+			say("%s: %s", cl.files[i], err);
 			goto out;
 		}
 	for (size_t i = 0; i < cl.npids; i++) {
@@ -108,10 +127,10 @@ int main(int argc, char **argv)
 		int rc = load_pid(prof, cl.pids[i], &src, err, sizeof(err));
 
 		if (src.note[0])
-			fprintf(stderr, "paraprof-report: pid %ld: %s; %s %s\n", (long)cl.pids[i],
-				src.note, rc ? "could not read" : "read", src.path);
+			say("pid %ld: %s; %s %s", (long)cl.pids[i], src.note,
+			    rc ? "could not read" : "read", src.path);
 		if (rc) {
-			fprintf(stderr, "paraprof-report: %s: %s\n", src.path, err);
+			say("%s: %s", src.path, err);
 			goto out;
 		}
 	}

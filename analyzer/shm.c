@@ -126,7 +126,7 @@ int shm_open_regular(int dirfd, const char *name, int flags, int nofollow, struc
 		/* O_NOFOLLOW says ELOOP for a symbolic link: say what it is */
 		if (nofollow && e == ELOOP && fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(lst.st_mode))
-			snprintf(err, errlen, "a symbolic link (not followed)");
+			snprintf(err, errlen, "not a regular file (a symbolic link, not followed)");
 		else if (e == ENXIO)	/* a FIFO opened for writing, a socket */
 			snprintf(err, errlen, "not a regular file");
 		else

@@ -61,8 +61,8 @@ enum shm_state shm_process_state(uint32_t pid, uint64_t pidns, uint64_t start);
  * Opens `name` relative to `dirfd` (AT_FDCWD: a path) with `flags` (O_RDONLY
  * or O_RDWR) plus O_NONBLOCK, O_CLOEXEC and O_NOCTTY, and O_NOFOLLOW when
  * `nofollow`; fstat()s it into *st.  Returns the descriptor, or -1 with the
- * reason in err: "not a regular file", "a symbolic link (not followed)", or
- * the system's message.  Never blocks (a FIFO is refused, not waited on).
+ * reason in err: "not a regular file" (for a symbolic link: "not a regular
+ * file (a symbolic link, not followed)"), or the system's message.  Never blocks (a FIFO is refused, not waited on).
  */
 int shm_open_regular(int dirfd, const char *name, int flags, int nofollow, struct stat *st,
 		     char *err, size_t errlen);
