@@ -2,8 +2,9 @@
  *
  * The loader is the one part of paraprof-report that touches untrusted
  * bytes.  It validates every field of the ppf_header layout before using it
- * (see load.c for the list) and merges a dump into a pp_profile only once all
- * of it has passed, so a bad file leaves the profile as it was.
+ * (see load.c for the list).  A dump whose header or tables are unusable is
+ * refused; a damaged record is left out, and a record list with a bad link
+ * is cut, each with one note in the profile (prof->notes), the rest kept.
  */
 #ifndef PARAPROF_LOAD_H
 #define PARAPROF_LOAD_H
@@ -15,9 +16,12 @@
 struct pp_profile;
 
 /* Validates a dump held in memory (buf, len; `name` is used in messages) and
- * merges it into `prof`.  Returns 0, or -1 with a one-line reason in err (no
- * "paraprof-report: FILE:" prefix).  Never crashes, hangs or allocates more
- * than O(len) on any input. */
+ * merges it into `prof`, leaving out damaged records (one note each in
+ * prof->notes, "NAME: record of ... dropped: ...").  Returns 0, or -1 with a
+ * one-line reason in err (no "paraprof-report: FILE:" prefix) when the
+ * header or tables are unusable or memory runs out; the caller then
+ * discards the profile (it may hold part of the dump).  Never crashes, hangs
+ * or allocates more than O(len) on any input. */
 int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char *name,
 		char *err, size_t errlen);
 

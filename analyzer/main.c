@@ -45,6 +45,14 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Prints the loader's notes from *from on (records it left out, lists it
+ * cut), one line each, and moves *from past them. */
+static void print_notes(const struct pp_profile *prof, size_t *from)
+{
+	for (; *from < prof->nnotes; (*from)++)
+		say("%s", prof->notes[*from]);
+}
+
 static int use_color(const struct opt_cmdline *cl)
 {
 	const char *term = getenv("TERM");
@@ -111,21 +119,27 @@ int main(int argc, char **argv)
 
 	struct pp_profile *prof = pp_profile_new();
 	struct sym_cache *sc = NULL;
+	size_t noted = 0;
 	struct report r = { 0 };
 
 	if (!prof) {
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
-	for (size_t i = 0; i < cl.nfiles; i++)
-		if (load_file(prof, cl.files[i], err, sizeof(err))) {
+	for (size_t i = 0; i < cl.nfiles; i++) {
+		int rc = load_file(prof, cl.files[i], err, sizeof(err));
+
+		print_notes(prof, &noted);
+		if (rc) {
 			say("%s: %s", cl.files[i], err);
 			goto out;
 		}
+	}
 	for (size_t i = 0; i < cl.npids; i++) {
 		struct load_source src;
 		int rc = load_pid(prof, cl.pids[i], &src, err, sizeof(err));
 
+		print_notes(prof, &noted);
 		if (src.note[0])
 			say("pid %ld: %s; %s %s", (long)cl.pids[i], src.note,
 			    rc ? "could not read" : "read", src.path);

@@ -31,6 +31,9 @@ int main(void)
 	printf("version=%zu module_count=%zu thread_off=%zu used_size=%zu\n",
 	       offsetof(struct ppf_header, version), offsetof(struct ppf_header, module_count),
 	       offsetof(struct ppf_header, thread_off), offsetof(struct ppf_header, used_size));
+	printf("thread_count=%zu thread_size=%zu thread_records=%zu record_calls=%zu\n",
+	       offsetof(struct ppf_header, thread_count), sizeof(struct ppf_thread),
+	       offsetof(struct ppf_thread, records), offsetof(struct ppf_record, calls));
 	return 0;
 }
 C
@@ -59,6 +62,37 @@ expect_bad "a directory" . "not a regular file"
 
 "$REPORT" "$dump" truncated.ppd >/dev/null 2>&1
 expect_eq "a bad file among good ones: exit 2" "$?" 2
+
+# ---- one damaged record: left out, named in one line, the rest reported ----
+# (the newest record of the first thread area that has one gets a call more
+# than its histogram holds)
+cp "$dump" hurt.ppd
+python3 - hurt.ppd "$thread_off" "$thread_count" "$thread_size" "$thread_records" \
+	"$record_calls" <<'PY'
+import struct, sys
+path, toff, tcount, tsize, trec, rcalls = sys.argv[1], *map(int, sys.argv[2:])
+with open(path, "r+b") as f:
+	data = f.read()
+	base = struct.unpack_from("<Q", data, toff)[0]
+	count = struct.unpack_from("<I", data, tcount)[0]
+	for t in range(count):
+		head = struct.unpack_from("<Q", data, base + t * tsize + trec)[0]
+		if head:
+			calls = struct.unpack_from("<Q", data, head + rcalls)[0]
+			f.seek(head + rcalls)
+			f.write(struct.pack("<Q", calls + 1))
+			break
+PY
+"$REPORT" --min-calls 1 --top 0 --no-color "$dump" >whole.txt 2>/dev/null
+"$REPORT" --min-calls 1 --top 0 --no-color hurt.ppd >hurt.txt 2>hurt.err
+expect_eq "a damaged record: the report is made (exit 0)" "$?" 0
+expect_eq "a damaged record: one line on stderr" "$(wc -l <hurt.err)" 1
+check "a damaged record: the line names it and what was wrong ($(cat hurt.err))" \
+	grep -q "^paraprof-report: hurt.ppd: record of [a-z]* .* (thread [0-9]*, at 0x[0-9a-f]*) dropped: histogram sum mismatch: [0-9]* in buckets + 0 dropped, but [0-9]* calls$" hurt.err
+check "a damaged record: said under Warnings" \
+	grep -q "^- hurt.ppd of pid [0-9]* (.*): 1 damaged record left out, 0 record lists cut short" hurt.txt
+expect_eq "a damaged record: one entry fewer, the others kept" \
+	"$(grep -c '^  Average: ' hurt.txt)" "$(( $(grep -c '^  Average: ' whole.txt) - 1 ))"
 "$REPORT" --top >/dev/null 2>usage.err
 expect_eq "missing option value: exit 2" "$?" 2
 expect_eq "missing option value: one line" "$(cat usage.err)" \

@@ -524,6 +524,42 @@ static void test_report_json_string(void **state)
 	free(buf);
 }
 
+/* A dump with a damaged record is still reported (the rest of it) and
+ * says so under Warnings: how many records of which pid were left out. */
+static void test_report_damaged_warning(void **state)
+{
+	struct synth *s = synth_new(41, "./hurt");
+	struct pp_profile *prof = pp_profile_new();
+	struct report_opts o;
+	struct report r;
+	char err[256];
+	uint64_t bad;
+
+	(void)state;
+	synth_calls(s, synth_func(s, 1, 0x1000), MS, 10);
+	bad = synth_func(s, 1, 0x2000);
+	synth_calls(s, bad, MS, 10);
+	synth_rec(s, bad)->calls = 12;
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "h.ppd", err, sizeof(err)), 0);
+	report_opts_default(&o);
+	assert_int_equal(report_build(&r, prof, &o, NULL), 0);
+	assert_int_equal(r.nrows, 1);
+	assert_string_equal(r.rows[0].name, "fake+0x1000");
+	assert_int_equal(r.nwarnings, 1);
+	assert_string_equal(r.warnings[0].kind, "damaged_records");
+	assert_int_equal(r.warnings[0].count, 1);
+	assert_string_equal(r.warnings[0].text, "h.ppd of pid 41 (./hurt): 1 damaged record left"
+			    " out, 0 record lists cut short (stderr names each): what they counted"
+			    " is missing from this report");
+	char *t = render(report_text, &r);
+
+	assert_non_null(strstr(t, "\nWarnings:\n- h.ppd of pid 41 (./hurt): 1 damaged record"));
+	free(t);
+	report_free(&r);
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
 /* The escaper of text output: printable UTF-8 passes; C0, DEL, C1,
  * invalid bytes and the controls that reorder text become \xHH; a
  * backslash doubles; a short buffer is cut at a whole escape. */
@@ -688,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_report_json_string),
+		cmocka_unit_test(test_report_damaged_warning),
 		cmocka_unit_test(test_report_escape),
 		cmocka_unit_test(test_report_text_escapes),
 		cmocka_unit_test(test_report_csv),
