@@ -376,13 +376,17 @@ static int walk_all(struct dump *d, record_fn fn, void *ctx)
 struct mod_range {
 	uint64_t lo, hi, load_addr;	/* runtime addresses */
 	int index;			/* in the profile's modules[] */
+	uint32_t entry;			/* in the dump's module table */
+	uint32_t unloaded;		/* dlclose()d: another may have its range */
 };
 
 struct merge_ctx {
 	struct pp_profile *prof;
 	struct pp_process *proc;
-	struct mod_range *mods;		/* sorted by lo */
+	struct mod_range *mods;		/* with an executable range, sorted by lo */
 	uint32_t nmods;
+	struct mod_range *entries;	/* [i]: module-table entry i */
+	uint32_t nentries;
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -392,9 +396,12 @@ static int cmp_range(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The module whose executable range holds `addr`, or NULL. */
+/* The module whose executable range holds `addr`, or NULL.  When several
+ * do (a library dlclose()d and another loaded at its address), the one
+ * still loaded, else the newest entry. */
 static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t addr)
 {
+	const struct mod_range *best = NULL;
 	uint32_t lo = 0, hi = m->nmods;
 
 	while (lo < hi) {
@@ -405,22 +412,39 @@ static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t a
 		else
 			hi = mid;
 	}
-	/* lo is the first range starting above addr; ranges may nest after a
-	 * dlopen refresh, so look back over the few candidates. */
-	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;)
-		if (addr < m->mods[i].hi)
-			return &m->mods[i];
-	return NULL;
+	/* lo is the first range starting above addr; ranges may nest or
+	 * repeat after a dlopen refresh, so look back over the few candidates. */
+	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;) {
+		const struct mod_range *c = &m->mods[i];
+
+		if (addr < c->hi && (!best || (best->unloaded && !c->unloaded) ||
+				     (best->unloaded == c->unloaded && c->entry > best->entry)))
+			best = c;
+	}
+	return best;
 }
 
 /* Where a function record's key lies: *module (index in the profile's
  * modules, -1 = none) and *offset (ELF address, or the runtime address when
- * there is no module).  Returns 0. */
+ * there is no module).  A record that says which module-table entry it was
+ * made in (record.module, format version 2) is placed there, whether that
+ * module was unloaded later or not: after a dlclose another library may
+ * have the same addresses.  Returns 0, or -1 when record.module names no
+ * entry or one whose range does not hold the key (the record is damaged). */
 static int func_place(const struct merge_ctx *m, const struct ppf_record *r, int *module,
 		      uint64_t *offset)
 {
-	const struct mod_range *mr = find_module(m, r->key);
+	const struct mod_range *mr;
 
+	if (r->module) {
+		if (r->module > m->nentries)
+			return -1;
+		mr = &m->entries[r->module - 1];
+		if (r->key < mr->lo || r->key >= mr->hi)
+			return -1;
+	} else {
+		mr = find_module(m, r->key);
+	}
 	*module = mr ? mr->index : -1;
 	*offset = mr ? r->key - mr->load_addr : r->key;
 	return 0;
@@ -513,9 +537,17 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 	if (r->calls && r->min_ns > r->max_ns && !torn)
 		return drop(d, m, thread, off, "min_ns %" PRIu64 " > max_ns %" PRIu64,
 			    r->min_ns, r->max_ns);
-	if (r->kind == PPF_KIND_FUNCTION)
-		func_place(m, r, &module, &offset);
-	else if (!(name = name_at(d, r->key, why, sizeof(why))))
+	if (r->kind == PPF_KIND_FUNCTION) {
+		if (func_place(m, r, &module, &offset)) {
+			if (r->module > m->nentries)
+				return drop(d, m, thread, off, "module %" PRIu32 " is not in the"
+					    " module table (%" PRIu32 " entries)", r->module - 1,
+					    m->nentries);
+			return drop(d, m, thread, off, "its address is outside module %" PRIu32
+				    " (%s)", r->module - 1,
+				    m->prof->modules[m->entries[r->module - 1].index].path);
+		}
+	} else if (!(name = name_at(d, r->key, why, sizeof(why))))
 		return drop(d, m, thread, off, "%s", why);
 
 	/* The writer adds a call's bucket at the record's next call and keeps
@@ -733,8 +765,11 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 	const struct ppf_module *mods = (const void *)(d->buf + h->module_off);
 	int rc = -1;
 
-	if (h->module_count && !(m.mods = malloc(h->module_count * sizeof(*m.mods))))
-		return fail(d, "out of memory");
+	if (h->module_count && (!(m.mods = malloc(h->module_count * sizeof(*m.mods))) ||
+				!(m.entries = malloc(h->module_count * sizeof(*m.entries))))) {
+		fail(d, "out of memory");
+		goto out;
+	}
 	for (uint32_t i = 0; i < h->module_count; i++) {
 		int idx = pp_profile_module(prof, mods[i].path, mods[i].build_id,
 					    mods[i].build_id_len);
@@ -743,11 +778,12 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 			fail(d, "out of memory");
 			goto out;
 		}
-		if (mods[i].lo >= mods[i].hi)
-			continue;
-		m.mods[m.nmods++] = (struct mod_range){ mods[i].lo, mods[i].hi,
-							mods[i].load_addr, idx };
+		m.entries[i] = (struct mod_range){ mods[i].lo, mods[i].hi, mods[i].load_addr, idx,
+						   i, mods[i].unloaded != 0 };
+		if (mods[i].lo < mods[i].hi)
+			m.mods[m.nmods++] = m.entries[i];
 	}
+	m.nentries = h->module_count;
 	if (m.nmods)
 		qsort(m.mods, m.nmods, sizeof(*m.mods), cmp_range);
 	m.proc = p;
@@ -771,6 +807,7 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 	}
 out:
 	free(m.mods);
+	free(m.entries);
 	return rc;
 }
 

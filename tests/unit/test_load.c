@@ -595,6 +595,71 @@ static void test_load_version_1(void **state)
 	synth_free(b.s);
 }
 
+static const char *module_of(struct pp_profile *prof, const struct pp_entry *e)
+{
+	return e && e->module >= 0 ? prof->modules[e->module].path : "(none)";
+}
+
+/* dlopen A, dlclose A, dlopen B at the same address: each function record
+ * is placed in the module it names (record.module), the unloaded one
+ * included, so B's function is not taken for A's.  A record that names no
+ * module (0) is looked up: the module still loaded there.  A record that
+ * names an entry the table lacks, or one whose range does not hold it, is
+ * dropped. */
+static void test_load_modules_by_record(void **state)
+{
+	struct synth *s = synth_new(12, "dl");
+	struct pp_profile *prof = pp_profile_new();
+	const uint64_t base = 0x7f0000000000ull;
+	char err[256];
+
+	(void)state;
+	uint32_t a = synth_module(s, "/lib/liba.so", base, 1);
+	uint32_t b = synth_module(s, "/lib/libb.so", base, 0);
+	uint64_t ra = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1100);
+	uint64_t rb = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1100);
+	uint64_t r0 = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1200);
+	uint64_t bad = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1300);
+	uint64_t outside = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x5000);
+
+	synth_calls(s, ra, 1000, 3);
+	synth_calls(s, rb, 1000, 3000);
+	synth_calls(s, r0, 1000, 7);
+	synth_calls(s, bad, 1000, 1);
+	synth_calls(s, outside, 1000, 1);
+	synth_rec(s, ra)->module = a;
+	synth_rec(s, rb)->module = b;
+	synth_rec(s, bad)->module = 8;
+	synth_rec(s, outside)->module = a;
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "dl.ppd", err, sizeof(err)), 0);
+
+	struct pp_entry *ea = NULL, *eb = NULL, *e0 = find_func(prof, 0x1200);
+
+	for (size_t i = 0; i < prof->nentries; i++) {
+		struct pp_entry *e = prof->entries[i];
+
+		if (e->offset == 0x1100 && !strcmp(module_of(prof, e), "/lib/liba.so"))
+			ea = e;
+		if (e->offset == 0x1100 && !strcmp(module_of(prof, e), "/lib/libb.so"))
+			eb = e;
+	}
+	assert_non_null(ea);
+	assert_non_null(eb);
+	assert_int_equal(ea->calls, 3);
+	assert_int_equal(eb->calls, 3000);
+	assert_non_null(e0);
+	assert_string_equal(module_of(prof, e0), "/lib/libb.so");
+	assert_int_equal(e0->calls, 7);
+	assert_int_equal(prof->nentries, 3);
+	assert_int_equal(prof->nnotes, 2);
+	assert_non_null(strstr(prof->notes[0], "dropped: its address is outside module 1"
+			       " (/lib/liba.so)"));
+	assert_non_null(strstr(prof->notes[1], "dropped: module 7 is not in the module table"
+			       " (3 entries)"));
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
 /* A record whose seqlock was odd (torn by a crash) may be off by one. */
 static void test_load_torn_off_by_one(void **state)
 {
@@ -806,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_load_salvage),
 		cmocka_unit_test(test_load_salvage_many),
 		cmocka_unit_test(test_load_version_1),
+		cmocka_unit_test(test_load_modules_by_record),
 		cmocka_unit_test(test_load_torn_off_by_one),
 		cmocka_unit_test(test_load_pending),
 		cmocka_unit_test(test_load_parallel_equals_serial),
