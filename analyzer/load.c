@@ -977,21 +977,22 @@ static uint64_t peek_used(int fd)
 }
 
 /*
- * Reads the live segment open on `fd` (at `path`) as load_pid() says.
- * Memory and time are bounded by what the file holds: before anything is
- * mapped or copied, the used size the header claims is checked against the
- * file's size and blocks (shm_check_backed), and only the used part is
- * mapped.  A segment that grows while it is read is mapped again.
+ * Copies the live segment open on `fd` consistently into *copy (malloc'ed,
+ * *used bytes, its header's used_size set to *used; the caller frees it) and
+ * validates its header and tables into *d (d->buf = *copy).  Memory and time
+ * are bounded by what the file holds: before anything is mapped or copied,
+ * the used size the header claims is checked against the file's size and
+ * blocks (shm_check_backed), and only the used part is mapped; a segment
+ * that grows while it is read is mapped again.  Returns 0, or -1 with the
+ * reason in d->err (*copy is then NULL).
  */
-static int load_live(struct pp_profile *prof, int fd, const char *path, char *err,
-		     size_t errlen)
+static int live_copy(struct dump *d, int fd, unsigned char **copy, uint64_t *used_out)
 {
 	const long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
 	int rc = -1;
-	unsigned char *map = MAP_FAILED, *copy = NULL;
+	unsigned char *map = MAP_FAILED, *buf = NULL;
 	size_t maplen = 0;
-	struct dump d = { .err = err, .errlen = errlen };
 	struct live_ctx lc = { 0 };
 
 	for (int attempt = 0; attempt < LIVE_TRIES; attempt++) {
@@ -1001,15 +1002,16 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 		uint64_t claimed = peek_used(fd);
 
 		if (fstat(fd, &st) < 0) {
-			fail(&d, "%s", strerror(errno));
+			fail(d, "%s", strerror(errno));
 			goto out;
 		}
 		if ((size_t)st.st_size < sizeof(struct ppf_header)) {
-			fail(&d, "truncated: %zu bytes, the header needs %zu",
+			fail(d, "truncated: %zu bytes, the header needs %zu",
 			     (size_t)st.st_size, sizeof(struct ppf_header));
 			goto out;
 		}
-		if (claimed > sizeof(struct ppf_header) && shm_check_backed(claimed, &st, err, errlen))
+		if (claimed > sizeof(struct ppf_header) &&
+		    shm_check_backed(claimed, &st, d->err, d->errlen))
 			goto out;
 		/* map what is used, a little more for growth, within the file */
 		uint64_t want = claimed < sizeof(struct ppf_header) ? sizeof(struct ppf_header) :
@@ -1024,7 +1026,7 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 			maplen = (size_t)want;
 			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
 			if (map == MAP_FAILED) {
-				fail(&d, "cannot map: %s", strerror(errno));
+				fail(d, "cannot map: %s", strerror(errno));
 				goto out;
 			}
 		}
@@ -1043,34 +1045,70 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 			used = maplen;	/* validation says what is wrong, if anything */
 		if (used < sizeof(struct ppf_header))
 			used = sizeof(struct ppf_header);
-		free(copy);
-		copy = malloc(used);
-		if (!copy) {
-			fail(&d, "out of memory");
+		free(buf);
+		buf = malloc(used);
+		if (!buf) {
+			fail(d, "out of memory");
 			goto out;
 		}
-		memcpy(copy, map, used);
-		((struct ppf_header *)copy)->used_size = used;
-		d.buf = copy;
-		if (check_header(&d, used))
+		memcpy(buf, map, used);
+		((struct ppf_header *)buf)->used_size = used;
+		d->buf = buf;
+		if (check_header(d, used))
 			goto out;
-		lc = (struct live_ctx){ .map = map, .copy = copy,
+		lc = (struct live_ctx){ .map = map, .copy = buf,
 					.last = attempt == LIVE_TRIES - 1 };
-		d.notes = NULL;	/* the merge walk says what is wrong */
-		if (walk_all(&d, settle_record, &lc))
+		d->notes = NULL;	/* the merge walk says what is wrong */
+		if (walk_all(d, settle_record, &lc))
 			goto out;
 		if (!lc.last && (lc.grew || reload_seq(&lh->fold_seq) != fold ||
 				 reload_seq(&lh->timeline_seq) != tl))
 			continue;
-		rc = merge_dump(&d, prof, path, 1);
+		*copy = buf;
+		*used_out = used;
+		buf = NULL;
+		rc = 0;
 		goto out;
 	}
-	fail(&d, "the segment kept changing while it was read");
+	fail(d, "the segment kept changing while it was read");
 out:
-	free(copy);
+	free(buf);
+	if (rc)
+		d->buf = NULL;
 	if (map != MAP_FAILED)
 		munmap(map, maplen);
 	return rc;
+}
+
+/* Reads the live segment open on `fd` (at `path`) as load_pid() says. */
+static int load_live(struct pp_profile *prof, int fd, const char *path, char *err,
+		     size_t errlen)
+{
+	struct dump d = { .err = err, .errlen = errlen };
+	unsigned char *copy;
+	uint64_t used;
+	int rc;
+
+	if (live_copy(&d, fd, &copy, &used))
+		return -1;
+	rc = merge_dump(&d, prof, path, 1);
+	free(copy);
+	return rc;
+}
+
+int load_snapshot(int fd, void **buf, size_t *len, char *err, size_t errlen)
+{
+	struct dump d = { .err = err, .errlen = errlen };
+	unsigned char *copy;
+	uint64_t used;
+
+	*buf = NULL;
+	*len = 0;
+	if (live_copy(&d, fd, &copy, &used))
+		return -1;
+	*buf = copy;
+	*len = (size_t)used;
+	return 0;
 }
 
 int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,

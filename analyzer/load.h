@@ -48,6 +48,12 @@ struct load_source {
 int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
 	     size_t errlen);
 
+/* Copies the live segment open on `fd` as load_pid() does (consistently,
+ * bounded by what the file holds) into *buf (malloc'ed, *len bytes: a dump
+ * of the process so far; the caller frees it), after checking its header
+ * and tables.  Returns 0, or -1 with the reason in err. */
+int load_snapshot(int fd, void **buf, size_t *len, char *err, size_t errlen);
+
 /* Prints the segments in /dev/shm (paraprof.*) on `out`: pid, whether the
  * process still runs, state, size, name, command (control characters
  * escaped).  An entry that is not a readable segment (a FIFO, a symbolic

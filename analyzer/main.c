@@ -3,7 +3,8 @@
  * Parses the options, loads every dump and live segment into one profile,
  * builds the report and prints it in the chosen format.  Exit status: 0 ok,
  * 1 when --check finds a target missed, 2 on bad input or usage (every such
- * message is one line: "paraprof-report: FILE: what is wrong").
+ * message is one line: "paraprof-report: FILE: what is wrong"), and for --gc
+ * when a segment could not be saved.
  */
 #include <langinfo.h>
 #include <locale.h>
@@ -15,6 +16,7 @@
 
 #include "control.h"
 #include "escape.h"
+#include "gc.h"
 #include "load.h"
 #include "options.h"
 #include "profile.h"
@@ -27,6 +29,7 @@
 
 #define EXIT_CHECK_FAILED 1
 #define EXIT_BAD 2
+#define GC_GRACE_MS 500		/* --gc --session: wait for the run's exiting processes */
 
 /* Prints "paraprof-report: <message>" and a newline on stderr, the message
  * escaped (file names and what a dump holds may carry control bytes). */
@@ -103,6 +106,18 @@ int main(int argc, char **argv)
 		}
 		free(cl.pids);
 		return fflush(stdout) ? EXIT_BAD : status;
+	}
+	if (cl.gc) {
+		struct gc_opts go = { cl.output ? cl.output : ".", cl.session,
+				      cl.session ? GC_GRACE_MS : 0 };
+		int failed = gc_run(&go, stdout, err, sizeof(err));
+
+		free(cl.pids);
+		if (failed < 0) {
+			say("%s", err);
+			return EXIT_BAD;
+		}
+		return fflush(stdout) || failed ? EXIT_BAD : 0;
 	}
 	if (cl.list) {
 		int n = load_list(stdout, err, sizeof(err));
