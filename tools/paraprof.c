@@ -603,11 +603,12 @@ static int new_session(char buf[17], uint64_t *id)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The launcher; `opts` has room for argc report options.  Returns the exit
+ * status. */
+static int launch(int argc, char **argv, char **opts)
 {
 	const char *outdir = ".";
 	char lib[PATH_MAX], absdir[PATH_MAX], session[17], pidbuf[24];
-	char **opts = calloc((size_t)argc + 4, sizeof(char *));
 	size_t nopts = 0, nfiles;
 	int check = 0, exec_errno, status, prog_status, report_status, i;
 	struct file_set before = { 0 };
@@ -616,10 +617,6 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	pid_t pid;
 
-	if (!opts) {
-		fprintf(stderr, "paraprof: out of memory\n");
-		return EXIT_LAUNCHER;
-	}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		size_t k;
@@ -733,7 +730,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof: %s left no profile (is it a static program, "
 			"or was PARAPROF_ENABLE=0?)\n", argv[i]);
 		free_dumps(files, nfiles);
-		free(opts);
 		return prog_status ? prog_status : (check ? 1 : 0);
 	}
 	char **args = calloc(nopts + nfiles + 4, sizeof(char *));
@@ -742,7 +738,6 @@ int main(int argc, char **argv)
 	if (!args) {
 		fprintf(stderr, "paraprof: out of memory\n");
 		free_dumps(files, nfiles);
-		free(opts);
 		return prog_status ? prog_status : EXIT_LAUNCHER;
 	}
 	for (size_t k = 0; k < nopts; k++)
@@ -760,10 +755,23 @@ int main(int argc, char **argv)
 	report_status = run_report(args, 0);
 	free(args);
 	free_dumps(files, nfiles);
-	free(opts);
 	if (prog_status != 0)
 		return prog_status;
 	if (check)
 		return report_status < 0 ? EXIT_LAUNCHER : report_status;
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char **opts = calloc((size_t)argc + 1, sizeof(char *));
+	int status;
+
+	if (!opts) {
+		fprintf(stderr, "paraprof: out of memory\n");
+		return EXIT_LAUNCHER;
+	}
+	status = launch(argc, argv, opts);
+	free(opts);
+	return status;
 }
