@@ -319,6 +319,9 @@ static int walk_records(struct dump *d, record_fn fn, void *ctx, unsigned first,
 					return -1;
 				break;
 			}
+			/* (two walkers share the budget: one that takes it below 0
+			 * puts it back to 0, and the other may meanwhile take one
+			 * record more; the bound holds within one record) */
 			if (__atomic_fetch_sub(d->budget, 1, __ATOMIC_RELAXED) == 0) {
 				__atomic_store_n(d->budget, 0, __ATOMIC_RELAXED);
 				d->cut++;
