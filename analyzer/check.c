@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "report.h"
 
 static uint64_t metric(const struct report_row *row, int t)
@@ -120,9 +121,10 @@ int check_text(FILE *out, const struct report *r)
 			fprintf(out, "%s%s%s %-20s (nothing to judge)\n", green, ok, reset, label);
 			continue;
 		}
-		fprintf(out, "%s%s%s %-20s worst: %s (%s)", tg->pass ? green : red,
-			tg->pass ? ok : bad, reset, label, report_fmt_ns(b, tg->worst_ns),
-			tg->worst->name);
+		fprintf(out, "%s%s%s %-20s worst: %s (", tg->pass ? green : red,
+			tg->pass ? ok : bad, reset, label, report_fmt_ns(b, tg->worst_ns));
+		esc_fputs(tg->worst->name, out);
+		fputc(')', out);
 		if (tg->over)
 			fprintf(out, ", %llu of %zu over", (unsigned long long)tg->over, r->judged);
 		fputc('\n', out);
@@ -132,8 +134,10 @@ int check_text(FILE *out, const struct report *r)
 		for (size_t i = 0; i < r->noffenders; i++) {
 			const struct report_row *row = r->offenders[i];
 
-			fprintf(out, "  %s\n    Average: %s | P95: %s | P99: %s | Calls: %llu\n",
-				row->name, report_fmt_ns(a, row->st.avg_ns),
+			fputs("  ", out);
+			esc_fputs(row->name, out);
+			fprintf(out, "\n    Average: %s | P95: %s | P99: %s | Calls: %llu\n",
+				report_fmt_ns(a, row->st.avg_ns),
 				report_fmt_ns(b, row->st.p95_ns), report_fmt_ns(c, row->st.p99_ns),
 				(unsigned long long)row->st.calls);
 		}

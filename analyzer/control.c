@@ -3,56 +3,61 @@
  * Flips a running program's recording, or clears its statistics, from
  * outside: the same atomic steps on the live segment's header as
  * paraprof_enable(), paraprof_disable() and paraprof_clear_stats() take
- * inside the program (the protocol is in include/paraprof/format.h).  Only
- * the header is mapped, read-write, and only after its magic and version
- * are checked.
+ * inside the program (the protocol is in include/paraprof/format.h).  The
+ * segment is the one of the running process among /dev/shm/paraprof.<pid>.*
+ * (shm.h: opened without following links or blocking, checked as a
+ * segment); only its header is mapped, read-write.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "paraprof/format.h"
+#include "shm.h"
 
 int control_pid(pid_t pid, enum control_op op, char *err, size_t errlen)
 {
-	char name[64];
+	char note[512];
+	struct shm_seg *segs;
 	struct ppf_header *h;
-	struct stat st;
-	int fd, rc = -1;
+	size_t n;
+	long k;
 
-	snprintf(name, sizeof(name), "/paraprof.%ld", (long)pid);
-	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "no profile at /dev/shm%s: %s", name, strerror(errno));
+	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
+		return -1;
+	if (!n) {
+		snprintf(err, errlen, "no profile at %s/%s%ld.*: no such segment", PPF_SHM_DIR,
+			 PPF_SEGMENT_PREFIX, (long)pid);
+		free(segs);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < sizeof(*h)) {
-		snprintf(err, errlen, "/dev/shm%s is too short for a paraprof segment", name);
-		close(fd);
+	/* O_RDWR: a segment we may not write is not one we can steer */
+	for (size_t i = 0; i < n; i++)
+		shm_open_seg(&segs[i], O_RDWR);
+	k = shm_choose(segs, n, 1, note, sizeof(note));
+	if (k < 0) {
+		long any = shm_choose(segs, n, 0, note, sizeof(note));
+
+		if (any >= 0)
+			snprintf(err, errlen, "the process is not running (its profile stays"
+				 " readable in %s)", segs[any].path);
+		else
+			snprintf(err, errlen, "no profile at %s: %s", segs[0].path, segs[0].err);
+		shm_free(segs, n);
 		return -1;
 	}
-	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
+	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, segs[k].fd, 0);
 	if (h == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map /dev/shm%s: %s", name, strerror(errno));
+		snprintf(err, errlen, "cannot map %s: %s", segs[k].path, strerror(errno));
+		shm_free(segs, n);
 		return -1;
 	}
-	if (memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) || h->version != PPF_VERSION ||
-	    h->header_size != sizeof(*h)) {
-		snprintf(err, errlen, "/dev/shm%s is not a paraprof segment of version %d", name,
-			 PPF_VERSION);
-		goto out;
-	}
-	if (kill(pid, 0) < 0 && errno == ESRCH) {
-		snprintf(err, errlen, "the process is not running (its profile stays readable)");
-		goto out;
-	}
+	shm_free(segs, n);
 	switch (op) {
 	case CONTROL_ENABLE:
 		__atomic_fetch_add(&h->enable_gen, 1, __ATOMIC_RELEASE);
@@ -67,8 +72,6 @@ int control_pid(pid_t pid, enum control_op op, char *err, size_t errlen)
 		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
 		break;
 	}
-	rc = 0;
-out:
 	munmap(h, sizeof(*h));
-	return rc;
+	return 0;
 }

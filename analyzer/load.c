@@ -1,25 +1,35 @@
 /* load.c - reading dumps and live segments into a profile
  *
  * Nothing in a dump is trusted.  Before a field is used the loader checks:
- * magic, version, header_size, used_size against the bytes there are; every
- * table (modules, threads, strings, timeline, caches) for count <= capacity,
- * alignment, bounds and overlap with the header and the other tables;
- * module paths, thread names and the command line for their NUL; every
- * record list for alignment, bounds, kind, size per kind and loops (Brent's
- * cycle detection, record_count, and a budget of used_size / record size
- * steps over all lists, so a walk never hangs); every histogram page offset;
- * every name offset into the string table; and the histogram of each record
- * against its call count (buckets + (pending != 0) + hist_dropped == calls,
- * off by one allowed when the record's seqlock was odd, i.e. it was torn by
- * a crash); the pending bucket must be a bucket.
+ * magic, version (PPF_VERSION_MIN..PPF_VERSION), header_size, used_size
+ * against the bytes there are; every table (modules, threads, strings,
+ * timeline, caches) for count <= capacity, alignment, bounds and overlap
+ * with the header and the other tables; module paths, thread names, cache
+ * names and the command line for their NUL.  A dump whose header or tables
+ * fail is refused (load_buffer() returns -1 with the reason).
+ *
+ * Records are salvaged one by one.  Every record list is walked with its
+ * links checked for alignment and bounds, against the area's record_count,
+ * and against a bitmap of the records already met (so a list that loops
+ * never counts a record twice, and no walk takes more than used_size /
+ * record size steps): a link that fails ends the walk of that area with one
+ * note, the records before it kept.  Each record is checked for its kind and
+ * size, every histogram page offset, its name offset into the string table,
+ * min <= max, and its histogram against its call count (buckets + (pending
+ * != 0) + hist_dropped == calls, off by one allowed when its seqlock was
+ * odd, i.e. it was torn by a crash; kept, and counted as torn, when it
+ * passes); a record that fails any check is left out whole, with one note
+ * ("SOURCE: record of <what> (thread T, at OFF) dropped: <why>"), and
+ * everything else is kept.  The notes go to the profile (prof->notes,
+ * LOAD_MAX_NOTES per dump, then one that counts the rest) and the counts to
+ * the process (records_dropped, lists_cut) for the report's Warnings.
  *
  * Areas that are FREE, or not yet brought up to the header's clear_gen, and
  * records flagged PPF_REC_FOLDED are skipped, as format.h says.
  *
  * A dump is validated and merged in one pass over its records, for speed
- * (a dump of 1.6 M records is read once).  So when a record deep in a file is
- * bad, load_buffer() fails having merged the records before it: the caller
- * discards the profile (paraprof-report exits 2).  Memory used is O(len):
+ * (a dump of 1.6 M records is read once); a record is fully checked before
+ * any of it is added.  Memory used is O(len): the visited bitmap (len/64),
  * the entries, each made from a record of at least 360 bytes, and their
  * histogram pages, each made from a page of the dump.
  *
@@ -29,14 +39,13 @@
  * timeline_seq moved.  Records that never settle are made consistent in the
  * copy (calls := what the histogram holds) and taken as torn.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +54,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "load.h"
 #include "profile.h"
+#include "shm.h"
 
 #define REC_SIZE sizeof(struct ppf_record)
 #define EP_SIZE (sizeof(struct ppf_record) + sizeof(struct ppf_endpoint_tail))
@@ -56,8 +67,16 @@ struct dump {
 	const unsigned char *buf;
 	uint64_t used;			/* header.used_size, <= the bytes at buf */
 	const struct ppf_header *h;
-	char *err;
+	char *err;			/* why the dump is refused (fail()) */
 	size_t errlen;
+	const char *source;		/* the file or segment, in notes */
+	struct pp_profile *notes;	/* where notes go; NULL: none are made */
+	uint64_t *seen;			/* during a walk: bit off/8 set once the
+					   record at off was met */
+	uint64_t *budget;		/* during a walk: records it may still visit */
+	uint64_t dropped;		/* records left out */
+	uint64_t cut;			/* record lists whose walk ended early */
+	uint64_t listed, unlisted;	/* notes made, and not made (past the cap) */
 };
 
 static int fail(struct dump *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -105,22 +124,22 @@ static int check_table(struct dump *d, struct table *t, const char *what, uint64
 	return 0;
 }
 
-/* The NUL-terminated name at string-table offset `off`, or NULL (err set). */
-static const char *strtab_name(struct dump *d, uint64_t off, const char *whose, uint64_t at)
+/* The NUL-terminated name at string-table offset `off`, or NULL with the
+ * reason in why. */
+static const char *name_at(const struct dump *d, uint64_t off, char *why, size_t whylen)
 {
 	const struct ppf_header *h = d->h;
 
 	if (off >= h->strtab_used) {
-		fail(d, "%s at %#" PRIx64 ": name offset %" PRIu64
-		     " is outside the string table (%" PRIu32 " bytes)", whose, at, off,
-		     h->strtab_used);
+		snprintf(why, whylen, "name offset %" PRIu64 " is outside the string table (%"
+			 PRIu32 " bytes)", off, h->strtab_used);
 		return NULL;
 	}
 	const char *s = (const char *)d->buf + h->strtab_off + off;
 
 	if (!memchr(s, '\0', h->strtab_used - off)) {
-		fail(d, "%s at %#" PRIx64 ": name at string offset %" PRIu64
-		     " is not NUL-terminated", whose, at, off);
+		snprintf(why, whylen, "name at string offset %" PRIu64 " is not NUL-terminated",
+			 off);
 		return NULL;
 	}
 	return s;
@@ -136,9 +155,9 @@ static int check_header(struct dump *d, size_t len)
 	if (len < 16)
 		return fail(d, "truncated: %zu bytes, the header needs %zu", len,
 			    sizeof(struct ppf_header));
-	if (h->version != PPF_VERSION)
-		return fail(d, "unsupported format version %" PRIu32 " (this paraprof reads %d)",
-			    h->version, PPF_VERSION);
+	if (h->version < PPF_VERSION_MIN || h->version > PPF_VERSION)
+		return fail(d, "unsupported format version %" PRIu32 " (this paraprof reads %d"
+			    " to %d)", h->version, PPF_VERSION_MIN, PPF_VERSION);
 	if (len < sizeof(*h))
 		return fail(d, "truncated: %zu bytes, the header needs %zu", len, sizeof(*h));
 	if (h->header_size != sizeof(*h))
@@ -198,8 +217,10 @@ static int check_header(struct dump *d, size_t len)
 		if (caches[i].state > 2)
 			return fail(d, "cache %" PRIu32 ": unknown state %" PRIu32, i,
 				    caches[i].state);
-		if (caches[i].state && !strtab_name(d, caches[i].name, "cache", i))
-			return -1;
+		char why[128];
+
+		if (caches[i].state && !name_at(d, caches[i].name, why, sizeof(why)))
+			return fail(d, "cache %" PRIu32 ": %s", i, why);
 	}
 	return 0;
 }
@@ -212,10 +233,59 @@ static int area_in_use(const struct ppf_header *h, const struct ppf_thread *t)
 	return t->state != PPF_THREAD_FREE && t->cleared_gen == h->clear_gen;
 }
 
-/* Calls `fn` for every record of the thread areas first, first + stride, ...
- * in use, the lists checked for bounds, alignment, kind, size and loops
- * first.  Stops at the first
- * error (of the walk or of fn) and returns -1; 0 when all went well. */
+/* Lines kept per dump (and per walker); past it they are counted and one
+ * last line says how many more there were. */
+#define LOAD_MAX_NOTES 50
+
+/* Appends "SOURCE: <fmt>" to the notes when there is room.  0, or -1 (err
+ * set) when memory runs out.  Silent when d->notes is NULL. */
+static int note(struct dump *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int note(struct dump *d, const char *fmt, ...)
+{
+	char line[640];
+	va_list ap;
+	int n;
+
+	if (!d->notes)
+		return 0;
+	if (d->listed >= LOAD_MAX_NOTES) {
+		d->unlisted++;
+		return 0;
+	}
+	n = snprintf(line, sizeof(line), "%s: ", d->source);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	d->listed++;
+	if (pp_profile_note(d->notes, line))
+		return fail(d, "out of memory");
+	return 0;
+}
+
+/* 1 the first time the record at `off` is met in this walk (the bitmap is
+ * shared by the two walkers of a big dump, hence the atomic or). */
+static int first_visit(struct dump *d, uint64_t off)
+{
+	uint64_t bit = 1ull << (off / 8 % 64);
+
+	return !(__atomic_fetch_or(&d->seen[off / 8 / 64], bit, __ATOMIC_RELAXED) & bit);
+}
+
+/*
+ * Calls `fn` for every record of the thread areas first, first + stride, ...
+ * in use.  `fn` returns 0 when it took the record, 1 when it left it out
+ * (having said why), -1 on a fatal error (err set).
+ *
+ * A link that cannot be followed (misaligned, outside the data, back to a
+ * record met already, past the area's record_count) ends the walk of that
+ * area with one note; the records read so far stay.  A record of an unknown
+ * kind or a wrong size is left out with a note and the walk goes on with
+ * its `next`.  Every record is visited at most once (a bitmap of offsets,
+ * d->seen), so a list that loops never counts a record twice, and no walk
+ * takes more than used_size / record size steps in all (d->budget).
+ * Returns 0, or -1 when fn failed.
+ */
 typedef int (*record_fn)(struct dump *d, uint32_t thread, uint64_t off, void *ctx);
 
 static int walk_records(struct dump *d, record_fn fn, void *ctx, unsigned first,
@@ -223,60 +293,85 @@ static int walk_records(struct dump *d, record_fn fn, void *ctx, unsigned first,
 {
 	const struct ppf_header *h = d->h;
 	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
-	/* No dump holds more records than fit in it: with that bound on every
-	 * walk (on top of the cycle check), the work is O(used_size). */
-	uint64_t budget = d->used / REC_SIZE;
 
 	for (uint32_t t = first; t < h->thread_count; t += stride) {
+		uint64_t n = 0;
+
 		if (!area_in_use(h, &thr[t]))
 			continue;
-		/* Brent's cycle detection: `mark` is the offset seen at the last
-		 * power of two steps; a list that comes back to it loops.  It
-		 * finds any loop within twice its length plus its tail, with no
-		 * memory but two offsets, and record_count bounds the walk. */
-		uint64_t n = 0, mark = 0, power = 1;
-
 		for (uint64_t off = thr[t].records; off;) {
-			if (off == mark)
-				return fail(d, "thread %" PRIu32 ": record list loops back to"
-					    " offset %#" PRIx64, t, off);
-			if (++n == power) {
-				mark = off;
-				power *= 2;
-			}
-			if (n > thr[t].record_count)
-				return fail(d, "thread %" PRIu32 ": record list is longer than"
-					    " its record_count %" PRIu64, t, thr[t].record_count);
-			if (!budget--)
-				return fail(d, "thread %" PRIu32 ": more records than %" PRIu64
-					    " bytes can hold", t, d->used);
+			const char *why = NULL;
+
 			if (off % 8)
-				return fail(d, "thread %" PRIu32 ": record offset %#" PRIx64
-					    " is not 8-byte aligned", t, off);
-			if (!in_data(d, off, REC_SIZE))
-				return fail(d, "thread %" PRIu32 ": record offset %#" PRIx64
-					    " is outside the data (%" PRIu64 " bytes)", t, off,
-					    d->used);
+				why = "not 8-byte aligned";
+			else if (!in_data(d, off, REC_SIZE))
+				why = "outside the data";
+			else if (n >= thr[t].record_count)
+				why = "the list is longer than its record_count";
+			else if (!first_visit(d, off))
+				why = "the list loops back to a record read already";
+			if (why) {
+				d->cut++;
+				if (note(d, "thread %" PRIu32 ": record list cut at offset %#" PRIx64
+					 ": %s (%" PRIu64 " bytes of data, record_count %" PRIu64
+					 "); %" PRIu64 " records of the list read", t, off, why,
+					 d->used, thr[t].record_count, n))
+					return -1;
+				break;
+			}
+			/* (two walkers share the budget: one that takes it below 0
+			 * puts it back to 0, and the other may meanwhile take one
+			 * record more; the bound holds within one record) */
+			if (__atomic_fetch_sub(d->budget, 1, __ATOMIC_RELAXED) == 0) {
+				__atomic_store_n(d->budget, 0, __ATOMIC_RELAXED);
+				d->cut++;
+				return note(d, "thread %" PRIu32 ": more records than %" PRIu64
+					    " bytes can hold: the walk stops", t, d->used);
+			}
+			n++;
 			const struct ppf_record *r = (const void *)(d->buf + off);
 			size_t want = r->kind == PPF_KIND_ENDPOINT ? EP_SIZE : REC_SIZE;
 
-			if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT)
-				return fail(d, "record at %#" PRIx64 ": unknown kind %u", off,
-					    r->kind);
-			if (r->size != want)
-				return fail(d, "record at %#" PRIx64 ": size %u, a kind %u record"
-					    " has %zu", off, r->size, r->kind, want);
-			if (!in_data(d, off, want))
-				return fail(d, "record at %#" PRIx64 " (%zu bytes) runs past the"
-					    " end of the data (%" PRIu64 " bytes)", off, want,
-					    d->used);
-			__builtin_prefetch(d->buf + (r->next < d->used ? r->next : 0));
-			if (fn && fn(d, t, off, ctx))
-				return -1;
+			if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT) {
+				d->dropped++;
+				if (note(d, "record of kind %u, key %#" PRIx64 " (thread %" PRIu32
+					 ", at %#" PRIx64 ") dropped: unknown kind %u", r->kind,
+					 r->key, t, off, r->kind))
+					return -1;
+			} else if (r->size != want || !in_data(d, off, want)) {
+				d->dropped++;
+				if (note(d, "record of kind %u, key %#" PRIx64 " (thread %" PRIu32
+					 ", at %#" PRIx64 ") dropped: %s%u, a kind %u record has %zu",
+					 r->kind, r->key, t, off, r->size == want ?
+					 "it runs past the end of the data; size " : "size ",
+					 r->size, r->kind, want))
+					return -1;
+			} else {
+				__builtin_prefetch(d->buf + (r->next < d->used ? r->next : 0));
+				if (fn && fn(d, t, off, ctx) < 0)
+					return -1;
+			}
 			off = r->next;
 		}
 	}
 	return 0;
+}
+
+/* Walks every area with a visited-bitmap and a budget of its own. */
+static int walk_all(struct dump *d, record_fn fn, void *ctx)
+{
+	uint64_t budget = d->used / REC_SIZE;
+	int rc;
+
+	d->seen = calloc(d->used / 8 / 64 + 1, sizeof(uint64_t));
+	if (!d->seen)
+		return fail(d, "out of memory");
+	d->budget = &budget;
+	rc = walk_records(d, fn, ctx, 0, 1);
+	free(d->seen);
+	d->seen = NULL;
+	d->budget = NULL;
+	return rc;
 }
 
 /* ---- merging ---- */
@@ -284,13 +379,17 @@ static int walk_records(struct dump *d, record_fn fn, void *ctx, unsigned first,
 struct mod_range {
 	uint64_t lo, hi, load_addr;	/* runtime addresses */
 	int index;			/* in the profile's modules[] */
+	uint32_t entry;			/* in the dump's module table */
+	uint32_t unloaded;		/* dlclose()d: another may have its range */
 };
 
 struct merge_ctx {
 	struct pp_profile *prof;
 	struct pp_process *proc;
-	struct mod_range *mods;		/* sorted by lo */
+	struct mod_range *mods;		/* with an executable range, sorted by lo */
 	uint32_t nmods;
+	struct mod_range *entries;	/* [i]: module-table entry i */
+	uint32_t nentries;
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -300,9 +399,12 @@ static int cmp_range(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The module whose executable range holds `addr`, or NULL. */
+/* The module whose executable range holds `addr`, or NULL.  When several
+ * do (a library dlclose()d and another loaded at its address), the one
+ * still loaded, else the newest entry. */
 static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t addr)
 {
+	const struct mod_range *best = NULL;
 	uint32_t lo = 0, hi = m->nmods;
 
 	while (lo < hi) {
@@ -313,84 +415,174 @@ static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t a
 		else
 			hi = mid;
 	}
-	/* lo is the first range starting above addr; ranges may nest after a
-	 * dlopen refresh, so look back over the few candidates. */
-	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;)
-		if (addr < m->mods[i].hi)
-			return &m->mods[i];
-	return NULL;
+	/* lo is the first range starting above addr; ranges may nest or
+	 * repeat after a dlopen refresh, so look back over the few candidates. */
+	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;) {
+		const struct mod_range *c = &m->mods[i];
+
+		if (addr < c->hi && (!best || (best->unloaded && !c->unloaded) ||
+				     (best->unloaded == c->unloaded && c->entry > best->entry)))
+			best = c;
+	}
+	return best;
 }
 
+/* Where a function record's key lies: *module (index in the profile's
+ * modules, -1 = none) and *offset (ELF address, or the runtime address when
+ * there is no module).  A record that says which module-table entry it was
+ * made in (record.module, format version 2) is placed there, whether that
+ * module was unloaded later or not: after a dlclose another library may
+ * have the same addresses.  Returns 0, or -1 when record.module names no
+ * entry or one whose range does not hold the key (the record is damaged). */
+static int func_place(const struct merge_ctx *m, const struct ppf_record *r, int *module,
+		      uint64_t *offset)
+{
+	const struct mod_range *mr;
+
+	if (r->module) {
+		if (r->module > m->nentries)
+			return -1;
+		mr = &m->entries[r->module - 1];
+		if (r->key < mr->lo || r->key >= mr->hi)
+			return -1;
+	} else {
+		mr = find_module(m, r->key);
+	}
+	*module = mr ? mr->index : -1;
+	*offset = mr ? r->key - mr->load_addr : r->key;
+	return 0;
+}
+
+static const char *kind_name(unsigned kind)
+{
+	return kind == PPF_KIND_FUNCTION ? "function" : kind == PPF_KIND_REGION ? "region" :
+	       kind == PPF_KIND_SPAN ? "span" : kind == PPF_KIND_ENDPOINT ? "endpoint" : "?";
+}
+
+/* Leaves the record at `off` out: one note naming it and what was wrong.
+ * Returns 1, or -1 when memory runs out. */
+static int drop(struct dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int drop(struct dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
+		const char *fmt, ...)
+{
+	const struct ppf_record *r = (const void *)(d->buf + off);
+	char what[300], who[400], why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (r->kind == PPF_KIND_FUNCTION) {
+		int module;
+		uint64_t offset;
+
+		if (func_place(m, r, &module, &offset) == 0 && module >= 0) {
+			const char *path = m->prof->modules[module].path, *base = strrchr(path, '/');
+
+			snprintf(who, sizeof(who), "function %s+%#" PRIx64, base ? base + 1 : path,
+				 offset);
+		} else {
+			snprintf(who, sizeof(who), "function at %#" PRIx64, r->key);
+		}
+	} else {
+		const char *name = name_at(d, r->key, why, sizeof(why));
+
+		if (name)
+			snprintf(who, sizeof(who), "%s \"%.200s\"", kind_name(r->kind), name);
+		else
+			snprintf(who, sizeof(who), "%s with name offset %" PRIu64,
+				 kind_name(r->kind), r->key);
+	}
+	d->dropped++;
+	if (note(d, "record of %s (thread %" PRIu32 ", at %#" PRIx64 ") dropped: %s", who,
+		 thread, off, what))
+		return -1;
+	return 1;
+}
+
+/*
+ * Checks the record at `off` and adds it to its entry.  Every check comes
+ * before anything is added, so a record that fails one is left out whole
+ * (drop(): 1); 0 when it was added (or skipped: folded), -1 when memory
+ * runs out.
+ */
 static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx)
 {
 	struct merge_ctx *m = ctx;
 	const struct ppf_record *r = (const void *)(d->buf + off);
 	int torn = (int)(r->seq & 1);
+	const char *name = NULL;
+	int module = -1;
+	uint64_t offset = 0;
+	char why[128];
 
-	(void)thread;
 	if (r->flags & PPF_REC_FOLDED)
 		return 0;
 
-	/* Page offsets are checked before any page is read. */
+	/* page offsets are checked before any page is read */
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
 		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
 
 		if (!r->pages[p])
 			continue;
 		if (!in_data(d, poff, PPF_PAGE_BYTES))
-			return fail(d, "record at %#" PRIx64 ": histogram page %u at offset %#"
-				    PRIx64 " is outside the data (%" PRIu64 " bytes)", off, p, poff,
-				    d->used);
+			return drop(d, m, thread, off, "histogram page %u at offset %#" PRIx64
+				    " is outside the data (%" PRIu64 " bytes)", p, poff, d->used);
 		__builtin_prefetch(d->buf + poff);
 		__builtin_prefetch(d->buf + poff + 256);
 	}
 	if (r->pending > PPF_HIST_BUCKETS)
-		return fail(d, "record at %#" PRIx64 ": pending bucket %" PRIu32 " is out of range",
-			    off, r->pending - 1);
-	if (r->calls && r->min_ns > r->max_ns && !(r->seq & 1))
-		return fail(d, "record at %#" PRIx64 ": min_ns %" PRIu64 " > max_ns %" PRIu64,
-			    off, r->min_ns, r->max_ns);
-
-	struct pp_entry *e;
-
+		return drop(d, m, thread, off, "pending bucket %" PRIu32 " is out of range",
+			    r->pending - 1);
+	/* (a record torn mid-update may have its new min before its new max) */
+	if (r->calls && r->min_ns > r->max_ns && !torn)
+		return drop(d, m, thread, off, "min_ns %" PRIu64 " > max_ns %" PRIu64,
+			    r->min_ns, r->max_ns);
 	if (r->kind == PPF_KIND_FUNCTION) {
-		const struct mod_range *mr = find_module(m, r->key);
+		if (func_place(m, r, &module, &offset)) {
+			if (r->module > m->nentries)
+				return drop(d, m, thread, off, "module %" PRIu32 " is not in the"
+					    " module table (%" PRIu32 " entries)", r->module - 1,
+					    m->nentries);
+			return drop(d, m, thread, off, "its address is outside module %" PRIu32
+				    " (%s)", r->module - 1,
+				    m->prof->modules[m->entries[r->module - 1].index].path);
+		}
+	} else if (!(name = name_at(d, r->key, why, sizeof(why))))
+		return drop(d, m, thread, off, "%s", why);
 
-		e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, mr ? mr->index : -1,
-				     mr ? r->key - mr->load_addr : r->key, NULL);
-	} else {
-		const char *name = r->key ? strtab_name(d, r->key, "record", off) : "(no name)";
-
-		if (!name)
-			return -1;
-		e = pp_profile_entry(m->prof, r->kind, -1, 0, name);
-	}
-	if (!e)
-		return fail(d, "out of memory");
-
-	/* Merged and summed in one pass over the pages; a mismatch found
-	 * after merging fails the whole load (the profile is discarded). */
-	uint64_t in_hist = 0;
+	/* The writer adds a call's bucket at the record's next call and keeps
+	 * it in `pending` (1 + bucket) meanwhile: it counts as one call.  A
+	 * record torn by a crash (seq odd) may be one call off either way. */
+	uint64_t in_hist = r->pending != 0;
 
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
-		uint64_t added;
+		const uint64_t *c = (const void *)(d->buf + (uint64_t)r->pages[p] * PPF_PAGE_BYTES);
 
-		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
-				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), &added))
-			return fail(d, "out of memory");
 		if (r->pages[p])
-			in_hist = pp_sat_add(in_hist, added);
+			for (unsigned i = 0; i < PPF_SUB; i++)
+				in_hist = pp_sat_add(in_hist, c[i]);
 	}
-	/* The writer adds a call's bucket at the record's next call and keeps
-	 * it in `pending` (1 + bucket) meanwhile: it counts as one call. */
-	in_hist = pp_sat_add(in_hist, r->pending != 0);
 	uint64_t accounted = pp_sat_add(in_hist, r->hist_dropped);
 
 	if (accounted != r->calls && !(torn && (accounted + 1 == r->calls ||
 						accounted == r->calls + 1)))
-		return fail(d, "record at %#" PRIx64 ": histogram sum mismatch: %" PRIu64
-			    " in buckets + %" PRIu64 " dropped, but %" PRIu64 " calls", off,
-			    in_hist, r->hist_dropped, r->calls);
+		return drop(d, m, thread, off, "histogram sum mismatch: %" PRIu64 " in buckets + %"
+			    PRIu64 " dropped, but %" PRIu64 " calls", in_hist, r->hist_dropped,
+			    r->calls);
+
+	struct pp_entry *e = r->kind == PPF_KIND_FUNCTION ?
+		pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL) :
+		pp_profile_entry(m->prof, r->kind, -1, 0, name);
+
+	if (!e)
+		return fail(d, "out of memory");
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
+				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), NULL))
+			return fail(d, "out of memory");
 	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
 		return fail(d, "out of memory");
 	e->records++;
@@ -427,7 +619,7 @@ static int merge_record(struct dump *d, uint32_t thread, uint64_t off, void *ctx
 size_t load_parallel_min = 64u << 20;
 
 struct walker {
-	struct dump d;			/* own copy: own error buffer */
+	struct dump d;			/* own copy: own error buffer, notes, counts */
 	struct merge_ctx m;		/* m.prof: the walker's own profile */
 	char err[256];
 	int rc;
@@ -441,20 +633,41 @@ static void *walker_main(void *arg)
 	return NULL;
 }
 
+/* Moves the notes of `src` to the end of `dst`'s; 0, or -1 when memory runs
+ * out. */
+static int move_notes(struct pp_profile *dst, struct pp_profile *src)
+{
+	for (size_t i = 0; i < src->nnotes; i++)
+		if (pp_profile_note(dst, src->notes[i]))
+			return -1;
+	return 0;
+}
+
 static int walk_parallel(struct dump *d, struct merge_ctx *m)
 {
-	struct walker w = { .d = *d, .m = *m };
+	uint64_t budget = d->used / REC_SIZE;
+	struct walker w;
 	pthread_t tid;
 	int rc;
 
+	d->seen = calloc(d->used / 8 / 64 + 1, sizeof(uint64_t));
+	if (!d->seen)
+		return fail(d, "out of memory");
+	d->budget = &budget;
+	w = (struct walker){ .d = *d, .m = *m };
 	w.d.err = w.err;
 	w.d.errlen = sizeof(w.err);
 	w.m.prof = pp_profile_new();
-	if (!w.m.prof)
-		return fail(d, "out of memory");
+	if (!w.m.prof) {
+		rc = fail(d, "out of memory");
+		goto out;
+	}
+	/* the walker's notes go to its own profile, so the two never race */
+	w.d.notes = d->notes ? w.m.prof : NULL;
 	if (pthread_create(&tid, NULL, walker_main, &w) != 0) {
 		pp_profile_free(w.m.prof);
-		return walk_records(d, merge_record, m, 0, 1);
+		rc = walk_records(d, merge_record, m, 0, 1);
+		goto out;
 	}
 	rc = walk_records(d, merge_record, m, 0, 2);
 	pthread_join(tid, NULL);
@@ -462,9 +675,17 @@ static int walk_parallel(struct dump *d, struct merge_ctx *m)
 		snprintf(d->err, d->errlen, "%s", w.err);
 		rc = -1;
 	}
-	if (!rc && pp_profile_merge_entries(m->prof, w.m.prof))
+	if (!rc && (pp_profile_merge_entries(m->prof, w.m.prof) ||
+		    (d->notes && move_notes(d->notes, w.m.prof))))
 		rc = fail(d, "out of memory");
+	d->dropped += w.d.dropped;
+	d->cut += w.d.cut;
+	d->unlisted += w.d.unlisted;
 	pp_profile_free(w.m.prof);
+out:
+	free(d->seen);
+	d->seen = NULL;
+	d->budget = NULL;
 	return rc;
 }
 
@@ -547,8 +768,11 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 	const struct ppf_module *mods = (const void *)(d->buf + h->module_off);
 	int rc = -1;
 
-	if (h->module_count && !(m.mods = malloc(h->module_count * sizeof(*m.mods))))
-		return fail(d, "out of memory");
+	if (h->module_count && (!(m.mods = malloc(h->module_count * sizeof(*m.mods))) ||
+				!(m.entries = malloc(h->module_count * sizeof(*m.entries))))) {
+		fail(d, "out of memory");
+		goto out;
+	}
 	for (uint32_t i = 0; i < h->module_count; i++) {
 		int idx = pp_profile_module(prof, mods[i].path, mods[i].build_id,
 					    mods[i].build_id_len);
@@ -557,20 +781,36 @@ static int merge_dump(struct dump *d, struct pp_profile *prof, const char *name,
 			fail(d, "out of memory");
 			goto out;
 		}
-		if (mods[i].lo >= mods[i].hi)
-			continue;
-		m.mods[m.nmods++] = (struct mod_range){ mods[i].lo, mods[i].hi,
-							mods[i].load_addr, idx };
+		m.entries[i] = (struct mod_range){ mods[i].lo, mods[i].hi, mods[i].load_addr, idx,
+						   i, mods[i].unloaded != 0 };
+		if (mods[i].lo < mods[i].hi)
+			m.mods[m.nmods++] = m.entries[i];
 	}
+	m.nentries = h->module_count;
 	if (m.nmods)
 		qsort(m.mods, m.nmods, sizeof(*m.mods), cmp_range);
 	m.proc = p;
+	d->source = p->source;
+	d->notes = prof;
 	if (d->used >= load_parallel_min && h->thread_count >= 2)
 		rc = walk_parallel(d, &m);
 	else
-		rc = walk_records(d, merge_record, &m, 0, 1);
+		rc = walk_all(d, merge_record, &m);
+	/* (p may have moved: the walkers add no process, but be plain) */
+	p = &prof->procs[prof->nprocs - 1];
+	p->records_dropped = d->dropped;
+	p->lists_cut = d->cut;
+	if (!rc && d->unlisted) {
+		char line[400];
+
+		snprintf(line, sizeof(line), "%s: %" PRIu64 " more notes like these (records"
+			 " dropped or lists cut) are not listed", p->source, d->unlisted);
+		if (pp_profile_note(prof, line))
+			rc = fail(d, "out of memory");
+	}
 out:
 	free(m.mods);
+	free(m.entries);
 	return rc;
 }
 
@@ -607,20 +847,12 @@ int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char
 
 int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	/* O_NONBLOCK: a FIFO named as a dump is refused, not waited on */
+	int fd = shm_open_regular(AT_FDCWD, path, O_RDONLY, 0, &st, err, errlen);
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "not a regular file");
-		close(fd);
-		return -1;
-	}
 	if (st.st_size == 0) {
 		close(fd);
 		snprintf(err, errlen, "empty file (not a paraprof dump)");
@@ -628,8 +860,11 @@ int load_file(struct pp_profile *prof, const char *path, char *err, size_t errle
 	}
 	size_t len = (size_t)st.st_size;
 	/* MAP_POPULATE: the kernel maps the cached pages in one go instead of
-	 * taking a fault per page (a 2.7 GiB dump is 700,000 pages) */
-	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	 * taking a fault per page (a 2.7 GiB dump is 700,000 pages).  Not for
+	 * a sparse file: its holes would be populated too, gigabytes of them
+	 * for a hostile one; there only the pages validation reaches are read. */
+	int populate = (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size ? MAP_POPULATE : 0;
+	void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | populate, fd, 0);
 
 	close(fd);
 	if (map == MAP_FAILED) {
@@ -733,42 +968,68 @@ static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ct
 	return 0;
 }
 
-int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
+/* The used size the segment's header says now, 0 when it cannot be read. */
+static uint64_t peek_used(int fd)
 {
-	char shm_name[64], path[80];
+	uint64_t used;
+
+	if (pread(fd, &used, sizeof(used), offsetof(struct ppf_header, used_size)) !=
+	    (ssize_t)sizeof(used))
+		return 0;
+	return used;
+}
+
+/*
+ * Copies the live segment open on `fd` consistently into *copy (malloc'ed,
+ * *used bytes, its header's used_size set to *used; the caller frees it) and
+ * validates its header and tables into *d (d->buf = *copy).  Memory and time
+ * are bounded by what the file holds: before anything is mapped or copied,
+ * the used size the header claims is checked against the file's size and
+ * blocks (shm_check_backed), and only the used part is mapped; a segment
+ * that grows while it is read is mapped again.  Returns 0, or -1 with the
+ * reason in d->err (*copy is then NULL).
+ */
+static int live_copy(struct dump *d, int fd, unsigned char **copy, uint64_t *used_out)
+{
+	const long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
 	int rc = -1;
-
-	snprintf(shm_name, sizeof(shm_name), "/paraprof.%ld", (long)pid);
-	snprintf(path, sizeof(path), "/dev/shm%s", shm_name);
-	int fd = shm_open(shm_name, O_RDONLY, 0);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "no segment for pid %ld: %s", (long)pid, strerror(errno));
-		return -1;
-	}
-	unsigned char *map = MAP_FAILED, *copy = NULL;
+	unsigned char *map = MAP_FAILED, *buf = NULL;
 	size_t maplen = 0;
-	struct dump d = { .err = err, .errlen = errlen };
 	struct live_ctx lc = { 0 };
 
 	for (int attempt = 0; attempt < LIVE_TRIES; attempt++) {
+		/* used_size first, then the blocks: the library allocates a
+		 * range before it counts it as used, so a segment that grows
+		 * meanwhile still passes */
+		uint64_t claimed = peek_used(fd);
+
 		if (fstat(fd, &st) < 0) {
-			fail(&d, "%s", strerror(errno));
+			fail(d, "%s", strerror(errno));
 			goto out;
 		}
 		if ((size_t)st.st_size < sizeof(struct ppf_header)) {
-			fail(&d, "truncated: %zu bytes, the header needs %zu",
+			fail(d, "truncated: %zu bytes, the header needs %zu",
 			     (size_t)st.st_size, sizeof(struct ppf_header));
 			goto out;
 		}
-		if ((size_t)st.st_size != maplen) {
+		if (claimed > sizeof(struct ppf_header) &&
+		    shm_check_backed(claimed, &st, d->err, d->errlen))
+			goto out;
+		/* map what is used, a little more for growth, within the file */
+		uint64_t want = claimed < sizeof(struct ppf_header) ? sizeof(struct ppf_header) :
+				claimed;
+
+		want = (want + (uint64_t)page * 16 - 1) & ~((uint64_t)page - 1);
+		if (want > (uint64_t)st.st_size)
+			want = (uint64_t)st.st_size;
+		if (want > maplen) {
 			if (map != MAP_FAILED)
 				munmap(map, maplen);
-			maplen = (size_t)st.st_size;
+			maplen = (size_t)want;
 			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
 			if (map == MAP_FAILED) {
-				fail(&d, "cannot map: %s", strerror(errno));
+				fail(d, "cannot map: %s", strerror(errno));
 				goto out;
 			}
 		}
@@ -781,36 +1042,112 @@ int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen)
 		}
 		uint64_t used = __atomic_load_n(&lh->used_size, __ATOMIC_ACQUIRE);
 
+		if (used > maplen && attempt < LIVE_TRIES - 1)
+			continue;	/* it grew since the peek: check and map again */
 		if (used > maplen)
 			used = maplen;	/* validation says what is wrong, if anything */
 		if (used < sizeof(struct ppf_header))
 			used = sizeof(struct ppf_header);
-		free(copy);
-		copy = malloc(used);
-		if (!copy) {
-			fail(&d, "out of memory");
+		free(buf);
+		buf = malloc(used);
+		if (!buf) {
+			fail(d, "out of memory");
 			goto out;
 		}
-		memcpy(copy, map, used);
-		((struct ppf_header *)copy)->used_size = used;
-		d.buf = copy;
-		if (check_header(&d, used))
+		memcpy(buf, map, used);
+		((struct ppf_header *)buf)->used_size = used;
+		d->buf = buf;
+		if (check_header(d, used))
 			goto out;
-		lc = (struct live_ctx){ .map = map, .copy = copy,
+		lc = (struct live_ctx){ .map = map, .copy = buf,
 					.last = attempt == LIVE_TRIES - 1 };
-		if (walk_records(&d, settle_record, &lc, 0, 1))
+		d->notes = NULL;	/* the merge walk says what is wrong */
+		if (walk_all(d, settle_record, &lc))
 			goto out;
 		if (!lc.last && (lc.grew || reload_seq(&lh->fold_seq) != fold ||
 				 reload_seq(&lh->timeline_seq) != tl))
 			continue;
-		rc = merge_dump(&d, prof, path, 1);
+		*copy = buf;
+		*used_out = used;
+		buf = NULL;
+		rc = 0;
 		goto out;
 	}
-	fail(&d, "the segment kept changing while it was read");
+	fail(d, "the segment kept changing while it was read");
 out:
-	free(copy);
+	free(buf);
+	if (rc)
+		d->buf = NULL;
 	if (map != MAP_FAILED)
 		munmap(map, maplen);
+	return rc;
+}
+
+/* Reads the live segment open on `fd` (at `path`) as load_pid() says. */
+static int load_live(struct pp_profile *prof, int fd, const char *path, char *err,
+		     size_t errlen)
+{
+	struct dump d = { .err = err, .errlen = errlen };
+	unsigned char *copy;
+	uint64_t used;
+	int rc;
+
+	if (live_copy(&d, fd, &copy, &used))
+		return -1;
+	rc = merge_dump(&d, prof, path, 1);
+	free(copy);
+	return rc;
+}
+
+int load_snapshot(int fd, void **buf, size_t *len, char *err, size_t errlen)
+{
+	struct dump d = { .err = err, .errlen = errlen };
+	unsigned char *copy;
+	uint64_t used;
+
+	*buf = NULL;
+	*len = 0;
+	if (live_copy(&d, fd, &copy, &used))
+		return -1;
+	*buf = copy;
+	*len = (size_t)used;
+	return 0;
+}
+
+int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
+	     size_t errlen)
+{
+	struct shm_seg *segs;
+	size_t n;
+	long k;
+	int fd, rc;
+
+	snprintf(src->path, sizeof(src->path), "%s/%s%ld.*", PPF_SHM_DIR, PPF_SEGMENT_PREFIX,
+		 (long)pid);
+	src->note[0] = '\0';
+	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
+		return -1;
+	if (!n) {
+		snprintf(err, errlen, "no segment for pid %ld", (long)pid);
+		free(segs);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		shm_open_seg(&segs[i], O_RDONLY);
+	k = shm_choose(segs, n, 0, src->note, sizeof(src->note));
+	if (k < 0) {
+		/* none can be read: say why of the first, name the others */
+		snprintf(src->path, sizeof(src->path), "%s", segs[0].path);
+		snprintf(err, errlen, "%s", segs[0].err);
+		shm_choose(segs + 1, n - 1, 0, src->note, sizeof(src->note));
+		shm_free(segs, n);
+		return -1;
+	}
+	snprintf(src->path, sizeof(src->path), "%s", segs[k].path);
+	fd = segs[k].fd;
+	segs[k].fd = -1;
+	shm_free(segs, n);
+	rc = load_live(prof, fd, src->path, err, errlen);
 	close(fd);
 	return rc;
 }
@@ -819,51 +1156,33 @@ out:
 
 int load_list(FILE *out, char *err, size_t errlen)
 {
-	DIR *dir = opendir("/dev/shm");
-	struct dirent *de;
-	int n = 0;
+	struct shm_seg *segs;
+	size_t n;
 
-	if (!dir) {
-		snprintf(err, errlen, "/dev/shm: %s", strerror(errno));
+	if (shm_scan(0, &segs, &n, err, errlen))
 		return -1;
-	}
-	fprintf(out, "%-8s %-8s %-9s %10s  %s\n", "PID", "PROCESS", "STATE", "SIZE", "COMMAND");
-	while ((de = readdir(dir))) {
-		char *end;
+	fprintf(out, "%-8s %-8s %-9s %10s  %-40s %s\n", "PID", "PROCESS", "STATE", "SIZE",
+		"SEGMENT", "COMMAND");
+	for (size_t i = 0; i < n; i++) {
+		struct shm_seg *s = &segs[i];
+		struct ppf_header *h = &s->h;
+		const char *state = "?";
 
-		if (strncmp(de->d_name, "paraprof.", 9) != 0)
-			continue;
-		long pid = strtol(de->d_name + 9, &end, 10);
-
-		if (*end || end == de->d_name + 9 || pid <= 0)
-			continue;
-		char path[300];
-		struct ppf_header h;
-		const char *state = "?", *cmd = "(not a paraprof segment)";
-
-		snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		memset(&h, 0, sizeof(h));
-		if (fd >= 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-		    memcmp(h.magic, PPF_MAGIC, PPF_MAGIC_LEN) == 0 &&
-		    h.version == PPF_VERSION) {
-			h.cmdline[sizeof(h.cmdline) - 1] = '\0';
-			cmd = h.cmdline;
-			state = h.flags & PPF_FLAG_COMPLETE ? "complete" :
-				h.flags & PPF_FLAG_ENABLED ? "recording" : "disabled";
-		} else if (fd < 0) {
-			cmd = strerror(errno);
+		shm_open_seg(s, O_RDONLY);
+		shm_close_seg(s);
+		if (s->usable)
+			state = h->flags & PPF_FLAG_COMPLETE ? "complete" :
+				h->flags & PPF_FLAG_ENABLED ? "recording" : "disabled";
+		fprintf(out, "%-8" PRIu32 " %-8s %-9s %10" PRIu64 "  %-40s ", s->id.pid,
+			shm_state_name(s->state), state, s->usable ? h->used_size : 0, s->name);
+		if (s->usable) {
+			h->cmdline[sizeof(h->cmdline) - 1] = '\0';
+			esc_fputs(h->cmdline, out);
+		} else {
+			fprintf(out, "(%s)", s->err);
 		}
-		if (fd >= 0)
-			close(fd);
-		const char *alive = kill((pid_t)pid, 0) == 0 || errno == EPERM ? "running" :
-				    "gone";
-
-		fprintf(out, "%-8ld %-8s %-9s %10" PRIu64 "  %s\n", pid, alive, state,
-			(uint64_t)h.used_size, cmd);
-		n++;
+		fputc('\n', out);
 	}
-	closedir(dir);
-	return n;
+	shm_free(segs, n);
+	return (int)n;
 }

@@ -2,8 +2,9 @@
  *
  * The loader is the one part of paraprof-report that touches untrusted
  * bytes.  It validates every field of the ppf_header layout before using it
- * (see load.c for the list) and merges a dump into a pp_profile only once all
- * of it has passed, so a bad file leaves the profile as it was.
+ * (see load.c for the list).  A dump whose header or tables are unusable is
+ * refused; a damaged record is left out, and a record list with a bad link
+ * is cut, each with one note in the profile (prof->notes), the rest kept.
  */
 #ifndef PARAPROF_LOAD_H
 #define PARAPROF_LOAD_H
@@ -15,9 +16,12 @@
 struct pp_profile;
 
 /* Validates a dump held in memory (buf, len; `name` is used in messages) and
- * merges it into `prof`.  Returns 0, or -1 with a one-line reason in err (no
- * "paraprof-report: FILE:" prefix).  Never crashes, hangs or allocates more
- * than O(len) on any input. */
+ * merges it into `prof`, leaving out damaged records (one note each in
+ * prof->notes, "NAME: record of ... dropped: ...").  Returns 0, or -1 with a
+ * one-line reason in err (no "paraprof-report: FILE:" prefix) when the
+ * header or tables are unusable or memory runs out; the caller then
+ * discards the profile (it may hold part of the dump).  Never crashes, hangs
+ * or allocates more than O(len) on any input. */
 int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char *name,
 		char *err, size_t errlen);
 
@@ -25,15 +29,37 @@ int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char
  * or -1 with the reason in err (a system error included). */
 int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen);
 
-/* Copies the live segment /dev/shm/paraprof.<pid> consistently (seqlocks of
- * records, fold_seq and timeline_seq; bounded retries, then records still
- * being written are taken as torn) and loads the copy.  Returns 0 or -1 with
- * the reason in err. */
-int load_pid(struct pp_profile *prof, pid_t pid, char *err, size_t errlen);
+/* Where load_pid() read from, for its messages. */
+struct load_source {
+	char path[320];		/* the segment read, or /dev/shm/paraprof.<pid>.* */
+	char note[512];		/* "" or one line naming the other segments of the
+				   pid: "also /dev/shm/... (gone), ..." */
+};
+
+/*
+ * Finds the segment of process `pid` in /dev/shm (paraprof.<pid>.*, or the
+ * paraprof.<pid> of format version 1; when there are several, the one of
+ * the running process, else the newest; see shm.h for how each is opened)
+ * and copies it consistently (seqlocks of records, fold_seq and
+ * timeline_seq; bounded retries, then records still being written are taken
+ * as torn) and loads the copy.  Fills *src.  Returns 0 or -1 with the reason
+ * in err.
+ */
+int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
+	     size_t errlen);
+
+/* Copies the live segment open on `fd` as load_pid() does (consistently,
+ * bounded by what the file holds) into *buf (malloc'ed, *len bytes: a dump
+ * of the process so far; the caller frees it), after checking its header
+ * and tables.  Returns 0, or -1 with the reason in err. */
+int load_snapshot(int fd, void **buf, size_t *len, char *err, size_t errlen);
 
 /* Prints the segments in /dev/shm (paraprof.*) on `out`: pid, whether the
- * process still runs, state, size, command.  Returns the number listed, or
- * -1 when /dev/shm cannot be read (err says why). */
+ * process still runs, state, size, name, command (control characters
+ * escaped).  An entry that is not a readable segment (a FIFO, a symbolic
+ * link, another user's, a sparse or foreign file) is listed with the reason
+ * instead of a command, and never read further.  Returns the number listed,
+ * or -1 when /dev/shm cannot be read (err says why). */
 int load_list(FILE *out, char *err, size_t errlen);
 
 /* Dumps of at least this many bytes are merged by two threads (default

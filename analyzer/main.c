@@ -3,16 +3,20 @@
  * Parses the options, loads every dump and live segment into one profile,
  * builds the report and prints it in the chosen format.  Exit status: 0 ok,
  * 1 when --check finds a target missed, 2 on bad input or usage (every such
- * message is one line: "paraprof-report: FILE: what is wrong").
+ * message is one line: "paraprof-report: FILE: what is wrong"), and for --gc
+ * when a segment could not be saved.
  */
 #include <langinfo.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "control.h"
+#include "escape.h"
+#include "gc.h"
 #include "load.h"
 #include "options.h"
 #include "profile.h"
@@ -25,6 +29,32 @@
 
 #define EXIT_CHECK_FAILED 1
 #define EXIT_BAD 2
+#define GC_GRACE_MS 500		/* --gc --session: wait for the run's exiting processes */
+
+/* Prints "paraprof-report: <message>" and a newline on stderr, the message
+ * escaped (file names and what a dump holds may carry control bytes). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs("paraprof-report: ", stderr);
+	esc_fputs(line, stderr);
+	fputc('\n', stderr);
+}
+
+/* Prints the loader's notes from *from on (records it left out, lists it
+ * cut), one line each, and moves *from past them. */
+static void print_notes(const struct pp_profile *prof, size_t *from)
+{
+	for (; *from < prof->nnotes; (*from)++)
+		say("%s", prof->notes[*from]);
+}
 
 static int use_color(const struct opt_cmdline *cl)
 {
@@ -45,7 +75,7 @@ int main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	if (opt_parse(argc, argv, &cl, err, sizeof(err))) {
-		fprintf(stderr, "paraprof-report: %s\n", err);
+		say("%s", err);
 		free(cl.pids);
 		return EXIT_BAD;
 	}
@@ -67,7 +97,7 @@ int main(int argc, char **argv)
 		status = 0;
 		for (size_t i = 0; i < cl.npids; i++) {
 			if (control_pid(cl.pids[i], (enum control_op)cl.control, err, sizeof(err))) {
-				fprintf(stderr, "paraprof-report: pid %ld: %s\n", (long)cl.pids[i], err);
+				say("pid %ld: %s", (long)cl.pids[i], err);
 				status = EXIT_BAD;
 			} else {
 				printf("paraprof-report: pid %ld: %s\n", (long)cl.pids[i],
@@ -77,12 +107,24 @@ int main(int argc, char **argv)
 		free(cl.pids);
 		return fflush(stdout) ? EXIT_BAD : status;
 	}
+	if (cl.gc) {
+		struct gc_opts go = { cl.output ? cl.output : ".", cl.session,
+				      cl.session ? GC_GRACE_MS : 0 };
+		int failed = gc_run(&go, stdout, err, sizeof(err));
+
+		free(cl.pids);
+		if (failed < 0) {
+			say("%s", err);
+			return EXIT_BAD;
+		}
+		return fflush(stdout) || failed ? EXIT_BAD : 0;
+	}
 	if (cl.list) {
 		int n = load_list(stdout, err, sizeof(err));
 
 		free(cl.pids);
 		if (n < 0) {
-			fprintf(stderr, "paraprof-report: %s\n", err);
+			say("%s", err);
 			return EXIT_BAD;
 		}
 		return fflush(stdout) ? EXIT_BAD : 0;
@@ -92,23 +134,35 @@ int main(int argc, char **argv)
 
 	struct pp_profile *prof = pp_profile_new();
 	struct sym_cache *sc = NULL;
+	size_t noted = 0;
 	struct report r = { 0 };
 
 	if (!prof) {
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
-	for (size_t i = 0; i < cl.nfiles; i++)
-		if (load_file(prof, cl.files[i], err, sizeof(err))) {
-			fprintf(stderr, "paraprof-report: %s: %s\n", cl.files[i], err);
+	for (size_t i = 0; i < cl.nfiles; i++) {
+		int rc = load_file(prof, cl.files[i], err, sizeof(err));
+
+		print_notes(prof, &noted);
+		if (rc) {
+			say("%s: %s", cl.files[i], err);
 			goto out;
 		}
-	for (size_t i = 0; i < cl.npids; i++)
-		if (load_pid(prof, cl.pids[i], err, sizeof(err))) {
-			fprintf(stderr, "paraprof-report: /dev/shm/paraprof.%ld: %s\n",
-				(long)cl.pids[i], err);
+	}
+	for (size_t i = 0; i < cl.npids; i++) {
+		struct load_source src;
+		int rc = load_pid(prof, cl.pids[i], &src, err, sizeof(err));
+
+		print_notes(prof, &noted);
+		if (src.note[0])
+			say("pid %ld: %s; %s %s", (long)cl.pids[i], src.note,
+			    rc ? "could not read" : "read", src.path);
+		if (rc) {
+			say("%s: %s", src.path, err);
 			goto out;
 		}
+	}
 	sc = sym_cache_new();
 	if (!sc || report_build(&r, prof, &cl.report, sc)) {
 		fprintf(stderr, "paraprof-report: out of memory\n");

@@ -18,14 +18,23 @@ const char opt_usage[] =
 	"       paraprof-report [OPTION]... --pid PID\n"
 	"       paraprof-report --list\n"
 	"       paraprof-report --pid PID --enable | --disable | --clear\n"
+	"       paraprof-report --gc [-o DIR] [--session ID]\n"
 	"Print the performance bottleneck report of paraprof dumps (paraprof.PID.ppd)\n"
 	"or of live segments; several inputs merge.\n"
 	"\n"
-	"  -p, --pid PID          read the live segment /dev/shm/paraprof.PID (repeatable)\n"
+	"  -p, --pid PID          read the segment of process PID, /dev/shm/paraprof.PID.*\n"
+	"                         (the running one's, else the newest; repeatable)\n"
 	"  -l, --list             list the segments in /dev/shm and exit\n"
 	"      --enable           start (again) recording in the running program PID\n"
 	"      --disable          stop recording in the running program PID\n"
 	"      --clear            zero the statistics of the running program PID\n"
+	"      --gc               save the segments your dead processes left in /dev/shm\n"
+	"                         as dumps (paraprof.PID.ppd, never replacing a file)\n"
+	"                         and remove them; running processes' are left alone\n"
+	"  -o, --output DIR       --gc: write the dumps into DIR (default .)\n"
+	"      --session ID       --gc: only the segments of that paraprof run\n"
+	"                         (PARAPROF_SESSION, hex); a process of it that still\n"
+	"                         runs gets a snapshot, paraprof-snapshot.PID.ppd\n"
 	"  -f, --format FMT       text (default), json or csv\n"
 	"  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n"
 	"  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n"
@@ -160,7 +169,7 @@ static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, s
 }
 
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
-       OPT_CLEAR };
+       OPT_CLEAR, OPT_GC, OPT_SESSION };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -177,6 +186,9 @@ static const struct option long_opts[] = {
 	{ "enable", no_argument, NULL, OPT_ENABLE },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "clear", no_argument, NULL, OPT_CLEAR },
+	{ "gc", no_argument, NULL, OPT_GC },
+	{ "output", required_argument, NULL, 'o' },
+	{ "session", required_argument, NULL, OPT_SESSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -192,7 +204,7 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	report_opts_default(&cl->report);
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts over completely (tests parse many times) */
-	while ((c = getopt_long(argc, argv, ":p:lf:n:m:s:chV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:lf:n:m:s:o:chV", long_opts, NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 		uint64_t v;
 
@@ -272,6 +284,30 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			cl->control = c == OPT_ENABLE ? CONTROL_ENABLE :
 				      c == OPT_DISABLE ? CONTROL_DISABLE : CONTROL_CLEAR;
 			break;
+		case OPT_GC:
+			cl->gc = 1;
+			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(err, errlen, "--output: empty directory name");
+				return -1;
+			}
+			cl->output = optarg;
+			break;
+		case OPT_SESSION: {
+			char *end;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 16);
+			if (!*optarg || *end || errno || !v || strlen(optarg) > 16 ||
+			    !strchr("0123456789abcdefABCDEF", *optarg)) {
+				snprintf(err, errlen, "--session: '%s' is not a session id (1 to 16"
+					 " hex digits, not 0)", optarg);
+				return -1;
+			}
+			cl->session = v;
+			break;
+		}
 		case 'h':
 			cl->help = 1;
 			break;
@@ -291,7 +327,18 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	}
 	cl->files = argv + optind;
 	cl->nfiles = (size_t)(argc - optind);
-	if (cl->help || cl->version || cl->list)
+	if (cl->help || cl->version)
+		return 0;
+	if ((cl->output || cl->session) && !cl->gc) {
+		snprintf(err, errlen, "%s goes with --gc", cl->output ? "--output" : "--session");
+		return -1;
+	}
+	if (cl->gc && (cl->nfiles || cl->npids || cl->list || cl->control)) {
+		snprintf(err, errlen, "--gc takes no files, --pid, --list or --enable/--disable/"
+			 "--clear");
+		return -1;
+	}
+	if (cl->gc || cl->list)
 		return 0;
 	if (cl->control && (!cl->npids || cl->nfiles)) {
 		snprintf(err, errlen, "%s works on running programs: give --pid PID and no files",

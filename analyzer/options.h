@@ -19,6 +19,9 @@ struct opt_cmdline {
 	int list, help, version;
 	int control;			/* enum control_op, 0 = none: --enable/--disable/--clear */
 	int no_color;
+	int gc;				/* --gc: save dead processes' segments as dumps */
+	const char *output;		/* --gc: -o DIR, NULL = "." */
+	uint64_t session;		/* --gc: --session ID, 0 = every segment */
 	char **files;			/* into argv */
 	size_t nfiles;
 	pid_t *pids;			/* malloc'ed */

@@ -69,6 +69,9 @@ void pp_profile_free(struct pp_profile *prof)
 	free(prof->caches);
 	free(prof->mod_slots);
 	free(prof->cache_slots);
+	for (size_t i = 0; i < prof->nnotes; i++)
+		free(prof->notes[i]);
+	free(prof->notes);
 	while (prof->arena) {
 		struct pp_chunk *next = prof->arena->next;
 
@@ -76,6 +79,26 @@ void pp_profile_free(struct pp_profile *prof)
 		prof->arena = next;
 	}
 	free(prof);
+}
+
+int pp_profile_note(struct pp_profile *prof, const char *text)
+{
+	char *copy;
+
+	if (prof->nnotes == prof->notes_cap) {
+		size_t cap = prof->notes_cap ? 2 * prof->notes_cap : 16;
+		char **bigger = realloc(prof->notes, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -1;
+		prof->notes = bigger;
+		prof->notes_cap = cap;
+	}
+	copy = strdup(text);
+	if (!copy)
+		return -1;
+	prof->notes[prof->nnotes++] = copy;
+	return 0;
 }
 
 char *pp_profile_strndup(struct pp_profile *prof, const char *s, size_t len)

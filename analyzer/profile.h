@@ -79,6 +79,8 @@ struct pp_process {
 	uint64_t slow_threshold_ns;
 	uint32_t threads;		/* thread areas read (state not FREE) */
 	uint32_t live;			/* 1: read from a live segment */
+	uint64_t records_dropped;	/* damaged records the loader left out */
+	uint64_t lists_cut;		/* record lists whose walk a bad link ended */
 	struct ppf_mem_sample *timeline;/* timeline_count samples, owned by the profile */
 	uint32_t timeline_count;
 };
@@ -99,6 +101,9 @@ struct pp_profile {
 	uint32_t *mod_slots, *cache_slots; /* hash tables: index + 1, 0 = empty */
 	size_t nmod_slots, ncache_slots;   /* powers of two, >= 2 * count, or 0 */
 	struct pp_chunk *arena;		/* entries and strings */
+	char **notes;			/* the loader's one-line notes ("SOURCE: record
+					   of ... dropped: ..."), malloc'ed, in order */
+	size_t nnotes, notes_cap;
 };
 
 /* Returns an empty profile, or NULL when memory runs out. */
@@ -130,6 +135,11 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
 /* Returns the cache called `name`, created zeroed when new; NULL when memory
  * runs out. */
 struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name);
+
+/* Appends a copy of the one-line note `text` (no newline; the caller
+ * prints it, prefixed, when the load is done).  0, or -1 when memory runs
+ * out. */
+int pp_profile_note(struct pp_profile *prof, const char *text);
 
 /* Appends a zeroed process and returns it; NULL when memory runs out.  The
  * pointer is valid until the next call. */

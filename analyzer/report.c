@@ -402,6 +402,13 @@ static int warn_counters(struct report *r)
 	for (size_t i = 0; i < r->prof->nprocs; i++) {
 		const struct pp_process *p = &r->prof->procs[i];
 
+		if (p->records_dropped || p->lists_cut)
+			WARN("damaged_records", p->records_dropped + p->lists_cut, "%s of pid %u"
+			     " (%s): %llu damaged record%s left out, %llu record list%s cut short"
+			     " (stderr names each): what they counted is missing from this report",
+			     p->source, p->pid, p->cmdline, (unsigned long long)p->records_dropped,
+			     p->records_dropped == 1 ? "" : "s", (unsigned long long)p->lists_cut,
+			     p->lists_cut == 1 ? "" : "s");
 		if (!(p->flags & PPF_FLAG_COMPLETE))
 			WARN("incomplete", 1, "pid %u (%s) had not exited normally when this was"
 			     " read (%s): its wall time runs to its last memory sample", p->pid,

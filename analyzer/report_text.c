@@ -4,10 +4,14 @@
  * Header, severity sections over the top N, the slowest-by-average list,
  * endpoints, caches, recommendations and warnings; with --check, the header
  * and the target check only.  Colours (ANSI) only when opts->color is set,
- * which main.c does for a terminal without --no-color or NO_COLOR.
+ * which main.c does for a terminal without --no-color or NO_COLOR.  Every
+ * string that came from a dump (names, routes, command lines, module paths,
+ * and the sentences that quote them) is printed through esc_fputs(): a
+ * profiled program cannot drive the reader's terminal.
  */
 #include <string.h>
 
+#include "escape.h"
 #include "report.h"
 
 #define RULE "================================================================================\n"
@@ -50,7 +54,9 @@ static void header(FILE *out, const struct report *r)
 	if (prof->nprocs == 1) {
 		const struct pp_process *p = &prof->procs[0];
 
-		fprintf(out, "Program: %s (pid %u%s)\n", p->cmdline, p->pid,
+		fputs("Program: ", out);
+		esc_fputs(p->cmdline, out);
+		fprintf(out, " (pid %u%s)\n", p->pid,
 			p->flags & PPF_FLAG_COMPLETE ? "" : p->live ? ", live segment" :
 			", did not exit normally");
 	} else {
@@ -58,7 +64,9 @@ static void header(FILE *out, const struct report *r)
 		for (size_t i = 0; i < prof->nprocs; i++) {
 			const struct pp_process *p = &prof->procs[i];
 
-			fprintf(out, "  pid %u: %s (wall %s%s)\n", p->pid, p->cmdline,
+			fprintf(out, "  pid %u: ", p->pid);
+			esc_fputs(p->cmdline, out);
+			fprintf(out, " (wall %s%s)\n",
 				report_fmt_ns(a, p->wall_ns), p->flags & PPF_FLAG_COMPLETE ? "" :
 				", did not exit normally");
 		}
@@ -74,7 +82,9 @@ static void entry(FILE *out, const struct report *r, const struct report_row *ro
 	uint64_t whole = r->totals.profiled_ns;
 	char a[32], b[32], c[32], d[32], e[32];
 
-	fprintf(out, "%s%s%s", bold(r), row->name, reset(r));
+	fputs(bold(r), out);
+	esc_fputs(row->name, out);
+	fputs(reset(r), out);
 	if (row->e->kind != PPF_KIND_FUNCTION)
 		fprintf(out, " [%s]", report_kind_name(row->e->kind));
 	fputc('\n', out);
@@ -142,9 +152,10 @@ static void slowest(FILE *out, const struct report *r)
 	for (size_t i = 0; i < r->nslowest; i++) {
 		const struct report_row *row = r->slowest[i];
 
-		fprintf(out, "%2zu. %s%s%s%s%s%s\n    Average: %s | P95: %s | P99: %s | Max: %s | Calls: %llu\n",
-			i + 1, sev_color(r, row->severity), row->name, reset(r),
-			row->e->kind != PPF_KIND_FUNCTION ? " [" : "",
+		fprintf(out, "%2zu. %s", i + 1, sev_color(r, row->severity));
+		esc_fputs(row->name, out);
+		fprintf(out, "%s%s%s%s\n    Average: %s | P95: %s | P99: %s | Max: %s | Calls: %llu\n",
+			reset(r), row->e->kind != PPF_KIND_FUNCTION ? " [" : "",
 			row->e->kind != PPF_KIND_FUNCTION ? report_kind_name(row->e->kind) : "",
 			row->e->kind != PPF_KIND_FUNCTION ? "]" : "",
 			report_fmt_ns(a, row->st.avg_ns), report_fmt_ns(b, row->st.p95_ns),
@@ -164,9 +175,11 @@ static void endpoints(FILE *out, const struct report *r)
 		const struct report_row *row = r->endpoints[i];
 		const struct pp_entry *e = row->e;
 
-		fprintf(out, "%s%s%s\n  Requests: %llu | Average: %s | P95: %s | P99: %s | Max: %s"
-			" | Errors: %llu (%.1f%%) | Slow: %llu\n", sev_color(r, row->severity),
-			row->name, reset(r), (unsigned long long)row->st.calls,
+		fputs(sev_color(r, row->severity), out);
+		esc_fputs(row->name, out);
+		fprintf(out, "%s\n  Requests: %llu | Average: %s | P95: %s | P99: %s | Max: %s"
+			" | Errors: %llu (%.1f%%) | Slow: %llu\n",
+			reset(r), (unsigned long long)row->st.calls,
 			report_fmt_ns(a, row->st.avg_ns), report_fmt_ns(b, row->st.p95_ns),
 			report_fmt_ns(c, row->st.p99_ns), report_fmt_ns(d, row->st.max_ns),
 			(unsigned long long)row->st.errors, report_pct(row->st.errors, row->st.calls),
@@ -189,8 +202,10 @@ static void caches(FILE *out, const struct report *r)
 	for (size_t i = 0; i < prof->ncaches; i++) {
 		const struct pp_cache *c = &prof->caches[i];
 
-		fprintf(out, "%s%s%s%s\n  Hits: %llu | Misses: %llu | Hit rate: %.1f%% | Size: %llu/%llu"
-			" | Evictions: %llu | Expirations: %llu\n", bold(r), c->name, reset(r),
+		fputs(bold(r), out);
+		esc_fputs(c->name, out);
+		fprintf(out, "%s%s\n  Hits: %llu | Misses: %llu | Hit rate: %.1f%% | Size: %llu/%llu"
+			" | Evictions: %llu | Expirations: %llu\n", reset(r),
 			c->live ? "" : " (freed)", (unsigned long long)c->hits,
 			(unsigned long long)c->misses, report_pct(c->hits, c->hits + c->misses),
 			(unsigned long long)c->size, (unsigned long long)c->max_size,
@@ -204,7 +219,11 @@ static void notes(FILE *out, const char *title, const struct report_note *n, siz
 		return;
 	fprintf(out, "\n%s:\n", title);
 	for (size_t i = 0; i < count; i++)
-		fprintf(out, "- %s\n", n[i].text);
+	{
+		fputs("- ", out);
+		esc_fputs(n[i].text, out);
+		fputc('\n', out);
+	}
 }
 
 int report_text(FILE *out, const struct report *r)

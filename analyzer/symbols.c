@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "symbols.h"
 
 /* From libstdc++ (the Itanium C++ ABI); declared here to stay a C file. */
@@ -434,8 +435,9 @@ const char *sym_lookup(struct sym_cache *sc, const char *path, const uint8_t *bu
 	if (!m->warned && build_id && build_id_len > 0 && m->readable &&
 	    (build_id_len != m->build_id_len ||
 	     memcmp(build_id, m->build_id, build_id_len) != 0)) {
-		fprintf(stderr, "paraprof-report: warning: %s: build-id differs from the "
-			"profiled program\n", path);
+		fputs("paraprof-report: warning: ", stderr);
+		esc_fputs(path, stderr);
+		fputs(": build-id differs from the profiled program\n", stderr);
 		m->warned = 1;
 	}
 	e = sym_find(m, elf_addr);

@@ -15,7 +15,14 @@
  * same options write the same bytes (except start_realtime_ns, set from -r).
  *
  * Usage: gen_dump [-n FUNCS] [-t THREADS] [-k K] [-s SEED] [-m MODULE]
- *                 [-p PID] [-r REALTIME_NS] [-q] [-o FILE]
+ *                 [-p PID] [-r REALTIME_NS] [-S SESSION] [-T START_TICKS]
+ *                 [-N PIDNS] [-c CMDLINE] [-L] [-q] [-o FILE]
+ *
+ * -S, -T, -N, -c and -L make the header of a given process (for the tests
+ * of --pid, --list, --gc and the launcher, with segments planted in
+ * /dev/shm): its launcher session (hex), start ticks, pid namespace, command
+ * line, and -L: a segment of a process that has not exited (no
+ * PPF_FLAG_COMPLETE, stop_ns 0).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +55,11 @@ struct gen_opts {
 	uint32_t pid;
 	uint64_t realtime_ns;		/* start_realtime_ns; 0 = now */
 	int quiet;
+	uint64_t session;		/* header.session */
+	uint64_t start_ticks;		/* header.proc_start_ticks */
+	uint64_t pidns;			/* header.pidns_ino */
+	const char *cmdline;		/* NULL: the options */
+	int live;			/* not exited: no COMPLETE flag, stop_ns 0 */
 };
 
 struct gen_elf {
@@ -334,13 +346,16 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: gen_dump [-n FUNCS] [-t THREADS] [-k K] [-s SEED] [-m MODULE]\n"
-		"                [-p PID] [-r REALTIME_NS] [-q] [-o FILE]\n"
+		"                [-p PID] [-r REALTIME_NS] [-S SESSION] [-T START_TICKS]\n"
+		"                [-N PIDNS] [-c CMDLINE] [-L] [-q] [-o FILE]\n"
 		"  -n  distinct functions (default 100000)\n"
 		"  -t  thread areas besides area 0 (default 16)\n"
 		"  -k  threads recording each function (default 1; the hottest 1%% are in all)\n"
 		"  -s  PRNG seed (default 1)\n"
 		"  -m  ELF file the function keys belong to (default: this program)\n"
-		"  -o  output file (default paraprof.PID.ppd)\n");
+		"  -o  output file (default paraprof.PID.ppd)\n"
+		"  -S  header.session, hex; -T  proc_start_ticks; -N  pidns_ino\n"
+		"  -c  command line; -L  a process still running (not complete)\n");
 	exit(2);
 }
 
@@ -358,7 +373,7 @@ static unsigned long parse_num(const char *s, unsigned long max)
 
 int main(int argc, char **argv)
 {
-	struct gen_opts o = { 100000, 16, 1, 1, NULL, NULL, 0, 0, 0 };
+	struct gen_opts o = { .funcs = 100000, .threads = 16, .per_func = 1, .seed = 1 };
 	static const char *regions[] = { "startup", "load configuration", "shutdown" };
 	static const char *endpoints[] = { "GET /api/agents", "POST /api/workflows/run" };
 	char self[PATH_MAX], outname[64];
@@ -371,7 +386,7 @@ int main(int argc, char **argv)
 	int c;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "n:t:k:s:m:o:p:r:q")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:k:s:m:o:p:r:S:T:N:c:Lq")) != -1) {
 		switch (c) {
 		case 'n': o.funcs = parse_num(optarg, 50000000); break;
 		case 't': o.threads = (unsigned)parse_num(optarg, 65536); break;
@@ -382,6 +397,19 @@ int main(int argc, char **argv)
 		case 'p': o.pid = (uint32_t)parse_num(optarg, UINT32_MAX); break;
 		case 'r': o.realtime_ns = parse_num(optarg, ULONG_MAX); break;
 		case 'q': o.quiet = 1; break;
+		case 'S': {
+			char *end;
+
+			errno = 0;
+			o.session = strtoull(optarg, &end, 16);
+			if (errno || *end || end == optarg)
+				die("bad session: %s", optarg);
+			break;
+		}
+		case 'T': o.start_ticks = parse_num(optarg, ULONG_MAX); break;
+		case 'N': o.pidns = parse_num(optarg, ULONG_MAX); break;
+		case 'c': o.cmdline = optarg; break;
+		case 'L': o.live = 1; break;
 		default: usage();
 		}
 	}
@@ -584,8 +612,18 @@ int main(int argc, char **argv)
 	h->fold_seq = 0;
 	h->threads_seen = o.threads;
 	h->slow_threshold_ns = 1000000000ull;
-	snprintf(h->cmdline, sizeof(h->cmdline), "gen_dump -n %lu -t %u -k %u -s %llu", o.funcs,
-		 o.threads, o.per_func, (unsigned long long)o.seed);
+	if (o.cmdline)
+		snprintf(h->cmdline, sizeof(h->cmdline), "%s", o.cmdline);
+	else
+		snprintf(h->cmdline, sizeof(h->cmdline), "gen_dump -n %lu -t %u -k %u -s %llu",
+			 o.funcs, o.threads, o.per_func, (unsigned long long)o.seed);
+	h->session = o.session;
+	h->proc_start_ticks = o.start_ticks;
+	h->pidns_ino = o.pidns;
+	if (o.live) {
+		h->flags &= ~PPF_FLAG_COMPLETE;
+		h->stop_ns = 0;
+	}
 	{
 		struct ppf_thread *th = AT(&b, struct ppf_thread, h->thread_off);
 

@@ -1,8 +1,11 @@
 /* ppdump.c - a minimal reader of paraprof dumps, for the runtime's tests
  *
  * Deliberately independent of analyzer/: it checks the runtime against the
- * format, not against the analyzer.  Prints one line per function, merged
- * over thread areas (records marked folded are skipped):
+ * format, not against the analyzer.  Prints one line per function (merged
+ * over thread areas by address and record.module, and named from the
+ * module the record names: after a dlclose another library may have the
+ * same addresses), region, span and endpoint (records marked folded are
+ * skipped):
  *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
  *   name <kind> <name> calls= ...
  * then "header <field>=<value>" lines.  Exit 2 on a malformed file.
@@ -16,6 +19,7 @@
 struct agg {
 	uint64_t key;
 	unsigned kind;
+	uint32_t module;	/* functions: record.module (1 + table index), 0 = look up */
 	uint64_t calls, sum, incl, self, min, max, abandoned, hist_dropped, rss_max;
 	uint64_t *hist;		/* PPF_HIST_BUCKETS */
 };
@@ -38,15 +42,16 @@ static void *at(uint64_t off, uint64_t size)
 	return buf + off;
 }
 
-static struct agg *find(unsigned kind, uint64_t key)
+static struct agg *find(unsigned kind, uint64_t key, uint32_t module)
 {
 	for (size_t i = 0; i < naggs; i++)
-		if (aggs[i].kind == kind && aggs[i].key == key)
+		if (aggs[i].kind == kind && aggs[i].key == key && aggs[i].module == module)
 			return &aggs[i];
 	aggs = realloc(aggs, (naggs + 1) * sizeof(*aggs));
 	memset(&aggs[naggs], 0, sizeof(*aggs));
 	aggs[naggs].kind = kind;
 	aggs[naggs].key = key;
+	aggs[naggs].module = module;
 	aggs[naggs].min = UINT64_MAX;
 	aggs[naggs].hist = calloc(PPF_HIST_BUCKETS, sizeof(uint64_t));
 	return &aggs[naggs++];
@@ -93,7 +98,8 @@ int main(int argc, char **argv)
 	rewind(f);
 	if ((size_t)sz < sizeof(hh) || fread(&hh, sizeof(hh), 1, f) != 1)
 		die("too short");
-	if (memcmp(hh.magic, PPF_MAGIC, PPF_MAGIC_LEN) || hh.version != PPF_VERSION)
+	if (memcmp(hh.magic, PPF_MAGIC, PPF_MAGIC_LEN) || hh.version < PPF_VERSION_MIN ||
+	    hh.version > PPF_VERSION)
 		die("not a paraprof dump");
 	if (hh.used_size > (uint64_t)sz || hh.used_size < sizeof(hh))
 		die("used_size past the end");
@@ -132,7 +138,7 @@ int main(int argc, char **argv)
 			if (getenv("PPDUMP_AREAS"))
 				printf("  rec area=%u key=0x%llx calls=%llu\n", i,
 				       (unsigned long long)r->key, (unsigned long long)r->calls);
-			a = find(r->kind, r->key);
+			a = find(r->kind, r->key, r->kind == PPF_KIND_FUNCTION ? r->module : 0);
 			a->calls += r->calls;
 			a->sum += r->sum_ns;
 			a->incl += r->inclusive_ns;
@@ -167,8 +173,13 @@ int main(int argc, char **argv)
 		if (a->kind == PPF_KIND_FUNCTION) {
 			const struct ppf_module *m = NULL;
 
-			for (uint32_t j = 0; j < h->module_count; j++)
-				if (a->key >= mods[j].lo && a->key < mods[j].hi)
+			/* the module the record names (format version 2), else
+			 * the one covering the address, a loaded one first */
+			if (a->module && a->module <= h->module_count)
+				m = &mods[a->module - 1];
+			for (uint32_t j = 0; !a->module && j < h->module_count; j++)
+				if (a->key >= mods[j].lo && a->key < mods[j].hi &&
+				    (!m || m->unloaded || !mods[j].unloaded))
 					m = &mods[j];
 			if (m)
 				printf("fn %s+0x%llx", m->path, (unsigned long long)(a->key - m->load_addr));
@@ -189,13 +200,16 @@ int main(int argc, char **argv)
 	}
 	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "
 	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "
-	       "threads_dropped=%llu modules=%u timeline=%u rss_peak_kib=%llu used=%llu cmdline=%s\n",
+	       "threads_dropped=%llu modules=%u timeline=%u rss_peak_kib=%llu used=%llu "
+	       "session=%016llx pidns_ino=%llu start_ticks=%llu version=%u cmdline=%s\n",
 	       h->pid, h->ppid, h->flags, h->exec_gen,
 	       (unsigned long long)((h->stop_ns ? h->stop_ns : h->last_ns) - h->start_ns), areas,
 	       (unsigned long long)h->threads_seen, (unsigned long long)h->dropped_functions,
 	       (unsigned long long)h->stack_overflows, (unsigned long long)h->abandoned_frames,
 	       (unsigned long long)h->unmatched_exits, (unsigned long long)h->threads_dropped,
 	       h->module_count, h->timeline_count, (unsigned long long)h->rss_peak_kib,
-	       (unsigned long long)h->used_size, h->cmdline);
+	       (unsigned long long)h->used_size, (unsigned long long)h->session,
+	       (unsigned long long)h->pidns_ino, (unsigned long long)h->proc_start_ticks,
+	       h->version, h->cmdline);
 	return 0;
 }

@@ -2,14 +2,31 @@
  *
  * paraprof [-o DIR] [report options] -- PROGRAM [ARGS...]
  *
- * Runs PROGRAM with libparaprof.so prepended to LD_PRELOAD and
- * PARAPROF_OUTPUT set to a private directory DIR/.paraprof.<launcher pid>, so
- * that the dumps of this session (the program's and those of every process it
- * forks or execs) land there and nowhere else.  When the program has ended,
- * the dumps are moved into DIR and paraprof-report is run on all of them with
- * the report options passed through verbatim.  The launcher exits with the
- * program's status (128 + signal number when a signal ended it); with
- * --check, a program that succeeded gives the check's status instead.
+ * Runs PROGRAM with libparaprof.so prepended to LD_PRELOAD, PARAPROF_OUTPUT
+ * set to DIR (absolute) and PARAPROF_SESSION to a random 64-bit id of this
+ * run (16 hex digits), which the library records in every segment and dump
+ * (header.session).  Every process of the run, however it ends, is then
+ * collected:
+ *  - one that exits normally writes its own dump into DIR, even after the
+ *    launcher is gone (a daemon);
+ *  - when the program has ended, `paraprof-report --gc --session ID -o DIR`
+ *    saves the segments that the run's dead processes left in /dev/shm
+ *    (children that ended with _exit(), killed ones) as dumps in DIR and
+ *    removes them, and writes a snapshot of each process of the run that
+ *    still runs (paraprof-snapshot.<pid>.ppd, its segment kept), named in
+ *    one line "paraprof: process N (CMD) is still running; ...".
+ * The run's dumps are then told from older files in DIR by their
+ * header.session, and paraprof-report is run on all of them with the report
+ * options passed through verbatim.  (Dumps with no session that appeared in
+ * DIR during the run are taken too: a library that does not record the
+ * session, or a process whose environment lost it.)  A dump of a dead
+ * process of another run that the library found under a pid of this run
+ * (paraprof-stale.<pid>.<start>.ppd) stays in DIR and is named on stderr,
+ * but is not reported.
+ *
+ * The launcher exits with the program's status (128 + signal number when a
+ * signal ended it); with --check, a program that succeeded gives the check's
+ * status instead.
  *
  * SIGINT, SIGTERM and SIGHUP sent to the launcher are passed on to the
  * program and do not stop the launcher, which still collects and reports.
@@ -25,11 +42,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../analyzer/escape.h"
 #include "paraprof/format.h"
 
 #ifndef PARAPROF_LIBDIR
@@ -64,7 +83,8 @@ static void usage_text(FILE *out)
 		"usage: paraprof [-o DIR] [REPORT OPTIONS] -- PROGRAM [ARGS...]\n"
 		"Runs PROGRAM under libparaprof.so, then prints the report of its profile.\n"
 		"\n"
-		"  -o, --output DIR    keep the dumps (paraprof.PID.ppd) in DIR (default: .)\n"
+		"  -o, --output DIR    the dumps of every process of the run (paraprof.PID.ppd)\n"
+		"                      go into DIR (default: .)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -177,11 +197,6 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		kill(pid, sig);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Skips one or more digits; returns NULL when there is none. */
 static const char *skip_digits(const char *p)
 {
@@ -192,7 +207,8 @@ static const char *skip_digits(const char *p)
 	return p > start ? p : NULL;
 }
 
-/* Is `name` PREFIX<pid>.ppd or PREFIX<pid>.<n>.ppd? */
+/* Is `name` PREFIX<pid>[.<n>][-<k>].ppd?  (-<k>: the library never replaces
+ * a dump, it takes the next free name; see format.h.) */
 static int has_dump_form(const char *name, const char *prefix)
 {
 	size_t len = strlen(prefix);
@@ -203,152 +219,225 @@ static int has_dump_form(const char *name, const char *prefix)
 	p = skip_digits(name + len);
 	if (p && *p == '.' && p[1] >= '0' && p[1] <= '9')
 		p = skip_digits(p + 1);
-	return p && strcmp(p, ".ppd") == 0;
+	if (p && *p == '-')
+		p = skip_digits(p + 1);
+	return p && strcmp(p, PPF_DUMP_SUFFIX) == 0;
 }
 
-/* A dump of this run: paraprof.<pid>.ppd, or paraprof.<pid>.<gen>.ppd for
- * the program that a process exec'ed. */
-static int is_dump_name(const char *name)
+/* The names a dump may have in DIR: paraprof.*, paraprof-snapshot.* (a
+ * process that was still running) and paraprof-stale.* (a dead process the
+ * library found under its pid). */
+enum dump_kind { DUMP_NONE, DUMP_NORMAL, DUMP_SNAPSHOT, DUMP_STALE };
+
+static enum dump_kind dump_kind_of(const char *name)
 {
-	return has_dump_form(name, "paraprof.");
+	return has_dump_form(name, "paraprof.") ? DUMP_NORMAL :
+	       has_dump_form(name, "paraprof-snapshot.") ? DUMP_SNAPSHOT :
+	       has_dump_form(name, "paraprof-stale.") ? DUMP_STALE : DUMP_NONE;
 }
 
-/* The dump of a dead process whose segment the library found under its own
- * pid: paraprof-stale.<pid>.<start>.ppd. */
-static int is_stale_name(const char *name)
+/* The files of DIR with a dump's name when the run started (device, inode). */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct file_set {
+	struct file_id *ids;
+	size_t n, cap;
+};
+
+static int in_set(const struct file_set *set, const struct stat *st)
 {
-	return has_dump_form(name, "paraprof-stale.");
+	for (size_t i = 0; i < set->n; i++)
+		if (set->ids[i].dev == st->st_dev && set->ids[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* Lists the dumps in dir into *set (best effort: a failure leaves it short). */
+static void list_before(const char *dir, struct file_set *set)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (dump_kind_of(de->d_name) == DUMP_NONE ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (set->n == set->cap) {
+			size_t cap = set->cap ? 2 * set->cap : 64;
+			struct file_id *bigger = realloc(set->ids, cap * sizeof(*bigger));
+
+			if (!bigger)
+				break;
+			set->ids = bigger;
+			set->cap = cap;
+		}
+		set->ids[set->n++] = (struct file_id){ st.st_dev, st.st_ino };
+	}
+	closedir(d);
+}
+
+/* One dump of DIR that the report will read. */
+struct dump_file {
+	char *path;		/* DIR/name, as DIR was given; malloc'ed */
+	enum dump_kind kind;
+	struct ppf_header h;
+	int is_new;		/* not in DIR when the run started */
+};
+
+/*
+ * Reads the header of DIR's entry `name` without following a link or
+ * blocking (the directory may be writable by others): 0 and *h, or -1 when
+ * it is not a regular file holding a paraprof header of a version we read.
+ */
+static int read_dump_header(int dfd, const char *name, struct ppf_header *h, struct stat *st)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+	     pread(fd, h, sizeof(*h), 0) == (ssize_t)sizeof(*h) &&
+	     memcmp(h->magic, PPF_MAGIC, PPF_MAGIC_LEN) == 0 &&
+	     h->version >= PPF_VERSION_MIN && h->version <= PPF_VERSION &&
+	     h->header_size == sizeof(*h);
+	close(fd);
+	h->cmdline[sizeof(h->cmdline) - 1] = '\0';
+	return ok ? 0 : -1;
+}
+
+static int cmp_dump_files(const void *a, const void *b)
+{
+	return strcmp(((const struct dump_file *)a)->path, ((const struct dump_file *)b)->path);
+}
+
+/* The same process image: a snapshot and the dump it wrote at its exit. */
+static int same_process(const struct ppf_header *a, const struct ppf_header *b)
+{
+	return a->pid == b->pid && a->exec_gen == b->exec_gen && a->start_ns == b->start_ns &&
+	       a->start_realtime_ns == b->start_realtime_ns;
 }
 
 /*
- * Moves every dump from `from` into `to` and returns their new paths, sorted
- * (malloc'ed array and strings, NULL-terminated; *count set).  Returns NULL
- * on failure (message printed).  The dumps of dead processes that the library
- * found under a pid of this run are moved too, and named on stderr, but not
- * returned: they are not part of the run.  Other files stay where they are.
+ * Finds the dumps of this run in `dir` (shown as `shown`): those whose
+ * header.session is `session`, and those with no session that are new since
+ * the run started.  Names the dead processes of other runs that the library
+ * saved under our pids (paraprof-stale.*, new) on stderr, and each process
+ * of the run that still runs (its snapshot).  A snapshot of a process that
+ * also left its own dump meanwhile is removed.  Returns the malloc'ed array
+ * (sorted by path; *count set), or NULL on failure (message printed).
  */
-static char **collect_dumps(const char *from, const char *to, size_t *count)
+static struct dump_file *collect_dumps(const char *dir, const char *shown, uint64_t session,
+				       const struct file_set *before, size_t *count)
 {
-	DIR *d = opendir(from);
+	DIR *d = opendir(dir);
 	struct dirent *de;
-	char **list = NULL;
+	struct dump_file *list = NULL;
 	size_t n = 0, cap = 0;
 
 	*count = 0;
 	if (!d) {
-		fprintf(stderr, "paraprof: %s: %s\n", from, strerror(errno));
+		fprintf(stderr, "paraprof: %s: %s\n", shown, strerror(errno));
 		return NULL;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char src[PATH_MAX], dst[PATH_MAX];
-		int stale = is_stale_name(de->d_name);
+		enum dump_kind kind = dump_kind_of(de->d_name);
+		struct ppf_header h;
+		struct stat st;
+		int is_new;
 
-		if (!stale && !is_dump_name(de->d_name))
+		if (kind == DUMP_NONE || read_dump_header(dirfd(d), de->d_name, &h, &st) != 0)
 			continue;
-		if ((size_t)snprintf(src, sizeof(src), "%s/%s", from, de->d_name) >= sizeof(src) ||
-		    (size_t)snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name) >= sizeof(dst)) {
-			fprintf(stderr, "paraprof: %s: path too long\n", to);
+		is_new = !in_set(before, &st);
+		if (h.session != session && !(is_new && (h.session == 0 || kind == DUMP_STALE)))
 			continue;
-		}
-		if (rename(src, dst) != 0) {
-			fprintf(stderr, "paraprof: cannot move %s to %s: %s\n", src, dst,
-				strerror(errno));
-			continue;
-		}
-		if (stale) {
-			fprintf(stderr, "paraprof: %s: the profile of an earlier process with "
-				"the same pid, not part of this report\n", dst);
-			continue;
-		}
-		if (n + 2 > cap) {
-			char **nl;
+		if (n == cap) {
+			struct dump_file *bigger;
 
-			cap = cap ? cap * 2 : 16;
-			nl = realloc(list, cap * sizeof(*nl));
-			if (!nl)
+			cap = cap ? 2 * cap : 16;
+			bigger = realloc(list, cap * sizeof(*bigger));
+			if (!bigger)
 				break;
-			list = nl;
+			list = bigger;
 		}
-		list[n] = strdup(dst);
-		if (!list[n])
+		list[n].path = malloc(strlen(shown) + strlen(de->d_name) + 2);
+		if (!list[n].path)
 			break;
+		sprintf(list[n].path, "%s/%s", shown, de->d_name);
+		list[n].kind = kind;
+		list[n].h = h;
+		list[n].is_new = is_new;
 		n++;
 	}
 	closedir(d);
-	if (!list) {
-		list = calloc(1, sizeof(*list));
-		if (!list)
-			return NULL;
+	if (!list && !(list = calloc(1, sizeof(*list))))
+		return NULL;
+	qsort(list, n, sizeof(*list), cmp_dump_files);
+
+	/* what is not part of the report, and what is said about the rest */
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dump_file *f = &list[i];
+		int drop = 0;
+
+		if (f->kind == DUMP_STALE && f->h.session != session) {
+			fprintf(stderr, "paraprof: %s: the profile of an earlier process with the"
+				" same pid, not part of this report\n", f->path);
+			drop = 1;
+		} else if (f->kind == DUMP_SNAPSHOT) {
+			for (size_t j = 0; j < n && !drop; j++)
+				drop = list[j].kind != DUMP_SNAPSHOT &&
+				       same_process(&list[j].h, &f->h);
+			if (drop && f->is_new) {
+				unlink(f->path);	/* ours, made redundant by its dump */
+			} else if (!drop) {
+				char cmd[sizeof(f->h.cmdline) * 4];
+
+				fprintf(stderr, "paraprof: process %u (%s) is still running; its"
+					" profile so far is in %s\n", f->h.pid,
+					esc_str(cmd, sizeof(cmd), f->h.cmdline), f->path);
+			}
+		}
+		if (drop)
+			free(f->path);
+		else
+			list[kept++] = *f;
 	}
-	qsort(list, n, sizeof(*list), cmp_names);
-	list[n] = NULL;
-	*count = n;
+	*count = kept;
 	return list;
 }
 
-/*
- * A program killed before it could write its dump leaves its segment in
- * /dev/shm.  As the process is gone, the segment's used part is what its dump
- * would have been: copies it into `dir` under the dump's name (through a
- * temporary file and a rename, as the library does) and removes the segment,
- * which would otherwise hold its memory until the next reboot.  Returns 0
- * when a dump was saved, -1 when there was nothing to save or it failed (the
- * segment then stays).
- */
-static int save_segment(pid_t pid, const char *dir)
+static void free_dumps(struct dump_file *list, size_t n)
 {
-	char shm[64], tmp[PATH_MAX], dst[PATH_MAX], buf[1 << 16];
-	struct ppf_header h;
-	struct stat st;
-	uint64_t left;
-	int in, out, ok = 0;
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i].path);
+	free(list);
+}
 
-	snprintf(shm, sizeof(shm), "/dev/shm/paraprof.%d", (int)pid);
-	in = open(shm, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (in < 0)
-		return -1;
-	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    pread(in, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.magic, PPF_MAGIC, PPF_MAGIC_LEN) != 0 || h.pid != (uint32_t)pid ||
-	    h.used_size < sizeof(h) || h.used_size > (uint64_t)st.st_size) {
-		close(in);
-		return -1;
-	}
-	if ((h.exec_gen ? snprintf(dst, sizeof(dst), "%s/paraprof.%d.%u.ppd", dir, (int)pid,
-				   h.exec_gen)
-			: snprintf(dst, sizeof(dst), "%s/paraprof.%d.ppd", dir, (int)pid)) >=
-		    (int)sizeof(dst) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.paraprof.%d.ppd.tmp", dir, (int)pid) >=
-		    (int)sizeof(tmp) ||
-	    access(dst, F_OK) == 0) {
-		close(in);
-		return -1;
-	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		close(in);
-		return -1;
-	}
-	left = h.used_size;
-	while (left > 0) {
-		size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-		ssize_t n = pread(in, buf, want, (off_t)(h.used_size - left));
+/* Whether a segment of process `pid` is still in /dev/shm (a killed program
+ * whose segment could not be saved). */
+static int has_segment(pid_t pid)
+{
+	char prefix[32];
+	size_t len = (size_t)snprintf(prefix, sizeof(prefix), "%s%d", PPF_SEGMENT_PREFIX, (int)pid);
+	DIR *d = opendir(PPF_SHM_DIR);
+	struct dirent *de;
+	int found = 0;
 
-		if (n <= 0 || write(out, buf, (size_t)n) != n)
-			break;
-		left -= (uint64_t)n;
-	}
-	ok = left == 0;
-	if (close(out) != 0)
-		ok = 0;
-	close(in);
-	if (!ok || rename(tmp, dst) != 0) {
-		unlink(tmp);
-		fprintf(stderr, "paraprof: cannot save %s to %s\n", shm, dst);
-		return -1;
-	}
-	unlink(shm);
-	return 0;
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strncmp(de->d_name, prefix, len) == 0 &&
+			(de->d_name[len] == '\0' || de->d_name[len] == '.');
+	closedir(d);
+	return found;
 }
 
 /* Exit status of a wait() status the way a shell reports it. */
@@ -377,7 +466,8 @@ static int wait_for(pid_t pid)
  * or -1 with *exec_errno set when it could not be executed (the child's
  * execvp errno travels back through a close-on-exec pipe).
  */
-static pid_t start_program(char **argv, const char *lib, const char *outdir, int *exec_errno)
+static pid_t start_program(char **argv, const char *lib, const char *outdir,
+			   const char *session, int *exec_errno)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *preload;
@@ -414,7 +504,8 @@ static pid_t start_program(char **argv, const char *lib, const char *outdir, int
 		sigprocmask(SIG_SETMASK, &prev, NULL);
 		close(pfd[0]);
 		if (setenv("LD_PRELOAD", preload, 1) != 0 ||
-		    setenv("PARAPROF_OUTPUT", outdir, 1) != 0)
+		    setenv("PARAPROF_OUTPUT", outdir, 1) != 0 ||
+		    setenv("PARAPROF_SESSION", session, 1) != 0)
 			err = errno;
 		else {
 			execvp(argv[0], argv);
@@ -447,19 +538,23 @@ static pid_t start_program(char **argv, const char *lib, const char *outdir, int
 }
 
 /*
- * Runs paraprof-report (beside this binary, else from PATH) with `opts` and
- * then either the dump files or "--pid PID".  Returns its exit status, or -1
- * when it could not be run (message printed).
+ * Runs paraprof-report (beside this binary, else from PATH) with the
+ * NULL-terminated `args` (argv[1] on); its stdout goes to /dev/null when
+ * `quiet`.  Returns its exit status, or -1 when it could not be run
+ * (message printed).
  */
-static int run_report(char **opts, size_t nopts, char **files, size_t nfiles, pid_t pid)
+static int run_report(char **args, int quiet)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], pidbuf[24];
+	char dir[PATH_MAX], path[PATH_MAX + 32];
 	const char *prog = "paraprof-report";
-	size_t argc = 0;
-	char **argv = calloc(nopts + nfiles + 4, sizeof(char *));
+	size_t n = 0;
+	char **argv;
 	pid_t rp;
 	int status;
 
+	while (args[n])
+		n++;
+	argv = calloc(n + 2, sizeof(char *));
 	if (!argv)
 		return -1;
 	if (self_dir(dir, sizeof(dir)) == 0) {
@@ -467,22 +562,17 @@ static int run_report(char **opts, size_t nopts, char **files, size_t nfiles, pi
 		if (access(path, X_OK) == 0)
 			prog = path;
 	}
-	argv[argc++] = (char *)prog;
-	for (size_t i = 0; i < nopts; i++)
-		argv[argc++] = opts[i];
-	if (nfiles == 0) {
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-		argv[argc++] = (char *)"--pid";
-		argv[argc++] = pidbuf;
-	} else {
-		argv[argc++] = (char *)"--";
-		for (size_t i = 0; i < nfiles; i++)
-			argv[argc++] = files[i];
-	}
-	argv[argc] = NULL;
+	argv[0] = (char *)prog;
+	memcpy(argv + 1, args, (n + 1) * sizeof(char *));
 	fflush(NULL);
 	rp = fork();
 	if (rp == 0) {
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+			if (null >= 0)
+				dup2(null, STDOUT_FILENO);
+		}
 		execvp(prog, argv);
 		fprintf(stderr, "paraprof: %s: %s\n", prog, strerror(errno));
 		_exit(EXIT_NOTFOUND);
@@ -500,20 +590,33 @@ static int run_report(char **opts, size_t nopts, char **files, size_t nfiles, pi
 	return shell_status(status);
 }
 
-int main(int argc, char **argv)
+/* A random, non-zero 64-bit session id as 16 hex digits; 0 or -1. */
+static int new_session(char buf[17], uint64_t *id)
+{
+	uint64_t v = 0;
+
+	while (v == 0)
+		if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+			return -1;
+	snprintf(buf, 17, "%016llx", (unsigned long long)v);
+	*id = v;
+	return 0;
+}
+
+/* The launcher; `opts` has room for argc report options.  Returns the exit
+ * status. */
+static int launch(int argc, char **argv, char **opts)
 {
 	const char *outdir = ".";
-	char lib[PATH_MAX], priv[PATH_MAX], abspriv[PATH_MAX], shm[64];
-	char **opts = calloc((size_t)argc + 1, sizeof(char *)), **files;
+	char lib[PATH_MAX], absdir[PATH_MAX], session[17], pidbuf[24];
 	size_t nopts = 0, nfiles;
 	int check = 0, exec_errno, status, prog_status, report_status, i;
+	struct file_set before = { 0 };
+	struct dump_file *files;
+	uint64_t session_id;
 	struct sigaction sa;
 	pid_t pid;
 
-	if (!opts) {
-		fprintf(stderr, "paraprof: out of memory\n");
-		return EXIT_LAUNCHER;
-	}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		size_t k;
@@ -576,15 +679,15 @@ int main(int argc, char **argv)
 
 	if (find_library(lib, sizeof(lib)) != 0)
 		return EXIT_LAUNCHER;
-	if (make_dirs(outdir) != 0) {
+	if (make_dirs(outdir) != 0 || !realpath(outdir, absdir)) {
 		fprintf(stderr, "paraprof: %s: %s\n", outdir, strerror(errno));
 		return EXIT_LAUNCHER;
 	}
-	snprintf(priv, sizeof(priv), "%s/.paraprof.%d", outdir, (int)getpid());
-	if (mkdir(priv, 0700) != 0 || !realpath(priv, abspriv)) {
-		fprintf(stderr, "paraprof: %s: %s\n", priv, strerror(errno));
+	if (new_session(session, &session_id) != 0) {
+		fprintf(stderr, "paraprof: cannot make a session id: %s\n", strerror(errno));
 		return EXIT_LAUNCHER;
 	}
+	list_before(absdir, &before);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
@@ -596,9 +699,9 @@ int main(int argc, char **argv)
 
 	/* the program and the report write to the same terminal, in order */
 	fflush(NULL);
-	pid = start_program(argv + i, lib, abspriv, &exec_errno);
+	pid = start_program(argv + i, lib, absdir, session, &exec_errno);
 	if (pid < 0) {
-		rmdir(priv);
+		free(before.ids);
 		if (exec_errno) {
 			fprintf(stderr, "paraprof: %s: %s\n", argv[i], strerror(exec_errno));
 			return exec_errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
@@ -610,30 +713,65 @@ int main(int argc, char **argv)
 	child_pid = 0;
 	prog_status = status < 0 ? EXIT_LAUNCHER : shell_status(status);
 
-	save_segment(pid, abspriv);
-	files = collect_dumps(priv, outdir, &nfiles);
-	if (rmdir(priv) != 0)
-		fprintf(stderr, "paraprof: %s: %s (left in place)\n", priv, strerror(errno));
+	/* what the run's dead processes left in /dev/shm becomes dumps in DIR,
+	 * and the running ones get a snapshot (its lines are ours to say) */
+	char *gc_args[] = { (char *)"--gc", (char *)"--session", session, (char *)"-o", absdir,
+			    NULL };
+
+	run_report(gc_args, 1);
+	files = collect_dumps(absdir, outdir, session_id, &before, &nfiles);
+	free(before.ids);
 	if (!files)
 		return prog_status ? prog_status : EXIT_LAUNCHER;
 
 	/* killed before it could write a dump, and the segment could not be
 	 * saved: report from the segment itself */
-	snprintf(shm, sizeof(shm), "/dev/shm/paraprof.%d", (int)pid);
-	if (nfiles == 0 && access(shm, R_OK) != 0) {
+	if (nfiles == 0 && !has_segment(pid)) {
 		fprintf(stderr, "paraprof: %s left no profile (is it a static program, "
 			"or was PARAPROF_ENABLE=0?)\n", argv[i]);
-		free(files);
+		free_dumps(files, nfiles);
 		return prog_status ? prog_status : (check ? 1 : 0);
 	}
-	report_status = run_report(opts, nopts, files, nfiles, pid);
-	for (size_t k = 0; k < nfiles; k++)
-		free(files[k]);
-	free(files);
-	free(opts);
+	char **args = calloc(nopts + nfiles + 4, sizeof(char *));
+	size_t n = 0;
+
+	if (!args) {
+		fprintf(stderr, "paraprof: out of memory\n");
+		free_dumps(files, nfiles);
+		return prog_status ? prog_status : EXIT_LAUNCHER;
+	}
+	for (size_t k = 0; k < nopts; k++)
+		args[n++] = opts[k];
+	if (nfiles == 0) {
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+		args[n++] = (char *)"--pid";
+		args[n++] = pidbuf;
+	} else {
+		args[n++] = (char *)"--";
+		for (size_t k = 0; k < nfiles; k++)
+			args[n++] = files[k].path;
+	}
+	args[n] = NULL;
+	report_status = run_report(args, 0);
+	free(args);
+	free_dumps(files, nfiles);
 	if (prog_status != 0)
 		return prog_status;
 	if (check)
 		return report_status < 0 ? EXIT_LAUNCHER : report_status;
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char **opts = calloc((size_t)argc + 1, sizeof(char *));
+	int status;
+
+	if (!opts) {
+		fprintf(stderr, "paraprof: out of memory\n");
+		return EXIT_LAUNCHER;
+	}
+	status = launch(argc, argv, opts);
+	free(opts);
+	return status;
 }

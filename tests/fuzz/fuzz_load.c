@@ -1,7 +1,8 @@
 /* fuzz_load.c - libFuzzer target on the dump loader and the report builder
  *
  * Each input is taken as a dump file: load_buffer() must refuse it with a
- * message or accept it, never crash, hang or allocate without bound.  An
+ * message or accept it (saying in one note per line what it left out),
+ * never crash, hang or allocate without bound.  An
  * accepted dump then goes through everything paraprof-report does with it
  * (statistics, selection, recommendations, the target check, and the text,
  * JSON and CSV printers into /dev/null), because a file that passes
@@ -36,6 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		devnull = fopen("/dev/null", "w");
 	err[0] = '\0';
 	if (load_buffer(prof, data, size, "fuzz.ppd", err, sizeof(err)) == 0) {
+		/* what was left out is said in one line each */
+		for (size_t i = 0; i < prof->nnotes; i++)
+			if (strchr(prof->notes[i], '\n') || strncmp(prof->notes[i], "fuzz.ppd: ", 10))
+				__builtin_trap();
 		report_opts_default(&opts);
 		opts.top = 0;		/* every entry, so every row is printed */
 		opts.min_calls = 0;

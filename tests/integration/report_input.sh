@@ -31,6 +31,9 @@ int main(void)
 	printf("version=%zu module_count=%zu thread_off=%zu used_size=%zu\n",
 	       offsetof(struct ppf_header, version), offsetof(struct ppf_header, module_count),
 	       offsetof(struct ppf_header, thread_off), offsetof(struct ppf_header, used_size));
+	printf("thread_count=%zu thread_size=%zu thread_records=%zu record_calls=%zu\n",
+	       offsetof(struct ppf_header, thread_count), sizeof(struct ppf_thread),
+	       offsetof(struct ppf_thread, records), offsetof(struct ppf_record, calls));
 	return 0;
 }
 C
@@ -44,8 +47,8 @@ head -c 200 "$dump" >short.ppd
 expect_bad "dump shorter than its header" short.ppd "truncated: 200 bytes, the header needs"
 cp "$dump" magic.ppd && poke magic.ppd 0 'XPROF'
 expect_bad "wrong magic" magic.ppd "not a paraprof dump (bad magic)"
-cp "$dump" version.ppd && poke version.ppd "$version" '\002'
-expect_bad "future version" version.ppd "unsupported format version 2 (this paraprof reads 1)"
+cp "$dump" version.ppd && poke version.ppd "$version" '\003'
+expect_bad "future version" version.ppd "unsupported format version 3 (this paraprof reads 1 to 2)"
 cp "$dump" count.ppd && poke count.ppd "$module_count" '\377\377\000\000'
 expect_bad "module count past the capacity" count.ppd "module table: count 65535 exceeds its capacity"
 cp "$dump" off.ppd && poke off.ppd "$thread_off" '\000\000\000\100'
@@ -59,6 +62,37 @@ expect_bad "a directory" . "not a regular file"
 
 "$REPORT" "$dump" truncated.ppd >/dev/null 2>&1
 expect_eq "a bad file among good ones: exit 2" "$?" 2
+
+# ---- one damaged record: left out, named in one line, the rest reported ----
+# (the newest record of the first thread area that has one gets a call more
+# than its histogram holds)
+cp "$dump" hurt.ppd
+python3 - hurt.ppd "$thread_off" "$thread_count" "$thread_size" "$thread_records" \
+	"$record_calls" <<'PY'
+import struct, sys
+path, toff, tcount, tsize, trec, rcalls = sys.argv[1], *map(int, sys.argv[2:])
+with open(path, "r+b") as f:
+	data = f.read()
+	base = struct.unpack_from("<Q", data, toff)[0]
+	count = struct.unpack_from("<I", data, tcount)[0]
+	for t in range(count):
+		head = struct.unpack_from("<Q", data, base + t * tsize + trec)[0]
+		if head:
+			calls = struct.unpack_from("<Q", data, head + rcalls)[0]
+			f.seek(head + rcalls)
+			f.write(struct.pack("<Q", calls + 1))
+			break
+PY
+"$REPORT" --min-calls 1 --top 0 --no-color "$dump" >whole.txt 2>/dev/null
+"$REPORT" --min-calls 1 --top 0 --no-color hurt.ppd >hurt.txt 2>hurt.err
+expect_eq "a damaged record: the report is made (exit 0)" "$?" 0
+expect_eq "a damaged record: one line on stderr" "$(wc -l <hurt.err)" 1
+check "a damaged record: the line names it and what was wrong ($(cat hurt.err))" \
+	grep -q "^paraprof-report: hurt.ppd: record of [a-z]* .* (thread [0-9]*, at 0x[0-9a-f]*) dropped: histogram sum mismatch: [0-9]* in buckets + 0 dropped, but [0-9]* calls$" hurt.err
+check "a damaged record: said under Warnings" \
+	grep -q "^- hurt.ppd of pid [0-9]* (.*): 1 damaged record left out, 0 record lists cut short" hurt.txt
+expect_eq "a damaged record: one entry fewer, the others kept" \
+	"$(grep -c '^  Average: ' hurt.txt)" "$(( $(grep -c '^  Average: ' whole.txt) - 1 ))"
 "$REPORT" --top >/dev/null 2>usage.err
 expect_eq "missing option value: exit 2" "$?" 2
 expect_eq "missing option value: one line" "$(cat usage.err)" \
@@ -75,7 +109,7 @@ check "a time without a unit is refused" grep -q "'500' is not a time" usage.err
 # ---- a live segment ----
 PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$PROGS/report_mix" loop >live.out &
 pid=$!
-trap 'kill -9 $pid 2>/dev/null; rm -f /dev/shm/paraprof.$pid; rm -rf "$WORK"' EXIT
+trap 'kill -9 $pid 2>/dev/null; rm -f /dev/shm/paraprof.$pid /dev/shm/paraprof.$pid.*; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do grep -q ready live.out && break; sleep 0.05; done
 sleep 0.2
 "$REPORT" --pid $pid --min-calls 1 --format json >live.json
@@ -86,7 +120,7 @@ live=$(python3 -c 'import json; d=json.load(open("live.json")); p=d["processes"]
 expect_eq "--pid: the process is live, not complete" "$live" "True False $pid"
 "$REPORT" --list >list.txt
 check "--list shows the running program" \
-	grep -q "^$pid  *running  *recording  *[0-9]*  *$PROGS/report_mix loop$" list.txt
+	grep -q "^$pid  *running  *recording  *[0-9]*  *paraprof\.$pid[.0-9]*  *$PROGS/report_mix loop$" list.txt
 sleep 0.1
 "$REPORT" --pid $pid --min-calls 1 --format json >live2.json
 ticks2=$(python3 -c 'import json; d=json.load(open("live2.json")); print([e["calls"] for e in d["functions"] if e["name"] == "tick"][0])')
@@ -99,10 +133,54 @@ check "--list: a killed program is gone" grep -q "^$pid  *gone  *recording" list
 expect_eq "--pid of a killed program: exit 0" "$?" 0
 check "--pid of a killed program: says so" grep -q "^Program: .* (pid $pid, live segment)" killed.txt
 check "--pid of a killed program: tick is there" grep -q "^tick$" killed.txt
-rm -f /dev/shm/paraprof.$pid
+rm -f /dev/shm/paraprof.$pid /dev/shm/paraprof.$pid.*
 "$REPORT" --pid $pid >/dev/null 2>nopid.err
 expect_eq "--pid with no segment: exit 2" "$?" 2
-check "--pid with no segment: message" grep -q "^paraprof-report: /dev/shm/paraprof.$pid: no segment for pid $pid" nopid.err
+check "--pid with no segment: message" grep -q "^paraprof-report: /dev/shm/paraprof\.$pid\.\*: no segment for pid $pid$" nopid.err
+
+# ---- several segments of one pid (paraprof.<pid>.<pidns>.<start>) ----
+# A dead process's segment and a live one's under the same pid (the pid came
+# round again): --pid reads the live one, else the newest, and names the
+# others in one line.  Synthetic segments (gen_dump) with a running sleep's
+# pid and start ticks.
+GEN=$BUILD/bench/gen_dump
+ns=$(stat -L -c %i /proc/self/ns/pid)
+sleep 30 &
+spid=$!
+trap 'kill -9 $pid $spid 2>/dev/null; rm -f /dev/shm/paraprof.$pid /dev/shm/paraprof.$pid.* /dev/shm/paraprof.$spid.*; rm -rf "$WORK"' EXIT
+start=$(sed 's/.*) //' /proc/$spid/stat | cut -d' ' -f20)
+live_seg=/dev/shm/paraprof.$spid.$ns.$start
+dead_seg=/dev/shm/paraprof.$spid.$ns.$((start - 1))
+"$GEN" -q -n 20 -t 1 -p $spid -T $start -N $ns -r 1000 -L -c "the live one" -o $live_seg
+"$GEN" -q -n 20 -t 1 -p $spid -T $((start - 1)) -N $ns -r 2000 -L -c "the dead one" -o $dead_seg
+cmd_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["command"])' "$1"; }
+"$REPORT" --pid $spid --format json >two.json 2>two.err
+expect_eq "two segments of a pid: exit 0" "$?" 0
+expect_eq "two segments of a pid: the running process's is read" "$(cmd_of two.json)" "the live one"
+expect_eq "two segments of a pid: the other named in one line" "$(cat two.err)" \
+	"paraprof-report: pid $spid: also $dead_seg (gone); read $live_seg"
+"$REPORT" --list >list3.txt
+check "--list: the live process's segment is running" \
+	grep -q "^$spid  *running  *recording  *[0-9]*  *${live_seg#/dev/shm/}  *the live one$" list3.txt
+check "--list: the dead process's segment of the same pid is gone" \
+	grep -q "^$spid  *gone  *recording  *[0-9]*  *${dead_seg#/dev/shm/}  *the dead one$" list3.txt
+kill $spid; wait $spid 2>/dev/null
+"$REPORT" --pid $spid --format json >two.json 2>two.err
+expect_eq "both gone: the newest (start_realtime_ns) is read" "$(cmd_of two.json)" "the dead one"
+expect_eq "both gone: the other named" "$(cat two.err)" \
+	"paraprof-report: pid $spid: also $live_seg (gone); read $dead_seg"
+"$REPORT" --pid $spid --disable >/dev/null 2>ctl.err
+expect_eq "--disable when no process of the pid runs: exit 2" "$?" 2
+check "--disable when no process of the pid runs: says so" \
+	grep -q "^paraprof-report: pid $spid: the process is not running" ctl.err
+# a segment of format version 1 (named paraprof.<pid>, no new fields) is read
+rm -f $live_seg $dead_seg
+"$GEN" -q -n 20 -t 1 -p $spid -c "version one" -o /dev/shm/paraprof.$spid
+printf '\001' | dd of=/dev/shm/paraprof.$spid bs=1 seek="$version" conv=notrunc status=none
+"$REPORT" --pid $spid --format json >v1.json 2>v1.err
+expect_eq "a version 1 segment: exit 0" "$?" 0
+expect_eq "a version 1 segment: read" "$(cmd_of v1.json)" "version one"
+rm -f /dev/shm/paraprof.$spid
 
 # ---- documentation ----
 groff -man -ww -z "$SRC/man/paraprof-report.1" >groff.out 2>&1
@@ -117,5 +195,5 @@ for opt in $(grep -o '\\-\\-[a-z][a-z\\-]*' "$SRC/man/paraprof-report.1" | sed '
 	grep -q -- "$opt" help.txt || not_ok "the man page documents $opt, --help does not"
 done
 ok "--help and the man page list the same options"
-"$REPORT" --version | grep -q "^paraprof-report [0-9.]* (dump format version 1)$"
+"$REPORT" --version | grep -q "^paraprof-report [0-9.]* (dump format version 2)$"
 expect_eq "--version" "$?" 0

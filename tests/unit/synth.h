@@ -106,6 +106,23 @@ static inline void synth_free(struct synth *s)
 	free(s);
 }
 
+/* Adds module-table entry `path` loaded at `load` with code at
+ * +0x1000..+0x2000 (`unloaded`: dlclose()d since); returns the value a
+ * record made in it carries in record.module (1 + its index). */
+static inline uint32_t synth_module(struct synth *s, const char *path, uint64_t load,
+				    int unloaded)
+{
+	struct ppf_header *h = synth_hdr(s);
+	struct ppf_module *m = (struct ppf_module *)(s->buf + h->module_off) + h->module_count;
+
+	m->load_addr = load;
+	m->lo = load + 0x1000;
+	m->hi = load + 0x2000;
+	m->unloaded = (uint32_t)unloaded;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	return ++h->module_count;
+}
+
 /* Interns a name; returns its string-table offset. */
 static inline uint32_t synth_string(struct synth *s, const char *name)
 {

@@ -76,6 +76,11 @@ static int load(struct synth *s, size_t len, char *err)
 
 	err[0] = '\0';
 	rc = load_buffer(prof, s->buf, len, "t.ppd", err, 256);
+	/* every note is one line about this dump */
+	for (size_t i = 0; i < prof->nnotes; i++) {
+		assert_null(strchr(prof->notes[i], '\n'));
+		assert_true(strncmp(prof->notes[i], "t.ppd: ", 7) == 0);
+	}
 	pp_profile_free(prof);
 	return rc;
 }
@@ -250,7 +255,8 @@ static void br_truncated(struct base *b, size_t *len) { (void)b; *len -= 1; }
 static void br_short_header(struct base *b, size_t *len) { (void)b; *len = 100; }
 static void br_empty(struct base *b, size_t *len) { (void)b; *len = 0; }
 static void br_magic(struct base *b, size_t *len) { (void)len; H(b)->magic[0] = 'X'; }
-static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = 2; }
+static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = 3; }
+static void br_version_zero(struct base *b, size_t *len) { (void)len; H(b)->version = 0; }
 static void br_header_size(struct base *b, size_t *len) { (void)len; H(b)->header_size = 64; }
 static void br_used_small(struct base *b, size_t *len) { (void)len; H(b)->used_size = 16; }
 static void br_used_big(struct base *b, size_t *len)
@@ -402,7 +408,8 @@ static const struct bad_case bad_cases[] = {
 	{ "shorter than the header", br_short_header, "truncated: 100 bytes, the header needs" },
 	{ "empty", br_empty, "bad magic" },
 	{ "wrong magic", br_magic, "not a paraprof dump (bad magic)" },
-	{ "future version", br_version, "unsupported format version 2 (this paraprof reads 1)" },
+	{ "future version", br_version, "unsupported format version 3 (this paraprof reads 1 to 2)" },
+	{ "version 0", br_version_zero, "unsupported format version 0 (this paraprof reads 1 to 2)" },
 	{ "header_size", br_header_size, "header_size 64" },
 	{ "used_size below the header", br_used_small, "smaller than the header" },
 	{ "used_size past the end", br_used_big, "truncated: " },
@@ -415,30 +422,15 @@ static const struct bad_case bad_cases[] = {
 	{ "timeline capacity", br_timeline_cap, "timeline table at offset" },
 	{ "tables overlap", br_overlap, "timeline table overlaps the cache table" },
 	{ "table over the header", br_header_overlap, "module table at offset 0x40" },
-	{ "record list cycle", br_cycle, "record list loops back" },
-	{ "self loop, huge count", br_self_loop_huge_count, "record list loops back" },
-	{ "record_count", br_record_count, "longer than its record_count 1" },
-	{ "record misaligned", br_record_align, "is not 8-byte aligned" },
-	{ "record past the end", br_record_past_end, "is outside the data" },
-	{ "record in the header", br_record_in_header, "is outside the data" },
-	{ "unknown kind", br_kind, "unknown kind 9" },
-	{ "record size", br_size, "size 32, a kind 1 record has" },
-	{ "page past the end", br_page, "histogram page 3 at offset" },
-	{ "page offset huge", br_page_huge, "histogram page 58 at offset" },
-	{ "histogram sum", br_sum, "histogram sum mismatch: 100 in buckets + 0 dropped, but 101 calls" },
-	{ "torn by two", br_sum_torn_two, "histogram sum mismatch" },
-	{ "bucket overflow", br_bucket_overflow, "histogram sum mismatch" },
-	{ "pending bucket", br_pending, "pending bucket 3776 is out of range" },
-	{ "min above max", br_min_max, "min_ns" },
 	{ "module path", br_module_path, "module 0: path is not NUL-terminated" },
 	{ "build-id length", br_build_id_len, "build_id_len 33" },
 	{ "thread state", br_thread_state, "thread 1: unknown state 7" },
 	{ "thread name", br_thread_name, "thread 1: name is not NUL-terminated" },
-	{ "name offset", br_name_offset, "name offset 4000 is outside the string table" },
-	{ "name unterminated", br_name_unterminated, "is not NUL-terminated" },
+	{ "name unterminated", br_name_unterminated, "cache 0: name at string offset" },
 	{ "cache state", br_cache_state, "cache 0: unknown state 5" },
 };
 
+/* A dump whose header or tables are unusable is refused, with one line. */
 static void test_load_bad_inputs(void **state)
 {
 	(void)state;
@@ -459,6 +451,213 @@ static void test_load_bad_inputs(void **state)
 		assert_null(strchr(err, '\n'));
 		synth_free(b.s);
 	}
+}
+
+/* ---- salvage: one bad record (or a cut list) among good ones ---- */
+
+enum { F = 1, G = 2, REGION = 4, ENDPOINT = 8, ALL = 15 };
+
+struct salvage_case {
+	const char *what;
+	void (*breakit)(struct base *b, size_t *len);
+	const char *note;	/* a substring of the one note expected */
+	unsigned kept;		/* what is reported, with its exact calls */
+	int cut;		/* 1: a list was cut; 0: a record was dropped */
+};
+
+static const struct salvage_case salvage_cases[] = {
+	{ "record list cycle", br_cycle, "t.ppd: thread 1: record list cut at offset 0x"
+	  /* g -> f -> g: both read once, then the loop is seen */, ALL, 1 },
+	{ "self loop, huge count", br_self_loop_huge_count,
+	  ": the list loops back to a record read already", G | REGION | ENDPOINT, 1 },
+	{ "record_count", br_record_count, ": the list is longer than its record_count",
+	  G | REGION | ENDPOINT, 1 },
+	{ "record misaligned", br_record_align, ": not 8-byte aligned", REGION | ENDPOINT, 1 },
+	{ "record past the end", br_record_past_end, ": outside the data", REGION | ENDPOINT, 1 },
+	{ "record in the header", br_record_in_header, ": outside the data", REGION | ENDPOINT,
+	  1 },
+	{ "unknown kind", br_kind, "t.ppd: record of kind 9, key 0x555555555100 (thread 1, at 0x",
+	  G | REGION | ENDPOINT, 0 },
+	{ "record size", br_size, ") dropped: size 32, a kind 1 record has 360",
+	  G | REGION | ENDPOINT, 0 },
+	{ "page past the end", br_page, "t.ppd: record of function fake+0x1100 (thread 1, at 0x",
+	  G | REGION | ENDPOINT, 0 },
+	{ "page offset huge", br_page_huge, ") dropped: histogram page 58 at offset",
+	  G | REGION | ENDPOINT, 0 },
+	{ "histogram sum", br_sum, "record of function fake+0x1200 (thread 1, at 0x",
+	  F | REGION | ENDPOINT, 0 },
+	{ "histogram sum, the words", br_sum,
+	  ") dropped: histogram sum mismatch: 100 in buckets + 0 dropped, but 101 calls",
+	  F | REGION | ENDPOINT, 0 },
+	{ "torn by two", br_sum_torn_two, "dropped: histogram sum mismatch",
+	  F | REGION | ENDPOINT, 0 },
+	{ "bucket overflow", br_bucket_overflow, "dropped: histogram sum mismatch",
+	  F | REGION | ENDPOINT, 0 },
+	{ "pending bucket", br_pending, "dropped: pending bucket 3776 is out of range",
+	  F | REGION | ENDPOINT, 0 },
+	{ "min above max", br_min_max, "dropped: min_ns", G | REGION | ENDPOINT, 0 },
+	{ "name offset", br_name_offset, "record of region with name offset 4000 (thread 0, at"
+	  " 0x", F | G | ENDPOINT, 0 },
+	{ "name offset, the words", br_name_offset,
+	  "dropped: name offset 4000 is outside the string table", F | G | ENDPOINT, 0 },
+};
+
+/* A bad record is left out with one note, a bad link ends its list with
+ * one note; everything else is kept, exactly; the load succeeds and the
+ * process carries the counts. */
+static void test_load_salvage(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(salvage_cases) / sizeof(salvage_cases[0]); i++) {
+		const struct salvage_case *c = &salvage_cases[i];
+		struct pp_profile *prof = pp_profile_new();
+		struct base b;
+		char err[256] = "";
+		size_t len;
+
+		make_base(&b, 100, SYNTH_LOAD);
+		len = b.s->used;
+		c->breakit(&b, &len);
+		int rc = load_buffer(prof, b.s->buf, len, "t.ppd", err, sizeof(err));
+
+		if (rc != 0 || prof->nnotes != 1 || !strstr(prof->notes[0], c->note))
+			fail_msg("%s: rc %d (%s), %zu notes, first \"%s\", expected \"%s\"", c->what,
+				 rc, err, prof->nnotes, prof->nnotes ? prof->notes[0] : "", c->note);
+		assert_null(strchr(prof->notes[0], '\n'));
+		assert_int_equal(prof->procs[0].records_dropped, !c->cut);
+		assert_int_equal(prof->procs[0].lists_cut, c->cut);
+
+		struct pp_entry *f = find_func(prof, 0x1100), *g = find_func(prof, 0x1200);
+		struct pp_entry *r = find_named(prof, "parse"), *e = find_named(prof, "GET /api/x");
+		const struct { unsigned bit; struct pp_entry *e; uint64_t calls; } want[] = {
+			{ F, f, 10 }, { G, g, 100 }, { REGION, r, 7 }, { ENDPOINT, e, 4 },
+		};
+
+		for (int k = 0; k < 4; k++) {
+			if (!(c->kept & want[k].bit)) {
+				if (want[k].e)
+					fail_msg("%s: entry %d should be left out", c->what, k);
+				continue;
+			}
+			if (!want[k].e || want[k].e->calls != want[k].calls || want[k].e->records != 1)
+				fail_msg("%s: entry %d: %s, calls %llu, expected %llu", c->what, k,
+					 want[k].e ? "present" : "missing",
+					 want[k].e ? (unsigned long long)want[k].e->calls : 0ull,
+					 (unsigned long long)want[k].calls);
+		}
+		/* nothing made up: as many entries as kept */
+		assert_int_equal(prof->nentries, __builtin_popcount(c->kept));
+		pp_profile_free(prof);
+		synth_free(b.s);
+	}
+}
+
+/* Many bad records: LOAD_MAX_NOTES (50) notes, then one that counts the
+ * rest; every record is still accounted for. */
+static void test_load_salvage_many(void **state)
+{
+	struct synth *s = synth_new(7, "many");
+	struct pp_profile *prof = pp_profile_new();
+	char err[256];
+
+	(void)state;
+	for (uint64_t i = 0; i < 80; i++) {
+		uint64_t off = synth_func(s, 1, 0x1000 + i * 16);
+
+		synth_calls(s, off, 1000, 3);
+		if (i % 4)
+			synth_rec(s, off)->calls = 5;	/* 60 bad, 20 good */
+	}
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "m.ppd", err, sizeof(err)), 0);
+	assert_int_equal(prof->nentries, 20);
+	assert_int_equal(prof->procs[0].records_dropped, 60);
+	assert_int_equal(prof->nnotes, 51);
+	assert_non_null(strstr(prof->notes[50], "m.ppd: 10 more notes like these"));
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
+/* Format version 1 (no record.module, session, pidns_ino: zeros there) is
+ * read like version 2. */
+static void test_load_version_1(void **state)
+{
+	struct base b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+
+	(void)state;
+	make_base(&b, 100, SYNTH_LOAD);
+	H(&b)->version = 1;
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "v1", err, sizeof(err)), 0);
+	assert_int_equal(find_func(prof, 0x1100)->calls, 10);
+	assert_int_equal(find_named(prof, "parse")->calls, 7);
+	pp_profile_free(prof);
+	synth_free(b.s);
+}
+
+static const char *module_of(struct pp_profile *prof, const struct pp_entry *e)
+{
+	return e && e->module >= 0 ? prof->modules[e->module].path : "(none)";
+}
+
+/* dlopen A, dlclose A, dlopen B at the same address: each function record
+ * is placed in the module it names (record.module), the unloaded one
+ * included, so B's function is not taken for A's.  A record that names no
+ * module (0) is looked up: the module still loaded there.  A record that
+ * names an entry the table lacks, or one whose range does not hold it, is
+ * dropped. */
+static void test_load_modules_by_record(void **state)
+{
+	struct synth *s = synth_new(12, "dl");
+	struct pp_profile *prof = pp_profile_new();
+	const uint64_t base = 0x7f0000000000ull;
+	char err[256];
+
+	(void)state;
+	uint32_t a = synth_module(s, "/lib/liba.so", base, 1);
+	uint32_t b = synth_module(s, "/lib/libb.so", base, 0);
+	uint64_t ra = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1100);
+	uint64_t rb = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1100);
+	uint64_t r0 = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1200);
+	uint64_t bad = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x1300);
+	uint64_t outside = synth_record(s, 1, PPF_KIND_FUNCTION, base + 0x5000);
+
+	synth_calls(s, ra, 1000, 3);
+	synth_calls(s, rb, 1000, 3000);
+	synth_calls(s, r0, 1000, 7);
+	synth_calls(s, bad, 1000, 1);
+	synth_calls(s, outside, 1000, 1);
+	synth_rec(s, ra)->module = a;
+	synth_rec(s, rb)->module = b;
+	synth_rec(s, bad)->module = 8;
+	synth_rec(s, outside)->module = a;
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "dl.ppd", err, sizeof(err)), 0);
+
+	struct pp_entry *ea = NULL, *eb = NULL, *e0 = find_func(prof, 0x1200);
+
+	for (size_t i = 0; i < prof->nentries; i++) {
+		struct pp_entry *e = prof->entries[i];
+
+		if (e->offset == 0x1100 && !strcmp(module_of(prof, e), "/lib/liba.so"))
+			ea = e;
+		if (e->offset == 0x1100 && !strcmp(module_of(prof, e), "/lib/libb.so"))
+			eb = e;
+	}
+	assert_non_null(ea);
+	assert_non_null(eb);
+	assert_int_equal(ea->calls, 3);
+	assert_int_equal(eb->calls, 3000);
+	assert_non_null(e0);
+	assert_string_equal(module_of(prof, e0), "/lib/libb.so");
+	assert_int_equal(e0->calls, 7);
+	assert_int_equal(prof->nentries, 3);
+	assert_int_equal(prof->nnotes, 2);
+	assert_non_null(strstr(prof->notes[0], "dropped: its address is outside module 1"
+			       " (/lib/liba.so)"));
+	assert_non_null(strstr(prof->notes[1], "dropped: module 7 is not in the module table"
+			       " (3 entries)"));
+	pp_profile_free(prof);
+	synth_free(s);
 }
 
 /* A record whose seqlock was odd (torn by a crash) may be off by one. */
@@ -498,10 +697,14 @@ static void test_load_pending(void **state)
 	assert_int_equal(pp_hist_bucket(&g->hist, ppf_bucket(777777)), 1);
 	assert_int_equal(g->torn, 0);
 	pp_profile_free(prof);
-	/* without the extra call, the sums disagree */
+	/* without the extra call, the sums disagree: g is left out */
 	R(&b, b.g)->calls -= 1;
-	assert_int_equal(load(b.s, b.s->used, err), -1);
-	assert_non_null(strstr(err, "histogram sum mismatch"));
+	prof = pp_profile_new();
+	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "t", err, sizeof(err)), 0);
+	assert_null(find_func(prof, 0x1200));
+	assert_int_equal(prof->nnotes, 1);
+	assert_non_null(strstr(prof->notes[0], "histogram sum mismatch"));
+	pp_profile_free(prof);
 	synth_free(b.s);
 }
 
@@ -524,11 +727,43 @@ static void test_load_parallel_equals_serial(void **state)
 	assert_int_equal(load_buffer(one, s->buf, s->used, "s", err, sizeof(err)), 0);
 	load_parallel_min = 0;
 	assert_int_equal(load_buffer(two, s->buf, s->used, "s", err, sizeof(err)), 0);
-	/* and a bad record met by the helper walker is reported */
+	/* a bad record met by the helper walker (odd areas) is reported, and
+	 * a loop in an area of the main walker is cut, each once; the rest is
+	 * what one walker keeps */
+	struct pp_profile *three = pp_profile_new(), *four = pp_profile_new();
+
 	synth_rec(s, synth_thread(s, 3)->records)->kind = 11;
-	assert_int_equal(load(s, s->used, err), -1);
-	assert_non_null(strstr(err, "unknown kind 11"));
+	synth_rec(s, synth_thread(s, 2)->records)->next = synth_thread(s, 2)->records;
+	assert_int_equal(load_buffer(three, s->buf, s->used, "s", err, sizeof(err)), 0);
 	load_parallel_min = 64u << 20;
+	assert_int_equal(load_buffer(four, s->buf, s->used, "s", err, sizeof(err)), 0);
+	assert_int_equal(three->nnotes, 2);
+	assert_int_equal(four->nnotes, 2);
+	assert_int_equal(three->procs[0].records_dropped, 1);
+	assert_int_equal(three->procs[0].lists_cut, 1);
+	assert_int_equal(three->nentries, four->nentries);
+	uint64_t all = 0, kept = 0;
+
+	for (size_t i = 0; i < one->nentries; i++)
+		all += one->entries[i]->calls;
+	for (size_t i = 0; i < three->nentries; i++)
+		kept += three->entries[i]->calls;
+	assert_true(kept < all);
+	for (size_t i = 0; i < 2; i++) {
+		int kind = !!strstr(three->notes[i], "unknown kind 11");
+		int loop = !!strstr(three->notes[i], "loops back");
+
+		assert_int_equal(kind + loop, 1);
+	}
+	for (size_t i = 0; i < four->nentries; i++) {
+		const struct pp_entry *a = four->entries[i];
+		struct pp_entry *b = pp_profile_entry(three, a->kind, a->module, a->offset, a->name);
+
+		assert_int_equal(a->calls, b->calls);
+		assert_int_equal(a->records, b->records);
+	}
+	pp_profile_free(three);
+	pp_profile_free(four);
 	assert_int_equal(one->nentries, two->nentries);
 	for (size_t i = 0; i < one->nentries; i++) {
 		const struct pp_entry *a = one->entries[i];
@@ -633,6 +868,10 @@ int main(void)
 		cmocka_unit_test(test_load_skips),
 		cmocka_unit_test(test_load_clear_gen),
 		cmocka_unit_test(test_load_bad_inputs),
+		cmocka_unit_test(test_load_salvage),
+		cmocka_unit_test(test_load_salvage_many),
+		cmocka_unit_test(test_load_version_1),
+		cmocka_unit_test(test_load_modules_by_record),
 		cmocka_unit_test(test_load_torn_off_by_one),
 		cmocka_unit_test(test_load_pending),
 		cmocka_unit_test(test_load_parallel_equals_serial),

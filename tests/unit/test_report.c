@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "escape.h"
 #include "load.h"
 #include "profile.h"
 #include "report.h"
@@ -523,6 +524,133 @@ static void test_report_json_string(void **state)
 	free(buf);
 }
 
+/* A dump with a damaged record is still reported (the rest of it) and
+ * says so under Warnings: how many records of which pid were left out. */
+static void test_report_damaged_warning(void **state)
+{
+	struct synth *s = synth_new(41, "./hurt");
+	struct pp_profile *prof = pp_profile_new();
+	struct report_opts o;
+	struct report r;
+	char err[256];
+	uint64_t bad;
+
+	(void)state;
+	synth_calls(s, synth_func(s, 1, 0x1000), MS, 10);
+	bad = synth_func(s, 1, 0x2000);
+	synth_calls(s, bad, MS, 10);
+	synth_rec(s, bad)->calls = 12;
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "h.ppd", err, sizeof(err)), 0);
+	report_opts_default(&o);
+	assert_int_equal(report_build(&r, prof, &o, NULL), 0);
+	assert_int_equal(r.nrows, 1);
+	assert_string_equal(r.rows[0].name, "fake+0x1000");
+	assert_int_equal(r.nwarnings, 1);
+	assert_string_equal(r.warnings[0].kind, "damaged_records");
+	assert_int_equal(r.warnings[0].count, 1);
+	assert_string_equal(r.warnings[0].text, "h.ppd of pid 41 (./hurt): 1 damaged record left"
+			    " out, 0 record lists cut short (stderr names each): what they counted"
+			    " is missing from this report");
+	char *t = render(report_text, &r);
+
+	assert_non_null(strstr(t, "\nWarnings:\n- h.ppd of pid 41 (./hurt): 1 damaged record"));
+	free(t);
+	report_free(&r);
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
+/* The escaper of text output: printable UTF-8 passes; C0, DEL, C1,
+ * invalid bytes and the controls that reorder text become \xHH; a
+ * backslash doubles; a short buffer is cut at a whole escape. */
+static void test_report_escape(void **state)
+{
+	char buf[256], small[8];
+
+	(void)state;
+	assert_string_equal(esc_str(buf, sizeof(buf), "plain name_1 (x) \xc3\xa9 \xe2\x9c\x85"),
+			    "plain name_1 (x) \xc3\xa9 \xe2\x9c\x85");
+	assert_string_equal(esc_str(buf, sizeof(buf), "a\x1b[2Jb\x07\x7f\n\t"),
+			    "a\\x1b[2Jb\\x07\\x7f\\x0a\\x09");
+	assert_string_equal(esc_str(buf, sizeof(buf), "c1 \xc2\x9b csi, lone \x9b, \xff\xc3"),
+			    "c1 \\xc2\\x9b csi, lone \\x9b, \\xff\\xc3");
+	/* U+202E (right-to-left override), U+2066 (isolate), U+2028 (line sep) */
+	assert_string_equal(esc_str(buf, sizeof(buf), "\xe2\x80\xae \xe2\x81\xa6 \xe2\x80\xa8"),
+			    "\\xe2\\x80\\xae \\xe2\\x81\\xa6 \\xe2\\x80\\xa8");
+	assert_string_equal(esc_str(buf, sizeof(buf), "back\\slash"), "back\\\\slash");
+	assert_string_equal(esc_str(buf, sizeof(buf), NULL), "");
+	assert_string_equal(esc_str(small, sizeof(small), "ab\x1b\x1b"), "ab\\x1b");
+	assert_string_equal(esc_str(small, sizeof(small), "\xe2\x9c\x85\xe2\x9c\x85x"),
+			    "\xe2\x9c\x85\xe2\x9c\x85x");
+
+	/* esc_fputs on a string longer than its pieces */
+	char *out = NULL, in[400];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	for (int i = 0; i < 399; i++)
+		in[i] = i % 3 == 0 ? '\x1b' : 'z';
+	in[399] = '\0';
+	assert_int_equal(esc_fputs(in, f), 0);
+	fclose(f);
+	assert_int_equal(strlen(out), 133 * 4 + 266);
+	assert_null(strchr(out, '\x1b'));
+	free(out);
+}
+
+/* Text output escapes what a dump holds: the command line, routes,
+ * region and cache names, module paths (in fallback names), and the
+ * recommendations that quote them. */
+static void test_report_text_escapes(void **state)
+{
+	struct synth *s = synth_new(5, "./app \x1b]0;title\x07");
+	struct pp_profile *prof = pp_profile_new();
+	struct ppf_header *h = synth_hdr(s);
+	struct ppf_module *m = (struct ppf_module *)(s->buf + h->module_off);
+	struct report_opts o;
+	struct report r;
+	char err[256];
+
+	(void)state;
+	strcpy(m->path, "/tmp/ev\x1b[5mil");
+	synth_calls(s, synth_func(s, 1, 0x1000), 3 * S, 6);
+	synth_calls(s, synth_record(s, 0, PPF_KIND_REGION, synth_string(s, "reg\x1b[31m")), MS, 9);
+	synth_calls(s, synth_record(s, 0, PPF_KIND_ENDPOINT, synth_string(s, "GET /\x1b[2J")), MS, 9);
+
+	struct ppf_cache *c = (struct ppf_cache *)(s->buf + h->cache_off);
+
+	*c = (struct ppf_cache){ .name = synth_string(s, "ca\xc2\x9b" "che"), .state = 1, .hits = 1,
+				 .misses = 90, .evictions = 80, .max_size = 5 };
+	h->cache_count = 1;
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "e", err, sizeof(err)), 0);
+	report_opts_default(&o);
+	o.min_calls = 1;
+	o.slowest = 5;
+	assert_int_equal(report_build(&r, prof, &o, NULL), 0);
+	char *t = render(report_text, &r);
+
+	assert_null(strchr(t, '\x1b'));
+	assert_null(strchr(t, '\x07'));
+	assert_null(strstr(t, "\xc2\x9b"));
+	assert_non_null(strstr(t, "Program: ./app \\x1b]0;title\\x07 (pid 5"));
+	assert_non_null(strstr(t, "ev\\x1b[5mil+0x1000\n"));
+	assert_non_null(strstr(t, "reg\\x1b[31m [region]"));
+	assert_non_null(strstr(t, "GET /\\x1b[2J\n"));
+	assert_non_null(strstr(t, "ca\\xc2\\x9bche\n"));
+	assert_non_null(strstr(t, "- Start with ev\\x1b[5mil+0x1000: CRITICAL"));
+	free(t);
+	o.check = 1;
+	report_free(&r);
+	assert_int_equal(report_build(&r, prof, &o, NULL), 0);
+	t = render(report_text, &r);
+	assert_null(strchr(t, '\x1b'));
+	assert_non_null(strstr(t, "worst: 1.00ms (GET /\\x1b[2J)"));
+	free(t);
+	report_free(&r);
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
 static void test_report_csv(void **state)
 {
 	char *buf = NULL;
@@ -596,6 +724,9 @@ int main(void)
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_report_json_string),
+		cmocka_unit_test(test_report_damaged_warning),
+		cmocka_unit_test(test_report_escape),
+		cmocka_unit_test(test_report_text_escapes),
 		cmocka_unit_test(test_report_csv),
 		cmocka_unit_test(test_report_formatting),
 	};

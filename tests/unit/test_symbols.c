@@ -21,7 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "load.h"
+#include "profile.h"
+#include "report.h"
 #include "symbols.h"
+#include "synth.h"
 
 static char tmpdir[] = "/tmp/pp_test_symbols.XXXXXX";
 static const char *cc = "cc";
@@ -315,6 +319,11 @@ static int group_setup(void **state)
 	run("%s -O2 -g -o %s/prog_cxx %s/cxx.cc", cxx, tmpdir, tmpdir);
 	run("cp %s/libsymlib.so %s/libstripped.so && strip --strip-all %s/libstripped.so",
 	    tmpdir, tmpdir, tmpdir);
+	/* two libraries of the same layout: their functions at the same address */
+	run("printf 'int a_only(int x) { return x * 3 + 1; }\\n' >%s/a.c && "
+	    "printf 'int b_only(int x) { return x * 3 + 1; }\\n' >%s/b.c", tmpdir, tmpdir);
+	run("%s -O2 -g -fPIC -shared -o %s/liba.so %s/a.c && "
+	    "%s -O2 -g -fPIC -shared -o %s/libb.so %s/b.c", cc, tmpdir, tmpdir, cc, tmpdir, tmpdir);
 	return 0;
 }
 
@@ -668,6 +677,60 @@ static void test_symbols_many_modules(void **state)
 	sym_cache_free(sc);
 }
 
+/* dlopen liba.so, dlclose it, dlopen libb.so at the same address: the
+ * dump's module table has both (liba unloaded), and a_only and b_only have
+ * the same runtime address.  Each record names its module (record.module),
+ * so the report names b_only from libb.so, a_only from liba.so, and keeps
+ * their calls apart. */
+static void test_symbols_module_of_record(void **state)
+{
+	const uint64_t base = 0x7f1234500000ull;
+	uint64_t a_addr = nm_addr_of(path_of("liba.so"), "a_only");
+	uint64_t b_addr = nm_addr_of(path_of("libb.so"), "b_only");
+	struct synth *s = synth_new(21, "./dl");
+	struct pp_profile *prof = pp_profile_new();
+	struct sym_cache *sc = sym_cache_new();
+	struct report_opts o;
+	struct report r;
+	char err[256];
+
+	(void)state;
+	assert_true(a_addr != 0);
+	assert_int_equal(a_addr, b_addr);	/* the case: one address, two functions */
+	uint32_t a = synth_module(s, path_of("liba.so"), base, 1);
+	uint32_t b = synth_module(s, path_of("libb.so"), base, 0);
+	/* the synthetic ranges hold the functions */
+	assert_true(a_addr >= 0x1000 && a_addr < 0x2000);
+	uint64_t ra = synth_record(s, 1, PPF_KIND_FUNCTION, base + a_addr);
+	uint64_t rb = synth_record(s, 1, PPF_KIND_FUNCTION, base + b_addr);
+
+	synth_calls(s, ra, 2000, 30);
+	synth_calls(s, rb, 2000, 3000);
+	synth_rec(s, ra)->module = a;
+	synth_rec(s, rb)->module = b;
+	assert_int_equal(load_buffer(prof, s->buf, s->used, "dl.ppd", err, sizeof(err)), 0);
+	report_opts_default(&o);
+	o.top = 0;
+	assert_int_equal(report_build(&r, prof, &o, sc), 0);
+	assert_int_equal(r.nrows, 2);
+	for (size_t i = 0; i < r.nrows; i++) {
+		const struct report_row *row = &r.rows[i];
+
+		if (row->st.calls == 3000) {
+			assert_string_equal(row->name, "b_only");
+			assert_string_equal(row->module, path_of("libb.so"));
+		} else {
+			assert_int_equal(row->st.calls, 30);
+			assert_string_equal(row->name, "a_only");
+			assert_string_equal(row->module, path_of("liba.so"));
+		}
+	}
+	report_free(&r);
+	sym_cache_free(sc);
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -685,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_symbols_corrupt_files_survive),
 		cmocka_unit_test(test_symbols_null_arguments),
 		cmocka_unit_test(test_symbols_many_modules),
+		cmocka_unit_test(test_symbols_module_of_record),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,298 @@
+/* gc.c - paraprof-report --gc: the segments of dead processes made into dumps
+ *
+ * See gc.h.  The order of the steps is what makes it safe to run as root
+ * in a directory others can write, and at any moment:
+ *  - a segment is judged from its own descriptor (shm.c: no link followed,
+ *    no FIFO waited on, the used size backed by blocks), and its owner is
+ *    read from that descriptor too;
+ *  - a dump is written to a fresh temporary (O_CREAT|O_EXCL|O_NOFOLLOW,
+ *    mode 0600: a planted file or link is never written through), fsync'ed,
+ *    and given its name with renameat2(RENAME_NOREPLACE) (or linkat(), which
+ *    never replaces either, where the file system lacks it), so no file is
+ *    ever replaced and no half-written dump ever has a dump's name;
+ *  - the segment is removed only after its dump has its name, and only when
+ *    the name in /dev/shm is still the file that was read (/dev/shm is
+ *    sticky: no other user can swap a file of ours).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "escape.h"
+#include "gc.h"
+#include "load.h"
+#include "shm.h"
+
+#define GC_MAX_SUFFIX 10000	/* <name>-<n>.ppd tried before giving up */
+
+/* Writes all of buf to fd; 0, or -1 with errno. */
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Gives the file `tmp` of dirfd the name `name` unless that exists: 0, or
+ * -1 with errno (EEXIST: the name is taken). */
+static int name_no_replace(int dirfd, const char *tmp, const char *name)
+{
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* no RENAME_NOREPLACE here: a hard link never replaces either */
+	if (linkat(dirfd, tmp, dirfd, name, 0) != 0)
+		return -1;
+	unlinkat(dirfd, tmp, 0);
+	return 0;
+}
+
+/*
+ * Writes buf as <base>.ppd in dirfd, or <base>-<n>.ppd for the first free n;
+ * the name it got goes to name.  Returns 0, or -1 with errno (nothing is
+ * left behind then).
+ */
+static int write_new_dump(int dirfd, const char *base, const void *buf, size_t len, char *name,
+			  size_t namelen)
+{
+	char tmp[64];
+	uint64_t rnd;
+	int fd = -1, err;
+
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			rnd = (uint64_t)time(NULL) * 6364136223846793005ull + (uint64_t)getpid() + (uint64_t)tries;
+		snprintf(tmp, sizeof(tmp), ".paraprof-gc.%016" PRIx64 ".tmp", rnd);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, buf, len) || fsync(fd)) {
+		err = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		errno = err;
+		return -1;
+	}
+	if (close(fd)) {
+		err = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = err;
+		return -1;
+	}
+	for (unsigned n = 0; n < GC_MAX_SUFFIX; n++) {
+		if (n)
+			snprintf(name, namelen, "%s-%u%s", base, n, PPF_DUMP_SUFFIX);
+		else
+			snprintf(name, namelen, "%s%s", base, PPF_DUMP_SUFFIX);
+		if (name_no_replace(dirfd, tmp, name) == 0) {
+			fsync(dirfd);
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	err = errno;
+	unlinkat(dirfd, tmp, 0);
+	errno = err;
+	return -1;
+}
+
+/* Removes /dev/shm/<s->name> if it is still the file open on s->fd; 0 or -1. */
+static int remove_segment(const struct shm_seg *s)
+{
+	struct stat now;
+	int dirfd = open(PPF_SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
+
+	if (dirfd < 0)
+		return -1;
+	if (fstatat(dirfd, s->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_dev == s->st.st_dev && now.st_ino == s->st.st_ino)
+		rc = unlinkat(dirfd, s->name, 0);
+	else
+		errno = ESTALE;
+	close(dirfd);
+	return rc;
+}
+
+/* Prints "paraprof-report: " and the escaped message on `f`. */
+static void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(FILE *f, const char *fmt, ...)
+{
+	char line[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs("paraprof-report: ", f);
+	esc_fputs(line, f);
+	fputc('\n', f);
+}
+
+/* 1 when the segment is ours: owned by our effective uid. */
+static int ours(const struct shm_seg *s, int shm_dirfd)
+{
+	struct stat st;
+
+	if (s->fd >= 0)
+		return s->st.st_uid == geteuid();
+	return fstatat(shm_dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st.st_uid == geteuid();
+}
+
+/* How many segments of the session still run (opening each). */
+static size_t running_of_session(uint64_t session)
+{
+	struct shm_seg *segs;
+	size_t n, running = 0;
+	char err[128];
+
+	if (shm_scan(0, &segs, &n, err, sizeof(err)))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		shm_open_seg(&segs[i], O_RDONLY);
+		running += segs[i].usable && segs[i].h.session == session &&
+			   segs[i].state == SHM_RUNNING;
+		shm_close_seg(&segs[i]);
+	}
+	shm_free(segs, n);
+	return running;
+}
+
+/* Handles one segment; returns 1 when it should have been saved and was not. */
+static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm_dirfd, FILE *out)
+{
+	const struct ppf_header *h = &s->h;
+	char base[64], name[96], err[256], cmd[sizeof(h->cmdline)];
+	void *buf = NULL;
+	size_t len = 0;
+	int snapshot = 0, failed = 0;
+
+	shm_open_seg(s, O_RDONLY);
+	if (!ours(s, shm_dirfd))
+		goto out;	/* another user's: not ours to judge */
+	if (!s->usable) {
+		if (!o->session)
+			say(stderr, "%s: left alone: %s", s->path, s->err);
+		goto out;
+	}
+	if (o->session && h->session != o->session)
+		goto out;
+	if (s->state == SHM_UNKNOWN) {
+		say(stderr, "%s: left alone: a process of another pid namespace (whether it"
+		    " runs cannot be told from here)", s->path);
+		goto out;
+	}
+	if (s->state == SHM_RUNNING && !o->session)
+		goto out;
+	snapshot = s->state == SHM_RUNNING;
+	memcpy(cmd, h->cmdline, sizeof(cmd));
+	cmd[sizeof(cmd) - 1] = '\0';
+	if (snapshot) {
+		/* a consistent copy of what it has recorded so far */
+		if (load_snapshot(s->fd, &buf, &len, err, sizeof(err))) {
+			say(stderr, "%s: no snapshot of pid %" PRIu32 ": %s", s->path, s->id.pid,
+			    err);
+			failed = 1;
+			goto out;
+		}
+	} else {
+		/* the process is gone: its used part, as it is, is its dump */
+		len = (size_t)h->used_size;
+		buf = malloc(len);
+		if (!buf || pread(s->fd, buf, len, 0) != (ssize_t)len) {
+			say(stderr, "%s: cannot read: %s", s->path, buf ? strerror(errno) :
+			    "out of memory");
+			failed = 1;
+			goto out;
+		}
+	}
+	if (h->exec_gen)
+		snprintf(base, sizeof(base), "%s%" PRIu32 ".%" PRIu32,
+			 snapshot ? "paraprof-snapshot." : "paraprof.", s->id.pid, h->exec_gen);
+	else
+		snprintf(base, sizeof(base), "%s%" PRIu32, snapshot ? "paraprof-snapshot." :
+			 "paraprof.", s->id.pid);
+	if (write_new_dump(dirfd, base, buf, len, name, sizeof(name))) {
+		say(stderr, "%s: cannot save to %s: %s; the segment stays", s->path, o->dir,
+		    strerror(errno));
+		failed = 1;
+		goto out;
+	}
+	if (snapshot) {
+		say(out, "%s: pid %" PRIu32 " (%s) is still running; its profile so far is in"
+		    " %s/%s", s->path, s->id.pid, cmd, o->dir, name);
+	} else if (remove_segment(s) != 0) {
+		say(stderr, "%s: saved as %s/%s, but cannot be removed: %s", s->path, o->dir,
+		    name, strerror(errno));
+		failed = 1;
+	} else {
+		say(out, "%s: pid %" PRIu32 " (%s) has exited; saved as %s/%s", s->path,
+		    s->id.pid, cmd, o->dir, name);
+	}
+out:
+	free(buf);
+	shm_close_seg(s);
+	return failed;
+}
+
+int gc_run(const struct gc_opts *o, FILE *out, char *err, size_t errlen)
+{
+	struct shm_seg *segs;
+	size_t n;
+	int dirfd, shm_dirfd, failed = 0;
+
+	dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
+		return -1;
+	}
+	shm_dirfd = open(PPF_SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (shm_dirfd < 0) {
+		snprintf(err, errlen, "%s: %s", PPF_SHM_DIR, strerror(errno));
+		close(dirfd);
+		return -1;
+	}
+	/* a process of the run that is exiting right now writes its own dump:
+	 * give it a moment rather than take a snapshot of it */
+	for (unsigned waited = 0; o->session && waited < o->grace_ms; waited += 20) {
+		if (!running_of_session(o->session))
+			break;
+		nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
+	}
+	if (shm_scan(0, &segs, &n, err, errlen)) {
+		close(dirfd);
+		close(shm_dirfd);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		failed += gc_one(o, &segs[i], dirfd, shm_dirfd, out);
+	shm_free(segs, n);
+	close(shm_dirfd);
+	close(dirfd);
+	return failed;
+}
