@@ -164,6 +164,7 @@ void WORK thr_quit(void)
 	pthread_exit(NULL);
 }
 
+/* `arg`: non-NULL for the thread that leaves by pthread_exit() */
 void *thread_main(void *arg)
 {
 	for (int i = 0; i < THREAD_CALLS; i++)
@@ -227,8 +228,8 @@ void WORK sigjumper(void)
 		raiser();
 }
 
-/* dlopen A, 3000 calls, dlclose; dlopen B, 3000 calls.  Returns through
- * *reuse whether B took A's address. */
+/* dlopen A, 3000 calls, dlclose; dlopen B, 3000 calls, dlclose.  Sets
+ * dl_reuse when B took A's address. */
 static int dl_reuse;
 
 void dl_phase(void)
@@ -384,9 +385,9 @@ static pid_t HELPER wait_ok(pid_t pid, const char *what)
 
 void spawn_all(void)
 {
-	char self[PATH_MAX + 32], cxx[PATH_MAX + 32];
-	char *vargv[] = { self, (char *)dir, "vforked", NULL };
-	char *sargv[] = { self, (char *)dir, "spawned", NULL };
+	char self[PATH_MAX + 32], cxx[PATH_MAX + 32], vforked[] = "vforked", spawned[] = "spawned";
+	char *vargv[] = { self, (char *)dir, vforked, NULL };
+	char *sargv[] = { self, (char *)dir, spawned, NULL };
 	char *cargv[] = { cxx, (char *)dir, NULL };
 	int pfd[2];
 	char c;
@@ -512,7 +513,7 @@ int main(int argc, char **argv)
 		tiny();
 
 	for (int i = 0; i < THREADS; i++)
-		if (pthread_create(&th[i], NULL, thread_main, i == THREADS - 1 ? "quit" : NULL))
+		if (pthread_create(&th[i], NULL, thread_main, i == THREADS - 1 ? &th[i] : NULL))
 			die("pthread_create");
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
