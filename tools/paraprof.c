@@ -461,6 +461,33 @@ static int wait_for(pid_t pid)
 	return status;
 }
 
+#ifdef __SANITIZE_ADDRESS__
+#include <link.h>
+
+static int find_asan(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	if (strstr(info->dlpi_name, "/libasan.so")) {
+		*(const char **)data = info->dlpi_name;
+		return 1;
+	}
+	return 0;
+}
+#endif
+
+/* The runtime the library needs loaded before it, or NULL: a launcher built
+ * with ASan sits beside a library built with ASan, which needs the ASan
+ * runtime first in a program that was not built with it. */
+static const char *runtime_first(void)
+{
+	const char *path = NULL;
+
+#ifdef __SANITIZE_ADDRESS__
+	dl_iterate_phdr(find_asan, &path);
+#endif
+	return path;
+}
+
 /*
  * Starts the program with the given environment changes; returns its pid,
  * or -1 with *exec_errno set when it could not be executed (the child's
@@ -476,17 +503,14 @@ static pid_t start_program(char **argv, const char *lib, const char *outdir,
 	pid_t pid;
 	ssize_t n;
 
+	const char *first = runtime_first();
+
 	*exec_errno = 0;
-	if (old && *old) {
-		preload = malloc(strlen(lib) + strlen(old) + 2);
-		if (!preload)
-			return -1;
-		sprintf(preload, "%s:%s", lib, old);
-	} else {
-		preload = strdup(lib);
-		if (!preload)
-			return -1;
-	}
+	preload = malloc((first ? strlen(first) + 1 : 0) + strlen(lib) + (old ? strlen(old) : 0) + 2);
+	if (!preload)
+		return -1;
+	sprintf(preload, "%s%s%s%s%s", first ? first : "", first ? ":" : "", lib,
+		old && *old ? ":" : "", old && *old ? old : "");
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
 		free(preload);
 		return -1;

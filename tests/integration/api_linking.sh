@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 CFLAGS="-O2 -I$SRC/include"
 
-"$BUILD/examples/regions" >linked.out
+run_linked "$BUILD/examples/regions" >linked.out
 expect_eq "linked with -lparaprof: profiled" "$(sed -n 's/^fill: \([0-9]*\) calls.*/\1/p' linked.out)" 20
 check "linked with -lparaprof: the library is a dependency" \
 	sh -c "ldd '$BUILD/examples/regions' | grep -q libparaprof.so"
@@ -29,9 +29,9 @@ expect_eq "preloaded into a non-PIE that never linked it: profiled" \
 	"$(sed -n 's/^fill: \([0-9]*\) calls.*/\1/p' nopie.out)" 20
 rm -f paraprof.*.ppd
 
-"$BUILD/examples/spans" >spans.out
+run_linked "$BUILD/examples/spans" >spans.out
 expect_eq "examples/spans: every job is a span" "$(sed -n 's/^job: \([0-9]*\) spans.*/\1/p' spans.out)" 200
-"$BUILD/examples/stats" >stats.out
+run_linked "$BUILD/examples/stats" >stats.out
 expect_eq "examples/stats: the warm-up while disabled is not counted" \
 	"$(awk '/after 500/ { getline; print $2 }' stats.out)" 500
 expect_eq "examples/stats: after the clear only the later calls count" \

@@ -74,7 +74,7 @@ for n in $names paraprof_strerror paraprof_err_name PARAPROF_EINVAL PARAPROF_ENO
 done
 warn=$(groff -man -ww -z "$SRC/man/libparaprof.3" 2>&1)
 expect_eq "groff -man -ww -z libparaprof.3 is clean" "$warn" ""
-exported=$(nm -D --defined-only "$LIB" | awk '{ print $3 }')
+exported=$(nm -D --defined-only "$LIB_SO" | awk '{ print $3 }')
 for n in $names paraprof_strerror paraprof_err_name; do
 	case $n in
 	paraprof_cache_t|paraprof_flight_t|paraprof_compute_fn) continue ;;

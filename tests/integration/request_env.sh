@@ -64,7 +64,7 @@ for n in $names PARAPROF_SLOW_THRESHOLD "slow request" "OTHER (overflow)" \
 		"more slow requests not shown" 'X\-Process\-Time' 'X\-Request\-Count'; do
 	check "libparaprof(3) documents $n" grep -qF -- "$n" "$SRC/man/libparaprof.3"
 done
-exported=$(nm -D --defined-only "$LIB" | awk '{ print $3 }')
+exported=$(nm -D --defined-only "$LIB_SO" | awk '{ print $3 }')
 for n in $names; do
 	case $n in
 	paraprof_request_t) ;;
