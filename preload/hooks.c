@@ -754,7 +754,8 @@ static int on_altstack(void)
  *    is this very call again, and frames on another stack (a handler's on
  *    an alternate signal stack).  Only then: gcc inlines a recursive
  *    function into itself, which gives a live frame of the same function,
- *    site and sp.
+ *    site and sp.  Frames on an alternate signal stack we are not on are
+ *    a handler's that left.
  * A signal handler that runs on an alternate stack above the thread's
  * (`jumped`: sp far from the top frame) abandons nothing.
  */
@@ -762,6 +763,13 @@ static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t 
 {
 	uint64_t now = clock_now();
 	int alt = jumped && !t->jumped && on_altstack();
+	uintptr_t alt_lo = 1, alt_hi = 0;	/* the alternate signal stack we are not on */
+	stack_t ss;
+
+	if (t->jumped && sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & (SS_ONSTACK | SS_DISABLE))) {
+		alt_lo = (uintptr_t)ss.ss_sp;
+		alt_hi = alt_lo + ss.ss_size;
+	}
 
 	while (t->depth) {
 		const struct frame *top = &t->stack[t->depth - 1];
@@ -772,6 +780,7 @@ static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t 
 		else if (top->sp == sp && top->site != site && !region)
 			;
 		else if (t->jumped && (top->sp - sp > SP_JUMP ||
+				       (top->sp >= alt_lo && top->sp <= alt_hi) ||
 				       (top->sp == sp && top->fn == fn && top->site == site)))
 			;
 		else
