@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1244,12 +1245,23 @@ static void abandon_stack(struct tls *t)
 static void thread_exit(void *arg)
 {
 	struct tls *t = arg;
+	struct area_priv *a;
+	int folded;
 
 	if (t != &tls || t->state != T_READY || !seg_base)
 		return;
+	a = &rec_priv[t->area_idx];
 	abandon_stack(t);
-	__atomic_store_n(&rec_priv[t->area_idx].owner, NULL, __ATOMIC_RELEASE);
-	if (rec_fold_area(t->area))
+	folded = rec_fold_area(t->area);
+	/* the gate open first, so that a quiescer reading it stops waiting;
+	 * then no quiescer may still hold `t` when this thread's memory goes,
+	 * nor the area be another thread's before its owner is cleared */
+	pp_sigfence();
+	t->gate = 0;
+	__atomic_store_n(&a->owner, NULL, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&a->readers, __ATOMIC_SEQ_CST))
+		sched_yield();
+	if (folded)
 		seg_release_area(t->area_idx);
 	/* a later call (another key's destructor) starts over */
 	t->state = T_UNSET;
@@ -1258,8 +1270,6 @@ static void thread_exit(void *arg)
 	t->cap = 0;
 	t->depth = 0;
 	t->tid = 0;
-	pp_sigfence();
-	t->gate = 0;
 }
 
 void hooks_abandon_all(void)
@@ -1289,10 +1299,16 @@ void hooks_quiesce(void)
 		nanosleep(&ms, NULL);
 	}
 	for (unsigned i = 1; i < h->thread_count && i < REC_AREA_MAX; i++) {
-		struct tls *o = __atomic_load_n(&rec_priv[i].owner, __ATOMIC_ACQUIRE);
+		struct area_priv *a = &rec_priv[i];
+		struct tls *o;
 
-		if (!o || o == self)
+		/* the owner waits for readers before its memory can go */
+		__atomic_fetch_add(&a->readers, 1, __ATOMIC_SEQ_CST);
+		o = __atomic_load_n(&a->owner, __ATOMIC_SEQ_CST);
+		if (!o || o == self) {
+			__atomic_fetch_sub(&a->readers, 1, __ATOMIC_SEQ_CST);
 			continue;
+		}
 		/* bounded: a thread stopped inside a handler for good is not
 		 * waited for (the analyzer leaves out a record it tore) */
 		while ((__atomic_load_n(&o->gate, __ATOMIC_ACQUIRE) & GATE_HOOK) && waited < 2000) {
@@ -1303,6 +1319,7 @@ void hooks_quiesce(void)
 		 * added: it makes none any more, its area is ours to write */
 		if (!(__atomic_load_n(&o->gate, __ATOMIC_ACQUIRE) & GATE_HOOK) && o->nested)
 			flush_nested(o);
+		__atomic_fetch_sub(&a->readers, 1, __ATOMIC_SEQ_CST);
 	}
 	if (self->state == T_READY && (self->gate & GATE_HOOK)) {
 		/* exit() in a handler that interrupted a hook of this thread */
@@ -1340,6 +1357,7 @@ void hooks_forget(void)
 			munmap(rec_priv[i].stack, ((size_t)rec_priv[i].cap + 1) * sizeof(struct frame));
 		rec_priv[i].stack = NULL;
 		rec_priv[i].cap = 0;
+		rec_priv[i].readers = 0;
 	}
 	if (t->nest)
 		memset(t->nest, 0, sizeof(*t->nest));

@@ -223,6 +223,8 @@ struct area_priv {
 	uint32_t cap;			/* frames `stack` holds */
 	struct frame *stack;		/* sentinel + cap frames, touched as used */
 	void *owner;			/* the owning thread's state (hooks.c), or NULL */
+	uint32_t readers;		/* hooks_quiesce() reading owner's state: the
+					   owner does not exit (free it) meanwhile */
 };
 
 extern struct area_priv *rec_priv;	/* [REC_AREA_MAX] */
