@@ -371,12 +371,15 @@ static int warn_counters(struct report *r)
 	uint64_t torn = 0;
 
 	if (t->dropped_functions)
-		WARN("dropped_functions", t->dropped_functions, "%llu calls of functions that got"
-		     " no record were not counted (the segment was full: raise PARAPROF_SHM_SIZE)",
+		WARN("dropped_functions", t->dropped_functions, "%llu calls were not counted: the"
+		     " segment or /dev/shm was full (raise PARAPROF_SHM_SIZE, or free /dev/shm),"
+		     " or they were made in a signal handler inside another's hook, or by a raw"
+		     " clone() child",
 		     (unsigned long long)t->dropped_functions);
 	if (t->stack_overflows)
 		WARN("stack_overflows", t->stack_overflows, "%llu calls deeper than the shadow"
-		     " stack were not timed", (unsigned long long)t->stack_overflows);
+		     " stack could grow (no memory) were not timed",
+		     (unsigned long long)t->stack_overflows);
 	if (t->abandoned_frames)
 		WARN("abandoned_frames", t->abandoned_frames, "%llu frames were left by longjmp,"
 		     " exceptions or exit: they end where the stack was unwound",

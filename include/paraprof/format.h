@@ -1,8 +1,8 @@
 /* format.h - the paraprof segment and dump format
  *
  * The one header that both libparaprof.so (preload/) and paraprof-report
- * (analyzer/) include.  A live segment (/dev/shm/paraprof.<pid>) and a dump
- * file (paraprof.<pid>.ppd) have the same layout: a dump is the first
+ * (analyzer/) include.  A live segment (/dev/shm/paraprof.<pid>.<pidns>.<start>,
+ * see "names" below) and a dump file (paraprof.<pid>.ppd) have the same layout: a dump is the first
  * header.used_size bytes of the segment.  Every reference inside is a byte
  * offset from the start of the segment (0 means "none"), never a pointer, so
  * the bytes mean the same in every process that maps or reads them.
@@ -23,7 +23,8 @@
  *  - tables that only grow (modules, threads, strings, caches) publish their
  *    count with a release store after the entry is written.
  *
- * The format is versioned by PPF_VERSION; a reader refuses other versions.
+ * The format is versioned by PPF_VERSION; a reader accepts PPF_VERSION_MIN
+ * to PPF_VERSION and refuses others.
  */
 #ifndef PARAPROF_FORMAT_H
 #define PARAPROF_FORMAT_H

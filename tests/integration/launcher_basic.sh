@@ -81,11 +81,15 @@ expect_eq "fork: two dumps" "$(ls out2 | grep -c '^paraprof\..*\.ppd$')" 2
 expect_eq "fork: calls of parent and child merged" "$(csv_calls sym_work <report.csv)" 10
 
 # ---- the environment of the program ----
-LD_PRELOAD=libm.so.6 "$PP" -o out3 -- "$PROG" env >env.txt 2>err.txt; rc=$?
+# (make check-asan: an ASan-built launcher needs its runtime first, and puts
+# it first for the program too)
+old=libm.so.6
+asan=${PARAPROF_TEST_PRELOAD:+$PARAPROF_TEST_PRELOAD:}
+LD_PRELOAD=$asan$old "$PP" -o out3 -- "$PROG" env >env.txt 2>err.txt; rc=$?
 expect_eq "env: exit status" "$rc" 0
 lib=$(realpath "$BUILD/libparaprof.so")
 expect_eq "LD_PRELOAD: library first, then the old value" \
-	"$(sed -n 's/^LD_PRELOAD=//p' env.txt)" "$lib:libm.so.6"
+	"$(sed -n 's/^LD_PRELOAD=//p' env.txt)" "$asan$lib:$asan$old"
 outdir=$(sed -n 's/^PARAPROF_OUTPUT=//p' env.txt)
 expect_eq "PARAPROF_OUTPUT is DIR, absolute (a daemon's later dump lands there too)" \
 	"$outdir" "$(realpath out3)"
