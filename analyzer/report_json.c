@@ -9,35 +9,10 @@
  */
 #include <string.h>
 
+#include "escape.h"
 #include "report.h"
 
 #define JSON_FORMAT_VERSION 1
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static int utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (s[0] == 0xe0 && s[1] < 0xa0)	/* overlong */
-			return 0;
-		if (s[0] == 0xed && s[1] >= 0xa0)	/* surrogates */
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 void report_json_string(FILE *out, const char *str)
 {
@@ -45,7 +20,7 @@ void report_json_string(FILE *out, const char *str)
 
 	fputc('"', out);
 	while (*s) {
-		int n = utf8_len(s);
+		int n = esc_utf8_len(s);
 
 		if (n == 0) {
 			fputs("\\ufffd", out);

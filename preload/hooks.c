@@ -721,18 +721,30 @@ static struct ppf_record *lookup(struct tls *t, uintptr_t fn)
 	return s->key == fn ? s->rec : lookup_slow(t, fn);
 }
 
+static inline uint64_t tsc_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;	/* never used: clock_tsc is 0 */
+#endif
+}
+
+/* Writes frame d (its fn is written already) and pushes it; `tsc`: the
+ * caller knows that the clock is the TSC (read inline).  The clock is read
+ * last, the site written after it: the frame is whole (repair_stale). */
 static inline __attribute__((always_inline)) void push_rest(struct tls *t, uint32_t d,
 							     struct ppf_record *r, uintptr_t site,
-							     uintptr_t sp)
+							     uintptr_t sp, int tsc)
 {
 	struct frame *f = &t->stack[d];
 
 	f->sp = sp;
 	f->rec = r;
 	f->child_ns = 0;
-	f->start = clock_now();
+	f->start = tsc ? tsc_now() : clock_now();
 	pp_sigfence();
-	f->site = site;			/* last: the frame is whole (repair_stale) */
+	f->site = site;
 	pp_sigfence();
 	r->depth++;
 	t->depth = d + 1;
@@ -820,7 +832,7 @@ static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, u
 	} else {
 		t->stack[t->depth].fn = fn;
 		pp_sigfence();
-		push_rest(t, t->depth, lookup(t, fn), site, sp);
+		push_rest(t, t->depth, lookup(t, fn), site, sp, 0);
 	}
 	api_end(t, c);
 out:
@@ -876,7 +888,7 @@ static void __attribute__((noinline)) enter_rest(uint64_t g, uintptr_t fn, uintp
 	struct tls *t = &tls;
 	int saved_errno = errno;
 
-	push_rest(t, t->depth, lookup(t, fn), site, sp);
+	push_rest(t, t->depth, lookup(t, fn), site, sp, 0);
 	errno = saved_errno;
 	end_slow(g, 0);
 }
@@ -893,15 +905,6 @@ static void __attribute__((noinline)) exit_rest(uint64_t g, uint64_t now)
 	end_slow(g, now);
 }
 
-static inline uint64_t tsc_now(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;	/* never used: clock_tsc is 0 */
-#endif
-}
-
 /* ---- the hooks ---- *
  *
  * Their fast paths make no call but tail calls, so that they save no
@@ -916,7 +919,6 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 	uint32_t c = *seg_ctl, d;
 	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
-	struct ppf_record *r;
 	struct frame *f;
 	struct slot *s;
 
@@ -949,16 +951,7 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 		enter_rest((uint64_t)c + 1, fn, site, sp);
 		return;
 	}
-	r = s->rec;
-	f->sp = sp;
-	f->rec = r;
-	f->child_ns = 0;
-	f->start = tsc_now();
-	pp_sigfence();
-	f->site = site;			/* last: the frame is whole (repair_stale) */
-	pp_sigfence();
-	r->depth++;
-	t->depth++;
+	push_rest(t, d, s->rec, site, sp, 1);
 	pp_sigfence();
 	t->gate = (uint64_t)c + 1;
 }
@@ -1153,7 +1146,7 @@ int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp)
 	pp_sigfence();
 	t->stack[t->depth].fn = (uintptr_t)r;
 	pp_sigfence();
-	push_rest(t, t->depth, r, (flags & 1) ? REGION_SITE_MEM : REGION_SITE, sp);
+	push_rest(t, t->depth, r, (flags & 1) ? REGION_SITE_MEM : REGION_SITE, sp, 0);
 	rc = 0;
 out:
 	api_end(t, c);
