@@ -55,9 +55,13 @@ awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" -v o="$off" -v q="$before" 
 }'
 
 echo "C API, not instrumented, 1,000,000 pairs, best of 5 runs:"
-PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/regionbench" |
-	awk '{ split($1, r, "="); split($2, s, "=");
-		printf "  region begin/end pair  %8.2f ns\n  span begin/end pair    %8.2f ns\n", r[2], s[2] }'
+for lib in "$B/libparaprof.so" ${BEFORE:+"$BEFORE"}; do
+	[ "$lib" = "$B/libparaprof.so" ] && what="" || what=" (BEFORE)"
+	PARAPROF_OUTPUT=$tmp LD_PRELOAD=$lib "$B/bench/regionbench" |
+		awk -v w="$what" '{ split($1, r, "="); split($2, s, "=");
+			printf "  region begin/end pair%s  %8.2f ns\n  span begin/end pair%s    %8.2f ns\n",
+				w, r[2], w, s[2] }'
+done
 
 echo "memory (does not grow with calls):"
 for n in 30 35; do

@@ -1024,6 +1024,16 @@ static struct tls *api_begin(uintptr_t sp, uint32_t *cp)
 
 	if (!(c & PPF_FLAG_ENABLED))
 		return NULL;
+	if (likely(g == (uint64_t)c + 1)) {
+		/* up to date: close the gate, and check that it still is */
+		t->gate = gate_of(sp);
+		pp_sigfence();
+		if (likely(*seg_ctl == c)) {
+			*cp = c;
+			return t;
+		}
+		t->gate = g;
+	}
 	if ((g & GATE_HOOK) && inside_handler(g, sp)) {
 		count_dropped();
 		return NULL;
