@@ -183,7 +183,7 @@ static inline __attribute__((always_inline)) void record_commit(struct frame *f,
 {
 	struct ppf_record *r = f->rec;
 	uint64_t self = dur > f->child_ns ? dur - f->child_ns : 0;
-	uint64_t seq = r->seq, calls = r->calls;
+	uint64_t seq = r->seq;
 	uint32_t pend = r->pending;
 
 	r->seq = seq + 1;
@@ -214,7 +214,7 @@ static inline __attribute__((always_inline)) void record_commit(struct frame *f,
 	if (unlikely(abandoned))
 		r->abandoned++;
 	pp_sigfence();
-	r->calls = calls + 1;
+	r->calls++;
 	pp_wmb();
 	r->seq = seq + 2;
 }
@@ -758,8 +758,9 @@ static int on_altstack(void)
 }
 
 /*
- * An entry of `fn` from `site` at stack pointer `sp` finds frames that can
- * no longer be live, and counts them as abandoned:
+ * An entry of `fn` from `site` at stack pointer `sp` on the slow path (a
+ * longjmp through wrap.c always sends the next entry there) finds frames
+ * that can no longer be live, and counts them as abandoned:
  *  - frames below sp: control came back above them (longjmp);
  *  - a frame at sp from another call site: a sibling, left by a longjmp
  *    (an inlined callee shares its host's sp and reports the host's site);
@@ -931,8 +932,7 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 	f = &t->stack[d];
 	/* a frame below our stack pointer was left by longjmp; far above it
 	 * is another stack (a stranger, or an alternate signal stack) */
-	if (unlikely(d >= t->cap || f[-1].sp - sp > SP_JUMP ||
-		     (f[-1].sp == sp && f[-1].site != site))) {
+	if (unlikely(d >= t->cap || f[-1].sp - sp > SP_JUMP)) {
 		enter_slow(fn, site, sp);
 		return;
 	}
@@ -992,20 +992,17 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 	dur = frame_ns(f, now);
 	b = ppf_bucket(dur);
 	r = f->rec;
-	if (unlikely(!r->pages[b >> PPF_SUB_BITS])) {
-		exit_rest((uint64_t)c + 1, now);	/* a new octave: make its page */
+	if (unlikely(!r->pages[b >> PPF_SUB_BITS] || now >= sampler_due)) {
+		exit_rest((uint64_t)c + 1, now);	/* a new octave, or a memory sample */
 		return;
 	}
 	rd = r->depth - 1;
 	r->depth = rd;
-	record_commit(f, t->depth, dur, b, 1, 0, pp_rss(), rd == 0);
+	/* depth 2 even at depth 1: the sentinel below takes the child time */
+	record_commit(f, 2, dur, b, 1, 0, pp_rss(), rd == 0);
 	pp_sigfence();
 	f->fn = 0;
 	t->depth--;
-	if (unlikely(now >= sampler_due)) {
-		end_slow((uint64_t)c + 1, now);
-		return;
-	}
 	pp_sigfence();
 	t->gate = (uint64_t)c + 1;
 }
