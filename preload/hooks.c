@@ -271,15 +271,25 @@ static void drop_stack(struct tls *t)
 	t->overflow = 0;
 }
 
-/* Doubles the stack (private memory).  Returns -1 when no memory can be had. */
+/* Doubles the stack (private memory), in place when the address space
+ * allows, else into a new mapping.  The old one then stays mapped (its
+ * frames copied): a hook that a signal handler interrupted may still hold a
+ * pointer into it, and a store there must not fault.  The stacks of a
+ * thread never take more than twice their last size.  Returns -1 when no
+ * memory can be had. */
 static int grow_stack(struct tls *t)
 {
 	struct area_priv *a = &rec_priv[t->area_idx];
 	size_t old = ((size_t)a->cap + 1) * sizeof(struct frame);
-	void *p = mremap(a->stack, old, old * 2 - sizeof(struct frame), MREMAP_MAYMOVE);
+	size_t len = old * 2 - sizeof(struct frame);
+	void *p = mremap(a->stack, old, len, 0);
 
-	if (p == MAP_FAILED)
-		return -1;
+	if (p == MAP_FAILED) {
+		p = rec_map(len);
+		if (!p)
+			return -1;
+		memcpy(p, a->stack, old);
+	}
 	a->stack = p;
 	a->cap *= 2;
 	t->stack = a->stack + 1;
