@@ -6,7 +6,7 @@
  * meeting new ones (a record and its histogram pages are made while the
  * dump is being written), and every 64 calls start a short thread of their
  * own (a thread-per-request server: each fold into the process area races
- * with the exit); main lets them run 20 ms, then calls exit(0) with all of
+ * with the exit); main lets them run 5 ms, then calls exit(0) with all of
  * them still at work.
  */
 #include <pthread.h>
@@ -55,7 +55,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 4;
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
 
 	for (int i = 0; i < n; i++) {
 		pthread_t t;
