@@ -8,7 +8,6 @@
  * what tests and benchmarks use.  The cache's one link to the profiler is
  * cache_segment_slot() (preload/cache_slot.c).
  *
- *
  * A cache is 1 to 65536 shards; a key's hash picks its shard.  A shard has a
  * mutex, a chained hash table and a list of its entries ordered by the time
  * each was placed in it (newest first), and owns its entries: one allocation

@@ -5,15 +5,12 @@
  * variable (with the shard's mutex) and takes the value or the error from it;
  * the last thread to leave frees it.
  */
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache_priv.h"
 

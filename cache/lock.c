@@ -6,15 +6,9 @@
  * reader slot names the shard (cache_priv.h has the whole argument).  A
  * fork() child resets the slots and stops publishing its caches.
  */
-#include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache_priv.h"
 

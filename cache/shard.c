@@ -4,18 +4,12 @@
  * time each entry was placed (newest first).  Eviction re-places entries used
  * since they were placed and takes the least recently used; a set that finds
  * nothing to evict in its own shard evicts from the others, one shard locked
- * at a time.  Everything here but cache_alloc() and cache_evict_elsewhere()
- * runs with the shard's mutex held.
+ * at a time.  The shard_*() functions run with the shard's mutex held;
+ * cache_evict_elsewhere() takes the mutexes itself.
  */
-#include <errno.h>
-#include <math.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache_priv.h"
 

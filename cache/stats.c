@@ -6,15 +6,9 @@
  * CACHE_PUBLISH_EVERY lookups of a stripe, by paraprof_cache_stats(), free,
  * and an atexit handler.  The registry lists the published caches.
  */
-#include <errno.h>
-#include <math.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache_priv.h"
 
