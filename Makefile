@@ -53,7 +53,8 @@ APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 # python3 and lint the man pages with groff).
 DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
 
-PRELOAD_SRC := $(sort $(wildcard preload/*.c))
+# The library: the runtime (preload/) and the cache (cache/).
+PRELOAD_SRC := $(sort $(wildcard preload/*.c cache/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
 ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
 ANALYZER_LIB_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_SRC:%.c=$(BUILD)/%.o))
@@ -89,7 +90,7 @@ deps:
 			$(DEB_PACKAGES) >/dev/null || exit 1; \
 	fi
 
-$(BUILD)/preload/%.o: preload/%.c | deps
+$(PRELOAD_OBJ): $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
@@ -124,7 +125,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Ianalyzer -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Ianalyzer -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
@@ -352,7 +353,7 @@ fuzz-run: fuzz
 		-dict=tests/fuzz/fuzz_load.dict -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
 
-# ---- the cache (preload/cache.c): its bench, its example, a TSan run ----
+# ---- the cache (cache/): its bench, its example, a TSan run ----
 # make bench-cache: ns per hit and hits/s on one and two threads, against a
 # one-mutex baseline (a measurement: it never fails on a slow machine).
 # make check-tsan: test_cache built with TSAN=1 into build-tsan and run.
@@ -362,7 +363,7 @@ BENCH_CACHE := $(BUILD)/bench/bench_cache
 $(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -o $@ $< $(BUILD)/libpp_preload.a \
+	$(Q)$(CC) $(APP_CFLAGS) -Icache -o $@ $< $(BUILD)/libpp_preload.a \
 		-lelf -lstdc++ -lpthread -ldl -lm
 
 .PHONY: bench-cache check-tsan example-cached

@@ -2,7 +2,7 @@
  *
  * Shared by the files of preload/ only; never included from analyzer/.  Every
  * non-static name here carries its module's prefix (seg_, clock_, hooks_,
- * sampler_, env_, cache_).
+ * sampler_, env_).  The cache (cache/) has its own private header.
  */
 #ifndef PARAPROF_INTERNAL_H
 #define PARAPROF_INTERNAL_H

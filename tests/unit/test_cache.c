@@ -1,4 +1,4 @@
-/* test_cache.c - unit tests of the cache (preload/cache.c)
+/* test_cache.c - unit tests of the cache (cache/)
  *
  * LRU order and eviction, TTL expiry and per-entry TTLs with an injected
  * clock (no sleeps), statistics arithmetic, clear and delete, byte limits,

@@ -1,4 +1,4 @@
-/* cache.h - private interfaces of the cache (cache.c) for tests and benchmarks
+/* cache.h - private interfaces of the cache (cache/) for tests and benchmarks
  *
  * The public API is in include/paraprof.h.  What is here lets the unit test
  * inject allocation failures and lets bench/ build a one-shard cache (one
