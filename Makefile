@@ -53,6 +53,22 @@ APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 # python3 and lint the man pages with groff).
 DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
 
+# $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
+# missing (as root directly, otherwise through sudo); quiet and instant when
+# none is.  The one rule that installs packages: deps, fuzz-deps,
+# request-deps, bench-server-deps and bench-hooks use it.
+pp_apt_install = missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS    apt-get install$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			$$missing >/dev/null || exit 1; \
+	fi
+
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
 ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
@@ -75,19 +91,9 @@ TESTREADER := $(BUILD)/tests/ppdump
 .PHONY: all deps check unit integration demo bench fuzz install clean
 all: $(LIB) $(if $(ANALYZER_SRC),$(REPORT)) $(if $(wildcard tools/paraprof.c),$(LAUNCHER))
 
-# Installs the Debian packages that are missing; as root directly, otherwise
-# through sudo.  Quiet and instant when all are there.
+# make deps: installs the Debian packages of the build that are missing.
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing=1; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS    apt-get install $(DEB_PACKAGES)"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			$(DEB_PACKAGES) >/dev/null || exit 1; \
-	fi
+	@$(call pp_apt_install,$(DEB_PACKAGES))
 
 $(BUILD)/preload/%.o: preload/%.c | deps
 	@mkdir -p $(@D)
@@ -259,8 +265,7 @@ $(BUILD)/bench/regionbench: bench/regionbench.c include/paraprof.h
 
 .PHONY: bench-hooks
 bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/bench/regionbench
-	@command -v uftrace >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get install -y -qq uftrace >/dev/null; }
+	@command -v uftrace >/dev/null || { $(call pp_apt_install,uftrace); }
 	$(Q)BUILD=$(BUILD) sh bench/hooks.sh
 
 # ---- the demo, the analyzer bench, the fuzzer (examples/, bench/, tests/fuzz/) ----
@@ -315,11 +320,7 @@ fuzz-deps: deps
 	@command -v $(FUZZ_CC) >/dev/null && \
 	echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 		$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || { \
-		echo "  DEPS    apt-get install $(FUZZ_DEB)"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			$(FUZZ_DEB) >/dev/null; }
+		$(call pp_apt_install,$(FUZZ_DEB)); }
 
 $(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h) include/paraprof/format.h | fuzz-deps
 	@mkdir -p $(@D)
@@ -438,20 +439,6 @@ REQUEST_DEB := libmicrohttpd-dev curl
 BENCH_SERVER_DEB := wrk
 EXAMPLE_SERVER := $(BUILD)/examples/server
 BENCH_REQUEST := $(BUILD)/bench/requestbench
-
-# $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
-# missing (as root directly, otherwise through sudo); quiet when none is.
-pp_apt_install = missing=""; for p in $(1); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
-			missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS    apt-get install$$missing"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			$$missing >/dev/null || exit 1; \
-	fi
 
 .PHONY: request-deps bench-server-deps bench-server
 request-deps: deps
