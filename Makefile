@@ -53,6 +53,22 @@ APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 # python3 and lint the man pages with groff).
 DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
 
+# $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
+# missing (as root directly, otherwise through sudo); quiet and instant when
+# none is.  The one rule that installs packages: deps, fuzz-deps,
+# request-deps, bench-server-deps and bench-hooks use it.
+pp_apt_install = missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS    apt-get install$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			$$missing >/dev/null || exit 1; \
+	fi
+
 # The library: the runtime (preload/) and the cache (cache/).
 PRELOAD_SRC := $(sort $(wildcard preload/*.c cache/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
@@ -76,19 +92,9 @@ TESTREADER := $(BUILD)/tests/ppdump
 .PHONY: all deps check unit integration demo bench fuzz install clean
 all: $(LIB) $(if $(ANALYZER_SRC),$(REPORT)) $(if $(wildcard tools/paraprof.c),$(LAUNCHER))
 
-# Installs the Debian packages that are missing; as root directly, otherwise
-# through sudo.  Quiet and instant when all are there.
+# make deps: installs the Debian packages of the build that are missing.
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing=1; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS    apt-get install $(DEB_PACKAGES)"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			$(DEB_PACKAGES) >/dev/null || exit 1; \
-	fi
+	@$(call pp_apt_install,$(DEB_PACKAGES))
 
 $(PRELOAD_OBJ): $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
@@ -171,28 +177,38 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "  UNIT    $$t"; \
 		PARAPROF_OUTPUT=$(BUILD)/tests PARAPROF_QUIET=1 $$t; done
 
-integration: all $(TESTREADER) $(PROG_BIN)
-	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration
-
-# tests/adversarial: what an attacker or a hostile file tries (other users,
-# planted files, symlinks, FIFOs); run as root, they make a throw-away user.
-.PHONY: adversarial
-adversarial: all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP)
-	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh adversarial
+# make integration and make adversarial: their rules, with every program
+# they need, are at the end of this file (TEST_PREREQS).
 
 # Every test: unit, integration (man pages included), adversarial, the cache
 # under ThreadSanitizer, the integration suite under ASan and UBSan, and
-# FUZZ_SECONDS of libFuzzer on the dump loader.
-FUZZ_SECONDS ?= 60
+# FUZZ_SECONDS of libFuzzer on the dump loader.  Each stage prints one line;
+# its output is in $(CHECK_LOGS)/STAGE.log (the fuzzer's in $(FUZZ_LOG)).  A
+# stage that fails prints its log's tail, and check stops with its status.
+CHECK_LOGS := $(BUILD)/check
+# $(call pp_stage,LABEL,LOG,COMMAND,SUMMARY): runs COMMAND with its output in
+# $(CHECK_LOGS)/LOG.log and prints "  LABEL   " and what the shell command
+# SUMMARY prints reading the log ($$log is its name).
+pp_stage = log=$(CHECK_LOGS)/$(2).log; \
+	if $(3) >$$log 2>&1; then \
+		printf '  %-8s%s\n' '$(1)' "$$(<$$log $(4))"; \
+	else \
+		rc=$$?; grep -v '^  TEST .* 0 failed$$' $$log | tail -n 60; \
+		printf '  %-8s%s\n' '$(1)' "FAILED (status $$rc; log: $$log)"; exit $$rc; \
+	fi
+# What each stage's log says: the counts of cmocka and of run-integration.sh.
+CHECK_SUM_CMOCKA = awk '/^\[  PASSED  \]/ { n += $$4 } END { print n " tests passed (log: '"$$log"')" }'
+CHECK_SUM_SUITE = sed -n 's|^\([0-9]* passed, [0-9]* failed\)$$|\1 (log: '"$$log"')|p'
+CHECK_SUM_ASAN = $(CHECK_SUM_SUITE) | sed 's/ (log:/, no sanitizer report (log:/'
 check: all
-	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory integration
-	$(Q)$(MAKE) --no-print-directory adversarial
-	$(Q)$(MAKE) --no-print-directory check-tsan
-	$(Q)$(MAKE) --no-print-directory check-asan
-	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@mkdir -p $(CHECK_LOGS)
+	@$(call pp_stage,UNIT,unit,$(MAKE) --no-print-directory unit,$(CHECK_SUM_CMOCKA))
+	@$(call pp_stage,INTEGR,integration,$(MAKE) --no-print-directory integration,$(CHECK_SUM_SUITE))
+	@$(call pp_stage,ADVERS,adversarial,$(MAKE) --no-print-directory adversarial,$(CHECK_SUM_SUITE))
+	@$(call pp_stage,TSAN,tsan,$(MAKE) --no-print-directory check-tsan,$(CHECK_SUM_CMOCKA))
+	@$(call pp_stage,ASAN,asan,$(MAKE) --no-print-directory check-asan,$(CHECK_SUM_ASAN))
+	@$(call pp_stage,FUZZ,fuzz,$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS),sed -n 's/^  FUZZ *//p')
 	@echo "check: unit tests, integration tests, ThreadSanitizer, ASan and UBSan, and $(FUZZ_SECONDS) s of fuzzing passed"
-	@cat $(BUILD)/integration.summary $(BUILD)/adversarial.summary
 
 clean:
 	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD)
@@ -214,7 +230,6 @@ $(BUILD)/examples/%: examples/%.c include/paraprof.h $(LIB)
 
 .PHONY: examples
 examples: $(EXAMPLES)
-integration: $(EXAMPLES)
 
 # paraprof.pc for pkg-config: cflags and libs of the installed library.
 $(BUILD)/paraprof.pc: Makefile
@@ -260,8 +275,7 @@ $(BUILD)/bench/regionbench: bench/regionbench.c include/paraprof.h
 
 .PHONY: bench-hooks
 bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/bench/regionbench
-	@command -v uftrace >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get install -y -qq uftrace >/dev/null; }
+	@command -v uftrace >/dev/null || { $(call pp_apt_install,uftrace); }
 	$(Q)BUILD=$(BUILD) sh bench/hooks.sh
 
 # ---- the demo, the analyzer bench, the fuzzer (examples/, bench/, tests/fuzz/) ----
@@ -296,9 +310,6 @@ bench-report: $(REPORT) $(GEN_DUMP)
 	$(Q)BUILD=$(BUILD) sh bench/report.sh
 bench: bench-report
 
-# The integration tests use synthetic dumps too.
-integration: $(GEN_DUMP)
-
 # make fuzz: libFuzzer target on the loader (and the report built from what
 # it accepts), with ASan and UBSan, and its seed corpus: real dumps of
 # tests/fuzz/seed_prog run under the library, and synthetic ones.
@@ -306,6 +317,7 @@ integration: $(GEN_DUMP)
 # input is left in build/fuzz/crash-*).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_LOG := $(BUILD)/fuzz/fuzz.log
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZER := $(FUZZ_DIR)/fuzz_load
 FUZZ_DEB := clang libclang-rt-14-dev
@@ -316,11 +328,7 @@ fuzz-deps: deps
 	@command -v $(FUZZ_CC) >/dev/null && \
 	echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 		$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || { \
-		echo "  DEPS    apt-get install $(FUZZ_DEB)"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			$(FUZZ_DEB) >/dev/null; }
+		$(call pp_apt_install,$(FUZZ_DEB)); }
 
 $(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h) include/paraprof/format.h | fuzz-deps
 	@mkdir -p $(@D)
@@ -347,11 +355,21 @@ fuzz-seeds: $(LIB) $(GEN_DUMP) $(FUZZ_DIR)/seed_prog
 
 fuzz: $(FUZZER) fuzz-seeds
 
+# Its output (libFuzzer's statistics, some hundred lines) goes to $(FUZZ_LOG);
+# it prints one line, or on a finding the log's tail, and fails.
 fuzz-run: fuzz
 	@mkdir -p $(FUZZ_DIR)/corpus
-	$(Q)$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	$(Q)if $(FUZZER) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 		-dict=tests/fuzz/fuzz_load.dict -print_final_stats=1 \
-		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds \
+		>$(FUZZ_LOG) 2>&1; then \
+		echo "  FUZZ    $(FUZZ_SECONDS) s, $$(sed -n 's/^stat::number_of_executed_units: *//p' \
+			$(FUZZ_LOG)) runs, no finding (log: $(FUZZ_LOG))"; \
+	else \
+		tail -n 40 $(FUZZ_LOG); \
+		echo "  FUZZ    a finding: see above; the input is in $(FUZZ_DIR)/ (log: $(FUZZ_LOG))"; \
+		exit 1; \
+	fi
 
 # ---- the cache (cache/): its bench, its example, a TSan run ----
 # make bench-cache: ns per hit and hits/s on one and two threads, against a
@@ -422,8 +440,6 @@ $(EXAMPLE_CACHED): examples/cached.c include/paraprof.h $(LIB)
 	$(Q)$(CC) -O2 -g -finstrument-functions -Iinclude -o $@ $< \
 		-L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) $(LINK_PARAPROF) -lpthread
 
-integration: $(EXAMPLE_CACHED)
-
 example-cached: deps all $(EXAMPLE_CACHED)
 	$(Q)rm -rf $(BUILD)/cached
 	$(Q)$(LAUNCHER) -o $(BUILD)/cached -- $(EXAMPLE_CACHED)
@@ -439,20 +455,6 @@ REQUEST_DEB := libmicrohttpd-dev curl
 BENCH_SERVER_DEB := wrk
 EXAMPLE_SERVER := $(BUILD)/examples/server
 BENCH_REQUEST := $(BUILD)/bench/requestbench
-
-# $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
-# missing (as root directly, otherwise through sudo); quiet when none is.
-pp_apt_install = missing=""; for p in $(1); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
-			missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS    apt-get install$$missing"; \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-			$$missing >/dev/null || exit 1; \
-	fi
 
 .PHONY: request-deps bench-server-deps bench-server
 request-deps: deps
@@ -472,8 +474,19 @@ $(BENCH_REQUEST): bench/requestbench.c include/paraprof.h
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -Iinclude -o $@ $< -lpthread
 
-integration: $(EXAMPLE_SERVER)
-
 bench-server: $(LIB) $(REPORT) $(EXAMPLE_SERVER) $(BENCH_REQUEST) | bench-server-deps
 	$(Q)BUILD=$(BUILD) bash bench/server.sh
 bench: bench-server
+
+# ---- the test suites and what they need, in one place ----
+# tests/integration: the library, the analyzer and the launcher on real
+# programs; tests/adversarial: what an attacker or a hostile file tries (other
+# users, planted files, symlinks, FIFOs); run as root, they make a throw-away
+# user.  Both run the test programs, the examples and synthetic dumps.
+TEST_PREREQS := all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP) $(EXAMPLES) $(EXAMPLE_CACHED) \
+	$(EXAMPLE_SERVER)
+.PHONY: adversarial
+integration: $(TEST_PREREQS)
+	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration
+adversarial: $(TEST_PREREQS)
+	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh adversarial

@@ -17,6 +17,16 @@
 extern "C" {
 #endif
 
+/* PARAPROF_API_ begins the prototype of every function of the list
+ * PARAPROF_FUNCTIONS (see "without the library" at the end): in the library
+ * an external function; in a program a static inline wrapper, defined at the
+ * end, that calls the library's function when it is there. */
+#ifdef PARAPROF_BUILDING_LIBRARY
+#define PARAPROF_API_
+#else
+#define PARAPROF_API_ static inline __attribute__((no_instrument_function, unused))
+#endif
+
 /* ==== error codes ======================================================== *
  *
  * One table, in the libuv manner: XX(name, value, message).  The values are
@@ -40,11 +50,11 @@ enum paraprof_errno {
 
 /* The message of an error code ("invalid argument"); "unknown error" for a
  * value not in the table.  The string is static: never free it. */
-const char *paraprof_strerror(int err);
+PARAPROF_API_ const char *paraprof_strerror(int err);
 
 /* The name of an error code ("EINVAL"); "UNKNOWN" for a value not in the
  * table.  The string is static. */
-const char *paraprof_err_name(int err);
+PARAPROF_API_ const char *paraprof_err_name(int err);
 
 /* ==== profiling: control, regions, spans, statistics ===================== *
  *
@@ -60,21 +70,21 @@ const char *paraprof_err_name(int err);
 /* Starts (again) recording: calls that begin from now on are counted.
  * Frames begun before it are dropped, never counted with disabled time in
  * them.  Returns 0 or PARAPROF_ENOSYS. */
-int paraprof_enable(void);
+PARAPROF_API_ int paraprof_enable(void);
 
 /* Stops recording: calls that end from now on are not counted.  Returns 0
  * or PARAPROF_ENOSYS. */
-int paraprof_disable(void);
+PARAPROF_API_ int paraprof_disable(void);
 
 /* 1 when recording, 0 when disabled, PARAPROF_ENOSYS when profiling is off. */
-int paraprof_is_enabled(void);
+PARAPROF_API_ int paraprof_is_enabled(void);
 
 /* Zeroes every statistic of the process.  Never tears a record another
  * thread is writing; every call that ends after it returns is counted.
  * Each thread applies it at its next call; readers (paraprof_get_stats,
  * paraprof-report) already see that thread's statistics as zero.  Returns 0
  * or PARAPROF_ENOSYS. */
-int paraprof_clear_stats(void);
+PARAPROF_API_ int paraprof_clear_stats(void);
 
 /* Region flag: read /proc/self/statm exactly at the region's begin and end
  * (two system calls) for its memory figures, instead of the sampler's
@@ -89,11 +99,11 @@ int paraprof_clear_stats(void);
  * callees.  flags: 0 or PARAPROF_MEMORY.  Returns 0, PARAPROF_EINVAL (NULL
  * name, unknown flag) or PARAPROF_ENOSYS.
  */
-int paraprof_region_begin(const char *name, unsigned flags);
+PARAPROF_API_ int paraprof_region_begin(const char *name, unsigned flags);
 
 /* Ends the innermost region of this thread (instrumented frames still open
  * inside it count as abandoned).  Returns 0 or PARAPROF_ENOSYS. */
-int paraprof_region_end(void);
+PARAPROF_API_ int paraprof_region_end(void);
 
 /* Times the rest of the enclosing block as region `name`:
  *	{ PARAPROF_REGION("parse"); ... }	(the region ends with the block) */
@@ -117,11 +127,11 @@ typedef struct paraprof_span {
 /* Begins a span called `name` (a string that stays valid until the span
  * ends).  When recording is disabled or off it returns a span that
  * paraprof_span_end() ignores. */
-paraprof_span_t paraprof_span_begin(const char *name);
+PARAPROF_API_ paraprof_span_t paraprof_span_begin(const char *name);
 
 /* Ends `span` on the calling thread and counts its duration.  Returns 0
  * (also for a span begun while disabled) or PARAPROF_ENOSYS. */
-int paraprof_span_end(paraprof_span_t span);
+PARAPROF_API_ int paraprof_span_end(paraprof_span_t span);
 
 enum paraprof_kind {
 	PARAPROF_KIND_FUNCTION = 1,	/* an instrumented function */
@@ -151,7 +161,7 @@ struct paraprof_stats {
  * order.  stats->name is `name`.  Returns 0, PARAPROF_ENOENT when nothing of
  * that name has been counted, PARAPROF_EINVAL or PARAPROF_ENOSYS.
  */
-int paraprof_get_stats(const char *name, struct paraprof_stats *stats);
+PARAPROF_API_ int paraprof_get_stats(const char *name, struct paraprof_stats *stats);
 
 /*
  * Calls fn(stats, ctx) once for every function, region, span and endpoint
@@ -159,8 +169,8 @@ int paraprof_get_stats(const char *name, struct paraprof_stats *stats);
  * returns non-zero and returns that value; else returns 0, or
  * PARAPROF_EINVAL, PARAPROF_ENOMEM, PARAPROF_ENOSYS.
  */
-int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *ctx),
-			   void *ctx);
+PARAPROF_API_ int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *stats, void *ctx),
+					 void *ctx);
 
 /* ==== request profiling ================================================== *
  *
@@ -229,7 +239,7 @@ typedef struct paraprof_request {
  * 0: paraprof_request_end() returns PARAPROF_EINVAL).  When profiling is off
  * the handle still gives the elapsed time and the count.
  */
-paraprof_request_t paraprof_request_begin(const char *method, const char *path);
+PARAPROF_API_ paraprof_request_t paraprof_request_begin(const char *method, const char *path);
 
 /*
  * Ends *req with the HTTP `status` of its response (its class is counted:
@@ -239,15 +249,15 @@ paraprof_request_t paraprof_request_begin(const char *method, const char *path);
  * not begun, or ended already: nothing is recorded twice) or
  * PARAPROF_ENOSYS (profiling is off: not recorded, but timed and warned).
  */
-int paraprof_request_end(paraprof_request_t *req, int status);
+PARAPROF_API_ int paraprof_request_end(paraprof_request_t *req, int status);
 
 /* Seconds since *req began (its duration once it has ended): the value of
  * X-Process-Time.  0.0 for NULL or a request not begun. */
-double paraprof_request_elapsed(const paraprof_request_t *req);
+PARAPROF_API_ double paraprof_request_elapsed(const paraprof_request_t *req);
 
 /* Requests begun in the process so far (not reset by clearing the
  * statistics). */
-uint64_t paraprof_request_count(void);
+PARAPROF_API_ uint64_t paraprof_request_count(void);
 
 /*
  * Formats the two response headers of *req: X-Process-Time, the seconds
@@ -257,8 +267,8 @@ uint64_t paraprof_request_count(void);
  * Returns 0, PARAPROF_ERANGE when a value does not fit its buffer (the
  * buffer then holds ""), PARAPROF_EINVAL for a NULL or not begun request.
  */
-int paraprof_request_headers(const paraprof_request_t *req, char *process_time,
-			     size_t time_cap, char *request_count, size_t count_cap);
+PARAPROF_API_ int paraprof_request_headers(const paraprof_request_t *req, char *process_time,
+					   size_t time_cap, char *request_count, size_t count_cap);
 
 /*
  * Registers the route template `path_template` ("/api/agents/{name}/tools":
@@ -268,17 +278,17 @@ int paraprof_request_headers(const paraprof_request_t *req, char *process_time,
  * template again does nothing.  Returns 0, PARAPROF_EINVAL, or
  * PARAPROF_ENOMEM when 64 templates are registered already.
  */
-int paraprof_request_route(const char *path_template);
+PARAPROF_API_ int paraprof_request_route(const char *path_template);
 
 /* Sets the slow-request threshold, in seconds (> 0 and at most 1e9), for
  * the requests that end from now on, and stores it in the segment's header.
  * Returns 0 or PARAPROF_EINVAL. */
-int paraprof_request_set_slow_threshold(double seconds);
+PARAPROF_API_ int paraprof_request_set_slow_threshold(double seconds);
 
 /* Writes the slow-request lines to descriptor fd (the caller keeps it open
  * while requests may end) instead of stderr; -1 goes back to stderr.
  * Returns 0, or PARAPROF_EINVAL when fd is below -1 or not open. */
-int paraprof_request_set_log_fd(int fd);
+PARAPROF_API_ int paraprof_request_set_log_fd(int fd);
 
 /* One endpoint's statistics, summed over every thread.  Times in ns. */
 struct paraprof_endpoint_stats {
@@ -300,7 +310,7 @@ struct paraprof_endpoint_stats {
  * request of it has been recorded (since the last clear), PARAPROF_EINVAL,
  * PARAPROF_ENOMEM or PARAPROF_ENOSYS.
  */
-int paraprof_request_stats(const char *endpoint, struct paraprof_endpoint_stats *stats);
+PARAPROF_API_ int paraprof_request_stats(const char *endpoint, struct paraprof_endpoint_stats *stats);
 
 /*
  * Calls fn(stats, ctx) for every endpoint with recorded requests, in no
@@ -308,14 +318,14 @@ int paraprof_request_stats(const char *endpoint, struct paraprof_endpoint_stats 
  * when fn returns non-zero and returns that value; else returns 0,
  * PARAPROF_EINVAL, PARAPROF_ENOMEM or PARAPROF_ENOSYS.
  */
-int paraprof_request_foreach(int (*fn)(const struct paraprof_endpoint_stats *stats, void *ctx),
-			     void *ctx);
+PARAPROF_API_ int paraprof_request_foreach(int (*fn)(const struct paraprof_endpoint_stats *stats, void *ctx),
+					   void *ctx);
 
 /* The seed's clear_stats(): the same as paraprof_clear_stats(), one clear
  * for the whole segment, so it zeroes EVERY statistic (functions, regions,
  * spans, endpoints), not only the endpoints'.  The request count and the
  * endpoints known (the bound) stay.  Returns 0 or PARAPROF_ENOSYS. */
-int paraprof_request_clear_stats(void);
+PARAPROF_API_ int paraprof_request_clear_stats(void);
 
 /* ==== end of request profiling =========================================== */
 
@@ -392,15 +402,15 @@ struct paraprof_cache_stats {
  * paraprof_cache_free(), or NULL with errno set: EINVAL when max_size is 0 or
  * default_ttl_s is negative or not a number, ENOMEM when out of memory.
  */
-paraprof_cache_t *paraprof_cache_new(const char *name, size_t max_size,
-				     double default_ttl_s);
+PARAPROF_API_ paraprof_cache_t *paraprof_cache_new(const char *name, size_t max_size,
+						   double default_ttl_s);
 
 /*
  * Frees the cache and every entry.  No other thread may use the cache during
  * or after the call.  Its published statistics stay in the segment, marked
  * freed.  NULL is a no-op.
  */
-void paraprof_cache_free(paraprof_cache_t *cache);
+PARAPROF_API_ void paraprof_cache_free(paraprof_cache_t *cache);
 
 /*
  * Looks key up.  On a hit copies the value into buf (cap bytes), stores its
@@ -410,8 +420,8 @@ void paraprof_cache_free(paraprof_cache_t *cache);
  * the length needed; counted as neither hit nor miss, so the retry counts
  * once), PARAPROF_EINVAL when cache or key is NULL or buf is NULL with cap > 0.
  */
-int paraprof_cache_get(paraprof_cache_t *cache, const void *key, size_t key_len,
-		       void *buf, size_t cap, size_t *len);
+PARAPROF_API_ int paraprof_cache_get(paraprof_cache_t *cache, const void *key, size_t key_len,
+				     void *buf, size_t cap, size_t *len);
 
 /*
  * Like paraprof_cache_get(), but on a hit stores in *value a malloc'ed copy
@@ -420,8 +430,8 @@ int paraprof_cache_get(paraprof_cache_t *cache, const void *key, size_t key_len,
  * PARAPROF_ENOMEM (no copy could be made; counted as neither hit nor miss),
  * or PARAPROF_EINVAL.  *value is NULL whenever the return is not 0.
  */
-int paraprof_cache_get_alloc(paraprof_cache_t *cache, const void *key,
-			     size_t key_len, void **value, size_t *len);
+PARAPROF_API_ int paraprof_cache_get_alloc(paraprof_cache_t *cache, const void *key,
+					   size_t key_len, void **value, size_t *len);
 
 /*
  * Stores a copy of value (value_len bytes; value may be NULL when value_len is
@@ -433,30 +443,30 @@ int paraprof_cache_get_alloc(paraprof_cache_t *cache, const void *key,
  * value_len exceeds the byte limit; PARAPROF_ENOMEM when out of memory.  On
  * error the previous value, if any, is still there.
  */
-int paraprof_cache_set(paraprof_cache_t *cache, const void *key, size_t key_len,
-		       const void *value, size_t value_len, double ttl_s);
+PARAPROF_API_ int paraprof_cache_set(paraprof_cache_t *cache, const void *key, size_t key_len,
+				     const void *value, size_t value_len, double ttl_s);
 
 /* Removes key.  Returns 0, PARAPROF_ENOENT when it was absent or had expired,
  * or PARAPROF_EINVAL. */
-int paraprof_cache_delete(paraprof_cache_t *cache, const void *key,
-			  size_t key_len);
+PARAPROF_API_ int paraprof_cache_delete(paraprof_cache_t *cache, const void *key,
+					size_t key_len);
 
 /* Removes every entry (statistics other than size and bytes are kept).
  * Returns 0 or PARAPROF_EINVAL. */
-int paraprof_cache_clear(paraprof_cache_t *cache);
+PARAPROF_API_ int paraprof_cache_clear(paraprof_cache_t *cache);
 
 /* Fills *stats with the cache's statistics.  Each counter is exact; they are
  * read one after the other, not as one snapshot.  Returns 0 or
  * PARAPROF_EINVAL. */
-int paraprof_cache_stats(paraprof_cache_t *cache,
-			 struct paraprof_cache_stats *stats);
+PARAPROF_API_ int paraprof_cache_stats(paraprof_cache_t *cache,
+				       struct paraprof_cache_stats *stats);
 
 /*
  * Sets a limit on the bytes of keys plus values (entry overhead not counted;
  * 0 = no limit) and evicts least recently used entries until the cache is
  * within it.  Returns 0 or PARAPROF_EINVAL.
  */
-int paraprof_cache_set_max_bytes(paraprof_cache_t *cache, size_t max_bytes);
+PARAPROF_API_ int paraprof_cache_set_max_bytes(paraprof_cache_t *cache, size_t max_bytes);
 
 /*
  * For tests: makes the cache read the time from now_ns(ctx) (nanoseconds,
@@ -464,15 +474,15 @@ int paraprof_cache_set_max_bytes(paraprof_cache_t *cache, size_t max_bytes);
  * monotonic clock.  Call it before the cache is shared between threads.
  * Returns 0 or PARAPROF_EINVAL.
  */
-int paraprof_cache_set_clock(paraprof_cache_t *cache,
-			     uint64_t (*now_ns)(void *ctx), void *ctx);
+PARAPROF_API_ int paraprof_cache_set_clock(paraprof_cache_t *cache,
+					   uint64_t (*now_ns)(void *ctx), void *ctx);
 
 /*
  * The process-wide cache "global" (max_size 1000, default TTL 300 s),
  * created on first use, thread-safe.  Never free it.  Returns NULL only when
  * it could not be created (out of memory); a later call tries again.
  */
-paraprof_cache_t *paraprof_get_cache(void);
+PARAPROF_API_ paraprof_cache_t *paraprof_get_cache(void);
 
 /*
  * Builds a key snprintf-style into buf (cap bytes): returns its length
@@ -509,10 +519,10 @@ typedef int (*paraprof_compute_fn)(void *ctx, const void *key, size_t key_len,
  * error, PARAPROF_ERANGE (cap too small for a cached or computed value; *len
  * gets the length needed), PARAPROF_ENOMEM, or PARAPROF_EINVAL.
  */
-int paraprof_cache_memoize(paraprof_cache_t *cache, const void *key,
-			   size_t key_len, double ttl_s,
-			   paraprof_compute_fn compute, void *ctx,
-			   void *out, size_t cap, size_t *len);
+PARAPROF_API_ int paraprof_cache_memoize(paraprof_cache_t *cache, const void *key,
+					 size_t key_len, double ttl_s,
+					 paraprof_compute_fn compute, void *ctx,
+					 void *out, size_t cap, size_t *len);
 
 /*
  * The two halves of a memoized lookup, for callers (and PARAPROF_CACHED) that
@@ -527,11 +537,11 @@ int paraprof_cache_memoize(paraprof_cache_t *cache, const void *key,
 #define PARAPROF_COMPUTE 1
 typedef struct paraprof_flight paraprof_flight_t;
 
-int paraprof_cache_begin(paraprof_cache_t *cache, const void *key,
-			 size_t key_len, void *buf, size_t cap, size_t *len,
-			 paraprof_flight_t **flight);
-int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
-			  size_t value_len, double ttl_s, int rc);
+PARAPROF_API_ int paraprof_cache_begin(paraprof_cache_t *cache, const void *key,
+				       size_t key_len, void *buf, size_t cap, size_t *len,
+				       paraprof_flight_t **flight);
+PARAPROF_API_ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
+					size_t value_len, double ttl_s, int rc);
 
 /*
  * PARAPROF_CACHED(cache, ttl_s, key, key_len, var, expr): the C spelling of
@@ -571,131 +581,167 @@ int paraprof_cache_finish(paraprof_flight_t *flight, const void *value,
 /* ==== without the library ================================================ *
  *
  * A program that uses this API builds, links and runs unchanged without
- * libparaprof: every function is declared weak, and every call goes through
- * a macro that makes it only when the function is there (preloaded, or
- * linked with -lparaprof) and otherwise does nothing and yields: 
- * PARAPROF_ENOSYS for int results, NULL for pointers (errno ENOSYS for
- * paraprof_cache_new), an ignored span, a request not begun (state 0),
+ * libparaprof: every function is referenced weakly, and every call goes
+ * through a wrapper (a static inline function, never instrumented; a macro
+ * for paraprof_cache_key) that makes it only when the function is there
+ * (preloaded, or linked with -lparaprof) and otherwise does nothing and
+ * yields: PARAPROF_ENOSYS for int results, NULL for pointers (errno ENOSYS
+ * for paraprof_cache_new), an ignored span, a request not begun (state 0),
  * 0.0 from paraprof_request_elapsed(), 0 from paraprof_request_count(),
- * snprintf()'s result for
- * paraprof_cache_key(), and "compute it yourself" for paraprof_cache_begin()
+ * snprintf()'s result for paraprof_cache_key(), "libparaprof is not loaded"
+ * and "ENOSYS" from paraprof_strerror() and paraprof_err_name(), and
+ * "compute it yourself" for paraprof_cache_begin()
  * so that PARAPROF_CACHED still produces its value.  (The library itself is
  * built with PARAPROF_BUILDING_LIBRARY.)  Weak references to a library that
  * is preloaded need a position-independent executable (gcc's default on
  * Debian); a -no-pie program links -lparaprof instead.
+ *
+ * PARAPROF_FUNCTIONS is the one list of the functions above (save
+ * paraprof_cache_key, variadic, whose wrapper is written out below): a new
+ * function is documented above with PARAPROF_API_ and added here, nowhere
+ * else.  F(type, name, (parameters), (arguments), value without the library)
+ * for a function that returns a value, V(name, (parameters), (arguments))
+ * for one that returns nothing.  In a program the list defines each function
+ * as a static inline wrapper that calls the library's function through a
+ * weak reference when it is there; in the library it only checks that the
+ * list agrees with the prototypes.  tests/integration/api_exports.sh checks
+ * that the list and the symbols libparaprof.so exports agree.
  */
-#ifndef PARAPROF_BUILDING_LIBRARY
+#define PARAPROF_FUNCTIONS(F, V)						\
+	F(const char *, paraprof_strerror, (int err), (err),			\
+	  "libparaprof is not loaded")						\
+	F(const char *, paraprof_err_name, (int err), (err), "ENOSYS")		\
+	F(int, paraprof_enable, (void), (), PARAPROF_ENOSYS)			\
+	F(int, paraprof_disable, (void), (), PARAPROF_ENOSYS)			\
+	F(int, paraprof_is_enabled, (void), (), PARAPROF_ENOSYS)		\
+	F(int, paraprof_clear_stats, (void), (), PARAPROF_ENOSYS)		\
+	F(int, paraprof_region_begin, (const char *name, unsigned flags),	\
+	  (name, flags), PARAPROF_ENOSYS)					\
+	F(int, paraprof_region_end, (void), (), PARAPROF_ENOSYS)		\
+	F(paraprof_span_t, paraprof_span_begin, (const char *name), (name),	\
+	  PARAPROF_SPAN_NONE_)							\
+	F(int, paraprof_span_end, (paraprof_span_t span), (span),		\
+	  PARAPROF_ENOSYS)							\
+	F(int, paraprof_get_stats,						\
+	  (const char *name, struct paraprof_stats *stats), (name, stats),	\
+	  PARAPROF_ENOSYS)							\
+	F(int, paraprof_foreach_stats,						\
+	  (int (*fn)(const struct paraprof_stats *stats, void *ctx), void *ctx),\
+	  (fn, ctx), PARAPROF_ENOSYS)						\
+	F(paraprof_request_t, paraprof_request_begin,				\
+	  (const char *method, const char *path), (method, path),		\
+	  PARAPROF_REQUEST_NONE_)						\
+	F(int, paraprof_request_end, (paraprof_request_t *req, int status),	\
+	  (req, status), PARAPROF_ENOSYS)					\
+	F(double, paraprof_request_elapsed, (const paraprof_request_t *req),	\
+	  (req), 0.0)								\
+	F(uint64_t, paraprof_request_count, (void), (), 0)			\
+	F(int, paraprof_request_headers,					\
+	  (const paraprof_request_t *req, char *process_time, size_t time_cap,	\
+	   char *request_count, size_t count_cap),				\
+	  (req, process_time, time_cap, request_count, count_cap),		\
+	  PARAPROF_ENOSYS)							\
+	F(int, paraprof_request_route, (const char *path_template),		\
+	  (path_template), PARAPROF_ENOSYS)					\
+	F(int, paraprof_request_set_slow_threshold, (double seconds),		\
+	  (seconds), PARAPROF_ENOSYS)						\
+	F(int, paraprof_request_set_log_fd, (int fd), (fd), PARAPROF_ENOSYS)	\
+	F(int, paraprof_request_stats,						\
+	  (const char *endpoint, struct paraprof_endpoint_stats *stats),	\
+	  (endpoint, stats), PARAPROF_ENOSYS)					\
+	F(int, paraprof_request_foreach,					\
+	  (int (*fn)(const struct paraprof_endpoint_stats *stats, void *ctx),	\
+	   void *ctx), (fn, ctx), PARAPROF_ENOSYS)				\
+	F(int, paraprof_request_clear_stats, (void), (), PARAPROF_ENOSYS)	\
+	F(paraprof_cache_t *, paraprof_cache_new,				\
+	  (const char *name, size_t max_size, double default_ttl_s),		\
+	  (name, max_size, default_ttl_s),					\
+	  PARAPROF_NOSYS_PTR_(paraprof_cache_t *))				\
+	V(paraprof_cache_free, (paraprof_cache_t *cache), (cache))		\
+	F(int, paraprof_cache_get,						\
+	  (paraprof_cache_t *cache, const void *key, size_t key_len, void *buf,	\
+	   size_t cap, size_t *len),						\
+	  (cache, key, key_len, buf, cap, len), PARAPROF_ENOSYS)		\
+	F(int, paraprof_cache_get_alloc,					\
+	  (paraprof_cache_t *cache, const void *key, size_t key_len,		\
+	   void **value, size_t *len),						\
+	  (cache, key, key_len, value, len), PARAPROF_ENOSYS)			\
+	F(int, paraprof_cache_set,						\
+	  (paraprof_cache_t *cache, const void *key, size_t key_len,		\
+	   const void *value, size_t value_len, double ttl_s),			\
+	  (cache, key, key_len, value, value_len, ttl_s), PARAPROF_ENOSYS)	\
+	F(int, paraprof_cache_delete,						\
+	  (paraprof_cache_t *cache, const void *key, size_t key_len),		\
+	  (cache, key, key_len), PARAPROF_ENOSYS)				\
+	F(int, paraprof_cache_clear, (paraprof_cache_t *cache), (cache),	\
+	  PARAPROF_ENOSYS)							\
+	F(int, paraprof_cache_stats,						\
+	  (paraprof_cache_t *cache, struct paraprof_cache_stats *stats),	\
+	  (cache, stats), PARAPROF_ENOSYS)					\
+	F(int, paraprof_cache_set_max_bytes,					\
+	  (paraprof_cache_t *cache, size_t max_bytes), (cache, max_bytes),	\
+	  PARAPROF_ENOSYS)							\
+	F(int, paraprof_cache_set_clock,					\
+	  (paraprof_cache_t *cache, uint64_t (*now_ns)(void *ctx), void *ctx),	\
+	  (cache, now_ns, ctx), PARAPROF_ENOSYS)				\
+	F(paraprof_cache_t *, paraprof_get_cache, (void), (),			\
+	  PARAPROF_NOSYS_PTR_(paraprof_cache_t *))				\
+	F(int, paraprof_cache_memoize,						\
+	  (paraprof_cache_t *cache, const void *key, size_t key_len,		\
+	   double ttl_s, paraprof_compute_fn compute, void *ctx, void *out,	\
+	   size_t cap, size_t *len),						\
+	  (cache, key, key_len, ttl_s, compute, ctx, out, cap, len),		\
+	  PARAPROF_ENOSYS)							\
+	F(int, paraprof_cache_begin,						\
+	  (paraprof_cache_t *cache, const void *key, size_t key_len, void *buf,	\
+	   size_t cap, size_t *len, paraprof_flight_t **flight),		\
+	  (cache, key, key_len, buf, cap, len, flight), PARAPROF_COMPUTE)	\
+	F(int, paraprof_cache_finish,						\
+	  (paraprof_flight_t *flight, const void *value, size_t value_len,	\
+	   double ttl_s, int rc),						\
+	  (flight, value, value_len, ttl_s, rc), 0)
+
+#ifdef PARAPROF_BUILDING_LIBRARY
+/* The list and the prototypes above must agree: a redeclaration that does
+ * not match them is an error. */
+#define PARAPROF_CHECK_F_(type, fn, params, args, otherwise) type fn params;
+#define PARAPROF_CHECK_V_(fn, params, args) void fn params;
+PARAPROF_FUNCTIONS(PARAPROF_CHECK_F_, PARAPROF_CHECK_V_)
+#undef PARAPROF_CHECK_F_
+#undef PARAPROF_CHECK_V_
+#else
 #include <stdio.h>
 
-#pragma weak paraprof_strerror
-#pragma weak paraprof_err_name
-#pragma weak paraprof_enable
-#pragma weak paraprof_disable
-#pragma weak paraprof_is_enabled
-#pragma weak paraprof_clear_stats
-#pragma weak paraprof_region_begin
-#pragma weak paraprof_region_end
-#pragma weak paraprof_span_begin
-#pragma weak paraprof_span_end
-#pragma weak paraprof_get_stats
-#pragma weak paraprof_foreach_stats
-#pragma weak paraprof_request_begin
-#pragma weak paraprof_request_end
-#pragma weak paraprof_request_elapsed
-#pragma weak paraprof_request_count
-#pragma weak paraprof_request_headers
-#pragma weak paraprof_request_route
-#pragma weak paraprof_request_set_slow_threshold
-#pragma weak paraprof_request_set_log_fd
-#pragma weak paraprof_request_stats
-#pragma weak paraprof_request_foreach
-#pragma weak paraprof_request_clear_stats
-#pragma weak paraprof_cache_new
-#pragma weak paraprof_cache_free
-#pragma weak paraprof_cache_get
-#pragma weak paraprof_cache_get_alloc
-#pragma weak paraprof_cache_set
-#pragma weak paraprof_cache_delete
-#pragma weak paraprof_cache_clear
-#pragma weak paraprof_cache_stats
-#pragma weak paraprof_cache_set_max_bytes
-#pragma weak paraprof_cache_set_clock
-#pragma weak paraprof_get_cache
-#pragma weak paraprof_cache_key
-#pragma weak paraprof_cache_memoize
-#pragma weak paraprof_cache_begin
-#pragma weak paraprof_cache_finish
-
-#define PARAPROF_IF_LOADED_(fn, otherwise, args) ((fn) ? (fn) args : (otherwise))
+/* The library's function `fn`, referenced weakly under its own symbol: its
+ * address is 0 when the library is not there.  The wrapper, called fn in C,
+ * gets the symbol fn_inline_, or the reference would bind to it. */
+#define PARAPROF_LIB_(fn) fn##_lib_
+#define PARAPROF_WEAK_(type, fn, params)					\
+	PARAPROF_API_ type fn params __asm__(#fn "_inline_");			\
+	extern type PARAPROF_LIB_(fn) params __asm__(#fn) __attribute__((weak));
 #define PARAPROF_NOSYS_PTR_(type) (errno = ENOSYS, (type)0)
+#define PARAPROF_SPAN_NONE_ ((paraprof_span_t){ 0, 0 })
+#define PARAPROF_REQUEST_NONE_ ((paraprof_request_t){ 0, 0, 0, 0, 0, 0, { 0 } })
+#define PARAPROF_WRAP_F_(type, fn, params, args, otherwise)			\
+	PARAPROF_WEAK_(type, fn, params)					\
+	PARAPROF_API_ type fn params						\
+	{									\
+		return PARAPROF_LIB_(fn) ? PARAPROF_LIB_(fn) args : (otherwise);\
+	}
+#define PARAPROF_WRAP_V_(fn, params, args)					\
+	PARAPROF_WEAK_(void, fn, params)					\
+	PARAPROF_API_ void fn params						\
+	{									\
+		if (PARAPROF_LIB_(fn))						\
+			PARAPROF_LIB_(fn) args;					\
+	}
+PARAPROF_FUNCTIONS(PARAPROF_WRAP_F_, PARAPROF_WRAP_V_)
 
-#define paraprof_strerror(...) PARAPROF_IF_LOADED_(paraprof_strerror, \
-	"libparaprof is not loaded", (__VA_ARGS__))
-#define paraprof_err_name(...) PARAPROF_IF_LOADED_(paraprof_err_name, "ENOSYS", (__VA_ARGS__))
-#define paraprof_enable() PARAPROF_IF_LOADED_(paraprof_enable, PARAPROF_ENOSYS, ())
-#define paraprof_disable() PARAPROF_IF_LOADED_(paraprof_disable, PARAPROF_ENOSYS, ())
-#define paraprof_is_enabled() PARAPROF_IF_LOADED_(paraprof_is_enabled, PARAPROF_ENOSYS, ())
-#define paraprof_clear_stats() PARAPROF_IF_LOADED_(paraprof_clear_stats, PARAPROF_ENOSYS, ())
-#define paraprof_region_begin(...) PARAPROF_IF_LOADED_(paraprof_region_begin, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_region_end() PARAPROF_IF_LOADED_(paraprof_region_end, PARAPROF_ENOSYS, ())
-#define paraprof_span_begin(...) PARAPROF_IF_LOADED_(paraprof_span_begin, \
-	((paraprof_span_t){ 0, 0 }), (__VA_ARGS__))
-#define paraprof_span_end(...) PARAPROF_IF_LOADED_(paraprof_span_end, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_get_stats(...) PARAPROF_IF_LOADED_(paraprof_get_stats, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_foreach_stats(...) PARAPROF_IF_LOADED_(paraprof_foreach_stats, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_begin(...) PARAPROF_IF_LOADED_(paraprof_request_begin, \
-	((paraprof_request_t){ 0, 0, 0, 0, 0, 0, { 0 } }), (__VA_ARGS__))
-#define paraprof_request_end(...) PARAPROF_IF_LOADED_(paraprof_request_end, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_elapsed(...) PARAPROF_IF_LOADED_(paraprof_request_elapsed, 0.0, \
-	(__VA_ARGS__))
-#define paraprof_request_count() PARAPROF_IF_LOADED_(paraprof_request_count, (uint64_t)0, ())
-#define paraprof_request_headers(...) PARAPROF_IF_LOADED_(paraprof_request_headers, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_route(...) PARAPROF_IF_LOADED_(paraprof_request_route, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_set_slow_threshold(...) \
-	PARAPROF_IF_LOADED_(paraprof_request_set_slow_threshold, PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_set_log_fd(...) PARAPROF_IF_LOADED_(paraprof_request_set_log_fd, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_stats(...) PARAPROF_IF_LOADED_(paraprof_request_stats, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_foreach(...) PARAPROF_IF_LOADED_(paraprof_request_foreach, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_request_clear_stats() PARAPROF_IF_LOADED_(paraprof_request_clear_stats, \
-	PARAPROF_ENOSYS, ())
-#define paraprof_cache_new(...) PARAPROF_IF_LOADED_(paraprof_cache_new, \
-	PARAPROF_NOSYS_PTR_(paraprof_cache_t *), (__VA_ARGS__))
-#define paraprof_cache_free(...) PARAPROF_IF_LOADED_(paraprof_cache_free, (void)0, (__VA_ARGS__))
-#define paraprof_cache_get(...) PARAPROF_IF_LOADED_(paraprof_cache_get, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_cache_get_alloc(...) PARAPROF_IF_LOADED_(paraprof_cache_get_alloc, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_cache_set(...) PARAPROF_IF_LOADED_(paraprof_cache_set, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_cache_delete(...) PARAPROF_IF_LOADED_(paraprof_cache_delete, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_cache_clear(...) PARAPROF_IF_LOADED_(paraprof_cache_clear, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_cache_stats(...) PARAPROF_IF_LOADED_(paraprof_cache_stats, PARAPROF_ENOSYS, \
-	(__VA_ARGS__))
-#define paraprof_cache_set_max_bytes(...) PARAPROF_IF_LOADED_(paraprof_cache_set_max_bytes, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_cache_set_clock(...) PARAPROF_IF_LOADED_(paraprof_cache_set_clock, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_get_cache() PARAPROF_IF_LOADED_(paraprof_get_cache, \
-	PARAPROF_NOSYS_PTR_(paraprof_cache_t *), ())
-#define paraprof_cache_key(...) PARAPROF_IF_LOADED_(paraprof_cache_key, snprintf(__VA_ARGS__), \
-	(__VA_ARGS__))
-#define paraprof_cache_memoize(...) PARAPROF_IF_LOADED_(paraprof_cache_memoize, \
-	PARAPROF_ENOSYS, (__VA_ARGS__))
-#define paraprof_cache_begin(...) PARAPROF_IF_LOADED_(paraprof_cache_begin, \
-	PARAPROF_COMPUTE, (__VA_ARGS__))
-#define paraprof_cache_finish(...) PARAPROF_IF_LOADED_(paraprof_cache_finish, 0, (__VA_ARGS__))
+/* paraprof_cache_key, variadic, cannot be wrapped by a function: a macro
+ * calls it, or snprintf() without the library. */
+#pragma weak paraprof_cache_key
+#define paraprof_cache_key(...) ((paraprof_cache_key) ?			\
+	(paraprof_cache_key)(__VA_ARGS__) : snprintf(__VA_ARGS__))
 #endif /* !PARAPROF_BUILDING_LIBRARY */
 
 /* The cleanup of PARAPROF_REGION: ends the region if the library is there.
@@ -705,12 +751,7 @@ __attribute__((no_instrument_function))
 static inline void paraprof_region_cleanup_(int *unused)
 {
 	(void)unused;
-#ifdef PARAPROF_BUILDING_LIBRARY
 	paraprof_region_end();
-#else
-	if (&paraprof_region_end != 0)
-		(paraprof_region_end)();
-#endif
 }
 
 #ifdef __cplusplus
