@@ -342,12 +342,12 @@ static int on_altstack(void)
  *    site and sp.  Frames on an alternate signal stack we are not on are
  *    a handler's that left.
  * A signal handler that runs on an alternate stack above the thread's
- * (`jumped`: sp far from the top frame) abandons nothing.
+ * abandons nothing.
  */
-static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t sp, int jumped)
+static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
 	uint64_t now = clock_now();
-	int alt = jumped && !t->jumped && on_altstack();
+	int alt = -1;			/* on an alternate signal stack: not known yet */
 	uintptr_t alt_lo = 1, alt_hi = 0;	/* the alternate signal stack we are not on */
 	stack_t ss;
 
@@ -360,6 +360,8 @@ static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t 
 		const struct frame *top = &t->stack[t->depth - 1];
 		int region = top->site == REGION_SITE || top->site == REGION_SITE_MEM;
 
+		if (top->sp < sp && alt < 0)
+			alt = !t->jumped && on_altstack();
 		if (top->sp < sp && !alt)
 			;
 		else if (top->sp == sp && top->site != site && !region)
@@ -390,15 +392,16 @@ static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, u
 	struct tls *t = &hooks_tls;
 	uint64_t g = t->gate;
 	int saved_errno = errno;
-	int jumped = t->depth && t->depth <= t->cap && t->stack[t->depth - 1].sp - sp > SP_JUMP;
+	/* not t->cap: a handler's queued calls set it to 0 (a flush is due) */
+	int jumped = t->depth && t->stack[t->depth - 1].sp - sp > SP_JUMP;
 	uint32_t c;
 
 	if (!hk_begin(t, g, HOOK_ENTER, fn, site, sp, jumped, &c))
 		goto out;
-	abandon_left(t, fn, site, sp, jumped);
+	abandon_left(t, fn, site, sp);
 	if (t->depth == 0)
 		t->stack[-1].sp = sp + 16;	/* calls from here down take the fast path */
-	if (t->overflow || (t->depth == t->cap && hk_grow_stack(t) < 0)) {
+	if (t->overflow || (t->depth == hk_cap(t) && hk_grow_stack(t) < 0)) {
 		t->overflow++;
 		__atomic_fetch_add(&seg_header()->stack_overflows, 1, __ATOMIC_RELAXED);
 	} else {

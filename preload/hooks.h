@@ -179,6 +179,12 @@ static inline __attribute__((always_inline)) void push_rest(struct tls *t, uint3
 	t->depth = d + 1;
 }
 
+/* The frames t's stack holds (t->cap is 0 while a flush is due). */
+static inline uint32_t hk_cap(const struct tls *t)
+{
+	return rec_priv[t->area_idx].cap;
+}
+
 /* hooks.c */
 void hk_count_dropped(void);
 struct ppf_record *hk_lookup(struct tls *t, uintptr_t fn);

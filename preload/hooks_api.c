@@ -144,7 +144,7 @@ int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp)
 	}
 	if (t->depth == 0)
 		t->stack[-1].sp = sp + 16;
-	if (t->overflow || (t->depth == t->cap && hk_grow_stack(t) < 0))
+	if (t->overflow || (t->depth == hk_cap(t) && hk_grow_stack(t) < 0))
 		goto out;
 	r = named_record(t, PPF_KIND_REGION, name, 1);
 	if (!r)

@@ -279,7 +279,7 @@ void hk_repair_stale(struct tls *t, uint64_t g)
 		}
 		r->depth = frames_of(t, r);
 	}
-	if (t->depth < t->cap && t->stack[t->depth].fn) {
+	if (t->depth < hk_cap(t) && t->stack[t->depth].fn) {
 		/* a frame being pushed: whole once its site is written */
 		struct frame *f = &t->stack[t->depth];
 
