@@ -209,6 +209,7 @@ check: all
 	@$(call pp_stage,ASAN,asan,$(MAKE) --no-print-directory check-asan,$(CHECK_SUM_ASAN))
 	@$(call pp_stage,FUZZ,fuzz,$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS),sed -n 's/^  FUZZ *//p')
 	@echo "check: unit tests, integration tests, ThreadSanitizer, ASan and UBSan, and $(FUZZ_SECONDS) s of fuzzing passed"
+	@cat $(BUILD)/integration.summary $(BUILD)/adversarial.summary
 
 clean:
 	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD)
