@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/proc.h"
 #include "shm.h"
 
 /* Reads an unsigned decimal of 1-20 digits; NULL when there is none or it
@@ -63,40 +64,15 @@ const char *shm_state_name(enum shm_state s)
 	return s == SHM_RUNNING ? "running" : s == SHM_GONE ? "gone" : "unknown";
 }
 
-uint64_t shm_proc_start(uint32_t pid)
-{
-	char path[40], buf[1024], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the command name (field 2) may hold anything, ')' included: the
-	 * fields after it start after the last ')' */
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 /* The inode of our pid namespace, 0 when unknown. */
 static uint64_t own_pidns(void)
 {
 	static uint64_t ino;
 	static int done;
-	struct stat st;
 
 	if (!done) {
 		done = 1;
-		if (stat("/proc/self/ns/pid", &st) == 0)
-			ino = (uint64_t)st.st_ino;
+		ino = ppc_pidns_ino();
 	}
 	return ino;
 }
@@ -110,7 +86,7 @@ enum shm_state shm_process_state(uint32_t pid, uint64_t pidns, uint64_t start)
 		return SHM_UNKNOWN;
 	if (!start)
 		return kill((pid_t)pid, 0) == 0 || errno == EPERM ? SHM_RUNNING : SHM_GONE;
-	return shm_proc_start(pid) == start ? SHM_RUNNING : SHM_GONE;
+	return ppc_proc_start_ticks(pid) == start ? SHM_RUNNING : SHM_GONE;
 }
 
 int shm_open_regular(int dirfd, const char *name, int flags, int nofollow, struct stat *st,

@@ -45,10 +45,6 @@ enum shm_state {
 /* "gone", "running", "unknown" */
 const char *shm_state_name(enum shm_state s);
 
-/* starttime (field 22) of /proc/<pid>/stat in clock ticks since boot; 0
- * when there is no such process or it cannot be read. */
-uint64_t shm_proc_start(uint32_t pid);
-
 /* Whether the process `pid` that started at `start` (0: unknown, then any
  * process with that pid counts) in pid namespace `pidns` (0: ours) runs. */
 enum shm_state shm_process_state(uint32_t pid, uint64_t pidns, uint64_t start);

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "common/proc.h"
 
 /* paraprof(5) documents these offsets; version 1 files have this header */
 _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
@@ -119,36 +120,6 @@ static void nb_hex(struct name_buf *b, uint64_t v)
 	b->s[b->len] = 0;
 }
 
-/* starttime of /proc/self/stat: clock ticks from boot to the start of this
- * process, kept by exec; 0 when it cannot be read */
-static uint64_t proc_start_ticks(void)
-{
-	char buf[1024], *p;
-	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');		/* the command name may hold anything */
-	/* after ") " come fields 3 (state) to 52; starttime is field 22 */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
-/* The inode of our pid namespace; 0 when it cannot be told. */
-static uint64_t pidns_ino(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 /* Who this process is, for the segment's name. */
 struct identity {
 	uint32_t pid;
@@ -157,7 +128,7 @@ struct identity {
 
 static struct identity identify(void)
 {
-	struct identity me = { (uint32_t)getpid(), pidns_ino(), proc_start_ticks() };
+	struct identity me = { (uint32_t)getpid(), ppc_pidns_ino(), ppc_proc_start_ticks(0) };
 
 	return me;
 }
@@ -422,7 +393,7 @@ static enum leftover save_leftover(const char *name, int *gen, const char **why)
 		return LEFT_FOREIGN;
 	}
 	h = map;
-	stale = !h->proc_start_ticks || h->proc_start_ticks != proc_start_ticks();
+	stale = !h->proc_start_ticks || h->proc_start_ticks != ppc_proc_start_ticks(0);
 	if (stale) {
 		struct name_buf b = { stem, sizeof(stem), 0 };
 
