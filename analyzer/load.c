@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/names.h"
 #include "escape.h"
 #include "load.h"
 #include "profile.h"
@@ -1122,8 +1123,7 @@ int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *
 	long k;
 	int fd, rc;
 
-	snprintf(src->path, sizeof(src->path), "%s/%s%ld.*", PPF_SHM_DIR, PPF_SEGMENT_PREFIX,
-		 (long)pid);
+	ppc_segment_glob(src->path, sizeof(src->path), (long)pid);
 	src->note[0] = '\0';
 	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
 		return -1;

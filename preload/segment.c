@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "common/names.h"
 #include "common/proc.h"
 
 /* paraprof(5) documents these offsets; version 1 files have this header */
@@ -131,16 +132,6 @@ static struct identity identify(void)
 	struct identity me = { (uint32_t)getpid(), ppc_pidns_ino(), ppc_proc_start_ticks(0) };
 
 	return me;
-}
-
-/* Writes the segment name for `me` with suffix `n` ("-<n>", none when 0). */
-static void segment_name(char *buf, size_t len, const struct identity *me, unsigned n)
-{
-	int k = snprintf(buf, len, PPF_SEGMENT_FMT, me->pid, (unsigned long long)me->pidns,
-			 (unsigned long long)me->start);
-
-	if (n && k > 0 && (size_t)k < len)
-		snprintf(buf + k, len - (size_t)k, "-%u", n);
 }
 
 /* /dev/shm + a segment name */
@@ -264,14 +255,7 @@ static int write_dump(const char *base, uint64_t len, const char *stem, char *us
 	}
 	fd = -1;
 	for (unsigned n = 0; n < DUMP_TRIES; n++) {
-		struct name_buf b = { name, sizeof(name), 0 };
-
-		nb_str(&b, stem);
-		if (n) {
-			nb_str(&b, "-");
-			nb_num(&b, n);
-		}
-		nb_str(&b, PPF_DUMP_SUFFIX);
+		ppc_dump_file(name, sizeof(name), stem, n);
 		u.len = 0;
 		nb_str(&u, env.output);
 		nb_str(&u, "/");
@@ -298,14 +282,7 @@ fail:
 /* The stem of a dump's normal name: paraprof.<pid>[.<gen>] */
 static void dump_stem(char *stem, size_t len, const struct ppf_header *h)
 {
-	struct name_buf b = { stem, len, 0 };
-
-	nb_str(&b, "paraprof.");
-	nb_num(&b, h->pid);
-	if (h->exec_gen) {
-		nb_str(&b, ".");
-		nb_num(&b, h->exec_gen);
-	}
+	ppc_dump_stem(stem, len, PPC_DUMP_PREFIX, h->pid, h->exec_gen);
 }
 
 /* Says which name a dump took when its normal one was taken. */
@@ -317,8 +294,7 @@ static void say_renamed(const char *stem, const char *used)
 	b = (struct name_buf){ normal, sizeof(normal), 0 };
 	nb_str(&b, env.output);
 	nb_str(&b, "/");
-	nb_str(&b, stem);
-	nb_str(&b, PPF_DUMP_SUFFIX);
+	ppc_dump_file(normal + b.len, sizeof(normal) - b.len, stem, 0);
 	if (strcmp(normal, used) != 0)
 		env_warn("%s exists; this profile is saved as %s", normal, used);
 }
@@ -395,12 +371,8 @@ static enum leftover save_leftover(const char *name, int *gen, const char **why)
 	h = map;
 	stale = !h->proc_start_ticks || h->proc_start_ticks != ppc_proc_start_ticks(0);
 	if (stale) {
-		struct name_buf b = { stem, sizeof(stem), 0 };
-
-		nb_str(&b, "paraprof-stale.");
-		nb_num(&b, h->pid);
-		nb_str(&b, ".");
-		nb_num(&b, h->start_realtime_ns / 1000000000u);
+		ppc_dump_stem(stem, sizeof(stem), PPC_STALE_PREFIX, h->pid,
+			      h->start_realtime_ns / 1000000000u);
 	} else {
 		dump_stem(stem, sizeof(stem), h);
 		/* a program that exec'ed: say so in its dump */
@@ -440,12 +412,12 @@ static int pick_name(const struct identity *me)
 	char first[sizeof(seg_name)], foreign[sizeof(seg_name)] = "";
 	const char *foreign_why = NULL;
 
-	segment_name(first, sizeof(first), me, 0);
+	ppc_segment_name(first, sizeof(first), me->pid, me->pidns, me->start, 0);
 	for (unsigned n = next_suffix; n < NAME_TRIES; n++) {
 		const char *why = NULL;
 		int gen = 0;
 
-		segment_name(seg_name, sizeof(seg_name), me, n);
+		ppc_segment_name(seg_name, sizeof(seg_name), me->pid, me->pidns, me->start, n);
 		switch (save_leftover(seg_name, &gen, &why)) {
 		case LEFT_SAVED:
 			if (gen > 0)

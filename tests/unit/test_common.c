@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/names.h"
 #include "common/proc.h"
 
 /* field 22 of /proc/<pid>/stat read with stdio, as a second opinion */
@@ -87,6 +88,60 @@ static void test_common_pidns_ino(void **state)
 	assert_int_equal(ppc_pidns_ino(), (uint64_t)st.st_ino);
 }
 
+static void test_common_segment_name(void **state)
+{
+	char buf[96], small[12];
+
+	(void)state;
+	ppc_segment_name(buf, sizeof(buf), 42, 4026531836ull, 123456, 0);
+	assert_string_equal(buf, "/paraprof.42.4026531836.123456");
+	ppc_segment_name(buf, sizeof(buf), 42, 0, 0, 7);
+	assert_string_equal(buf, "/paraprof.42.0.0-7");
+	ppc_segment_name(small, sizeof(small), 42, 1, 2, 3);
+	assert_string_equal(small, "/paraprof.4");
+	ppc_segment_glob(buf, sizeof(buf), 42);
+	assert_string_equal(buf, "/dev/shm/paraprof.42.*");
+}
+
+static void test_common_dump_names(void **state)
+{
+	char stem[64], file[64], small[8];
+
+	(void)state;
+	ppc_dump_stem(stem, sizeof(stem), PPC_DUMP_PREFIX, 42, 0);
+	assert_string_equal(stem, "paraprof.42");
+	ppc_dump_file(file, sizeof(file), stem, 0);
+	assert_string_equal(file, "paraprof.42.ppd");
+	assert_int_equal(ppc_dump_kind(file), PPC_DUMP_NORMAL);
+	ppc_dump_stem(stem, sizeof(stem), PPC_SNAPSHOT_PREFIX, 42, 3);
+	assert_string_equal(stem, "paraprof-snapshot.42.3");
+	ppc_dump_file(file, sizeof(file), stem, 12);
+	assert_string_equal(file, "paraprof-snapshot.42.3-12.ppd");
+	assert_int_equal(ppc_dump_kind(file), PPC_DUMP_SNAPSHOT);
+	ppc_dump_stem(stem, sizeof(stem), PPC_STALE_PREFIX, 7, 1700000000);
+	ppc_dump_file(file, sizeof(file), stem, 0);
+	assert_string_equal(file, "paraprof-stale.7.1700000000.ppd");
+	assert_int_equal(ppc_dump_kind(file), PPC_DUMP_STALE);
+	/* cut, and still terminated */
+	ppc_dump_file(small, sizeof(small), "paraprof.42", 1);
+	assert_string_equal(small, "parapro");
+}
+
+static void test_common_dump_kind_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"paraprof.ppd", "paraprof.42", "paraprof.42.ppd.tmp", "paraprof.x.ppd",
+		"paraprof.42..ppd", "paraprof.42-.ppd", "paraprof.42.1.2.ppd",
+		".paraprof.42.ppd", "paraprof-other.42.ppd", "paraprof.42-1-2.ppd", "",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ppc_dump_kind(bad[i]), PPC_DUMP_NONE);
+	assert_int_equal(ppc_dump_kind("paraprof.42.3-1.ppd"), PPC_DUMP_NORMAL);
+	assert_int_equal(ppc_dump_kind("paraprof.42-1.ppd"), PPC_DUMP_NORMAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +149,9 @@ int main(void)
 		cmocka_unit_test(test_common_proc_start_ticks_odd_name),
 		cmocka_unit_test(test_common_proc_start_ticks_other),
 		cmocka_unit_test(test_common_pidns_ino),
+		cmocka_unit_test(test_common_segment_name),
+		cmocka_unit_test(test_common_dump_names),
+		cmocka_unit_test(test_common_dump_kind_rejects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
