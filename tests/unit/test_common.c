@@ -16,6 +16,7 @@
 
 #include "common/names.h"
 #include "common/proc.h"
+#include "common/record.h"
 
 /* field 22 of /proc/<pid>/stat read with stdio, as a second opinion */
 static unsigned long long stdio_start_ticks(pid_t pid)
@@ -142,6 +143,55 @@ static void test_common_dump_kind_rejects(void **state)
 	assert_int_equal(ppc_dump_kind("paraprof.42-1.ppd"), PPC_DUMP_NORMAL);
 }
 
+static void test_common_record_add(void **state)
+{
+	struct ppc_record_buf total = { .rec = { .size = sizeof(total), .min_ns = UINT64_MAX } };
+	struct ppc_record_buf a = {
+		.rec = { .kind = PPF_KIND_ENDPOINT, .size = sizeof(a), .calls = 3, .sum_ns = 30,
+			 .inclusive_ns = 25, .self_ns = 20, .min_ns = 5, .max_ns = 15,
+			 .abandoned = 1, .rss_sum_kib = 300, .rss_max_kib = 120,
+			 .hist_dropped = 2, .seq = 4, .flags = 8 },
+		.tail = { { 1, 0, 2, 0, 3, 4 }, 5, 0 },
+	};
+	struct ppc_record_buf b = a;
+
+	(void)state;
+	b.rec.min_ns = 2;
+	b.rec.max_ns = 40;
+	b.rec.rss_max_kib = 100;
+	ppc_record_add(&total.rec, &a.rec);
+	ppc_record_add(&total.rec, &b.rec);
+	assert_int_equal(total.rec.calls, 6);
+	assert_int_equal(total.rec.sum_ns, 60);
+	assert_int_equal(total.rec.inclusive_ns, 50);
+	assert_int_equal(total.rec.self_ns, 40);
+	assert_int_equal(total.rec.min_ns, 2);
+	assert_int_equal(total.rec.max_ns, 40);
+	assert_int_equal(total.rec.abandoned, 2);
+	assert_int_equal(total.rec.rss_sum_kib, 600);
+	assert_int_equal(total.rec.rss_max_kib, 120);
+	assert_int_equal(total.rec.hist_dropped, 4);
+	assert_int_equal(total.tail.status[0], 2);
+	assert_int_equal(total.tail.status[5], 8);
+	assert_int_equal(total.tail.slow, 10);
+	/* untouched: the seqlock, the flags */
+	assert_int_equal(total.rec.seq, 0);
+	assert_int_equal(total.rec.flags, 0);
+
+	/* no calls: no shortest call; a function has no tail */
+	b.rec.calls = 0;
+	b.rec.min_ns = 1;
+	b.rec.kind = PPF_KIND_FUNCTION;
+	ppc_record_add(&total.rec, &b.rec);
+	assert_int_equal(total.rec.min_ns, 2);
+	assert_int_equal(total.tail.slow, 10);
+	/* a record too short for its tail adds none */
+	a.rec.size = sizeof(a.rec);
+	ppc_record_add(&total.rec, &a.rec);
+	assert_int_equal(total.tail.slow, 10);
+	assert_int_equal(total.rec.calls, 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_common_segment_name),
 		cmocka_unit_test(test_common_dump_names),
 		cmocka_unit_test(test_common_dump_kind_rejects),
+		cmocka_unit_test(test_common_record_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
