@@ -2,7 +2,9 @@
  *
  * See record.h.
  */
+#include <sched.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "record.h"
 
@@ -36,4 +38,26 @@ void ppc_record_add(struct ppf_record *total, const struct ppf_record *rec)
 			dst->status[i] += src->status[i];
 		dst->slow += src->slow;
 	}
+}
+
+int ppc_record_copy(struct ppf_record *dst, const struct ppf_record *src, size_t size,
+		    int (*more)(void *ctx, struct ppf_record *copy), void *ctx,
+		    unsigned tries)
+{
+	for (unsigned i = 0; i < tries; i++) {
+		uint64_t seq = ppc_seq_begin(&src->seq);
+		int rc;
+
+		if (seq & 1) {
+			if (i % 64 == 63)
+				sched_yield();
+			continue;
+		}
+		memcpy(dst, src, size);
+		if (more && (rc = more(ctx, dst)) != 0)
+			return rc;
+		if (ppc_seq_end(&src->seq) == seq)
+			return 0;
+	}
+	return -1;
 }

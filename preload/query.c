@@ -50,41 +50,38 @@ static int matches(const struct ppf_record *r, unsigned kind, uint64_t key)
 	return module ? r->module == module || r->module == 0 : key_of(r) == key;
 }
 
-/* Copies record `r` (and, when `hist` is not NULL, adds its histogram into
- * the dense array hist[PPF_HIST_BUCKETS]) consistently.  Returns 0, or -1
- * when a writer kept it busy for RETRIES tries (it is then skipped). */
-static int read_record(const struct ppf_record *r, struct ppf_record *copy,
-		       struct ppf_endpoint_tail *tail, uint64_t *hist, uint64_t *scratch)
+/* ppc_record_copy's `more`: the copy's histogram pages into the scratch
+ * array `ctx` (PPF_HIST_BUCKETS counts). */
+static int copy_pages(void *ctx, struct ppf_record *copy)
 {
-	for (int tries = 0; tries < RETRIES; tries++) {
-		uint64_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+	uint64_t *scratch = ctx;
 
-		if (seq & 1)
-			continue;
-		memcpy(copy, r, sizeof(*copy));
-		if (tail && r->kind == PPF_KIND_ENDPOINT &&
-		    r->size >= sizeof(*r) + sizeof(*tail))
-			memcpy(tail, r + 1, sizeof(*tail));
-		if (hist)
-			for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-				if (copy->pages[p])
-					memcpy(scratch + p * PPF_SUB,
-					       seg_ptr((uint64_t)copy->pages[p] * PPF_PAGE_BYTES),
-					       PPF_PAGE_BYTES);
-		pp_rmb();
-		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) != seq)
-			continue;
-		if (hist) {
-			for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-				if (copy->pages[p])
-					for (unsigned i = 0; i < PPF_SUB; i++)
-						hist[p * PPF_SUB + i] += scratch[p * PPF_SUB + i];
-			if (copy->pending && copy->pending <= PPF_HIST_BUCKETS)
-				hist[copy->pending - 1]++;
-		}
-		return 0;
-	}
-	return -1;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (copy->pages[p])
+			memcpy(scratch + p * PPF_SUB,
+			       seg_ptr((uint64_t)copy->pages[p] * PPF_PAGE_BYTES), PPF_PAGE_BYTES);
+	return 0;
+}
+
+/* Copies record `r` (with its tail when it is an endpoint) into `copy` and
+ * adds its histogram into the dense array hist[PPF_HIST_BUCKETS],
+ * consistently.  Returns 0, or -1 when a writer kept it busy for RETRIES
+ * tries (it is then skipped). */
+static int read_record(const struct ppf_record *r, struct ppc_record_buf *copy, uint64_t *hist,
+		       uint64_t *scratch)
+{
+	size_t size = r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*copy) ?
+		      sizeof(*copy) : sizeof(copy->rec);
+
+	if (ppc_record_copy(&copy->rec, r, size, copy_pages, scratch, RETRIES) != 0)
+		return -1;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (copy->rec.pages[p])
+			for (unsigned i = 0; i < PPF_SUB; i++)
+				hist[p * PPF_SUB + i] += scratch[p * PPF_SUB + i];
+	if (copy->rec.pending && copy->rec.pending <= PPF_HIST_BUCKETS)
+		hist[copy->rec.pending - 1]++;
+	return 0;
 }
 
 static uint64_t quantile(const uint64_t *hist, uint64_t n, double q, uint64_t min, uint64_t max)
@@ -157,7 +154,7 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 				off = r->next;
 				if (!matches(r, kind, key))
 					continue;
-				if (read_record(r, &c.rec, &c.tail, hist, scratch) < 0 ||
+				if (read_record(r, &c, hist, scratch) < 0 ||
 				    (c.rec.flags & PPF_REC_FOLDED))
 					continue;
 				ppc_record_add(&total.rec, &c.rec);

@@ -192,6 +192,40 @@ static void test_common_record_add(void **state)
 	assert_int_equal(total.rec.calls, 9);
 }
 
+static int more_calls;
+
+static int count_more(void *ctx, struct ppf_record *copy)
+{
+	(void)copy;
+	more_calls++;
+	return ctx ? *(int *)ctx : 0;
+}
+
+static void test_common_record_copy(void **state)
+{
+	struct ppc_record_buf src = {
+		.rec = { .seq = 2, .kind = PPF_KIND_ENDPOINT, .size = sizeof(src), .calls = 7 },
+		.tail = { { 1, 2, 3, 4, 5, 6 }, 7, 0 },
+	}, dst;
+	int stop = 5;
+
+	(void)state;
+	memset(&dst, 0, sizeof(dst));
+	more_calls = 0;
+	assert_int_equal(ppc_record_copy(&dst.rec, &src.rec, sizeof(src), count_more, NULL, 10), 0);
+	assert_int_equal(more_calls, 1);
+	assert_memory_equal(&dst, &src, sizeof(src));
+	/* `more` ends the copy with what it returns */
+	assert_int_equal(ppc_record_copy(&dst.rec, &src.rec, sizeof(src), count_more, &stop, 10), 5);
+	/* a writer that never finishes: -1 after the tries, nothing copied */
+	memset(&dst, 0, sizeof(dst));
+	src.rec.seq = 3;
+	more_calls = 0;
+	assert_int_equal(ppc_record_copy(&dst.rec, &src.rec, sizeof(src), count_more, NULL, 100), -1);
+	assert_int_equal(more_calls, 0);
+	assert_int_equal(dst.rec.calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_common_dump_names),
 		cmocka_unit_test(test_common_dump_kind_rejects),
 		cmocka_unit_test(test_common_record_add),
+		cmocka_unit_test(test_common_record_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
