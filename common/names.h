@@ -27,6 +27,20 @@
 void ppc_segment_name(char *buf, size_t len, uint32_t pid, uint64_t pidns, uint64_t start,
 		      unsigned n);
 
+/* What a segment's name says. */
+struct ppc_segment_id {
+	uint32_t pid;
+	uint64_t pidns;			/* pid-namespace inode, 0 = unknown */
+	uint64_t start;			/* start ticks since boot, 0 = unknown */
+	uint32_t dup;			/* n of a "-<n>" suffix, 0 = none */
+	int legacy;			/* paraprof.<pid> (format version 1) */
+};
+
+/* Parses a directory entry's name (no "/"): paraprof.<pid>.<pidns>.<start>
+ * with an optional "-<n>", or the legacy paraprof.<pid>.  Returns 1 and
+ * fills *id when it is a segment's name, 0 when not (*id is then zeroed). */
+int ppc_segment_parse(const char *name, struct ppc_segment_id *id);
+
 /* Writes "/dev/shm/paraprof.<pid>.*", the segments of process `pid` as a
  * message names them. */
 void ppc_segment_glob(char *buf, size_t len, long pid);

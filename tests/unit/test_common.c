@@ -226,6 +226,33 @@ static void test_common_record_copy(void **state)
 	assert_int_equal(dst.rec.calls, 0);
 }
 
+static void test_common_segment_parse(void **state)
+{
+	struct ppc_segment_id id;
+	char name[96];
+	static const char *const bad[] = {
+		"paraprof.", "paraprof.0", "paraprof.2147483648", "paraprof.42.1",
+		"paraprof.42.1.2-0", "paraprof.42.1.2-", "paraprof.42.1.2.ppd",
+		"paraprof.42.1.99999999999999999999", "paraprof.42.1.2-4294967296",
+		"paraprof-stale.42.1", "xparaprof.42", "",
+	};
+
+	(void)state;
+	/* what the builder writes, the parser reads back */
+	ppc_segment_name(name, sizeof(name), 42, 4026531836ull, 123456, 3);
+	assert_int_equal(ppc_segment_parse(name + 1, &id), 1);
+	assert_int_equal(id.pid, 42);
+	assert_int_equal(id.pidns, 4026531836ull);
+	assert_int_equal(id.start, 123456);
+	assert_int_equal(id.dup, 3);
+	assert_int_equal(id.legacy, 0);
+	assert_int_equal(ppc_segment_parse("paraprof.7", &id), 1);
+	assert_int_equal(id.pid, 7);
+	assert_int_equal(id.legacy, 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ppc_segment_parse(bad[i], &id), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_common_proc_start_ticks_other),
 		cmocka_unit_test(test_common_pidns_ino),
 		cmocka_unit_test(test_common_segment_name),
+		cmocka_unit_test(test_common_segment_parse),
 		cmocka_unit_test(test_common_dump_names),
 		cmocka_unit_test(test_common_dump_kind_rejects),
 		cmocka_unit_test(test_common_record_add),
