@@ -124,16 +124,34 @@ $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 $(LAUNCHER): tools/paraprof.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $^
+
+# ---- common/: the format layer, in libpp_common.a ----
+# Linked by the library, the analyzer, the launcher and the unit tests; built
+# -fPIC with the library's flags (hidden: the library exports nothing more).
+# Included as "common/<name>.h".
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_LIB := $(BUILD)/libpp_common.a
+LIB_CFLAGS += -I.
+APP_CFLAGS += -I.
+$(BUILD)/common/%.o: common/%.c | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_SRC:%.c=$(BUILD)/%.o)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB) $(REPORT) $(LAUNCHER): $(COMMON_LIB)
 
 # ---- tests --------------------------------------------------------------
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
-		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) | deps
+		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Ianalyzer -o $@ $< \
 		$(BUILD)/libpp_preload.a \
-		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) \
+		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
 
 $(TESTREADER): tests/ppdump.c include/paraprof/format.h
@@ -322,7 +340,7 @@ FUZZ_LOG := $(BUILD)/fuzz/fuzz.log
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZER := $(FUZZ_DIR)/fuzz_load
 FUZZ_DEB := clang libclang-rt-14-dev
-FUZZ_SRC := tests/fuzz/fuzz_load.c $(filter-out analyzer/main.c,$(ANALYZER_SRC))
+FUZZ_SRC := tests/fuzz/fuzz_load.c $(filter-out analyzer/main.c,$(ANALYZER_SRC)) $(COMMON_SRC)
 
 .PHONY: fuzz-deps fuzz-seeds
 fuzz-deps: deps
@@ -334,7 +352,7 @@ fuzz-deps: deps
 $(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h) include/paraprof/format.h | fuzz-deps
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ianalyzer -g -O1 \
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -Ianalyzer -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $(FUZZ_SRC) -lelf -lstdc++ -lm
 
@@ -379,10 +397,10 @@ fuzz-run: fuzz
 # make example-cached: examples/cached under the launcher, which prints the
 # report (the Caches section and its recommendation).
 BENCH_CACHE := $(BUILD)/bench/bench_cache
-$(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a | deps
+$(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Icache -o $@ $< $(BUILD)/libpp_preload.a \
+	$(Q)$(CC) $(APP_CFLAGS) -Icache -o $@ $< $(BUILD)/libpp_preload.a $(COMMON_LIB) \
 		-lelf -lstdc++ -lpthread -ldl -lm
 
 .PHONY: bench-cache check-tsan example-cached

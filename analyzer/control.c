@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/names.h"
 #include "control.h"
 #include "paraprof/format.h"
 #include "shm.h"
@@ -31,8 +32,10 @@ int control_pid(pid_t pid, enum control_op op, char *err, size_t errlen)
 	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
 		return -1;
 	if (!n) {
-		snprintf(err, errlen, "no profile at %s/%s%ld.*: no such segment", PPF_SHM_DIR,
-			 PPF_SEGMENT_PREFIX, (long)pid);
+		char glob[64];
+
+		ppc_segment_glob(glob, sizeof(glob), (long)pid);
+		snprintf(err, errlen, "no profile at %s: no such segment", glob);
 		free(segs);
 		return -1;
 	}

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/names.h"
 #include "escape.h"
 #include "gc.h"
 #include "load.h"
@@ -103,10 +104,7 @@ static int write_new_dump(int dirfd, const char *base, const void *buf, size_t l
 		return -1;
 	}
 	for (unsigned n = 0; n < GC_MAX_SUFFIX; n++) {
-		if (n)
-			snprintf(name, namelen, "%s-%u%s", base, n, PPF_DUMP_SUFFIX);
-		else
-			snprintf(name, namelen, "%s%s", base, PPF_DUMP_SUFFIX);
+		ppc_dump_file(name, namelen, base, n);
 		if (name_no_replace(dirfd, tmp, name) == 0) {
 			fsync(dirfd);
 			return 0;
@@ -231,12 +229,8 @@ static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm
 			goto out;
 		}
 	}
-	if (h->exec_gen)
-		snprintf(base, sizeof(base), "%s%" PRIu32 ".%" PRIu32,
-			 snapshot ? "paraprof-snapshot." : "paraprof.", s->id.pid, h->exec_gen);
-	else
-		snprintf(base, sizeof(base), "%s%" PRIu32, snapshot ? "paraprof-snapshot." :
-			 "paraprof.", s->id.pid);
+	ppc_dump_stem(base, sizeof(base), snapshot ? PPC_SNAPSHOT_PREFIX : PPC_DUMP_PREFIX,
+		      s->id.pid, h->exec_gen);
 	if (write_new_dump(dirfd, base, buf, len, name, sizeof(name))) {
 		say(stderr, "%s: cannot save to %s: %s; the segment stays", s->path, o->dir,
 		    strerror(errno));

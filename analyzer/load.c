@@ -54,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/names.h"
+#include "common/record.h"
 #include "escape.h"
 #include "load.h"
 #include "profile.h"
@@ -889,22 +891,35 @@ struct live_ctx {
 	int last;			/* last whole attempt: settle for what is there */
 };
 
-static uint64_t load_seq(const void *p)
-{
-	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
-}
+/* What settle_pages needs. */
+struct settle_ctx {
+	struct dump *d;
+	struct live_ctx *lc;
+};
 
-/* The second read of a seqlock: the copy made before it must not move past
- * it, hence the acquire fence (ThreadSanitizer does not model fences, so a
- * TSAN=1 build uses a sequentially consistent load instead). */
-static uint64_t reload_seq(const void *p)
+/* ppc_record_copy's `more`: the pages of a record just copied, from the
+ * live segment into our copy.  Returns 1 when one lies past our copy and
+ * this is not the last attempt (lc->grew: the whole copy is redone). */
+static int settle_pages(void *ctx, struct ppf_record *r)
 {
-#ifdef __SANITIZE_THREAD__
-	return __atomic_load_n((const uint64_t *)p, __ATOMIC_SEQ_CST);
-#else
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-#endif
+	struct settle_ctx *sc = ctx;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
+
+		if (!r->pages[p])
+			continue;
+		if (!in_data(sc->d, poff, PPF_PAGE_BYTES)) {
+			if (!sc->lc->last) {
+				sc->lc->grew = 1;
+				return 1;
+			}
+			r->pages[p] = 0;	/* allocated after our copy: drop */
+			continue;
+		}
+		memcpy(sc->lc->copy + poff, sc->lc->map + poff, PPF_PAGE_BYTES);
+	}
+	return 0;
 }
 
 /* Re-reads one record and its pages from the live segment under its seqlock. */
@@ -912,37 +927,12 @@ static int settle_record(struct dump *d, uint32_t thread, uint64_t off, void *ct
 {
 	struct live_ctx *lc = ctx;
 	struct ppf_record *r = (struct ppf_record *)(lc->copy + off);
-	const unsigned char *src = lc->map + off;
-	size_t size = r->size;
+	const struct ppf_record *src = (const void *)(lc->map + off);
+	struct settle_ctx sc = { d, lc };
 
 	(void)thread;
-	for (int i = 0; i < RECORD_TRIES; i++) {
-		uint64_t s1 = load_seq(src);
-
-		if (s1 & 1) {
-			if (i % 64 == 63)
-				sched_yield();
-			continue;
-		}
-		memcpy(r, src, size);
-		for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
-			uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
-
-			if (!r->pages[p])
-				continue;
-			if (!in_data(d, poff, PPF_PAGE_BYTES)) {
-				if (!lc->last) {
-					lc->grew = 1;
-					return 0;
-				}
-				r->pages[p] = 0;	/* allocated after our copy: drop */
-				continue;
-			}
-			memcpy(lc->copy + poff, lc->map + poff, PPF_PAGE_BYTES);
-		}
-		if (reload_seq(src) == s1)
-			return 0;
-	}
+	if (ppc_record_copy(r, src, r->size, settle_pages, &sc, RECORD_TRIES) >= 0)
+		return 0;	/* consistent, or lc->grew */
 	/* Still moving (or its writer died mid-update): make the copy agree
 	 * with itself and mark it torn. */
 	uint64_t in_hist = 0;
@@ -1034,7 +1024,7 @@ static int live_copy(struct dump *d, int fd, unsigned char **copy, uint64_t *use
 			}
 		}
 		const struct ppf_header *lh = (const void *)map;
-		uint64_t fold = load_seq(&lh->fold_seq), tl = load_seq(&lh->timeline_seq);
+		uint64_t fold = ppc_seq_begin(&lh->fold_seq), tl = ppc_seq_begin(&lh->timeline_seq);
 
 		if ((fold | tl) & 1) {
 			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
@@ -1064,8 +1054,8 @@ static int live_copy(struct dump *d, int fd, unsigned char **copy, uint64_t *use
 		d->notes = NULL;	/* the merge walk says what is wrong */
 		if (walk_all(d, settle_record, &lc))
 			goto out;
-		if (!lc.last && (lc.grew || reload_seq(&lh->fold_seq) != fold ||
-				 reload_seq(&lh->timeline_seq) != tl))
+		if (!lc.last && (lc.grew || ppc_seq_end(&lh->fold_seq) != fold ||
+				 ppc_seq_end(&lh->timeline_seq) != tl))
 			continue;
 		*copy = buf;
 		*used_out = used;
@@ -1122,8 +1112,7 @@ int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *
 	long k;
 	int fd, rc;
 
-	snprintf(src->path, sizeof(src->path), "%s/%s%ld.*", PPF_SHM_DIR, PPF_SEGMENT_PREFIX,
-		 (long)pid);
+	ppc_segment_glob(src->path, sizeof(src->path), (long)pid);
 	src->note[0] = '\0';
 	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
 		return -1;

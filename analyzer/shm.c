@@ -14,76 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/names.h"
+#include "common/proc.h"
 #include "shm.h"
-
-/* Reads an unsigned decimal of 1-20 digits; NULL when there is none or it
- * overflows 64 bits. */
-static const char *read_u64(const char *p, uint64_t *v)
-{
-	const char *start = p;
-
-	*v = 0;
-	for (; *p >= '0' && *p <= '9'; p++)
-		if (__builtin_mul_overflow(*v, 10, v) ||
-		    __builtin_add_overflow(*v, (uint64_t)(*p - '0'), v))
-			return NULL;
-	return p > start ? p : NULL;
-}
-
-int shm_parse_name(const char *name, struct shm_id *id)
-{
-	const size_t plen = sizeof(PPF_SEGMENT_PREFIX) - 1;
-	uint64_t v;
-	const char *p;
-
-	memset(id, 0, sizeof(*id));
-	if (strncmp(name, PPF_SEGMENT_PREFIX, plen) != 0)
-		return 0;
-	p = read_u64(name + plen, &v);
-	if (!p || v == 0 || v > INT32_MAX)
-		return 0;
-	id->pid = (uint32_t)v;
-	if (*p == '\0') {
-		id->legacy = 1;
-		return 1;
-	}
-	if (*p != '.' || !(p = read_u64(p + 1, &id->pidns)) || *p != '.' ||
-	    !(p = read_u64(p + 1, &id->start)))
-		return 0;
-	if (*p == '-') {
-		if (!(p = read_u64(p + 1, &v)) || v == 0 || v > UINT32_MAX)
-			return 0;
-		id->dup = (uint32_t)v;
-	}
-	return *p == '\0';
-}
 
 const char *shm_state_name(enum shm_state s)
 {
 	return s == SHM_RUNNING ? "running" : s == SHM_GONE ? "gone" : "unknown";
-}
-
-uint64_t shm_proc_start(uint32_t pid)
-{
-	char path[40], buf[1024], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the command name (field 2) may hold anything, ')' included: the
-	 * fields after it start after the last ')' */
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
 /* The inode of our pid namespace, 0 when unknown. */
@@ -91,12 +28,10 @@ static uint64_t own_pidns(void)
 {
 	static uint64_t ino;
 	static int done;
-	struct stat st;
 
 	if (!done) {
 		done = 1;
-		if (stat("/proc/self/ns/pid", &st) == 0)
-			ino = (uint64_t)st.st_ino;
+		ino = ppc_pidns_ino();
 	}
 	return ino;
 }
@@ -110,7 +45,7 @@ enum shm_state shm_process_state(uint32_t pid, uint64_t pidns, uint64_t start)
 		return SHM_UNKNOWN;
 	if (!start)
 		return kill((pid_t)pid, 0) == 0 || errno == EPERM ? SHM_RUNNING : SHM_GONE;
-	return shm_proc_start(pid) == start ? SHM_RUNNING : SHM_GONE;
+	return ppc_proc_start_ticks(pid) == start ? SHM_RUNNING : SHM_GONE;
 }
 
 int shm_open_regular(int dirfd, const char *name, int flags, int nofollow, struct stat *st,
@@ -182,9 +117,9 @@ int shm_scan(uint32_t pid, struct shm_seg **segs, size_t *n, char *err, size_t e
 		return -1;
 	}
 	while ((de = readdir(dir))) {
-		struct shm_id id;
+		struct ppc_segment_id id;
 
-		if (!shm_parse_name(de->d_name, &id) || (pid && id.pid != pid))
+		if (!ppc_segment_parse(de->d_name, &id) || (pid && id.pid != pid))
 			continue;
 		if (count == cap) {
 			struct shm_seg *bigger = realloc(list, (cap = cap ? 2 * cap : 8) * sizeof(*list));

@@ -21,20 +21,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "common/names.h"
 #include "paraprof/format.h"
-
-/* What a segment's name says. */
-struct shm_id {
-	uint32_t pid;
-	uint64_t pidns;			/* pid-namespace inode, 0 = unknown */
-	uint64_t start;			/* start ticks since boot, 0 = unknown */
-	uint32_t dup;			/* n of a "-<n>" suffix, 0 = none */
-	int legacy;			/* paraprof.<pid> (format version 1) */
-};
-
-/* Parses a directory entry's name.  Returns 1 and fills *id when it is a
- * segment name, 0 when not. */
-int shm_parse_name(const char *name, struct shm_id *id);
 
 enum shm_state {
 	SHM_GONE,			/* no such process, or its pid was reused */
@@ -44,10 +32,6 @@ enum shm_state {
 
 /* "gone", "running", "unknown" */
 const char *shm_state_name(enum shm_state s);
-
-/* starttime (field 22) of /proc/<pid>/stat in clock ticks since boot; 0
- * when there is no such process or it cannot be read. */
-uint64_t shm_proc_start(uint32_t pid);
 
 /* Whether the process `pid` that started at `start` (0: unknown, then any
  * process with that pid counts) in pid namespace `pidns` (0: ours) runs. */
@@ -77,7 +61,7 @@ int shm_check_backed(uint64_t used, const struct stat *st, char *err, size_t err
 struct shm_seg {
 	char name[NAME_MAX + 1];	/* the entry's name */
 	char path[sizeof(PPF_SHM_DIR) + NAME_MAX + 1]; /* PPF_SHM_DIR "/" name */
-	struct shm_id id;
+	struct ppc_segment_id id;	/* what its name says */
 	int fd;				/* -1 when not open */
 	struct stat st;
 	struct ppf_header h;		/* as read at opening (valid when usable) */

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "common/record.h"
 
 #define RETRIES 1000
 
@@ -49,41 +50,38 @@ static int matches(const struct ppf_record *r, unsigned kind, uint64_t key)
 	return module ? r->module == module || r->module == 0 : key_of(r) == key;
 }
 
-/* Copies record `r` (and, when `hist` is not NULL, adds its histogram into
- * the dense array hist[PPF_HIST_BUCKETS]) consistently.  Returns 0, or -1
- * when a writer kept it busy for RETRIES tries (it is then skipped). */
-static int read_record(const struct ppf_record *r, struct ppf_record *copy,
-		       struct ppf_endpoint_tail *tail, uint64_t *hist, uint64_t *scratch)
+/* ppc_record_copy's `more`: the copy's histogram pages into the scratch
+ * array `ctx` (PPF_HIST_BUCKETS counts). */
+static int copy_pages(void *ctx, struct ppf_record *copy)
 {
-	for (int tries = 0; tries < RETRIES; tries++) {
-		uint64_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+	uint64_t *scratch = ctx;
 
-		if (seq & 1)
-			continue;
-		memcpy(copy, r, sizeof(*copy));
-		if (tail && r->kind == PPF_KIND_ENDPOINT &&
-		    r->size >= sizeof(*r) + sizeof(*tail))
-			memcpy(tail, r + 1, sizeof(*tail));
-		if (hist)
-			for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-				if (copy->pages[p])
-					memcpy(scratch + p * PPF_SUB,
-					       seg_ptr((uint64_t)copy->pages[p] * PPF_PAGE_BYTES),
-					       PPF_PAGE_BYTES);
-		pp_rmb();
-		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) != seq)
-			continue;
-		if (hist) {
-			for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-				if (copy->pages[p])
-					for (unsigned i = 0; i < PPF_SUB; i++)
-						hist[p * PPF_SUB + i] += scratch[p * PPF_SUB + i];
-			if (copy->pending && copy->pending <= PPF_HIST_BUCKETS)
-				hist[copy->pending - 1]++;
-		}
-		return 0;
-	}
-	return -1;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (copy->pages[p])
+			memcpy(scratch + p * PPF_SUB,
+			       seg_ptr((uint64_t)copy->pages[p] * PPF_PAGE_BYTES), PPF_PAGE_BYTES);
+	return 0;
+}
+
+/* Copies record `r` (with its tail when it is an endpoint) into `copy` and
+ * adds its histogram into the dense array hist[PPF_HIST_BUCKETS],
+ * consistently.  Returns 0, or -1 when a writer kept it busy for RETRIES
+ * tries (it is then skipped). */
+static int read_record(const struct ppf_record *r, struct ppc_record_buf *copy, uint64_t *hist,
+		       uint64_t *scratch)
+{
+	size_t size = r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*copy) ?
+		      sizeof(*copy) : sizeof(copy->rec);
+
+	if (ppc_record_copy(&copy->rec, r, size, copy_pages, scratch, RETRIES) != 0)
+		return -1;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (copy->rec.pages[p])
+			for (unsigned i = 0; i < PPF_SUB; i++)
+				hist[p * PPF_SUB + i] += scratch[p * PPF_SUB + i];
+	if (copy->rec.pending && copy->rec.pending <= PPF_HIST_BUCKETS)
+		hist[copy->rec.pending - 1]++;
+	return 0;
 }
 
 static uint64_t quantile(const uint64_t *hist, uint64_t n, double q, uint64_t min, uint64_t max)
@@ -123,6 +121,7 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 	struct ppf_header *h = seg_header();
 	size_t bytes = 2 * PPF_HIST_BUCKETS * sizeof(uint64_t);
 	uint64_t *hist, *scratch;
+	struct ppc_record_buf total;
 
 	memset(out, 0, sizeof(*out));
 	if (!h)
@@ -131,15 +130,17 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 	if (hist == MAP_FAILED)
 		return -1;
 	scratch = hist + PPF_HIST_BUCKETS;
+	memset(&total, 0, sizeof(total));	/* when no walk gets through */
 	for (int walk = 0; walk < RETRIES; walk++) {
 		uint64_t fold = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
 		uint32_t areas = __atomic_load_n(&h->thread_count, __ATOMIC_ACQUIRE);
 
 		if (fold & 1)
 			continue;
-		memset(out, 0, sizeof(*out));
+		memset(&total, 0, sizeof(total));
+		total.rec.size = sizeof(total);
+		total.rec.min_ns = UINT64_MAX;
 		memset(hist, 0, PPF_HIST_BUCKETS * sizeof(uint64_t));
-		out->min_ns = UINT64_MAX;
 		for (unsigned i = 0; i < areas; i++) {
 			uint64_t off, n = 0;
 
@@ -148,37 +149,31 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 			off = __atomic_load_n(&seg_thread(i)->records, __ATOMIC_ACQUIRE);
 			for (; off && n < seg_thread(i)->record_count; n++) {
 				const struct ppf_record *r = seg_ptr(off);
-				struct ppf_record c;
-				struct ppf_endpoint_tail tail = { { 0 }, 0, 0 };
+				struct ppc_record_buf c = { .tail = { { 0 }, 0, 0 } };
 
 				off = r->next;
 				if (!matches(r, kind, key))
 					continue;
-				if (read_record(r, &c, &tail, hist, scratch) < 0 ||
-				    (c.flags & PPF_REC_FOLDED))
+				if (read_record(r, &c, hist, scratch) < 0 ||
+				    (c.rec.flags & PPF_REC_FOLDED))
 					continue;
-				out->calls += c.calls;
-				out->sum_ns += c.sum_ns;
-				out->inclusive_ns += c.inclusive_ns;
-				out->self_ns += c.self_ns;
-				out->rss_sum_kib += c.rss_sum_kib;
-				if (c.calls && c.min_ns < out->min_ns)
-					out->min_ns = c.min_ns;
-				if (c.max_ns > out->max_ns)
-					out->max_ns = c.max_ns;
-				if (c.rss_max_kib > out->rss_max_kib)
-					out->rss_max_kib = c.rss_max_kib;
-				for (int s = 0; s < 6; s++)
-					out->status[s] += tail.status[s];
-				out->slow += tail.slow;
+				ppc_record_add(&total.rec, &c.rec);
 			}
 		}
 		pp_rmb();
 		if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == fold)
 			break;
 	}
-	if (!out->calls)
-		out->min_ns = 0;
+	out->calls = total.rec.calls;
+	out->sum_ns = total.rec.sum_ns;
+	out->inclusive_ns = total.rec.inclusive_ns;
+	out->self_ns = total.rec.self_ns;
+	out->min_ns = total.rec.calls ? total.rec.min_ns : 0;
+	out->max_ns = total.rec.max_ns;
+	out->rss_sum_kib = total.rec.rss_sum_kib;
+	out->rss_max_kib = total.rec.rss_max_kib;
+	memcpy(out->status, total.tail.status, sizeof(out->status));
+	out->slow = total.tail.slow;
 	uint64_t n = 0;
 
 	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++)

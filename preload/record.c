@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "common/record.h"
 
 #define TABLE_MIN 256			/* lookup slots to start with */
 
@@ -178,29 +179,8 @@ static void merge_record(struct ppf_record *m, const struct ppf_record *r)
 {
 	m->seq++;
 	pp_wmb();
-	m->calls += r->calls;
-	m->sum_ns += r->sum_ns;
-	m->inclusive_ns += r->inclusive_ns;
-	m->self_ns += r->self_ns;
-	m->abandoned += r->abandoned;
-	m->rss_sum_kib += r->rss_sum_kib;
-	m->hist_dropped += r->hist_dropped;
-	if (r->min_ns < m->min_ns)
-		m->min_ns = r->min_ns;
-	if (r->max_ns > m->max_ns)
-		m->max_ns = r->max_ns;
-	if (r->rss_max_kib > m->rss_max_kib)
-		m->rss_max_kib = r->rss_max_kib;
-	if (r->kind == PPF_KIND_ENDPOINT &&
-	    r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail) &&
-	    m->size >= sizeof(*m) + sizeof(struct ppf_endpoint_tail)) {
-		const struct ppf_endpoint_tail *src = (const void *)(r + 1);
-		struct ppf_endpoint_tail *dst = (void *)(m + 1);
-
-		for (unsigned i = 0; i < 6; i++)
-			dst->status[i] += src->status[i];
-		dst->slow += src->slow;
-	}
+	/* r has calls (rec_fold merges no other), so its min_ns counts */
+	ppc_record_add(m, r);
 	if (r->pending) {
 		/* r's last call, not in its histogram yet: into m's */
 		unsigned b = r->pending - 1;

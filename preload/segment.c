@@ -45,6 +45,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "common/names.h"
+#include "common/proc.h"
 
 /* paraprof(5) documents these offsets; version 1 files have this header */
 _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
@@ -119,36 +121,6 @@ static void nb_hex(struct name_buf *b, uint64_t v)
 	b->s[b->len] = 0;
 }
 
-/* starttime of /proc/self/stat: clock ticks from boot to the start of this
- * process, kept by exec; 0 when it cannot be read */
-static uint64_t proc_start_ticks(void)
-{
-	char buf[1024], *p;
-	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');		/* the command name may hold anything */
-	/* after ") " come fields 3 (state) to 52; starttime is field 22 */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
-/* The inode of our pid namespace; 0 when it cannot be told. */
-static uint64_t pidns_ino(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 /* Who this process is, for the segment's name. */
 struct identity {
 	uint32_t pid;
@@ -157,19 +129,9 @@ struct identity {
 
 static struct identity identify(void)
 {
-	struct identity me = { (uint32_t)getpid(), pidns_ino(), proc_start_ticks() };
+	struct identity me = { (uint32_t)getpid(), ppc_pidns_ino(), ppc_proc_start_ticks(0) };
 
 	return me;
-}
-
-/* Writes the segment name for `me` with suffix `n` ("-<n>", none when 0). */
-static void segment_name(char *buf, size_t len, const struct identity *me, unsigned n)
-{
-	int k = snprintf(buf, len, PPF_SEGMENT_FMT, me->pid, (unsigned long long)me->pidns,
-			 (unsigned long long)me->start);
-
-	if (n && k > 0 && (size_t)k < len)
-		snprintf(buf + k, len - (size_t)k, "-%u", n);
 }
 
 /* /dev/shm + a segment name */
@@ -293,14 +255,7 @@ static int write_dump(const char *base, uint64_t len, const char *stem, char *us
 	}
 	fd = -1;
 	for (unsigned n = 0; n < DUMP_TRIES; n++) {
-		struct name_buf b = { name, sizeof(name), 0 };
-
-		nb_str(&b, stem);
-		if (n) {
-			nb_str(&b, "-");
-			nb_num(&b, n);
-		}
-		nb_str(&b, PPF_DUMP_SUFFIX);
+		ppc_dump_file(name, sizeof(name), stem, n);
 		u.len = 0;
 		nb_str(&u, env.output);
 		nb_str(&u, "/");
@@ -327,14 +282,7 @@ fail:
 /* The stem of a dump's normal name: paraprof.<pid>[.<gen>] */
 static void dump_stem(char *stem, size_t len, const struct ppf_header *h)
 {
-	struct name_buf b = { stem, len, 0 };
-
-	nb_str(&b, "paraprof.");
-	nb_num(&b, h->pid);
-	if (h->exec_gen) {
-		nb_str(&b, ".");
-		nb_num(&b, h->exec_gen);
-	}
+	ppc_dump_stem(stem, len, PPC_DUMP_PREFIX, h->pid, h->exec_gen);
 }
 
 /* Says which name a dump took when its normal one was taken. */
@@ -346,8 +294,7 @@ static void say_renamed(const char *stem, const char *used)
 	b = (struct name_buf){ normal, sizeof(normal), 0 };
 	nb_str(&b, env.output);
 	nb_str(&b, "/");
-	nb_str(&b, stem);
-	nb_str(&b, PPF_DUMP_SUFFIX);
+	ppc_dump_file(normal + b.len, sizeof(normal) - b.len, stem, 0);
 	if (strcmp(normal, used) != 0)
 		env_warn("%s exists; this profile is saved as %s", normal, used);
 }
@@ -422,14 +369,10 @@ static enum leftover save_leftover(const char *name, int *gen, const char **why)
 		return LEFT_FOREIGN;
 	}
 	h = map;
-	stale = !h->proc_start_ticks || h->proc_start_ticks != proc_start_ticks();
+	stale = !h->proc_start_ticks || h->proc_start_ticks != ppc_proc_start_ticks(0);
 	if (stale) {
-		struct name_buf b = { stem, sizeof(stem), 0 };
-
-		nb_str(&b, "paraprof-stale.");
-		nb_num(&b, h->pid);
-		nb_str(&b, ".");
-		nb_num(&b, h->start_realtime_ns / 1000000000u);
+		ppc_dump_stem(stem, sizeof(stem), PPC_STALE_PREFIX, h->pid,
+			      h->start_realtime_ns / 1000000000u);
 	} else {
 		dump_stem(stem, sizeof(stem), h);
 		/* a program that exec'ed: say so in its dump */
@@ -469,12 +412,12 @@ static int pick_name(const struct identity *me)
 	char first[sizeof(seg_name)], foreign[sizeof(seg_name)] = "";
 	const char *foreign_why = NULL;
 
-	segment_name(first, sizeof(first), me, 0);
+	ppc_segment_name(first, sizeof(first), me->pid, me->pidns, me->start, 0);
 	for (unsigned n = next_suffix; n < NAME_TRIES; n++) {
 		const char *why = NULL;
 		int gen = 0;
 
-		segment_name(seg_name, sizeof(seg_name), me, n);
+		ppc_segment_name(seg_name, sizeof(seg_name), me->pid, me->pidns, me->start, n);
 		switch (save_leftover(seg_name, &gen, &why)) {
 		case LEFT_SAVED:
 			if (gen > 0)

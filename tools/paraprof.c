@@ -50,6 +50,7 @@
 
 #include "../analyzer/escape.h"
 #include "paraprof/format.h"
+#include "common/names.h"
 
 #ifndef PARAPROF_LIBDIR
 #define PARAPROF_LIBDIR "/usr/local/lib"
@@ -197,45 +198,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		kill(pid, sig);
 }
 
-/* Skips one or more digits; returns NULL when there is none. */
-static const char *skip_digits(const char *p)
-{
-	const char *start = p;
-
-	while (*p >= '0' && *p <= '9')
-		p++;
-	return p > start ? p : NULL;
-}
-
-/* Is `name` PREFIX<pid>[.<n>][-<k>].ppd?  (-<k>: the library never replaces
- * a dump, it takes the next free name; see format.h.) */
-static int has_dump_form(const char *name, const char *prefix)
-{
-	size_t len = strlen(prefix);
-	const char *p;
-
-	if (strncmp(name, prefix, len) != 0)
-		return 0;
-	p = skip_digits(name + len);
-	if (p && *p == '.' && p[1] >= '0' && p[1] <= '9')
-		p = skip_digits(p + 1);
-	if (p && *p == '-')
-		p = skip_digits(p + 1);
-	return p && strcmp(p, PPF_DUMP_SUFFIX) == 0;
-}
-
 /* The names a dump may have in DIR: paraprof.*, paraprof-snapshot.* (a
  * process that was still running) and paraprof-stale.* (a dead process the
  * library found under its pid). */
-enum dump_kind { DUMP_NONE, DUMP_NORMAL, DUMP_SNAPSHOT, DUMP_STALE };
-
-static enum dump_kind dump_kind_of(const char *name)
-{
-	return has_dump_form(name, "paraprof.") ? DUMP_NORMAL :
-	       has_dump_form(name, "paraprof-snapshot.") ? DUMP_SNAPSHOT :
-	       has_dump_form(name, "paraprof-stale.") ? DUMP_STALE : DUMP_NONE;
-}
-
 /* The files of DIR with a dump's name when the run started (device, inode). */
 struct file_id {
 	dev_t dev;
@@ -265,7 +230,7 @@ static void list_before(const char *dir, struct file_set *set)
 	if (!d)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (dump_kind_of(de->d_name) == DUMP_NONE ||
+		if (ppc_dump_kind(de->d_name) == PPC_DUMP_NONE ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (set->n == set->cap) {
@@ -285,7 +250,7 @@ static void list_before(const char *dir, struct file_set *set)
 /* One dump of DIR that the report will read. */
 struct dump_file {
 	char *path;		/* DIR/name, as DIR was given; malloc'ed */
-	enum dump_kind kind;
+	enum ppc_dump_kind kind;
 	struct ppf_header h;
 	int is_new;		/* not in DIR when the run started */
 };
@@ -347,15 +312,15 @@ static struct dump_file *collect_dumps(const char *dir, const char *shown, uint6
 		return NULL;
 	}
 	while ((de = readdir(d)) != NULL) {
-		enum dump_kind kind = dump_kind_of(de->d_name);
+		enum ppc_dump_kind kind = ppc_dump_kind(de->d_name);
 		struct ppf_header h;
 		struct stat st;
 		int is_new;
 
-		if (kind == DUMP_NONE || read_dump_header(dirfd(d), de->d_name, &h, &st) != 0)
+		if (kind == PPC_DUMP_NONE || read_dump_header(dirfd(d), de->d_name, &h, &st) != 0)
 			continue;
 		is_new = !in_set(before, &st);
-		if (h.session != session && !(is_new && (h.session == 0 || kind == DUMP_STALE)))
+		if (h.session != session && !(is_new && (h.session == 0 || kind == PPC_DUMP_STALE)))
 			continue;
 		if (n == cap) {
 			struct dump_file *bigger;
@@ -387,13 +352,13 @@ static struct dump_file *collect_dumps(const char *dir, const char *shown, uint6
 		struct dump_file *f = &list[i];
 		int drop = 0;
 
-		if (f->kind == DUMP_STALE && f->h.session != session) {
+		if (f->kind == PPC_DUMP_STALE && f->h.session != session) {
 			fprintf(stderr, "paraprof: %s: the profile of an earlier process with the"
 				" same pid, not part of this report\n", f->path);
 			drop = 1;
-		} else if (f->kind == DUMP_SNAPSHOT) {
+		} else if (f->kind == PPC_DUMP_SNAPSHOT) {
 			for (size_t j = 0; j < n && !drop; j++)
-				drop = list[j].kind != DUMP_SNAPSHOT &&
+				drop = list[j].kind != PPC_DUMP_SNAPSHOT &&
 				       same_process(&list[j].h, &f->h);
 			if (drop && f->is_new) {
 				unlink(f->path);	/* ours, made redundant by its dump */

@@ -1,0 +1,63 @@
+/* record.c - adding one record of the segment into a total
+ *
+ * See record.h.
+ */
+#include <sched.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "record.h"
+
+_Static_assert(offsetof(struct ppc_record_buf, tail) == sizeof(struct ppf_record),
+	       "an endpoint's tail follows its record");
+
+void ppc_record_add(struct ppf_record *total, const struct ppf_record *rec)
+{
+	total->calls += rec->calls;
+	total->sum_ns += rec->sum_ns;
+	total->inclusive_ns += rec->inclusive_ns;
+	total->self_ns += rec->self_ns;
+	total->abandoned += rec->abandoned;
+	total->rss_sum_kib += rec->rss_sum_kib;
+	total->hist_dropped += rec->hist_dropped;
+	/* a record without calls has no shortest call (min_ns UINT64_MAX, or
+	 * a first call's duration stored before its count, seen by a reader) */
+	if (rec->calls && rec->min_ns < total->min_ns)
+		total->min_ns = rec->min_ns;
+	if (rec->max_ns > total->max_ns)
+		total->max_ns = rec->max_ns;
+	if (rec->rss_max_kib > total->rss_max_kib)
+		total->rss_max_kib = rec->rss_max_kib;
+	if (rec->kind == PPF_KIND_ENDPOINT &&
+	    rec->size >= sizeof(*rec) + sizeof(struct ppf_endpoint_tail) &&
+	    total->size >= sizeof(*total) + sizeof(struct ppf_endpoint_tail)) {
+		const struct ppf_endpoint_tail *src = (const void *)(rec + 1);
+		struct ppf_endpoint_tail *dst = (void *)(total + 1);
+
+		for (unsigned i = 0; i < 6; i++)
+			dst->status[i] += src->status[i];
+		dst->slow += src->slow;
+	}
+}
+
+int ppc_record_copy(struct ppf_record *dst, const struct ppf_record *src, size_t size,
+		    int (*more)(void *ctx, struct ppf_record *copy), void *ctx,
+		    unsigned tries)
+{
+	for (unsigned i = 0; i < tries; i++) {
+		uint64_t seq = ppc_seq_begin(&src->seq);
+		int rc;
+
+		if (seq & 1) {
+			if (i % 64 == 63)
+				sched_yield();
+			continue;
+		}
+		memcpy(dst, src, size);
+		if (more && (rc = more(ctx, dst)) != 0)
+			return rc;
+		if (ppc_seq_end(&src->seq) == seq)
+			return 0;
+	}
+	return -1;
+}
