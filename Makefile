@@ -225,7 +225,7 @@ check: all
 	@$(call pp_stage,ADVERS,adversarial,$(MAKE) --no-print-directory adversarial,$(CHECK_SUM_SUITE))
 	@$(call pp_stage,TSAN,tsan,$(MAKE) --no-print-directory check-tsan,$(CHECK_SUM_CMOCKA))
 	@$(call pp_stage,ASAN,asan,$(MAKE) --no-print-directory check-asan,$(CHECK_SUM_ASAN))
-	@$(call pp_stage,FUZZ,fuzz,$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS),sed -n 's/^  FUZZ *//p')
+	@$(call pp_stage,FUZZ,fuzz,$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS),sed -n 's/^  FUZZ  *\([0-9]\)/\1/p')
 	@echo "check: unit tests, integration tests, ThreadSanitizer, ASan and UBSan, and $(FUZZ_SECONDS) s of fuzzing passed"
 	@cat $(BUILD)/integration.summary $(BUILD)/adversarial.summary
 
