@@ -488,20 +488,17 @@ static void __attribute__((noinline)) exit_rest(uint64_t g, uint64_t now)
 PP_EXPORT void __cyg_profile_func_enter(void *this_fn, void *call_site);
 PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
 
-void __cyg_profile_func_enter(void *this_fn, void *call_site)
+/* The entry past its first check (the control word is the one the thread
+ * has seen): out of the hook itself, so that a disabled or idle hook saves
+ * no register. */
+static void __attribute__((noinline)) enter_fast(uint32_t c, uintptr_t fn, uintptr_t site,
+						uintptr_t sp)
 {
 	struct tls *t = &hooks_tls;
-	uint32_t c = *seg_ctl, d;
-	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
-	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+	uint32_t d;
 	struct frame *f;
 	struct slot *s;
 
-	if (unlikely(c + 1 != t->gate)) {
-		if (c & PPF_FLAG_ENABLED)
-			enter_slow(fn, site, sp);
-		return;
-	}
 	d = t->depth;
 	f = &t->stack[d];
 	/* a frame below our stack pointer was left by longjmp; far above it
@@ -530,22 +527,31 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 	t->gate = (uint64_t)c + 1;
 }
 
-void __cyg_profile_func_exit(void *this_fn, void *call_site)
+void __cyg_profile_func_enter(void *this_fn, void *call_site)
+{
+	uint32_t c = *seg_ctl;
+	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
+	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+
+	if (unlikely(c + 1 != hooks_tls.gate)) {
+		if (c & PPF_FLAG_ENABLED)
+			enter_slow(fn, site, sp);
+		return;
+	}
+	enter_fast(c, fn, site, sp);
+}
+
+/* The exit past its first check; see enter_fast. */
+static void __attribute__((noinline)) exit_fast(uint32_t c, uintptr_t fn, const void *call_site,
+					       uintptr_t sp)
 {
 	struct tls *t = &hooks_tls;
-	uint32_t c = *seg_ctl, rd;
+	uint32_t rd;
 	uint64_t now, dur;
-	uintptr_t fn = (uintptr_t)this_fn;
-	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
 	struct ppf_record *r;
 	struct frame *f;
 	unsigned b;
 
-	if (unlikely(c + 1 != t->gate)) {
-		if (c & PPF_FLAG_ENABLED)
-			exit_slow(fn, (uintptr_t)call_site, sp);
-		return;
-	}
 	f = &t->stack[(ptrdiff_t)t->depth - 1];
 	if (unlikely(f->fn != fn || sp + SP_BELOW - f->sp > SP_JUMP)) {
 		exit_slow(fn, (uintptr_t)call_site, sp);
@@ -579,6 +585,20 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 	t->depth--;
 	pp_sigfence();
 	t->gate = (uint64_t)c + 1;
+}
+
+void __cyg_profile_func_exit(void *this_fn, void *call_site)
+{
+	uint32_t c = *seg_ctl;
+	uintptr_t fn = (uintptr_t)this_fn;
+	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+
+	if (unlikely(c + 1 != hooks_tls.gate)) {
+		if (c & PPF_FLAG_ENABLED)
+			exit_slow(fn, (uintptr_t)call_site, sp);
+		return;
+	}
+	exit_fast(c, fn, call_site, sp);
 }
 
 /* ---- threads and the process ending ---- */
