@@ -491,7 +491,7 @@ PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
 /* The entry past its first check (the control word is the one the thread
  * has seen): out of the hook itself, so that a disabled or idle hook saves
  * no register. */
-static void __attribute__((noinline)) enter_fast(uint32_t c, uintptr_t fn, uintptr_t site,
+static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, uint32_t c,
 						uintptr_t sp)
 {
 	struct tls *t = &hooks_tls;
@@ -538,11 +538,11 @@ void __cyg_profile_func_enter(void *this_fn, void *call_site)
 			enter_slow(fn, site, sp);
 		return;
 	}
-	enter_fast(c, fn, site, sp);
+	enter_fast(fn, site, c, sp);
 }
 
 /* The exit past its first check; see enter_fast. */
-static void __attribute__((noinline)) exit_fast(uint32_t c, uintptr_t fn, const void *call_site,
+static void __attribute__((noinline)) exit_fast(uintptr_t fn, const void *call_site, uint32_t c,
 					       uintptr_t sp)
 {
 	struct tls *t = &hooks_tls;
@@ -598,7 +598,7 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 			exit_slow(fn, (uintptr_t)call_site, sp);
 		return;
 	}
-	exit_fast(c, fn, call_site, sp);
+	exit_fast(fn, call_site, c, sp);
 }
 
 /* ---- threads and the process ending ---- */
