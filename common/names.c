@@ -1,7 +1,7 @@
 /* names.c - the names of segments and dumps, built and parsed in one place
  *
  * See names.h.  The builders append through a small bounded buffer (struct
- * name_buf) instead of snprintf, so that the library may call them where
+ * ppc_buf) instead of snprintf, so that the library may call them where
  * stdio is not safe.
  */
 #include <stdio.h>
@@ -10,12 +10,7 @@
 #include "paraprof/format.h"
 #include "names.h"
 
-struct name_buf {
-	char *s;
-	size_t cap, len;	/* the text stays NUL-terminated; cut when full */
-};
-
-static void nb_str(struct name_buf *b, const char *str)
+void ppc_buf_str(struct ppc_buf *b, const char *str)
 {
 	if (!b->cap)
 		return;
@@ -24,7 +19,7 @@ static void nb_str(struct name_buf *b, const char *str)
 	b->s[b->len] = 0;
 }
 
-static void nb_num(struct name_buf *b, uint64_t v)
+void ppc_buf_num(struct ppc_buf *b, uint64_t v)
 {
 	char digits[24];
 	int n = 0;
@@ -36,6 +31,15 @@ static void nb_num(struct name_buf *b, uint64_t v)
 	while ((v /= 10));
 	while (n && b->len + 1 < b->cap)
 		b->s[b->len++] = digits[--n];
+	b->s[b->len] = 0;
+}
+
+void ppc_buf_hex(struct ppc_buf *b, uint64_t v)
+{
+	if (!b->cap)
+		return;
+	for (int i = 60; i >= 0 && b->len + 1 < b->cap; i -= 4)
+		b->s[b->len++] = "0123456789abcdef"[(v >> i) & 15];
 	b->s[b->len] = 0;
 }
 
@@ -98,26 +102,26 @@ void ppc_segment_glob(char *buf, size_t len, long pid)
 
 void ppc_dump_stem(char *buf, size_t len, const char *prefix, uint64_t pid, uint64_t gen)
 {
-	struct name_buf b = { buf, len, 0 };
+	struct ppc_buf b = { buf, len, 0 };
 
-	nb_str(&b, prefix);
-	nb_num(&b, pid);
+	ppc_buf_str(&b, prefix);
+	ppc_buf_num(&b, pid);
 	if (gen) {
-		nb_str(&b, ".");
-		nb_num(&b, gen);
+		ppc_buf_str(&b, ".");
+		ppc_buf_num(&b, gen);
 	}
 }
 
 void ppc_dump_file(char *buf, size_t len, const char *stem, unsigned n)
 {
-	struct name_buf b = { buf, len, 0 };
+	struct ppc_buf b = { buf, len, 0 };
 
-	nb_str(&b, stem);
+	ppc_buf_str(&b, stem);
 	if (n) {
-		nb_str(&b, "-");
-		nb_num(&b, n);
+		ppc_buf_str(&b, "-");
+		ppc_buf_num(&b, n);
 	}
-	nb_str(&b, PPF_DUMP_SUFFIX);
+	ppc_buf_str(&b, PPF_DUMP_SUFFIX);
 }
 
 /* Skips one or more digits; returns NULL when there is none. */

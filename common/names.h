@@ -22,6 +22,17 @@
 #define PPC_SNAPSHOT_PREFIX "paraprof-snapshot."	/* of a process still running */
 #define PPC_STALE_PREFIX "paraprof-stale."	/* left by a dead process under our pid */
 
+/* A bounded text buffer that the builders append to without stdio (safe in
+ * a signal handler): the text stays NUL-terminated and is cut when full. */
+struct ppc_buf {
+	char *s;
+	size_t cap, len;
+};
+
+void ppc_buf_str(struct ppc_buf *b, const char *str);
+void ppc_buf_num(struct ppc_buf *b, uint64_t v);	/* decimal */
+void ppc_buf_hex(struct ppc_buf *b, uint64_t v);	/* 16 hex digits */
+
 /* Writes the segment name "/paraprof.<pid>.<pidns>.<start>" (PPF_SEGMENT_FMT,
  * relative to PPF_SHM_DIR) with "-<n>" appended when n is not 0. */
 void ppc_segment_name(char *buf, size_t len, uint32_t pid, uint64_t pidns, uint64_t start,

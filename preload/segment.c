@@ -89,38 +89,6 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 /* ---- names, built without malloc or stdio (seg_finish may run in a
  * signal handler or a child after fork) ---- */
 
-struct name_buf {
-	char *s;
-	size_t cap, len;	/* the text stays NUL-terminated; cut when full */
-};
-
-static void nb_str(struct name_buf *b, const char *str)
-{
-	while (*str && b->len + 1 < b->cap)
-		b->s[b->len++] = *str++;
-	b->s[b->len] = 0;
-}
-
-static void nb_num(struct name_buf *b, uint64_t v)
-{
-	char digits[24];
-	int n = 0;
-
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n && b->len + 1 < b->cap)
-		b->s[b->len++] = digits[--n];
-	b->s[b->len] = 0;
-}
-
-static void nb_hex(struct name_buf *b, uint64_t v)
-{
-	for (int i = 60; i >= 0 && b->len + 1 < b->cap; i -= 4)
-		b->s[b->len++] = "0123456789abcdef"[(v >> i) & 15];
-	b->s[b->len] = 0;
-}
-
 /* Who this process is, for the segment's name. */
 struct identity {
 	uint32_t pid;
@@ -137,10 +105,10 @@ static struct identity identify(void)
 /* /dev/shm + a segment name */
 static void shm_path(char *buf, size_t len, const char *name)
 {
-	struct name_buf b = { buf, len, 0 };
+	struct ppc_buf b = { buf, len, 0 };
 
-	nb_str(&b, PPF_SHM_DIR);
-	nb_str(&b, name);
+	ppc_buf_str(&b, PPF_SHM_DIR);
+	ppc_buf_str(&b, name);
 }
 
 /* ---- dumps ---------------------------------------------------------- */
@@ -148,7 +116,7 @@ static void shm_path(char *buf, size_t len, const char *name)
 /* A name for a temporary file nobody can guess: .paraprof.<pid>.<random>.tmp */
 static void temp_name(char *buf, size_t len)
 {
-	struct name_buf b = { buf, len, 0 };
+	struct ppc_buf b = { buf, len, 0 };
 	uint64_t r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
@@ -158,11 +126,11 @@ static void temp_name(char *buf, size_t len)
 		r = clock_mono_ns() * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&r ^
 		    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 	}
-	nb_str(&b, ".paraprof.");
-	nb_num(&b, (uint64_t)getpid());
-	nb_str(&b, ".");
-	nb_hex(&b, r);
-	nb_str(&b, ".tmp");
+	ppc_buf_str(&b, ".paraprof.");
+	ppc_buf_num(&b, (uint64_t)getpid());
+	ppc_buf_str(&b, ".");
+	ppc_buf_hex(&b, r);
+	ppc_buf_str(&b, ".tmp");
 }
 
 /*
@@ -211,7 +179,7 @@ static int rename_noreplace(int dirfd, const char *from, const char *to)
 static int write_dump(const char *base, uint64_t len, const char *stem, char *used, size_t used_len)
 {
 	char tmp[64], name[256];
-	struct name_buf u = { used, used_len, 0 };
+	struct ppc_buf u = { used, used_len, 0 };
 	uint64_t done = 0;
 	int dirfd, fd = -1, err = 0;
 
@@ -257,9 +225,9 @@ static int write_dump(const char *base, uint64_t len, const char *stem, char *us
 	for (unsigned n = 0; n < DUMP_TRIES; n++) {
 		ppc_dump_file(name, sizeof(name), stem, n);
 		u.len = 0;
-		nb_str(&u, env.output);
-		nb_str(&u, "/");
-		nb_str(&u, name);
+		ppc_buf_str(&u, env.output);
+		ppc_buf_str(&u, "/");
+		ppc_buf_str(&u, name);
 		if (rename_noreplace(dirfd, tmp, name) == 0) {
 			close(dirfd);
 			return 0;
@@ -288,12 +256,12 @@ static void dump_stem(char *stem, size_t len, const struct ppf_header *h)
 /* Says which name a dump took when its normal one was taken. */
 static void say_renamed(const char *stem, const char *used)
 {
-	struct name_buf b;
+	struct ppc_buf b;
 	char normal[sizeof(env.output) + 64];
 
-	b = (struct name_buf){ normal, sizeof(normal), 0 };
-	nb_str(&b, env.output);
-	nb_str(&b, "/");
+	b = (struct ppc_buf){ normal, sizeof(normal), 0 };
+	ppc_buf_str(&b, env.output);
+	ppc_buf_str(&b, "/");
 	ppc_dump_file(normal + b.len, sizeof(normal) - b.len, stem, 0);
 	if (strcmp(normal, used) != 0)
 		env_warn("%s exists; this profile is saved as %s", normal, used);
