@@ -103,10 +103,11 @@ static inline struct ppf_thread *seg_thread(unsigned i)
 }
 
 /*
- * Creates and maps /paraprof.<pid> and fills its header and module table.
- * A leftover segment of the same pid (an earlier program of this process
- * before exec, or a dead process whose pid was reused) is saved as a dump
- * first.  Returns 0, or -1 after one line on stderr: profiling is then off.
+ * Creates and maps /dev/shm/paraprof.<pid>.<pidns>.<start> (PPF_SEGMENT_FMT;
+ * "-<n>" added when a file we must not touch has the name) and fills its
+ * header and module table.  A leftover of our own under that name (the
+ * program this process ran before exec) is saved as its dump first.
+ * Returns 0, or -1 after one line on stderr: profiling is then off.
  */
 int seg_create(uint64_t start_ns);
 
@@ -164,9 +165,11 @@ uint32_t seg_find_name(const char *name);
 struct ppf_cache *seg_cache_slot(const char *name);
 
 /*
- * Writes the used part of the segment to PARAPROF_OUTPUT/paraprof.<pid>.ppd
- * (through a temporary file and rename) and removes the segment.  On failure
- * says so once and leaves the segment in /dev/shm.
+ * In the process that made the segment only, once: stops recording, waits
+ * for the other threads' hooks (hooks_quiesce), writes the used part to
+ * paraprof.<pid>[.<gen>].ppd in the output directory (through an O_EXCL
+ * temporary and a rename that never replaces a file: "-<n>" otherwise) and
+ * removes the segment.  On failure says so once and leaves the segment.
  */
 void seg_finish(void);
 
@@ -295,7 +298,7 @@ void hooks_forget(void);
 void hooks_quiesce(void);
 
 /* A longjmp or siglongjmp is about to leave frames (wrap.c): the calling
- * thread's next entry looks for them (see hooks.c, abandon_left). */
+ * thread's next entry looks for them (hooks.c, abandon_left). */
 void hooks_longjmp(void);
 
 /* After seg_modules_changed(): every thread forgets, at its next call, the
@@ -350,7 +353,7 @@ struct query_result {
 
 struct query_key {
 	unsigned kind;			/* enum ppf_kind */
-	uint64_t key;			/* record.key */
+	uint64_t key;			/* record.key; a function's with its module (QKEY_*) */
 };
 
 /* Sums every live record of (kind, key) over the thread areas into `out`,
@@ -363,12 +366,13 @@ int query_keys(struct query_key **keys, size_t *count);
 
 /* ---- symtab.c: function names in-process ---- */
 
-/* Writes the (demangled) name of the function at runtime address `addr` to
- * buf; returns 1, or 0 when it has none. */
+/* Writes the (demangled) name of the function of query key `addr` (its
+ * address, with its module above QKEY_MODULE_SHIFT) to buf; returns 1, or 0
+ * when it has none. */
 int symtab_name(uintptr_t addr, char *buf, size_t len);
 
-/* The runtime address of the function called `name` (mangled or
- * demangled), 0 when no module has it. */
+/* The query key (address and module, see QKEY_MODULE_SHIFT) of the
+ * function called `name` (mangled or demangled), 0 when no module has it. */
 uintptr_t symtab_addr(const char *name);
 
 /* Forgets the loaded tables (a child after fork). */
