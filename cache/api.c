@@ -149,7 +149,7 @@ paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
 		cache_register(c);
 	} else {
 		c->stats = &c->own;
-		c->own.state = 1;
+		c->own.state = PPF_CACHE_LIVE;
 	}
 	__atomic_store_n(&c->stats->max_size, (uint64_t)max_size, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->stats->max_bytes, 0, __ATOMIC_RELAXED);
@@ -198,7 +198,7 @@ PP_EXPORT void paraprof_cache_free(paraprof_cache_t *c)
 		}
 	}
 	/* Size and bytes stay as they were: the last state, for the report. */
-	__atomic_store_n(&c->stats->state, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->stats->state, PPF_CACHE_FREED, __ATOMIC_RELEASE);
 	cache_destroy(c, c->nshards);
 }
 

@@ -110,7 +110,7 @@ void cache_stats_after_fork(void)
 	for (c = registry; c; c = next) {
 		next = c->reg_next;
 		memcpy(&c->own, c->stats, sizeof(c->own));
-		c->own.state = 1;
+		c->own.state = PPF_CACHE_LIVE;
 		c->stats = &c->own;
 		c->reg_next = NULL;
 		c->reg_pprev = NULL;

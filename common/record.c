@@ -34,7 +34,7 @@ void ppc_record_add(struct ppf_record *total, const struct ppf_record *rec)
 		const struct ppf_endpoint_tail *src = (const void *)(rec + 1);
 		struct ppf_endpoint_tail *dst = (void *)(total + 1);
 
-		for (unsigned i = 0; i < 6; i++)
+		for (unsigned i = 0; i < PPF_STATUS_CLASSES; i++)
 			dst->status[i] += src->status[i];
 		dst->slow += src->slow;
 	}

@@ -13,6 +13,12 @@
 #include "internal.h"
 #include "paraprof.h"
 
+/* The public kinds are the segment's: a record's kind is handed out as is. */
+_Static_assert((int)PARAPROF_KIND_FUNCTION == (int)PPF_KIND_FUNCTION, "kinds differ");
+_Static_assert((int)PARAPROF_KIND_REGION == (int)PPF_KIND_REGION, "kinds differ");
+_Static_assert((int)PARAPROF_KIND_SPAN == (int)PPF_KIND_SPAN, "kinds differ");
+_Static_assert((int)PARAPROF_KIND_ENDPOINT == (int)PPF_KIND_ENDPOINT, "kinds differ");
+
 /* The segment, made now if the program has not recorded anything yet. */
 static struct ppf_header *header(void)
 {

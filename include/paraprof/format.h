@@ -171,9 +171,14 @@ struct ppf_record {
 				   a dlclose); 0 = unknown: look the address up */
 };
 
+/* Responses by class: status[PPF_STATUS_OTHER] counts codes outside
+ * 100..599, status[k] for k = 1..5 the codes k00..k99. */
+#define PPF_STATUS_OTHER 0
+#define PPF_STATUS_CLASSES 6
+
 /* Follows a PPF_KIND_ENDPOINT record (record.size includes it). */
 struct ppf_endpoint_tail {
-	uint64_t status[6];	/* responses by class: [1]=1xx .. [5]=5xx, [0]=other */
+	uint64_t status[PPF_STATUS_CLASSES];	/* responses by class (above) */
 	uint64_t slow;		/* requests over the slow threshold */
 	uint64_t reserved;
 };
@@ -219,9 +224,15 @@ struct ppf_module {
 /* ---- caches (paraprof_cache_*) ------------------------------------------ *
  * Counters are updated with atomic adds by any thread: each is exact, but a
  * reader does not see a snapshot across them. */
+enum ppf_cache_state {
+	PPF_CACHE_UNUSED = 0,	/* a free slot */
+	PPF_CACHE_LIVE = 1,	/* the cache exists */
+	PPF_CACHE_FREED = 2,	/* paraprof_cache_destroy()ed: its counters stay */
+};
+
 struct ppf_cache {
 	uint32_t name;		/* string-table offset of the cache's name */
-	uint32_t state;		/* 0 = unused, 1 = live, 2 = freed (stats kept) */
+	uint32_t state;		/* enum ppf_cache_state */
 	uint64_t hits, misses;
 	uint64_t sets, deletes;
 	uint64_t evictions;	/* LRU evictions at max_size (or max_bytes) */
