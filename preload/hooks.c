@@ -488,9 +488,10 @@ static void __attribute__((noinline)) exit_rest(uint64_t g, uint64_t now)
 PP_EXPORT void __cyg_profile_func_enter(void *this_fn, void *call_site);
 PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
 
-/* The entry past its first check (the control word is the one the thread
- * has seen): out of the hook itself, so that a disabled or idle hook saves
- * no register. */
+/* The entry past its first check: the gate is closed (gate_of(sp)) and the
+ * control word `c` is the one the thread has seen.  Out of the hook itself,
+ * so that a disabled or idle hook saves no register.  What is not the
+ * steady state reopens the gate as it was (c + 1) and takes a slow path. */
 static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, uint32_t c,
 						uintptr_t sp)
 {
@@ -504,21 +505,13 @@ static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, u
 	/* a frame below our stack pointer was left by longjmp; far above it
 	 * is another stack (a stranger, or an alternate signal stack) */
 	if (unlikely(d >= t->cap || f[-1].sp - sp > SP_JUMP)) {
-		enter_slow(fn, site, sp);
-		return;
-	}
-	t->gate = gate_of(sp);
-	f->fn = fn;
-	pp_sigfence();
-	if (unlikely(*seg_ctl != c)) {
-		/* disabled, cleared or exiting since: the slow path decides */
-		f->fn = 0;
 		t->gate = (uint64_t)c + 1;
 		enter_slow(fn, site, sp);
 		return;
 	}
+	f->fn = fn;
 	s = &t->tab[(fn * REC_GOLDEN) >> t->shift];
-	if (unlikely(s->key != fn || !clock_tsc)) {
+	if (unlikely(s->key != fn || !(c & PPF_FLAG_TSC))) {
 		enter_rest((uint64_t)c + 1, fn, site, sp);
 		return;
 	}
@@ -527,18 +520,37 @@ static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, u
 	t->gate = (uint64_t)c + 1;
 }
 
+/*
+ * The hooks close their thread's gate first and read the control word
+ * after: a quiescer that changed the control word and then found the gate
+ * open (hooks_quiesce, after its membarrier) knows that the hook will see
+ * the change.  A gate already closed is a hook that a signal handler
+ * interrupted (or one cut short): the slow path sorts it out.  The control
+ * word carries PPF_FLAG_TSC, so the fast paths know their clock without
+ * another load.
+ */
 void __cyg_profile_func_enter(void *this_fn, void *call_site)
 {
-	uint32_t c = *seg_ctl;
+	struct tls *t = &hooks_tls;
 	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+	uint64_t g = t->gate;
+	uint32_t c;
 
-	if (unlikely(c + 1 != hooks_tls.gate)) {
-		if (c & PPF_FLAG_ENABLED)
-			enter_slow(fn, site, sp);
-		return;
+	if (likely(!(g & GATE_HOOK))) {
+		t->gate = gate_of(sp);
+		pp_sigfence();
+		c = *seg_ctl;
+		if (likely(c + 1 == g)) {
+			enter_fast(fn, site, c, sp);
+			return;
+		}
+		t->gate = g;
+	} else {
+		c = *seg_ctl;
 	}
-	enter_fast(fn, site, c, sp);
+	if (c & PPF_FLAG_ENABLED)
+		enter_slow(fn, site, sp);
 }
 
 /* The exit past its first check; see enter_fast. */
@@ -554,17 +566,11 @@ static void __attribute__((noinline)) exit_fast(uintptr_t fn, const void *call_s
 
 	f = &t->stack[(ptrdiff_t)t->depth - 1];
 	if (unlikely(f->fn != fn || sp + SP_BELOW - f->sp > SP_JUMP)) {
-		exit_slow(fn, (uintptr_t)call_site, sp);
-		return;
-	}
-	t->gate = gate_of(sp);
-	pp_sigfence();
-	if (unlikely(*seg_ctl != c)) {
 		t->gate = (uint64_t)c + 1;
 		exit_slow(fn, (uintptr_t)call_site, sp);
 		return;
 	}
-	if (unlikely(!clock_tsc)) {
+	if (unlikely(!(c & PPF_FLAG_TSC))) {
 		exit_rest((uint64_t)c + 1, 0);
 		return;
 	}
@@ -589,16 +595,26 @@ static void __attribute__((noinline)) exit_fast(uintptr_t fn, const void *call_s
 
 void __cyg_profile_func_exit(void *this_fn, void *call_site)
 {
-	uint32_t c = *seg_ctl;
+	struct tls *t = &hooks_tls;
 	uintptr_t fn = (uintptr_t)this_fn;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+	uint64_t g = t->gate;
+	uint32_t c;
 
-	if (unlikely(c + 1 != hooks_tls.gate)) {
-		if (c & PPF_FLAG_ENABLED)
-			exit_slow(fn, (uintptr_t)call_site, sp);
-		return;
+	if (likely(!(g & GATE_HOOK))) {
+		t->gate = gate_of(sp);
+		pp_sigfence();
+		c = *seg_ctl;
+		if (likely(c + 1 == g)) {
+			exit_fast(fn, call_site, c, sp);
+			return;
+		}
+		t->gate = g;
+	} else {
+		c = *seg_ctl;
 	}
-	exit_fast(fn, call_site, c, sp);
+	if (c & PPF_FLAG_ENABLED)
+		exit_slow(fn, (uintptr_t)call_site, sp);
 }
 
 /* ---- threads and the process ending ---- */
