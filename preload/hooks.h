@@ -85,7 +85,7 @@ extern __thread struct tls hooks_tls __attribute__((tls_model("initial-exec")));
 /* The latest RSS sample (KiB), published by the sampler. */
 static inline uint64_t pp_rss(void)
 {
-	return __atomic_load_n(seg_rss, __ATOMIC_RELAXED);
+	return __atomic_load_n(&sampler_rss_kib, __ATOMIC_RELAXED);
 }
 
 static inline uint64_t frame_ns(const struct frame *f, uint64_t now)

@@ -388,6 +388,9 @@ void sampler_start(void);
  * due; UINT64_MAX when no sampling.  The exit hook compares it with the
  * clock it has read anyway and calls sampler_tick() once it has passed. */
 extern volatile uint64_t sampler_due;
+/* The latest sample (KiB) as header.rss_kib has it, for the hooks: one load
+ * where the header's takes two. */
+extern volatile uint64_t sampler_rss_kib;
 
 /* Takes a sample if it is still due at `now` (one thread wins; the others
  * return at once).  Async-signal-safe, takes no lock, preserves errno. */

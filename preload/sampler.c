@@ -27,6 +27,7 @@
 #include "internal.h"
 
 volatile uint64_t sampler_due = UINT64_MAX;
+volatile uint64_t sampler_rss_kib;
 
 static int busy;			/* the timeline's writer (atomic flag) */
 static uint64_t interval_ticks;		/* env.mem_interval_ns in clock ticks */
@@ -69,6 +70,7 @@ static void publish(struct ppf_header *h, uint64_t rss)
 	uint64_t peak = __atomic_load_n(&h->rss_peak_kib, __ATOMIC_RELAXED);
 
 	__atomic_store_n(&h->rss_kib, rss, __ATOMIC_RELAXED);
+	__atomic_store_n(&sampler_rss_kib, rss, __ATOMIC_RELAXED);
 	while (rss > peak && !__atomic_compare_exchange_n(&h->rss_peak_kib, &peak, rss, 1,
 							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
@@ -176,5 +178,6 @@ void sampler_forget(void)
 	/* the child after fork: no sample until its own segment is made
 	 * (sampler_start), and a flag a vanished thread held is released */
 	__atomic_store_n(&sampler_due, UINT64_MAX, __ATOMIC_RELAXED);
+	__atomic_store_n(&sampler_rss_kib, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&busy, 0, __ATOMIC_RELAXED);
 }
