@@ -18,21 +18,24 @@
 static struct tls *api_begin(uintptr_t sp, uint32_t *cp)
 {
 	struct tls *t = &hooks_tls;
-	uint32_t c = *seg_ctl;
 	uint64_t g = t->gate;
+	uint32_t c;
 
-	if (!(c & PPF_FLAG_ENABLED))
-		return NULL;
-	if (likely(g == (uint64_t)c + 1)) {
-		/* up to date: close the gate, and check that it still is */
+	/* the gate closed before the control word is read, as in the hooks */
+	if (likely(!(g & GATE_HOOK))) {
 		t->gate = gate_of(sp);
 		pp_sigfence();
-		if (likely(*seg_ctl == c)) {
+		c = *seg_ctl;
+		if (likely(g == (uint64_t)c + 1)) {
 			*cp = c;
 			return t;
 		}
 		t->gate = g;
+	} else {
+		c = *seg_ctl;
 	}
+	if (!(c & PPF_FLAG_ENABLED))
+		return NULL;
 	if ((g & GATE_HOOK) && hk_inside_handler(g, sp)) {
 		hk_count_dropped();
 		return NULL;
