@@ -22,10 +22,11 @@
  *
  * At exit the used part is written to PARAPROF_OUTPUT/paraprof.<pid>.ppd and
  * the segment removed; after a crash or SIGKILL it stays for
- * paraprof-report --pid.  Dumps are written through a temporary file made
- * O_EXCL|O_NOFOLLOW, mode 0600, in a directory opened at write time, and
- * renamed without replacing anything: an existing dump is never overwritten
- * (the next free paraprof.<pid>[.<gen>]-<n>.ppd is taken).
+ * paraprof-report --pid.  Dumps are written by ppc_dump_write
+ * (common/dumpfile.c) in a directory opened at write time: through a
+ * temporary file made O_EXCL|O_NOFOLLOW, mode 0600, renamed without
+ * replacing anything, so that an existing dump is never overwritten (the
+ * next free paraprof.<pid>[.<gen>]-<n>.ppd is taken).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,13 +39,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "common/dumpfile.h"
 #include "common/names.h"
 #include "common/proc.h"
 
@@ -59,7 +60,6 @@ _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 #define CACHE_CAP 64
 #define CHUNK_BYTES (16 * 1024)		/* what an area takes at a time */
 #define NAME_TRIES 100			/* segment names "-1" ... "-99" */
-#define DUMP_TRIES 10000		/* dump names "-1" ... "-9999" */
 #define LOCK_WAIT_NS 100000000ull	/* seg_finish waits that long for the locks */
 
 char *seg_base;
@@ -113,138 +113,32 @@ static void shm_path(char *buf, size_t len, const char *name)
 
 /* ---- dumps ---------------------------------------------------------- */
 
-/* A name for a temporary file nobody can guess: .paraprof.<pid>.<random>.tmp */
-static void temp_name(char *buf, size_t len)
-{
-	struct ppc_buf b = { buf, len, 0 };
-	uint64_t r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		/* no entropy yet (early boot): O_EXCL still makes it safe */
-		static uint64_t counter;
-
-		r = clock_mono_ns() * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&r ^
-		    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-	}
-	ppc_buf_str(&b, ".paraprof.");
-	ppc_buf_num(&b, (uint64_t)getpid());
-	ppc_buf_str(&b, ".");
-	ppc_buf_hex(&b, r);
-	ppc_buf_str(&b, ".tmp");
-}
-
-/*
- * rename() that fails with EEXIST rather than replace `to`.  Where the
- * filesystem does not do that (EINVAL) or the kernel is older (ENOSYS), a
- * hard link and an unlink do the same.  Where there are no hard links
- * either (EPERM, EOPNOTSUPP), `to` is first made as an empty file of ours
- * (O_EXCL: EEXIST when taken) and then replaced: whatever another user
- * might put in its place meanwhile is replaced, never followed.
- */
-static int rename_noreplace(int dirfd, const char *from, const char *to)
-{
-	long rc = -1;
-	int fd;
-
-#ifdef SYS_renameat2
-	rc = syscall(SYS_renameat2, dirfd, from, dirfd, to, 1 /* RENAME_NOREPLACE */);
-#else
-	errno = ENOSYS;
-#endif
-	if (rc == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	if (linkat(dirfd, from, dirfd, to, 0) == 0) {
-		unlinkat(dirfd, from, 0);
-		return 0;
-	}
-	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
-		return -1;
-	fd = openat(dirfd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return renameat(dirfd, from, dirfd, to);
-}
-
 /*
  * Writes `len` bytes of `base` as <stem>.ppd in env.output, or as the first
- * free <stem>-<n>.ppd when that exists: no file is ever replaced, no link
- * followed.  The data goes to a fresh temporary file (O_EXCL|O_NOFOLLOW,
- * mode 0600) that is fsync()ed and then renamed.  The name used is left in
- * `used` (DIR/name).  Returns 0, or -1 with errno set (nothing is left
- * behind then).  No malloc, no stdio.
+ * free <stem>-<n>.ppd when that exists: ppc_dump_write (common/dumpfile.c),
+ * no file ever replaced, no link followed.  The directory is opened now, not
+ * kept.  The name used is left in `used` (DIR/name).  Returns 0, or -1 with
+ * errno set (nothing is left behind then).  No malloc, no stdio.
  */
 static int write_dump(const char *base, uint64_t len, const char *stem, char *used, size_t used_len)
 {
-	char tmp[64], name[256];
+	char name[256];
 	struct ppc_buf u = { used, used_len, 0 };
-	uint64_t done = 0;
-	int dirfd, fd = -1, err = 0;
+	int dirfd, rc, err;
 
 	dirfd = open(env.output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
-	for (int tries = 0; tries < 100 && fd < 0; tries++) {
-		temp_name(tmp, sizeof(tmp));
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST) {
-			err = errno;
-			close(dirfd);
-			errno = err;
-			return -1;
-		}
-	}
-	if (fd < 0) {
-		close(dirfd);
-		errno = EEXIST;
-		return -1;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, base + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : ENOSPC;
-			goto fail;
-		}
-		done += (uint64_t)n;
-	}
-	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
-		err = errno;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		err = errno;
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	for (unsigned n = 0; n < DUMP_TRIES; n++) {
-		ppc_dump_file(name, sizeof(name), stem, n);
-		u.len = 0;
+	rc = ppc_dump_write(dirfd, stem, base, len, name, sizeof(name));
+	err = errno;
+	close(dirfd);
+	if (rc == 0) {
 		ppc_buf_str(&u, env.output);
 		ppc_buf_str(&u, "/");
 		ppc_buf_str(&u, name);
-		if (rename_noreplace(dirfd, tmp, name) == 0) {
-			close(dirfd);
-			return 0;
-		}
-		if (errno != EEXIST) {
-			err = errno;
-			goto fail;
-		}
 	}
-	err = EEXIST;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
-	close(dirfd);
 	errno = err;
-	return -1;
+	return rc;
 }
 
 /* The stem of a dump's normal name: paraprof.<pid>[.<gen>] */
