@@ -5,11 +5,12 @@
  *  - a segment is judged from its own descriptor (shm.c: no link followed,
  *    no FIFO waited on, the used size backed by blocks), and its owner is
  *    read from that descriptor too;
- *  - a dump is written to a fresh temporary (O_CREAT|O_EXCL|O_NOFOLLOW,
- *    mode 0600: a planted file or link is never written through), fsync'ed,
- *    and given its name with renameat2(RENAME_NOREPLACE) (or linkat(), which
- *    never replaces either, where the file system lacks it), so no file is
- *    ever replaced and no half-written dump ever has a dump's name;
+ *  - a dump is written by ppc_dump_write (common/dumpfile.c), the library's
+ *    own writer: to a fresh temporary (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600:
+ *    a planted file or link is never written through), fsync'ed, and given
+ *    its name by a rename that never replaces, so no file is ever replaced
+ *    and no half-written dump ever has a dump's name; the directory is then
+ *    fsync'ed too, before the segment (the only other copy) is removed;
  *  - the segment is removed only after its dump has its name, and only when
  *    the name in /dev/shm is still the file that was read (/dev/shm is
  *    sticky: no other user can swap a file of ours).
@@ -21,102 +22,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/dumpfile.h"
 #include "common/names.h"
 #include "escape.h"
 #include "gc.h"
 #include "load.h"
 #include "shm.h"
-
-#define GC_MAX_SUFFIX 10000	/* <name>-<n>.ppd tried before giving up */
-
-/* Writes all of buf to fd; 0, or -1 with errno. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Gives the file `tmp` of dirfd the name `name` unless that exists: 0, or
- * -1 with errno (EEXIST: the name is taken). */
-static int name_no_replace(int dirfd, const char *tmp, const char *name)
-{
-	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	/* no RENAME_NOREPLACE here: a hard link never replaces either */
-	if (linkat(dirfd, tmp, dirfd, name, 0) != 0)
-		return -1;
-	unlinkat(dirfd, tmp, 0);
-	return 0;
-}
-
-/*
- * Writes buf as <base>.ppd in dirfd, or <base>-<n>.ppd for the first free n;
- * the name it got goes to name.  Returns 0, or -1 with errno (nothing is
- * left behind then).
- */
-static int write_new_dump(int dirfd, const char *base, const void *buf, size_t len, char *name,
-			  size_t namelen)
-{
-	char tmp[64];
-	uint64_t rnd;
-	int fd = -1, err;
-
-	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			rnd = (uint64_t)time(NULL) * 6364136223846793005ull + (uint64_t)getpid() + (uint64_t)tries;
-		snprintf(tmp, sizeof(tmp), ".paraprof-gc.%016" PRIx64 ".tmp", rnd);
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			return -1;
-	}
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, buf, len) || fsync(fd)) {
-		err = errno;
-		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		errno = err;
-		return -1;
-	}
-	if (close(fd)) {
-		err = errno;
-		unlinkat(dirfd, tmp, 0);
-		errno = err;
-		return -1;
-	}
-	for (unsigned n = 0; n < GC_MAX_SUFFIX; n++) {
-		ppc_dump_file(name, namelen, base, n);
-		if (name_no_replace(dirfd, tmp, name) == 0) {
-			fsync(dirfd);
-			return 0;
-		}
-		if (errno != EEXIST)
-			break;
-	}
-	err = errno;
-	unlinkat(dirfd, tmp, 0);
-	errno = err;
-	return -1;
-}
 
 /* Removes /dev/shm/<s->name> if it is still the file open on s->fd; 0 or -1. */
 static int remove_segment(const struct shm_seg *s)
@@ -231,12 +146,13 @@ static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm
 	}
 	ppc_dump_stem(base, sizeof(base), snapshot ? PPC_SNAPSHOT_PREFIX : PPC_DUMP_PREFIX,
 		      s->id.pid, h->exec_gen);
-	if (write_new_dump(dirfd, base, buf, len, name, sizeof(name))) {
+	if (ppc_dump_write(dirfd, base, buf, len, name, sizeof(name))) {
 		say(stderr, "%s: cannot save to %s: %s; the segment stays", s->path, o->dir,
 		    strerror(errno));
 		failed = 1;
 		goto out;
 	}
+	fsync(dirfd);	/* the name durable before the segment goes */
 	if (snapshot) {
 		say(out, "%s: pid %" PRIu32 " (%s) is still running; its profile so far is in"
 		    " %s/%s", s->path, s->id.pid, cmd, o->dir, name);

@@ -7,6 +7,7 @@
 #ifndef PARAPROF_INTERNAL_H
 #define PARAPROF_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -183,6 +184,62 @@ void seg_unlock_all(void);
 /* The lock that serialises writers of area 0 (thread folds, spans). */
 void seg_process_lock(void);
 void seg_process_unlock(void);
+
+/* ---- between the segment's files (segment.c, modules.c, leftover.c) ---- */
+
+#define SEG_MODULE_CAP 256	/* entries of the module table (header.module_cap) */
+#define SEG_NAME_MAX 96		/* a segment's name, PPF_SEGMENT_FMT[-<n>], with its NUL */
+
+/* modules.c: the module table's lock, taken in seg_lock_all()'s order. */
+extern pthread_mutex_t seg_module_lock;
+
+/* modules.c: adds every loaded object that no loaded entry is to the table
+ * of `h`.  seg_create calls it before the segment is published, without the
+ * lock; every later caller holds seg_module_lock. */
+void seg_scan_modules(struct ppf_header *h);
+
+/* leftover.c: who this process is, for the segment's name. */
+struct seg_identity {
+	uint32_t pid;
+	uint64_t pidns, start;		/* 0: unknown */
+};
+
+struct seg_identity seg_identify(void);
+
+/*
+ * leftover.c: creates the segment's file, O_CREAT|O_EXCL|O_NOFOLLOW, mode
+ * 0600 less the umask (seg_create then sets 0600), under the first of
+ * PPF_SEGMENT_FMT, then with "-1", "-2"..., that is free or holds a leftover
+ * of ours that could be saved as a dump.  Leaves the name (relative to
+ * PPF_SHM_DIR) in `name` (SEG_NAME_MAX bytes) and returns the descriptor,
+ * or -1 after one line on stderr.
+ */
+int seg_open_new(const struct seg_identity *me, char *name);
+
+/* leftover.c: the exec generation of the segment to make: 1 + that of the
+ * program this process ran before exec, when its leftover was found. */
+int seg_exec_gen(void);
+
+/* leftover.c: in a child after fork, names are tried from the first again
+ * and a foreign file is named again. */
+void seg_leftover_forget(void);
+
+/* segment.c: PPF_SHM_DIR + a segment's name. */
+void seg_shm_path(char *buf, size_t len, const char *name);
+
+/*
+ * segment.c: writes `len` bytes at `base` as <stem>.ppd in PARAPROF_OUTPUT
+ * (opened now), or as the first free <stem>-<n>.ppd: ppc_dump_write, no
+ * file replaced, no link followed.  On success the name used (DIR/name) is
+ * left in `used`.  Returns 0, or -1 with errno set.  No malloc, no stdio.
+ */
+int seg_write_dump(const void *base, uint64_t len, const char *stem, char *used, size_t used_len);
+
+/* segment.c: the stem of a dump's normal name, paraprof.<pid>[.<gen>]. */
+void seg_dump_stem(char *stem, size_t len, const struct ppf_header *h);
+
+/* segment.c: says (one line) which name a dump took when <stem>.ppd was taken. */
+void seg_say_renamed(const char *stem, const char *used);
 
 /* ---- init.c ---- */
 

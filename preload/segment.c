@@ -14,52 +14,46 @@
  * reused whole, so the segment stays bounded by the number of distinct
  * functions and of threads alive at once.
  *
- * A file already under our name is adopted (saved as a dump, then replaced)
- * only when it is ours beyond doubt: a regular file of our euid, mode 0600,
- * whose sizes agree with what is allocated.  Anything else (another user's
- * file, a symlink, a FIFO, a sparse file claiming gigabytes) is left alone
- * and the segment takes the name with "-1", "-2"... appended.
+ * The segment's name is picked, and a leftover under it saved, in
+ * leftover.c; its module table is kept in modules.c.  A file already under
+ * our name is adopted (saved as a dump, then replaced) only when it is ours
+ * beyond doubt; anything else is left alone and the segment takes the name
+ * with "-1", "-2"... appended.
  *
  * At exit the used part is written to PARAPROF_OUTPUT/paraprof.<pid>.ppd and
  * the segment removed; after a crash or SIGKILL it stays for
- * paraprof-report --pid.  Dumps are written through a temporary file made
- * O_EXCL|O_NOFOLLOW, mode 0600, in a directory opened at write time, and
- * renamed without replacing anything: an existing dump is never overwritten
- * (the next free paraprof.<pid>[.<gen>]-<n>.ppd is taken).
+ * paraprof-report --pid.  Dumps are written by ppc_dump_write
+ * (common/dumpfile.c) in a directory opened at write time: through a
+ * temporary file made O_EXCL|O_NOFOLLOW, mode 0600, renamed without
+ * replacing anything, so that an existing dump is never overwritten (the
+ * next free paraprof.<pid>[.<gen>]-<n>.ppd is taken).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "common/dumpfile.h"
 #include "common/names.h"
-#include "common/proc.h"
 
 /* paraprof(5) documents these offsets; version 1 files have this header */
 _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 	       sizeof(struct ppf_header) == 936, "the header of PPF_VERSION 1 moved");
 
-#define MODULE_CAP 256
 #define THREAD_CAP 1024
 #define STRTAB_CAP (64 * 1024)
 #define TIMELINE_CAP 4096
 #define CACHE_CAP 64
 #define CHUNK_BYTES (16 * 1024)		/* what an area takes at a time */
-#define NAME_TRIES 100			/* segment names "-1" ... "-99" */
-#define DUMP_TRIES 10000		/* dump names "-1" ... "-9999" */
 #define LOCK_WAIT_NS 100000000ull	/* seg_finish waits that long for the locks */
 
 char *seg_base;
@@ -70,14 +64,13 @@ volatile uint32_t *seg_ctl = &ctl_off;
 volatile uint64_t *seg_rss = &rss_none;
 
 static uint8_t claimed[THREAD_CAP];		/* areas given to a thread (alloc_lock) */
-static char seg_name[96];			/* PPF_SEGMENT_FMT [-<n>] */
+static char seg_name[SEG_NAME_MAX];		/* PPF_SEGMENT_FMT [-<n>] */
 static dev_t seg_dev;				/* the segment's file, to know it */
 static ino_t seg_ino;				/* again when reopened by name */
 static int finished;				/* seg_finish ran (atomic) */
 static int said_full;				/* "/dev/shm is full" said */
 
 static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;	/* chunks, areas */
-static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t string_lock = PTHREAD_MUTEX_INITIALIZER;	/* strings, caches */
 static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;	/* area 0 */
 
@@ -86,24 +79,10 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* ---- names, built without malloc or stdio (seg_finish may run in a
- * signal handler or a child after fork) ---- */
+/* ---- names and dumps: the paths and the writing without malloc or stdio
+ * (seg_finish may run in a signal handler or a child after fork) ---- */
 
-/* Who this process is, for the segment's name. */
-struct identity {
-	uint32_t pid;
-	uint64_t pidns, start;	/* 0: unknown */
-};
-
-static struct identity identify(void)
-{
-	struct identity me = { (uint32_t)getpid(), ppc_pidns_ino(), ppc_proc_start_ticks(0) };
-
-	return me;
-}
-
-/* /dev/shm + a segment name */
-static void shm_path(char *buf, size_t len, const char *name)
+void seg_shm_path(char *buf, size_t len, const char *name)
 {
 	struct ppc_buf b = { buf, len, 0 };
 
@@ -111,150 +90,34 @@ static void shm_path(char *buf, size_t len, const char *name)
 	ppc_buf_str(&b, name);
 }
 
-/* ---- dumps ---------------------------------------------------------- */
-
-/* A name for a temporary file nobody can guess: .paraprof.<pid>.<random>.tmp */
-static void temp_name(char *buf, size_t len)
+int seg_write_dump(const void *base, uint64_t len, const char *stem, char *used, size_t used_len)
 {
-	struct ppc_buf b = { buf, len, 0 };
-	uint64_t r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		/* no entropy yet (early boot): O_EXCL still makes it safe */
-		static uint64_t counter;
-
-		r = clock_mono_ns() * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&r ^
-		    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-	}
-	ppc_buf_str(&b, ".paraprof.");
-	ppc_buf_num(&b, (uint64_t)getpid());
-	ppc_buf_str(&b, ".");
-	ppc_buf_hex(&b, r);
-	ppc_buf_str(&b, ".tmp");
-}
-
-/*
- * rename() that fails with EEXIST rather than replace `to`.  Where the
- * filesystem does not do that (EINVAL) or the kernel is older (ENOSYS), a
- * hard link and an unlink do the same.  Where there are no hard links
- * either (EPERM, EOPNOTSUPP), `to` is first made as an empty file of ours
- * (O_EXCL: EEXIST when taken) and then replaced: whatever another user
- * might put in its place meanwhile is replaced, never followed.
- */
-static int rename_noreplace(int dirfd, const char *from, const char *to)
-{
-	long rc = -1;
-	int fd;
-
-#ifdef SYS_renameat2
-	rc = syscall(SYS_renameat2, dirfd, from, dirfd, to, 1 /* RENAME_NOREPLACE */);
-#else
-	errno = ENOSYS;
-#endif
-	if (rc == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	if (linkat(dirfd, from, dirfd, to, 0) == 0) {
-		unlinkat(dirfd, from, 0);
-		return 0;
-	}
-	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
-		return -1;
-	fd = openat(dirfd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return renameat(dirfd, from, dirfd, to);
-}
-
-/*
- * Writes `len` bytes of `base` as <stem>.ppd in env.output, or as the first
- * free <stem>-<n>.ppd when that exists: no file is ever replaced, no link
- * followed.  The data goes to a fresh temporary file (O_EXCL|O_NOFOLLOW,
- * mode 0600) that is fsync()ed and then renamed.  The name used is left in
- * `used` (DIR/name).  Returns 0, or -1 with errno set (nothing is left
- * behind then).  No malloc, no stdio.
- */
-static int write_dump(const char *base, uint64_t len, const char *stem, char *used, size_t used_len)
-{
-	char tmp[64], name[256];
+	char name[SEG_NAME_MAX + PPC_DUMP_NAME_EXTRA];
 	struct ppc_buf u = { used, used_len, 0 };
-	uint64_t done = 0;
-	int dirfd, fd = -1, err = 0;
+	int dirfd, rc, err;
 
+	/* opened now, not at start-up: no descriptor is kept (see the top) */
 	dirfd = open(env.output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
-	for (int tries = 0; tries < 100 && fd < 0; tries++) {
-		temp_name(tmp, sizeof(tmp));
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST) {
-			err = errno;
-			close(dirfd);
-			errno = err;
-			return -1;
-		}
-	}
-	if (fd < 0) {
-		close(dirfd);
-		errno = EEXIST;
-		return -1;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, base + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? errno : ENOSPC;
-			goto fail;
-		}
-		done += (uint64_t)n;
-	}
-	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
-		err = errno;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		err = errno;
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	for (unsigned n = 0; n < DUMP_TRIES; n++) {
-		ppc_dump_file(name, sizeof(name), stem, n);
-		u.len = 0;
+	rc = ppc_dump_write(dirfd, stem, base, len, name, sizeof(name));
+	err = errno;
+	close(dirfd);
+	if (rc == 0) {
 		ppc_buf_str(&u, env.output);
 		ppc_buf_str(&u, "/");
 		ppc_buf_str(&u, name);
-		if (rename_noreplace(dirfd, tmp, name) == 0) {
-			close(dirfd);
-			return 0;
-		}
-		if (errno != EEXIST) {
-			err = errno;
-			goto fail;
-		}
 	}
-	err = EEXIST;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
-	close(dirfd);
 	errno = err;
-	return -1;
+	return rc;
 }
 
-/* The stem of a dump's normal name: paraprof.<pid>[.<gen>] */
-static void dump_stem(char *stem, size_t len, const struct ppf_header *h)
+void seg_dump_stem(char *stem, size_t len, const struct ppf_header *h)
 {
 	ppc_dump_stem(stem, len, PPC_DUMP_PREFIX, h->pid, h->exec_gen);
 }
 
-/* Says which name a dump took when its normal one was taken. */
-static void say_renamed(const char *stem, const char *used)
+void seg_say_renamed(const char *stem, const char *used)
 {
 	struct ppc_buf b;
 	char normal[sizeof(env.output) + 64];
@@ -265,341 +128,6 @@ static void say_renamed(const char *stem, const char *used)
 	ppc_dump_file(normal + b.len, sizeof(normal) - b.len, stem, 0);
 	if (strcmp(normal, used) != 0)
 		env_warn("%s exists; this profile is saved as %s", normal, used);
-}
-
-/* What save_leftover() found under a name. */
-enum leftover {
-	LEFT_NONE,	/* no file: the name is free */
-	LEFT_SAVED,	/* ours, saved as a dump and removed: the name is free */
-	LEFT_KEPT,	/* ours, but it could not be saved: it stays */
-	LEFT_FOREIGN,	/* not ours (or not a segment): left alone */
-};
-
-/*
- * A file exists under segment name `name`.  Either this process ran a
- * program before it exec'ed (the segment's proc_start_ticks are ours), or a
- * process that died without its dump had our name (kill -9, a crash, with
- * /proc unreadable so that the start time did not tell them apart).  Either
- * way its data is saved as a dump before the segment is replaced, so nothing
- * recorded is lost: an earlier program of this process as
- * paraprof.<pid>[.<gen>].ppd, and a dead process's as
- * paraprof-stale.<pid>.<start>.ppd, a name that matches no glob of this
- * process's dumps, so that nobody merges it with them by mistake.
- *
- * Only a file that is ours beyond doubt is read: opened O_NOFOLLOW|O_NONBLOCK
- * (a symlink or a FIFO is refused, nothing blocks), a regular file of our
- * euid, mode 0600, with a header whose used size is within the file and
- * backed by allocated blocks (a sparse file claiming gigabytes is not
- * copied).  `why` says what was wrong with a foreign file.  `gen` gets the
- * exec generation of the segment to make (0 for a dead process's leftover).
- */
-static enum leftover save_leftover(const char *name, int *gen, const char **why)
-{
-	char path[128], stem[96], used[sizeof(env.output) + 128];
-	struct stat st;
-	struct ppf_header hdr, *h;
-	void *map;
-	int fd, stale, saved;
-
-	shm_path(path, sizeof(path), name);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return LEFT_NONE;
-		*why = errno == ELOOP ? "a symbolic link" : "not readable";
-		return LEFT_FOREIGN;
-	}
-	*why = NULL;
-	if (fstat(fd, &st) < 0)
-		*why = "not readable";
-	else if (!S_ISREG(st.st_mode))
-		*why = "not a regular file";
-	else if (st.st_uid != geteuid())
-		*why = "owned by another user";
-	else if ((st.st_mode & 07777) != 0600)
-		*why = "not of mode 0600";
-	else if ((uint64_t)st.st_size < sizeof(hdr) ||
-		 pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-		 memcmp(hdr.magic, PPF_MAGIC, PPF_MAGIC_LEN) != 0 || hdr.used_size < sizeof(hdr))
-		*why = "not a paraprof segment";
-	else if (hdr.used_size > (uint64_t)st.st_size ||
-		 (uint64_t)st.st_blocks * 512 < hdr.used_size)
-		*why = "of a used size that the file does not hold";
-	if (*why) {
-		close(fd);
-		return LEFT_FOREIGN;
-	}
-	/* a private copy: the EXEC flag is set in the dump, not in the file */
-	map = mmap(NULL, (size_t)hdr.used_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		*why = "not mappable";
-		return LEFT_FOREIGN;
-	}
-	h = map;
-	stale = !h->proc_start_ticks || h->proc_start_ticks != ppc_proc_start_ticks(0);
-	if (stale) {
-		ppc_dump_stem(stem, sizeof(stem), PPC_STALE_PREFIX, h->pid,
-			      h->start_realtime_ns / 1000000000u);
-	} else {
-		dump_stem(stem, sizeof(stem), h);
-		/* a program that exec'ed: say so in its dump */
-		h->flags |= PPF_FLAG_EXEC;
-	}
-	/* the size checked above and mapped, whatever the header says now */
-	saved = write_dump(map, hdr.used_size, stem, used, sizeof(used)) == 0;
-	if (!saved) {
-		env_warn("cannot save the earlier profile %s to %s/%s%s: %s", path, env.output,
-			 stem, PPF_DUMP_SUFFIX, strerror(errno));
-	} else if (stale) {
-		env_warn("the profile that an earlier process %u left in %s is saved as %s",
-			 h->pid, path, used);
-	} else {
-		say_renamed(stem, used);
-	}
-	*gen = stale ? 0 : (int)h->exec_gen + 1;
-	munmap(map, (size_t)hdr.used_size);
-	if (!saved)
-		return LEFT_KEPT;
-	unlink(path);
-	return LEFT_SAVED;
-}
-
-static int next_gen;		/* exec generation of the segment to make */
-static unsigned next_suffix;	/* the "-<n>" of the name to try first */
-static int said_foreign;	/* the one line about a foreign file is said */
-
-/*
- * Finds the name for our segment: the first of PPF_SEGMENT_FMT, then with
- * "-1", "-2"... that is free or holds a leftover of ours that could be saved
- * (see save_leftover).  Leaves it in seg_name and returns 0, or -1 when
- * none of NAME_TRIES names could be had.
- */
-static int pick_name(const struct identity *me)
-{
-	char first[sizeof(seg_name)], foreign[sizeof(seg_name)] = "";
-	const char *foreign_why = NULL;
-
-	ppc_segment_name(first, sizeof(first), me->pid, me->pidns, me->start, 0);
-	for (unsigned n = next_suffix; n < NAME_TRIES; n++) {
-		const char *why = NULL;
-		int gen = 0;
-
-		ppc_segment_name(seg_name, sizeof(seg_name), me->pid, me->pidns, me->start, n);
-		switch (save_leftover(seg_name, &gen, &why)) {
-		case LEFT_SAVED:
-			if (gen > 0)
-				next_gen = gen;
-			/* fall through */
-		case LEFT_NONE:
-			next_suffix = n;
-			if (foreign_why && !said_foreign) {
-				said_foreign = 1;
-				env_warn("%s%s exists and is %s: left alone; this process uses %s%s",
-					 PPF_SHM_DIR, foreign, foreign_why, PPF_SHM_DIR, seg_name);
-			}
-			return 0;
-		case LEFT_KEPT:
-			if (gen > 0)
-				next_gen = gen;
-			continue;
-		case LEFT_FOREIGN:
-			if (!foreign_why) {
-				foreign_why = why;
-				memcpy(foreign, seg_name, sizeof(foreign));
-			}
-			continue;
-		}
-	}
-	env_warn("%s%s and the %d names after it are taken; profiling is off", PPF_SHM_DIR,
-		 first, NAME_TRIES - 1);
-	return -1;
-}
-
-/* ---- modules -------------------------------------------------------- */
-
-/* Reads the GNU build-id from a loaded object's notes. */
-static void read_build_id(const struct dl_phdr_info *info, struct ppf_module *m)
-{
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		const char *p, *end;
-
-		if (ph->p_type != PT_NOTE)
-			continue;
-		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-		end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-			size_t a = ph->p_align > 4 ? 8 : 4;
-			size_t name = align_up(n->n_namesz, a), desc = align_up(n->n_descsz, a);
-			const char *d = p + sizeof(*n) + name;
-
-			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-			    !memcmp(p + sizeof(*n), "GNU", 4) && n->n_descsz <= PPF_BUILD_ID_MAX &&
-			    d + n->n_descsz <= end) {
-				memcpy(m->build_id, d, n->n_descsz);
-				m->build_id_len = n->n_descsz;
-				return;
-			}
-			p += sizeof(*n) + name + desc;
-		}
-	}
-}
-
-/* The executable range of a loaded object and its path; returns 0 when it
- * has no file (the vDSO) or no code.  The main program comes first in
- * dl_iterate_phdr's order, without a name: `main` says it is that one, and
- * its path is left NULL (read from /proc/self/exe only when needed). */
-struct loaded {
-	const char *path;
-	uint64_t load_addr, lo, hi;
-	int main;
-};
-
-static int loaded_span(const struct dl_phdr_info *info, int first, struct loaded *out)
-{
-	uint64_t lo = ~0ull, hi = 0;
-
-	out->main = first && (!info->dlpi_name || !*info->dlpi_name);
-	out->path = out->main ? NULL : info->dlpi_name;
-	if (!out->main && (!out->path || out->path[0] != '/'))
-		return 0;		/* the vDSO and the like: no file to read */
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-			uint64_t a = info->dlpi_addr + ph->p_vaddr;
-
-			if (a < lo)
-				lo = a;
-			if (a + ph->p_memsz > hi)
-				hi = a + ph->p_memsz;
-		}
-	}
-	if (hi == 0)
-		return 0;
-	out->load_addr = info->dlpi_addr;
-	out->lo = lo;
-	out->hi = hi;
-	return 1;
-}
-
-/* The index of the loaded (not unloaded) entry of the table that is `l`,
- * or -1.  The main program is known by its addresses alone (its file may
- * have been replaced on disk since), a library also by its path. */
-static int find_loaded(const struct ppf_header *h, const struct loaded *l)
-{
-	const struct ppf_module *mods = (const struct ppf_module *)((const char *)h + h->module_off);
-
-	for (uint32_t i = 0; i < h->module_count; i++)
-		if (!mods[i].unloaded && mods[i].load_addr == l->load_addr &&
-		    mods[i].lo == l->lo && mods[i].hi == l->hi &&
-		    (l->main || !strncmp(mods[i].path, l->path, sizeof(mods[i].path) - 1)))
-			return (int)i;
-	return -1;
-}
-
-struct module_scan {
-	struct ppf_header *h;	/* the segment's (not yet in seg_base at creation) */
-	int first;		/* the next object is the main program */
-	uint8_t *seen;		/* seg_modules_changed: entries still loaded */
-};
-
-/* dl_iterate_phdr callback: adds an object that no loaded entry is (an
- * unloaded entry of the same range does not count: a library dlopen()ed
- * where a dlclose()d one was gets an entry of its own). */
-static int add_module(struct dl_phdr_info *info, size_t size, void *data)
-{
-	struct module_scan *scan = data;
-	struct ppf_header *h = scan->h;
-	struct ppf_module *mods = (struct ppf_module *)((char *)h + h->module_off), *m;
-	struct loaded l;
-	char exe[PPF_PATH_MAX];
-	int first = scan->first;
-
-	(void)size;
-	scan->first = 0;
-	if (!loaded_span(info, first, &l) || find_loaded(h, &l) >= 0)
-		return 0;
-	if (h->module_count == h->module_cap)
-		return 0;
-	if (l.main) {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		exe[n > 0 ? n : 0] = 0;
-		l.path = exe;
-	}
-	m = &mods[h->module_count];
-	memset(m, 0, sizeof(*m));
-	m->load_addr = l.load_addr;
-	m->lo = l.lo;
-	m->hi = l.hi;
-	snprintf(m->path, sizeof(m->path), "%s", l.path);
-	read_build_id(info, m);
-	__atomic_store_n(&h->module_count, h->module_count + 1, __ATOMIC_RELEASE);
-	return 0;
-}
-
-static void scan_modules(struct ppf_header *h)
-{
-	struct module_scan scan = { h, 1, NULL };
-
-	dl_iterate_phdr(add_module, &scan);
-}
-
-uint32_t seg_cover(uintptr_t addr)
-{
-	struct ppf_header *h = seg_header();
-	struct ppf_module *mods;
-	uint32_t found = 0;
-
-	if (!h)
-		return 0;
-	pthread_mutex_lock(&module_lock);
-	mods = seg_ptr(h->module_off);
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		if (pass)
-			scan_modules(h);	/* code we have not seen: a dlopen()ed library */
-		for (uint32_t i = 0; i < h->module_count && !found; i++)
-			if (addr >= mods[i].lo && addr < mods[i].hi &&
-			    !__atomic_load_n(&mods[i].unloaded, __ATOMIC_RELAXED))
-				found = i + 1;
-	}
-	pthread_mutex_unlock(&module_lock);
-	return found;
-}
-
-/* dl_iterate_phdr callback of seg_modules_changed: marks what is loaded */
-static int mark_loaded(struct dl_phdr_info *info, size_t size, void *data)
-{
-	struct module_scan *scan = data;
-	struct loaded l;
-	int first = scan->first, i;
-
-	(void)size;
-	scan->first = 0;
-	if (loaded_span(info, first, &l) && (i = find_loaded(scan->h, &l)) >= 0)
-		scan->seen[i] = 1;
-	return 0;
-}
-
-void seg_modules_changed(void)
-{
-	struct ppf_header *h = seg_header();
-	uint8_t seen[MODULE_CAP] = { 0 };
-	struct module_scan scan = { h, 1, seen };
-	struct ppf_module *mods;
-
-	if (!h)
-		return;
-	pthread_mutex_lock(&module_lock);
-	mods = seg_ptr(h->module_off);
-	dl_iterate_phdr(mark_loaded, &scan);
-	for (uint32_t i = 0; i < h->module_count && i < MODULE_CAP; i++)
-		if (!seen[i] && !mods[i].unloaded)
-			__atomic_store_n(&mods[i].unloaded, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&module_lock);
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -663,7 +191,7 @@ static int reserve_mapped(uint64_t off, uint64_t len)
 	if (errno != EINVAL)
 		return -1;
 #endif
-	shm_path(path, sizeof(path), seg_name);
+	seg_shm_path(path, sizeof(path), seg_name);
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -679,44 +207,24 @@ static int reserve_mapped(uint64_t off, uint64_t len)
 	return rc;
 }
 
-void seg_adopt_leftover(void)
-{
-	struct identity me;
-
-	if (env.secure)
-		return;
-	me = identify();
-	pick_name(&me);
-}
-
 int seg_create(uint64_t start_ns)
 {
 	struct ppf_header *h;
 	uint64_t off, size = env.shm_size;
-	struct identity me;
+	struct seg_identity me;
 	struct timespec rt;
 	struct stat st;
 	char path[128];
 	void *map;
-	int fd = -1;
+	int fd;
 
 	if (env.secure)
 		return -1;	/* env_read() said so */
-	me = identify();
-	for (int tries = 0; fd < 0 && tries < NAME_TRIES; tries++) {
-		if (pick_name(&me) < 0)
-			return -1;
-		shm_path(path, sizeof(path), seg_name);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-		if (fd < 0)
-			next_suffix++;	/* made since pick_name looked: not ours */
-	}
-	if (fd < 0) {
-		env_warn("cannot create %s: %s; profiling is off", path, strerror(errno));
+	me = seg_identify();
+	fd = seg_open_new(&me, seg_name);
+	if (fd < 0)
 		return -1;
-	}
+	seg_shm_path(path, sizeof(path), seg_name);
 	/* exactly 0600 whatever the umask: what seg_adopt_leftover() checks */
 	if (fchmod(fd, 0600) < 0 || fstat(fd, &st) < 0) {
 		env_warn("cannot set up %s: %s; profiling is off", path, strerror(errno));
@@ -740,7 +248,7 @@ int seg_create(uint64_t start_ns)
 
 	off = align_up(sizeof(struct ppf_header), 64);
 	uint64_t module_off = off;
-	off = align_up(off + MODULE_CAP * sizeof(struct ppf_module), 64);
+	off = align_up(off + SEG_MODULE_CAP * sizeof(struct ppf_module), 64);
 	uint64_t thread_off = off;
 	off = align_up(off + THREAD_CAP * sizeof(struct ppf_thread), 64);
 	uint64_t strtab_off = off;
@@ -771,7 +279,7 @@ int seg_create(uint64_t start_ns)
 	h->used_size = off;
 	h->pid = me.pid;
 	h->ppid = (uint32_t)getppid();
-	h->exec_gen = (uint32_t)next_gen;
+	h->exec_gen = (uint32_t)seg_exec_gen();
 	h->proc_start_ticks = me.start;
 	h->pidns_ino = me.pidns;
 	h->session = env.session;
@@ -782,7 +290,7 @@ int seg_create(uint64_t start_ns)
 	h->last_ns = h->start_ns;
 	read_cmdline(h->cmdline, sizeof(h->cmdline));
 	h->module_off = module_off;
-	h->module_cap = MODULE_CAP;
+	h->module_cap = SEG_MODULE_CAP;
 	h->thread_off = thread_off;
 	h->thread_cap = THREAD_CAP;
 	h->thread_count = 1;
@@ -797,7 +305,7 @@ int seg_create(uint64_t start_ns)
 	h->mem_interval_ns = env.mem_interval_ns;
 	h->slow_threshold_ns = 1000000000ull;
 	((struct ppf_thread *)((char *)map + thread_off))->state = PPF_THREAD_PROCESS;
-	scan_modules(h);
+	seg_scan_modules(h);
 	__atomic_store_n(&seg_base, (char *)map, __ATOMIC_RELEASE);
 	seg_rss = &h->rss_kib;
 	__atomic_store_n(&h->flags, (env.enable ? PPF_FLAG_ENABLED : 0) |
@@ -992,7 +500,7 @@ void seg_process_unlock(void)
 void seg_lock_all(void)
 {
 	pthread_mutex_lock(&process_lock);
-	pthread_mutex_lock(&module_lock);
+	pthread_mutex_lock(&seg_module_lock);
 	pthread_mutex_lock(&string_lock);
 	pthread_mutex_lock(&alloc_lock);
 }
@@ -1001,7 +509,7 @@ void seg_unlock_all(void)
 {
 	pthread_mutex_unlock(&alloc_lock);
 	pthread_mutex_unlock(&string_lock);
-	pthread_mutex_unlock(&module_lock);
+	pthread_mutex_unlock(&seg_module_lock);
 	pthread_mutex_unlock(&process_lock);
 }
 
@@ -1011,7 +519,7 @@ void seg_unlock_all(void)
  * until LOCK_WAIT_NS have passed: a thread may hold one forever (exit()
  * called from a signal handler that interrupted it).  Returns the mask of
  * the locks held, for unlock_held(). */
-static pthread_mutex_t *const all_locks[] = { &process_lock, &module_lock, &string_lock,
+static pthread_mutex_t *const all_locks[] = { &process_lock, &seg_module_lock, &string_lock,
 					       &alloc_lock };
 
 static unsigned lock_bounded(void)
@@ -1067,16 +575,16 @@ void seg_finish(void)
 	sampler_sample();
 	h->stop_ns = clock_mono_ns();
 	__atomic_or_fetch(&h->flags, PPF_FLAG_COMPLETE, __ATOMIC_RELEASE);
-	dump_stem(stem, sizeof(stem), h);
-	rc = write_dump(seg_base, __atomic_load_n(&h->used_size, __ATOMIC_ACQUIRE), stem,
+	seg_dump_stem(stem, sizeof(stem), h);
+	rc = seg_write_dump(seg_base, __atomic_load_n(&h->used_size, __ATOMIC_ACQUIRE), stem,
 			used, sizeof(used));
 	unlock_held(held);
-	shm_path(shm, sizeof(shm), seg_name);
+	seg_shm_path(shm, sizeof(shm), seg_name);
 	if (rc < 0) {
 		env_warn("cannot write %s/%s%s: %s; the profile stays in %s", env.output, stem,
 			 PPF_DUMP_SUFFIX, strerror(errno), shm);
 	} else {
-		say_renamed(stem, used);
+		seg_say_renamed(stem, used);
 		unlink(shm);
 	}
 	errno = saved_errno;
@@ -1102,14 +610,13 @@ void seg_forget(void)
 	seg_rss = &rss_none;
 	seg_base = NULL;
 	seg_name[0] = 0;
-	next_suffix = 0;
-	said_foreign = 0;
+	seg_leftover_forget();
 	said_full = 0;
 	finished = 0;
 	memset(claimed, 0, sizeof(claimed));
 	memset(name_index, 0, sizeof(name_index));
 	pthread_mutex_init(&alloc_lock, NULL);
-	pthread_mutex_init(&module_lock, NULL);
+	pthread_mutex_init(&seg_module_lock, NULL);
 	pthread_mutex_init(&string_lock, NULL);
 	pthread_mutex_init(&process_lock, NULL);
 }
