@@ -84,9 +84,6 @@ extern char *seg_base;
  * 0 (disabled) when there is no segment or the process is shutting down. */
 extern volatile uint32_t *seg_ctl;
 
-/* The latest RSS sample (KiB): the header's, or a private 0. */
-extern volatile uint64_t *seg_rss;
-
 /* The segment's header, or NULL when profiling is off. */
 static inline struct ppf_header *seg_header(void)
 {

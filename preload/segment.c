@@ -59,9 +59,7 @@ _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 char *seg_base;
 static uint32_t ctl_off;			/* private: profiling off, or exiting */
 static uint32_t ctl_pending;			/* private: enabled, segment not made yet */
-static uint64_t rss_none;
 volatile uint32_t *seg_ctl = &ctl_off;
-volatile uint64_t *seg_rss = &rss_none;
 
 static uint8_t claimed[THREAD_CAP];		/* areas given to a thread (alloc_lock) */
 static char seg_name[SEG_NAME_MAX];		/* PPF_SEGMENT_FMT [-<n>] */
@@ -307,7 +305,6 @@ int seg_create(uint64_t start_ns)
 	((struct ppf_thread *)((char *)map + thread_off))->state = PPF_THREAD_PROCESS;
 	seg_scan_modules(h);
 	__atomic_store_n(&seg_base, (char *)map, __ATOMIC_RELEASE);
-	seg_rss = &h->rss_kib;
 	__atomic_store_n(&h->flags, (env.enable ? PPF_FLAG_ENABLED : 0) |
 			 (clock_tsc ? PPF_FLAG_TSC : 0), __ATOMIC_RELEASE);
 	seg_ctl = &h->flags;
@@ -607,7 +604,6 @@ void seg_forget(void)
 	 * the child stops writing to it and makes its own on its first call */
 	ctl_pending = *seg_ctl & PPF_FLAG_ENABLED;
 	seg_ctl = &ctl_pending;
-	seg_rss = &rss_none;
 	seg_base = NULL;
 	seg_name[0] = 0;
 	seg_leftover_forget();
