@@ -237,30 +237,23 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 			return load_fail(d, "out of memory");
 	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
 		return load_fail(d, "out of memory");
-	e->records++;
-	e->torn += (uint64_t)torn;
-	e->calls = pp_sat_add(e->calls, r->calls);
-	e->sum_ns = pp_sat_add(e->sum_ns, r->sum_ns);
-	e->inclusive_ns = pp_sat_add(e->inclusive_ns, r->inclusive_ns);
-	e->self_ns = pp_sat_add(e->self_ns, r->self_ns);
-	if (r->calls) {
-		if (r->min_ns < e->min_ns)
-			e->min_ns = r->min_ns;
-		if (r->max_ns > e->max_ns)
-			e->max_ns = r->max_ns;
-	}
-	e->abandoned = pp_sat_add(e->abandoned, r->abandoned);
-	e->rss_sum_kib = pp_sat_add(e->rss_sum_kib, r->rss_sum_kib);
-	if (r->rss_max_kib > e->rss_max_kib)
-		e->rss_max_kib = r->rss_max_kib;
-	e->hist_dropped = pp_sat_add(e->hist_dropped, r->hist_dropped);
+	/* The record as an entry of its own (min and max only when it has
+	 * calls: a record without any may hold anything there). */
+	struct pp_entry add = {
+		.records = 1, .torn = (uint64_t)torn, .calls = r->calls, .sum_ns = r->sum_ns,
+		.inclusive_ns = r->inclusive_ns, .self_ns = r->self_ns,
+		.min_ns = r->calls ? r->min_ns : UINT64_MAX, .max_ns = r->calls ? r->max_ns : 0,
+		.abandoned = r->abandoned, .rss_sum_kib = r->rss_sum_kib,
+		.rss_max_kib = r->rss_max_kib, .hist_dropped = r->hist_dropped,
+	};
+
 	if (r->kind == PPF_KIND_ENDPOINT) {
 		const struct ppf_endpoint_tail *tail = (const void *)(r + 1);
 
-		for (int i = 0; i < 6; i++)
-			e->status[i] = pp_sat_add(e->status[i], tail->status[i]);
-		e->slow = pp_sat_add(e->slow, tail->slow);
+		memcpy(add.status, tail->status, sizeof(add.status));
+		add.slow = tail->slow;
 	}
+	pp_entry_add(e, &add);
 	return 0;
 }
 

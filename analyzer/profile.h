@@ -127,6 +127,14 @@ int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *
 struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
 				  uint64_t offset, const char *name);
 
+/* Adds the counts of `s` into `e`, saturating: records, calls, times,
+ * memory, responses; min and max as the smaller and the larger (an entry
+ * without calls has min UINT64_MAX and max 0, so it moves neither).  Keys
+ * and histograms are left alone (pp_hist_add_page() adds those).  The one
+ * sum of the analyzer: the loader adds each record through it, the merge
+ * of two profiles each entry. */
+void pp_entry_add(struct pp_entry *e, const struct pp_entry *s);
+
 /* Adds every entry of `src` into the entry with the same key in `dst`
  * (module indices must mean the same in both).  0, or -1 when memory runs
  * out (dst then holds part of src). */
