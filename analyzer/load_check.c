@@ -140,12 +140,13 @@ int load_check_header(struct load_dump *d, size_t len)
 	const struct ppf_cache *caches = (const void *)(d->buf + h->cache_off);
 
 	for (uint32_t i = 0; i < h->cache_count; i++) {
-		if (caches[i].state > 2)
+		if (caches[i].state > PPF_CACHE_FREED)
 			return load_fail(d, "cache %" PRIu32 ": unknown state %" PRIu32, i,
 				    caches[i].state);
 		char why[128];
 
-		if (caches[i].state && !load_name_at(d, caches[i].name, why, sizeof(why)))
+		if (caches[i].state != PPF_CACHE_UNUSED &&
+		    !load_name_at(d, caches[i].name, why, sizeof(why)))
 			return load_fail(d, "cache %" PRIu32 ": %s", i, why);
 	}
 	return 0;

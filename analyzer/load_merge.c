@@ -390,13 +390,13 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	for (uint32_t i = 0; i < h->cache_count; i++) {
 		const struct ppf_cache *c = &caches[i];
 
-		if (!c->state)
+		if (c->state == PPF_CACHE_UNUSED)
 			continue;
 		struct pp_cache *pc = pp_profile_cache(prof, (const char *)d->buf +
 						       h->strtab_off + c->name);
 		if (!pc)
 			return load_fail(d, "out of memory");
-		pc->live |= c->state == 1;
+		pc->live |= c->state == PPF_CACHE_LIVE;
 		pc->hits = pp_sat_add(pc->hits, c->hits);
 		pc->misses = pp_sat_add(pc->misses, c->misses);
 		pc->sets = pp_sat_add(pc->sets, c->sets);

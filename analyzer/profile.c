@@ -343,7 +343,7 @@ void pp_entry_add(struct pp_entry *e, const struct pp_entry *s)
 	if (s->rss_max_kib > e->rss_max_kib)
 		e->rss_max_kib = s->rss_max_kib;
 	e->hist_dropped = pp_sat_add(e->hist_dropped, s->hist_dropped);
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < PPF_STATUS_CLASSES; k++)
 		e->status[k] = pp_sat_add(e->status[k], s->status[k]);
 	e->slow = pp_sat_add(e->slow, s->slow);
 }

@@ -50,7 +50,8 @@ struct pp_entry {
 	uint64_t rss_sum_kib;		/* KiB, summed over calls */
 	uint64_t rss_max_kib;		/* KiB */
 	uint64_t hist_dropped;		/* calls missing from hist */
-	uint64_t status[6];		/* endpoints: responses by class, [0] = other */
+	uint64_t status[PPF_STATUS_CLASSES]; /* endpoints: responses by class
+					   ([PPF_STATUS_OTHER], then 1xx..5xx) */
 	uint64_t slow;			/* endpoints: requests over the slow threshold */
 	struct pp_hist hist;
 };

@@ -188,7 +188,7 @@ static void endpoints(FILE *out, const struct report *r)
 			" | other %llu\n", (unsigned long long)e->status[1],
 			(unsigned long long)e->status[2], (unsigned long long)e->status[3],
 			(unsigned long long)e->status[4], (unsigned long long)e->status[5],
-			(unsigned long long)e->status[0]);
+			(unsigned long long)e->status[PPF_STATUS_OTHER]);
 	}
 }
 
