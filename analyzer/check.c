@@ -33,12 +33,12 @@ static double overshoot(const struct report *r, const struct report_row *row)
 	return worst;
 }
 
-static const struct report *g_r;	/* qsort has no context argument */
-
-static int cmp_overshoot(const void *a, const void *b)
+/* Worst overshoot first; a qsort_r() comparator, `report` the report. */
+static int cmp_overshoot(const void *a, const void *b, void *report)
 {
-	double x = overshoot(g_r, *(const struct report_row *const *)a);
-	double y = overshoot(g_r, *(const struct report_row *const *)b);
+	const struct report *r = report;
+	double x = overshoot(r, *(const struct report_row *const *)a);
+	double y = overshoot(r, *(const struct report_row *const *)b);
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -87,8 +87,7 @@ int check_evaluate(struct report *r)
 	for (size_t i = 0; i < n; i++)
 		if (overshoot(r, judged[i]) > 0)
 			r->offenders[r->noffenders++] = judged[i];
-	g_r = r;
-	qsort(r->offenders, r->noffenders, sizeof(*r->offenders), cmp_overshoot);
+	qsort_r(r->offenders, r->noffenders, sizeof(*r->offenders), cmp_overshoot, r);
 	if (r->noffenders > 5)
 		r->noffenders = 5;
 	return 0;
