@@ -1,11 +1,12 @@
 /* check.c - the performance targets of --check
  *
- * The seed's Phase 8 targets: P95 < 500 ms, P99 < 1000 ms, average < 100 ms.
- * They are judged over the endpoints when the profile has any (requests are
- * what the targets are about), otherwise over every function, region and
- * span with at least --min-calls calls.  A target holds when it holds for
- * every judged entry; the report names the worst one.  With nothing to judge
- * every target holds (and the output says that nothing was judged).
+ * Three targets, by default P95 < 500 ms, P99 < 1000 ms and average < 100 ms
+ * (--target sets them).  They are judged over the endpoints when the profile
+ * has any (requests are what the targets are about), otherwise over every
+ * function, region and span with at least --min-calls calls.  A target
+ * holds when it holds for every judged entry; the report names the worst
+ * one.  With nothing to judge every target holds (and the output says that
+ * nothing was judged).
  */
 #include <stdlib.h>
 #include <string.h>

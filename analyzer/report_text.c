@@ -1,4 +1,4 @@
-/* report_text.c - the report as text: the seed's "Performance Bottleneck
+/* report_text.c - the report as text: paraprof's "Performance Bottleneck
  * Analysis"
  *
  * Header, severity sections over the top N, the slowest-by-average list,
@@ -75,7 +75,8 @@ static void header(FILE *out, const struct report *r)
 	fprintf(out, "Total Profiled Time: %s\n", report_fmt_ns(a, r->totals.profiled_ns));
 }
 
-/* One entry: the seed's line, then self time and the rest. */
+/* One entry: its name, a line of average, max, percentiles, calls and
+ * total, then a line of self time and the rest. */
 static void entry(FILE *out, const struct report *r, const struct report_row *row)
 {
 	const struct pp_stats *st = &row->st;
