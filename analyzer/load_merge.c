@@ -105,12 +105,6 @@ static int func_place(const struct merge_ctx *m, const struct ppf_record *r, int
 	return 0;
 }
 
-static const char *kind_name(unsigned kind)
-{
-	return kind == PPF_KIND_FUNCTION ? "function" : kind == PPF_KIND_REGION ? "region" :
-	       kind == PPF_KIND_SPAN ? "span" : kind == PPF_KIND_ENDPOINT ? "endpoint" : "?";
-}
-
 /* Leaves the record at `off` out: one note naming it and what was wrong.
  * Returns 1, or -1 when memory runs out. */
 static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
@@ -142,10 +136,10 @@ static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread,
 		const char *name = load_name_at(d, r->key, why, sizeof(why));
 
 		if (name)
-			snprintf(who, sizeof(who), "%s \"%.200s\"", kind_name(r->kind), name);
+			snprintf(who, sizeof(who), "%s \"%.200s\"", pp_kind_name(r->kind), name);
 		else
 			snprintf(who, sizeof(who), "%s with name offset %" PRIu64,
-				 kind_name(r->kind), r->key);
+				 pp_kind_name(r->kind), r->key);
 	}
 	d->dropped++;
 	if (load_note(d, "record of %s (thread %" PRIu32 ", at %#" PRIx64 ") dropped: %s", who,

@@ -39,6 +39,17 @@ static void *arena_alloc(struct pp_profile *prof, size_t n)
 	return c->data + c->used - n;
 }
 
+const char *pp_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case PPF_KIND_FUNCTION: return "function";
+	case PPF_KIND_REGION: return "region";
+	case PPF_KIND_SPAN: return "span";
+	case PPF_KIND_ENDPOINT: return "endpoint";
+	}
+	return "?";
+}
+
 struct pp_profile *pp_profile_new(void)
 {
 	struct pp_profile *prof = calloc(1, sizeof(*prof));

@@ -107,6 +107,10 @@ struct pp_profile {
 	size_t nnotes, notes_cap;
 };
 
+/* The name of an enum ppf_kind ("function", "region", "span", "endpoint"),
+ * "?" for any other value; in notes and in every output format. */
+const char *pp_kind_name(unsigned kind);
+
 /* Returns an empty profile, or NULL when memory runs out. */
 struct pp_profile *pp_profile_new(void);
 

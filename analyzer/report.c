@@ -75,17 +75,6 @@ const char *report_fmt_limit(char buf[32], uint64_t ns)
 	return buf;
 }
 
-const char *report_kind_name(unsigned kind)
-{
-	switch (kind) {
-	case PPF_KIND_FUNCTION: return "function";
-	case PPF_KIND_REGION: return "region";
-	case PPF_KIND_SPAN: return "span";
-	case PPF_KIND_ENDPOINT: return "endpoint";
-	}
-	return "?";
-}
-
 const char *report_severity_name(enum report_severity s)
 {
 	static const char *const names[] = { "CRITICAL", "HIGH", "MEDIUM", "LOW" };

@@ -68,7 +68,7 @@ static void row(FILE *out, const struct report *r, const struct report_row *rw, 
 
 	fprintf(out, "%s{\"rank\": %zu, \"name\": ", indent, rank);
 	report_json_string(out, rw->name);
-	fprintf(out, ", \"kind\": \"%s\", \"module\": ", report_kind_name(rw->e->kind));
+	fprintf(out, ", \"kind\": \"%s\", \"module\": ", pp_kind_name(rw->e->kind));
 	if (rw->module)
 		report_json_string(out, rw->module);
 	else

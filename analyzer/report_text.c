@@ -87,7 +87,7 @@ static void entry(FILE *out, const struct report *r, const struct report_row *ro
 	esc_fputs(row->name, out);
 	fputs(reset(r), out);
 	if (row->e->kind != PPF_KIND_FUNCTION)
-		fprintf(out, " [%s]", report_kind_name(row->e->kind));
+		fprintf(out, " [%s]", pp_kind_name(row->e->kind));
 	fputc('\n', out);
 	fprintf(out, "  Average: %s | Max: %s | P95: %s | P99: %s | Calls: %llu | Total: %s (%.1f%%)\n",
 		report_fmt_ns(a, st->avg_ns), report_fmt_ns(b, st->max_ns),
@@ -157,7 +157,7 @@ static void slowest(FILE *out, const struct report *r)
 		esc_fputs(row->name, out);
 		fprintf(out, "%s%s%s%s\n    Average: %s | P95: %s | P99: %s | Max: %s | Calls: %llu\n",
 			reset(r), row->e->kind != PPF_KIND_FUNCTION ? " [" : "",
-			row->e->kind != PPF_KIND_FUNCTION ? report_kind_name(row->e->kind) : "",
+			row->e->kind != PPF_KIND_FUNCTION ? pp_kind_name(row->e->kind) : "",
 			row->e->kind != PPF_KIND_FUNCTION ? "]" : "",
 			report_fmt_ns(a, row->st.avg_ns), report_fmt_ns(b, row->st.p95_ns),
 			report_fmt_ns(c, row->st.p99_ns), report_fmt_ns(d, row->st.max_ns),
