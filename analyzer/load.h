@@ -2,9 +2,12 @@
  *
  * The loader is the one part of paraprof-report that touches untrusted
  * bytes.  It validates every field of the ppf_header layout before using it
- * (see load.c for the list).  A dump whose header or tables are unusable is
- * refused; a damaged record is left out, and a record list with a bad link
- * is cut, each with one note in the profile (prof->notes), the rest kept.
+ * (see load_check.c for the list; load_priv.h for the loader's parts).  A
+ * dump whose header or tables are unusable is refused before any of it is
+ * merged, so the profile is unchanged; a damaged record is left out, and a
+ * record list with a bad link is cut, each with one note in the profile
+ * (prof->notes), the rest kept.  Only running out of memory stops a load
+ * halfway, with part of the dump in the profile.
  */
 #ifndef PARAPROF_LOAD_H
 #define PARAPROF_LOAD_H
@@ -19,14 +22,15 @@ struct pp_profile;
  * merges it into `prof`, leaving out damaged records (one note each in
  * prof->notes, "NAME: record of ... dropped: ...").  Returns 0, or -1 with a
  * one-line reason in err (no "paraprof-report: FILE:" prefix) when the
- * header or tables are unusable or memory runs out; the caller then
- * discards the profile (it may hold part of the dump).  Never crashes, hangs
- * or allocates more than O(len) on any input. */
+ * header or tables are unusable (prof is then unchanged) or memory runs out
+ * (prof may then hold part of the dump: the caller discards it).  Never
+ * crashes, hangs or allocates more than O(len) on any input. */
 int load_buffer(struct pp_profile *prof, const void *buf, size_t len, const char *name,
 		char *err, size_t errlen);
 
 /* Maps the dump file `path` and loads it as load_buffer() does.  Returns 0,
- * or -1 with the reason in err (a system error included). */
+ * or -1 with the reason in err (a system error included; prof unchanged
+ * unless memory ran out during the merge). */
 int load_file(struct pp_profile *prof, const char *path, char *err, size_t errlen);
 
 /* Where load_pid() read from, for its messages. */
@@ -43,7 +47,7 @@ struct load_source {
  * and copies it consistently (seqlocks of records, fold_seq and
  * timeline_seq; bounded retries, then records still being written are taken
  * as torn) and loads the copy.  Fills *src.  Returns 0 or -1 with the reason
- * in err.
+ * in err (prof unchanged unless memory ran out during the merge).
  */
 int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
 	     size_t errlen);

@@ -39,6 +39,17 @@ static void *arena_alloc(struct pp_profile *prof, size_t n)
 	return c->data + c->used - n;
 }
 
+const char *pp_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case PPF_KIND_FUNCTION: return "function";
+	case PPF_KIND_REGION: return "region";
+	case PPF_KIND_SPAN: return "span";
+	case PPF_KIND_ENDPOINT: return "endpoint";
+	}
+	return "?";
+}
+
 struct pp_profile *pp_profile_new(void)
 {
 	struct pp_profile *prof = calloc(1, sizeof(*prof));
@@ -321,26 +332,31 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
 			if (s->hist.page_mask >> p & 1 &&
 			    pp_hist_add_page(&e->hist, p, s->hist.pages[slot++], NULL))
 				return -1;
-		e->records += s->records;
-		e->torn += s->torn;
-		e->calls = pp_sat_add(e->calls, s->calls);
-		e->sum_ns = pp_sat_add(e->sum_ns, s->sum_ns);
-		e->inclusive_ns = pp_sat_add(e->inclusive_ns, s->inclusive_ns);
-		e->self_ns = pp_sat_add(e->self_ns, s->self_ns);
-		if (s->min_ns < e->min_ns)
-			e->min_ns = s->min_ns;
-		if (s->max_ns > e->max_ns)
-			e->max_ns = s->max_ns;
-		e->abandoned = pp_sat_add(e->abandoned, s->abandoned);
-		e->rss_sum_kib = pp_sat_add(e->rss_sum_kib, s->rss_sum_kib);
-		if (s->rss_max_kib > e->rss_max_kib)
-			e->rss_max_kib = s->rss_max_kib;
-		e->hist_dropped = pp_sat_add(e->hist_dropped, s->hist_dropped);
-		for (int k = 0; k < 6; k++)
-			e->status[k] = pp_sat_add(e->status[k], s->status[k]);
-		e->slow = pp_sat_add(e->slow, s->slow);
+		pp_entry_add(e, s);
 	}
 	return 0;
+}
+
+void pp_entry_add(struct pp_entry *e, const struct pp_entry *s)
+{
+	e->records += s->records;
+	e->torn += s->torn;
+	e->calls = pp_sat_add(e->calls, s->calls);
+	e->sum_ns = pp_sat_add(e->sum_ns, s->sum_ns);
+	e->inclusive_ns = pp_sat_add(e->inclusive_ns, s->inclusive_ns);
+	e->self_ns = pp_sat_add(e->self_ns, s->self_ns);
+	if (s->min_ns < e->min_ns)
+		e->min_ns = s->min_ns;
+	if (s->max_ns > e->max_ns)
+		e->max_ns = s->max_ns;
+	e->abandoned = pp_sat_add(e->abandoned, s->abandoned);
+	e->rss_sum_kib = pp_sat_add(e->rss_sum_kib, s->rss_sum_kib);
+	if (s->rss_max_kib > e->rss_max_kib)
+		e->rss_max_kib = s->rss_max_kib;
+	e->hist_dropped = pp_sat_add(e->hist_dropped, s->hist_dropped);
+	for (int k = 0; k < PPF_STATUS_CLASSES; k++)
+		e->status[k] = pp_sat_add(e->status[k], s->status[k]);
+	e->slow = pp_sat_add(e->slow, s->slow);
 }
 
 struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name)

@@ -50,7 +50,8 @@ struct pp_entry {
 	uint64_t rss_sum_kib;		/* KiB, summed over calls */
 	uint64_t rss_max_kib;		/* KiB */
 	uint64_t hist_dropped;		/* calls missing from hist */
-	uint64_t status[6];		/* endpoints: responses by class, [0] = other */
+	uint64_t status[PPF_STATUS_CLASSES]; /* endpoints: responses by class
+					   ([PPF_STATUS_OTHER], then 1xx..5xx) */
 	uint64_t slow;			/* endpoints: requests over the slow threshold */
 	struct pp_hist hist;
 };
@@ -106,6 +107,10 @@ struct pp_profile {
 	size_t nnotes, notes_cap;
 };
 
+/* The name of an enum ppf_kind ("function", "region", "span", "endpoint"),
+ * "?" for any other value; in notes and in every output format. */
+const char *pp_kind_name(unsigned kind);
+
 /* Returns an empty profile, or NULL when memory runs out. */
 struct pp_profile *pp_profile_new(void);
 
@@ -126,6 +131,14 @@ int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *
  * memory runs out.  `name` is copied.  Functions pass name NULL. */
 struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
 				  uint64_t offset, const char *name);
+
+/* Adds the counts of `s` into `e`, saturating: records, calls, times,
+ * memory, responses; min and max as the smaller and the larger (an entry
+ * without calls has min UINT64_MAX and max 0, so it moves neither).  Keys
+ * and histograms are left alone (pp_hist_add_page() adds those).  The one
+ * sum of the analyzer: the loader adds each record through it, the merge
+ * of two profiles each entry. */
+void pp_entry_add(struct pp_entry *e, const struct pp_entry *s);
 
 /* Adds every entry of `src` into the entry with the same key in `dst`
  * (module indices must mean the same in both).  0, or -1 when memory runs

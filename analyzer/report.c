@@ -75,17 +75,6 @@ const char *report_fmt_limit(char buf[32], uint64_t ns)
 	return buf;
 }
 
-const char *report_kind_name(unsigned kind)
-{
-	switch (kind) {
-	case PPF_KIND_FUNCTION: return "function";
-	case PPF_KIND_REGION: return "region";
-	case PPF_KIND_SPAN: return "span";
-	case PPF_KIND_ENDPOINT: return "endpoint";
-	}
-	return "?";
-}
-
 const char *report_severity_name(enum report_severity s)
 {
 	static const char *const names[] = { "CRITICAL", "HIGH", "MEDIUM", "LOW" };
@@ -127,14 +116,14 @@ static uint64_t sort_value(const struct report_row *row, enum report_sort s)
 	return 0;
 }
 
-static enum report_sort g_sort;	/* qsort has no context argument */
-
-/* Descending by the key, then by total, then by name: a stable order. */
-static int cmp_rows(const void *a, const void *b)
+/* Descending by the key (*sort), then by total, then by name: a stable
+ * order.  A qsort_r() comparator. */
+static int cmp_rows(const void *a, const void *b, void *sort)
 {
 	const struct report_row *x = *(const struct report_row *const *)a;
 	const struct report_row *y = *(const struct report_row *const *)b;
-	uint64_t vx = sort_value(x, g_sort), vy = sort_value(y, g_sort);
+	enum report_sort key = *(const enum report_sort *)sort;
+	uint64_t vx = sort_value(x, key), vy = sort_value(y, key);
 
 	if (vx != vy)
 		return vx < vy ? 1 : -1;
@@ -145,37 +134,60 @@ static int cmp_rows(const void *a, const void *b)
 
 static void sort_rows(struct report_row **rows, size_t n, enum report_sort s)
 {
-	g_sort = s;
-	qsort(rows, n, sizeof(*rows), cmp_rows);
+	qsort_r(rows, n, sizeof(*rows), cmp_rows, &s);
 }
 
+/* Appends the note (kind, the sentence fmt makes of ap, count) to *notes, n
+ * long.  0, or -1 when memory runs out (*n is then unchanged, and the
+ * report is given up: report_free() frees what is there). */
 static int add_note(struct report_note **notes, size_t *n, const char *kind, uint64_t count,
-		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+		    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 static int add_note(struct report_note **notes, size_t *n, const char *kind, uint64_t count,
-		    const char *fmt, ...)
+		    const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *text;
 	void *p = realloc(*notes, (*n + 1) * sizeof(**notes));
 
 	if (!p)
 		return -1;
 	*notes = p;
-	va_start(ap, fmt);
-	int rc = vasprintf(&text, fmt, ap);
-
-	va_end(ap);
-	if (rc < 0)
+	if (vasprintf(&text, fmt, ap) < 0)
 		return -1;
 	(*notes)[(*n)++] = (struct report_note){ kind, text, count };
 	return 0;
 }
 
-#define REC(kind, ...) do { if (add_note(&r->recs, &r->nrecs, kind, 0, __VA_ARGS__)) \
-				return -1; } while (0)
-#define WARN(kind, count, ...) do { if (add_note(&r->warnings, &r->nwarnings, kind, count, \
-					 __VA_ARGS__)) return -1; } while (0)
+/* A recommendation of rule `kind`; 0, or -1 when memory runs out. */
+static int recommend_note(struct report *r, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int recommend_note(struct report *r, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int rc = add_note(&r->recs, &r->nrecs, kind, 0, fmt, ap);
+
+	va_end(ap);
+	return rc;
+}
+
+/* A warning about counter `kind` of value `count`; 0, or -1 when memory
+ * runs out. */
+static int warn(struct report *r, const char *kind, uint64_t count, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int warn(struct report *r, const char *kind, uint64_t count, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int rc = add_note(&r->warnings, &r->nwarnings, kind, count, fmt, ap);
+
+	va_end(ap);
+	return rc;
+}
 
 /* Thresholds of the recommendation rules. */
 #define TINY_AVG_NS 1000		/* "tiny" average: 1 us ... */
@@ -217,92 +229,137 @@ static int cmp_ratio(const void *a, const void *b)
 	return rx < ry ? 1 : rx > ry ? -1 : 0;
 }
 
-static int recommend(struct report *r, struct report_row **pool, size_t npool)
+/*
+ * The recommendation rules, in the order the report lists them.  Each
+ * returns 0, or -1 when memory runs out.
+ */
+
+/* Severity: where to start. */
+static int rule_severity(struct report *r)
 {
-	const struct report_opts *o = r->opts;
-	uint64_t prof_ns = r->totals.profiled_ns;
-	char a[32], b[32], c[32];
-	struct report_row **pick = malloc((npool ? npool : 1) * sizeof(*pick));
-	size_t n;
+	char a[32], b[32];
 
-	if (!pick)
-		return -1;
-
-	/* Severity: where to start. */
 	for (size_t i = 0; i < r->ntop; i++) {
 		const struct report_row *row = r->top[i];
 
-		if (row->severity <= SEV_HIGH) {
-			size_t k = 0;
+		if (row->severity > SEV_HIGH)
+			continue;
+		size_t k = 0;
 
-			for (size_t j = 0; j < r->ntop; j++)
-				k += r->top[j]->severity == row->severity;
-			REC("severity", "Start with %s: %s, average %s over %llu calls, %s in"
-			    " total (%.1f%% of profiled time); %zu %s entr%s in all",
-			    row->name, report_severity_name(row->severity),
-			    report_fmt_ns(a, row->st.avg_ns), (unsigned long long)row->st.calls,
-			    report_fmt_ns(b, row->st.total_ns),
-			    report_pct(row->st.total_ns, prof_ns), k,
-			    report_severity_name(row->severity), k == 1 ? "y" : "ies");
-			break;
-		}
+		for (size_t j = 0; j < r->ntop; j++)
+			k += r->top[j]->severity == row->severity;
+		return recommend_note(r, "severity", "Start with %s: %s, average %s over %llu"
+				      " calls, %s in total (%.1f%% of profiled time); %zu %s entr%s"
+				      " in all", row->name, report_severity_name(row->severity),
+				      report_fmt_ns(a, row->st.avg_ns),
+				      (unsigned long long)row->st.calls,
+				      report_fmt_ns(b, row->st.total_ns),
+				      report_pct(row->st.total_ns, r->totals.profiled_ns), k,
+				      report_severity_name(row->severity), k == 1 ? "y" : "ies");
 	}
+	return 0;
+}
 
-	/* Many calls with a tiny average: the call itself is the cost.  Its
-	 * share is of the inclusive time, which counts a recursive function's
-	 * nested frames once (their durations summed would overlap). */
-	n = 0;
-	for (size_t i = 0; i < npool; i++) {
-		const struct pp_stats *st = &pool[i]->st;
+/* A rule that ranks rows: the rows of the pool it `takes`, sorted by `cmp`,
+ * and the sentence it `says` of each of the first MAX_PER_RULE (0, or -1
+ * when memory runs out). */
+struct ranked_rule {
+	int (*takes)(const struct report *r, const struct report_row *row);
+	int (*cmp)(const void *a, const void *b);
+	int (*says)(struct report *r, const struct report_row *row);
+};
 
-		if (pool[i]->e->kind == PPF_KIND_FUNCTION && st->calls >= TINY_MIN_CALLS &&
-		    st->avg_ns <= TINY_AVG_NS && report_pct(st->total_ns, prof_ns) >= TINY_MIN_SHARE)
-			pick[n++] = pool[i];
-	}
-	qsort(pick, n, sizeof(*pick), cmp_calls);
-	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
-		REC("inline", "%s is called %llu times at %s on average (%s in all, %.1f%% of"
-		    " profiled time): inline it or batch its work to save the per-call overhead",
-		    pick[i]->name, (unsigned long long)pick[i]->st.calls,
-		    report_fmt_ns(a, pick[i]->st.avg_ns), report_fmt_ns(b, pick[i]->st.total_ns),
-		    report_pct(pick[i]->st.total_ns, prof_ns));
+/* Many calls with a tiny average: the call itself is the cost.  Its share
+ * is of the inclusive time, which counts a recursive function's nested
+ * frames once (their durations summed would overlap). */
+static int inline_takes(const struct report *r, const struct report_row *row)
+{
+	const struct pp_stats *st = &row->st;
 
-	/* A large share of all the time spent in one body. */
-	n = 0;
+	return row->e->kind == PPF_KIND_FUNCTION && st->calls >= TINY_MIN_CALLS &&
+	       st->avg_ns <= TINY_AVG_NS &&
+	       report_pct(st->total_ns, r->totals.profiled_ns) >= TINY_MIN_SHARE;
+}
+
+static int inline_says(struct report *r, const struct report_row *row)
+{
+	char a[32], b[32];
+
+	return recommend_note(r, "inline", "%s is called %llu times at %s on average (%s in all,"
+			      " %.1f%% of profiled time): inline it or batch its work to save"
+			      " the per-call overhead", row->name,
+			      (unsigned long long)row->st.calls, report_fmt_ns(a, row->st.avg_ns),
+			      report_fmt_ns(b, row->st.total_ns),
+			      report_pct(row->st.total_ns, r->totals.profiled_ns));
+}
+
+/* A large share of all the time spent in one body. */
+static int self_takes(const struct report *r, const struct report_row *row)
+{
+	return row->e->kind <= PPF_KIND_REGION &&
+	       report_pct(row->st.self_ns, r->totals.profiled_ns) >= SELF_SHARE;
+}
+
+static int self_says(struct report *r, const struct report_row *row)
+{
+	char a[32], b[32];
+
+	return recommend_note(r, "self", "%s spends %.1f%% of all profiled time in its own code"
+			      " (self %s of %s total): optimise its body before its callees",
+			      row->name, report_pct(row->st.self_ns, r->totals.profiled_ns),
+			      report_fmt_ns(a, row->st.self_ns), report_fmt_ns(b, row->st.total_ns));
+}
+
+/* A long tail: p99 far above the median. */
+static int outliers_takes(const struct report *r, const struct report_row *row)
+{
+	const struct pp_stats *st = &row->st;
+
+	return st->calls >= OUTLIER_MIN_CALLS && st->calls >= r->opts->min_calls && st->p50_ns &&
+	       st->p99_ns / OUTLIER_RATIO >= st->p50_ns &&
+	       st->p99_ns - st->p50_ns >= OUTLIER_MIN_GAP_NS;
+}
+
+static int outliers_says(struct report *r, const struct report_row *row)
+{
+	char a[32], b[32], c[32];
+
+	return recommend_note(r, "outliers", "%s has outliers: p99 %s is %.1fx its median %s (max"
+			      " %s): look at what its slowest calls wait for (locks, I/O, cold"
+			      " caches)", row->name, report_fmt_ns(a, row->st.p99_ns),
+			      (double)row->st.p99_ns / (double)row->st.p50_ns,
+			      report_fmt_ns(b, row->st.p50_ns), report_fmt_ns(c, row->st.max_ns));
+}
+
+static const struct ranked_rule ranked_rules[] = {
+	{ inline_takes, cmp_calls, inline_says },
+	{ self_takes, cmp_self, self_says },
+	{ outliers_takes, cmp_ratio, outliers_says },
+};
+
+/* Applies `rule` to the pool, collecting its rows in pick (room for npool). */
+static int rule_ranked(struct report *r, const struct ranked_rule *rule,
+		       struct report_row **pool, size_t npool, struct report_row **pick)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < npool; i++)
-		if (pool[i]->e->kind <= PPF_KIND_REGION &&
-		    report_pct(pool[i]->st.self_ns, prof_ns) >= SELF_SHARE)
+		if (rule->takes(r, pool[i]))
 			pick[n++] = pool[i];
-	qsort(pick, n, sizeof(*pick), cmp_self);
+	qsort(pick, n, sizeof(*pick), rule->cmp);
 	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
-		REC("self", "%s spends %.1f%% of all profiled time in its own code (self %s of"
-		    " %s total): optimise its body before its callees", pick[i]->name,
-		    report_pct(pick[i]->st.self_ns, prof_ns), report_fmt_ns(a, pick[i]->st.self_ns),
-		    report_fmt_ns(b, pick[i]->st.total_ns));
+		if (rule->says(r, pick[i]))
+			return -1;
+	return 0;
+}
 
-	/* A long tail: p99 far above the median. */
-	n = 0;
-	for (size_t i = 0; i < npool; i++) {
-		const struct pp_stats *st = &pool[i]->st;
-
-		if (st->calls >= OUTLIER_MIN_CALLS && st->calls >= o->min_calls && st->p50_ns &&
-		    st->p99_ns / OUTLIER_RATIO >= st->p50_ns &&
-		    st->p99_ns - st->p50_ns >= OUTLIER_MIN_GAP_NS)
-			pick[n++] = pool[i];
-	}
-	qsort(pick, n, sizeof(*pick), cmp_ratio);
-	for (size_t i = 0; i < n && i < MAX_PER_RULE; i++)
-		REC("outliers", "%s has outliers: p99 %s is %.1fx its median %s (max %s): look"
-		    " at what its slowest calls wait for (locks, I/O, cold caches)",
-		    pick[i]->name, report_fmt_ns(a, pick[i]->st.p99_ns),
-		    (double)pick[i]->st.p99_ns / (double)pick[i]->st.p50_ns,
-		    report_fmt_ns(b, pick[i]->st.p50_ns), report_fmt_ns(c, pick[i]->st.max_ns));
-	free(pick);
-
-	/* Memory that grows over the run. */
+/* Memory that grows over the run. */
+static int rule_memory(struct report *r, struct report_row **pool, size_t npool)
+{
 	for (size_t i = 0; i < r->prof->nprocs; i++) {
 		const struct pp_process *p = &r->prof->procs[i];
 		uint64_t first, last;
+		int rc;
 
 		if (!stats_memory_trend(p, &first, &last) ||
 		    last < first + first * MEM_GROWTH_PCT / 100 || last < first + MEM_GROWTH_MIN_KIB)
@@ -313,109 +370,153 @@ static int recommend(struct report *r, struct report_row **pool, size_t npool)
 			if (!top_mem || pool[j]->st.mem_max_kib > top_mem->st.mem_max_kib)
 				top_mem = pool[j];
 		if (top_mem && top_mem->st.mem_max_kib)
-			REC("memory", "Memory grows in pid %u (%s): RSS %.1f MiB in the first quarter"
-			    " of the run, %.1f MiB in the last (peak %.1f MiB); the highest RSS at a"
-			    " return, %.1f MiB, was seen by %s: look for leaks or unbounded caches",
-			    p->pid, p->cmdline, first / 1024.0, last / 1024.0,
-			    p->rss_peak_kib / 1024.0, top_mem->st.mem_max_kib / 1024.0, top_mem->name);
+			rc = recommend_note(r, "memory", "Memory grows in pid %u (%s): RSS %.1f MiB"
+					    " in the first quarter of the run, %.1f MiB in the last"
+					    " (peak %.1f MiB); the highest RSS at a return, %.1f MiB,"
+					    " was seen by %s: look for leaks or unbounded caches",
+					    p->pid, p->cmdline, first / 1024.0, last / 1024.0,
+					    p->rss_peak_kib / 1024.0,
+					    top_mem->st.mem_max_kib / 1024.0, top_mem->name);
 		else
-			REC("memory", "Memory grows in pid %u (%s): RSS %.1f MiB in the first quarter"
-			    " of the run, %.1f MiB in the last (peak %.1f MiB): look for leaks or"
-			    " unbounded caches", p->pid, p->cmdline, first / 1024.0, last / 1024.0,
-			    p->rss_peak_kib / 1024.0);
-	}
-
-	/* Caches that miss. */
-	for (size_t i = 0; i < r->prof->ncaches; i++) {
-		const struct pp_cache *pc = &r->prof->caches[i];
-		uint64_t lookups = pc->hits + pc->misses;
-		double rate = report_pct(pc->hits, lookups);
-
-		if (lookups < CACHE_MIN_LOOKUPS || rate >= CACHE_LOW_HIT_PCT)
-			continue;
-		if (pc->evictions > pc->expirations)
-			REC("cache", "Cache %s hits only %.1f%% of %llu lookups and evicted %llu"
-			    " entries at its limit of %llu: raise its max size", pc->name, rate,
-			    (unsigned long long)lookups, (unsigned long long)pc->evictions,
-			    (unsigned long long)pc->max_size);
-		else if (pc->expirations)
-			REC("cache", "Cache %s hits only %.1f%% of %llu lookups and %llu entries"
-			    " expired: raise its TTL if the data changes less often", pc->name,
-			    rate, (unsigned long long)lookups, (unsigned long long)pc->expirations);
-		else
-			REC("cache", "Cache %s hits only %.1f%% of %llu lookups with no eviction"
-			    " or expiry: its keys rarely repeat, so it may not be worth keeping",
-			    pc->name, rate, (unsigned long long)lookups);
-	}
-
-	/* Endpoints that fail or are slow. */
-	for (size_t i = 0; i < r->nendpoints; i++) {
-		const struct report_row *row = r->endpoints[i];
-
-		if (row->st.errors)
-			REC("errors", "%s: %llu of %llu requests (%.1f%%) failed with 4xx/5xx",
-			    row->name, (unsigned long long)row->st.errors,
-			    (unsigned long long)row->st.calls,
-			    report_pct(row->st.errors, row->st.calls));
-		if (row->e->slow)
-			REC("slow", "%s: %llu requests over the slow-request threshold (p99 %s)",
-			    row->name, (unsigned long long)row->e->slow,
-			    report_fmt_ns(a, row->st.p99_ns));
+			rc = recommend_note(r, "memory", "Memory grows in pid %u (%s): RSS %.1f MiB"
+					    " in the first quarter of the run, %.1f MiB in the last"
+					    " (peak %.1f MiB): look for leaks or unbounded caches",
+					    p->pid, p->cmdline, first / 1024.0, last / 1024.0,
+					    p->rss_peak_kib / 1024.0);
+		if (rc)
+			return -1;
 	}
 	return 0;
 }
 
+/* Caches that miss. */
+static int rule_caches(struct report *r)
+{
+	for (size_t i = 0; i < r->prof->ncaches; i++) {
+		const struct pp_cache *pc = &r->prof->caches[i];
+		uint64_t lookups = pc->hits + pc->misses;
+		double rate = report_pct(pc->hits, lookups);
+		int rc;
+
+		if (lookups < CACHE_MIN_LOOKUPS || rate >= CACHE_LOW_HIT_PCT)
+			continue;
+		if (pc->evictions > pc->expirations)
+			rc = recommend_note(r, "cache", "Cache %s hits only %.1f%% of %llu lookups"
+					    " and evicted %llu entries at its limit of %llu: raise"
+					    " its max size", pc->name, rate,
+					    (unsigned long long)lookups,
+					    (unsigned long long)pc->evictions,
+					    (unsigned long long)pc->max_size);
+		else if (pc->expirations)
+			rc = recommend_note(r, "cache", "Cache %s hits only %.1f%% of %llu lookups"
+					    " and %llu entries expired: raise its TTL if the data"
+					    " changes less often", pc->name, rate,
+					    (unsigned long long)lookups,
+					    (unsigned long long)pc->expirations);
+		else
+			rc = recommend_note(r, "cache", "Cache %s hits only %.1f%% of %llu lookups"
+					    " with no eviction or expiry: its keys rarely repeat, so"
+					    " it may not be worth keeping", pc->name, rate,
+					    (unsigned long long)lookups);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* Endpoints that fail or are slow. */
+static int rule_endpoints(struct report *r)
+{
+	char a[32];
+
+	for (size_t i = 0; i < r->nendpoints; i++) {
+		const struct report_row *row = r->endpoints[i];
+
+		if (row->st.errors &&
+		    recommend_note(r, "errors", "%s: %llu of %llu requests (%.1f%%) failed with"
+				   " 4xx/5xx", row->name, (unsigned long long)row->st.errors,
+				   (unsigned long long)row->st.calls,
+				   report_pct(row->st.errors, row->st.calls)))
+			return -1;
+		if (row->e->slow &&
+		    recommend_note(r, "slow", "%s: %llu requests over the slow-request threshold"
+				   " (p99 %s)", row->name, (unsigned long long)row->e->slow,
+				   report_fmt_ns(a, row->st.p99_ns)))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every rule over `pool`, the eligible rows.  0, or -1 when memory runs out. */
+static int recommend(struct report *r, struct report_row **pool, size_t npool)
+{
+	struct report_row **pick = malloc((npool ? npool : 1) * sizeof(*pick));
+	int rc;
+
+	if (!pick)
+		return -1;
+	rc = rule_severity(r);
+	for (size_t i = 0; !rc && i < sizeof(ranked_rules) / sizeof(ranked_rules[0]); i++)
+		rc = rule_ranked(r, &ranked_rules[i], pool, npool, pick);
+	free(pick);
+	if (rc || rule_memory(r, pool, npool) || rule_caches(r) || rule_endpoints(r))
+		return -1;
+	return 0;
+}
+
+/* The warnings: each counter of the processes' headers that is not 0, torn
+ * records, and what the loader left out or saw unfinished, per process.  0,
+ * or -1 when memory runs out. */
 static int warn_counters(struct report *r)
 {
 	const struct pp_totals *t = &r->totals;
+	/* each sentence follows the counter's value */
+	const struct { const char *kind; uint64_t count; const char *text; } counters[] = {
+		{ "dropped_functions", t->dropped_functions, "calls were not counted: the segment"
+		  " or /dev/shm was full (raise PARAPROF_SHM_SIZE, or free /dev/shm), or they were"
+		  " made in a signal handler inside another's hook, or by a raw clone() child" },
+		{ "stack_overflows", t->stack_overflows, "calls deeper than the shadow stack could"
+		  " grow (no memory) were not timed" },
+		{ "abandoned_frames", t->abandoned_frames, "frames were left by longjmp,"
+		  " exceptions or exit: they end where the stack was unwound" },
+		{ "unmatched_exits", t->unmatched_exits, "function exits had no matching entry" },
+		{ "threads_dropped", t->threads_dropped, "threads found no free area and were not"
+		  " profiled" },
+		{ "hist_dropped", t->hist_dropped, "durations are missing from the histograms:"
+		  " percentiles leave them out" },
+		{ "strings_dropped", t->strings_dropped, "region or span names did not fit the"
+		  " string table" },
+	};
 	uint64_t torn = 0;
 
-	if (t->dropped_functions)
-		WARN("dropped_functions", t->dropped_functions, "%llu calls were not counted: the"
-		     " segment or /dev/shm was full (raise PARAPROF_SHM_SIZE, or free /dev/shm),"
-		     " or they were made in a signal handler inside another's hook, or by a raw"
-		     " clone() child",
-		     (unsigned long long)t->dropped_functions);
-	if (t->stack_overflows)
-		WARN("stack_overflows", t->stack_overflows, "%llu calls deeper than the shadow"
-		     " stack could grow (no memory) were not timed",
-		     (unsigned long long)t->stack_overflows);
-	if (t->abandoned_frames)
-		WARN("abandoned_frames", t->abandoned_frames, "%llu frames were left by longjmp,"
-		     " exceptions or exit: they end where the stack was unwound",
-		     (unsigned long long)t->abandoned_frames);
-	if (t->unmatched_exits)
-		WARN("unmatched_exits", t->unmatched_exits, "%llu function exits had no matching"
-		     " entry", (unsigned long long)t->unmatched_exits);
-	if (t->threads_dropped)
-		WARN("threads_dropped", t->threads_dropped, "%llu threads found no free area and"
-		     " were not profiled", (unsigned long long)t->threads_dropped);
-	if (t->hist_dropped)
-		WARN("hist_dropped", t->hist_dropped, "%llu durations are missing from the"
-		     " histograms: percentiles leave them out", (unsigned long long)t->hist_dropped);
-	if (t->strings_dropped)
-		WARN("strings_dropped", t->strings_dropped, "%llu region or span names did not"
-		     " fit the string table", (unsigned long long)t->strings_dropped);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		if (counters[i].count &&
+		    warn(r, counters[i].kind, counters[i].count, "%llu %s",
+			 (unsigned long long)counters[i].count, counters[i].text))
+			return -1;
 	for (size_t i = 0; i < r->prof->nentries; i++)
 		torn += r->prof->entries[i]->torn;
-	if (torn)
-		WARN("torn_records", torn, "%llu record%s caught in the middle of an update"
-		     " (%s off by one)", (unsigned long long)torn, torn == 1 ? " was" : "s were",
-		     torn == 1 ? "its counts may be" : "their counts may be");
+	if (torn && warn(r, "torn_records", torn, "%llu record%s caught in the middle of an"
+			 " update (%s off by one)", (unsigned long long)torn,
+			 torn == 1 ? " was" : "s were",
+			 torn == 1 ? "its counts may be" : "their counts may be"))
+		return -1;
 	for (size_t i = 0; i < r->prof->nprocs; i++) {
 		const struct pp_process *p = &r->prof->procs[i];
 
-		if (p->records_dropped || p->lists_cut)
-			WARN("damaged_records", p->records_dropped + p->lists_cut, "%s of pid %u"
-			     " (%s): %llu damaged record%s left out, %llu record list%s cut short"
-			     " (stderr names each): what they counted is missing from this report",
-			     p->source, p->pid, p->cmdline, (unsigned long long)p->records_dropped,
-			     p->records_dropped == 1 ? "" : "s", (unsigned long long)p->lists_cut,
-			     p->lists_cut == 1 ? "" : "s");
-		if (!(p->flags & PPF_FLAG_COMPLETE))
-			WARN("incomplete", 1, "pid %u (%s) had not exited normally when this was"
-			     " read (%s): its wall time runs to its last memory sample", p->pid,
-			     p->cmdline, p->live ? "still running, or killed" : "killed or crashed");
+		if ((p->records_dropped || p->lists_cut) &&
+		    warn(r, "damaged_records", p->records_dropped + p->lists_cut, "%s of pid %u"
+			 " (%s): %llu damaged record%s left out, %llu record list%s cut short"
+			 " (stderr names each): what they counted is missing from this report",
+			 p->source, p->pid, p->cmdline, (unsigned long long)p->records_dropped,
+			 p->records_dropped == 1 ? "" : "s", (unsigned long long)p->lists_cut,
+			 p->lists_cut == 1 ? "" : "s"))
+			return -1;
+		if (!(p->flags & PPF_FLAG_COMPLETE) &&
+		    warn(r, "incomplete", 1, "pid %u (%s) had not exited normally when this was"
+			 " read (%s): its wall time runs to its last memory sample", p->pid,
+			 p->cmdline, p->live ? "still running, or killed" : "killed or crashed"))
+			return -1;
 	}
 	return 0;
 }

@@ -118,7 +118,6 @@ void report_csv_field(FILE *out, const char *s);
  * and a compact one for thresholds ("2s", "500ms", "1.5ms"). */
 const char *report_fmt_ns(char buf[32], uint64_t ns);
 const char *report_fmt_limit(char buf[32], uint64_t ns);
-const char *report_kind_name(unsigned kind);
 const char *report_severity_name(enum report_severity s);
 /* share / whole in percent, 0 when whole is 0 */
 double report_pct(uint64_t share, uint64_t whole);

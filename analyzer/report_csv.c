@@ -33,7 +33,7 @@ static void csv_row(FILE *out, const struct report *r, const struct report_row *
 	const struct pp_stats *st = &rw->st;
 	uint64_t whole = r->totals.profiled_ns;
 
-	fprintf(out, "%zu,%s,", rank, report_kind_name(rw->e->kind));
+	fprintf(out, "%zu,%s,", rank, pp_kind_name(rw->e->kind));
 	report_csv_field(out, rw->name);
 	fputc(',', out);
 	report_csv_field(out, rw->module);

@@ -68,7 +68,7 @@ static void row(FILE *out, const struct report *r, const struct report_row *rw, 
 
 	fprintf(out, "%s{\"rank\": %zu, \"name\": ", indent, rank);
 	report_json_string(out, rw->name);
-	fprintf(out, ", \"kind\": \"%s\", \"module\": ", report_kind_name(rw->e->kind));
+	fprintf(out, ", \"kind\": \"%s\", \"module\": ", pp_kind_name(rw->e->kind));
 	if (rw->module)
 		report_json_string(out, rw->module);
 	else
@@ -108,7 +108,7 @@ static void row(FILE *out, const struct report *r, const struct report_row *rw, 
 			" \"2xx\": %llu, \"3xx\": %llu, \"4xx\": %llu, \"5xx\": %llu,"
 			" \"other\": %llu}", U(st->errors), U(e->slow), U(e->status[1]),
 			U(e->status[2]), U(e->status[3]), U(e->status[4]), U(e->status[5]),
-			U(e->status[0]));
+			U(e->status[PPF_STATUS_OTHER]));
 	}
 	fputc('}', out);
 }

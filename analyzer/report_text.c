@@ -1,4 +1,4 @@
-/* report_text.c - the report as text: the seed's "Performance Bottleneck
+/* report_text.c - the report as text: paraprof's "Performance Bottleneck
  * Analysis"
  *
  * Header, severity sections over the top N, the slowest-by-average list,
@@ -75,7 +75,8 @@ static void header(FILE *out, const struct report *r)
 	fprintf(out, "Total Profiled Time: %s\n", report_fmt_ns(a, r->totals.profiled_ns));
 }
 
-/* One entry: the seed's line, then self time and the rest. */
+/* One entry: its name, a line of average, max, percentiles, calls and
+ * total, then a line of self time and the rest. */
 static void entry(FILE *out, const struct report *r, const struct report_row *row)
 {
 	const struct pp_stats *st = &row->st;
@@ -86,7 +87,7 @@ static void entry(FILE *out, const struct report *r, const struct report_row *ro
 	esc_fputs(row->name, out);
 	fputs(reset(r), out);
 	if (row->e->kind != PPF_KIND_FUNCTION)
-		fprintf(out, " [%s]", report_kind_name(row->e->kind));
+		fprintf(out, " [%s]", pp_kind_name(row->e->kind));
 	fputc('\n', out);
 	fprintf(out, "  Average: %s | Max: %s | P95: %s | P99: %s | Calls: %llu | Total: %s (%.1f%%)\n",
 		report_fmt_ns(a, st->avg_ns), report_fmt_ns(b, st->max_ns),
@@ -156,7 +157,7 @@ static void slowest(FILE *out, const struct report *r)
 		esc_fputs(row->name, out);
 		fprintf(out, "%s%s%s%s\n    Average: %s | P95: %s | P99: %s | Max: %s | Calls: %llu\n",
 			reset(r), row->e->kind != PPF_KIND_FUNCTION ? " [" : "",
-			row->e->kind != PPF_KIND_FUNCTION ? report_kind_name(row->e->kind) : "",
+			row->e->kind != PPF_KIND_FUNCTION ? pp_kind_name(row->e->kind) : "",
 			row->e->kind != PPF_KIND_FUNCTION ? "]" : "",
 			report_fmt_ns(a, row->st.avg_ns), report_fmt_ns(b, row->st.p95_ns),
 			report_fmt_ns(c, row->st.p99_ns), report_fmt_ns(d, row->st.max_ns),
@@ -188,7 +189,7 @@ static void endpoints(FILE *out, const struct report *r)
 			" | other %llu\n", (unsigned long long)e->status[1],
 			(unsigned long long)e->status[2], (unsigned long long)e->status[3],
 			(unsigned long long)e->status[4], (unsigned long long)e->status[5],
-			(unsigned long long)e->status[0]);
+			(unsigned long long)e->status[PPF_STATUS_OTHER]);
 	}
 }
 

@@ -1,8 +1,8 @@
 /* shm.c - the segments in /dev/shm: names, safe opening, liveness
  *
  * See shm.h for the rules.  Nothing here maps or reads more than a header;
- * the callers (load.c, control.c, gc.c) do that with the descriptor opened
- * here, after the checks passed.
+ * the callers (load.c, load_live.c, control.c, gc.c) do that with the
+ * descriptor opened here, after the checks passed.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -56,7 +56,7 @@ static void make_base(struct base *b, uint32_t pid, uint64_t load_addr)
 	struct ppf_cache *c = (struct ppf_cache *)(s->buf + h->cache_off);
 
 	c->name = synth_string(s, "agents");
-	c->state = 1;
+	c->state = PPF_CACHE_LIVE;
 	c->hits = 30;
 	c->misses = 70;
 	c->max_size = 100;

@@ -46,8 +46,9 @@ static struct pp_profile *functions_profile(void)
 	struct ppf_header *h = synth_hdr(s);
 	struct ppf_cache *c = (struct ppf_cache *)(s->buf + h->cache_off);
 
-	*c = (struct ppf_cache){ .name = synth_string(s, "users"), .state = 1, .hits = 10,
-				 .misses = 90, .evictions = 80, .size = 50, .max_size = 50 };
+	*c = (struct ppf_cache){ .name = synth_string(s, "users"), .state = PPF_CACHE_LIVE,
+				 .hits = 10, .misses = 90, .evictions = 80, .size = 50,
+				 .max_size = 50 };
 	h->cache_count = 1;
 	struct ppf_mem_sample *tl = (struct ppf_mem_sample *)(s->buf + h->timeline_off);
 
@@ -619,8 +620,9 @@ static void test_report_text_escapes(void **state)
 
 	struct ppf_cache *c = (struct ppf_cache *)(s->buf + h->cache_off);
 
-	*c = (struct ppf_cache){ .name = synth_string(s, "ca\xc2\x9b" "che"), .state = 1, .hits = 1,
-				 .misses = 90, .evictions = 80, .max_size = 5 };
+	*c = (struct ppf_cache){ .name = synth_string(s, "ca\xc2\x9b" "che"),
+				 .state = PPF_CACHE_LIVE, .hits = 1, .misses = 90, .evictions = 80,
+				 .max_size = 5 };
 	h->cache_count = 1;
 	assert_int_equal(load_buffer(prof, s->buf, s->used, "e", err, sizeof(err)), 0);
 	report_opts_default(&o);

@@ -1,0 +1,453 @@
+/* load_merge.c - checking each record of a dump and adding it into a profile
+ *
+ * Records are salvaged one by one.  Each record is checked for every
+ * histogram page offset, its name offset into the string table (functions:
+ * its module), min <= max, and its histogram against its call count
+ * (buckets + (pending != 0) + hist_dropped == calls, off by one allowed
+ * when its seqlock was odd, i.e. it was torn by a crash; kept, and counted
+ * as torn, when it passes); a record that fails any check is left out
+ * whole, with one note ("SOURCE: record of <what> (thread T, at OFF)
+ * dropped: <why>"), and everything else is kept.  Records flagged
+ * PPF_REC_FOLDED are skipped, as format.h says.
+ *
+ * A dump is validated and merged in one pass over its records, for speed
+ * (a dump of 1.6 M records is read once); a record is fully checked before
+ * any of it is added, so only running out of memory stops a merge halfway.
+ * Memory used is O(len): the visited bitmap (len/64), the entries, each
+ * made from a record of at least 360 bytes, and their histogram pages, each
+ * made from a page of the dump.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "load_priv.h"
+#include "profile.h"
+
+struct mod_range {
+	uint64_t lo, hi, load_addr;	/* runtime addresses */
+	int index;			/* in the profile's modules[] */
+	uint32_t entry;			/* in the dump's module table */
+	uint32_t unloaded;		/* dlclose()d: another may have its range */
+};
+
+struct merge_ctx {
+	struct pp_profile *prof;
+	struct pp_process *proc;
+	struct mod_range *mods;		/* with an executable range, sorted by lo */
+	uint32_t nmods;
+	struct mod_range *entries;	/* [i]: module-table entry i */
+	uint32_t nentries;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct mod_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The module whose executable range holds `addr`, or NULL.  When several
+ * do (a library dlclose()d and another loaded at its address), the one
+ * still loaded, else the newest entry. */
+static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t addr)
+{
+	const struct mod_range *best = NULL;
+	uint32_t lo = 0, hi = m->nmods;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (m->mods[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* lo is the first range starting above addr; ranges may nest or
+	 * repeat after a dlopen refresh, so look back over the few candidates. */
+	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;) {
+		const struct mod_range *c = &m->mods[i];
+
+		if (addr < c->hi && (!best || (best->unloaded && !c->unloaded) ||
+				     (best->unloaded == c->unloaded && c->entry > best->entry)))
+			best = c;
+	}
+	return best;
+}
+
+/* Where a function record's key lies: *module (index in the profile's
+ * modules, -1 = none) and *offset (ELF address, or the runtime address when
+ * there is no module).  A record that says which module-table entry it was
+ * made in (record.module, format version 2) is placed there, whether that
+ * module was unloaded later or not: after a dlclose another library may
+ * have the same addresses.  Returns 0, or -1 when record.module names no
+ * entry or one whose range does not hold the key (the record is damaged). */
+static int func_place(const struct merge_ctx *m, const struct ppf_record *r, int *module,
+		      uint64_t *offset)
+{
+	const struct mod_range *mr;
+
+	if (r->module) {
+		if (r->module > m->nentries)
+			return -1;
+		mr = &m->entries[r->module - 1];
+		if (r->key < mr->lo || r->key >= mr->hi)
+			return -1;
+	} else {
+		mr = find_module(m, r->key);
+	}
+	*module = mr ? mr->index : -1;
+	*offset = mr ? r->key - mr->load_addr : r->key;
+	return 0;
+}
+
+/* Leaves the record at `off` out: one note naming it and what was wrong.
+ * Returns 1, or -1 when memory runs out. */
+static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
+		const char *fmt, ...)
+{
+	const struct ppf_record *r = (const void *)(d->buf + off);
+	char what[300], who[400], why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (r->kind == PPF_KIND_FUNCTION) {
+		int module;
+		uint64_t offset;
+
+		if (func_place(m, r, &module, &offset) == 0 && module >= 0) {
+			const char *path = m->prof->modules[module].path, *base = strrchr(path, '/');
+
+			snprintf(who, sizeof(who), "function %s+%#" PRIx64, base ? base + 1 : path,
+				 offset);
+		} else {
+			snprintf(who, sizeof(who), "function at %#" PRIx64, r->key);
+		}
+	} else {
+		const char *name = load_name_at(d, r->key, why, sizeof(why));
+
+		if (name)
+			snprintf(who, sizeof(who), "%s \"%.200s\"", pp_kind_name(r->kind), name);
+		else
+			snprintf(who, sizeof(who), "%s with name offset %" PRIu64,
+				 pp_kind_name(r->kind), r->key);
+	}
+	d->dropped++;
+	if (load_note(d, "record of %s (thread %" PRIu32 ", at %#" PRIx64 ") dropped: %s", who,
+		 thread, off, what))
+		return -1;
+	return 1;
+}
+
+/*
+ * Checks the record at `off` and adds it to its entry.  Every check comes
+ * before anything is added, so a record that fails one is left out whole
+ * (drop(): 1); 0 when it was added (or skipped: folded), -1 when memory
+ * runs out.
+ */
+static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void *ctx)
+{
+	struct merge_ctx *m = ctx;
+	const struct ppf_record *r = (const void *)(d->buf + off);
+	int torn = (int)(r->seq & 1);
+	const char *name = NULL;
+	int module = -1;
+	uint64_t offset = 0;
+	char why[128];
+
+	if (r->flags & PPF_REC_FOLDED)
+		return 0;
+
+	/* page offsets are checked before any page is read */
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
+
+		if (!r->pages[p])
+			continue;
+		if (!load_in_data(d, poff, PPF_PAGE_BYTES))
+			return drop(d, m, thread, off, "histogram page %u at offset %#" PRIx64
+				    " is outside the data (%" PRIu64 " bytes)", p, poff, d->used);
+		__builtin_prefetch(d->buf + poff);
+		__builtin_prefetch(d->buf + poff + 256);
+	}
+	if (r->pending > PPF_HIST_BUCKETS)
+		return drop(d, m, thread, off, "pending bucket %" PRIu32 " is out of range",
+			    r->pending - 1);
+	/* (a record torn mid-update may have its new min before its new max) */
+	if (r->calls && r->min_ns > r->max_ns && !torn)
+		return drop(d, m, thread, off, "min_ns %" PRIu64 " > max_ns %" PRIu64,
+			    r->min_ns, r->max_ns);
+	if (r->kind == PPF_KIND_FUNCTION) {
+		if (func_place(m, r, &module, &offset)) {
+			if (r->module > m->nentries)
+				return drop(d, m, thread, off, "module %" PRIu32 " is not in the"
+					    " module table (%" PRIu32 " entries)", r->module - 1,
+					    m->nentries);
+			return drop(d, m, thread, off, "its address is outside module %" PRIu32
+				    " (%s)", r->module - 1,
+				    m->prof->modules[m->entries[r->module - 1].index].path);
+		}
+	} else if (!(name = load_name_at(d, r->key, why, sizeof(why))))
+		return drop(d, m, thread, off, "%s", why);
+
+	/* The writer adds a call's bucket at the record's next call and keeps
+	 * it in `pending` (1 + bucket) meanwhile: it counts as one call.  A
+	 * record torn by a crash (seq odd) may be one call off either way. */
+	uint64_t in_hist = r->pending != 0;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		const uint64_t *c = (const void *)(d->buf + (uint64_t)r->pages[p] * PPF_PAGE_BYTES);
+
+		if (r->pages[p])
+			for (unsigned i = 0; i < PPF_SUB; i++)
+				in_hist = pp_sat_add(in_hist, c[i]);
+	}
+	uint64_t accounted = pp_sat_add(in_hist, r->hist_dropped);
+
+	if (accounted != r->calls && !(torn && (accounted + 1 == r->calls ||
+						accounted == r->calls + 1)))
+		return drop(d, m, thread, off, "histogram sum mismatch: %" PRIu64 " in buckets + %"
+			    PRIu64 " dropped, but %" PRIu64 " calls", in_hist, r->hist_dropped,
+			    r->calls);
+
+	struct pp_entry *e = r->kind == PPF_KIND_FUNCTION ?
+		pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL) :
+		pp_profile_entry(m->prof, r->kind, -1, 0, name);
+
+	if (!e)
+		return load_fail(d, "out of memory");
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
+				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), NULL))
+			return load_fail(d, "out of memory");
+	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
+		return load_fail(d, "out of memory");
+	/* The record as an entry of its own (min and max only when it has
+	 * calls: a record without any may hold anything there). */
+	struct pp_entry add = {
+		.records = 1, .torn = (uint64_t)torn, .calls = r->calls, .sum_ns = r->sum_ns,
+		.inclusive_ns = r->inclusive_ns, .self_ns = r->self_ns,
+		.min_ns = r->calls ? r->min_ns : UINT64_MAX, .max_ns = r->calls ? r->max_ns : 0,
+		.abandoned = r->abandoned, .rss_sum_kib = r->rss_sum_kib,
+		.rss_max_kib = r->rss_max_kib, .hist_dropped = r->hist_dropped,
+	};
+
+	if (r->kind == PPF_KIND_ENDPOINT) {
+		const struct ppf_endpoint_tail *tail = (const void *)(r + 1);
+
+		memcpy(add.status, tail->status, sizeof(add.status));
+		add.slow = tail->slow;
+	}
+	pp_entry_add(e, &add);
+	return 0;
+}
+
+/* Big dumps are merged by two threads, each walking every other thread
+ * area into a profile of its own; then the helper's entries are added to
+ * the main profile.  The walk waits on memory more than it computes, so two
+ * walkers on two cores take about half the time. */
+size_t load_parallel_min = 64u << 20;
+
+struct walker {
+	struct load_dump d;			/* own copy: own error buffer, notes, counts */
+	struct merge_ctx m;		/* m.prof: the walker's own profile */
+	char err[256];
+	int rc;
+};
+
+static void *walker_main(void *arg)
+{
+	struct walker *w = arg;
+
+	w->rc = load_walk_records(&w->d, merge_record, &w->m, 1, 2);
+	return NULL;
+}
+
+/* Moves the notes of `src` to the end of `dst`'s; 0, or -1 when memory runs
+ * out. */
+static int move_notes(struct pp_profile *dst, struct pp_profile *src)
+{
+	for (size_t i = 0; i < src->nnotes; i++)
+		if (pp_profile_note(dst, src->notes[i]))
+			return -1;
+	return 0;
+}
+
+static int walk_parallel(struct load_dump *d, struct merge_ctx *m)
+{
+	uint64_t budget = d->used / LOAD_REC_SIZE;
+	struct walker w;
+	pthread_t tid;
+	int rc;
+
+	d->seen = calloc(d->used / 8 / 64 + 1, sizeof(uint64_t));
+	if (!d->seen)
+		return load_fail(d, "out of memory");
+	d->budget = &budget;
+	w = (struct walker){ .d = *d, .m = *m };
+	w.d.err = w.err;
+	w.d.errlen = sizeof(w.err);
+	w.m.prof = pp_profile_new();
+	if (!w.m.prof) {
+		rc = load_fail(d, "out of memory");
+		goto out;
+	}
+	/* the walker's notes go to its own profile, so the two never race */
+	w.d.notes = d->notes ? w.m.prof : NULL;
+	if (pthread_create(&tid, NULL, walker_main, &w) != 0) {
+		pp_profile_free(w.m.prof);
+		rc = load_walk_records(d, merge_record, m, 0, 1);
+		goto out;
+	}
+	rc = load_walk_records(d, merge_record, m, 0, 2);
+	pthread_join(tid, NULL);
+	if (!rc && w.rc) {
+		snprintf(d->err, d->errlen, "%s", w.err);
+		rc = -1;
+	}
+	if (!rc && (pp_profile_merge_entries(m->prof, w.m.prof) ||
+		    (d->notes && move_notes(d->notes, w.m.prof))))
+		rc = load_fail(d, "out of memory");
+	d->dropped += w.d.dropped;
+	d->cut += w.d.cut;
+	d->unlisted += w.d.unlisted;
+	pp_profile_free(w.m.prof);
+out:
+	free(d->seen);
+	d->seen = NULL;
+	d->budget = NULL;
+	return rc;
+}
+
+int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *name, int live)
+{
+	const struct ppf_header *h = d->h;
+	struct merge_ctx m = { .prof = prof };
+	struct pp_process *p = pp_profile_add_process(prof);
+
+	if (!p)
+		return load_fail(d, "out of memory");
+	p->live = (uint32_t)live;
+	p->source = pp_profile_strndup(prof, name, strlen(name));
+	p->cmdline = pp_profile_strndup(prof, h->cmdline, strlen(h->cmdline));
+	if (!p->source || !p->cmdline)
+		return load_fail(d, "out of memory");
+	p->pid = h->pid;
+	p->ppid = h->ppid;
+	p->flags = h->flags;
+	p->exec_gen = h->exec_gen;
+	p->ticks_per_sec = h->ticks_per_sec;
+	p->start_realtime_ns = h->start_realtime_ns;
+	p->start_ns = h->start_ns;
+	p->stop_ns = h->stop_ns;
+	p->last_ns = h->last_ns;
+	if (h->stop_ns && h->stop_ns >= h->start_ns)
+		p->wall_ns = h->stop_ns - h->start_ns;
+	else if (h->last_ns >= h->start_ns)
+		p->wall_ns = h->last_ns - h->start_ns;
+	p->dropped_functions = h->dropped_functions;
+	p->stack_overflows = h->stack_overflows;
+	p->abandoned_frames = h->abandoned_frames;
+	p->unmatched_exits = h->unmatched_exits;
+	p->threads_dropped = h->threads_dropped;
+	p->threads_seen = h->threads_seen;
+	p->hist_dropped = h->hist_dropped;
+	p->strings_dropped = h->strings_dropped;
+	p->rss_kib = h->rss_kib;
+	p->rss_peak_kib = h->rss_peak_kib;
+	p->requests = h->requests;
+	p->slow_threshold_ns = h->slow_threshold_ns;
+	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
+
+	for (uint32_t t = 0; t < h->thread_count; t++)
+		p->threads += load_area_in_use(h, &thr[t]);
+	if (h->timeline_count) {
+		p->timeline = malloc(h->timeline_count * sizeof(*p->timeline));
+		if (!p->timeline)
+			return load_fail(d, "out of memory");
+		memcpy(p->timeline, d->buf + h->timeline_off,
+		       h->timeline_count * sizeof(*p->timeline));
+		p->timeline_count = h->timeline_count;
+	}
+
+	const struct ppf_cache *caches = (const void *)(d->buf + h->cache_off);
+
+	for (uint32_t i = 0; i < h->cache_count; i++) {
+		const struct ppf_cache *c = &caches[i];
+
+		if (c->state == PPF_CACHE_UNUSED)
+			continue;
+		struct pp_cache *pc = pp_profile_cache(prof, (const char *)d->buf +
+						       h->strtab_off + c->name);
+		if (!pc)
+			return load_fail(d, "out of memory");
+		pc->live |= c->state == PPF_CACHE_LIVE;
+		pc->hits = pp_sat_add(pc->hits, c->hits);
+		pc->misses = pp_sat_add(pc->misses, c->misses);
+		pc->sets = pp_sat_add(pc->sets, c->sets);
+		pc->deletes = pp_sat_add(pc->deletes, c->deletes);
+		pc->evictions = pp_sat_add(pc->evictions, c->evictions);
+		pc->expirations = pp_sat_add(pc->expirations, c->expirations);
+		pc->size = pp_sat_add(pc->size, c->size);
+		pc->max_size = pp_sat_add(pc->max_size, c->max_size);
+		pc->bytes = pp_sat_add(pc->bytes, c->bytes);
+		pc->max_bytes = pp_sat_add(pc->max_bytes, c->max_bytes);
+	}
+
+	const struct ppf_module *mods = (const void *)(d->buf + h->module_off);
+	int rc = -1;
+
+	if (h->module_count && (!(m.mods = malloc(h->module_count * sizeof(*m.mods))) ||
+				!(m.entries = malloc(h->module_count * sizeof(*m.entries))))) {
+		load_fail(d, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < h->module_count; i++) {
+		int idx = pp_profile_module(prof, mods[i].path, mods[i].build_id,
+					    mods[i].build_id_len);
+
+		if (idx < 0) {
+			load_fail(d, "out of memory");
+			goto out;
+		}
+		m.entries[i] = (struct mod_range){ mods[i].lo, mods[i].hi, mods[i].load_addr, idx,
+						   i, mods[i].unloaded != 0 };
+		if (mods[i].lo < mods[i].hi)
+			m.mods[m.nmods++] = m.entries[i];
+	}
+	m.nentries = h->module_count;
+	if (m.nmods)
+		qsort(m.mods, m.nmods, sizeof(*m.mods), cmp_range);
+	m.proc = p;
+	d->source = p->source;
+	d->notes = prof;
+	if (d->used >= load_parallel_min && h->thread_count >= 2)
+		rc = walk_parallel(d, &m);
+	else
+		rc = load_walk_all(d, merge_record, &m);
+	/* (p may have moved: the walkers add no process, but be plain) */
+	p = &prof->procs[prof->nprocs - 1];
+	p->records_dropped = d->dropped;
+	p->lists_cut = d->cut;
+	if (!rc && d->unlisted) {
+		char line[400];
+
+		snprintf(line, sizeof(line), "%s: %" PRIu64 " more notes like these (records"
+			 " dropped or lists cut) are not listed", p->source, d->unlisted);
+		if (pp_profile_note(prof, line))
+			rc = load_fail(d, "out of memory");
+	}
+out:
+	free(m.mods);
+	free(m.entries);
+	return rc;
+}
