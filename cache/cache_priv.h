@@ -241,6 +241,11 @@ struct cache_entry *cache_find_live(paraprof_cache_t *c,
 				    struct cache_shard *sh, uint64_t hash,
 				    const void *key, size_t key_len,
 				    uint64_t now, struct cache_entry **expired);
+/* Serves a live entry of a locked shard and unlocks it (api.c has the
+ * contract). */
+int cache_serve(paraprof_cache_t *c, struct cache_shard *sh,
+		struct cache_entry *e, uint64_t now, struct cache_out *o,
+		struct cache_entry *expired);
 /* fork() child: the global cache's mutex is free again. */
 void cache_global_after_fork(void);
 
