@@ -340,8 +340,22 @@ struct query_result {
 	uint64_t calls, sum_ns, inclusive_ns, self_ns, min_ns, max_ns;
 	uint64_t p50_ns, p95_ns, p99_ns;
 	uint64_t rss_sum_kib, rss_max_kib;
-	uint64_t status[6], slow;	/* endpoints */
+	uint64_t status[PPF_STATUS_CLASSES], slow;	/* endpoints */
 };
+
+/* Sets the latency fields that struct paraprof_stats and struct
+ * paraprof_endpoint_stats both have (avg_ns, min_ns, max_ns, p50_ns,
+ * p95_ns, p99_ns) from query result q.  A macro: the two structs are
+ * different types with the same field names. */
+#define QUERY_SET_LATENCY(st, q)						\
+	do {									\
+		(st)->avg_ns = (q)->calls ? (q)->sum_ns / (q)->calls : 0;	\
+		(st)->min_ns = (q)->min_ns;					\
+		(st)->max_ns = (q)->max_ns;					\
+		(st)->p50_ns = (q)->p50_ns;					\
+		(st)->p95_ns = (q)->p95_ns;					\
+		(st)->p99_ns = (q)->p99_ns;					\
+	} while (0)
 
 /* A function's key in query_keys() and symtab: its runtime address, with
  * 1 + its module's index in the table (record.module, 0 = unknown) in the

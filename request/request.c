@@ -1,13 +1,14 @@
 /* request.c - request profiling: per-endpoint latency, slow-request warnings
  *
- * The request half of the public C API (include/paraprof.h): a server
- * begins a request when it arrives and ends it when the response is sent.
- * The handle is a plain value holding the start ticks, the request's number
- * (X-Request-Count) and its endpoint name "METHOD /route" (routes
- * normalised by request_normalise()).  Ending it adds one call to the
- * calling thread's PPF_KIND_ENDPOINT record of that name (hooks.c: lock-free,
- * per thread; readers sum over threads), with the status class and whether
- * it was slow, and writes a rate-limited warning line for a slow request.
+ * The request half of the public C API (include/paraprof.h), and request
+ * profiling's link to the profiler: a server begins a request when it
+ * arrives and ends it when the response is sent.  The handle is a plain
+ * value holding the start ticks, the request's number (X-Request-Count) and
+ * its endpoint name "METHOD /route" (route.c).  Ending it adds one call to
+ * the calling thread's PPF_KIND_ENDPOINT record of that name (hooks_api.c:
+ * lock-free, per thread; readers sum over threads), with the status class
+ * and whether it was slow, and writes a warning line for a slow request
+ * when the token bucket (limiter.c) lets it through.
  *
  * Endpoints: a process-wide open-addressing set of at most
  * REQUEST_ENDPOINTS_MAX names in twice as many slots.  A slot is published
@@ -23,207 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "../preload/internal.h"
 #include "paraprof.h"
 #include "request.h"
-
-/* ---- pure parts: ids, templates, names, the token bucket ---- */
-
-static int is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-int request_is_id(const char *s, size_t len)
-{
-	size_t digits = 0, hex = 0;
-
-	if (!len)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		digits += s[i] >= '0' && s[i] <= '9';
-		hex += is_hex((unsigned char)s[i]);
-	}
-	if (digits == len || (hex == len && len >= 16))
-		return 1;
-	if (len != 36)
-		return 0;
-	for (size_t i = 0; i < 36; i++) {	/* 8-4-4-4-12 */
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!is_hex((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-int request_template_valid(const char *tpl, size_t max)
-{
-	size_t n = 0;
-
-	if (!tpl || tpl[0] != '/')
-		return 0;
-	for (; tpl[n]; n++)
-		if ((unsigned char)tpl[n] < 0x21 || (unsigned char)tpl[n] > 0x7e ||
-		    tpl[n] == '?' || tpl[n] == '#')
-			return 0;
-	return n < max;
-}
-
-/* A bounded writer: what does not fit is dropped and remembered. */
-struct out {
-	char *buf;
-	size_t cap;		/* bytes of buf, > 0 */
-	size_t len;		/* bytes written, < cap */
-	int cut;		/* something did not fit */
-};
-
-/* Appends n bytes of s; with `clean`, bytes that are not printable ASCII
- * become '?'. */
-static void put(struct out *o, const char *s, size_t n, int clean)
-{
-	size_t room = o->cap - 1 - o->len;
-
-	if (n > room) {
-		n = room;
-		o->cut = 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		o->buf[o->len++] = !clean || (c >= 0x21 && c <= 0x7e) ? (char)c : '?';
-	}
-}
-
-static size_t finish(struct out *o)
-{
-	if (o->cut && o->cap >= 4) {
-		o->len = o->cap - 1;
-		memcpy(o->buf + o->len - 3, "...", 3);
-	}
-	o->buf[o->len] = '\0';
-	return o->len;
-}
-
-/* 1 when the path [p, end) (starting with '/') matches template tpl
- * segment by segment. */
-static int template_match(const char *tpl, const char *p, const char *end)
-{
-	while (*tpl == '/' && p < end && *p == '/') {
-		const char *te, *pe;
-		size_t tl, pl;
-
-		tpl++;
-		p++;
-		te = tpl + strcspn(tpl, "/");
-		pe = memchr(p, '/', (size_t)(end - p));
-		if (!pe)
-			pe = end;
-		tl = (size_t)(te - tpl);
-		pl = (size_t)(pe - p);
-		if (tl >= 2 && tpl[0] == '{' && tpl[tl - 1] == '}') {
-			if (!pl)
-				return 0;
-		} else if (tl != pl || memcmp(tpl, p, tl) != 0) {
-			return 0;
-		}
-		tpl = te;
-		p = pe;
-		if (!*tpl)
-			return p == end;
-	}
-	return 0;
-}
-
-size_t request_normalise(const char *method, const char *path,
-			 const char *const *templates, unsigned ntemplates,
-			 char *out, size_t cap)
-{
-	struct out o = { out, cap, 0, 0 };
-	size_t mlen = strnlen(method, REQUEST_METHOD_MAX);
-	const char *p = path, *end, *seg;
-
-	if (!cap)
-		return 0;
-	if (mlen)
-		put(&o, method, mlen, 1);
-	else
-		put(&o, "-", 1, 0);
-	put(&o, " ", 1, 0);
-
-	/* an absolute URI: only its path counts */
-	if (!strncasecmp(p, "http://", 7))
-		p += 7 + strcspn(p + 7, "/?#");
-	else if (!strncasecmp(p, "https://", 8))
-		p += 8 + strcspn(p + 8, "/?#");
-	end = p + strcspn(p, "?#");
-	if (p == end) {
-		put(&o, "/", 1, 0);
-		return finish(&o);
-	}
-	if (*p == '/')
-		for (unsigned i = 0; i < ntemplates; i++)
-			if (template_match(templates[i], p, end)) {
-				put(&o, templates[i], strlen(templates[i]), 1);
-				return finish(&o);
-			}
-
-	put(&o, "/", 1, 0);
-	seg = *p == '/' ? p + 1 : p;
-	for (;;) {
-		const char *e = memchr(seg, '/', (size_t)(end - seg));
-		size_t len;
-
-		if (!e)
-			e = end;
-		len = (size_t)(e - seg);
-		if (request_is_id(seg, len))
-			put(&o, "{id}", 4, 0);
-		else
-			put(&o, seg, len, 1);
-		if (e == end || o.cut)
-			break;
-		put(&o, "/", 1, 0);
-		seg = e + 1;
-	}
-	return finish(&o);
-}
-
-void request_limiter_init(struct request_limiter *l, unsigned rate, unsigned burst,
-			  uint64_t now_ns)
-{
-	memset(l, 0, sizeof(*l));
-	l->interval_ns = 1000000000ull / (rate ? rate : 1);
-	l->capacity_ns = l->interval_ns * (burst ? burst : 1);
-	l->credit_ns = l->capacity_ns;
-	l->last_ns = now_ns;
-}
-
-int request_limiter_take(struct request_limiter *l, uint64_t now_ns, uint64_t *dropped_before)
-{
-	if (now_ns > l->last_ns) {
-		uint64_t gain = now_ns - l->last_ns;
-
-		/* written so that a long pause cannot overflow the credit */
-		l->credit_ns = gain >= l->capacity_ns - l->credit_ns ? l->capacity_ns
-								     : l->credit_ns + gain;
-		l->last_ns = now_ns;
-	}
-	if (l->credit_ns < l->interval_ns) {
-		l->dropped++;
-		l->dropped_total++;
-		return 0;
-	}
-	l->credit_ns -= l->interval_ns;
-	*dropped_before = l->dropped;
-	l->dropped = 0;
-	return 1;
-}
 
 /* ---- process-wide state ---- */
 
@@ -586,19 +391,15 @@ PP_EXPORT int paraprof_request_set_log_fd(int fd)
 	return 0;
 }
 
+/* Fills the public statistics of endpoint `name` from a query result. */
 static void fill(struct paraprof_endpoint_stats *st, const char *name,
 		 const struct query_result *q)
 {
 	memset(st, 0, sizeof(*st));
 	st->endpoint = name;
 	st->count = q->calls;
-	st->avg_ns = q->calls ? q->sum_ns / q->calls : 0;
-	st->min_ns = q->min_ns;
-	st->max_ns = q->max_ns;
-	st->p50_ns = q->p50_ns;
-	st->p95_ns = q->p95_ns;
-	st->p99_ns = q->p99_ns;
-	st->status_other = q->status[0];
+	QUERY_SET_LATENCY(st, q);
+	st->status_other = q->status[PPF_STATUS_OTHER];
 	st->status_1xx = q->status[1];
 	st->status_2xx = q->status[2];
 	st->status_3xx = q->status[3];

@@ -1,10 +1,13 @@
-/* request.h - request profiling's pure parts: routes and the rate limiter
+/* request.h - request profiling's private interfaces (request/)
  *
- * Private to preload/ (and its unit test).  request.c builds the public
- * paraprof_request_* functions on these: request_normalise() turns a method
- * and a raw path into the endpoint name "METHOD /route", and the token
- * bucket decides which slow-request warnings are written.  Neither reads a
- * clock, takes a lock or touches the segment, so both are tested alone.
+ * Private to the library (and its unit tests); the public paraprof_request_*
+ * functions are in include/paraprof.h.  request/ is three files: route.c
+ * (request_normalise() turns a method and a raw path into the endpoint name
+ * "METHOD /route"), limiter.c (the token bucket that decides which
+ * slow-request warnings are written) and request.c (the public functions,
+ * built on those two and on the profiler's segment and hooks).  route.c and
+ * limiter.c read no clock, take no lock and touch no segment, so each is
+ * tested alone (tests/unit/test_route.c, test_limiter.c).
  */
 #ifndef PARAPROF_REQUEST_H
 #define PARAPROF_REQUEST_H
@@ -16,6 +19,8 @@
 #define REQUEST_TEMPLATES_MAX 64	/* templates paraprof_request_route() keeps */
 #define REQUEST_ENDPOINTS_MAX 256	/* distinct endpoints; the rest: overflow */
 #define REQUEST_OVERFLOW "OTHER (overflow)"
+
+/* ---- route.c: endpoint names ---- */
 
 /*
  * Writes the endpoint name of a request, "METHOD /route", into out (cap
@@ -42,6 +47,8 @@ int request_is_id(const char *s, size_t len);
 /* 1 when `tpl` can be registered as a template: starts with '/', printable
  * ASCII with no '?' or '#', shorter than `max` bytes; else 0. */
 int request_template_valid(const char *tpl, size_t max);
+
+/* ---- limiter.c: the token bucket ---- */
 
 /*
  * A token bucket: at most `burst` lines at once and `rate` lines a second
