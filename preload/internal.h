@@ -45,6 +45,18 @@ extern struct env_settings env;
  * warning and the default. */
 void env_read(void);
 
+#define ENV_SLOW_THRESHOLD_NS 1000000000ull	/* PARAPROF_SLOW_THRESHOLD's default: 1 s */
+
+/* Reads PARAPROF_SLOW_THRESHOLD (seconds) now and returns it in ns: the
+ * default when it is unset, in a setuid or setgid program, or invalid (then
+ * after one warning).  request.c calls it once, at the first request (it is
+ * documented so: a program may set the variable before). */
+uint64_t env_slow_threshold_ns(void);
+
+/* A slow-request threshold of `seconds` in *ns.  Returns 0, or -1 when it is
+ * not above 0 and at most 1e9 (NaN included); *ns is then unchanged. */
+int env_threshold_ns(double seconds, uint64_t *ns);
+
 /* Prints "paraprof: <fmt>\n" on stderr unless PARAPROF_QUIET is set. */
 void env_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -190,10 +202,16 @@ void seg_process_unlock(void);
  * image or forked child).  Returns 0 when it exists, -1 when profiling is off. */
 int init_segment(void);
 
-/* The process is ending (destructor, _exit): the calling thread's open
- * frames are counted and the dump written, once, by the process that made
- * the segment only. */
+/* The process is ending (the destructor, _exit): the caches' counters are
+ * published, the calling thread's open frames counted and the dump written,
+ * once, by the process that made the segment only. */
 void init_exit(void);
+
+/* ---- wrap.c ---- */
+
+/* Looks up the libc functions the wrappers forward to (the constructor
+ * calls it first: dlsym is no call for a signal handler). */
+void wrap_init(void);
 
 /* ---- record.c: records of thread areas, lookup tables, folds ---- */
 

@@ -16,9 +16,9 @@
  * changes or goes away after that, so lookups take no lock and the name's
  * address is a stable key for hooks_record_named(..., by_pointer = 1).
  * Inserts, template registration and the rate limiter share one mutex,
- * taken only on those rare paths.
+ * taken only on those rare paths (and around fork: request_fork_*, called
+ * by preload/init.c, which owns the library's lifecycle).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,7 +35,6 @@
 #define ENDPOINT_SLOTS (2 * REQUEST_ENDPOINTS_MAX)	/* a power of two */
 #define WARN_RATE 10		/* slow-request lines a second ... */
 #define WARN_BURST 10		/* ... and at once */
-#define THRESHOLD_MAX_S 1e9	/* seconds: fits 64 bits of ns */
 
 struct endpoint {
 	uint64_t hash;			/* of name, never 0; 0: free slot.  Stored
@@ -56,28 +55,16 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request_limiter limiter;	/* under `lock` */
 static int limiter_ready;		/* under `lock` */
 
-static uint64_t threshold_ns = 1000000000ull;	/* nanoseconds; atomic */
+static uint64_t threshold_ns = ENV_SLOW_THRESHOLD_NS;	/* nanoseconds; atomic */
 static int log_fd = -1;			/* atomic; -1: stderr */
 static uint64_t private_requests;	/* requests begun while profiling is off */
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 
-/* Reads PARAPROF_SLOW_THRESHOLD (seconds) once, at the first request. */
+/* PARAPROF_SLOW_THRESHOLD is read at the first request (as documented: a
+ * program may set it before), by env.c, which reads every setting. */
 static void read_settings(void)
 {
-	const char *s = getenv("PARAPROF_SLOW_THRESHOLD");
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !(v > 0 && v <= THRESHOLD_MAX_S)) {
-		env_warn("PARAPROF_SLOW_THRESHOLD=%s is not a number of seconds above 0 "
-			 "and at most 1e9; using 1.0", s);
-		return;
-	}
-	__atomic_store_n(&threshold_ns, (uint64_t)(v * 1e9 + 0.5), __ATOMIC_RELAXED);
+	__atomic_store_n(&threshold_ns, env_slow_threshold_ns(), __ATOMIC_RELAXED);
 }
 
 static void settings(void)
@@ -373,10 +360,9 @@ PP_EXPORT int paraprof_request_set_slow_threshold(double seconds)
 {
 	uint64_t ns;
 
-	if (!(seconds > 0 && seconds <= THRESHOLD_MAX_S))
+	if (env_threshold_ns(seconds, &ns) < 0)
 		return PARAPROF_EINVAL;
 	settings();		/* the environment must not override this later */
-	ns = (uint64_t)(seconds * 1e9 + 0.5);
 	__atomic_store_n(&threshold_ns, ns, __ATOMIC_RELAXED);
 	if (seg_base)
 		__atomic_store_n(&seg_header()->slow_threshold_ns, ns, __ATOMIC_RELAXED);
@@ -473,30 +459,24 @@ PP_EXPORT int paraprof_request_clear_stats(void)
 	return paraprof_clear_stats();
 }
 
-/* ---- fork and exit ---- */
+/* ---- fork and exit (preload/init.c calls these) ---- */
 
-static void before_fork(void)
+void request_fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
 }
 
-static void after_fork_parent(void)
+void request_fork_parent(void)
 {
 	pthread_mutex_unlock(&lock);
 }
 
-static void after_fork_child(void)
+void request_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
 }
 
-__attribute__((constructor)) static void request_init(void)
-{
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-}
-
-/* Lines refused since the last one written get a line of their own at exit. */
-__attribute__((destructor)) static void request_fini(void)
+void request_exit(void)
 {
 	int fd = __atomic_load_n(&log_fd, __ATOMIC_RELAXED);
 	uint64_t dropped;

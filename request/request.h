@@ -7,7 +7,8 @@
  * slow-request warnings are written) and request.c (the public functions,
  * built on those two and on the profiler's segment and hooks).  route.c and
  * limiter.c read no clock, take no lock and touch no segment, so each is
- * tested alone (tests/unit/test_route.c, test_limiter.c).
+ * tested alone (tests/unit/test_route.c, test_limiter.c).  The last section
+ * is what the library's lifecycle (preload/init.c) calls.
  */
 #ifndef PARAPROF_REQUEST_H
 #define PARAPROF_REQUEST_H
@@ -78,5 +79,19 @@ void request_limiter_init(struct request_limiter *l, unsigned rate, unsigned bur
  * is refused, and counts it.
  */
 int request_limiter_take(struct request_limiter *l, uint64_t now_ns, uint64_t *dropped_before);
+
+/* ---- request.c: fork and exit (called by preload/init.c only) ---- */
+
+/* fork(): the prepare handler takes the lock of endpoints, templates and
+ * the limiter, the parent's handler releases it, the child's makes it anew
+ * (the child's state is the parent's at the fork, consistent). */
+void request_fork_prepare(void);
+void request_fork_parent(void);
+void request_fork_child(void);
+
+/* exit() (not _exit()): writes one line for the slow-request warnings the
+ * limiter refused since the last line written, when there are any, on the
+ * log descriptor or stderr (nothing on stderr under PARAPROF_QUIET). */
+void request_exit(void);
 
 #endif /* PARAPROF_REQUEST_H */

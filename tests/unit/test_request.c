@@ -2,7 +2,8 @@
  *
  * request/request.c in-process on the real segment: the header values,
  * exact counts and status classes per endpoint, the slow warning's format
- * on a log pipe, the rate limit on a storm, and the bound on distinct
+ * on a log pipe, the rate limit on a storm and the line at exit
+ * (request_exit), the threshold setting (env.c), and the bound on distinct
  * endpoints.  Routes and the rate limiter alone: test_route.c and
  * test_limiter.c. */
 /* Linked with the library's objects: call them directly, not through the
@@ -163,6 +164,34 @@ static int count_lines(const char *s, const char *prefix)
 	return n;
 }
 
+/* Begins 30 requests of GET `path`, waits `ms`, then ends them all. */
+static void storm_of_30(const char *path, unsigned ms)
+{
+	paraprof_request_t storm[30];
+
+	for (int i = 0; i < 30; i++)
+		storm[i] = paraprof_request_begin("GET", path);
+	sleep_ms(ms);
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(paraprof_request_end(&storm[i], 200), 0);
+}
+
+/* The sum of the counts of the " (N more slow requests not shown)" that end
+ * lines of `out`. */
+static int not_shown(const char *out)
+{
+	int sum = 0;
+
+	for (const char *p = out; (p = strstr(p, " more slow requests not shown)\n")); p++) {
+		const char *d = p;
+
+		while (d > out && d[-1] >= '0' && d[-1] <= '9')
+			d--;
+		sum += atoi(d);
+	}
+	return sum;
+}
+
 static void test_request_api_slow_warning_and_limit(void **state)
 {
 	struct paraprof_endpoint_stats st;
@@ -206,15 +235,9 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	 * the burst (9) gets through, then the next line reports the others.
 	 * On a machine so busy that 100 ms passed since the first line, a line
 	 * more may get through: then only what holds anyway is checked. */
-	paraprof_request_t storm[30];
-	int shown, more = 0;
-	const char *p;
+	int shown, more;
 
-	for (int i = 0; i < 30; i++)
-		storm[i] = paraprof_request_begin("GET", "/api/storm");
-	sleep_ms(6);
-	for (int i = 0; i < 30; i++)
-		assert_int_equal(paraprof_request_end(&storm[i], 200), 0);
+	storm_of_30("/api/storm", 6);
 	drain(fds[0], out, sizeof(out));
 	shown = count_lines(out, "paraprof: slow request GET /api/storm ");
 	if (clock_mono_ns() - first_line_ns < 90 * MS) {
@@ -229,12 +252,7 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	assert_int_equal(paraprof_request_end(&req, 200), 0);
 	drain(fds[0], out, sizeof(out));
 	assert_int_equal(count_lines(out, "paraprof: slow request"), 1);
-	p = strstr(out, " more slow requests not shown)\n");
-	if (p) {
-		while (p > out && p[-1] >= '0' && p[-1] <= '9')
-			p--;
-		more = atoi(p);
-	}
+	more = not_shown(out);
 	assert_int_equal(shown + more, 30);	/* each line shown or reported */
 	if (shown == 9)
 		assert_non_null(strstr(out, " (21 more slow requests not shown)\n"));
@@ -343,6 +361,80 @@ static void test_request_api_endpoint_bound(void **state)
 	assert_int_equal(paraprof_request_foreach(NULL, v), PARAPROF_EINVAL);
 }
 
+/* The threshold: PARAPROF_SLOW_THRESHOLD as env.c reads it, and the one
+ * conversion that it and paraprof_request_set_slow_threshold() share. */
+static void test_request_threshold_setting(void **state)
+{
+	uint64_t ns = 7;
+
+	(void)state;
+	assert_int_equal(env_threshold_ns(0.0, &ns), -1);
+	assert_int_equal(env_threshold_ns(-1.0, &ns), -1);
+	assert_int_equal(env_threshold_ns(__builtin_nan(""), &ns), -1);
+	assert_int_equal(env_threshold_ns(1e9 * 1.000001, &ns), -1);
+	assert_int_equal(ns, 7);		/* unchanged on error */
+	assert_int_equal(env_threshold_ns(1e9, &ns), 0);
+	assert_int_equal(ns, 1000000000ull * 1000000000ull);
+	assert_int_equal(env_threshold_ns(0.0025, &ns), 0);
+	assert_int_equal(ns, 2500000);
+	assert_int_equal(env_threshold_ns(1e-12, &ns), 0);	/* above 0: taken, as 0 ns */
+	assert_int_equal(ns, 0);
+
+	assert_int_equal(unsetenv("PARAPROF_SLOW_THRESHOLD"), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(ENV_SLOW_THRESHOLD_NS, 1000000000ull);	/* documented: 1.0 s */
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "2.5", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), 2500000000ull);
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "abc", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "0", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(unsetenv("PARAPROF_SLOW_THRESHOLD"), 0);
+}
+
+/* Slow requests the limiter refused after the last line it let through get
+ * one line at exit (request_exit, called by init.c's destructor), once. */
+static void test_request_exit_reports_refused(void **state)
+{
+	static char out[1 << 16];
+	unsigned long long pending = 0;
+	int fds[2], shown, inline_more;
+
+	(void)state;
+	assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
+	assert_int_equal(paraprof_request_set_log_fd(fds[1]), 0);
+	assert_int_equal(paraprof_request_set_slow_threshold(0.001), 0);
+	request_exit();		/* what earlier tests left pending */
+	drain(fds[0], out, sizeof(out));
+	storm_of_30("/exit/storm", 3);
+	drain(fds[0], out, sizeof(out));
+	shown = count_lines(out, "paraprof: slow request GET /exit/storm ");
+	inline_more = not_shown(out);
+	/* at most a burst of 10 lines (fewer when earlier tests used the
+	 * credit); the rest waits for the next line, or the exit */
+	assert_true(shown + inline_more <= 30);
+	request_exit();
+	drain(fds[0], out, sizeof(out));
+	if (shown + inline_more < 30) {
+		assert_int_equal(sscanf(out, "paraprof: %llu more slow requests not shown "
+					"(at most 10 slow-request lines a second)\n", &pending), 1);
+		assert_int_equal(count_lines(out, "paraprof: "), 1);
+	} else {
+		assert_string_equal(out, "");	/* a machine so slow that all got through */
+	}
+	assert_int_equal((unsigned long long)(shown + inline_more) + pending, 30);
+	/* reported once: nothing more at a second call */
+	request_exit();
+	assert_int_equal(drain(fds[0], out, sizeof(out)), 0);
+
+	assert_int_equal(paraprof_request_set_log_fd(-1), 0);
+	assert_int_equal(paraprof_request_set_slow_threshold(1.0), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_request_api_slow_warning_and_limit),
 		cmocka_unit_test(test_request_api_threads_fold),
 		cmocka_unit_test(test_request_api_endpoint_bound),
+		cmocka_unit_test(test_request_threshold_setting),
+		cmocka_unit_test(test_request_exit_reports_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
