@@ -69,8 +69,9 @@ pp_apt_install = missing=""; for p in $(1); do \
 			$$missing >/dev/null || exit 1; \
 	fi
 
-# The library: the runtime (preload/) and the cache (cache/).
-PRELOAD_SRC := $(sort $(wildcard preload/*.c cache/*.c))
+# The library: the runtime (preload/), the cache (cache/) and request
+# profiling (request/).
+PRELOAD_SRC := $(sort $(wildcard preload/*.c cache/*.c request/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
 ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
 ANALYZER_LIB_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_SRC:%.c=$(BUILD)/%.o))
@@ -149,10 +150,20 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Ianalyzer -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
+
+# request/'s pure parts, tested alone: test_route links request/route.o and
+# test_limiter request/limiter.o, nothing of the profiler, so a dependency
+# that creeps into them fails the build.
+REQUEST_PURE := route limiter
+$(REQUEST_PURE:%=$(BUILD)/tests/test_%): $(BUILD)/tests/test_%: tests/unit/test_%.c \
+		$(BUILD)/request/%.o | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -Irequest -o $@ $< $(filter %.o,$^) -lcmocka
 
 $(TESTREADER): tests/ppdump.c include/paraprof/format.h
 	@mkdir -p $(@D)
@@ -463,7 +474,7 @@ example-cached: deps all $(EXAMPLE_CACHED)
 	$(Q)rm -rf $(BUILD)/cached
 	$(Q)$(LAUNCHER) -o $(BUILD)/cached -- $(EXAMPLE_CACHED)
 
-# ---- request profiling (preload/request.c): the example server, its bench ----
+# ---- request profiling (request/): the example server, its bench ----
 # examples/server is an HTTP server on libmicrohttpd, built with
 # -finstrument-functions and NOT linked with -lparaprof (the header's weak
 # calls), so it runs under LD_PRELOAD or without the library (the bench's

@@ -224,6 +224,27 @@ struct cache_entry *cache_find_live(paraprof_cache_t *c,
 	return e;
 }
 
+/*
+ * Serves live entry e, found at `now` in sh, which the caller has locked:
+ * copies its value out, records the use, unlocks sh, frees `expired` (what
+ * cache_find_live() reclaimed, or NULL) and counts a hit.  Returns 0, or
+ * PARAPROF_ERANGE or PARAPROF_ENOMEM from the copy (no hit counted then).
+ */
+int cache_serve(paraprof_cache_t *c, struct cache_shard *sh,
+		struct cache_entry *e, uint64_t now, struct cache_out *o,
+		struct cache_entry *expired)
+{
+	int rc = cache_copy_out(e, o);
+
+	if (rc == 0)
+		entry_used(sh, e, now);
+	shard_unlock(c, sh);
+	free(expired);
+	if (rc == 0)
+		cache_hit(c);
+	return rc;
+}
+
 /* The lookup under the mutex; counts hits and misses. */
 static int cache_read_locked(paraprof_cache_t *c, struct cache_shard *sh,
 			     uint64_t hash, const void *key, size_t key_len,
@@ -231,25 +252,16 @@ static int cache_read_locked(paraprof_cache_t *c, struct cache_shard *sh,
 {
 	struct cache_entry *e, *expired = NULL;
 	uint64_t now;
-	int rc;
 
 	shard_lock(c, sh);
 	now = cache_now(c);
 	e = cache_find_live(c, sh, hash, key, key_len, now, &expired);
-	if (!e) {
-		rc = PARAPROF_ENOENT;
-	} else {
-		rc = cache_copy_out(e, o);
-		if (rc == 0)
-			entry_used(sh, e, now);
-	}
+	if (e)
+		return cache_serve(c, sh, e, now, o, expired);
 	shard_unlock(c, sh);
 	free(expired);
-	if (rc == 0)
-		cache_hit(c);
-	else if (rc == PARAPROF_ENOENT)
-		cache_miss(c);
-	return rc;
+	cache_miss(c);
+	return PARAPROF_ENOENT;
 }
 
 static int cache_read(paraprof_cache_t *c, const void *key, size_t key_len,

@@ -1,9 +1,10 @@
-/* cache.h - private interfaces of the cache (cache/) for tests and benchmarks
+/* cache.h - private interfaces of the cache (cache/) for the rest of the tree
  *
  * The public API is in include/paraprof.h.  What is here lets the unit test
- * inject allocation failures and lets bench/ build a one-shard cache (one
- * mutex, the same hash table) as its baseline.  Not exported from
- * libparaprof.so.
+ * inject allocation failures, lets bench/ build a one-shard cache (one
+ * mutex, the same hash table) as its baseline, and gives the runtime's
+ * lifecycle (preload/init.c) the cache's fork and exit hooks.  Not exported
+ * from libparaprof.so.
  */
 #ifndef PARAPROF_CACHE_H
 #define PARAPROF_CACHE_H
@@ -45,5 +46,18 @@ paraprof_cache_t *cache_new_sharded(const char *name, size_t max_size,
 
 /* The number of shards of a cache. */
 unsigned cache_shard_count(const paraprof_cache_t *cache);
+
+/* ---- fork and exit (preload/init.c calls these) ---- */
+
+/* fork() child (the last of the runtime's child handlers): resets the reader
+ * slots and the cache's own mutexes, and stops publishing every cache (each
+ * keeps counting in private memory from its values at the fork).  Nothing
+ * to do when no cache was used. */
+void cache_fork_child(void);
+
+/* Raises every published cache's hits and misses in the segment to the
+ * stripes' sums.  The runtime calls it at exit just before it writes the
+ * dump; a thread holding the registry then is not waited for. */
+void cache_publish_all(void);
 
 #endif /* PARAPROF_CACHE_H */

@@ -5,8 +5,9 @@
  * ordered lists, eviction), stats.c (counters and their publication),
  * flight.c (memoization and single flight), api.c (creation, lookups, stores,
  * the global cache).  The public API is in include/paraprof.h; cache.h holds
- * what tests and benchmarks use.  The cache's one link to the profiler is
- * cache_segment_slot() (preload/cache_slot.c).
+ * what tests, benchmarks and the runtime's lifecycle (fork, exit) use.  The
+ * cache's one link to the profiler is cache_segment_slot()
+ * (preload/cache_slot.c).
  *
  * A cache is 1 to 65536 shards; a key's hash picks its shard.  A shard has a
  * mutex, a chained hash table and a list of its entries ordered by the time
@@ -59,8 +60,8 @@
  * the cache (a thread always uses the same stripe: its own cache line while
  * there are at most 16 threads), and the segment's counters are raised to the
  * stripes' sum every CACHE_PUBLISH_EVERY lookups of a stripe, and by
- * paraprof_cache_stats(), free, and an atexit handler, which runs before the
- * runtime's destructor writes the dump.
+ * paraprof_cache_stats(), free, and cache_publish_all(), which the runtime
+ * calls at exit just before it writes the dump (preload/init.c).
  *
  * Single flight.  A shard also lists the keys being computed (struct
  * paraprof_flight).  A thread that misses a key someone is computing waits on
@@ -223,8 +224,8 @@ void shard_lock(const paraprof_cache_t *c, struct cache_shard *sh);
 void shard_unlock(const paraprof_cache_t *c, struct cache_shard *sh);
 void shard_wait(const paraprof_cache_t *c, struct cache_shard *sh,
 		pthread_cond_t *cv);
-/* Registers the fork handler, once. */
-void cache_fork_init_once(void);
+/* Notes that a cache is in use: cache_fork_child() then has work to do. */
+void cache_note_use(void);
 
 /* ---- stats.c: counters ---- */
 
@@ -232,7 +233,7 @@ void cache_count(const paraprof_cache_t *c, uint64_t *hits, uint64_t *misses);
 void cache_publish(paraprof_cache_t *c);
 void cache_register(paraprof_cache_t *c);
 void cache_unregister(paraprof_cache_t *c);
-/* fork() child: stops publishing every cache (see lock.c). */
+/* fork() child: stops publishing every cache (see lock.c, cache_fork_child). */
 void cache_stats_after_fork(void);
 
 /* ---- api.c ---- */
@@ -241,6 +242,11 @@ struct cache_entry *cache_find_live(paraprof_cache_t *c,
 				    struct cache_shard *sh, uint64_t hash,
 				    const void *key, size_t key_len,
 				    uint64_t now, struct cache_entry **expired);
+/* Serves a live entry of a locked shard and unlocks it (api.c has the
+ * contract). */
+int cache_serve(paraprof_cache_t *c, struct cache_shard *sh,
+		struct cache_entry *e, uint64_t now, struct cache_out *o,
+		struct cache_entry *expired);
 /* fork() child: the global cache's mutex is free again. */
 void cache_global_after_fork(void);
 

@@ -68,13 +68,7 @@ PP_EXPORT int paraprof_cache_begin(paraprof_cache_t *c, const void *key,
 	now = cache_now(c);
 	e = cache_find_live(c, sh, hash, key, key_len, now, &expired);
 	if (e) {
-		rc = cache_copy_out(e, &o);
-		if (rc == 0)
-			entry_used(sh, e, now);
-		shard_unlock(c, sh);
-		free(expired);
-		if (rc == 0)
-			cache_hit(c);
+		rc = cache_serve(c, sh, e, now, &o, expired);
 		if (len)
 			*len = o.len;
 		return rc;

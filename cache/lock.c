@@ -4,7 +4,8 @@
  * reader slot (one cache line per thread) and checks the shard's `writer`
  * flag; a change takes the shard's mutex, raises `writer` and waits until no
  * reader slot names the shard (cache_priv.h has the whole argument).  A
- * fork() child resets the slots and stops publishing its caches.
+ * fork() child resets the slots and stops publishing its caches
+ * (cache_fork_child(), called by the runtime's fork handler, preload/init.c).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -38,7 +39,7 @@ static void cache_reader_init(void)
 {
 	cache_reader_key_ok = pthread_key_create(&cache_reader_key,
 						 cache_reader_release) == 0;
-	cache_fork_init_once();
+	cache_note_use();
 }
 
 /* Claims a reader slot for the calling thread, once; NULL when all are
@@ -155,6 +156,15 @@ void shard_wait(const paraprof_cache_t *c, struct cache_shard *sh,
 
 /* ---- fork ----------------------------------------------------------------- */
 
+/* 1 once a thread looked for a reader slot or a cache was published: until
+ * then a fork() child has nothing to reset (atomic). */
+static int cache_in_use;
+
+void cache_note_use(void)
+{
+	__atomic_store_n(&cache_in_use, 1, __ATOMIC_RELAXED);
+}
+
 /*
  * fork() child: only the forking thread is left, and it is not inside a
  * cache function.  So no reader slot is in use but its own (a slot left
@@ -165,26 +175,16 @@ void shard_wait(const paraprof_cache_t *c, struct cache_shard *sh,
  * cache keeps its counters in private memory (from their values at the fork)
  * and is published no more.
  */
-static void cache_after_fork(void)
+void cache_fork_child(void)
 {
 	unsigned i;
 
+	if (!__atomic_load_n(&cache_in_use, __ATOMIC_RELAXED))
+		return;
 	for (i = 0; i < CACHE_READER_SLOTS; i++) {
 		cache_readers[i].reading = NULL;
 		cache_readers[i].owner = &cache_readers[i] == cache_my_reader;
 	}
 	cache_stats_after_fork();
 	cache_global_after_fork();
-}
-
-static pthread_once_t cache_fork_once = PTHREAD_ONCE_INIT;
-
-static void cache_fork_init(void)
-{
-	pthread_atfork(NULL, NULL, cache_after_fork);
-}
-
-void cache_fork_init_once(void)
-{
-	pthread_once(&cache_fork_once, cache_fork_init);
 }

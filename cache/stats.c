@@ -4,10 +4,10 @@
  * named cache, else one embedded in the cache.  Hits and misses go to
  * per-thread stripes and are raised into the published counters every
  * CACHE_PUBLISH_EVERY lookups of a stripe, by paraprof_cache_stats(), free,
- * and an atexit handler.  The registry lists the published caches.
+ * and at exit (cache_publish_all(), called by the runtime just before it
+ * writes the dump).  The registry lists the published caches.
  */
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cache_priv.h"
@@ -56,12 +56,12 @@ void cache_publish(paraprof_cache_t *c)
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static paraprof_cache_t *registry;	/* published caches */
-static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
-/* atexit handler: brings the published counters up to date.  Registered
- * after the runtime's constructor, so it runs before the destructor that
- * writes the dump. */
-static void cache_publish_all(void)
+/* Called by the runtime at exit (preload/init.c, init_exit()), just before
+ * it writes the dump, on every way out that writes it.  trylock: a thread
+ * that holds the registry (making or freeing a cache) as the process exits
+ * is not waited for; those counters then stay as last published. */
+void cache_publish_all(void)
 {
 	paraprof_cache_t *c;
 
@@ -72,15 +72,9 @@ static void cache_publish_all(void)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-static void cache_registry_init(void)
-{
-	atexit(cache_publish_all);
-	cache_fork_init_once();
-}
-
 void cache_register(paraprof_cache_t *c)
 {
-	pthread_once(&registry_once, cache_registry_init);
+	cache_note_use();
 	pthread_mutex_lock(&registry_lock);
 	c->reg_next = registry;
 	if (registry)

@@ -113,12 +113,7 @@ static void fill(struct paraprof_stats *st, const char *name, unsigned kind,
 	st->calls = q->calls;
 	st->total_ns = q->inclusive_ns;
 	st->self_ns = q->self_ns;
-	st->avg_ns = q->calls ? q->sum_ns / q->calls : 0;
-	st->min_ns = q->min_ns;
-	st->max_ns = q->max_ns;
-	st->p50_ns = q->p50_ns;
-	st->p95_ns = q->p95_ns;
-	st->p99_ns = q->p99_ns;
+	QUERY_SET_LATENCY(st, q);
 	st->memory_avg_mb = q->calls ? (double)q->rss_sum_kib / (double)q->calls / 1024 : 0;
 	st->memory_max_mb = (double)q->rss_max_kib / 1024;
 }

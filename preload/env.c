@@ -1,8 +1,10 @@
 /* env.c - settings from the environment and the library's one voice
  *
- * Every PARAPROF_* variable is read once, at start-up, into `env`.  A value
- * that does not parse gets one warning and the default: a typo never stops
- * the program and never silently means something else.  The output
+ * Every PARAPROF_* variable is read here, once: at start-up into `env`, but
+ * PARAPROF_SLOW_THRESHOLD at the first request (env_slow_threshold_ns(), as
+ * documented).  A value that does not parse gets one warning and the
+ * default: a typo never stops the program and never silently means
+ * something else.  The output
  * directory is made absolute here, so that dumps go where the program was
  * started, whatever directory it is in when it exits.
  *
@@ -195,4 +197,35 @@ void env_read(void)
 		else
 			env.session = v;
 	}
+}
+
+int env_threshold_ns(double seconds, uint64_t *ns)
+{
+	/* 1e9 s fits 64 bits of ns; the comparisons are false for NaN */
+	if (!(seconds > 0 && seconds <= 1e9))
+		return -1;
+	*ns = (uint64_t)(seconds * 1e9 + 0.5);
+	return 0;
+}
+
+uint64_t env_slow_threshold_ns(void)
+{
+	const char *s;
+	char *end;
+	double v;
+	uint64_t ns;
+
+	if (env.secure)
+		return ENV_SLOW_THRESHOLD_NS;
+	s = getenv("PARAPROF_SLOW_THRESHOLD");
+	if (!s || !*s)
+		return ENV_SLOW_THRESHOLD_NS;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || env_threshold_ns(v, &ns) < 0) {
+		env_warn("PARAPROF_SLOW_THRESHOLD=%s is not a number of seconds above 0 "
+			 "and at most 1e9; using %.1f", s, (double)ENV_SLOW_THRESHOLD_NS / 1e9);
+		return ENV_SLOW_THRESHOLD_NS;
+	}
+	return ns;
 }

@@ -1,22 +1,53 @@
-/* init.c - start-up, fork and exit of libparaprof
+/* init.c - the lifecycle of libparaprof: start, fork and exit
  *
- * The constructor only reads the environment: the segment is made by the
- * first instrumented call (or API call), so that the uninstrumented programs
- * a profiled program starts (a shell, make) inherit LD_PRELOAD without
- * leaving empty profiles behind.  PARAPROF_ENABLE=0 makes it at once, so
- * that paraprof-report --pid can find and enable it.
+ * The one module that starts, forks and stops everything: the library's
+ * only constructor, only destructor and only pthread_atfork() are here, and
+ * call the other modules' hooks in the order below.  No other file may
+ * register one (the order of constructors, of fork handlers and of exit
+ * handlers across files is the linker's and libc's, not ours).
  *
- * fork: the child forgets its parent's segment and makes its own on its
- * first call; calls in progress at the fork are counted in the parent only.
- * exit: the destructor accounts the frames left open on the calling thread
- * and writes the dump; _exit() does the same through wrap.c.  A setuid or
- * setgid program (AT_SECURE) is never profiled: env.c reads no setting for
- * it and says so.
+ * Start (the constructor), in this order:
+ *   1. wrap_init(): the libc functions the wrappers forward to, whatever
+ *      else happens (a longjmp wrapper must always be able to jump);
+ *   2. env_read(): every setting (env.c; PARAPROF_SLOW_THRESHOLD is read
+ *      there too, at the first request, as documented);
+ *   3. pthread_atfork(), with the handlers below;
+ *   4. unless the program is setuid or setgid (AT_SECURE: never profiled,
+ *      env_read() said so): seg_adopt_leftover(), hooks_init(), then the
+ *      segment now when PARAPROF_ENABLE=0 (so that paraprof-report --pid
+ *      can find and enable it), else at the first instrumented or API call
+ *      (seg_defer()), so that the uninstrumented programs a profiled
+ *      program starts (a shell, make) inherit LD_PRELOAD without leaving
+ *      empty profiles behind.
+ *
+ * Fork (the one pthread_atfork()):
+ *   prepare: request_fork_prepare() (request/'s lock), then, when
+ *            profiling, the segment's creation lock and seg_lock_all();
+ *            the cache takes no lock;
+ *   parent:  the same, released in the reverse order;
+ *   child:   when profiling, the runtime forgets its parent's segment
+ *            (hooks, sampler, symbol tables, segment: the child makes its
+ *            own at its first call; calls in progress at the fork are
+ *            counted in the parent only); then request_fork_child(), then
+ *            cache_fork_child() (reader slots reset, caches no longer
+ *            published).
+ *
+ * Exit:
+ *   exit() or a return from main runs the destructor: request_exit() (the
+ *   line for the slow-request warnings not shown), then init_exit();
+ *   _exit(), _Exit() and daemon()'s parent (wrap.c) call init_exit() only.
+ *   init_exit(), in the process that made the segment only, once:
+ *   cache_publish_all() (the caches' counters into the segment),
+ *   hooks_abandon_all() (the calling thread's open frames), seg_finish()
+ *   (the dump).  Publishing here rather than in an atexit handler puts it
+ *   before the dump whatever the order of exit handlers, on _exit too.
  */
 #include <pthread.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "../cache/cache.h"
+#include "../request/request.h"
 
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 static int created;		/* 0 not yet, 1 made, -1 failed: profiling off */
@@ -40,31 +71,44 @@ int init_segment(void)
 	return rc;
 }
 
+/* The fork handlers: the order is the header's.  A setuid or setgid
+ * program has no runtime to fork (env.secure is set once, before these are
+ * registered). */
 static void before_fork(void)
 {
+	request_fork_prepare();
+	if (env.secure)
+		return;
 	pthread_mutex_lock(&create_lock);
 	seg_lock_all();
 }
 
 static void after_fork_parent(void)
 {
-	seg_unlock_all();
-	pthread_mutex_unlock(&create_lock);
+	if (!env.secure) {
+		seg_unlock_all();
+		pthread_mutex_unlock(&create_lock);
+	}
+	request_fork_parent();
 }
 
 static void after_fork_child(void)
 {
-	pthread_mutex_init(&create_lock, NULL);
-	hooks_forget();
-	sampler_forget();
-	symtab_forget();
-	/* always: before_fork took the segment's locks even if there was no
-	 * segment yet, and only this thread of the child holds them */
-	seg_forget();
-	if (created > 0) {
-		created = 0;
-		start_ns = clock_mono_ns();
+	if (!env.secure) {
+		pthread_mutex_init(&create_lock, NULL);
+		hooks_forget();
+		sampler_forget();
+		symtab_forget();
+		/* always: before_fork took the segment's locks even if there was
+		 * no segment yet, and only this thread of the child holds them */
+		seg_forget();
+		if (created > 0) {
+			created = 0;
+			start_ns = clock_mono_ns();
+		}
 	}
+	request_fork_child();
+	cache_fork_child();
 }
 
 void init_exit(void)
@@ -73,6 +117,7 @@ void init_exit(void)
 	 * only the process that made it writes it */
 	if (created <= 0 || !seg_base || seg_header()->pid != (uint32_t)getpid())
 		return;
+	cache_publish_all();
 	hooks_abandon_all();
 	seg_finish();
 	created = -1;
@@ -80,15 +125,16 @@ void init_exit(void)
 
 __attribute__((constructor)) static void paraprof_init(void)
 {
+	wrap_init();
 	start_ns = clock_mono_ns();
 	env_read();
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (env.secure) {
 		seg_off();	/* env_read() said so */
 		return;
 	}
 	seg_adopt_leftover();
 	hooks_init();
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (env.enable)
 		seg_defer();
 	else
@@ -97,5 +143,6 @@ __attribute__((constructor)) static void paraprof_init(void)
 
 __attribute__((destructor)) static void paraprof_fini(void)
 {
+	request_exit();
 	init_exit();
 }

@@ -46,6 +46,18 @@ extern struct env_settings env;
  * warning and the default. */
 void env_read(void);
 
+#define ENV_SLOW_THRESHOLD_NS 1000000000ull	/* PARAPROF_SLOW_THRESHOLD's default: 1 s */
+
+/* Reads PARAPROF_SLOW_THRESHOLD (seconds) now and returns it in ns: the
+ * default when it is unset, in a setuid or setgid program, or invalid (then
+ * after one warning).  request.c calls it once, at the first request (it is
+ * documented so: a program may set the variable before). */
+uint64_t env_slow_threshold_ns(void);
+
+/* A slow-request threshold of `seconds` in *ns.  Returns 0, or -1 when it is
+ * not above 0 and at most 1e9 (NaN included); *ns is then unchanged. */
+int env_threshold_ns(double seconds, uint64_t *ns);
+
 /* Prints "paraprof: <fmt>\n" on stderr unless PARAPROF_QUIET is set. */
 void env_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -244,10 +256,16 @@ void seg_say_renamed(const char *stem, const char *used);
  * image or forked child).  Returns 0 when it exists, -1 when profiling is off. */
 int init_segment(void);
 
-/* The process is ending (destructor, _exit): the calling thread's open
- * frames are counted and the dump written, once, by the process that made
- * the segment only. */
+/* The process is ending (the destructor, _exit): the caches' counters are
+ * published, the calling thread's open frames counted and the dump written,
+ * once, by the process that made the segment only. */
 void init_exit(void);
+
+/* ---- wrap.c ---- */
+
+/* Looks up the libc functions the wrappers forward to (the constructor
+ * calls it first: dlsym is no call for a signal handler). */
+void wrap_init(void);
 
 /* ---- record.c: records of thread areas, lookup tables, folds ---- */
 
@@ -394,8 +412,22 @@ struct query_result {
 	uint64_t calls, sum_ns, inclusive_ns, self_ns, min_ns, max_ns;
 	uint64_t p50_ns, p95_ns, p99_ns;
 	uint64_t rss_sum_kib, rss_max_kib;
-	uint64_t status[6], slow;	/* endpoints */
+	uint64_t status[PPF_STATUS_CLASSES], slow;	/* endpoints */
 };
+
+/* Sets the latency fields that struct paraprof_stats and struct
+ * paraprof_endpoint_stats both have (avg_ns, min_ns, max_ns, p50_ns,
+ * p95_ns, p99_ns) from query result q.  A macro: the two structs are
+ * different types with the same field names. */
+#define QUERY_SET_LATENCY(st, q)						\
+	do {									\
+		(st)->avg_ns = (q)->calls ? (q)->sum_ns / (q)->calls : 0;	\
+		(st)->min_ns = (q)->min_ns;					\
+		(st)->max_ns = (q)->max_ns;					\
+		(st)->p50_ns = (q)->p50_ns;					\
+		(st)->p95_ns = (q)->p95_ns;					\
+		(st)->p99_ns = (q)->p99_ns;					\
+	} while (0)
 
 /* A function's key in query_keys() and symtab: its runtime address, with
  * 1 + its module's index in the table (record.module, 0 = unknown) in the

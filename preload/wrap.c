@@ -32,10 +32,11 @@ PP_EXPORT void __longjmp_chk(jmp_buf jb, int val);
 
 typedef void (*jump_fn)(struct __jmp_buf_tag *jb, int val);
 
-/* libc's, looked up at start-up: dlsym is no call for a signal handler */
+/* libc's, looked up at start-up (wrap_init(), called first by init.c's
+ * constructor): dlsym is no call for a signal handler */
 static jump_fn real_longjmp, real__longjmp, real_siglongjmp, real_longjmp_chk;
 
-__attribute__((constructor)) static void wrap_init(void)
+void wrap_init(void)
 {
 	real_longjmp = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
 	real__longjmp = (jump_fn)dlsym(RTLD_NEXT, "_longjmp");

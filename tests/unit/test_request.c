@@ -1,10 +1,15 @@
-/* test_request.c - request profiling: routes, the rate limiter, the API
+/* test_request.c - request profiling's API and its link to the profiler
  *
- * The pure parts first (request_normalise, request_is_id, the token bucket
- * driven by a clock the test sets), then the public functions in-process on
- * the real segment: exact counts and status classes per endpoint, the slow
- * warning's format on a log pipe, the rate limit on a storm, and the bound
- * on distinct endpoints. */
+ * request/request.c in-process on the real segment: the header values,
+ * exact counts and status classes per endpoint, the slow warning's format
+ * on a log pipe, the rate limit on a storm and the line at exit
+ * (request_exit), the threshold setting (env.c), and the bound on distinct
+ * endpoints.  Routes and the rate limiter alone: test_route.c and
+ * test_limiter.c. */
+/* Linked with the library's objects: call them directly, not through the
+ * weak-reference wrappers paraprof.h gives programs (a weak reference pulls
+ * no object out of libpp_preload.a). */
+#define PARAPROF_BUILDING_LIBRARY
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -23,210 +28,6 @@
 #include "request.h"
 
 #define MS 1000000ull
-
-/* request_normalise with no templates into a 128-byte buffer. */
-static const char *norm(const char *method, const char *path)
-{
-	static char buf[PARAPROF_ROUTE_MAX];
-	size_t n = request_normalise(method, path, NULL, 0, buf, sizeof(buf));
-
-	assert_int_equal(n, strlen(buf));
-	return buf;
-}
-
-static void test_request_numeric_ids_merge(void **state)
-{
-	(void)state;
-	assert_string_equal(norm("GET", "/api/agents/42"), "GET /api/agents/{id}");
-	assert_string_equal(norm("GET", "/api/agents/43"), "GET /api/agents/{id}");
-	assert_string_equal(norm("GET", "/api/agents/0/runs/77"), "GET /api/agents/{id}/runs/{id}");
-	assert_string_equal(norm("DELETE", "/1"), "DELETE /{id}");
-	/* words and mixed segments stay */
-	assert_string_equal(norm("GET", "/api/v1/agents"), "GET /api/v1/agents");
-	assert_string_equal(norm("GET", "/api/agents/a42"), "GET /api/agents/a42");
-	assert_string_equal(norm("GET", "/api/agents/-42"), "GET /api/agents/-42");
-}
-
-static void test_request_uuid_and_hex_ids(void **state)
-{
-	(void)state;
-	assert_string_equal(norm("GET", "/a/123e4567-e89b-12d3-a456-426614174000/b"),
-			    "GET /a/{id}/b");
-	assert_string_equal(norm("GET", "/a/123E4567-E89B-12D3-A456-426614174000"), "GET /a/{id}");
-	/* dashes in the wrong places, a non-hex digit, one digit short: kept */
-	assert_string_equal(norm("GET", "/a/123e4567e-89b-12d3-a456-42661417400"),
-			    "GET /a/123e4567e-89b-12d3-a456-42661417400");
-	assert_string_equal(norm("GET", "/a/123e4567-e89b-12d3-a456-42661417400g"),
-			    "GET /a/123e4567-e89b-12d3-a456-42661417400g");
-	assert_string_equal(norm("GET", "/a/123e4567-e89b-12d3-a456-42661417400"),
-			    "GET /a/123e4567-e89b-12d3-a456-42661417400");
-	/* 16 hex digits and more are an id, 15 are not, nor a hex word */
-	assert_string_equal(norm("GET", "/blob/deadbeefcafef00d"), "GET /blob/{id}");
-	assert_string_equal(norm("GET", "/blob/DEADBEEFCAFEF00D1234"), "GET /blob/{id}");
-	assert_string_equal(norm("GET", "/blob/deadbeefcafef00"), "GET /blob/deadbeefcafef00");
-	assert_string_equal(norm("GET", "/blob/cafe"), "GET /blob/cafe");
-
-	assert_true(request_is_id("7", 1));
-	assert_true(request_is_id("00000000-0000-0000-0000-000000000000", 36));
-	assert_false(request_is_id("", 0));
-	assert_false(request_is_id("12x", 3));
-	assert_true(request_is_id("12x", 2));	/* only len bytes count */
-}
-
-static void test_request_query_fragment_and_uri(void **state)
-{
-	(void)state;
-	assert_string_equal(norm("GET", "/api/agents/42?verbose=1&x=/7"), "GET /api/agents/{id}");
-	assert_string_equal(norm("GET", "/docs#section/3"), "GET /docs");
-	assert_string_equal(norm("GET", "http://example.org:8080/api/9?q"), "GET /api/{id}");
-	assert_string_equal(norm("GET", "HTTPS://example.org"), "GET /");
-	assert_string_equal(norm("GET", ""), "GET /");
-	assert_string_equal(norm("GET", "?only=query"), "GET /");
-	assert_string_equal(norm("OPTIONS", "*"), "OPTIONS /*");
-	/* empty segments and a trailing slash are kept: they are other URLs */
-	assert_string_equal(norm("GET", "/api/agents/"), "GET /api/agents/");
-	assert_string_equal(norm("GET", "//x//5"), "GET //x//{id}");
-}
-
-static void test_request_unprintable_bytes_and_method(void **state)
-{
-	(void)state;
-	assert_string_equal(norm("GET", "/a b/c\nd\t/\x01\x7f\xc3\xa9"), "GET /a?b/c?d?/????");
-	assert_string_equal(norm("GE T", "/"), "GE?T /");
-	assert_string_equal(norm("", "/x"), "- /x");
-	/* a method is cut at 16 bytes */
-	assert_string_equal(norm("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "/x"), "ABCDEFGHIJKLMNOP /x");
-}
-
-static void test_request_long_names_are_cut(void **state)
-{
-	char path[400], buf[PARAPROF_ROUTE_MAX], small[12];
-	size_t n;
-
-	(void)state;
-	memset(path, 'x', sizeof(path) - 1);	/* not hex: no id */
-	path[0] = '/';
-	path[sizeof(path) - 1] = '\0';
-	n = request_normalise("GET", path, NULL, 0, buf, sizeof(buf));
-	assert_int_equal(n, sizeof(buf) - 1);
-	assert_int_equal(strlen(buf), sizeof(buf) - 1);
-	assert_memory_equal(buf, "GET /xxx", 8);
-	assert_string_equal(buf + n - 3, "...");
-
-	n = request_normalise("GET", "/api/agents/42", NULL, 0, small, sizeof(small));
-	assert_string_equal(small, "GET /api...");
-	assert_int_equal(n, sizeof(small) - 1);
-	n = request_normalise("GET", "/x", NULL, 0, small, 1);
-	assert_int_equal(n, 0);
-	assert_string_equal(small, "");
-	small[0] = 'z';
-	assert_int_equal(request_normalise("GET", "/x", NULL, 0, small, 0), 0);
-	assert_int_equal(small[0], 'z');	/* nothing written */
-	/* exactly full is not cut */
-	n = request_normalise("GET", "/abcdef", NULL, 0, small, sizeof(small));
-	assert_string_equal(small, "GET /abcdef");
-	assert_int_equal(n, 11);
-}
-
-static void test_request_templates_match_first(void **state)
-{
-	const char *const tpl[] = { "/api/agents/{name}/tools", "/api/agents/{x}", "/files/{p}/raw",
-				    "/api/{a}/{b}/tools" };
-	char buf[PARAPROF_ROUTE_MAX];
-
-	(void)state;
-	request_normalise("GET", "/api/agents/bob/tools?all=1", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/agents/{name}/tools");
-	request_normalise("POST", "/api/agents/42/tools", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "POST /api/agents/{name}/tools");	/* the first, not the id rule */
-	request_normalise("GET", "/api/agents/bob", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/agents/{x}");
-	request_normalise("GET", "/api/other/bob/tools", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/{a}/{b}/tools");
-	/* an empty segment does not match {x}; more or fewer segments do not match */
-	request_normalise("GET", "/api/agents//tools", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/agents//tools");
-	request_normalise("GET", "/api/agents/bob/tools/extra", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/agents/bob/tools/extra");
-	request_normalise("GET", "/api/agents", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/agents");
-	request_normalise("GET", "/files/7/raw/", tpl, 4, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /files/{id}/raw/");
-	/* without templates the id rules apply */
-	request_normalise("GET", "/api/agents/42/tools", tpl, 0, buf, sizeof(buf));
-	assert_string_equal(buf, "GET /api/agents/{id}/tools");
-
-	assert_true(request_template_valid("/api/{x}", 111));
-	assert_false(request_template_valid(NULL, 111));
-	assert_false(request_template_valid("api/{x}", 111));
-	assert_false(request_template_valid("/a b", 111));
-	assert_false(request_template_valid("/a?b", 111));
-	assert_false(request_template_valid("/a#b", 111));
-	assert_false(request_template_valid("/abcd", 5));
-	assert_true(request_template_valid("/abc", 5));
-}
-
-static void test_request_limiter_burst_then_rate(void **state)
-{
-	struct request_limiter l;
-	uint64_t t0 = 5000 * MS, dropped = 99;
-
-	(void)state;
-	request_limiter_init(&l, 10, 10, t0);
-	for (int i = 0; i < 10; i++) {
-		assert_int_equal(request_limiter_take(&l, t0, &dropped), 1);
-		assert_int_equal(dropped, 0);
-	}
-	assert_int_equal(request_limiter_take(&l, t0, &dropped), 0);
-	assert_int_equal(request_limiter_take(&l, t0 + 99 * MS, &dropped), 0);
-	/* one line's credit after 100 ms, with the two refused before it */
-	assert_int_equal(request_limiter_take(&l, t0 + 100 * MS, &dropped), 1);
-	assert_int_equal(dropped, 2);
-	assert_int_equal(request_limiter_take(&l, t0 + 100 * MS, &dropped), 0);
-	assert_int_equal(l.dropped, 1);
-	assert_int_equal(l.dropped_total, 3);
-	/* a long pause refills the bucket to its burst, no further */
-	dropped = 0;
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(request_limiter_take(&l, t0 + 3600000 * MS, &dropped), 1);
-	assert_int_equal(request_limiter_take(&l, t0 + 3600000 * MS, &dropped), 0);
-}
-
-static void test_request_limiter_storm(void **state)
-{
-	struct request_limiter l;
-	uint64_t t0 = 1, dropped, reported = 0, shown = 0;
-
-	(void)state;
-	/* one slow request a millisecond for 10 s: the burst, then 10 a second */
-	request_limiter_init(&l, 10, 10, t0);
-	for (uint64_t i = 0; i < 10000; i++)
-		if (request_limiter_take(&l, t0 + i * MS, &dropped)) {
-			shown++;
-			reported += dropped;
-		}
-	assert_int_equal(shown, 10 + 99);	/* 10 at 0 ms, then at 100, 200, ... 9900 ms */
-	assert_int_equal(shown + l.dropped_total, 10000);
-	assert_int_equal(reported + l.dropped, l.dropped_total);	/* nothing lost */
-}
-
-static void test_request_limiter_clock_backwards(void **state)
-{
-	struct request_limiter l;
-	uint64_t dropped;
-
-	(void)state;
-	request_limiter_init(&l, 0, 0, 1000 * MS);	/* taken as 1 a second, burst 1 */
-	assert_int_equal(l.interval_ns, 1000 * MS);
-	assert_int_equal(request_limiter_take(&l, 1000 * MS, &dropped), 1);
-	assert_int_equal(request_limiter_take(&l, 10 * MS, &dropped), 0);	/* earlier */
-	assert_int_equal(l.credit_ns, 0);
-	assert_int_equal(request_limiter_take(&l, 1999 * MS, &dropped), 0);
-	assert_int_equal(request_limiter_take(&l, 2000 * MS, &dropped), 1);
-	assert_int_equal(dropped, 2);
-}
-
-/* ---- the API, in this process ---- */
 
 /* The header values of an ended request, for chosen durations and numbers. */
 static void test_request_header_format(void **state)
@@ -363,6 +164,34 @@ static int count_lines(const char *s, const char *prefix)
 	return n;
 }
 
+/* Begins 30 requests of GET `path`, waits `ms`, then ends them all. */
+static void storm_of_30(const char *path, unsigned ms)
+{
+	paraprof_request_t storm[30];
+
+	for (int i = 0; i < 30; i++)
+		storm[i] = paraprof_request_begin("GET", path);
+	sleep_ms(ms);
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(paraprof_request_end(&storm[i], 200), 0);
+}
+
+/* The sum of the counts of the " (N more slow requests not shown)" that end
+ * lines of `out`. */
+static int not_shown(const char *out)
+{
+	int sum = 0;
+
+	for (const char *p = out; (p = strstr(p, " more slow requests not shown)\n")); p++) {
+		const char *d = p;
+
+		while (d > out && d[-1] >= '0' && d[-1] <= '9')
+			d--;
+		sum += atoi(d);
+	}
+	return sum;
+}
+
 static void test_request_api_slow_warning_and_limit(void **state)
 {
 	struct paraprof_endpoint_stats st;
@@ -406,15 +235,9 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	 * the burst (9) gets through, then the next line reports the others.
 	 * On a machine so busy that 100 ms passed since the first line, a line
 	 * more may get through: then only what holds anyway is checked. */
-	paraprof_request_t storm[30];
-	int shown, more = 0;
-	const char *p;
+	int shown, more;
 
-	for (int i = 0; i < 30; i++)
-		storm[i] = paraprof_request_begin("GET", "/api/storm");
-	sleep_ms(6);
-	for (int i = 0; i < 30; i++)
-		assert_int_equal(paraprof_request_end(&storm[i], 200), 0);
+	storm_of_30("/api/storm", 6);
 	drain(fds[0], out, sizeof(out));
 	shown = count_lines(out, "paraprof: slow request GET /api/storm ");
 	if (clock_mono_ns() - first_line_ns < 90 * MS) {
@@ -429,12 +252,7 @@ static void test_request_api_slow_warning_and_limit(void **state)
 	assert_int_equal(paraprof_request_end(&req, 200), 0);
 	drain(fds[0], out, sizeof(out));
 	assert_int_equal(count_lines(out, "paraprof: slow request"), 1);
-	p = strstr(out, " more slow requests not shown)\n");
-	if (p) {
-		while (p > out && p[-1] >= '0' && p[-1] <= '9')
-			p--;
-		more = atoi(p);
-	}
+	more = not_shown(out);
 	assert_int_equal(shown + more, 30);	/* each line shown or reported */
 	if (shown == 9)
 		assert_non_null(strstr(out, " (21 more slow requests not shown)\n"));
@@ -543,23 +361,90 @@ static void test_request_api_endpoint_bound(void **state)
 	assert_int_equal(paraprof_request_foreach(NULL, v), PARAPROF_EINVAL);
 }
 
+/* The threshold: PARAPROF_SLOW_THRESHOLD as env.c reads it, and the one
+ * conversion that it and paraprof_request_set_slow_threshold() share. */
+static void test_request_threshold_setting(void **state)
+{
+	uint64_t ns = 7;
+
+	(void)state;
+	assert_int_equal(env_threshold_ns(0.0, &ns), -1);
+	assert_int_equal(env_threshold_ns(-1.0, &ns), -1);
+	assert_int_equal(env_threshold_ns(__builtin_nan(""), &ns), -1);
+	assert_int_equal(env_threshold_ns(1e9 * 1.000001, &ns), -1);
+	assert_int_equal(ns, 7);		/* unchanged on error */
+	assert_int_equal(env_threshold_ns(1e9, &ns), 0);
+	assert_int_equal(ns, 1000000000ull * 1000000000ull);
+	assert_int_equal(env_threshold_ns(0.0025, &ns), 0);
+	assert_int_equal(ns, 2500000);
+	assert_int_equal(env_threshold_ns(1e-12, &ns), 0);	/* above 0: taken, as 0 ns */
+	assert_int_equal(ns, 0);
+
+	assert_int_equal(unsetenv("PARAPROF_SLOW_THRESHOLD"), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(ENV_SLOW_THRESHOLD_NS, 1000000000ull);	/* documented: 1.0 s */
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "2.5", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), 2500000000ull);
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "abc", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "0", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(setenv("PARAPROF_SLOW_THRESHOLD", "", 1), 0);
+	assert_int_equal(env_slow_threshold_ns(), ENV_SLOW_THRESHOLD_NS);
+	assert_int_equal(unsetenv("PARAPROF_SLOW_THRESHOLD"), 0);
+}
+
+/* Slow requests the limiter refused after the last line it let through get
+ * one line at exit (request_exit, called by init.c's destructor), once. */
+static void test_request_exit_reports_refused(void **state)
+{
+	static char out[1 << 16];
+	unsigned long long pending = 0;
+	int fds[2], shown, inline_more;
+
+	(void)state;
+	assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
+	assert_int_equal(paraprof_request_set_log_fd(fds[1]), 0);
+	assert_int_equal(paraprof_request_set_slow_threshold(0.001), 0);
+	request_exit();		/* what earlier tests left pending */
+	drain(fds[0], out, sizeof(out));
+	storm_of_30("/exit/storm", 3);
+	drain(fds[0], out, sizeof(out));
+	shown = count_lines(out, "paraprof: slow request GET /exit/storm ");
+	inline_more = not_shown(out);
+	/* at most a burst of 10 lines (fewer when earlier tests used the
+	 * credit); the rest waits for the next line, or the exit */
+	assert_true(shown + inline_more <= 30);
+	request_exit();
+	drain(fds[0], out, sizeof(out));
+	if (shown + inline_more < 30) {
+		assert_int_equal(sscanf(out, "paraprof: %llu more slow requests not shown "
+					"(at most 10 slow-request lines a second)\n", &pending), 1);
+		assert_int_equal(count_lines(out, "paraprof: "), 1);
+	} else {
+		assert_string_equal(out, "");	/* a machine so slow that all got through */
+	}
+	assert_int_equal((unsigned long long)(shown + inline_more) + pending, 30);
+	/* reported once: nothing more at a second call */
+	request_exit();
+	assert_int_equal(drain(fds[0], out, sizeof(out)), 0);
+
+	assert_int_equal(paraprof_request_set_log_fd(-1), 0);
+	assert_int_equal(paraprof_request_set_slow_threshold(1.0), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_numeric_ids_merge),
-		cmocka_unit_test(test_request_uuid_and_hex_ids),
-		cmocka_unit_test(test_request_query_fragment_and_uri),
-		cmocka_unit_test(test_request_unprintable_bytes_and_method),
-		cmocka_unit_test(test_request_long_names_are_cut),
-		cmocka_unit_test(test_request_templates_match_first),
-		cmocka_unit_test(test_request_limiter_burst_then_rate),
-		cmocka_unit_test(test_request_limiter_storm),
-		cmocka_unit_test(test_request_limiter_clock_backwards),
 		cmocka_unit_test(test_request_header_format),
 		cmocka_unit_test(test_request_api_counts_and_classes),
 		cmocka_unit_test(test_request_api_slow_warning_and_limit),
 		cmocka_unit_test(test_request_api_threads_fold),
 		cmocka_unit_test(test_request_api_endpoint_bound),
+		cmocka_unit_test(test_request_threshold_setting),
+		cmocka_unit_test(test_request_exit_reports_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

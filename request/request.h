@@ -1,10 +1,14 @@
-/* request.h - request profiling's pure parts: routes and the rate limiter
+/* request.h - request profiling's private interfaces (request/)
  *
- * Private to preload/ (and its unit test).  request.c builds the public
- * paraprof_request_* functions on these: request_normalise() turns a method
- * and a raw path into the endpoint name "METHOD /route", and the token
- * bucket decides which slow-request warnings are written.  Neither reads a
- * clock, takes a lock or touches the segment, so both are tested alone.
+ * Private to the library (and its unit tests); the public paraprof_request_*
+ * functions are in include/paraprof.h.  request/ is three files: route.c
+ * (request_normalise() turns a method and a raw path into the endpoint name
+ * "METHOD /route"), limiter.c (the token bucket that decides which
+ * slow-request warnings are written) and request.c (the public functions,
+ * built on those two and on the profiler's segment and hooks).  route.c and
+ * limiter.c read no clock, take no lock and touch no segment, so each is
+ * tested alone (tests/unit/test_route.c, test_limiter.c).  The last section
+ * is what the library's lifecycle (preload/init.c) calls.
  */
 #ifndef PARAPROF_REQUEST_H
 #define PARAPROF_REQUEST_H
@@ -16,6 +20,8 @@
 #define REQUEST_TEMPLATES_MAX 64	/* templates paraprof_request_route() keeps */
 #define REQUEST_ENDPOINTS_MAX 256	/* distinct endpoints; the rest: overflow */
 #define REQUEST_OVERFLOW "OTHER (overflow)"
+
+/* ---- route.c: endpoint names ---- */
 
 /*
  * Writes the endpoint name of a request, "METHOD /route", into out (cap
@@ -42,6 +48,8 @@ int request_is_id(const char *s, size_t len);
 /* 1 when `tpl` can be registered as a template: starts with '/', printable
  * ASCII with no '?' or '#', shorter than `max` bytes; else 0. */
 int request_template_valid(const char *tpl, size_t max);
+
+/* ---- limiter.c: the token bucket ---- */
 
 /*
  * A token bucket: at most `burst` lines at once and `rate` lines a second
@@ -71,5 +79,19 @@ void request_limiter_init(struct request_limiter *l, unsigned rate, unsigned bur
  * is refused, and counts it.
  */
 int request_limiter_take(struct request_limiter *l, uint64_t now_ns, uint64_t *dropped_before);
+
+/* ---- request.c: fork and exit (called by preload/init.c only) ---- */
+
+/* fork(): the prepare handler takes the lock of endpoints, templates and
+ * the limiter, the parent's handler releases it, the child's makes it anew
+ * (the child's state is the parent's at the fork, consistent). */
+void request_fork_prepare(void);
+void request_fork_parent(void);
+void request_fork_child(void);
+
+/* exit() (not _exit()): writes one line for the slow-request warnings the
+ * limiter refused since the last line written, when there are any, on the
+ * log descriptor or stderr (nothing on stderr under PARAPROF_QUIET). */
+void request_exit(void);
 
 #endif /* PARAPROF_REQUEST_H */

@@ -1,13 +1,14 @@
 /* request.c - request profiling: per-endpoint latency, slow-request warnings
  *
- * The request half of the public C API (include/paraprof.h): a server
- * begins a request when it arrives and ends it when the response is sent.
- * The handle is a plain value holding the start ticks, the request's number
- * (X-Request-Count) and its endpoint name "METHOD /route" (routes
- * normalised by request_normalise()).  Ending it adds one call to the
- * calling thread's PPF_KIND_ENDPOINT record of that name (hooks.c: lock-free,
- * per thread; readers sum over threads), with the status class and whether
- * it was slow, and writes a rate-limited warning line for a slow request.
+ * The request half of the public C API (include/paraprof.h), and request
+ * profiling's link to the profiler: a server begins a request when it
+ * arrives and ends it when the response is sent.  The handle is a plain
+ * value holding the start ticks, the request's number (X-Request-Count) and
+ * its endpoint name "METHOD /route" (route.c).  Ending it adds one call to
+ * the calling thread's PPF_KIND_ENDPOINT record of that name (hooks_api.c:
+ * lock-free, per thread; readers sum over threads), with the status class
+ * and whether it was slow, and writes a warning line for a slow request
+ * when the token bucket (limiter.c) lets it through.
  *
  * Endpoints: a process-wide open-addressing set of at most
  * REQUEST_ENDPOINTS_MAX names in twice as many slots.  A slot is published
@@ -15,222 +16,25 @@
  * changes or goes away after that, so lookups take no lock and the name's
  * address is a stable key for hooks_record_named(..., by_pointer = 1).
  * Inserts, template registration and the rate limiter share one mutex,
- * taken only on those rare paths.
+ * taken only on those rare paths (and around fork: request_fork_*, called
+ * by preload/init.c, which owns the library's lifecycle).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "../preload/internal.h"
 #include "paraprof.h"
 #include "request.h"
-
-/* ---- pure parts: ids, templates, names, the token bucket ---- */
-
-static int is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-int request_is_id(const char *s, size_t len)
-{
-	size_t digits = 0, hex = 0;
-
-	if (!len)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		digits += s[i] >= '0' && s[i] <= '9';
-		hex += is_hex((unsigned char)s[i]);
-	}
-	if (digits == len || (hex == len && len >= 16))
-		return 1;
-	if (len != 36)
-		return 0;
-	for (size_t i = 0; i < 36; i++) {	/* 8-4-4-4-12 */
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!is_hex((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-int request_template_valid(const char *tpl, size_t max)
-{
-	size_t n = 0;
-
-	if (!tpl || tpl[0] != '/')
-		return 0;
-	for (; tpl[n]; n++)
-		if ((unsigned char)tpl[n] < 0x21 || (unsigned char)tpl[n] > 0x7e ||
-		    tpl[n] == '?' || tpl[n] == '#')
-			return 0;
-	return n < max;
-}
-
-/* A bounded writer: what does not fit is dropped and remembered. */
-struct out {
-	char *buf;
-	size_t cap;		/* bytes of buf, > 0 */
-	size_t len;		/* bytes written, < cap */
-	int cut;		/* something did not fit */
-};
-
-/* Appends n bytes of s; with `clean`, bytes that are not printable ASCII
- * become '?'. */
-static void put(struct out *o, const char *s, size_t n, int clean)
-{
-	size_t room = o->cap - 1 - o->len;
-
-	if (n > room) {
-		n = room;
-		o->cut = 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		o->buf[o->len++] = !clean || (c >= 0x21 && c <= 0x7e) ? (char)c : '?';
-	}
-}
-
-static size_t finish(struct out *o)
-{
-	if (o->cut && o->cap >= 4) {
-		o->len = o->cap - 1;
-		memcpy(o->buf + o->len - 3, "...", 3);
-	}
-	o->buf[o->len] = '\0';
-	return o->len;
-}
-
-/* 1 when the path [p, end) (starting with '/') matches template tpl
- * segment by segment. */
-static int template_match(const char *tpl, const char *p, const char *end)
-{
-	while (*tpl == '/' && p < end && *p == '/') {
-		const char *te, *pe;
-		size_t tl, pl;
-
-		tpl++;
-		p++;
-		te = tpl + strcspn(tpl, "/");
-		pe = memchr(p, '/', (size_t)(end - p));
-		if (!pe)
-			pe = end;
-		tl = (size_t)(te - tpl);
-		pl = (size_t)(pe - p);
-		if (tl >= 2 && tpl[0] == '{' && tpl[tl - 1] == '}') {
-			if (!pl)
-				return 0;
-		} else if (tl != pl || memcmp(tpl, p, tl) != 0) {
-			return 0;
-		}
-		tpl = te;
-		p = pe;
-		if (!*tpl)
-			return p == end;
-	}
-	return 0;
-}
-
-size_t request_normalise(const char *method, const char *path,
-			 const char *const *templates, unsigned ntemplates,
-			 char *out, size_t cap)
-{
-	struct out o = { out, cap, 0, 0 };
-	size_t mlen = strnlen(method, REQUEST_METHOD_MAX);
-	const char *p = path, *end, *seg;
-
-	if (!cap)
-		return 0;
-	if (mlen)
-		put(&o, method, mlen, 1);
-	else
-		put(&o, "-", 1, 0);
-	put(&o, " ", 1, 0);
-
-	/* an absolute URI: only its path counts */
-	if (!strncasecmp(p, "http://", 7))
-		p += 7 + strcspn(p + 7, "/?#");
-	else if (!strncasecmp(p, "https://", 8))
-		p += 8 + strcspn(p + 8, "/?#");
-	end = p + strcspn(p, "?#");
-	if (p == end) {
-		put(&o, "/", 1, 0);
-		return finish(&o);
-	}
-	if (*p == '/')
-		for (unsigned i = 0; i < ntemplates; i++)
-			if (template_match(templates[i], p, end)) {
-				put(&o, templates[i], strlen(templates[i]), 1);
-				return finish(&o);
-			}
-
-	put(&o, "/", 1, 0);
-	seg = *p == '/' ? p + 1 : p;
-	for (;;) {
-		const char *e = memchr(seg, '/', (size_t)(end - seg));
-		size_t len;
-
-		if (!e)
-			e = end;
-		len = (size_t)(e - seg);
-		if (request_is_id(seg, len))
-			put(&o, "{id}", 4, 0);
-		else
-			put(&o, seg, len, 1);
-		if (e == end || o.cut)
-			break;
-		put(&o, "/", 1, 0);
-		seg = e + 1;
-	}
-	return finish(&o);
-}
-
-void request_limiter_init(struct request_limiter *l, unsigned rate, unsigned burst,
-			  uint64_t now_ns)
-{
-	memset(l, 0, sizeof(*l));
-	l->interval_ns = 1000000000ull / (rate ? rate : 1);
-	l->capacity_ns = l->interval_ns * (burst ? burst : 1);
-	l->credit_ns = l->capacity_ns;
-	l->last_ns = now_ns;
-}
-
-int request_limiter_take(struct request_limiter *l, uint64_t now_ns, uint64_t *dropped_before)
-{
-	if (now_ns > l->last_ns) {
-		uint64_t gain = now_ns - l->last_ns;
-
-		/* written so that a long pause cannot overflow the credit */
-		l->credit_ns = gain >= l->capacity_ns - l->credit_ns ? l->capacity_ns
-								     : l->credit_ns + gain;
-		l->last_ns = now_ns;
-	}
-	if (l->credit_ns < l->interval_ns) {
-		l->dropped++;
-		l->dropped_total++;
-		return 0;
-	}
-	l->credit_ns -= l->interval_ns;
-	*dropped_before = l->dropped;
-	l->dropped = 0;
-	return 1;
-}
 
 /* ---- process-wide state ---- */
 
 #define ENDPOINT_SLOTS (2 * REQUEST_ENDPOINTS_MAX)	/* a power of two */
 #define WARN_RATE 10		/* slow-request lines a second ... */
 #define WARN_BURST 10		/* ... and at once */
-#define THRESHOLD_MAX_S 1e9	/* seconds: fits 64 bits of ns */
 
 struct endpoint {
 	uint64_t hash;			/* of name, never 0; 0: free slot.  Stored
@@ -251,28 +55,16 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request_limiter limiter;	/* under `lock` */
 static int limiter_ready;		/* under `lock` */
 
-static uint64_t threshold_ns = 1000000000ull;	/* nanoseconds; atomic */
+static uint64_t threshold_ns = ENV_SLOW_THRESHOLD_NS;	/* nanoseconds; atomic */
 static int log_fd = -1;			/* atomic; -1: stderr */
 static uint64_t private_requests;	/* requests begun while profiling is off */
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 
-/* Reads PARAPROF_SLOW_THRESHOLD (seconds) once, at the first request. */
+/* PARAPROF_SLOW_THRESHOLD is read at the first request (as documented: a
+ * program may set it before), by env.c, which reads every setting. */
 static void read_settings(void)
 {
-	const char *s = getenv("PARAPROF_SLOW_THRESHOLD");
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !(v > 0 && v <= THRESHOLD_MAX_S)) {
-		env_warn("PARAPROF_SLOW_THRESHOLD=%s is not a number of seconds above 0 "
-			 "and at most 1e9; using 1.0", s);
-		return;
-	}
-	__atomic_store_n(&threshold_ns, (uint64_t)(v * 1e9 + 0.5), __ATOMIC_RELAXED);
+	__atomic_store_n(&threshold_ns, env_slow_threshold_ns(), __ATOMIC_RELAXED);
 }
 
 static void settings(void)
@@ -568,10 +360,9 @@ PP_EXPORT int paraprof_request_set_slow_threshold(double seconds)
 {
 	uint64_t ns;
 
-	if (!(seconds > 0 && seconds <= THRESHOLD_MAX_S))
+	if (env_threshold_ns(seconds, &ns) < 0)
 		return PARAPROF_EINVAL;
 	settings();		/* the environment must not override this later */
-	ns = (uint64_t)(seconds * 1e9 + 0.5);
 	__atomic_store_n(&threshold_ns, ns, __ATOMIC_RELAXED);
 	if (seg_base)
 		__atomic_store_n(&seg_header()->slow_threshold_ns, ns, __ATOMIC_RELAXED);
@@ -586,19 +377,15 @@ PP_EXPORT int paraprof_request_set_log_fd(int fd)
 	return 0;
 }
 
+/* Fills the public statistics of endpoint `name` from a query result. */
 static void fill(struct paraprof_endpoint_stats *st, const char *name,
 		 const struct query_result *q)
 {
 	memset(st, 0, sizeof(*st));
 	st->endpoint = name;
 	st->count = q->calls;
-	st->avg_ns = q->calls ? q->sum_ns / q->calls : 0;
-	st->min_ns = q->min_ns;
-	st->max_ns = q->max_ns;
-	st->p50_ns = q->p50_ns;
-	st->p95_ns = q->p95_ns;
-	st->p99_ns = q->p99_ns;
-	st->status_other = q->status[0];
+	QUERY_SET_LATENCY(st, q);
+	st->status_other = q->status[PPF_STATUS_OTHER];
 	st->status_1xx = q->status[1];
 	st->status_2xx = q->status[2];
 	st->status_3xx = q->status[3];
@@ -672,30 +459,24 @@ PP_EXPORT int paraprof_request_clear_stats(void)
 	return paraprof_clear_stats();
 }
 
-/* ---- fork and exit ---- */
+/* ---- fork and exit (preload/init.c calls these) ---- */
 
-static void before_fork(void)
+void request_fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
 }
 
-static void after_fork_parent(void)
+void request_fork_parent(void)
 {
 	pthread_mutex_unlock(&lock);
 }
 
-static void after_fork_child(void)
+void request_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
 }
 
-__attribute__((constructor)) static void request_init(void)
-{
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-}
-
-/* Lines refused since the last one written get a line of their own at exit. */
-__attribute__((destructor)) static void request_fini(void)
+void request_exit(void)
 {
 	int fd = __atomic_load_n(&log_fd, __ATOMIC_RELAXED);
 	uint64_t dropped;
