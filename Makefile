@@ -145,13 +145,21 @@ $(COMMON_LIB): $(COMMON_SRC:%.c=$(BUILD)/%.o)
 $(LIB) $(REPORT) $(LAUNCHER): $(COMMON_LIB)
 
 # ---- tests --------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
-		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) | deps
+# tests/synth.c: the synthetic dump writer of the unit tests and of
+# bench/gen_dump (included as "synth.h", with -Itests).
+SYNTH_OBJ := $(BUILD)/tests/synth.o
+$(SYNTH_OBJ): tests/synth.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Ianalyzer -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
+		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Ianalyzer -Itests -o $@ $< \
 		$(BUILD)/libpp_preload.a \
-		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) \
+		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
 
 $(TESTREADER): tests/ppdump.c include/paraprof/format.h
@@ -319,10 +327,10 @@ demo: deps all $(DEMO)
 # paraprof-report on 100,000 functions x 16 threads (BENCH_K=16: every
 # function in every thread).
 GEN_DUMP := $(BUILD)/bench/gen_dump
-$(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h | deps
+$(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h $(SYNTH_OBJ) $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -lelf -lm
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -o $@ $< $(SYNTH_OBJ) $(COMMON_LIB) -lelf -lm
 
 .PHONY: bench-report fuzz-run
 bench-report: $(REPORT) $(GEN_DUMP)
