@@ -162,10 +162,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
 
-$(TESTREADER): tests/ppdump.c include/paraprof/format.h
+$(TESTREADER): tests/ppdump.c include/paraprof/format.h $(COMMON_LIB)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(COMMON_LIB)
 
 # Sample programs, built the way a user builds: instrumented, optimised
 # (inlined bodies still call the hooks, from their host's frame).  -MMD: a
