@@ -285,7 +285,7 @@ install: all $(BUILD)/paraprof.pc
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
 # ---- benchmarks of the runtime (bench/hooks.sh) ----
-$(BUILD)/bench/fibbench: bench/fibbench.c
+$(BUILD)/bench/fibbench: bench/fibbench.c bench/clock.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $<
@@ -295,7 +295,7 @@ $(BUILD)/bench/libfloor.so: bench/floor.c
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -fPIC -shared -ftls-model=initial-exec -o $@ $<
 
-$(BUILD)/bench/regionbench: bench/regionbench.c include/paraprof.h
+$(BUILD)/bench/regionbench: bench/regionbench.c bench/clock.h include/paraprof.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -Iinclude -o $@ $<
@@ -496,7 +496,7 @@ $(EXAMPLE_SERVER): examples/server.c include/paraprof.h | request-deps
 		-lmicrohttpd -lpthread
 
 # One begin/end pair in a tight loop (not instrumented).
-$(BENCH_REQUEST): bench/requestbench.c include/paraprof.h
+$(BENCH_REQUEST): bench/requestbench.c bench/clock.h include/paraprof.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -Iinclude -o $@ $< -lpthread
