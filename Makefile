@@ -146,13 +146,21 @@ $(COMMON_LIB): $(COMMON_SRC:%.c=$(BUILD)/%.o)
 $(LIB) $(REPORT) $(LAUNCHER): $(COMMON_LIB)
 
 # ---- tests --------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
-		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) | deps
+# tests/synth.c: the synthetic dump writer of the unit tests and of
+# bench/gen_dump (included as "synth.h", with -Itests).
+SYNTH_OBJ := $(BUILD)/tests/synth.o
+$(SYNTH_OBJ): tests/synth.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
+		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -o $@ $< \
 		$(BUILD)/libpp_preload.a \
-		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(COMMON_LIB) \
+		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
 
 # request/'s pure parts, tested alone: test_route links request/route.o and
@@ -165,10 +173,10 @@ $(REQUEST_PURE:%=$(BUILD)/tests/test_%): $(BUILD)/tests/test_%: tests/unit/test_
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -Irequest -o $@ $< $(filter %.o,$^) -lcmocka
 
-$(TESTREADER): tests/ppdump.c include/paraprof/format.h
+$(TESTREADER): tests/ppdump.c include/paraprof/format.h $(COMMON_LIB)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(COMMON_LIB)
 
 # Sample programs, built the way a user builds: instrumented, optimised
 # (inlined bodies still call the hooks, from their host's frame).  -MMD: a
@@ -288,7 +296,7 @@ install: all $(BUILD)/paraprof.pc
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
 # ---- benchmarks of the runtime (bench/hooks.sh) ----
-$(BUILD)/bench/fibbench: bench/fibbench.c
+$(BUILD)/bench/fibbench: bench/fibbench.c bench/clock.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $<
@@ -298,7 +306,7 @@ $(BUILD)/bench/libfloor.so: bench/floor.c
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -fPIC -shared -ftls-model=initial-exec -o $@ $<
 
-$(BUILD)/bench/regionbench: bench/regionbench.c include/paraprof.h
+$(BUILD)/bench/regionbench: bench/regionbench.c bench/clock.h include/paraprof.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -Iinclude -o $@ $<
@@ -330,10 +338,10 @@ demo: deps all $(DEMO)
 # paraprof-report on 100,000 functions x 16 threads (BENCH_K=16: every
 # function in every thread).
 GEN_DUMP := $(BUILD)/bench/gen_dump
-$(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h | deps
+$(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h $(SYNTH_OBJ) $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< -lelf -lm
+	$(Q)$(CC) $(APP_CFLAGS) -Itests -o $@ $< $(SYNTH_OBJ) $(COMMON_LIB) -lelf -lm
 
 .PHONY: bench-report fuzz-run
 bench-report: $(REPORT) $(GEN_DUMP)
@@ -499,7 +507,7 @@ $(EXAMPLE_SERVER): examples/server.c include/paraprof.h | request-deps
 		-lmicrohttpd -lpthread
 
 # One begin/end pair in a tight loop (not instrumented).
-$(BENCH_REQUEST): bench/requestbench.c include/paraprof.h
+$(BENCH_REQUEST): bench/requestbench.c bench/clock.h include/paraprof.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -g -Iinclude -o $@ $< -lpthread

@@ -5,21 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
+
+#include "clock.h"
 
 int fib(int n);
 
 int fib(int n)
 {
 	return n < 2 ? n : fib(n - 1) + fib(n - 2);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -38,10 +31,10 @@ int main(int argc, char **argv)
 	}
 	calls = 2.0 * a - 1;
 	for (int r = 0; r < reps; r++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 
 		sink += fib(n);
-		double t = now_ns() - t0;
+		double t = bench_now_ns() - t0;
 
 		if (t < best)
 			best = t;

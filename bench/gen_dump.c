@@ -6,7 +6,8 @@
  * agree with the buckets, times that fit in the wall time, a module table
  * that points at a real ELF file (this program, unless -m says otherwise) so
  * that the functions whose keys are the file's real symbols get names, plus
- * a few regions, endpoints, caches and a memory timeline in area 0.
+ * a few regions, endpoints, caches and a memory timeline in area 0.  The
+ * image is built with tests/synth.c, the synthetic writer the unit tests use.
  *
  * Each function is recorded by K threads (-k, default 1: thread i % T owns
  * function i) and the hottest 1 % by every thread, as in a program whose
@@ -35,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/names.h"
 #include "paraprof/format.h"
+#include "synth.h"
 
 #define GEN_ALIGN 64			/* bytes: start of every table */
 #define GEN_TIMELINE_CAP 1024
@@ -71,12 +74,6 @@ struct gen_elf {
 	unsigned build_id_len;
 };
 
-/* The output image; grows by doubling; offsets are stable, pointers are not. */
-struct gen_buf {
-	char *data;
-	uint64_t used, cap;		/* bytes */
-};
-
 static uint64_t rng_state;
 static uint64_t max_inclusive_ns;	/* largest inclusive_ns of any record */
 
@@ -103,30 +100,6 @@ static void die(const char *fmt, const char *arg)
 	fputc('\n', stderr);
 	exit(1);
 }
-
-/* Returns the offset of `len` zeroed bytes aligned to `align` (a power of 2). */
-static uint64_t gen_alloc(struct gen_buf *b, uint64_t len, uint64_t align)
-{
-	uint64_t off = (b->used + align - 1) & ~(align - 1);
-
-	if (off + len > b->cap) {
-		uint64_t cap = b->cap ? b->cap : 1 << 20;
-		char *n;
-
-		while (cap < off + len)
-			cap *= 2;
-		n = realloc(b->data, cap);
-		if (!n)
-			die("%s", "out of memory");
-		memset(n + b->cap, 0, cap - b->cap);
-		b->data = n;
-		b->cap = cap;
-	}
-	b->used = off + len;
-	return off;
-}
-
-#define AT(b, type, off) ((type *)((b)->data + (off)))
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -240,17 +213,17 @@ static void gen_func_init(struct gen_func *f, uint64_t key, int hot)
 }
 
 /*
- * Appends one record of `f` with its histogram pages to the image and links
- * it at the head of thread area `t`.  Returns the record's sum_ns.
+ * Appends one record of `f` (an endpoint's with its tail) with its histogram
+ * pages to the image, at the head of thread area `t`.  Returns the record's
+ * self_ns.
  */
-static uint64_t gen_record(struct gen_buf *b, uint64_t thread_off, const struct gen_func *f,
-			   uint16_t kind, uint64_t key, uint64_t extra)
+static uint64_t gen_record(struct synth *img, unsigned t, const struct gen_func *f,
+			   uint16_t kind, uint64_t key)
 {
 	uint64_t counts[2 * 24];	/* sparse: (bucket, count) pairs */
 	unsigned nbuck = 0, samples;
 	uint64_t rec_off, left = f->calls, sum = 0, min = UINT64_MAX, max = 0;
 	struct ppf_record *r;
-	struct ppf_thread *th;
 
 	/* spread the calls over up to 24 sampled durations */
 	samples = f->calls < 24 ? (unsigned)f->calls : 24;
@@ -273,21 +246,13 @@ static uint64_t gen_record(struct gen_buf *b, uint64_t thread_off, const struct 
 		counts[2 * k + 1] += c;
 	}
 
-	rec_off = gen_alloc(b, sizeof(struct ppf_record) + extra, 8);
+	rec_off = synth_record(img, t, kind, key);
 	for (unsigned k = 0; k < nbuck; k++) {
-		unsigned i = (unsigned)counts[2 * k], page = i / PPF_SUB;
+		unsigned i = (unsigned)counts[2 * k];
 		uint64_t c = counts[2 * k + 1], lower = ppf_bucket_lower(i);
 		uint64_t upper = lower + ppf_bucket_width(i) - 1;
 
-		r = AT(b, struct ppf_record, rec_off);
-		if (!r->pages[page]) {
-			uint64_t poff = gen_alloc(b, PPF_PAGE_BYTES, PPF_PAGE_BYTES);
-
-			r = AT(b, struct ppf_record, rec_off);
-			r->pages[page] = (uint32_t)(poff / PPF_PAGE_BYTES);
-		}
-		AT(b, struct ppf_hist_page, (uint64_t)r->pages[page] * PPF_PAGE_BYTES)
-			->count[i % PPF_SUB] += c;
+		synth_hist_add(img, rec_off, i, c);
 		/* the exact durations lie somewhere in the bucket: take its ends
 		 * for min and max and its midpoint for the sum */
 		if (c) {
@@ -296,13 +261,8 @@ static uint64_t gen_record(struct gen_buf *b, uint64_t thread_off, const struct 
 			sum += c * ppf_bucket_value(i);
 		}
 	}
-	th = AT(b, struct ppf_thread, thread_off);
-	r = AT(b, struct ppf_record, rec_off);
+	r = synth_rec(img, rec_off);
 	r->seq = 2;
-	r->next = th->records;
-	r->key = key;
-	r->kind = kind;
-	r->size = (uint16_t)(sizeof(struct ppf_record) + extra);
 	r->calls = f->calls;
 	r->sum_ns = sum;
 	/* recursion is rare: most functions' outermost frames are all frames */
@@ -319,27 +279,10 @@ static uint64_t gen_record(struct gen_buf *b, uint64_t thread_off, const struct 
 	if (nbuck > 0 && (rng() & 1)) {
 		unsigned i = (unsigned)counts[0];
 
-		AT(b, struct ppf_hist_page, (uint64_t)r->pages[i / PPF_SUB] * PPF_PAGE_BYTES)
-			->count[i % PPF_SUB] -= 1;
+		synth_page(img, rec_off, i / PPF_SUB)[i % PPF_SUB] -= 1;
 		r->pending = i + 1;
 	}
-	th->records = rec_off;
-	th->record_count++;
 	return r->self_ns;
-}
-
-/* Interns a string; returns its offset in the string table. */
-static uint32_t gen_string(struct gen_buf *b, uint64_t hdr_off, const char *s)
-{
-	struct ppf_header *h = AT(b, struct ppf_header, hdr_off);
-	size_t len = strlen(s) + 1;
-	uint32_t off = h->strtab_used;
-
-	if (off + len > h->strtab_cap)
-		die("%s", "string table full");
-	memcpy(b->data + h->strtab_off + off, s, len);
-	h->strtab_used += (uint32_t)len;
-	return off;
 }
 
 static void usage(void)
@@ -376,12 +319,16 @@ int main(int argc, char **argv)
 	struct gen_opts o = { .funcs = 100000, .threads = 16, .per_func = 1, .seed = 1 };
 	static const char *regions[] = { "startup", "load configuration", "shutdown" };
 	static const char *endpoints[] = { "GET /api/agents", "POST /api/workflows/run" };
-	char self[PATH_MAX], outname[64];
-	struct gen_buf b = { 0 };
+	char self[PATH_MAX], stem[64], outname[64];
+	struct synth_layout layout = {
+		.align = GEN_ALIGN, .modules = GEN_MODULE_CAP, .strtab = GEN_STRTAB_CAP,
+		.timeline = GEN_TIMELINE_CAP, .caches = GEN_CACHE_CAP,
+	};
+	struct synth img = { 0 };
 	struct gen_elf ge;
 	struct ppf_header *h;
 	struct gen_func *funcs;
-	uint64_t hdr, load, wall = 0, *thread_self;
+	uint64_t load, wall = 0, *thread_self;
 	unsigned long nhot;
 	int c;
 	FILE *f;
@@ -428,7 +375,8 @@ int main(int argc, char **argv)
 	if (!o.pid)
 		o.pid = (uint32_t)getpid();
 	if (!o.out) {
-		snprintf(outname, sizeof(outname), "paraprof.%u.ppd", o.pid);
+		ppc_dump_stem(stem, sizeof(stem), PPC_DUMP_PREFIX, o.pid, 0);
+		ppc_dump_file(outname, sizeof(outname), stem, 0);
 		o.out = outname;
 	}
 	if (!o.realtime_ns) {
@@ -456,62 +404,31 @@ int main(int argc, char **argv)
 	}
 
 	/* header, modules, thread areas, string table, timeline, caches */
-	hdr = gen_alloc(&b, sizeof(struct ppf_header), GEN_ALIGN);
-	h = AT(&b, struct ppf_header, hdr);
-	memcpy(h->magic, PPF_MAGIC, PPF_MAGIC_LEN);
-	h->version = PPF_VERSION;
-	h->header_size = sizeof(struct ppf_header);
-	h->module_off = gen_alloc(&b, GEN_MODULE_CAP * sizeof(struct ppf_module), GEN_ALIGN);
-	h = AT(&b, struct ppf_header, hdr);
-	h->module_cap = GEN_MODULE_CAP;
-	h->module_count = 1;
+	layout.threads = o.threads + 1;
+	synth_init(&img, 1 << 20, &layout);
 	{
-		struct ppf_module *m = AT(&b, struct ppf_module, h->module_off);
 		uint64_t last = funcs[o.funcs ? o.funcs - 1 : 0].key - load;
+		struct ppf_module *m;
 
-		m->load_addr = load;
-		m->lo = load + ge.text_lo;
-		m->hi = load + (ge.text_hi > last + 16 ? ge.text_hi : last + 16);
-		m->build_id_len = ge.build_id_len;
-		memcpy(m->build_id, ge.build_id, ge.build_id_len);
 		if (strlen(o.module) >= sizeof(m->path))
 			die("%s: path too long", o.module);
-		memcpy(m->path, o.module, strlen(o.module) + 1);
+		synth_module_add(&img, o.module, load, load + ge.text_lo,
+				 load + (ge.text_hi > last + 16 ? ge.text_hi : last + 16));
+		m = (struct ppf_module *)(img.buf + synth_hdr(&img)->module_off);
+		m->build_id_len = ge.build_id_len;
+		memcpy(m->build_id, ge.build_id, ge.build_id_len);
 	}
-	{
-		uint64_t off = gen_alloc(&b, (o.threads + 1) * sizeof(struct ppf_thread), GEN_ALIGN);
+	synth_hdr(&img)->thread_count = o.threads + 1;
+	for (unsigned t = 0; t <= o.threads; t++) {
+		struct ppf_thread *th = synth_thread(&img, t);
 
-		h = AT(&b, struct ppf_header, hdr);
-		h->thread_off = off;
-		h->thread_cap = o.threads + 1;
-		h->thread_count = o.threads + 1;
-		for (unsigned t = 0; t <= o.threads; t++) {
-			struct ppf_thread *th = AT(&b, struct ppf_thread, off) + t;
-
-			th->state = t == 0 ? PPF_THREAD_PROCESS : PPF_THREAD_ACTIVE;
-			th->tid = o.pid + t;
-			th->threads_served = t == 0 ? 0 : 1;
-			if (t == 0)
-				memcpy(th->name, "process", sizeof("process"));
-			else
-				snprintf(th->name, sizeof(th->name), "worker-%u", t % 100000000u);
-		}
-	}
-	{
-		uint64_t off = gen_alloc(&b, GEN_STRTAB_CAP, GEN_ALIGN);
-
-		h = AT(&b, struct ppf_header, hdr);
-		h->strtab_off = off;
-		h->strtab_cap = GEN_STRTAB_CAP;
-		h->strtab_used = 1;	/* offset 0 is the empty string: "none" */
-		off = gen_alloc(&b, GEN_TIMELINE_CAP * sizeof(struct ppf_mem_sample), GEN_ALIGN);
-		h = AT(&b, struct ppf_header, hdr);
-		h->timeline_off = off;
-		h->timeline_cap = GEN_TIMELINE_CAP;
-		off = gen_alloc(&b, GEN_CACHE_CAP * sizeof(struct ppf_cache), GEN_ALIGN);
-		h = AT(&b, struct ppf_header, hdr);
-		h->cache_off = off;
-		h->cache_cap = GEN_CACHE_CAP;
+		th->state = t == 0 ? PPF_THREAD_PROCESS : PPF_THREAD_ACTIVE;
+		th->tid = o.pid + t;
+		th->threads_served = t == 0 ? 0 : 1;
+		if (t == 0)
+			memcpy(th->name, "process", sizeof("process"));
+		else
+			snprintf(th->name, sizeof(th->name), "worker-%u", t % 100000000u);
 	}
 
 	/* the records: function i in threads (i + j) % T for j < K; hot ones everywhere */
@@ -520,41 +437,36 @@ int main(int argc, char **argv)
 
 		for (unsigned j = 0; j < n; j++) {
 			unsigned t = 1 + (unsigned)((i + j) % o.threads);
-			uint64_t toff = AT(&b, struct ppf_header, hdr)->thread_off +
-					t * sizeof(struct ppf_thread);
 
-			thread_self[t] += gen_record(&b, toff, &funcs[i], PPF_KIND_FUNCTION,
-						     funcs[i].key, 0);
+			thread_self[t] += gen_record(&img, t, &funcs[i], PPF_KIND_FUNCTION,
+						     funcs[i].key);
 		}
 	}
 	/* area 0: regions and endpoints, as a program using the API leaves them */
 	for (unsigned i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
 		struct gen_func rf;
-		uint64_t toff = AT(&b, struct ppf_header, hdr)->thread_off;
 
 		gen_func_init(&rf, 0, 0);
 		rf.calls = 1 + rng() % 20;
-		thread_self[0] += gen_record(&b, toff, &rf, PPF_KIND_REGION,
-					     gen_string(&b, hdr, regions[i]), 0);
+		thread_self[0] += gen_record(&img, 0, &rf, PPF_KIND_REGION,
+					     synth_string(&img, regions[i]));
 	}
 	for (unsigned i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
 		struct gen_func ef;
-		uint64_t toff = AT(&b, struct ppf_header, hdr)->thread_off, roff;
 		struct ppf_endpoint_tail *tail;
 
 		gen_func_init(&ef, 0, 0);
 		ef.median_ns = 2e6 + rng_unit() * 3e8;
 		ef.calls = 20 + rng() % 500;
-		thread_self[0] += gen_record(&b, toff, &ef, PPF_KIND_ENDPOINT,
-					     gen_string(&b, hdr, endpoints[i]),
-					     sizeof(struct ppf_endpoint_tail));
-		roff = AT(&b, struct ppf_thread, toff)->records;
-		tail = AT(&b, struct ppf_endpoint_tail, roff + sizeof(struct ppf_record));
+		thread_self[0] += gen_record(&img, 0, &ef, PPF_KIND_ENDPOINT,
+					     synth_string(&img, endpoints[i]));
+		/* the record just made is the newest of area 0 */
+		tail = (struct ppf_endpoint_tail *)(synth_rec(&img, synth_thread(&img, 0)->records) + 1);
 		tail->status[2] = ef.calls - ef.calls / 10;
 		tail->status[4] = ef.calls / 10 - ef.calls / 50;
 		tail->status[5] = ef.calls / 50;
 		tail->slow = ef.calls / 20;
-		AT(&b, struct ppf_header, hdr)->requests += ef.calls;
+		synth_hdr(&img)->requests += ef.calls;
 	}
 	/* every record's inclusive time fits in its thread's life, which is at
 	 * least the self time its functions add up to */
@@ -564,14 +476,18 @@ int main(int argc, char **argv)
 	wall = max_inclusive_ns > wall ? max_inclusive_ns : wall;
 	wall += 1000000000ull;
 
-	h = AT(&b, struct ppf_header, hdr);
 	{
-		struct ppf_cache *cs = AT(&b, struct ppf_cache, h->cache_off);
-		struct ppf_mem_sample *tl = AT(&b, struct ppf_mem_sample, h->timeline_off);
+		uint32_t specs = synth_string(&img, "agent_specs");
+		uint32_t workflows = synth_string(&img, "workflow_definitions");
+		struct ppf_cache *cs;
+		struct ppf_mem_sample *tl;
 		uint64_t rss = 20000, peak = 0;
 
-		cs[0].name = gen_string(&b, hdr, "agent_specs");
-		cs[0].state = 1;
+		h = synth_hdr(&img);
+		cs = (struct ppf_cache *)(img.buf + h->cache_off);
+		tl = (struct ppf_mem_sample *)(img.buf + h->timeline_off);
+		cs[0].name = specs;
+		cs[0].state = PPF_CACHE_LIVE;
 		cs[0].hits = 9000 + rng() % 1000;
 		cs[0].misses = 1000 + rng() % 100;
 		cs[0].sets = cs[0].misses;
@@ -579,8 +495,8 @@ int main(int argc, char **argv)
 		cs[0].size = 256;
 		cs[0].max_size = 256;
 		cs[0].bytes = 256 * 1024;
-		cs[1].name = gen_string(&b, hdr, "workflow_definitions");
-		cs[1].state = 2;
+		cs[1].name = workflows;
+		cs[1].state = PPF_CACHE_FREED;
 		cs[1].hits = 100;
 		cs[1].misses = 10;
 		cs[1].sets = 10;
@@ -625,24 +541,21 @@ int main(int argc, char **argv)
 		h->stop_ns = 0;
 	}
 	{
-		struct ppf_thread *th = AT(&b, struct ppf_thread, h->thread_off);
-
 		/* the bump allocators: everything is used, nothing is left */
 		for (unsigned t = 0; t <= o.threads; t++)
-			th[t].chunk_cur = th[t].chunk_end = b.used;
+			synth_thread(&img, t)->chunk_cur = synth_thread(&img, t)->chunk_end = img.used;
 	}
-	h->used_size = b.used;
-	h->reserved_size = (b.used + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
+	h->reserved_size = (img.used + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
 
 	f = fopen(o.out, "w");
 	if (!f)
 		die("%s: cannot create", o.out);
-	if (fwrite(b.data, 1, b.used, f) != b.used || fclose(f) != 0)
+	if (fwrite(img.buf, 1, img.used, f) != img.used || fclose(f) != 0)
 		die("%s: write failed", o.out);
 	if (!o.quiet)
 		printf("gen_dump: %s: %lu functions, %u threads, %llu bytes\n", o.out, o.funcs,
-		       o.threads, (unsigned long long)b.used);
-	free(b.data);
+		       o.threads, (unsigned long long)img.used);
+	synth_release(&img);
 	free(funcs);
 	free(thread_self);
 	free(ge.funcs);

@@ -4,15 +4,8 @@
 #include <paraprof.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#include "clock.h"
 
 int main(int argc, char **argv)
 {
@@ -20,17 +13,17 @@ int main(int argc, char **argv)
 	double region = 1e30, span = 1e30;
 
 	for (int r = 0; r < 5; r++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 
 		for (long i = 0; i < n; i++) {
 			paraprof_region_begin("bench", 0);
 			paraprof_region_end();
 		}
-		double t1 = now_ns();
+		double t1 = bench_now_ns();
 
 		for (long i = 0; i < n; i++)
 			paraprof_span_end(paraprof_span_begin("bench-span"));
-		double t2 = now_ns();
+		double t2 = bench_now_ns();
 
 		if ((t1 - t0) / n < region)
 			region = (t1 - t0) / n;

@@ -5,6 +5,12 @@
 # libparaprof.so) set.  It reports every check with ok/not_ok; the runner
 # counts them.
 #
+# The facts of format.h that a test needs are shell variables, from
+# "ppdump --facts": PPF_FLAG_COMPLETE, PPF_KIND_REGION, ...,
+# offsetof_header_used_size, ... (tests/ppdump.c lists them).  What a test
+# does in Python is in tests/helpers/ ($HELPERS), each script saying what it
+# does; ppjson (tests/helpers/ppjson.py) reads a JSON report.
+#
 # PARAPROF_TEST_PRELOAD (set by make check-asan): libraries preloaded before
 # libparaprof.so.  An ASan-built library needs the ASan runtime first in a
 # program that was not built with ASan; $LIB is then "RUNTIME LIBRARY"
@@ -19,6 +25,8 @@ PPDUMP=$BUILD/tests/ppdump
 PROGS=$BUILD/progs
 TEST_NAME=$(basename "$0" .sh)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)	# the source tree
+HELPERS=$SRC/tests/helpers
+eval "$("$PPDUMP" --facts)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/paraprof-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
@@ -105,6 +113,12 @@ as_other() {
 	fi
 	setpriv --reuid="$(id -u "$ADV_USER")" --regid="$(id -g "$ADV_USER")" \
 		--clear-groups -- "$@"
+}
+
+# ppjson FILE [QUERY ARGS...]: reads a JSON document (tests/helpers/ppjson.py
+# says how), e.g. ppjson report.json sum functions calls name=tick
+ppjson() {
+	python3 "$HELPERS/ppjson.py" "$@"
 }
 
 # skip DESC: a check that cannot run here, said as such (not counted)

@@ -8,19 +8,27 @@
  * skipped):
  *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
  *   name <kind> <name> calls= ...
- * then "header <field>=<value>" lines.  Exit 2 on a malformed file.
+ * then "header <field>=<value>" lines.  Exit 2 on a malformed file.  Records
+ * are added up with common/record.h, as the runtime adds them.
+ *
+ * ppdump --facts prints the facts of format.h that the shell tests use, as
+ * shell assignments (flag bits, kinds, offsets of header and record
+ * fields): tests/lib.sh evaluates them, so that no test writes a format
+ * number of its own.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/record.h"
 #include "paraprof/format.h"
 
 struct agg {
 	uint64_t key;
 	unsigned kind;
 	uint32_t module;	/* functions: record.module (1 + table index), 0 = look up */
-	uint64_t calls, sum, incl, self, min, max, abandoned, hist_dropped, rss_max;
+	struct ppf_record sum;	/* the records added up (no endpoint tail) */
 	uint64_t *hist;		/* PPF_HIST_BUCKETS */
 };
 
@@ -52,7 +60,7 @@ static struct agg *find(unsigned kind, uint64_t key, uint32_t module)
 	aggs[naggs].kind = kind;
 	aggs[naggs].key = key;
 	aggs[naggs].module = module;
-	aggs[naggs].min = UINT64_MAX;
+	aggs[naggs].sum.min_ns = UINT64_MAX;
 	aggs[naggs].hist = calloc(PPF_HIST_BUCKETS, sizeof(uint64_t));
 	return &aggs[naggs++];
 }
@@ -75,10 +83,34 @@ static uint64_t quantile(const struct agg *a, double q)
 		if (seen >= rank) {
 			uint64_t v = ppf_bucket_value(i);
 
-			return v < a->min ? a->min : v > a->max ? a->max : v;
+			return v < a->sum.min_ns ? a->sum.min_ns : v > a->sum.max_ns ? a->sum.max_ns : v;
 		}
 	}
-	return a->max;
+	return a->sum.max_ns;
+}
+
+/* ppdump --facts: one NAME=VALUE line per fact. */
+static int print_facts(void)
+{
+#define FACT(name, value) printf("%s=%llu\n", name, (unsigned long long)(value))
+	FACT("PPF_FLAG_ENABLED", PPF_FLAG_ENABLED);
+	FACT("PPF_FLAG_COMPLETE", PPF_FLAG_COMPLETE);
+	FACT("PPF_FLAG_EXEC", PPF_FLAG_EXEC);
+	FACT("PPF_KIND_FUNCTION", PPF_KIND_FUNCTION);
+	FACT("PPF_KIND_REGION", PPF_KIND_REGION);
+	FACT("PPF_KIND_SPAN", PPF_KIND_SPAN);
+	FACT("PPF_KIND_ENDPOINT", PPF_KIND_ENDPOINT);
+	/* offsetof_<struct>_<field> (struct ppf_<struct>), sizeof_<struct> */
+	FACT("offsetof_header_version", offsetof(struct ppf_header, version));
+	FACT("offsetof_header_used_size", offsetof(struct ppf_header, used_size));
+	FACT("offsetof_header_module_count", offsetof(struct ppf_header, module_count));
+	FACT("offsetof_header_thread_off", offsetof(struct ppf_header, thread_off));
+	FACT("offsetof_header_thread_count", offsetof(struct ppf_header, thread_count));
+	FACT("sizeof_thread", sizeof(struct ppf_thread));
+	FACT("offsetof_thread_records", offsetof(struct ppf_thread, records));
+	FACT("offsetof_record_calls", offsetof(struct ppf_record, calls));
+#undef FACT
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -87,8 +119,10 @@ int main(int argc, char **argv)
 	struct ppf_header *h;
 	long sz;
 
+	if (argc == 2 && strcmp(argv[1], "--facts") == 0)
+		return print_facts();
 	if (argc != 2)
-		die("usage: ppdump FILE");
+		die("usage: ppdump FILE | ppdump --facts");
 	f = fopen(argv[1], "rb");
 	if (!f || fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0)
 		die("cannot open");
@@ -139,18 +173,7 @@ int main(int argc, char **argv)
 				printf("  rec area=%u key=0x%llx calls=%llu\n", i,
 				       (unsigned long long)r->key, (unsigned long long)r->calls);
 			a = find(r->kind, r->key, r->kind == PPF_KIND_FUNCTION ? r->module : 0);
-			a->calls += r->calls;
-			a->sum += r->sum_ns;
-			a->incl += r->inclusive_ns;
-			a->self += r->self_ns;
-			a->abandoned += r->abandoned;
-			a->hist_dropped += r->hist_dropped;
-			if (r->min_ns < a->min)
-				a->min = r->min_ns;
-			if (r->max_ns > a->max)
-				a->max = r->max_ns;
-			if (r->rss_max_kib > a->rss_max)
-				a->rss_max = r->rss_max_kib;
+			ppc_record_add(&a->sum, r);
 			if (r->pending && r->pending <= PPF_HIST_BUCKETS)
 				a->hist[r->pending - 1]++;
 			for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
@@ -190,13 +213,13 @@ int main(int argc, char **argv)
 		}
 		printf(" calls=%llu sum_ns=%llu incl_ns=%llu self_ns=%llu min_ns=%llu max_ns=%llu "
 		       "abandoned=%llu hist=%llu hist_dropped=%llu p50=%llu p99=%llu rss_max_kib=%llu\n",
-		       (unsigned long long)a->calls, (unsigned long long)a->sum,
-		       (unsigned long long)a->incl, (unsigned long long)a->self,
-		       (unsigned long long)a->min, (unsigned long long)a->max,
-		       (unsigned long long)a->abandoned, (unsigned long long)hist,
-		       (unsigned long long)a->hist_dropped,
+		       (unsigned long long)a->sum.calls, (unsigned long long)a->sum.sum_ns,
+		       (unsigned long long)a->sum.inclusive_ns, (unsigned long long)a->sum.self_ns,
+		       (unsigned long long)a->sum.min_ns, (unsigned long long)a->sum.max_ns,
+		       (unsigned long long)a->sum.abandoned, (unsigned long long)hist,
+		       (unsigned long long)a->sum.hist_dropped,
 		       (unsigned long long)quantile(a, 0.5), (unsigned long long)quantile(a, 0.99),
-		       (unsigned long long)a->rss_max);
+		       (unsigned long long)a->sum.rss_max_kib);
 	}
 	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "
 	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "

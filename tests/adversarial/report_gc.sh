@@ -97,11 +97,8 @@ p1=$(dead_pid)
 mkfifo /dev/shm/paraprof.$p1.$ns.1
 ln -s /etc/passwd /dev/shm/paraprof.$p1.$ns.2
 "$GEN" -q -n 5 -t 1 -p "$p1" -L -o /dev/shm/paraprof.$p1.$ns.3
-python3 -c 'import struct,sys
-with open(sys.argv[1], "r+b") as f:
-	f.seek(int(sys.argv[2])); f.write(struct.pack("<Q", 4 << 30))' /dev/shm/paraprof.$p1.$ns.3 \
-	"$(printf '#include <stddef.h>\n#include <stdio.h>\n#include "paraprof/format.h"\nint main(void){printf("%%zu",offsetof(struct ppf_header,used_size));return 0;}\n' |
-		cc -I"$SRC/include" -x c -o off - && ./off)"
+python3 "$HELPERS/dump_edit.py" put64 /dev/shm/paraprof.$p1.$ns.3 "$offsetof_header_used_size" \
+	$((4 << 30))
 truncate -s 4G /dev/shm/paraprof.$p1.$ns.3
 "$GEN" -q -n 5 -t 1 -p "$p1" -N 12345 -L -o /dev/shm/paraprof.$p1.12345.4
 mkdir gc4
@@ -144,7 +141,8 @@ check "--session: the running one's segment kept" test -e /dev/shm/paraprof.$liv
 check "--session: another run's segment left alone" test -e /dev/shm/paraprof.$d2.$ns.1
 "$PPDUMP" gc5/paraprof-snapshot.$live.ppd >snap.txt
 expect_eq "--session: the snapshot is of the daemon, not complete" \
-	"$(hfield snap.txt pid)/$(( $(hfield snap.txt flags) & 2 ))/$(hfield snap.txt session)" "$live/0/$S"
+	"$(hfield snap.txt pid)/$(( $(hfield snap.txt flags) & PPF_FLAG_COMPLETE ))/$(hfield snap.txt session)" \
+	"$live/0/$S"
 kill $live; wait $live 2>/dev/null; live=
 rm -f /dev/shm/paraprof.*
 

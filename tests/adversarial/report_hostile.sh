@@ -61,22 +61,13 @@ check "--pid on a symbolic link: nothing of the target" sh -c "! grep -q 'root:'
 rm -f /dev/shm/paraprof.$P.2.2
 
 # ---- sparse: 4 GiB that claim to be in use ----
-cat >off.c <<'C'
-#include <stddef.h>
-#include <stdio.h>
-#include "paraprof/format.h"
-int main(void) { printf("%zu\n", offsetof(struct ppf_header, used_size)); return 0; }
-C
-cc -I"$SRC/include" -o off off.c && used_off=$(./off)
 # put64 FILE OFFSET VALUE: a little-endian 64-bit field
 put64() {
-	python3 -c 'import struct,sys
-with open(sys.argv[1], "r+b") as f:
-	f.seek(int(sys.argv[2])); f.write(struct.pack("<Q", int(sys.argv[3])))' "$@"
+	python3 "$HELPERS/dump_edit.py" put64 "$@"
 }
 seg=/dev/shm/paraprof.$P.3.3
 "$GEN" -q -n 50 -t 2 -p $P -L -o $seg
-put64 $seg "$used_off" $((4 << 30))
+put64 $seg "$offsetof_header_used_size" $((4 << 30))
 truncate -s 4G $seg
 /usr/bin/time -f %M -o rss.txt timeout 10 "$REPORT" --pid $P >sparse.out 2>sparse.err
 expect_eq "--pid on a sparse 4 GiB segment: exit 2 at once" "$?" 2
@@ -90,7 +81,7 @@ rm -f $seg
 # the same bytes as a FILE: read in bounded time and memory (the holes are
 # not populated; only what validation reaches is read)
 "$GEN" -q -n 50 -t 2 -p $P -o sparse.ppd
-put64 sparse.ppd "$used_off" $((4 << 30))
+put64 sparse.ppd "$offsetof_header_used_size" $((4 << 30))
 truncate -s 4G sparse.ppd
 /usr/bin/time -f %M -o rss.txt timeout 10 "$REPORT" --min-calls 1 sparse.ppd >sparse.out 2>sparse.err
 expect_eq "a sparse 4 GiB FILE: read (exit 0)" "$?" 0

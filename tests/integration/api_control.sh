@@ -27,17 +27,13 @@ echo "run 50" >&3; await 2
 "$REPORT" --pid $pid --enable >/dev/null
 echo "run 30" >&3; await 3
 "$REPORT" --pid $pid --format json --min-calls 1 >live.json
-calls=$(python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-print(sum(e["calls"] for e in d["functions"] if e["name"] == "tick"))' live.json)
+calls=$(ppjson live.json sum functions calls name=tick)
 expect_eq "calls made while disabled from outside are not counted, exactly" "$calls" 130
 
 "$REPORT" --pid $pid --clear >ctl.txt
 expect_eq "--clear: says what it did" "$(cat ctl.txt)" "paraprof-report: pid $pid: statistics cleared"
 "$REPORT" --pid $pid --format json --min-calls 1 >cleared.json
-calls=$(python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-print(sum(e["calls"] for e in d["functions"] if e["name"] == "tick"))' cleared.json)
+calls=$(ppjson cleared.json sum functions calls name=tick)
 expect_eq "--clear: the running program's statistics read as zero at once" "$calls" 0
 echo "run 7" >&3; await 4
 echo "quit" >&3

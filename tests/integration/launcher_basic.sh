@@ -111,7 +111,7 @@ expect_eq "--check, program failed: its status" "$rc" 4
 # ---- JSON passes through ----
 if command -v python3 >/dev/null; then
 	"$PP" -o out5 --format=json --min-calls=1 -- "$PROG" exit 0 >report.json 2>/dev/null
-	check "--format=json: the report parses" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' report.json
+	check "--format=json: the report parses" ppjson report.json
 fi
 
 # ---- killed: 128 + signal, report from the segment it left ----
@@ -148,7 +148,7 @@ rm -f /dev/shm/paraprof."$child" /dev/shm/paraprof."$child".*
 # ---- the dumps of this run, not older ones in DIR ----
 "$PP" -o out9 --format json --min-calls 1 -- "$PROG" exit 0 >first.json 2>/dev/null
 "$PP" -o out9 --format json --min-calls 1 -- "$PROG" exit 0 >second.json 2>/dev/null
-procs() { python3 -c 'import json,sys; print(" ".join(str(p["pid"]) for p in json.load(open(sys.argv[1]))["processes"]))' "$1"; }
+procs() { ppjson "$1" rows processes pid | paste -sd ' ' -; }
 expect_eq "two runs into one DIR: both dumps kept" "$(ls out9 | grep -c '^paraprof\..*\.ppd$')" 2
 expect_eq "two runs into one DIR: the second report holds its own process alone" \
 	"$(procs second.json | wc -w)" 1

@@ -53,34 +53,7 @@ check "recommendation: outliers of mixed, from the data" \
 
 "$REPORT" --severity $SEV --format json "$dump" >report.json
 expect_eq "json report: exit status" "$?" 0
-python3 - report.json report.txt mix.out <<'PY' >json_checks.txt 2>&1
-import json, re, sys
-doc = json.load(open(sys.argv[1]))
-text = open(sys.argv[2]).read()
-f = {e["name"]: e for e in doc["functions"]}
-def ok(cond, what):
-    print(("ok - " if cond else "not ok - ") + what)
-ok(doc["format_version"] == 1, "json: format_version 1")
-ok(f["fast"]["calls"] == 1000 and f["mixed"]["calls"] == 100, "json: exact call counts")
-# every function's average against the one it measured
-for l in open(sys.argv[3]):
-    w = l.split()
-    if w[0] != "fn": continue
-    avg = int(w[3]) / int(w[2])
-    ok(f[w[1]]["calls"] == int(w[2]) and abs(f[w[1]]["avg_ns"] - avg) <= avg * 0.005 + 20000,
-       "json: average of %s %d, measured %d" % (w[1], f[w[1]]["avg_ns"], avg))
-# agrees with the text: same entries, same sections, same call counts
-cur = None; seen = {}
-for line in text.splitlines():
-    s = re.match(r"^(CRITICAL|HIGH|MEDIUM|LOW) Severity", line)
-    if s: cur = s.group(1); continue
-    if cur and line in f: seen[line] = cur
-ok(seen == {n: e["severity"] for n, e in f.items()}, "json and text: same entries in the same sections")
-for n, e in f.items():
-    ok(re.search(r"^%s\n  Average: .*\| Calls: %d \|" % (re.escape(n), e["calls"]), text, re.M) is not None,
-       "json and text: calls of %s" % n)
-ok(doc["check"]["pass"] is True and doc["check"]["judged_what"] == "functions", "json: check passes at the default targets")
-PY
+python3 "$HELPERS/report_mix_checks.py" json report.json report.txt mix.out >json_checks.txt 2>&1
 cat json_checks.txt
 grep -q '^not ok' json_checks.txt || grep -q '^ok' json_checks.txt || not_ok "python json checks did not run"
 
@@ -94,34 +67,7 @@ grep -q '^not ok' json_checks.txt || grep -q '^ok' json_checks.txt || not_ok "py
 # wrong fails every run.
 timing_checks() {
 	"$REPORT" --severity $SEV --format json "$1" >timing.json || return 1
-	python3 - timing.json "$2" <<'PY'
-import json, sys
-f = {e["name"]: e for e in json.load(open(sys.argv[1]))["functions"]}
-def ok(cond, what):
-    print(("ok - " if cond else "not ok - ") + what)
-m = f["mixed"]
-# 95 calls of >= 1 ms and 5 of >= 10 ms.  The program measured each call
-# itself: the exact nearest-rank quantiles of those, against the report's,
-# within the histogram's 1/128, plus 0.5 % for the runtime's clock against
-# clock_gettime and 20 us for the hooks around the call.
-own = sorted(int(l.split()[1]) for l in open(sys.argv[2]) if l.startswith("mixed "))
-def exact(q): return own[max(1, -(-len(own) * q // 100)) - 1]
-for q, key in ((95, "p95_ns"), (99, "p99_ns"), (50, "p50_ns")):
-    want = exact(q)
-    ok(len(own) == 100 and abs(m[key] - want) <= want / 128 + want * 0.005 + 20000,
-       "json: %s of mixed %d, exact %d" % (key, m[key], want))
-# p95 is in the 1 ms class, not the 10 ms one (a 1 ms sleep may well take
-# 1.03 ms; the check against the exact value above is the precise one),
-# unless the machine really made a 1 ms call last 2 ms or more
-ok(own[94] >= 2000000 or m["p95_ns"] < 2000000,
-   "json: p95 of mixed is ~1 ms (%d)" % m["p95_ns"])
-ok(m["p99_ns"] >= 10000000 * (1 - 1/128), "json: p99 of mixed is ~10 ms or more (%d)" % m["p99_ns"])
-# min and max against the program's own: the runtime's clock (a calibrated
-# TSC) may differ from clock_gettime by a little, allowed 0.5 %
-ok(abs(m["min_ns"] - own[0]) <= own[0] * 0.005 + 20000 and
-   abs(m["max_ns"] - own[-1]) <= own[-1] * 0.005 + 20000,
-   "json: min %d and max %d of mixed, measured %d and %d" % (m["min_ns"], m["max_ns"], own[0], own[-1]))
-PY
+	python3 "$HELPERS/report_mix_checks.py" timing timing.json "$2"
 }
 for attempt in 1 2 3; do
 	if [ $attempt = 1 ]; then
@@ -137,15 +83,7 @@ sed "s/\$/ (run $attempt of 3)/" timing.txt
 grep -q '^ok' timing.txt || not_ok "the timing checks did not run"
 
 "$REPORT" --severity $SEV --format csv "$dump" >report.csv
-python3 - report.csv report.json <<'PY'
-import csv, json, sys
-rows = list(csv.DictReader(open(sys.argv[1], newline="")))
-doc = json.load(open(sys.argv[2]))
-good = [r["name"] for r in rows] == [e["name"] for e in doc["functions"]]
-print(("ok" if good else "not ok") + " - report_basic: csv rows are the json functions, in order")
-calls = {r["name"]: int(r["calls"]) for r in rows}
-print(("ok" if calls.get("fast") == 1000 else "not ok") + " - report_basic: csv calls of fast")
-PY
+python3 "$HELPERS/report_mix_checks.py" csv report.csv report.json
 
 # --check: passes at the defaults, fails when the average target is 2 ms
 "$REPORT" --check "$dump" >check_pass.txt
@@ -161,8 +99,7 @@ LC_ALL=C.UTF-8 "$REPORT" --check --target avg=2ms "$dump" >check_utf8.txt
 check "--check in a UTF-8 locale marks with ❌" grep -q "^❌ Average < 2ms" check_utf8.txt
 "$REPORT" --check --target avg=2ms --format json "$dump" >check.json
 expect_eq "--check --format json: exit 1" "$?" 1
-python3 -c 'import json,sys; d=json.load(open("check.json")); sys.exit(0 if d["check"]["pass"] is False else 1)'
-expect_eq "--check json says pass: false" "$?" 0
+expect_eq "--check json says pass: false" "$(ppjson check.json value check.pass)" False
 
 # two runs merge: every count doubles
 mkdir second && (cd second && PARAPROF_OUTPUT=$WORK/second LD_PRELOAD=$LIB "$PROGS/report_mix" >/dev/null)

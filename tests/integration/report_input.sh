@@ -21,24 +21,8 @@ expect_bad() {
 	fi
 }
 
-# offsets of header fields, from format.h itself
-cat >off.c <<'C'
-#include <stddef.h>
-#include <stdio.h>
-#include "paraprof/format.h"
-int main(void)
-{
-	printf("version=%zu module_count=%zu thread_off=%zu used_size=%zu\n",
-	       offsetof(struct ppf_header, version), offsetof(struct ppf_header, module_count),
-	       offsetof(struct ppf_header, thread_off), offsetof(struct ppf_header, used_size));
-	printf("thread_count=%zu thread_size=%zu thread_records=%zu record_calls=%zu\n",
-	       offsetof(struct ppf_header, thread_count), sizeof(struct ppf_thread),
-	       offsetof(struct ppf_thread, records), offsetof(struct ppf_record, calls));
-	return 0;
-}
-C
-cc -I"$SRC/include" -o off off.c && eval "$(./off)"
-# poke FILE OFFSET BYTES...: overwrites bytes (octal escapes for printf)
+# poke FILE OFFSET BYTES...: overwrites bytes (octal escapes for printf);
+# the offsets of header fields are format.h's (tests/lib.sh)
 poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 head -c $((size - 100)) "$dump" >truncated.ppd
@@ -47,11 +31,11 @@ head -c 200 "$dump" >short.ppd
 expect_bad "dump shorter than its header" short.ppd "truncated: 200 bytes, the header needs"
 cp "$dump" magic.ppd && poke magic.ppd 0 'XPROF'
 expect_bad "wrong magic" magic.ppd "not a paraprof dump (bad magic)"
-cp "$dump" version.ppd && poke version.ppd "$version" '\003'
+cp "$dump" version.ppd && poke version.ppd "$offsetof_header_version" '\003'
 expect_bad "future version" version.ppd "unsupported format version 3 (this paraprof reads 1 to 2)"
-cp "$dump" count.ppd && poke count.ppd "$module_count" '\377\377\000\000'
+cp "$dump" count.ppd && poke count.ppd "$offsetof_header_module_count" '\377\377\000\000'
 expect_bad "module count past the capacity" count.ppd "module table: count 65535 exceeds its capacity"
-cp "$dump" off.ppd && poke off.ppd "$thread_off" '\000\000\000\100'
+cp "$dump" off.ppd && poke off.ppd "$offsetof_header_thread_off" '\000\000\000\100'
 expect_bad "thread table offset past the end" off.ppd "thread table at offset 0x40000000"
 printf 'hello\n' >text.ppd
 expect_bad "a text file" text.ppd "not a paraprof dump (bad magic)"
@@ -67,22 +51,9 @@ expect_eq "a bad file among good ones: exit 2" "$?" 2
 # (the newest record of the first thread area that has one gets a call more
 # than its histogram holds)
 cp "$dump" hurt.ppd
-python3 - hurt.ppd "$thread_off" "$thread_count" "$thread_size" "$thread_records" \
-	"$record_calls" <<'PY'
-import struct, sys
-path, toff, tcount, tsize, trec, rcalls = sys.argv[1], *map(int, sys.argv[2:])
-with open(path, "r+b") as f:
-	data = f.read()
-	base = struct.unpack_from("<Q", data, toff)[0]
-	count = struct.unpack_from("<I", data, tcount)[0]
-	for t in range(count):
-		head = struct.unpack_from("<Q", data, base + t * tsize + trec)[0]
-		if head:
-			calls = struct.unpack_from("<Q", data, head + rcalls)[0]
-			f.seek(head + rcalls)
-			f.write(struct.pack("<Q", calls + 1))
-			break
-PY
+python3 "$HELPERS/dump_edit.py" bump-calls hurt.ppd "$offsetof_header_thread_off" \
+	"$offsetof_header_thread_count" "$sizeof_thread" "$offsetof_thread_records" \
+	"$offsetof_record_calls"
 "$REPORT" --min-calls 1 --top 0 --no-color "$dump" >whole.txt 2>/dev/null
 "$REPORT" --min-calls 1 --top 0 --no-color hurt.ppd >hurt.txt 2>hurt.err
 expect_eq "a damaged record: the report is made (exit 0)" "$?" 0
@@ -114,16 +85,16 @@ for _ in $(seq 100); do grep -q ready live.out && break; sleep 0.05; done
 sleep 0.2
 "$REPORT" --pid $pid --min-calls 1 --format json >live.json
 expect_eq "--pid of a running program: exit 0" "$?" 0
-ticks=$(python3 -c 'import json; d=json.load(open("live.json")); print([e["calls"] for e in d["functions"] if e["name"] == "tick"][0])')
+ticks=$(ppjson live.json rows functions name=tick calls | head -n 1)
 expect_range "--pid: tick() calls so far" "$ticks" 2 100000
-live=$(python3 -c 'import json; d=json.load(open("live.json")); p=d["processes"][0]; print(p["live"], p["complete"], p["pid"])')
+live=$(ppjson live.json value processes.0.live processes.0.complete processes.0.pid)
 expect_eq "--pid: the process is live, not complete" "$live" "True False $pid"
 "$REPORT" --list >list.txt
 check "--list shows the running program" \
 	grep -q "^$pid  *running  *recording  *[0-9]*  *paraprof\.$pid[.0-9]*  *$PROGS/report_mix loop$" list.txt
 sleep 0.1
 "$REPORT" --pid $pid --min-calls 1 --format json >live2.json
-ticks2=$(python3 -c 'import json; d=json.load(open("live2.json")); print([e["calls"] for e in d["functions"] if e["name"] == "tick"][0])')
+ticks2=$(ppjson live2.json rows functions name=tick calls | head -n 1)
 check "--pid again: more tick() calls ($ticks -> $ticks2)" test "$ticks2" -gt "$ticks"
 kill -9 $pid
 wait $pid 2>/dev/null
@@ -153,7 +124,7 @@ live_seg=/dev/shm/paraprof.$spid.$ns.$start
 dead_seg=/dev/shm/paraprof.$spid.$ns.$((start - 1))
 "$GEN" -q -n 20 -t 1 -p $spid -T $start -N $ns -r 1000 -L -c "the live one" -o $live_seg
 "$GEN" -q -n 20 -t 1 -p $spid -T $((start - 1)) -N $ns -r 2000 -L -c "the dead one" -o $dead_seg
-cmd_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["command"])' "$1"; }
+cmd_of() { ppjson "$1" value processes.0.command; }
 "$REPORT" --pid $spid --format json >two.json 2>two.err
 expect_eq "two segments of a pid: exit 0" "$?" 0
 expect_eq "two segments of a pid: the running process's is read" "$(cmd_of two.json)" "the live one"
@@ -176,7 +147,7 @@ check "--disable when no process of the pid runs: says so" \
 # a segment of format version 1 (named paraprof.<pid>, no new fields) is read
 rm -f $live_seg $dead_seg
 "$GEN" -q -n 20 -t 1 -p $spid -c "version one" -o /dev/shm/paraprof.$spid
-printf '\001' | dd of=/dev/shm/paraprof.$spid bs=1 seek="$version" conv=notrunc status=none
+printf '\001' | dd of=/dev/shm/paraprof.$spid bs=1 seek="$offsetof_header_version" conv=notrunc status=none
 "$REPORT" --pid $spid --format json >v1.json 2>v1.err
 expect_eq "a version 1 segment: exit 0" "$?" 0
 expect_eq "a version 1 segment: read" "$(cmd_of v1.json)" "version one"

@@ -31,10 +31,7 @@ expect_eq "tiny: shown + reported as not shown = 30 requests" "$((shown + later 
 check "tiny: the refused count is reported at exit" test -n "$atexit"
 check "tiny: nothing else on stderr" bash -c '! grep -v "^paraprof: " "$1"' _ "$err"
 json=$("$REPORT" -f json "$WORK"/tiny/paraprof.*.ppd)
-slow=$(python3 -c '
-import json, sys
-for e in json.loads(sys.stdin.read())["endpoints"]:
-    if e["name"] == "GET /api/agents/{id}": print(e["slow"], e["calls"])' <<<"$json")
+slow=$(ppjson - rows endpoints "name=GET /api/agents/{id}" slow calls <<<"$json")
 expect_eq "tiny: every request counted slow" "$slow" "30 30"
 
 # ---- an invalid value: one warning, the default (1.0 s) ----

@@ -91,22 +91,10 @@ done
 
 # jfield JSON ENDPOINT FIELD: FIELD of ENDPOINT in a JSON report ("" if absent)
 jfield() {
-	python3 -c '
-import json, sys
-rep = json.load(open(sys.argv[1]))
-for e in rep["endpoints"]:
-    if e["name"] == sys.argv[2]:
-        v = e
-        for k in sys.argv[3].split("."):
-            v = v[k]
-        print(v)
-' "$@"
+	ppjson "$1" rows endpoints "name=$2" "$3"
 }
 jnames() {
-	python3 -c '
-import json, sys
-for e in json.load(open(sys.argv[1]))["endpoints"]:
-    print(e["name"])' "$1" | sort
+	ppjson "$1" rows endpoints name | sort
 }
 
 expected_names=$(printf '%s\n' "GET /api/agents/{id}" "GET /api/health" \
@@ -136,23 +124,18 @@ endpoint_checks() {
 # curl has it: wait (at most 3 s) until all 37 are in.
 for _ in $(seq 30); do
 	"$REPORT" --pid "$pid" -f json >live.json 2>live.err
-	[ "$(python3 -c '
-import json, sys
-print(sum(e["calls"] for e in json.load(open(sys.argv[1]))["endpoints"]))' live.json 2>/dev/null)" = 37 ] &&
+	[ "$(ppjson live.json sum endpoints calls 2>/dev/null)" = 37 ] &&
 		break
 	sleep 0.1
 done
 endpoint_checks live.json live
 expect_eq "live: the header counts 37 requests" \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["requests"])' live.json 2>/dev/null)" 37
+	"$(ppjson live.json value processes.0.requests 2>/dev/null)" 37
 
 # The in-process query (paraprof_request_foreach behind GET /api/stats)
 curl -s --max-time 10 "http://127.0.0.1:$port/api/stats" >stats.json
 expect_eq "GET /api/stats: health counted in-process" \
-	"$(python3 -c '
-import json, sys
-for e in json.load(open(sys.argv[1])):
-    if e["endpoint"] == "GET /api/health": print(e["count"])' stats.json 2>&1)" 20
+	"$(ppjson stats.json rows . "endpoint=GET /api/health" count 2>&1)" 20
 
 # ---- stop: SIGTERM, a clean exit, a dump ----
 kill -TERM "$pid"
@@ -166,16 +149,14 @@ check "a dump was written" test -s "$dump"
 endpoint_checks dump.json dump "GET /api/stats"
 expect_eq "dump: GET /api/stats count" "$(jfield dump.json "GET /api/stats" calls)" 1
 expect_eq "dump: the header counts 38 requests" \
-	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["requests"])' dump.json)" 38
+	"$(ppjson dump.json value processes.0.requests)" 38
 max=$(jfield dump.json "GET /api/slow" max_ns)
 expect_range "dump: GET /api/slow max (ns)" "$max" 1200000000 5000000000
 # the chain behind GET /api/agents/{id}: 10 requests, 10 calls of each
 "$REPORT" -f json -n 0 -m 1 "$dump" >all.json
 for fn in load_agent_spec read_spec_source parse_agent_spec validate_agent render_agent_json; do
-	expect_eq "dump: $fn called once per agents request" "$(python3 -c '
-import json, sys
-for e in json.load(open(sys.argv[1]))["functions"]:
-    if e["name"] == sys.argv[2]: print(e["calls"])' all.json "$fn")" 10
+	expect_eq "dump: $fn called once per agents request" \
+		"$(ppjson all.json rows functions "name=$fn" calls)" 10
 done
 # what the server printed from paraprof_request_foreach at exit agrees
 for ep in "GET /api/health" "GET /api/agents/{id}" "POST /api/workflows/{id}/run" "GET /api/slow"; do

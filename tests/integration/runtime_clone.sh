@@ -38,7 +38,7 @@ for run in 1 2 3; do
 	esac
 	expect_eq "run $run: no abandoned frames, no unmatched exits" \
 		"$(hfield dump.txt abandoned_frames)/$(hfield dump.txt unmatched_exits)" "0/0"
-	check "run $run: the dump marks a complete run" test $(( $(hfield dump.txt flags) & 2 )) -eq 2
+	check "run $run: the dump marks a complete run" test $(( $(hfield dump.txt flags) & PPF_FLAG_COMPLETE )) -ne 0
 	"$BUILD/paraprof-report" "$(dump_of $pid)" >report.txt 2>report.err
 	expect_eq "run $run: paraprof-report reads the dump: exit 0" "$?" 0
 	check "run $run: paraprof-report refuses and leaves out nothing ($(head -c 200 report.err))" \

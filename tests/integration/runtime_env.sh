@@ -13,7 +13,7 @@ PARAPROF_ENABLE=0 run_profiled "$PROGS/exitcode"
 "$PPDUMP" paraprof.*.ppd >off.txt
 expect_eq "PARAPROF_ENABLE=0: the segment is made at start (for --enable)" "$(hfield off.txt pid)" "$(ls paraprof.*.ppd | sed 's/paraprof\.\([0-9]*\)\.ppd/\1/')"
 expect_eq "PARAPROF_ENABLE=0: nothing counted" "$(field off.txt f calls)" ""
-check "PARAPROF_ENABLE=0: the segment says disabled" test $(( $(hfield off.txt flags) & 1 )) -eq 0
+check "PARAPROF_ENABLE=0: the segment says disabled" test $(( $(hfield off.txt flags) & PPF_FLAG_ENABLED )) -eq 0
 rm -f paraprof.*.ppd
 
 PARAPROF_SHM_SIZE=1G PARAPROF_QUIET=1 run_profiled "$PROGS/exitcode" 2>quiet.txt

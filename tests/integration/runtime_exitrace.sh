@@ -17,7 +17,7 @@ for i in $(seq $runs); do
 		echo "run $i: exit $rc: $(head -c 300 report.err)"
 	fi
 	"$PPDUMP" paraprof.*.ppd >dump.txt 2>/dev/null &&
-		[ $(( $(hfield dump.txt flags) & 2 )) -eq 2 ] && complete=$((complete + 1))
+		[ $(( $(hfield dump.txt flags) & PPF_FLAG_COMPLETE )) -ne 0 ] && complete=$((complete + 1))
 done
 expect_eq "$runs runs that exit amid new functions and threads: dumps read whole" "$whole" $runs
 expect_eq "$runs runs: every dump marks a complete run" "$complete" $runs

@@ -6,7 +6,8 @@
 
 run_profiled "$PROGS/regionhelper" >out.txt
 "$PPDUMP" paraprof.*.ppd >dump.txt
-# name KIND NAME: calls of the region (2) or span (3) NAME in dump.txt
+# name KIND NAME: calls of the region or span (KIND: $PPF_KIND_REGION or
+# $PPF_KIND_SPAN) NAME in dump.txt
 name() {
 	awk -v k="$1" -v n="$2" '$1 == "name" && $2 == k && $3 == n { sub("calls=", "", $4); print $4 }' dump.txt
 }
@@ -15,18 +16,14 @@ expect_eq "the cleanup helper is not a profiled function" \
 expect_eq "calls of work" "$(field dump.txt work calls)" 1000
 expect_eq "calls of leaf" "$(field dump.txt leaf calls)" 1500
 expect_eq "main is one call" "$(field dump.txt main calls)" 1
-expect_eq "region step" "$(name 2 step)" 1000
-expect_eq "region inner (nested in step)" "$(name 2 inner)" 500
-expect_eq "region outer" "$(name 2 outer)" 1
+expect_eq "region step" "$(name "$PPF_KIND_REGION" step)" 1000
+expect_eq "region inner (nested in step)" "$(name "$PPF_KIND_REGION" inner)" 500
+expect_eq "region outer" "$(name "$PPF_KIND_REGION" outer)" 1
 expect_eq "no abandoned frames" "$(hfield dump.txt abandoned_frames)" 0
 expect_eq "no unmatched exits" "$(hfield dump.txt unmatched_exits)" 0
 expect_eq "no frame of work abandoned" "$(field dump.txt work abandoned)" 0
 "$BUILD/paraprof-report" --format json --min-calls 1 paraprof.*.ppd >report.json
-python3 - report.json >names.txt <<'PY'
-import json, sys
-for e in json.load(open(sys.argv[1]))["functions"]:
-    print(e["name"])
-PY
+ppjson report.json rows functions name >names.txt
 expect_eq "the report names no paraprof_ function" "$(grep '^paraprof_' names.txt)" ""
 "$BUILD/paraprof-report" paraprof.*.ppd >report.txt 2>&1
 check "the report warns of no longjmp and no unmatched exit" \

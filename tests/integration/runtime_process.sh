@@ -35,7 +35,7 @@ post=$(ls paraprof.*.1.ppd)
 "$PPDUMP" "$post" >post.txt
 expect_eq "exec: the program before exec keeps its calls" "$(field pre.txt before_exec calls)" 10
 expect_eq "exec: the program after exec starts fresh" "$(field post.txt after_exec calls)/$(field post.txt before_exec calls)" "20/"
-check "exec: the earlier dump is flagged EXEC" test $(( $(hfield pre.txt flags) & 8 )) -eq 8
+check "exec: the earlier dump is flagged EXEC" test $(( $(hfield pre.txt flags) & PPF_FLAG_EXEC )) -ne 0
 rm -f paraprof.*.ppd
 
 run_profiled "$PROGS/execs" true
@@ -72,7 +72,7 @@ wait $pid 2>/dev/null || true
 "$PPDUMP" "$seg" >killed.txt
 n=$(field killed.txt step calls)
 expect_range "kill -9: calls of step between the checkpoint and the calls made" "$n" 5000 10000
-check "kill -9: the segment is not marked complete" test $(( $(hfield killed.txt flags) & 2 )) -eq 0
+check "kill -9: the segment is not marked complete" test $(( $(hfield killed.txt flags) & PPF_FLAG_COMPLETE )) -eq 0
 rm -f "$seg"
 
 # killed_segment: runs killme to its end under the library, kills it, and
@@ -111,7 +111,7 @@ stale=$(ls paraprof-stale.$old.*.ppd)
 "$PPDUMP" "$stale" >stale.txt
 expect_eq "the dead process's profile is kept whole as $stale" \
 	"$(field stale.txt step calls)/$(hfield stale.txt pid)" "10000/$old"
-check "the dead process's profile is not flagged EXEC" test $(( $(hfield stale.txt flags) & 8 )) -eq 0
+check "the dead process's profile is not flagged EXEC" test $(( $(hfield stale.txt flags) & PPF_FLAG_EXEC )) -eq 0
 expect_eq "the saved profile is named on stderr, in one line" "$(cat stale.err)" \
 	"paraprof: the profile that an earlier process $old left in $newseg is saved as $WORK/$stale"
 check "nothing left in /dev/shm" test ! -e "$newseg"

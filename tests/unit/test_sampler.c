@@ -3,7 +3,6 @@
  * sampler_tick() is what the exit hook calls once sampler_due has passed;
  * here the test calls it itself, from one thread, from several, and from a
  * signal handler that interrupts it, while the process grows. */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -19,6 +18,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "threads.h"
 
 #define MS 1000000ull
 
@@ -28,20 +28,6 @@ static int setup(void **state)
 	(void)state;
 	env.mem_interval_ns = 1 * MS;
 	return init_segment() == 0 ? 0 : -1;
-}
-
-static int threads_of_process(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /* Calls sampler_tick() with the hooks' clock for `ns`. */
@@ -57,7 +43,7 @@ static void test_sampler_no_thread(void **state)
 {
 	(void)state;
 	assert_non_null(seg_header());
-	assert_int_equal(threads_of_process(), 1);
+	assert_int_equal(proc_thread_count(), 1);
 	assert_true(sampler_due != UINT64_MAX);
 }
 
