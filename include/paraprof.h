@@ -140,7 +140,7 @@ enum paraprof_kind {
 	PARAPROF_KIND_ENDPOINT = 4,	/* request profiling */
 };
 
-/* The seed's get_profile_stats(): one function, region, span or endpoint,
+/* One function, region, span or endpoint,
  * summed over every thread of the process.  Times in nanoseconds. */
 struct paraprof_stats {
 	const char *name;	/* see paraprof_get_stats / paraprof_foreach_stats */
@@ -151,7 +151,7 @@ struct paraprof_stats {
 	uint64_t avg_ns;	/* mean duration of a call */
 	uint64_t min_ns, max_ns;
 	uint64_t p50_ns, p95_ns, p99_ns;	/* within 0.78 % (nearest rank) */
-	double memory_avg_mb;	/* RSS at the calls' ends, MiB (the seed's memory_avg_mb) */
+	double memory_avg_mb;	/* RSS at the calls' ends, MiB (average) */
 	double memory_max_mb;
 };
 
@@ -174,7 +174,7 @@ PARAPROF_API_ int paraprof_foreach_stats(int (*fn)(const struct paraprof_stats *
 
 /* ==== request profiling ================================================== *
  *
- * The seed's ProfilerMiddleware for C servers: the server calls
+ * Request (endpoint) profiling for C servers: the server calls
  * paraprof_request_begin() when a request arrives and paraprof_request_end()
  * when its response is sent.  Each request is counted under its endpoint,
  * "METHOD /route", with its duration and HTTP status: count, average,
@@ -304,7 +304,7 @@ struct paraprof_endpoint_stats {
 };
 
 /*
- * The seed's middleware.get_stats() for one endpoint: fills *stats for
+ * One endpoint's statistics: fills *stats for
  * `endpoint` (a name as the routes make it: "GET /api/agents/{id}");
  * stats->endpoint is `endpoint`.  Returns 0, PARAPROF_ENOENT when no
  * request of it has been recorded (since the last clear), PARAPROF_EINVAL,
@@ -321,7 +321,7 @@ PARAPROF_API_ int paraprof_request_stats(const char *endpoint, struct paraprof_e
 PARAPROF_API_ int paraprof_request_foreach(int (*fn)(const struct paraprof_endpoint_stats *stats, void *ctx),
 					   void *ctx);
 
-/* The seed's clear_stats(): the same as paraprof_clear_stats(), one clear
+/* The same as paraprof_clear_stats(), one clear
  * for the whole segment, so it zeroes EVERY statistic (functions, regions,
  * spans, endpoints), not only the endpoints'.  The request count and the
  * endpoints known (the bound) stay.  Returns 0 or PARAPROF_ENOSYS. */
