@@ -43,10 +43,12 @@ struct mod {
 extern char *__cxa_demangle(const char *name, char *buf, size_t *len, int *status)
 	__attribute__((weak));
 
-#define MODULES 256
+/* A key holds 1 + the module's index above QKEY_MODULE_SHIFT. */
+_Static_assert(SEG_MODULE_CAP < (1ull << (64 - QKEY_MODULE_SHIFT)),
+	       "a module index does not fit in a query key");
 
 static pthread_mutex_t symtab_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mod mods[MODULES];		/* by segment module index */
+static struct mod mods[SEG_MODULE_CAP];		/* by segment module index */
 
 static int by_addr(const void *a, const void *b)
 {
@@ -142,7 +144,7 @@ static uint32_t module_count(void)
 	struct ppf_header *h = seg_header();
 	uint32_t n = h ? __atomic_load_n(&h->module_count, __ATOMIC_ACQUIRE) : 0;
 
-	return n < MODULES ? n : MODULES;
+	return n < SEG_MODULE_CAP ? n : SEG_MODULE_CAP;
 }
 
 static int unloaded(uint32_t i)
@@ -202,7 +204,7 @@ int symtab_name(uintptr_t key, char *buf, size_t len)
 {
 	uint32_t module = (uint32_t)((uint64_t)key >> QKEY_MODULE_SHIFT), n;
 	uintptr_t addr = (uintptr_t)((uint64_t)key & QKEY_ADDR_MASK);
-	uint8_t gone[MODULES];
+	uint8_t gone[SEG_MODULE_CAP];
 	int found = 0;
 
 	pthread_mutex_lock(&symtab_lock);
@@ -222,7 +224,7 @@ int symtab_name(uintptr_t key, char *buf, size_t len)
 
 uintptr_t symtab_addr(const char *name)
 {
-	uint8_t gone[MODULES];
+	uint8_t gone[SEG_MODULE_CAP];
 	uintptr_t key = 0;
 	uint32_t n;
 
