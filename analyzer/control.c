@@ -3,10 +3,11 @@
  * Flips a running program's recording, or clears its statistics, from
  * outside: the same atomic steps on the live segment's header as
  * paraprof_enable(), paraprof_disable() and paraprof_clear_stats() take
- * inside the program (the protocol is in include/paraprof/format.h).  The
- * segment is the one of the running process among /dev/shm/paraprof.<pid>.*
- * (shm.h: opened without following links or blocking, checked as a
- * segment); only its header is mapped, read-write.
+ * inside the program (common/control.h, the protocol of
+ * include/paraprof/format.h).  The segment is the one of the running
+ * process among /dev/shm/paraprof.<pid>.* (shm.h: opened without following
+ * links or blocking, checked as a segment); only its header is mapped,
+ * read-write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/control.h"
 #include "common/names.h"
 #include "control.h"
 #include "paraprof/format.h"
@@ -63,16 +65,13 @@ int control_pid(pid_t pid, enum control_op op, char *err, size_t errlen)
 	shm_free(segs, n);
 	switch (op) {
 	case CONTROL_ENABLE:
-		__atomic_fetch_add(&h->enable_gen, 1, __ATOMIC_RELEASE);
-		__atomic_fetch_or(&h->flags, PPF_FLAG_ENABLED, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+		ppc_control_enable(h);
 		break;
 	case CONTROL_DISABLE:
-		__atomic_fetch_and(&h->flags, ~PPF_FLAG_ENABLED, __ATOMIC_RELEASE);
+		ppc_control_disable(h);
 		break;
 	case CONTROL_CLEAR:
-		__atomic_fetch_add(&h->clear_gen, 1, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+		ppc_control_clear(h);
 		break;
 	}
 	munmap(h, sizeof(*h));

@@ -1,27 +1,23 @@
 /* symbols.c - function names for runtime addresses, read with libelf
  *
- * Each module path is opened once.  Its function symbols (STT_FUNC and
- * STT_GNU_IFUNC, defined, from .symtab, else from a separate debug file
- * found by build-id under /usr/lib/debug, else from .dynsym) are copied into
- * a table sorted by address, one entry per address (the global name wins
- * over weak and local aliases), their names into one string pool; the file
- * is closed again.  A lookup is a binary search; a C++ name is demangled the
- * first time it is asked for and kept.
+ * Each module path is opened once and read through common/elfsym.h.  Its
+ * function symbols (STT_FUNC and STT_GNU_IFUNC, defined, from .symtab, else
+ * from a separate debug file found by build-id under /usr/lib/debug, else
+ * from .dynsym) are copied into a table sorted by address, one entry per
+ * address (the global name wins over weak and local aliases), their names
+ * into one string pool; the file is closed again.  A lookup is a binary
+ * search; a C++ name is demangled the first time it is asked for and kept.
  *
  * The paths come from a dump, that is from untrusted input: anything that is
  * not a readable regular ELF file, or whose tables do not add up, leaves the
  * module with no symbols (every lookup NULL), never a crash or a hang.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "common/elfsym.h"
 #include "escape.h"
 #include "symbols.h"
 
@@ -32,7 +28,7 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 #define SYM_MAX_SYMBOLS (8u << 20)	/* symbols read from one table */
 #define SYM_MAX_NAME 4096		/* bytes of one name, NUL excluded */
 #define SYM_MAX_MODULES 4096		/* distinct paths kept in one cache */
-#define SYM_MAX_FILE ((off_t)1 << 34)	/* bytes: 16 GiB */
+#define SYM_MAX_FILE ((uint64_t)1 << 34)	/* bytes: 16 GiB */
 
 struct sym_entry {
 	uint64_t addr;		/* st_value: ELF virtual address */
@@ -90,35 +86,6 @@ void sym_cache_free(struct sym_cache *sc)
 	free(sc);
 }
 
-/*
- * Opens `path` read-only as an ELF file.  Only regular files are accepted
- * (O_NONBLOCK so that a FIFO named by a hostile dump cannot block the open).
- * Returns the Elf handle and stores the descriptor in *fdp, or returns NULL
- * (nothing left open).  The caller ends both with elf_end() and close().
- */
-static Elf *sym_open_elf(const char *path, int *fdp)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	Elf *elf;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 64 ||
-	    st.st_size > SYM_MAX_FILE) {
-		close(fd);
-		return NULL;
-	}
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		elf_end(elf);
-		close(fd);
-		return NULL;
-	}
-	*fdp = fd;
-	return elf;
-}
-
 /* Copies `name` into the module's pool; returns its offset or -1 (no memory). */
 static long sym_pool_add(struct sym_module *m, const char *name)
 {
@@ -145,61 +112,6 @@ static long sym_pool_add(struct sym_module *m, const char *name)
 	return (long)off;
 }
 
-/*
- * Reads the NT_GNU_BUILD_ID note of `elf` into buf (at most bufsize bytes).
- * Returns its length, 0 when there is none.
- */
-static unsigned sym_read_build_id(Elf *elf, uint8_t *buf, unsigned bufsize)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !data->d_buf)
-			continue;
-		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    memcmp((char *)data->d_buf + name_off, "GNU", 4) == 0 &&
-			    nh.n_descsz > 0 && nh.n_descsz <= bufsize) {
-				memcpy(buf, (char *)data->d_buf + desc_off, nh.n_descsz);
-				return nh.n_descsz;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Returns the first section of type `type`, or NULL. */
-static Elf_Scn *sym_find_section(Elf *elf, GElf_Word type, GElf_Shdr *shp)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(elf, scn)) != NULL)
-		if (gelf_getshdr(scn, shp) && shp->sh_type == type)
-			return scn;
-	return NULL;
-}
-
-/* Are the section headers there (the file is not cut short before them)? */
-static int sym_sections_ok(Elf *elf)
-{
-	size_t n;
-	GElf_Shdr sh;
-	Elf_Scn *scn;
-
-	if (elf_getshdrnum(elf, &n) != 0 || n < 2)
-		return 0;
-	scn = elf_getscn(elf, n - 1);
-	return scn && gelf_getshdr(scn, &sh) != NULL;
-}
-
 /* Order of preference among aliases at one address: global, weak, local. */
 static int sym_bind_rank(unsigned bind)
 {
@@ -220,35 +132,22 @@ static int sym_entry_cmp(const void *pa, const void *pb)
 }
 
 /*
- * Appends the function symbols of the symbol table `scn` (header *sh) to
- * the module.  Returns 0, or -1 when memory ran out (the module keeps what it
- * had).  Entries that do not make sense are skipped.
+ * Appends the function symbols of the file's table `table` to the module.
+ * Returns 0, or -1 when memory ran out (the module keeps what it had).
  */
-static int sym_read_table(struct sym_module *m, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+static int sym_read_table(struct sym_module *m, const struct ppc_elf *e,
+			  enum ppc_elf_table table)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
+	struct ppc_elf_funcs it;
+	struct ppc_elf_func f;
 	size_t count, cap = 0;
 
-	if (!data || sh->sh_entsize == 0 || data->d_size == 0)
-		return 0;
-	count = data->d_size / sh->sh_entsize;
+	count = ppc_elf_funcs_begin(e, table, SYM_MAX_SYMBOLS, PPC_ELF_FUNC_IFUNC, &it);
 	if (count > SYM_MAX_SYMBOLS)
 		count = SYM_MAX_SYMBOLS;
-	for (size_t i = 1; i < count; i++) {
-		GElf_Sym sym;
-		const char *name;
-		unsigned type;
+	while (ppc_elf_funcs_next(&it, &f)) {
 		long off;
 
-		if (!gelf_getsym(data, (int)i, &sym))
-			break;
-		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
-		    sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
-			continue;
-		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (!name || !*name)
-			continue;
 		if (m->nsyms == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
 			struct sym_entry *n;
@@ -261,14 +160,14 @@ static int sym_read_table(struct sym_module *m, Elf *elf, Elf_Scn *scn, const GE
 			m->syms = n;
 			cap = ncap;
 		}
-		off = sym_pool_add(m, name);
+		off = sym_pool_add(m, f.name);
 		if (off < 0)
 			return -1;
 		m->syms[m->nsyms++] = (struct sym_entry){
-			.addr = sym.st_value,
-			.size = sym.st_size,
+			.addr = f.addr,
+			.size = f.size,
 			.name = (uint32_t)off,
-			.bind = (uint8_t)GELF_ST_BIND(sym.st_info),
+			.bind = (uint8_t)f.bind,
 		};
 	}
 	return 0;
@@ -282,10 +181,8 @@ static int sym_read_table(struct sym_module *m, Elf *elf, Elf_Scn *scn, const GE
 static int sym_read_debug_file(struct sym_module *m)
 {
 	char path[sizeof("/usr/lib/debug/.build-id/xx/.debug") + 2 * sizeof(m->build_id)];
-	GElf_Shdr sh;
-	Elf_Scn *scn;
-	Elf *elf;
-	int fd, n, ok = 0;
+	struct ppc_elf e;
+	int n, ok;
 
 	if (m->build_id_len < 2)
 		return 0;
@@ -293,16 +190,11 @@ static int sym_read_debug_file(struct sym_module *m)
 	for (unsigned i = 1; i < m->build_id_len; i++)
 		n += snprintf(path + n, sizeof(path) - (size_t)n, "%02x", m->build_id[i]);
 	snprintf(path + n, sizeof(path) - (size_t)n, ".debug");
-	elf = sym_open_elf(path, &fd);
-	if (!elf)
+	if (ppc_elf_open(&e, path, PPC_ELF_MMAP, SYM_MAX_FILE) != 0)
 		return 0;
-	scn = sym_find_section(elf, SHT_SYMTAB, &sh);
-	if (scn) {
-		sym_read_table(m, elf, scn, &sh);
-		ok = m->nsyms > 0;
-	}
-	elf_end(elf);
-	close(fd);
+	sym_read_table(m, &e, PPC_ELF_SYMTAB);
+	ok = m->nsyms > 0;
+	ppc_elf_close(&e);
 	return ok;
 }
 
@@ -329,27 +221,19 @@ static void sym_sort_unique(struct sym_module *m)
 /* Reads the module's file once; on any failure the module has no symbols. */
 static void sym_module_load(struct sym_module *m)
 {
-	GElf_Shdr sh;
-	Elf_Scn *scn;
-	Elf *elf;
-	int fd;
+	struct ppc_elf e;
 
 	m->loaded = 1;
-	elf = sym_open_elf(m->path, &fd);
-	if (!elf)
+	if (ppc_elf_open(&e, m->path, PPC_ELF_MMAP, SYM_MAX_FILE) != 0)
 		return;
-	m->readable = sym_sections_ok(elf);
-	m->build_id_len = sym_read_build_id(elf, m->build_id, sizeof(m->build_id));
-	scn = sym_find_section(elf, SHT_SYMTAB, &sh);
-	if (scn && sym_read_table(m, elf, scn, &sh) != 0)
+	m->readable = ppc_elf_sections_ok(&e);
+	m->build_id_len = ppc_elf_build_id(&e, m->build_id, sizeof(m->build_id));
+	if (sym_read_table(m, &e, PPC_ELF_SYMTAB) != 0)
 		sym_module_clear(m);
-	if (m->nsyms == 0 && !sym_read_debug_file(m)) {
-		scn = sym_find_section(elf, SHT_DYNSYM, &sh);
-		if (scn && sym_read_table(m, elf, scn, &sh) != 0)
-			sym_module_clear(m);
-	}
-	elf_end(elf);
-	close(fd);
+	if (m->nsyms == 0 && !sym_read_debug_file(m) &&
+	    sym_read_table(m, &e, PPC_ELF_DYNSYM) != 0)
+		sym_module_clear(m);
+	ppc_elf_close(&e);
 	sym_sort_unique(m);
 }
 
@@ -426,11 +310,8 @@ const char *sym_lookup(struct sym_cache *sc, const char *path, const uint8_t *bu
 	m = sym_module_get(sc, path);
 	if (!m)
 		return NULL;
-	if (!m->loaded) {
-		if (elf_version(EV_CURRENT) == EV_NONE)
-			return NULL;
+	if (!m->loaded)
 		sym_module_load(m);
-	}
 	/* a file without a build-id where the runtime saw one was replaced too */
 	if (!m->warned && build_id && build_id_len > 0 && m->readable &&
 	    (build_id_len != m->build_id_len ||

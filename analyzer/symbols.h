@@ -1,10 +1,11 @@
 /* symbols.h - function names for runtime addresses, read with libelf
  *
  * A sym_cache opens each module (an ELF file named by the segment's module
- * table) once, reads its function symbols (.symtab, else .dynsym) into a
- * table sorted by address and answers lookups by binary search.  Addresses
- * are in the ELF file's own address space: runtime address minus the
- * module's load address.  Names of C++ functions come back demangled.
+ * table) once through common/elfsym.h, reads its function symbols (.symtab,
+ * else a separate debug file's, else .dynsym) into a table sorted by
+ * address and answers lookups by binary search.  Addresses are in the ELF
+ * file's own address space: runtime address minus the module's load
+ * address.  Names of C++ functions come back demangled.
  */
 #ifndef PARAPROF_SYMBOLS_H
 #define PARAPROF_SYMBOLS_H

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "common/control.h"
 
 /* The sentinel of a thread with no stack: an sp of 0 sends every entry to
  * the slow path, and cap 0 does the same before it is read. */
@@ -693,7 +694,7 @@ void hooks_modules_changed(void)
 
 	__atomic_fetch_add(&module_gen, 1, __ATOMIC_RELEASE);
 	if (h)
-		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+		ppc_control_bump_epoch(h);
 }
 
 void hooks_init(void)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hooks.h"
+#include "common/control.h"
 
 /* ---- named records: regions, spans, endpoints ---- */
 
@@ -97,13 +98,10 @@ void hooks_enable(int on)
 
 	if (!h)
 		return;
-	if (on) {
-		__atomic_fetch_add(&h->enable_gen, 1, __ATOMIC_RELEASE);
-		__atomic_fetch_or(&h->flags, PPF_FLAG_ENABLED, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
-	} else {
-		__atomic_fetch_and(&h->flags, ~PPF_FLAG_ENABLED, __ATOMIC_RELEASE);
-	}
+	if (on)
+		ppc_control_enable(h);
+	else
+		ppc_control_disable(h);
 }
 
 void hooks_clear(void)
@@ -114,8 +112,9 @@ void hooks_clear(void)
 
 	if (!h)
 		return;
-	__atomic_fetch_add(&h->clear_gen, 1, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&h->flags, PPF_FLAG_EPOCH_ONE, __ATOMIC_RELEASE);
+	/* the generation first: area 0, then this thread's own area, are
+	 * brought up to it below */
+	ppc_control_clear(h);
 	seg_process_lock();
 	rec_clear_process_area();
 	seg_process_unlock();

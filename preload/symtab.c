@@ -3,9 +3,10 @@
  * paraprof_get_stats("name") and paraprof_foreach_stats() speak of
  * instrumented functions by symbol name, so the library needs what the
  * analyzer has: the symbol tables of the loaded modules.  Each module (from
- * the segment's module table) is read with libelf on first use, .symtab
- * first, .dynsym when it is stripped, and kept sorted by address.  Only the
- * query functions come here, never the hooks; everything is under one lock.
+ * the segment's module table) is read on first use through common/elfsym.h,
+ * the reader paraprof-report uses too: .symtab first, .dynsym when it is
+ * stripped; its function symbols are kept sorted by address.  Only the query
+ * functions come here, never the hooks; everything is under one lock.
  *
  * After a dlclose() another library may take the addresses of the one that
  * was unloaded, so an address alone does not name a function: a record
@@ -14,16 +15,13 @@
  * looked up in the modules loaded now first, then in unloaded ones, the
  * newest first.
  */
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
+#include "common/elfsym.h"
 
 struct sym {
 	uint64_t addr;		/* runtime address */
@@ -43,10 +41,16 @@ struct mod {
 extern char *__cxa_demangle(const char *name, char *buf, size_t *len, int *status)
 	__attribute__((weak));
 
-#define MODULES 256
+/* A key holds 1 + the module's index above QKEY_MODULE_SHIFT. */
+_Static_assert(SEG_MODULE_CAP < (1ull << (64 - QKEY_MODULE_SHIFT)),
+	       "a module index does not fit in a query key");
+
+/* Symbol tables longer than this are taken for corrupt: the module has no
+ * names. */
+#define SYMTAB_MAX_SYMBOLS (1u << 24)
 
 static pthread_mutex_t symtab_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mod mods[MODULES];		/* by segment module index */
+static struct mod mods[SEG_MODULE_CAP];		/* by segment module index */
 
 static int by_addr(const void *a, const void *b)
 {
@@ -56,74 +60,52 @@ static int by_addr(const void *a, const void *b)
 }
 
 /* Reads the function symbols of module `m` into `out`.  On any failure the
- * module simply has no names. */
+ * module simply has no names.  Which symbols are names here differs from
+ * paraprof-report's choice, as it always did: STT_FUNC only (an IFUNC's
+ * address is its resolver's), PLT slots included (PPC_ELF_FUNC_UNDEF: a
+ * non-PIE program's slot is the key of the function whose address it
+ * takes). */
 static void load_module(const struct ppf_module *m, struct mod *out)
 {
-	Elf *elf;
-	Elf_Scn *scn = NULL, *best = NULL;
-	GElf_Shdr sh, best_sh = { 0 };
-	int fd;
+	struct ppc_elf e;
+	struct ppc_elf_funcs it, again;
+	struct ppc_elf_func f;
+	size_t n, pool_len = 0, k = 0;
+	char *p;
 
 	out->loaded = 1;
 	out->lo = m->lo;
 	out->hi = m->hi;
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	/* read, not mapped: a file cut short under a map would raise SIGBUS in
+	 * the host */
+	if (ppc_elf_open(&e, m->path, 0, 0) != 0)
 		return;
-	fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf)
-		goto done;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !best)) {
-			best = scn;
-			best_sh = sh;
-		}
+	n = ppc_elf_funcs_begin(&e, PPC_ELF_SYMTAB, SIZE_MAX, PPC_ELF_FUNC_UNDEF, &it);
+	if (!n)
+		n = ppc_elf_funcs_begin(&e, PPC_ELF_DYNSYM, SIZE_MAX, PPC_ELF_FUNC_UNDEF, &it);
+	if (!n || n > SYMTAB_MAX_SYMBOLS)
+		goto end;
+	/* two walks: the sizes first, so that each array is one allocation */
+	again = it;
+	while (ppc_elf_funcs_next(&it, &f)) {
+		pool_len += strlen(f.name) + 1;
+		k++;
 	}
-	if (best && best_sh.sh_entsize) {
-		Elf_Data *data = elf_getdata(best, NULL);
-		size_t n = best_sh.sh_size / best_sh.sh_entsize, pool_len = 0, k = 0;
-
-		if (!data || n > (1u << 24))
-			goto end;
-		for (size_t i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    !s.st_value || !(name = elf_strptr(elf, best_sh.sh_link, s.st_name)))
-				continue;
-			pool_len += strlen(name) + 1;
-			k++;
-		}
-		out->syms = calloc(k ? k : 1, sizeof(*out->syms));
-		out->pool = malloc(pool_len ? pool_len : 1);
-		if (!out->syms || !out->pool)
-			goto end;
-		char *p = out->pool;
-
-		for (size_t i = 0; i < n && out->count < k; i++) {
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    !s.st_value || !(name = elf_strptr(elf, best_sh.sh_link, s.st_name)))
-				continue;
-			out->syms[out->count].addr = m->load_addr + s.st_value;
-			out->syms[out->count].size = s.st_size;
-			out->syms[out->count].name = p;
-			p = stpcpy(p, name) + 1;
-			out->count++;
-		}
-		qsort(out->syms, out->count, sizeof(*out->syms), by_addr);
+	out->syms = calloc(k ? k : 1, sizeof(*out->syms));
+	out->pool = malloc(pool_len ? pool_len : 1);
+	if (!out->syms || !out->pool)
+		goto end;
+	p = out->pool;
+	while (out->count < k && ppc_elf_funcs_next(&again, &f)) {
+		out->syms[out->count].addr = m->load_addr + f.addr;
+		out->syms[out->count].size = f.size;
+		out->syms[out->count].name = p;
+		p = stpcpy(p, f.name) + 1;
+		out->count++;
 	}
+	qsort(out->syms, out->count, sizeof(*out->syms), by_addr);
 end:
-	elf_end(elf);
-done:
-	close(fd);
+	ppc_elf_close(&e);
 }
 
 /* The module entry for segment module i, loaded; symtab_lock held. */
@@ -142,7 +124,7 @@ static uint32_t module_count(void)
 	struct ppf_header *h = seg_header();
 	uint32_t n = h ? __atomic_load_n(&h->module_count, __ATOMIC_ACQUIRE) : 0;
 
-	return n < MODULES ? n : MODULES;
+	return n < SEG_MODULE_CAP ? n : SEG_MODULE_CAP;
 }
 
 static int unloaded(uint32_t i)
@@ -202,7 +184,7 @@ int symtab_name(uintptr_t key, char *buf, size_t len)
 {
 	uint32_t module = (uint32_t)((uint64_t)key >> QKEY_MODULE_SHIFT), n;
 	uintptr_t addr = (uintptr_t)((uint64_t)key & QKEY_ADDR_MASK);
-	uint8_t gone[MODULES];
+	uint8_t gone[SEG_MODULE_CAP];
 	int found = 0;
 
 	pthread_mutex_lock(&symtab_lock);
@@ -222,7 +204,7 @@ int symtab_name(uintptr_t key, char *buf, size_t len)
 
 uintptr_t symtab_addr(const char *name)
 {
-	uint8_t gone[MODULES];
+	uint8_t gone[SEG_MODULE_CAP];
 	uintptr_t key = 0;
 	uint32_t n;
 

@@ -1,5 +1,7 @@
 /* test_common.c - the common format layer (common/): what /proc says of a
- * process, segment and dump names, adding records (issue 10). */
+ * process, segment and dump names, adding records, the control protocol
+ * (issue 10).  The ELF symbol reader has its own file, test_elfsym.c. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/control.h"
 #include "common/names.h"
 #include "common/proc.h"
 #include "common/record.h"
@@ -253,6 +256,117 @@ static void test_common_segment_parse(void **state)
 		assert_int_equal(ppc_segment_parse(bad[i], &id), 0);
 }
 
+/* The epoch: bits 16-31 of flags. */
+static unsigned epoch(const struct ppf_header *h)
+{
+	return h->flags >> PPF_FLAG_EPOCH_SHIFT;
+}
+
+/* Each step does what format.h's protocol says, and no more: the other
+ * flags, the other generation and the rest of the header stay. */
+static void test_common_control_steps(void **state)
+{
+	struct ppf_header *h = calloc(1, sizeof(*h)), *before = malloc(sizeof(*h));
+	const uint32_t low = PPF_FLAG_TSC | PPF_FLAG_EXEC;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(before);
+	memset(h, 0x5a, sizeof(*h));
+	h->flags = low;
+	h->enable_gen = 7;
+	h->clear_gen = 3;
+	memcpy(before, h, sizeof(*h));
+
+	ppc_control_enable(h);
+	assert_int_equal(h->flags & 0xffff, low | PPF_FLAG_ENABLED);
+	assert_int_equal(epoch(h), 1);
+	assert_int_equal(h->enable_gen, 8);
+	assert_int_equal(h->clear_gen, 3);
+	ppc_control_enable(h);		/* again: a new generation, a new epoch */
+	assert_int_equal(h->flags & 0xffff, low | PPF_FLAG_ENABLED);
+	assert_int_equal(epoch(h), 2);
+	assert_int_equal(h->enable_gen, 9);
+
+	ppc_control_disable(h);
+	assert_int_equal(h->flags & 0xffff, low);
+	assert_int_equal(epoch(h), 2);
+	assert_int_equal(h->enable_gen, 9);
+	ppc_control_disable(h);
+	assert_int_equal(h->flags, low | 2u << PPF_FLAG_EPOCH_SHIFT);
+
+	ppc_control_clear(h);
+	assert_int_equal(h->flags & 0xffff, low);
+	assert_int_equal(epoch(h), 3);
+	assert_int_equal(h->clear_gen, 4);
+	assert_int_equal(h->enable_gen, 9);
+
+	ppc_control_bump_epoch(h);
+	assert_int_equal(h->flags, low | 4u << PPF_FLAG_EPOCH_SHIFT);
+	assert_int_equal(h->clear_gen, 4);
+	assert_int_equal(h->enable_gen, 9);
+
+	/* nothing else of the header moved */
+	before->flags = h->flags;
+	before->enable_gen = h->enable_gen;
+	before->clear_gen = h->clear_gen;
+	assert_memory_equal(h, before, sizeof(*h));
+	free(before);
+	free(h);
+}
+
+/* The epoch counts mod 2^16 and never carries into the flags below it. */
+static void test_common_control_epoch_wraps(void **state)
+{
+	struct ppf_header h;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.flags = 0xffffu << PPF_FLAG_EPOCH_SHIFT | PPF_FLAG_ENABLED | PPF_FLAG_COMPLETE;
+	ppc_control_bump_epoch(&h);
+	assert_int_equal(h.flags, PPF_FLAG_ENABLED | PPF_FLAG_COMPLETE);
+	h.flags = 0xffffu << PPF_FLAG_EPOCH_SHIFT;
+	ppc_control_enable(&h);
+	assert_int_equal(h.flags, PPF_FLAG_ENABLED);
+	assert_int_equal(h.enable_gen, 1);
+}
+
+#define CONTROL_THREADS 4
+#define CONTROL_ROUNDS 200000
+
+static void *control_worker(void *arg)
+{
+	struct ppf_header *h = arg;
+
+	for (int i = 0; i < CONTROL_ROUNDS; i++) {
+		ppc_control_clear(h);
+		ppc_control_enable(h);
+		ppc_control_disable(h);
+	}
+	return NULL;
+}
+
+/* Steps taken at once by several threads (the program and --clear from
+ * outside) all count: none is lost to another's read-modify-write. */
+static void test_common_control_concurrent(void **state)
+{
+	static struct ppf_header h;
+	pthread_t threads[CONTROL_THREADS];
+	const uint32_t total = CONTROL_THREADS * CONTROL_ROUNDS;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.flags = PPF_FLAG_TSC;
+	for (int i = 0; i < CONTROL_THREADS; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, control_worker, &h), 0);
+	for (int i = 0; i < CONTROL_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	assert_int_equal(h.clear_gen, total);
+	assert_int_equal(h.enable_gen, total);
+	assert_int_equal(epoch(&h), (2 * total) & 0xffff);
+	assert_int_equal(h.flags & 0xffff, PPF_FLAG_TSC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +380,9 @@ int main(void)
 		cmocka_unit_test(test_common_dump_kind_rejects),
 		cmocka_unit_test(test_common_record_add),
 		cmocka_unit_test(test_common_record_copy),
+		cmocka_unit_test(test_common_control_steps),
+		cmocka_unit_test(test_common_control_epoch_wraps),
+		cmocka_unit_test(test_common_control_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
