@@ -521,34 +521,18 @@ static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, u
 	t->gate = (uint64_t)c + 1;
 }
 
-/*
- * The hooks close their thread's gate first and read the control word
- * after: a quiescer that changed the control word and then found the gate
- * open (hooks_quiesce, after its membarrier) knows that the hook will see
- * the change.  A gate already closed is a hook that a signal handler
- * interrupted (or one cut short): the slow path sorts it out.  The control
- * word carries PPF_FLAG_TSC, so the fast paths know their clock without
- * another load.
- */
+/* The hooks begin with hk_gate_close().  The control word carries
+ * PPF_FLAG_TSC, so the fast paths know their clock without another load. */
 void __cyg_profile_func_enter(void *this_fn, void *call_site)
 {
 	struct tls *t = &hooks_tls;
 	uintptr_t fn = (uintptr_t)this_fn, site = (uintptr_t)call_site;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
-	uint64_t g = t->gate;
 	uint32_t c;
 
-	if (likely(!(g & GATE_HOOK))) {
-		t->gate = gate_of(sp);
-		pp_sigfence();
-		c = *seg_ctl;
-		if (likely(c + 1 == g)) {
-			enter_fast(fn, site, c, sp);
-			return;
-		}
-		t->gate = g;
-	} else {
-		c = *seg_ctl;
+	if (likely(hk_gate_close(t, sp, &c))) {
+		enter_fast(fn, site, c, sp);
+		return;
 	}
 	if (c & PPF_FLAG_ENABLED)
 		enter_slow(fn, site, sp);
@@ -599,20 +583,11 @@ void __cyg_profile_func_exit(void *this_fn, void *call_site)
 	struct tls *t = &hooks_tls;
 	uintptr_t fn = (uintptr_t)this_fn;
 	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
-	uint64_t g = t->gate;
 	uint32_t c;
 
-	if (likely(!(g & GATE_HOOK))) {
-		t->gate = gate_of(sp);
-		pp_sigfence();
-		c = *seg_ctl;
-		if (likely(c + 1 == g)) {
-			exit_fast(fn, call_site, c, sp);
-			return;
-		}
-		t->gate = g;
-	} else {
-		c = *seg_ctl;
+	if (likely(hk_gate_close(t, sp, &c))) {
+		exit_fast(fn, call_site, c, sp);
+		return;
 	}
 	if (c & PPF_FLAG_ENABLED)
 		exit_slow(fn, (uintptr_t)call_site, sp);

@@ -179,6 +179,35 @@ static inline __attribute__((always_inline)) void push_rest(struct tls *t, uint3
 	t->depth = d + 1;
 }
 
+/*
+ * The start of every hook and API call: closes t's gate for a hook at `sp`
+ * first, then reads the control word into *cp (a quiescer that changed the
+ * control word and then found the gate open knows that the hook will see
+ * the change: hooks_quiesce).  Returns 1 when the fast path may run (the
+ * gate was *cp + 1, and is closed now); else 0 with the gate as it was: a
+ * gate found closed is a hook that a signal handler interrupted, or one cut
+ * short, and the slow path sorts it out.
+ */
+static inline __attribute__((always_inline)) int hk_gate_close(struct tls *t, uintptr_t sp,
+								uint32_t *cp)
+{
+	uint64_t g = t->gate;
+	uint32_t c;
+
+	if (unlikely(g & GATE_HOOK)) {
+		*cp = *seg_ctl;
+		return 0;
+	}
+	t->gate = gate_of(sp);
+	pp_sigfence();
+	c = *seg_ctl;
+	*cp = c;
+	if (likely(c + 1 == g))		/* never equal at c = 2^32 - 1: no harm */
+		return 1;
+	t->gate = g;
+	return 0;
+}
+
 /* The frames t's stack holds (t->cap is 0 while a flush is due). */
 static inline uint32_t hk_cap(const struct tls *t)
 {

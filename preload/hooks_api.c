@@ -19,24 +19,16 @@
 static struct tls *api_begin(uintptr_t sp, uint32_t *cp)
 {
 	struct tls *t = &hooks_tls;
-	uint64_t g = t->gate;
 	uint32_t c;
+	uint64_t g;
 
-	/* the gate closed before the control word is read, as in the hooks */
-	if (likely(!(g & GATE_HOOK))) {
-		t->gate = gate_of(sp);
-		pp_sigfence();
-		c = *seg_ctl;
-		if (likely(g == (uint64_t)c + 1)) {
-			*cp = c;
-			return t;
-		}
-		t->gate = g;
-	} else {
-		c = *seg_ctl;
+	if (likely(hk_gate_close(t, sp, &c))) {
+		*cp = c;
+		return t;
 	}
 	if (!(c & PPF_FLAG_ENABLED))
 		return NULL;
+	g = t->gate;		/* as the call found it */
 	if ((g & GATE_HOOK) && hk_inside_handler(g, sp)) {
 		hk_count_dropped();
 		return NULL;
