@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "load.h"
 #include "load_priv.h"
 #include "profile.h"
+#include "search.h"
 
 struct mod_range {
 	uint64_t lo, hi, load_addr;	/* runtime addresses */
@@ -57,16 +59,9 @@ static int cmp_range(const void *a, const void *b)
 static const struct mod_range *find_module(const struct merge_ctx *m, uint64_t addr)
 {
 	const struct mod_range *best = NULL;
-	uint32_t lo = 0, hi = m->nmods;
+	uint32_t lo = (uint32_t)search_above(m->mods, m->nmods, sizeof(m->mods[0]),
+					     offsetof(struct mod_range, lo), addr);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (m->mods[mid].lo <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* lo is the first range starting above addr; ranges may nest or
 	 * repeat after a dlopen refresh, so look back over the few candidates. */
 	for (uint32_t i = lo; i-- > 0 && lo - i <= 8;) {

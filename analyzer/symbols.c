@@ -13,12 +13,14 @@
  * module with no symbols (every lookup NULL), never a crash or a hang.
  */
 #include <elf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/elfsym.h"
 #include "escape.h"
+#include "search.h"
 #include "symbols.h"
 
 /* From libstdc++ (the Itanium C++ ABI); declared here to stay a C file. */
@@ -273,17 +275,9 @@ static struct sym_module *sym_module_get(struct sym_cache *sc, const char *path)
 /* Returns the entry containing addr, or NULL. */
 static struct sym_entry *sym_find(struct sym_module *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->nsyms;
+	size_t lo = search_above(m->syms, m->nsyms, sizeof(m->syms[0]),
+				 offsetof(struct sym_entry, addr), addr);
 
-	/* first entry with entry.addr > addr */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/*
 	 * The nearest symbol below normally decides.  A few steps further back
 	 * catch a function whose range covers a smaller symbol placed inside it
