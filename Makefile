@@ -412,7 +412,8 @@ fuzz-run: fuzz
 # ---- the cache (cache/): its bench, its example, a TSan run ----
 # make bench-cache: ns per hit and hits/s on one and two threads, against a
 # one-mutex baseline (a measurement: it never fails on a slow machine).
-# make check-tsan: test_cache built with TSAN=1 into build-tsan and run.
+# make check-tsan: the cache tests (test_cache, test_cache_flight) built with
+# TSAN=1 into build-tsan and run.
 # make example-cached: examples/cached under the launcher, which prints the
 # report (the Caches section and its recommendation).
 BENCH_CACHE := $(BUILD)/bench/bench_cache
@@ -428,12 +429,13 @@ bench-cache: $(BENCH_CACHE)
 bench: bench-cache
 
 TSAN_BUILD := build-tsan
+TSAN_TESTS := test_cache test_cache_flight
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory TSAN=1 BUILD=$(TSAN_BUILD) \
-		$(TSAN_BUILD)/tests/test_cache
-	@echo "  TSAN    $(TSAN_BUILD)/tests/test_cache"
-	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66" PARAPROF_QUIET=1 \
-		PARAPROF_OUTPUT=$(TSAN_BUILD)/tests $(TSAN_BUILD)/tests/test_cache
+		$(TSAN_TESTS:%=$(TSAN_BUILD)/tests/%)
+	$(Q)set -e; for t in $(TSAN_TESTS); do echo "  TSAN    $(TSAN_BUILD)/tests/$$t"; \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66" PARAPROF_QUIET=1 \
+		PARAPROF_OUTPUT=$(TSAN_BUILD)/tests $(TSAN_BUILD)/tests/$$t; done
 
 # make check-asan: the library, the analyzer, the launcher and the test
 # tools built with ASan and UBSan into build-asan, and the integration suite
