@@ -1,8 +1,9 @@
 /* stats.c - per-entry statistics and quantiles from sparse histograms
  *
- * Ranks are computed in 128-bit integers (rank = ceil(n * q_ppm / 1e6)), so
- * no floating-point rounding moves a quantile into the neighbouring bucket.
+ * Ranks come from ppc_quantile_rank (common/record.c): the runtime's
+ * paraprof_get_stats() and the analyzer rank alike.
  */
+#include "common/record.h"
 #include "stats.h"
 
 uint64_t stats_quantile(const struct pp_hist *h, uint32_t q_ppm, uint64_t min_ns,
@@ -10,8 +11,7 @@ uint64_t stats_quantile(const struct pp_hist *h, uint32_t q_ppm, uint64_t min_ns
 {
 	if (!h->count)
 		return 0;
-	unsigned __int128 r = ((unsigned __int128)h->count * q_ppm + 999999) / 1000000;
-	uint64_t rank = r ? (uint64_t)r : 1, seen = 0;
+	uint64_t rank = ppc_quantile_rank(h->count, q_ppm), seen = 0;
 	unsigned slot = 0;
 
 	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
@@ -48,9 +48,7 @@ static void quantiles4(const struct pp_hist *h, uint64_t min_ns, uint64_t max_ns
 		return;
 	}
 	for (int i = 0; i < 4; i++) {
-		unsigned __int128 r = ((unsigned __int128)h->count * q_ppm[i] + 999999) / 1000000;
-
-		rank[i] = r ? (uint64_t)r : 1;
+		rank[i] = ppc_quantile_rank(h->count, q_ppm[i]);
 		out[i] = max_ns;
 	}
 	for (unsigned p = 0; p < PPF_HIST_PAGES && k < 4; p++) {

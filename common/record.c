@@ -61,3 +61,29 @@ int ppc_record_copy(struct ppf_record *dst, const struct ppf_record *src, size_t
 	}
 	return -1;
 }
+
+uint64_t ppc_quantile_rank(uint64_t n, uint32_t q_ppm)
+{
+	unsigned __int128 r = ((unsigned __int128)n * q_ppm + 999999) / 1000000;
+
+	return r ? (uint64_t)r : 1;
+}
+
+uint64_t ppc_hist_quantile(const uint64_t *hist, uint64_t n, uint32_t q_ppm, uint64_t min,
+			   uint64_t max)
+{
+	uint64_t rank, seen = 0;
+
+	if (!n)
+		return 0;
+	rank = ppc_quantile_rank(n, q_ppm);
+	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen >= rank) {
+			uint64_t v = ppf_bucket_value(i);
+
+			return v < min ? min : v > max ? max : v;
+		}
+	}
+	return max;
+}

@@ -65,4 +65,16 @@ int ppc_record_copy(struct ppf_record *dst, const struct ppf_record *src, size_t
 		    int (*more)(void *ctx, struct ppf_record *copy), void *ctx,
 		    unsigned tries);
 
+/* The nearest rank of the q_ppm / 1e6 quantile (e.g. 950000 for p95) of
+ * n values: ceil(n * q_ppm / 1e6), at least 1, in 128-bit integers so that
+ * no floating-point rounding moves it into the neighbouring bucket. */
+uint64_t ppc_quantile_rank(uint64_t n, uint32_t q_ppm);
+
+/* The nearest-rank q_ppm / 1e6 quantile of the dense histogram `hist`
+ * (PPF_HIST_BUCKETS counts, `n` their sum): its bucket's value, clamped to
+ * [min, max].  0 when n is 0; max when the buckets hold fewer than the
+ * rank. */
+uint64_t ppc_hist_quantile(const uint64_t *hist, uint64_t n, uint32_t q_ppm, uint64_t min,
+			   uint64_t max);
+
 #endif

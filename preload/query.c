@@ -84,28 +84,6 @@ static int read_record(const struct ppf_record *r, struct ppc_record_buf *copy, 
 	return 0;
 }
 
-static uint64_t quantile(const uint64_t *hist, uint64_t n, double q, uint64_t min, uint64_t max)
-{
-	uint64_t rank, seen = 0;
-
-	if (!n)
-		return 0;
-	rank = (uint64_t)(q * (double)n);
-	if ((double)rank < q * (double)n)
-		rank++;
-	if (!rank)
-		rank = 1;
-	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen >= rank) {
-			uint64_t v = ppf_bucket_value(i);
-
-			return v < min ? min : v > max ? max : v;
-		}
-	}
-	return max;
-}
-
 static int live_area(const struct ppf_header *h, unsigned i)
 {
 	const struct ppf_thread *t = seg_thread(i);
@@ -178,9 +156,9 @@ int query_one(unsigned kind, uint64_t key, struct query_result *out)
 
 	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++)
 		n += hist[i];
-	out->p50_ns = quantile(hist, n, 0.50, out->min_ns, out->max_ns);
-	out->p95_ns = quantile(hist, n, 0.95, out->min_ns, out->max_ns);
-	out->p99_ns = quantile(hist, n, 0.99, out->min_ns, out->max_ns);
+	out->p50_ns = ppc_hist_quantile(hist, n, 500000, out->min_ns, out->max_ns);
+	out->p95_ns = ppc_hist_quantile(hist, n, 950000, out->min_ns, out->max_ns);
+	out->p99_ns = ppc_hist_quantile(hist, n, 990000, out->min_ns, out->max_ns);
 	munmap(hist, bytes);
 	return 0;
 }

@@ -65,28 +65,14 @@ static struct agg *find(unsigned kind, uint64_t key, uint32_t module)
 	return &aggs[naggs++];
 }
 
-static uint64_t quantile(const struct agg *a, double q)
+/* The nearest-rank quantile q_ppm / 1e6 of a's histogram. */
+static uint64_t quantile(const struct agg *a, uint32_t q_ppm)
 {
-	uint64_t n = 0, rank, seen = 0;
+	uint64_t n = 0;
 
 	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++)
 		n += a->hist[i];
-	if (!n)
-		return 0;
-	rank = (uint64_t)(q * (double)n);
-	if ((double)rank < q * (double)n)
-		rank++;
-	if (!rank)
-		rank = 1;
-	for (unsigned i = 0; i < PPF_HIST_BUCKETS; i++) {
-		seen += a->hist[i];
-		if (seen >= rank) {
-			uint64_t v = ppf_bucket_value(i);
-
-			return v < a->sum.min_ns ? a->sum.min_ns : v > a->sum.max_ns ? a->sum.max_ns : v;
-		}
-	}
-	return a->sum.max_ns;
+	return ppc_hist_quantile(a->hist, n, q_ppm, a->sum.min_ns, a->sum.max_ns);
 }
 
 /* ppdump --facts: one NAME=VALUE line per fact. */
@@ -218,7 +204,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)a->sum.min_ns, (unsigned long long)a->sum.max_ns,
 		       (unsigned long long)a->sum.abandoned, (unsigned long long)hist,
 		       (unsigned long long)a->sum.hist_dropped,
-		       (unsigned long long)quantile(a, 0.5), (unsigned long long)quantile(a, 0.99),
+		       (unsigned long long)quantile(a, 500000), (unsigned long long)quantile(a, 990000),
 		       (unsigned long long)a->sum.rss_max_kib);
 	}
 	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "

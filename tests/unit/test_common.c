@@ -264,6 +264,30 @@ static unsigned epoch(const struct ppf_header *h)
 
 /* Each step does what format.h's protocol says, and no more: the other
  * flags, the other generation and the rest of the header stay. */
+/* Nearest rank, ceil(n * q), in integers: p95 of 20 values is the 19th,
+ * p99 of 20 the 20th, p50 of 1 the 1st; the quantile is the rank's bucket
+ * clamped to [min, max]. */
+static void test_common_quantile(void **state)
+{
+	static uint64_t hist[PPF_HIST_BUCKETS];
+	unsigned lo = ppf_bucket(1000), hi = ppf_bucket(5000);
+
+	(void)state;
+	assert_int_equal(ppc_quantile_rank(20, 950000), 19);
+	assert_int_equal(ppc_quantile_rank(1, 500000), 1);
+	assert_int_equal(ppc_quantile_rank(0, 500000), 1);
+	assert_int_equal(ppc_quantile_rank(100, 990000), 99);
+	assert_int_equal(ppc_quantile_rank(UINT64_MAX, 1000000), UINT64_MAX);
+	hist[lo] = 19;
+	hist[hi] = 1;
+	assert_int_equal(ppc_hist_quantile(hist, 20, 950000, 0, UINT64_MAX), ppf_bucket_value(lo));
+	assert_int_equal(ppc_hist_quantile(hist, 20, 990000, 0, UINT64_MAX), ppf_bucket_value(hi));
+	assert_int_equal(ppc_hist_quantile(hist, 20, 990000, 0, 4000), 4000);
+	assert_int_equal(ppc_hist_quantile(hist, 20, 500000, 1200, UINT64_MAX), 1200);
+	assert_int_equal(ppc_hist_quantile(hist, 0, 500000, 0, 7), 0);
+	assert_int_equal(ppc_hist_quantile(hist, 30, 990000, 0, 7777), 7777);
+}
+
 static void test_common_control_steps(void **state)
 {
 	struct ppf_header *h = calloc(1, sizeof(*h)), *before = malloc(sizeof(*h));
@@ -380,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_common_dump_kind_rejects),
 		cmocka_unit_test(test_common_record_add),
 		cmocka_unit_test(test_common_record_copy),
+		cmocka_unit_test(test_common_quantile),
 		cmocka_unit_test(test_common_control_steps),
 		cmocka_unit_test(test_common_control_epoch_wraps),
 		cmocka_unit_test(test_common_control_concurrent),
