@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "options.h"
+#include "report_opts.h"
 
 const char opt_usage[] =
 	"Usage: paraprof-report [OPTION]... FILE...\n"
@@ -35,15 +36,7 @@ const char opt_usage[] =
 	"      --session ID       --gc: only the segments of that paraprof run\n"
 	"                         (PARAPROF_SESSION, hex); a process of it that still\n"
 	"                         runs gets a snapshot, paraprof-snapshot.PID.ppd\n"
-	"  -f, --format FMT       text (default), json or csv\n"
-	"  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n"
-	"  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n"
-	"  -s, --sort KEY         total (default), self, avg, p95, p99 or calls\n"
-	"      --slowest N        also list the N slowest entries by average (default 0)\n"
-	"      --severity SPEC    average thresholds, default critical=2s,high=1s,medium=500ms\n"
-	"  -c, --check            evaluate the targets; exit 1 when one fails\n"
-	"      --target SPEC      targets for --check, default p95=500ms,p99=1s,avg=100ms\n"
-	"      --no-color         no colours, even on a terminal\n"
+	REPORT_OPTS_HELP
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
 	"\n"
@@ -174,15 +167,9 @@ enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OP
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "list", no_argument, NULL, 'l' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "top", required_argument, NULL, 'n' },
-	{ "min-calls", required_argument, NULL, 'm' },
-	{ "sort", required_argument, NULL, 's' },
-	{ "slowest", required_argument, NULL, OPT_SLOWEST },
-	{ "severity", required_argument, NULL, OPT_SEVERITY },
-	{ "check", no_argument, NULL, 'c' },
-	{ "target", required_argument, NULL, OPT_TARGET },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+#define LONG_OPT(name, short, has_arg, id, help) { name, has_arg, NULL, id },
+	REPORT_OPTIONS(LONG_OPT)
+#undef LONG_OPT
 	{ "enable", no_argument, NULL, OPT_ENABLE },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "clear", no_argument, NULL, OPT_CLEAR },

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "../analyzer/escape.h"
+#include "../analyzer/report_opts.h"
 #include "paraprof/format.h"
 #include "common/names.h"
 
@@ -64,16 +65,16 @@
 #define EXIT_NOTFOUND 127	/* not found (as a shell says) */
 #define EXIT_LAUNCHER 125	/* the launcher itself failed before the program ran */
 
-/* Report options: name, and whether it takes a value. */
+/* Report options (analyzer/report_opts.h): the long form, the short one
+ * ("-" alone when there is none, which no argument matches: see below), and
+ * whether it takes a value. */
 static const struct {
-	const char *name;
+	const char *name, *short_name;
 	int has_arg;
 } report_opts[] = {
-	{ "--top", 1 },      { "--sort", 1 },	 { "--format", 1 },    { "--severity", 1 },
-	{ "--target", 1 },   { "--min-calls", 1 }, { "--slowest", 1 }, { "--check", 0 },
-	{ "--no-color", 0 },
-	/* paraprof-report's short forms */
-	{ "-f", 1 }, { "-n", 1 }, { "-m", 1 }, { "-s", 1 }, { "-c", 0 },
+#define LAUNCHER_OPT(name, short, has_arg, id, help) { "--" name, "-" short, has_arg },
+	REPORT_OPTIONS(LAUNCHER_OPT)
+#undef LAUNCHER_OPT
 };
 
 static volatile sig_atomic_t child_pid;	/* the program, 0 before fork */
@@ -84,21 +85,13 @@ static void usage_text(FILE *out)
 		"usage: paraprof [-o DIR] [REPORT OPTIONS] -- PROGRAM [ARGS...]\n"
 		"Runs PROGRAM under libparaprof.so, then prints the report of its profile.\n"
 		"\n"
-		"  -o, --output DIR    the dumps of every process of the run (paraprof.PID.ppd)\n"
-		"                      go into DIR (default: .)\n"
-		"  -h, --help          show this help and exit\n"
-		"  -V, --version       show the version and exit\n"
+		"  -o, --output DIR       the dumps of every process of the run (paraprof.PID.ppd)\n"
+		"                         go into DIR (default: .)\n"
+		"  -h, --help             show this help and exit\n"
+		"  -V, --version          show the version and exit\n"
 		"\n"
 		"Report options, passed to paraprof-report as they are:\n"
-		"  -n, --top N         entries listed (default 20, 0 = all)\n"
-		"  -s, --sort KEY      total|self|avg|p95|p99|calls (default total)\n"
-		"  -f, --format FMT    text|json|csv (default text)\n"
-		"  --severity SPEC     average thresholds (default critical=2s,high=1s,medium=500ms)\n"
-		"  --target SPEC       targets of --check (default p95=500ms,p99=1s,avg=100ms)\n"
-		"  -c, --check         check the targets; exit 1 when one fails\n"
-		"  -m, --min-calls N   leave out entries with fewer calls (default 5)\n"
-		"  --slowest N         also list the N slowest entries by average\n"
-		"  --no-color          no colours, even on a terminal\n"
+		REPORT_OPTS_HELP
 		"Times take a unit: ns, us, ms or s.\n"
 		"\n"
 		"Exit status: the program's (128 + N when signal N ended it); with --check\n"
@@ -113,6 +106,22 @@ static void usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'paraprof --help'.\n");
 	exit(EXIT_USAGE);
+}
+
+/* 1 when argument `a` is option `name` ("--top", "-n"; "-" alone is no
+ * option): the name itself, or with its value attached when it takes one
+ * ("--top=5", "-n5"). */
+static int opt_matches(const char *a, const char *name, int has_arg)
+{
+	size_t len = strlen(name);
+
+	if (len < 2 || strncmp(a, name, len) != 0)
+		return 0;
+	if (a[len] == '\0')
+		return 1;
+	if (a[len] == '=' && has_arg && len > 2)
+		return 1;
+	return len == 2 && has_arg;	/* -n5 */
 }
 
 /* Writes the directory that holds this executable into buf; 0 or -1. */
@@ -638,24 +647,16 @@ static int launch(int argc, char **argv, char **opts)
 			outdir = a + 2;
 			continue;
 		}
-		for (k = 0; k < sizeof(report_opts) / sizeof(report_opts[0]); k++) {
-			size_t len = strlen(report_opts[k].name);
-
-			if (strncmp(a, report_opts[k].name, len) != 0)
-				continue;
-			if (a[len] == '\0')
+		for (k = 0; k < sizeof(report_opts) / sizeof(report_opts[0]); k++)
+			if (opt_matches(a, report_opts[k].name, report_opts[k].has_arg) ||
+			    opt_matches(a, report_opts[k].short_name, report_opts[k].has_arg))
 				break;
-			if (a[len] == '=' && report_opts[k].has_arg && len > 2)
-				break;
-			if (len == 2 && report_opts[k].has_arg)
-				break;	/* -n5 */
-		}
 		if (k == sizeof(report_opts) / sizeof(report_opts[0]))
 			usage_error("unknown option '%s'", a);
-		check |= strcmp(report_opts[k].name, "--check") == 0 ||
-			 strcmp(report_opts[k].name, "-c") == 0;
+		check |= strcmp(report_opts[k].name, "--check") == 0;
 		opts[nopts++] = argv[i];
-		if (report_opts[k].has_arg && a[strlen(report_opts[k].name)] == '\0') {
+		if (report_opts[k].has_arg && (strcmp(a, report_opts[k].name) == 0 ||
+					       strcmp(a, report_opts[k].short_name) == 0)) {
 			if (i + 1 >= argc)
 				usage_error("option '%s' needs a value", a);
 			opts[nopts++] = argv[++i];

@@ -1,0 +1,42 @@
+/* report_opts.h - the report's command-line options, one list for
+ * paraprof-report and the launcher
+ *
+ * paraprof-report parses them (options.c) and the launcher passes them on
+ * to it as they are (tools/paraprof.c); both print the same help lines.  A
+ * new report option is added here, once.  Header-only: the launcher links
+ * nothing of the analyzer.
+ */
+#ifndef PARAPROF_REPORT_OPTS_H
+#define PARAPROF_REPORT_OPTS_H
+
+/*
+ * X(name, short, has_arg, id, help): `name` without its dashes, `short` its
+ * one-letter form as a string ("" for none), `has_arg` 1 when it takes a
+ * value, `id` what getopt_long returns for it (the short letter, or an
+ * OPT_* of options.c), `help` its line of --help, aligned to column 25.
+ */
+#define REPORT_OPTIONS(X)                                                                        \
+	X("format", "f", 1, 'f',                                                                 \
+	  "  -f, --format FMT       text (default), json or csv\n")                              \
+	X("top", "n", 1, 'n',                                                                    \
+	  "  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n") \
+	X("min-calls", "m", 1, 'm',                                                              \
+	  "  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n")     \
+	X("sort", "s", 1, 's',                                                                   \
+	  "  -s, --sort KEY         total (default), self, avg, p95, p99 or calls\n")            \
+	X("slowest", "", 1, OPT_SLOWEST,                                                         \
+	  "      --slowest N        also list the N slowest entries by average (default 0)\n")  \
+	X("severity", "", 1, OPT_SEVERITY,                                                       \
+	  "      --severity SPEC    average thresholds, default critical=2s,high=1s,medium=500ms\n") \
+	X("check", "c", 0, 'c',                                                                  \
+	  "  -c, --check            evaluate the targets; exit 1 when one fails\n")              \
+	X("target", "", 1, OPT_TARGET,                                                           \
+	  "      --target SPEC      targets for --check, default p95=500ms,p99=1s,avg=100ms\n")  \
+	X("no-color", "", 0, OPT_NO_COLOR,                                                       \
+	  "      --no-color         no colours, even on a terminal\n")
+
+/* The help lines of every report option, as one string literal. */
+#define REPORT_OPTS_HELP_LINE(name, short, has_arg, id, help) help
+#define REPORT_OPTS_HELP REPORT_OPTIONS(REPORT_OPTS_HELP_LINE)
+
+#endif
