@@ -293,7 +293,7 @@ install: all $(BUILD)/paraprof.pc
 	install -m 644 include/paraprof/format.h $(DESTDIR)$(PREFIX)/include/paraprof/
 	$(if $(wildcard include/paraprof.h),install -m 644 include/paraprof.h $(DESTDIR)$(PREFIX)/include/)
 
--include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
 # ---- benchmarks of the runtime (bench/hooks.sh) ----
 $(BUILD)/bench/fibbench: bench/fibbench.c bench/clock.h
@@ -368,7 +368,7 @@ fuzz-deps: deps
 		$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || { \
 		$(call pp_apt_install,$(FUZZ_DEB)); }
 
-$(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h) include/paraprof/format.h | fuzz-deps
+$(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h common/*.h) include/paraprof/format.h | fuzz-deps
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -Ianalyzer -g -O1 \

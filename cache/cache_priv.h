@@ -224,8 +224,6 @@ void shard_lock(const paraprof_cache_t *c, struct cache_shard *sh);
 void shard_unlock(const paraprof_cache_t *c, struct cache_shard *sh);
 void shard_wait(const paraprof_cache_t *c, struct cache_shard *sh,
 		pthread_cond_t *cv);
-/* Notes that a cache is in use: cache_fork_child() then has work to do. */
-void cache_note_use(void);
 
 /* ---- stats.c: counters ---- */
 

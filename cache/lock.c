@@ -39,7 +39,6 @@ static void cache_reader_init(void)
 {
 	cache_reader_key_ok = pthread_key_create(&cache_reader_key,
 						 cache_reader_release) == 0;
-	cache_note_use();
 }
 
 /* Claims a reader slot for the calling thread, once; NULL when all are
@@ -156,18 +155,11 @@ void shard_wait(const paraprof_cache_t *c, struct cache_shard *sh,
 
 /* ---- fork ----------------------------------------------------------------- */
 
-/* 1 once a thread looked for a reader slot or a cache was published: until
- * then a fork() child has nothing to reset (atomic). */
-static int cache_in_use;
-
-void cache_note_use(void)
-{
-	__atomic_store_n(&cache_in_use, 1, __ATOMIC_RELAXED);
-}
-
 /*
  * fork() child: only the forking thread is left, and it is not inside a
- * cache function.  So no reader slot is in use but its own (a slot left
+ * cache function (another thread may have been: every lock is reset, also
+ * when no cache was made yet, as paraprof_get_cache() holds the global one
+ * while it makes the first).  So no reader slot is in use but its own (a slot left
  * naming a shard would make the child's writers wait forever), and the
  * module's own mutexes are free.  The parent's segment stays mapped and
  * shared in the child: a published cache that went on counting into it would
@@ -179,8 +171,6 @@ void cache_fork_child(void)
 {
 	unsigned i;
 
-	if (!__atomic_load_n(&cache_in_use, __ATOMIC_RELAXED))
-		return;
 	for (i = 0; i < CACHE_READER_SLOTS; i++) {
 		cache_readers[i].reading = NULL;
 		cache_readers[i].owner = &cache_readers[i] == cache_my_reader;

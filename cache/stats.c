@@ -74,7 +74,6 @@ void cache_publish_all(void)
 
 void cache_register(paraprof_cache_t *c)
 {
-	cache_note_use();
 	pthread_mutex_lock(&registry_lock);
 	c->reg_next = registry;
 	if (registry)

@@ -35,7 +35,7 @@ for name in $(ppjson regions.json rows functions name); do
 	for f in calls total_ns self_ns avg_ns p50_ns; do
 		mine=$(stat regions.out "$name" "$f")
 		theirs=$(ppjson regions.json rows functions "name=$name" "$f")
-		if [ "$mine" = "$theirs" ]; then
+		if [ -n "$mine" ] && [ "$mine" = "$theirs" ]; then
 			echo "$name $f same"
 		else
 			echo "$name $f differs $mine $theirs"

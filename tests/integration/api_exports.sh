@@ -26,6 +26,9 @@ done
 for n in $listed; do
 	check "listed $n is exported" grep -qx -- "$n" <<<"$exported"
 done
+for n in $hooks; do
+	check "hook or wrapped libc name $n is exported" grep -qx -- "$n" <<<"$exported"
+done
 # Data symbols: none is public.
 data=$(nm -D --defined-only "$LIB_SO" | awk '$2 !~ /^[TWiV]$/ && $3 !~ /^(_edata|_end|__bss_start)$/ { print $3 }')
 expect_eq "libparaprof.so exports no data" "$data" ""

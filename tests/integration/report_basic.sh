@@ -54,8 +54,10 @@ check "recommendation: outliers of mixed, from the data" \
 "$REPORT" --severity $SEV --format json "$dump" >report.json
 expect_eq "json report: exit status" "$?" 0
 python3 "$HELPERS/report_mix_checks.py" json report.json report.txt mix.out >json_checks.txt 2>&1
+rc=$?
+expect_eq "json checks: report_mix_checks.py exit status ($(tail -n 1 json_checks.txt))" "$rc" 0
 cat json_checks.txt
-grep -q '^not ok' json_checks.txt || grep -q '^ok' json_checks.txt || not_ok "python json checks did not run"
+grep -q '^ok' json_checks.txt || not_ok "python json checks did not run"
 
 # timing_checks DUMP MIX_OUT: the quantiles, min and max of mixed() against
 # the durations the program measured itself.  Each call's own measurement and
@@ -67,7 +69,8 @@ grep -q '^not ok' json_checks.txt || grep -q '^ok' json_checks.txt || not_ok "py
 # wrong fails every run.
 timing_checks() {
 	"$REPORT" --severity $SEV --format json "$1" >timing.json || return 1
-	python3 "$HELPERS/report_mix_checks.py" timing timing.json "$2"
+	python3 "$HELPERS/report_mix_checks.py" timing timing.json "$2" ||
+		not_ok "timing checks: report_mix_checks.py exited with status $?"
 }
 for attempt in 1 2 3; do
 	if [ $attempt = 1 ]; then
@@ -83,7 +86,11 @@ sed "s/\$/ (run $attempt of 3)/" timing.txt
 grep -q '^ok' timing.txt || not_ok "the timing checks did not run"
 
 "$REPORT" --severity $SEV --format csv "$dump" >report.csv
-python3 "$HELPERS/report_mix_checks.py" csv report.csv report.json
+python3 "$HELPERS/report_mix_checks.py" csv report.csv report.json >csv_checks.txt 2>&1
+rc=$?
+expect_eq "csv checks: report_mix_checks.py exit status ($(tail -n 1 csv_checks.txt))" "$rc" 0
+cat csv_checks.txt
+grep -q '^ok' csv_checks.txt || not_ok "python csv checks did not run"
 
 # --check: passes at the defaults, fails when the average target is 2 ms
 "$REPORT" --check "$dump" >check_pass.txt

@@ -262,8 +262,6 @@ static unsigned epoch(const struct ppf_header *h)
 	return h->flags >> PPF_FLAG_EPOCH_SHIFT;
 }
 
-/* Each step does what format.h's protocol says, and no more: the other
- * flags, the other generation and the rest of the header stay. */
 /* Nearest rank, ceil(n * q), in integers: p95 of 20 values is the 19th,
  * p99 of 20 the 20th, p50 of 1 the 1st; the quantile is the rank's bucket
  * clamped to [min, max]. */
@@ -288,6 +286,8 @@ static void test_common_quantile(void **state)
 	assert_int_equal(ppc_hist_quantile(hist, 30, 990000, 0, 7777), 7777);
 }
 
+/* Each step does what format.h's protocol says, and no more: the other
+ * flags, the other generation and the rest of the header stay. */
 static void test_common_control_steps(void **state)
 {
 	struct ppf_header *h = calloc(1, sizeof(*h)), *before = malloc(sizeof(*h));
