@@ -167,7 +167,7 @@ enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OP
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "list", no_argument, NULL, 'l' },
-#define LONG_OPT(name, short, has_arg, id, help) { name, has_arg, NULL, id },
+#define LONG_OPT(name, short, optstr, has_arg, id, help) { name, has_arg, NULL, id },
 	REPORT_OPTIONS(LONG_OPT)
 #undef LONG_OPT
 	{ "enable", no_argument, NULL, OPT_ENABLE },
@@ -191,7 +191,7 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	report_opts_default(&cl->report);
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts over completely (tests parse many times) */
-	while ((c = getopt_long(argc, argv, ":p:lf:n:m:s:o:chV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:lo:hV" REPORT_OPTS_OPTSTR, long_opts, NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 		uint64_t v;
 

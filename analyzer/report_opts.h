@@ -10,33 +10,38 @@
 #define PARAPROF_REPORT_OPTS_H
 
 /*
- * X(name, short, has_arg, id, help): `name` without its dashes, `short` its
- * one-letter form as a string ("" for none), `has_arg` 1 when it takes a
- * value, `id` what getopt_long returns for it (the short letter, or an
- * OPT_* of options.c), `help` its line of --help, aligned to column 25.
+ * X(name, short, optstr, has_arg, id, help): `name` without its dashes,
+ * `short` its one-letter form as a string ("" for none), `optstr` that form
+ * as getopt's option string has it ("f:", "c", ""), `has_arg` 1 when it
+ * takes a value, `id` what getopt_long returns for it (the short letter, or
+ * an OPT_* of options.c), `help` its line of --help, aligned to column 25.
  */
 #define REPORT_OPTIONS(X)                                                                        \
-	X("format", "f", 1, 'f',                                                                 \
+	X("format", "f", "f:", 1, 'f',                                                                 \
 	  "  -f, --format FMT       text (default), json or csv\n")                              \
-	X("top", "n", 1, 'n',                                                                    \
+	X("top", "n", "n:", 1, 'n',                                                                    \
 	  "  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n") \
-	X("min-calls", "m", 1, 'm',                                                              \
+	X("min-calls", "m", "m:", 1, 'm',                                                              \
 	  "  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n")     \
-	X("sort", "s", 1, 's',                                                                   \
+	X("sort", "s", "s:", 1, 's',                                                                   \
 	  "  -s, --sort KEY         total (default), self, avg, p95, p99 or calls\n")            \
-	X("slowest", "", 1, OPT_SLOWEST,                                                         \
+	X("slowest", "", "", 1, OPT_SLOWEST,                                                         \
 	  "      --slowest N        also list the N slowest entries by average (default 0)\n")  \
-	X("severity", "", 1, OPT_SEVERITY,                                                       \
+	X("severity", "", "", 1, OPT_SEVERITY,                                                       \
 	  "      --severity SPEC    average thresholds, default critical=2s,high=1s,medium=500ms\n") \
-	X("check", "c", 0, 'c',                                                                  \
+	X("check", "c", "c", 0, 'c',                                                                  \
 	  "  -c, --check            evaluate the targets; exit 1 when one fails\n")              \
-	X("target", "", 1, OPT_TARGET,                                                           \
+	X("target", "", "", 1, OPT_TARGET,                                                           \
 	  "      --target SPEC      targets for --check, default p95=500ms,p99=1s,avg=100ms\n")  \
-	X("no-color", "", 0, OPT_NO_COLOR,                                                       \
+	X("no-color", "", "", 0, OPT_NO_COLOR,                                                       \
 	  "      --no-color         no colours, even on a terminal\n")
 
 /* The help lines of every report option, as one string literal. */
-#define REPORT_OPTS_HELP_LINE(name, short, has_arg, id, help) help
+#define REPORT_OPTS_HELP_LINE(name, short, optstr, has_arg, id, help) help
 #define REPORT_OPTS_HELP REPORT_OPTIONS(REPORT_OPTS_HELP_LINE)
+
+/* Their short forms in getopt's option string, as one string literal. */
+#define REPORT_OPTS_OPTSTR_PART(name, short, optstr, has_arg, id, help) optstr
+#define REPORT_OPTS_OPTSTR REPORT_OPTIONS(REPORT_OPTS_OPTSTR_PART)
 
 #endif

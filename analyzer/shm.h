@@ -1,4 +1,4 @@
-/* shm.h - the segments in /dev/shm: names, safe opening, liveness
+/* shm.h - the segments in /dev/shm: finding them (by common/names.h's names), safe opening, liveness
  *
  * Every part of paraprof-report that looks into /dev/shm (--pid, --list,
  * --enable/--disable/--clear, --gc) finds and opens segments here, so that

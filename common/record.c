@@ -1,4 +1,4 @@
-/* record.c - adding one record of the segment into a total
+/* record.c - a record of the segment: added into a total, copied, its quantiles
  *
  * See record.h.
  */

@@ -1,10 +1,12 @@
-/* record.h - adding one record of the segment into a total
+/* record.h - a record of the segment: added into a total, copied
+ * consistently while it is live, and its quantiles
  *
  * Part of the common format layer (common/).  A total is itself a struct
  * ppf_record (followed by its struct ppf_endpoint_tail when it sums
  * endpoints), so that the runtime's fold of an exiting thread's records
  * into area 0 and paraprof_get_stats()'s sum over the live areas add in one
- * way.  Histograms are left to the callers: where they live differs.
+ * way.  Histograms are left to the callers (where they live differs); the
+ * nearest-rank quantile of a dense histogram is here.
  */
 #ifndef PARAPROF_COMMON_RECORD_H
 #define PARAPROF_COMMON_RECORD_H

@@ -1,8 +1,10 @@
 /* internal.h - libparaprof's private interfaces
  *
- * Shared by the files of preload/ only; never included from analyzer/.  Every
- * non-static name here carries its module's prefix (seg_, clock_, hooks_,
- * sampler_, env_).  The cache (cache/) has its own private header.
+ * Shared by the files of preload/ and by request/request.c (request
+ * profiling's link to the segment and hooks); never included from analyzer/.
+ * Every non-static name here carries its module's prefix (seg_, clock_,
+ * hooks_, sampler_, env_, wrap_, ...).  The cache (cache/) has its own
+ * private header.
  */
 #ifndef PARAPROF_INTERNAL_H
 #define PARAPROF_INTERNAL_H

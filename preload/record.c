@@ -179,7 +179,7 @@ static void merge_record(struct ppf_record *m, const struct ppf_record *r)
 {
 	m->seq++;
 	pp_wmb();
-	/* r has calls (rec_fold merges no other), so its min_ns counts */
+	/* r has calls (rec_fold_area merges no other), so its min_ns counts */
 	ppc_record_add(m, r);
 	if (r->pending) {
 		/* r's last call, not in its histogram yet: into m's */

@@ -301,7 +301,7 @@ int seg_create(uint64_t start_ns)
 	h->cache_off = cache_off;
 	h->cache_cap = CACHE_CAP;
 	h->mem_interval_ns = env.mem_interval_ns;
-	h->slow_threshold_ns = 1000000000ull;
+	h->slow_threshold_ns = ENV_SLOW_THRESHOLD_NS;
 	((struct ppf_thread *)((char *)map + thread_off))->state = PPF_THREAD_PROCESS;
 	seg_scan_modules(h);
 	__atomic_store_n(&seg_base, (char *)map, __ATOMIC_RELEASE);
@@ -475,7 +475,7 @@ struct ppf_cache *seg_cache_slot(const char *name)
 		c = (struct ppf_cache *)seg_ptr(h->cache_off) + h->cache_count;
 		memset(c, 0, sizeof(*c));
 		c->name = name_off;
-		c->state = 1;
+		c->state = PPF_CACHE_LIVE;
 		__atomic_store_n(&h->cache_count, h->cache_count + 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&string_lock);

@@ -72,7 +72,7 @@ static const struct {
 	const char *name, *short_name;
 	int has_arg;
 } report_opts[] = {
-#define LAUNCHER_OPT(name, short, has_arg, id, help) { "--" name, "-" short, has_arg },
+#define LAUNCHER_OPT(name, short, optstr, has_arg, id, help) { "--" name, "-" short, has_arg },
 	REPORT_OPTIONS(LAUNCHER_OPT)
 #undef LAUNCHER_OPT
 };
@@ -207,9 +207,6 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		kill(pid, sig);
 }
 
-/* The names a dump may have in DIR: paraprof.*, paraprof-snapshot.* (a
- * process that was still running) and paraprof-stale.* (a dead process the
- * library found under its pid). */
 /* The files of DIR with a dump's name when the run started (device, inode). */
 struct file_id {
 	dev_t dev;

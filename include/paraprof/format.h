@@ -227,7 +227,7 @@ struct ppf_module {
 enum ppf_cache_state {
 	PPF_CACHE_UNUSED = 0,	/* a free slot */
 	PPF_CACHE_LIVE = 1,	/* the cache exists */
-	PPF_CACHE_FREED = 2,	/* paraprof_cache_destroy()ed: its counters stay */
+	PPF_CACHE_FREED = 2,	/* paraprof_cache_free()d: its counters stay */
 };
 
 struct ppf_cache {
