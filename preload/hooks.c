@@ -331,12 +331,13 @@ static int on_altstack(void)
 
 /*
  * An entry of `fn` from `site` at stack pointer `sp` on the slow path (a
- * longjmp through wrap.c always sends the next entry there) finds frames
- * that can no longer be live, and counts them as abandoned:
- *  - frames below sp: control came back above them (longjmp);
- *  - a frame at sp from another call site: a sibling, left by a longjmp
+ * jump that hooks_longjmp could not count sends the next entry there)
+ * finds frames that can no longer be live, and counts them as abandoned:
+ *  - frames below sp: control came back above them (a longjmp that did
+ *    not go through wrap.c, a C++ exception through code without cleanups);
+ *  - a frame at sp from another call site: a sibling, left the same way
  *    (an inlined callee shares its host's sp and reports the host's site);
- *  - after a longjmp or siglongjmp (t->jumped, wrap.c): a frame at sp that
+ *  - after such a jump through wrap.c (t->jumped): a frame at sp that
  *    is this very call again, and frames on another stack (a handler's on
  *    an alternate signal stack).  Only then: gcc inlines a recursive
  *    function into itself, which gives a live frame of the same function,
@@ -379,12 +380,66 @@ static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t 
 	t->jumped = 0;
 }
 
-void hooks_longjmp(void)
+/*
+ * 1 when a frame at stack pointer `fsp` is left by a jump that lands at
+ * `target`, [alt_lo, alt_hi] being the alternate signal stack: a frame
+ * below target on the same stack (a callee's entry hook runs below the
+ * landing point; the function that set the buffer, and what gcc inlined
+ * into it, have target itself), and a handler's frame on the alternate
+ * stack when the jump leaves it.  A jump within a handler on the alternate
+ * stack leaves no frame of the thread's own stack.
+ */
+static int left_by_jump(uintptr_t fsp, uintptr_t target, uintptr_t alt_lo, uintptr_t alt_hi)
+{
+	int frame_alt = fsp >= alt_lo && fsp <= alt_hi;
+	int target_alt = target >= alt_lo && target <= alt_hi;
+
+	if (frame_alt != target_alt)
+		return frame_alt;
+	return fsp < target;
+}
+
+/*
+ * A longjmp or siglongjmp of this thread lands at `target` (wrap.c): the
+ * frames it leaves are counted as abandoned now, the gate closed meanwhile
+ * as in a hook.  Nothing is left for later, so a signal handler that runs
+ * before the jump lands (siglongjmp unblocks signals first) or right after
+ * finds the stack as it is.  When the target is not known, or the jump
+ * leaves a handler that interrupted a hook of the thread (its gate is
+ * closed), the next entry looks for the frames (abandon_left).
+ */
+void hooks_longjmp(uintptr_t target)
 {
 	struct tls *t = &hooks_tls;
+	uintptr_t sp = (uintptr_t)__builtin_dwarf_cfa();
+	uintptr_t alt_lo = 1, alt_hi = 0;
+	int saved_errno = errno;
+	uint64_t now;
+	stack_t ss;
+	uint32_t c;
 
-	t->jumped = 1;
-	t->cap = 0;		/* the next entry takes the slow path */
+	if (!target || !hk_gate_close(t, sp, &c)) {
+		t->jumped = 1;
+		t->cap = 0;		/* the next entry takes the slow path */
+		return;
+	}
+	if (t->depth) {
+		uintptr_t top = t->stack[t->depth - 1].sp;
+
+		if (top - sp > SP_JUMP && sp - top > SP_JUMP && t->tid && hk_gettid() != t->tid) {
+			t->gate = (uint64_t)c + 1;	/* another thread with our thread pointer */
+			return;
+		}
+		if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE)) {
+			alt_lo = (uintptr_t)ss.ss_sp;
+			alt_hi = alt_lo + ss.ss_size;
+		}
+		now = clock_now();
+		while (t->depth && left_by_jump(t->stack[t->depth - 1].sp, target, alt_lo, alt_hi))
+			hk_abandon_top(t, now);
+	}
+	hk_end(t, c);
+	errno = saved_errno;
 }
 
 /* An entry the fast path does not take; the gate is as the hook found it. */

@@ -67,7 +67,7 @@ struct tls {
 	unsigned shift;
 	uint32_t overflow;		/* frames past a stack that could not grow, now active */
 	uint32_t nested;		/* handlers queued calls since the last flush */
-	uint32_t jumped;		/* a longjmp or siglongjmp left frames (wrap.c) */
+	uint32_t jumped;		/* a jump left frames hooks_longjmp did not count */
 	uint32_t exiting;		/* thread_exit() ran: the thread's memory may go at
 					   any time, so no quiescer may read it (owner) */
 	uint32_t enable_gen;		/* header.enable_gen the stack belongs to */

@@ -371,9 +371,11 @@ void hooks_forget(void);
  * whole.  Safe from a signal handler. */
 void hooks_quiesce(void);
 
-/* A longjmp or siglongjmp is about to leave frames (wrap.c): the calling
- * thread's next entry looks for them (hooks.c, abandon_left). */
-void hooks_longjmp(void);
+/* A longjmp or siglongjmp of the calling thread is about to land at stack
+ * pointer `target` (0: not known) (wrap.c): the frames it leaves are
+ * counted as abandoned now, or else looked for by the thread's next entry
+ * (hooks.c, abandon_left). */
+void hooks_longjmp(uintptr_t target);
 
 /* After seg_modules_changed(): every thread forgets, at its next call, the
  * functions of unloaded modules (their addresses may now be another's). */

@@ -6,15 +6,14 @@
  * no preloaded library sees.  And dlclose(): once a library is unloaded its
  * addresses may be another's, so the module table and the threads' tables
  * must hear of it.  longjmp() and siglongjmp() (and the fortified
- * __longjmp_chk): the frames they leave are found by the next entry, and
- * one left at the very stack pointer of a call that follows from the same
- * place can only be told apart from a live one when the hooks know that a
- * jump happened.  Every wrapper does what libc's function does.
+ * __longjmp_chk): the hooks count the frames they leave as abandoned before
+ * the jump, from the stack pointer it lands at (hooks_longjmp).  Every wrapper does what libc's function does.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,6 +31,46 @@ PP_EXPORT void __longjmp_chk(jmp_buf jb, int val);
 
 typedef void (*jump_fn)(struct __jmp_buf_tag *jb, int val);
 
+/*
+ * The stack pointer a jump buffer lands at, or 0 when this libc's buffers
+ * are not known.  glibc on x86_64 keeps it in __jmpbuf[6] (JB_RSP),
+ * mangled: xor with the thread's pointer guard (%fs:0x30), then rotated
+ * left by 17 bits.  wrap_init() checks the decoding on a buffer of its own
+ * and turns it off when it does not hold.
+ */
+static int jb_known;
+
+static uintptr_t jb_decode(const struct __jmp_buf_tag *jb)
+{
+#if defined(__x86_64__) && defined(__GLIBC__)
+	uintptr_t v = (uintptr_t)jb->__jmpbuf[6];
+	uintptr_t guard;
+
+	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
+	return ((v >> 17) | (v << 47)) ^ guard;
+#else
+	(void)jb;
+	return 0;
+#endif
+}
+
+static uintptr_t jb_sp(const struct __jmp_buf_tag *jb)
+{
+	return jb_known ? jb_decode(jb) : 0;
+}
+
+/* 1 when jb_decode() finds a buffer's stack pointer: just below a local of
+ * the function that set it. */
+static int __attribute__((noinline)) jb_check(void)
+{
+	jmp_buf jb;
+	volatile uintptr_t sp = 0;
+
+	if (setjmp(jb) == 0)
+		sp = jb_decode(jb);
+	return sp && sp <= (uintptr_t)&jb && (uintptr_t)&jb - sp < 4096;
+}
+
 /* libc's, looked up at start-up (wrap_init(), called first by init.c's
  * constructor): dlsym is no call for a signal handler */
 static jump_fn real_longjmp, real__longjmp, real_siglongjmp, real_longjmp_chk;
@@ -42,12 +81,13 @@ void wrap_init(void)
 	real__longjmp = (jump_fn)dlsym(RTLD_NEXT, "_longjmp");
 	real_siglongjmp = (jump_fn)dlsym(RTLD_NEXT, "siglongjmp");
 	real_longjmp_chk = (jump_fn)dlsym(RTLD_NEXT, "__longjmp_chk");
+	jb_known = jb_check();
 }
 
 /* Jumps with libc's `real`, or with the first of them found. */
 static void __attribute__((noreturn)) jump(jump_fn real, struct __jmp_buf_tag *jb, int val)
 {
-	hooks_longjmp();
+	hooks_longjmp(jb_sp(jb));
 	if (!real)
 		real = real_siglongjmp ? real_siglongjmp : real_longjmp;
 	real(jb, val);

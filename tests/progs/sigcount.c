@@ -1,17 +1,24 @@
 /* sigcount.c - an instrumented signal handler every 100 us (issue 9, item 10)
  *
- * sigcount [N] [jump] [altstack]: main calls tiny() until tiny() has run N
- * times from main (default 20,000,000) while SIGALRM arrives every 100 us
- * (ITIMER_REAL).  The handler, on_alarm(), counts its invocations and calls
- * tiny() (the function main calls) and other().  So the handler interrupts
- * main everywhere: in main's loop, in tiny's hooks, in its body.
+ * sigcount [N] [jump [raise]] [altstack]: main calls tiny() until tiny()
+ * has run N times from main (default 20,000,000) while SIGALRM arrives
+ * every 100 us (ITIMER_REAL).  The handler, on_alarm(), counts its
+ * invocations and calls tiny() (the function main calls) and other().  So
+ * the handler interrupts main everywhere: in main's loop, in tiny's hooks,
+ * in its body.
  *
- * jump: every 3rd invocation the handler leaves by siglongjmp() back into
- * main's loop, when main was at an instant where the count is unambiguous:
- * outside tiny() (no frame of it open), or inside tiny's body after it
- * counted itself (its frame is open: it is one call, left by siglongjmp).
- * Inside tiny's hooks it returns normally and jumps at a later invocation.
- * A frame left by siglongjmp is counted once, as abandoned.
+ * jump: every 3rd invocation (once the loop has set its jump buffer) the
+ * handler leaves by siglongjmp() back into main's loop, when main was at an
+ * instant where the count is unambiguous: outside tiny() (no frame of it
+ * open), or inside tiny's body after it counted itself (its frame is open:
+ * it is one call, left by siglongjmp).  Inside tiny's hooks it returns
+ * normally and jumps at a later invocation.  A frame left by siglongjmp is
+ * counted once, as abandoned.
+ *
+ * raise: with jump, a jump is followed by two more handlers at the instants
+ * that matter: the handler raises SIGALRM before its siglongjmp (delivered
+ * as soon as siglongjmp restores the signal mask, before it lands), and
+ * the loop raises it where the jump landed, before its next call.
  *
  * altstack: the handler runs on a sigaltstack (SA_ONSTACK) that lies above
  * the interrupted stack: the loop runs on a thread whose stack is the low
@@ -39,10 +46,11 @@ enum { OUTSIDE, ENTERING, IN_BODY, LEAVING };
 
 static volatile sig_atomic_t where;
 static volatile sig_atomic_t in_handler;
+static volatile sig_atomic_t armed;	/* `back` is set: the handler may jump */
 static volatile long tiny_calls, main_tiny, handler_tiny, handled, other_calls;
 static volatile long jumps, jumps_in_tiny;
 static long target = 20000000;
-static int jump_mode;
+static int jump_mode, raise_mode;
 static sigjmp_buf back;
 
 void tiny(void);
@@ -80,10 +88,15 @@ void on_alarm(int sig)
 	tiny();
 	other();
 	in_handler = 0;
-	if (jump_mode && handled % JUMP_EVERY == 0 && (at == OUTSIDE || at == IN_BODY)) {
+	if (jump_mode && armed && handled % JUMP_EVERY == 0 && (at == OUTSIDE || at == IN_BODY)) {
 		jumps++;
 		if (at == IN_BODY)
 			jumps_in_tiny++;
+		/* where main will be: a handler that runs before the loop says
+		 * so itself must not count this tiny() again */
+		where = OUTSIDE;
+		if (raise_mode)
+			raise(SIGALRM);	/* delivered inside siglongjmp, before it lands */
 		siglongjmp(back, 1);
 	}
 }
@@ -105,7 +118,11 @@ static void *run(void *alt)
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);
 	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
-	sigsetjmp(back, 1);
+	/* signals arrive from here on: the handler jumps once `back` is set
+	 * (sigsetjmp saves the mask, so it comes after the unblocking) */
+	if (sigsetjmp(back, 1) && raise_mode)
+		raise(SIGALRM);		/* a handler right where the jump landed */
+	armed = 1;
 	where = OUTSIDE;
 	while (main_tiny < target) {
 		where = ENTERING;
@@ -127,6 +144,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "jump"))
 			jump_mode = 1;
+		else if (!strcmp(argv[i], "raise"))
+			raise_mode = 1;
 		else if (!strcmp(argv[i], "altstack"))
 			altstack = 1;
 		else
