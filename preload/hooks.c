@@ -343,8 +343,11 @@ static int on_altstack(void)
  *    function into itself, which gives a live frame of the same function,
  *    site and sp.  Frames on an alternate signal stack we are not on are
  *    a handler's that left.
- * A signal handler that runs on an alternate stack above the thread's
- * abandons nothing.
+ * A signal handler abandons nothing by its stack pointer, on an alternate
+ * stack above the thread's or on the thread's own: it may have interrupted
+ * a function between its epilogue and its exit hook (gcc calls the exit
+ * hook as a tail call at -O2, after freeing the frame's stack), whose frame
+ * is below the handler's and still live.
  */
 static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t sp)
 {
@@ -362,8 +365,11 @@ static void abandon_left(struct tls *t, uintptr_t fn, uintptr_t site, uintptr_t 
 		const struct frame *top = &t->stack[t->depth - 1];
 		int region = top->site == REGION_SITE || top->site == REGION_SITE_MEM;
 
+		/* (a handler abandons nothing by its stack pointer: it may have
+		 * interrupted a function whose exit hook gcc calls after the
+		 * epilogue, as a tail call, with the frame's stack freed) */
 		if (top->sp < sp && alt < 0)
-			alt = !t->jumped && on_altstack();
+			alt = !t->jumped && (on_altstack() || hk_in_signal_frame(sp));
 		if (top->sp < sp && !alt)
 			;
 		else if (top->sp == sp && top->site != site && !region)

@@ -227,6 +227,11 @@ void hk_end(struct tls *t, uint32_t c);
 /* hooks_signal.c */
 uint32_t hk_gettid(void);
 int hk_inside_handler(uint64_t g, uintptr_t sp);
+/* 1 when the stack a little above `sp` holds a signal frame (the kernel's
+ * return address into a handler's sa_restorer, then the interrupted
+ * context): the hook at sp runs in a signal handler.  x86-64 only (0
+ * elsewhere); for slow paths: it asks the kernel for every signal's action. */
+int hk_in_signal_frame(uintptr_t sp);
 void hk_nested(struct tls *t, unsigned kind, uintptr_t fn, uintptr_t site, uintptr_t sp);
 uint32_t hk_match_exit(const struct frame *stack, uint32_t depth, uintptr_t fn, uintptr_t site);
 void hk_flush_nested(struct tls *t);

@@ -39,6 +39,90 @@ int hk_inside_handler(uint64_t g, uintptr_t sp)
 	return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
 }
 
+#if defined(__x86_64__)
+#include <sys/uio.h>
+#include <ucontext.h>
+
+/* The kernel's struct sigaction (rt_sigaction's), x86-64. */
+struct ksigaction {
+	uintptr_t handler;
+	unsigned long flags;
+	uintptr_t restorer;
+	uint64_t mask;
+};
+
+#define KSA_RESTORER 0x04000000ul
+#define RESTORERS 4
+
+/* The return addresses the kernel puts at the top of a handler's frame
+ * (sa_restorer: glibc's __restore_rt), from the handlers installed the
+ * first time any is (they do not change: glibc's is the one of them all). */
+static unsigned restorers(uintptr_t *out)
+{
+	static uintptr_t known[RESTORERS];
+	static unsigned nknown;		/* once some are known, they are kept */
+	unsigned n = __atomic_load_n(&nknown, __ATOMIC_ACQUIRE);
+
+	if (n) {
+		memcpy(out, known, sizeof(known));
+		return n;
+	}
+
+	for (int sig = 1; sig < 65 && n < RESTORERS; sig++) {
+		struct ksigaction ka;
+
+		if (syscall(SYS_rt_sigaction, sig, NULL, &ka, sizeof(ka.mask)) != 0 ||
+		    ka.handler <= 1 || !(ka.flags & KSA_RESTORER) || !ka.restorer)
+			continue;
+		unsigned i = 0;
+
+		while (i < n && out[i] != ka.restorer)
+			i++;
+		if (i == n)
+			out[n++] = ka.restorer;
+	}
+	if (n) {
+		memcpy(known, out, n * sizeof(*out));
+		__atomic_store_n(&nknown, n, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+#define FRAME_SCAN 8192		/* bytes above sp where a signal frame is looked for */
+
+int hk_in_signal_frame(uintptr_t sp)
+{
+	uintptr_t r[RESTORERS], buf[FRAME_SCAN / sizeof(uintptr_t)];
+	struct iovec local = { buf, sizeof(buf) }, remote;
+	ssize_t got;
+	unsigned n;
+
+	sp &= ~(uintptr_t)7;
+	remote = (struct iovec){ (void *)sp, sizeof(buf) };
+	/* a copy, not a read: the stack may end (unmapped) within the range,
+	 * and the copy stops there */
+	if (!(n = restorers(r)) ||
+	    (got = syscall(SYS_process_vm_readv, getpid(), &local, 1ul, &remote, 1ul, 0ul)) <= 0)
+		return 0;
+	for (size_t w = 0; (w + 1) * sizeof(uintptr_t) + sizeof(ucontext_t) <= (size_t)got; w++) {
+		const ucontext_t *uc = (const void *)&buf[w + 1];
+		uintptr_t at = sp + w * sizeof(uintptr_t);
+		uintptr_t isp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+
+		for (unsigned i = 0; i < n; i++)
+			if (buf[w] == r[i] && isp > at && isp - at < (64u << 10))
+				return 1;
+	}
+	return 0;
+}
+#else
+int hk_in_signal_frame(uintptr_t sp)
+{
+	(void)sp;
+	return 0;
+}
+#endif
+
 static struct nest *nest_of(struct tls *t)
 {
 	if (!t->nest)

@@ -67,3 +67,17 @@ for mode in "20000000" "10000000 jump" "10000000 altstack" "10000000 altstack ju
 	"2000000 jump raise" "2000000 altstack jump raise"; do
 	run_mode "$mode"
 done
+
+# A handler between a function's epilogue and its exit hook (gcc's tail
+# call of the exit hook at -O2): the function's frame is below the
+# handler's, and still live.
+rm -f paraprof.*.ppd
+run_profiled "$PROGS/noinst_tailexit" >out.txt
+expect_eq "tailexit: the program exits 0" "$?" 0
+"$PPDUMP" paraprof.*.ppd >dump.txt
+calls=$(prog_says out.txt calls)
+expect_eq "tailexit: every call of the function whole, none abandoned" \
+	"$(field dump.txt window_fn calls)/$(field dump.txt window_fn abandoned)" "$calls/0"
+expect_eq "tailexit: every call of the handler's function" "$(field dump.txt handler_fn calls)" "$calls"
+expect_eq "tailexit: no unmatched exits" "$(hfield dump.txt unmatched_exits)" 0
+expect_eq "tailexit: no abandoned frames" "$(hfield dump.txt abandoned_frames)" 0
