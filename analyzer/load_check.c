@@ -97,6 +97,7 @@ int load_check_header(struct load_dump *d, size_t len)
 			    h->used_size);
 	d->h = h;
 	d->used = h->used_size;
+	d->rec_size = h->version >= 3 ? sizeof(struct ppf_record) : PPF_RECORD_SIZE_V2;
 	if (!memchr(h->cmdline, '\0', sizeof(h->cmdline)))
 		return load_fail(d, "command line is not NUL-terminated");
 

@@ -14,7 +14,8 @@
  * (a dump of 1.6 M records is read once); a record is fully checked before
  * any of it is added, so only running out of memory stops a merge halfway.
  * Memory used is O(len): the visited bitmap (len/64), the entries, each
- * made from a record of at least 360 bytes, and their histogram pages, each
+ * made from a record of at least 360 bytes, and as many call-path nodes at
+ * most (a second walk adds each record into its path node), and their histogram pages, each
  * made from a page of the dump.
  */
 #include <inttypes.h>
@@ -37,6 +38,8 @@ struct mod_range {
 	uint32_t unloaded;		/* dlclose()d: another may have its range */
 };
 
+struct path_memo;
+
 struct merge_ctx {
 	struct pp_profile *prof;
 	struct pp_process *proc;
@@ -44,6 +47,8 @@ struct merge_ctx {
 	uint32_t nmods;
 	struct mod_range *entries;	/* [i]: module-table entry i */
 	uint32_t nentries;
+	int paths;			/* the second walk: into path nodes */
+	struct path_memo *memo;		/* of that walk */
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -143,20 +148,79 @@ static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread,
 	return 1;
 }
 
+/* The entry of the record `r` (created when new), or NULL when its key
+ * cannot be placed (a function outside its module, a bad name offset) or
+ * memory runs out (*oom set). */
+static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
+				 const struct ppf_record *r, int *oom)
+{
+	struct pp_entry *e;
+	char why[128];
+
+	if (r->kind == PPF_KIND_FUNCTION) {
+		int module;
+		uint64_t offset;
+
+		if (func_place(m, r, &module, &offset))
+			return NULL;
+		e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL);
+	} else {
+		const char *name = load_name_at(d, r->key, why, sizeof(why));
+
+		if (!name)
+			return NULL;
+		e = pp_profile_entry(m->prof, r->kind, -1, 0, name);
+	}
+	*oom = !e;
+	return e;
+}
+
+/* Adds the record `r` (checked), its histogram and its endpoint tail, into
+ * `e`.  0, or -1 when memory runs out. */
+static int add_record(const struct load_dump *d, const struct ppf_record *r, int torn,
+		      struct pp_entry *e)
+{
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
+				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), NULL))
+			return -1;
+	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
+		return -1;
+	/* The record as an entry of its own (min and max only when it has
+	 * calls: a record without any may hold anything there). */
+	struct pp_entry add = {
+		.records = 1, .torn = (uint64_t)torn, .calls = r->calls, .sum_ns = r->sum_ns,
+		.inclusive_ns = r->inclusive_ns, .self_ns = r->self_ns,
+		.min_ns = r->calls ? r->min_ns : UINT64_MAX, .max_ns = r->calls ? r->max_ns : 0,
+		.abandoned = r->abandoned, .rss_sum_kib = r->rss_sum_kib,
+		.rss_max_kib = r->rss_max_kib, .hist_dropped = r->hist_dropped,
+	};
+
+	if (r->kind == PPF_KIND_ENDPOINT) {
+		const struct ppf_endpoint_tail *tail = (const void *)((const char *)r +
+								      d->rec_size);
+
+		memcpy(add.status, tail->status, sizeof(add.status));
+		add.slow = tail->slow;
+	}
+	pp_entry_add(e, &add);
+	return 0;
+}
+
+static struct pp_path *path_of(struct load_dump *d, struct merge_ctx *m, uint64_t off,
+			       struct pp_entry *e);
+
 /*
- * Checks the record at `off` and adds it to its entry.  Every check comes
- * before anything is added, so a record that fails one is left out whole
- * (drop(): 1); 0 when it was added (or skipped: folded), -1 when memory
- * runs out.
+ * Checks the record at `off` and adds it to its entry (m->paths: to its
+ * path node).  Every check comes before anything is added, so a record that
+ * fails one is left out whole (drop(): 1); 0 when it was added (or skipped:
+ * folded), -1 when memory runs out.
  */
 static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void *ctx)
 {
 	struct merge_ctx *m = ctx;
 	const struct ppf_record *r = (const void *)(d->buf + off);
-	int torn = (int)(r->seq & 1);
-	const char *name = NULL;
-	int module = -1;
-	uint64_t offset = 0;
+	int torn = (int)(r->seq & 1), oom = 0;
 	char why[128];
 
 	if (r->flags & PPF_REC_FOLDED)
@@ -182,6 +246,9 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 		return drop(d, m, thread, off, "min_ns %" PRIu64 " > max_ns %" PRIu64,
 			    r->min_ns, r->max_ns);
 	if (r->kind == PPF_KIND_FUNCTION) {
+		int module;
+		uint64_t offset;
+
 		if (func_place(m, r, &module, &offset)) {
 			if (r->module > m->nentries)
 				return drop(d, m, thread, off, "module %" PRIu32 " is not in the"
@@ -191,7 +258,7 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 				    " (%s)", r->module - 1,
 				    m->prof->modules[m->entries[r->module - 1].index].path);
 		}
-	} else if (!(name = load_name_at(d, r->key, why, sizeof(why))))
+	} else if (!load_name_at(d, r->key, why, sizeof(why)))
 		return drop(d, m, thread, off, "%s", why);
 
 	/* The writer adds a call's bucket at the record's next call and keeps
@@ -214,36 +281,179 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 			    PRIu64 " dropped, but %" PRIu64 " calls", in_hist, r->hist_dropped,
 			    r->calls);
 
-	struct pp_entry *e = r->kind == PPF_KIND_FUNCTION ?
-		pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL) :
-		pp_profile_entry(m->prof, r->kind, -1, 0, name);
+	struct pp_entry *e = entry_of(d, m, r, &oom);
 
-	if (!e)
-		return load_fail(d, "out of memory");
-	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
-				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), NULL))
-			return load_fail(d, "out of memory");
-	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
-		return load_fail(d, "out of memory");
-	/* The record as an entry of its own (min and max only when it has
-	 * calls: a record without any may hold anything there). */
-	struct pp_entry add = {
-		.records = 1, .torn = (uint64_t)torn, .calls = r->calls, .sum_ns = r->sum_ns,
-		.inclusive_ns = r->inclusive_ns, .self_ns = r->self_ns,
-		.min_ns = r->calls ? r->min_ns : UINT64_MAX, .max_ns = r->calls ? r->max_ns : 0,
-		.abandoned = r->abandoned, .rss_sum_kib = r->rss_sum_kib,
-		.rss_max_kib = r->rss_max_kib, .hist_dropped = r->hist_dropped,
-	};
+	if (e && m->paths) {
+		struct pp_path *path = path_of(d, m, off, e);
 
-	if (r->kind == PPF_KIND_ENDPOINT) {
-		const struct ppf_endpoint_tail *tail = (const void *)(r + 1);
-
-		memcpy(add.status, tail->status, sizeof(add.status));
-		add.slow = tail->slow;
+		if (!path || !r->calls)
+			return path ? 0 : load_fail(d, "out of memory");
+		e = &path->st;
 	}
-	pp_entry_add(e, &add);
+	if (!e || add_record(d, r, torn, e))
+		return load_fail(d, "out of memory");
 	return 0;
+}
+
+/* ---- call paths ---- *
+ *
+ * A second walk, after the records' entries are made, adds each record into
+ * its path node: the node of its parent record's path (format.h), found by
+ * following parent links up to a record whose node is known or to a root.
+ * Links are untrusted: one that does not lead to a record of a known kind
+ * and key inside the data, or that loops, makes the path a cut one ("[more
+ * paths]"), as if the runtime had cut it. */
+
+/* Record offset -> path index + 1: open addressing, at most half full. */
+struct path_memo {
+	uint64_t *off;
+	uint32_t *path;
+	size_t n, mask;
+};
+
+static uint32_t *memo_slot(struct path_memo *pm, uint64_t off)
+{
+	size_t i = (size_t)((off >> 3) * 0x9e3779b97f4a7c15ull >> 20) & pm->mask;
+
+	while (pm->off[i] && pm->off[i] != off)
+		i = (i + 1) & pm->mask;
+	return &pm->path[i];
+}
+
+/* Makes room for one more; 0, or -1 when memory runs out. */
+static int memo_reserve(struct path_memo *pm)
+{
+	if (pm->off && (pm->n + 1) * 2 <= pm->mask + 1)
+		return 0;
+	size_t slots = pm->off ? (pm->mask + 1) * 2 : 1024;
+	struct path_memo big = { calloc(slots, sizeof(uint64_t)), calloc(slots, sizeof(uint32_t)),
+				 pm->n, slots - 1 };
+
+	if (!big.off || !big.path) {
+		free(big.off);
+		free(big.path);
+		return -1;
+	}
+	for (size_t i = 0; pm->off && i <= pm->mask; i++)
+		if (pm->off[i]) {
+			uint32_t *s = memo_slot(&big, pm->off[i]);
+
+			big.off[s - big.path] = pm->off[i];
+			*s = pm->path[i];
+		}
+	free(pm->off);
+	free(pm->path);
+	*pm = big;
+	return 0;
+}
+
+/* The record at `off` as a link target: NULL unless it is an aligned
+ * record of a known kind and size inside the data. */
+static const struct ppf_record *link_target(const struct load_dump *d, uint64_t off)
+{
+	const struct ppf_record *r;
+
+	if (off % 8 || !load_in_data(d, off, d->rec_size))
+		return NULL;
+	r = (const void *)(d->buf + off);
+	if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT ||
+	    !load_in_data(d, off, r->size) ||
+	    r->size != d->rec_size + (r->kind == PPF_KIND_ENDPOINT ?
+				      sizeof(struct ppf_endpoint_tail) : 0))
+		return NULL;
+	return r;
+}
+
+#define MEMO_BUSY UINT32_MAX	/* a record of the chain being followed */
+
+/* Records `path` (index + 1, or MEMO_BUSY) for the record at `off`; 0, or -1
+ * when memory runs out. */
+static int memo_put(struct path_memo *pm, uint64_t off, uint32_t path)
+{
+	uint32_t *slot;
+
+	if (memo_reserve(pm))
+		return -1;
+	slot = memo_slot(pm, off);
+	if (!pm->off[slot - pm->path]) {
+		pm->off[slot - pm->path] = off;
+		pm->n++;
+	}
+	*slot = path;
+	return 0;
+}
+
+/* The path node of the record at `off`, whose entry is `e`; NULL when
+ * memory runs out.  Each record's node is made once (m->memo), so the
+ * walk of a dump follows each link once. */
+static struct pp_path *path_of(struct load_dump *d, struct merge_ctx *m, uint64_t off,
+			       struct pp_entry *e)
+{
+	struct path_memo *pm = m->memo;
+	uint64_t *chain = NULL;		/* records whose node is still to make */
+	size_t n = 0, cap = 0;
+	uint32_t parent = 0, known;
+	struct pp_path *p = NULL;
+	int cut = 0, oom = 0;
+
+	if (memo_reserve(pm))
+		return NULL;
+	known = *memo_slot(pm, off);
+	if (known && known != MEMO_BUSY)
+		return m->prof->paths[known - 1];
+	/* up the links to a known node, a root, or a link that cannot be
+	 * followed (damaged, or back into the chain: a loop) */
+	for (uint64_t cur = off;;) {
+		const struct ppf_record *r = (const void *)(d->buf + cur);
+		uint64_t up = r->flags & PPF_REC_CUT ? 0 : r->parent;
+
+		if (n == cap) {
+			uint64_t *big = realloc(chain, (cap ? 2 * cap : 64) * sizeof(*big));
+
+			if (!big)
+				goto out;
+			chain = big;
+			cap = cap ? 2 * cap : 64;
+		}
+		chain[n++] = cur;
+		if (memo_put(pm, cur, MEMO_BUSY))
+			goto out;
+		if (!up)
+			break;
+		known = link_target(d, up) ? *memo_slot(pm, up) : MEMO_BUSY;
+		if (known == MEMO_BUSY) {
+			cut = 1;
+			break;
+		}
+		if (known) {
+			parent = known;
+			break;
+		}
+		cur = up;
+	}
+	/* down again, making each node */
+	while (n > 0) {
+		uint64_t cur = chain[--n];
+		const struct ppf_record *r = (const void *)(d->buf + cur);
+		struct pp_entry *ce = cur == off ? e : entry_of(d, m, r, &oom);
+
+		if (!ce) {
+			if (oom || memo_put(pm, cur, 0))
+				goto out;
+			parent = 0;	/* a record whose key is damaged: cut below it */
+			cut = 1;
+			continue;
+		}
+		cut |= (r->flags & PPF_REC_CUT) != 0;
+		p = pp_profile_path(m->prof, cut ? 0 : parent, ce->index, cut);
+		if (!p || memo_put(pm, cur, p->index + 1))
+			goto out;
+		parent = p->index + 1;
+		cut = 0;
+	}
+out:
+	free(chain);
+	return n == 0 && p && p->entry == e->index ? p : NULL;
 }
 
 /* Big dumps are merged by two threads, each walking every other thread
@@ -279,7 +489,7 @@ static int move_notes(struct pp_profile *dst, struct pp_profile *src)
 
 static int walk_parallel(struct load_dump *d, struct merge_ctx *m)
 {
-	uint64_t budget = d->used / LOAD_REC_SIZE;
+	uint64_t budget = d->used / LOAD_REC_MIN;
 	struct walker w;
 	pthread_t tid;
 	int rc;
@@ -320,6 +530,33 @@ out:
 	free(d->seen);
 	d->seen = NULL;
 	d->budget = NULL;
+	return rc;
+}
+
+/* The second walk (call paths): the records' checks are made again, so
+ * its notes and counts are not kept. */
+static int merge_paths(struct load_dump *d, struct merge_ctx *m)
+{
+	struct path_memo pm = { 0 };
+	struct pp_profile *notes = d->notes;
+	uint64_t dropped = d->dropped, cut = d->cut, listed = d->listed,
+		 unlisted = d->unlisted;
+	int rc;
+
+	d->notes = NULL;
+	m->paths = 1;
+	m->memo = &pm;
+	rc = load_walk_all(d, merge_record, m);
+	m->paths = 0;
+	m->memo = NULL;
+	free(pm.off);
+	free(pm.path);
+	d->notes = notes;
+	d->dropped = dropped;
+	d->cut = cut;
+	d->listed = listed;
+	d->unlisted = unlisted;
+	m->prof->paths_cut = pp_sat_add(m->prof->paths_cut, d->h->paths_cut);
 	return rc;
 }
 
@@ -429,6 +666,8 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 		rc = walk_parallel(d, &m);
 	else
 		rc = load_walk_all(d, merge_record, &m);
+	if (!rc && h->version >= 3)
+		rc = merge_paths(d, &m);
 	/* (p may have moved: the walkers add no process, but be plain) */
 	p = &prof->procs[prof->nprocs - 1];
 	p->records_dropped = d->dropped;

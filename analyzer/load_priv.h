@@ -19,8 +19,8 @@
 
 struct pp_profile;
 
-#define LOAD_REC_SIZE sizeof(struct ppf_record)
-#define LOAD_EP_SIZE (sizeof(struct ppf_record) + sizeof(struct ppf_endpoint_tail))
+/* The smallest record of any version: what bounds a walk's steps. */
+#define LOAD_REC_MIN PPF_RECORD_SIZE_V2
 
 /* Lines kept per dump (and per walker); past it they are counted and one
  * last line says how many more there were. */
@@ -31,6 +31,8 @@ struct load_dump {
 	const unsigned char *buf;
 	uint64_t used;			/* header.used_size, <= the bytes at buf */
 	const struct ppf_header *h;
+	size_t rec_size;		/* bytes of a record (an endpoint's tail
+					   follows) in h->version */
 	char *err;			/* why the dump is refused (load_fail()) */
 	size_t errlen;
 	const char *source;		/* the file or segment, in notes */

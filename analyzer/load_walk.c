@@ -79,7 +79,7 @@ int load_walk_records(struct load_dump *d, load_record_fn fn, void *ctx, unsigne
 
 			if (off % 8)
 				why = "not 8-byte aligned";
-			else if (!load_in_data(d, off, LOAD_REC_SIZE))
+			else if (!load_in_data(d, off, d->rec_size))
 				why = "outside the data";
 			else if (n >= thr[t].record_count)
 				why = "the list is longer than its record_count";
@@ -105,7 +105,8 @@ int load_walk_records(struct load_dump *d, load_record_fn fn, void *ctx, unsigne
 			}
 			n++;
 			const struct ppf_record *r = (const void *)(d->buf + off);
-			size_t want = r->kind == PPF_KIND_ENDPOINT ? LOAD_EP_SIZE : LOAD_REC_SIZE;
+			size_t want = d->rec_size + (r->kind == PPF_KIND_ENDPOINT ?
+						     sizeof(struct ppf_endpoint_tail) : 0);
 
 			if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT) {
 				d->dropped++;
@@ -134,7 +135,7 @@ int load_walk_records(struct load_dump *d, load_record_fn fn, void *ctx, unsigne
 
 int load_walk_all(struct load_dump *d, load_record_fn fn, void *ctx)
 {
-	uint64_t budget = d->used / LOAD_REC_SIZE;
+	uint64_t budget = d->used / LOAD_REC_MIN;
 	int rc;
 
 	d->seen = calloc(d->used / 8 / 64 + 1, sizeof(uint64_t));

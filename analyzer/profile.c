@@ -71,6 +71,10 @@ void pp_profile_free(struct pp_profile *prof)
 		return;
 	for (size_t i = 0; i < prof->nentries; i++)
 		free(prof->entries[i]->hist.pages);
+	for (size_t i = 0; i < prof->npaths; i++)
+		free(prof->paths[i]->st.hist.pages);
+	free(prof->paths);
+	free(prof->path_slots);
 	for (size_t i = 0; i < prof->nprocs; i++)
 		free(prof->procs[i].timeline);
 	free(prof->entries);
@@ -303,6 +307,7 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
 	e->module = module;
 	e->offset = offset;
 	e->min_ns = UINT64_MAX;
+	e->index = (uint32_t)prof->nentries;
 	if (name && !(e->name = pp_profile_strndup(prof, name, strlen(name))))
 		return NULL;
 	prof->entries[prof->nentries++] = e;
@@ -319,21 +324,113 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
 	return e;
 }
 
+/* Adds the histogram of `s` into `h`; 0, or -1 when memory runs out. */
+static int hist_add(struct pp_hist *h, const struct pp_hist *s)
+{
+	unsigned slot = 0;
+
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (s->page_mask >> p & 1 && pp_hist_add_page(h, p, s->pages[slot++], NULL))
+			return -1;
+	return 0;
+}
+
 int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *src)
 {
+	uint32_t *emap = NULL, *pmap = NULL;
+	int rc = -1;
+
+	if ((src->nentries && !(emap = malloc(src->nentries * sizeof(*emap)))) ||
+	    (src->npaths && !(pmap = malloc(src->npaths * sizeof(*pmap)))))
+		goto out;
 	for (size_t i = 0; i < src->nentries; i++) {
 		const struct pp_entry *s = src->entries[i];
 		struct pp_entry *e = pp_profile_entry(dst, s->kind, s->module, s->offset, s->name);
-		unsigned slot = 0;
 
-		if (!e)
-			return -1;
-		for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-			if (s->hist.page_mask >> p & 1 &&
-			    pp_hist_add_page(&e->hist, p, s->hist.pages[slot++], NULL))
-				return -1;
+		if (!e || hist_add(&e->hist, &s->hist))
+			goto out;
 		pp_entry_add(e, s);
+		emap[i] = e->index;
 	}
+	/* parents come before their children in src->paths */
+	for (size_t i = 0; i < src->npaths; i++) {
+		const struct pp_path *s = src->paths[i];
+		struct pp_path *p = pp_profile_path(dst, s->parent ? pmap[s->parent - 1] + 1 : 0,
+						    emap[s->entry], (int)s->cut);
+
+		if (!p || pp_path_add(p, &s->st))
+			goto out;
+		pmap[i] = p->index;
+	}
+	dst->paths_cut = pp_sat_add(dst->paths_cut, src->paths_cut);
+	rc = 0;
+out:
+	free(emap);
+	free(pmap);
+	return rc;
+}
+
+static uint64_t path_hash(uint32_t parent, uint32_t entry, int cut)
+{
+	uint64_t h = (uint64_t)parent << 32 ^ entry ^ (uint64_t)!!cut << 63;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t path_hash_i(const struct pp_profile *prof, size_t i)
+{
+	const struct pp_path *p = prof->paths[i];
+
+	return path_hash(p->parent, p->entry, (int)p->cut);
+}
+
+struct pp_path *pp_profile_path(struct pp_profile *prof, uint32_t parent, uint32_t entry,
+				int cut)
+{
+	if (entry >= prof->nentries || parent > prof->npaths || (cut && parent) ||
+	    prof->npaths >= UINT32_MAX - 1 ||
+	    index_reserve(prof, &prof->path_slots, &prof->npath_slots, prof->npaths, path_hash_i))
+		return NULL;
+	size_t mask = prof->npath_slots - 1;
+	size_t k = path_hash(parent, entry, cut) & mask;
+
+	for (; prof->path_slots[k]; k = (k + 1) & mask) {
+		struct pp_path *p = prof->paths[prof->path_slots[k] - 1];
+
+		if (p->parent == parent && p->entry == entry && p->cut == (uint32_t)!!cut)
+			return p;
+	}
+	if (grow(&prof->paths, &prof->paths_cap, prof->npaths, sizeof(*prof->paths)))
+		return NULL;
+	struct pp_path *p = arena_alloc(prof, sizeof(*p));
+	const struct pp_entry *e = prof->entries[entry];
+
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	p->parent = parent;
+	p->entry = entry;
+	p->cut = (uint32_t)!!cut;
+	p->depth = parent ? prof->paths[parent - 1]->depth + 1 : 0;
+	p->index = (uint32_t)prof->npaths;
+	p->st.kind = e->kind;
+	p->st.module = e->module;
+	p->st.offset = e->offset;
+	p->st.name = e->name;
+	p->st.min_ns = UINT64_MAX;
+	prof->paths[prof->npaths++] = p;
+	prof->path_slots[k] = (uint32_t)prof->npaths;
+	return p;
+}
+
+int pp_path_add(struct pp_path *p, const struct pp_entry *s)
+{
+	if (hist_add(&p->st.hist, &s->hist))
+		return -1;
+	pp_entry_add(&p->st, s);
 	return 0;
 }
 

@@ -39,6 +39,7 @@ struct pp_entry {
 					   the runtime address when module == -1 */
 	const char *name;		/* named kinds: owned by the profile; functions:
 					   NULL until the report resolves it */
+	uint32_t index;			/* its own index in entries[] */
 	uint64_t records;		/* records merged into this entry */
 	uint64_t torn;			/* of those, records caught mid-update */
 	uint64_t calls;
@@ -86,6 +87,29 @@ struct pp_process {
 	uint32_t timeline_count;
 };
 
+/*
+ * One call path: a node of the calling-context tree, merged over threads and
+ * processes.  A node is (parent node, entry); its statistics are those of
+ * the calls of its entry made along that path.  A function never appears
+ * twice on one path: a call of a function already on the path (recursion,
+ * direct or not) is counted on that earlier node, so the inclusive time of
+ * a node counts outermost activations only and the nodes of an entry sum,
+ * exactly, to the entry.  A "cut" node holds the calls of its entry made on
+ * paths past the runtime's cap (PARAPROF_MAX_PATHS): their path above it is
+ * not known, it has no parent and is shown under "[more paths]".
+ */
+struct pp_path {
+	uint32_t parent;		/* index + 1 in paths[], 0 = a root */
+	uint32_t entry;			/* index in entries[] */
+	uint32_t cut;			/* 1: calls past the cap (see above) */
+	uint32_t depth;			/* nodes above it: 0 for a root */
+	uint32_t index;			/* its own index in paths[] */
+	struct pp_entry st;		/* this path's statistics; st's key (kind,
+					   module, offset, name) is the entry's */
+};
+
+#define PP_MORE_PATHS "[more paths]"	/* how a cut node's unknown path is shown */
+
 struct pp_chunk;
 
 struct pp_profile {
@@ -97,6 +121,13 @@ struct pp_profile {
 	size_t nentries, entries_cap;
 	uint32_t *slots;		/* hash table: entry index + 1, 0 = empty */
 	size_t nslots;			/* a power of two, >= 2 * nentries */
+	struct pp_path **paths;		/* npaths, in order of creation: a parent
+					   always comes before its children */
+	size_t npaths, paths_cap;
+	uint32_t *path_slots;		/* hash table: path index + 1, 0 = empty */
+	size_t npath_slots;		/* a power of two, >= 2 * npaths, or 0 */
+	uint64_t paths_cut;		/* nodes the runtimes could not keep: their
+					   calls are on cut nodes */
 	struct pp_cache *caches;
 	size_t ncaches, caches_cap;
 	uint32_t *mod_slots, *cache_slots; /* hash tables: index + 1, 0 = empty */
@@ -140,10 +171,22 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
  * of two profiles each entry. */
 void pp_entry_add(struct pp_entry *e, const struct pp_entry *s);
 
-/* Adds every entry of `src` into the entry with the same key in `dst`
- * (module indices must mean the same in both).  0, or -1 when memory runs
- * out (dst then holds part of src). */
+/* Adds every entry of `src` into the entry with the same key in `dst`, and
+ * every path node into the node of the same path (module indices must mean
+ * the same in both).  0, or -1 when memory runs out (dst then holds part of
+ * src). */
 int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *src);
+
+/* Returns the path node (parent, entry, cut) — `parent` an index + 1 in
+ * paths[] or 0 for a root, `entry` an index in entries[] — created with
+ * zeroed statistics and the entry's key when new; NULL when memory runs out
+ * or an index is out of range.  A cut node has no parent (parent must be 0). */
+struct pp_path *pp_profile_path(struct pp_profile *prof, uint32_t parent, uint32_t entry,
+				int cut);
+
+/* Adds the statistics and histogram of `s` into path node `p`; 0, or -1 when
+ * memory runs out. */
+int pp_path_add(struct pp_path *p, const struct pp_entry *s);
 
 /* Returns the cache called `name`, created zeroed when new; NULL when memory
  * runs out. */

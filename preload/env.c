@@ -148,6 +148,7 @@ void env_read(void)
 	env.enable = 1;
 	env.mem_interval_ns = 10 * 1000000ull;
 	env.shm_size = 1ull << 30;
+	env.max_paths = REC_MAX_PATHS_DEFAULT;
 	env.session = 0;
 	env.quiet = 0;
 	strcpy(env.output, ".");
@@ -187,6 +188,15 @@ void env_read(void)
 			env_warn("PARAPROF_SHM_SIZE=%s is not a size from 4M to 1T; using 1G", s);
 		else
 			env.shm_size = v;
+	}
+
+	s = getenv("PARAPROF_MAX_PATHS");
+	if (s && *s) {
+		if (parse_number(s, 0, &v) < 0 || v > (1ull << 32))
+			env_warn("PARAPROF_MAX_PATHS=%s is not a number from 0 to 4294967296; "
+				 "using %llu", s, (unsigned long long)REC_MAX_PATHS_DEFAULT);
+		else
+			env.max_paths = v;
 	}
 
 	s = getenv("PARAPROF_SESSION");

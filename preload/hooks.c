@@ -70,21 +70,23 @@ void hk_count_dropped(void)
 }
 /* ---- records ---- */
 
-/* The calling thread's record for `fn`, made on first sight; &t->dropped
- * when none can be made (counted in header.dropped_functions). */
-static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn)
+/* The calling thread's record for `fn` called from the path `parent`,
+ * made on first sight (rec_node); &t->dropped when none can be made
+ * (counted in header.dropped_functions). */
+static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_record *parent)
 {
 	struct area_priv *a = &rec_priv[t->area_idx];
-	struct slot *s = rec_probe(t->tab, t->shift, a->mask, fn);
+	struct slot *s = rec_probe(t->tab, t->shift, a->mask, fn, parent);
 	struct ppf_record *r;
 
 	if (s->key == fn)
 		return s->rec;
-	r = rec_new(t->area, PPF_KIND_FUNCTION, fn, seg_cover(fn));
-	if (r && rec_table_insert(a, fn, r) == 0) {
-		t->tab = a->tab;
-		t->shift = a->shift;
-	} else {
+	if (parent == &t->dropped)
+		parent = NULL;		/* below a function with no record: a root */
+	r = rec_node(a, t->area, PPF_KIND_FUNCTION, fn, seg_cover(fn), fn, parent);
+	t->tab = a->tab;
+	t->shift = a->shift;
+	if (!r) {
 		hk_count_dropped();
 		r = &t->dropped;
 	}
@@ -195,7 +197,7 @@ static int thread_ready(struct tls *t)
 	}
 	/* a reused area: its records were folded and zeroed; count them again */
 	for (uint64_t off = seg_thread(idx)->records; off; off = ((struct ppf_record *)seg_ptr(off))->next)
-		((struct ppf_record *)seg_ptr(off))->flags = 0;
+		((struct ppf_record *)seg_ptr(off))->flags &= ~PPF_REC_FOLDED;
 	t->area_idx = idx;
 	t->area = seg_thread(idx);
 	t->stack = a->stack + 1;		/* t->stack[-1] is the sentinel */
@@ -312,12 +314,14 @@ void hk_end(struct tls *t, uint32_t c)
 	t->gate = t->state == T_READY && !t->overflow ? (uint64_t)c + 1 : 0;
 }
 
-/* The calling thread's record for `fn`: one probe, else lookup_slow. */
+/* The calling thread's record for `fn` called from its top frame's path:
+ * one probe, else lookup_slow. */
 struct ppf_record *hk_lookup(struct tls *t, uintptr_t fn)
 {
-	struct slot *s = &t->tab[(fn * REC_GOLDEN) >> t->shift];
+	struct ppf_record *parent = t->depth ? t->stack[t->depth - 1].rec : NULL;
+	struct slot *s = &t->tab[rec_index(fn, parent, t->shift)];
 
-	return s->key == fn ? s->rec : lookup_slow(t, fn);
+	return s->key == fn && s->parent == parent ? s->rec : lookup_slow(t, fn, parent);
 }
 
 
@@ -561,6 +565,7 @@ static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, u
 	uint32_t d;
 	struct frame *f;
 	struct slot *s;
+	struct ppf_record *parent;
 
 	d = t->depth;
 	f = &t->stack[d];
@@ -572,8 +577,9 @@ static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, u
 		return;
 	}
 	f->fn = fn;
-	s = &t->tab[(fn * REC_GOLDEN) >> t->shift];
-	if (unlikely(s->key != fn || !(c & PPF_FLAG_TSC))) {
+	parent = f[-1].rec;		/* the path we are called from (NULL: none) */
+	s = &t->tab[rec_index(fn, parent, t->shift)];
+	if (unlikely(s->key != fn || s->parent != parent || !(c & PPF_FLAG_TSC))) {
 		enter_rest((uint64_t)c + 1, fn, site, sp);
 		return;
 	}

@@ -46,12 +46,14 @@ static struct ppf_record *named_record(struct tls *t, unsigned kind, const char 
 	const struct ppf_header *h = seg_header();
 	const char *strtab = seg_ptr(h->strtab_off);
 	uint64_t pkey = KEY_BY_POINTER(kind, name), nkey;
-	struct ppf_record *r = NULL;
+	struct ppf_record *r = NULL, *parent = t->depth ? t->stack[t->depth - 1].rec : NULL;
 	struct slot *s;
 	uint32_t off;
 
+	if (parent == &t->dropped)
+		parent = NULL;
 	if (by_pointer) {
-		s = rec_probe(t->tab, t->shift, a->mask, pkey);
+		s = rec_probe(t->tab, t->shift, a->mask, pkey, parent);
 		if (s->key == pkey && !strcmp(strtab + s->rec->key, name))
 			return s->rec;
 	}
@@ -59,21 +61,12 @@ static struct ppf_record *named_record(struct tls *t, unsigned kind, const char 
 	if (!off)
 		goto out;
 	nkey = KEY_BY_NAME(kind, off);
-	s = rec_probe(a->tab, a->shift, a->mask, nkey);
-	if (s->key == nkey) {
-		r = s->rec;
-	} else {
-		r = rec_new(t->area, kind, off, 0);
-		if (!r || rec_table_insert(a, nkey, r) < 0) {
-			r = NULL;
-			goto out;
-		}
-	}
-	if (by_pointer) {
-		s = rec_probe(a->tab, a->shift, a->mask, pkey);
+	r = rec_node(a, t->area, kind, off, 0, nkey, parent);
+	if (r && by_pointer) {
+		s = rec_probe(a->tab, a->shift, a->mask, pkey, parent);
 		if (s->key == pkey)
 			s->rec = r;		/* the buffer holds another name now */
-		else if (rec_table_insert(a, pkey, r) < 0)
+		else if (rec_table_insert(a, pkey, parent, r) < 0)
 			r = NULL;
 	}
 out:

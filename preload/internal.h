@@ -37,6 +37,7 @@ struct env_settings {
 	int enable;			/* PARAPROF_ENABLE: start enabled */
 	uint64_t mem_interval_ns;	/* PARAPROF_MEM_INTERVAL_MS */
 	uint64_t shm_size;		/* PARAPROF_SHM_SIZE: bytes reserved */
+	uint64_t max_paths;		/* PARAPROF_MAX_PATHS: call-path records */
 	int quiet;			/* PARAPROF_QUIET */
 	uint64_t session;		/* PARAPROF_SESSION: the launcher's run id, 0 = none */
 	int secure;			/* AT_SECURE (setuid/setgid): profiling stays off */
@@ -285,9 +286,14 @@ struct frame {
 	struct ppf_record *rec;
 };
 
+/* A slot of a lookup table: the record of `key` called from the call path
+ * whose record is `parent` (NULL: a root).  32 bytes: a probe reads one
+ * cache line. */
 struct slot {
 	uintptr_t key;			/* function address (other keys: see hooks.c) */
+	struct ppf_record *parent;
 	struct ppf_record *rec;
+	uintptr_t unused;
 };
 
 /* Private state of a thread area, kept with the area when a thread exits so
@@ -309,12 +315,18 @@ extern struct area_priv *rec_priv;	/* [REC_AREA_MAX] */
 /* Private anonymous memory, or NULL. */
 void *rec_map(size_t len);
 
-static inline struct slot *rec_probe(struct slot *tab, unsigned shift, uint32_t mask,
-				     uintptr_t key)
+/* The slot of (key, parent): a table slot's index. */
+static inline uint32_t rec_index(uintptr_t key, const struct ppf_record *parent, unsigned shift)
 {
-	uint32_t i = (uint32_t)((key * REC_GOLDEN) >> shift);
+	return (uint32_t)(((key + (uintptr_t)parent) * REC_GOLDEN) >> shift);
+}
 
-	while (tab[i].key != key && tab[i].key != 0)
+static inline struct slot *rec_probe(struct slot *tab, unsigned shift, uint32_t mask,
+				     uintptr_t key, const struct ppf_record *parent)
+{
+	uint32_t i = rec_index(key, parent, shift);
+
+	while ((tab[i].key != key || tab[i].parent != parent) && tab[i].key != 0)
 		i = (i + 1) & mask;
 	return &tab[i];
 }
@@ -323,18 +335,37 @@ static inline struct slot *rec_probe(struct slot *tab, unsigned shift, uint32_t 
  * be had (the table is then unchanged). */
 int rec_table_grow(struct area_priv *a);
 
-/* Inserts (key, rec), doubling the table at half load.  Returns -1 when no
- * memory could be had (the record then stays unreachable from the table). */
-int rec_table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec);
+/* Inserts (key, parent) -> rec, doubling the table at half load.  Returns -1
+ * when no memory could be had (the record then stays unreachable from the
+ * table). */
+int rec_table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *parent,
+		     struct ppf_record *rec);
 
 /* Drops from the table every function record of a module marked unloaded
  * (after a dlclose its addresses may be another module's). */
 void rec_table_drop_unloaded(struct area_priv *a);
 
 /* Makes a zeroed record of `kind`, `key` and `module` (record.module) in
- * `area` and links it in.  The caller owns the area.  NULL when full. */
+ * `area` and links it in: a node of the area's call paths under `parent`
+ * (a record of the same area; NULL: a root).  The caller owns the area.
+ * NULL when full. */
 struct ppf_record *rec_new(struct ppf_thread *area, unsigned kind, uint64_t key,
-			   uint32_t module);
+			   uint32_t module, const struct ppf_record *parent);
+
+/*
+ * The node of (kind, key, module) called from the path `parent` in `area`
+ * (private table `a`), the table's key being `tkey`: found in the table,
+ * else an ancestor of the same kind and key (a function is on a path once:
+ * format.h), else made, else — past header.max_paths — the area's cut
+ * record of that key.  Inserted into the table under (tkey, parent).  NULL
+ * when no record can be had.  The caller owns the area.
+ */
+struct ppf_record *rec_node(struct area_priv *a, struct ppf_thread *area, unsigned kind,
+			    uint64_t key, uint32_t module, uintptr_t tkey,
+			    struct ppf_record *parent);
+
+/* The cap on path nodes (PARAPROF_MAX_PATHS), for header.max_paths. */
+#define REC_MAX_PATHS_DEFAULT 131072
 
 /* Gives record `r` its histogram page `p`; returns the page number, or 0
  * when the segment is full (counted in header.hist_dropped). */

@@ -18,6 +18,7 @@
 #include "common/record.h"
 
 #define TABLE_MIN 256			/* lookup slots to start with */
+#define CUT_PARENT ((struct ppf_record *)1)	/* table parent of cut records */
 
 struct area_priv *rec_priv;		/* [REC_AREA_MAX], private memory */
 
@@ -40,7 +41,7 @@ int rec_table_grow(struct area_priv *a)
 		return -1;
 	for (uint32_t i = 0; a->tab && i <= a->mask; i++)
 		if (a->tab[i].key)
-			*rec_probe(tab, shift, slots - 1, a->tab[i].key) = a->tab[i];
+			*rec_probe(tab, shift, slots - 1, a->tab[i].key, a->tab[i].parent) = a->tab[i];
 	if (a->tab)
 		munmap(a->tab, (a->mask + 1) * sizeof(struct slot));
 	a->tab = tab;
@@ -49,13 +50,15 @@ int rec_table_grow(struct area_priv *a)
 	return 0;
 }
 
-int rec_table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *rec)
+int rec_table_insert(struct area_priv *a, uintptr_t key, struct ppf_record *parent,
+		     struct ppf_record *rec)
 {
 	if ((!a->tab || (a->count + 1) * 2 > a->mask + 1) && rec_table_grow(a) < 0)
 		return -1;
-	struct slot *s = rec_probe(a->tab, a->shift, a->mask, key);
+	struct slot *s = rec_probe(a->tab, a->shift, a->mask, key, parent);
 
 	s->key = key;
+	s->parent = parent;
 	s->rec = rec;
 	a->count++;
 	return 0;
@@ -79,7 +82,7 @@ void rec_table_drop_unloaded(struct area_priv *a)
 		if (r->kind == PPF_KIND_FUNCTION && r->module && r->module <= nmods &&
 		    __atomic_load_n(&mods[r->module - 1].unloaded, __ATOMIC_ACQUIRE))
 			continue;	/* its address may be another module's now */
-		if (rec_table_insert(&keep, a->tab[i].key, a->tab[i].rec) < 0) {
+		if (rec_table_insert(&keep, a->tab[i].key, a->tab[i].parent, a->tab[i].rec) < 0) {
 			if (keep.tab)
 				munmap(keep.tab, (keep.mask + 1) * sizeof(struct slot));
 			return;		/* no memory: keep the old table */
@@ -99,7 +102,8 @@ void rec_table_drop_unloaded(struct area_priv *a)
 
 /* ---- records ---- */
 
-struct ppf_record *rec_new(struct ppf_thread *area, unsigned kind, uint64_t key, uint32_t module)
+struct ppf_record *rec_new(struct ppf_thread *area, unsigned kind, uint64_t key, uint32_t module,
+			   const struct ppf_record *parent)
 {
 	/* an endpoint's record (area 0's, made by a fold) carries its tail */
 	size_t size = sizeof(struct ppf_record) +
@@ -115,10 +119,51 @@ struct ppf_record *rec_new(struct ppf_thread *area, unsigned kind, uint64_t key,
 	r->size = (uint16_t)size;
 	r->module = module;
 	r->min_ns = UINT64_MAX;
+	r->parent = parent ? (uint64_t)((const char *)parent - seg_base) : 0;
 	r->next = area->records;
 	/* count first, then publish: a reader never walks more than the count */
 	__atomic_store_n(&area->record_count, area->record_count + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&area->records, off, __ATOMIC_RELEASE);
+	return r;
+}
+
+struct ppf_record *rec_node(struct area_priv *a, struct ppf_thread *area, unsigned kind,
+			    uint64_t key, uint32_t module, uintptr_t tkey,
+			    struct ppf_record *parent)
+{
+	struct ppf_header *h = seg_header();
+	struct slot *s = rec_probe(a->tab, a->shift, a->mask, tkey, parent);
+	struct ppf_record *r = NULL, *up;
+
+	if (s->key == tkey && s->rec->key == key && s->rec->kind == kind &&
+	    s->rec->module == module)
+		return s->rec;
+	/* an ancestor of the same function: recursion stays on its node */
+	for (up = parent == CUT_PARENT ? NULL : parent; up && !r;
+	     up = up->parent ? seg_ptr(up->parent) : NULL)
+		if (up->kind == kind && up->key == key && up->module == module)
+			r = up;
+	if (parent == CUT_PARENT ||
+	    (!r && __atomic_load_n(&h->paths, __ATOMIC_RELAXED) >= h->max_paths)) {
+		/* past the cap: the area's cut record of the key (the thread
+		 * counted it when it cut the path) */
+		if (parent != CUT_PARENT)
+			__atomic_fetch_add(&h->paths_cut, 1, __ATOMIC_RELAXED);
+		s = rec_probe(a->tab, a->shift, a->mask, tkey, CUT_PARENT);
+		if (s->key == tkey) {
+			r = s->rec;
+		} else if ((r = rec_new(area, kind, key, module, NULL))) {
+			r->flags = PPF_REC_CUT;
+			if (rec_table_insert(a, tkey, CUT_PARENT, r) < 0)
+				return NULL;
+		}
+		if (parent == CUT_PARENT)
+			return r;
+	} else if (!r && (r = rec_new(area, kind, key, module, parent))) {
+		__atomic_fetch_add(&h->paths, 1, __ATOMIC_RELAXED);
+	}
+	if (!r || rec_table_insert(a, tkey, parent, r) < 0)
+		return NULL;
 	return r;
 }
 
@@ -138,39 +183,19 @@ uint32_t rec_hist_page(struct ppf_thread *area, struct ppf_record *r, unsigned p
 	return (uint32_t)(off / PPF_PAGE_BYTES);
 }
 
-/* Area 0's record for (kind, key, module); the process lock is held.  Its
- * table is keyed by a mix of the three, checked on a hit: two functions at
- * one address in two modules keep two records. */
-static struct ppf_record *process_record(unsigned kind, uint64_t key, uint32_t module)
+/* Area 0's node for the thread record `r` whose parent's node in area 0 is
+ * `parent` (NULL: a root); the process lock is held.  Area 0's table key
+ * packs (kind, module, key) into one word (a function's address is below
+ * 2^47 in user space); the node's own fields are checked on a hit. */
+static struct ppf_record *process_node(const struct ppf_record *r, struct ppf_record *parent)
 {
 	struct area_priv *a = &rec_priv[0];
-	uintptr_t k = key ^ ((uint64_t)kind << 56) ^ ((uint64_t)module << 40);
-	struct ppf_record *r;
+	uintptr_t k = r->key ^ ((uint64_t)r->kind << 61) ^ ((uint64_t)r->module << 47);
 
-	if (a->tab) {
-		uint32_t i = (uint32_t)((k * REC_GOLDEN) >> a->shift);
-
-		for (; a->tab[i].key; i = (i + 1) & a->mask) {
-			r = a->tab[i].rec;
-			if (a->tab[i].key == k && r->key == key && r->kind == kind &&
-			    r->module == module)
-				return r;
-		}
-	}
-	r = rec_new(seg_thread(0), kind, key, module);
-	if (r) {
-		/* a colliding mix gets a slot of its own: probe past it */
-		if ((!a->tab || (a->count + 1) * 2 > a->mask + 1) && rec_table_grow(a) < 0)
-			return NULL;
-		uint32_t i = (uint32_t)((k * REC_GOLDEN) >> a->shift);
-
-		while (a->tab[i].key)
-			i = (i + 1) & a->mask;
-		a->tab[i].key = k;
-		a->tab[i].rec = r;
-		a->count++;
-	}
-	return r;
+	if (!a->tab && rec_table_grow(a) < 0)
+		return NULL;
+	return rec_node(a, seg_thread(0), r->kind, r->key, r->module, k,
+			(r->flags & PPF_REC_CUT) ? CUT_PARENT : parent);
 }
 
 /* Adds record `r` into `m` (area 0).  Samples that find no histogram page
@@ -237,7 +262,7 @@ void rec_clear_area(struct ppf_thread *area, uint32_t gen)
 		struct ppf_record *r = seg_ptr(off);
 
 		if (!(r->flags & PPF_REC_FOLDED))
-			zero_record(r, 0);
+			zero_record(r, r->flags & PPF_REC_CUT);
 	}
 	__atomic_store_n(&area->cleared_gen, gen, __ATOMIC_RELEASE);
 }
@@ -250,35 +275,82 @@ void rec_clear_process_area(void)
 		rec_clear_area(seg_thread(0), gen);
 }
 
+/* Thread record -> its node in area 0, during a fold: open addressing over
+ * private memory. */
+struct fold_map {
+	struct { const struct ppf_record *from; struct ppf_record *to; } *slot;
+	uint64_t mask;
+};
+
+static struct ppf_record **fold_slot(struct fold_map *fm, const struct ppf_record *from)
+{
+	uint64_t i = ((uintptr_t)from * REC_GOLDEN >> 20) & fm->mask;
+
+	while (fm->slot[i].from && fm->slot[i].from != from)
+		i = (i + 1) & fm->mask;
+	fm->slot[i].from = from;
+	return &fm->slot[i].to;
+}
+
 int rec_fold_area(struct ppf_thread *area)
 {
 	struct ppf_header *h = seg_header();
 	int complete = 1;
+	uint64_t n = area->record_count, k = 0;
+	struct fold_map fm = { NULL, 0 };
+	const struct ppf_record **order = NULL;
+	size_t order_len = n * sizeof(*order), map_len;
 
 	/* an area that has not seen the last clear holds nothing to keep */
 	int stale = area->cleared_gen != __atomic_load_n(&h->clear_gen, __ATOMIC_ACQUIRE);
 
+	/* Parents before children: the list is newest first, and a node's
+	 * parent is older than the node.  Without memory for the order and the
+	 * map, every record folds as a root (its path is lost, its function's
+	 * figures are not). */
+	for (map_len = 16; map_len < 2 * n * sizeof(*fm.slot); map_len *= 2)
+		;
+	if (n && (order = rec_map(order_len)) && (fm.slot = rec_map(map_len)))
+		fm.mask = map_len / sizeof(*fm.slot) - 1;
+	for (uint64_t off = area->records; order && fm.slot && off && k < n;
+	     off = ((struct ppf_record *)seg_ptr(off))->next)
+		order[n - 1 - k++] = seg_ptr(off);
+
 	seg_process_lock();
 	rec_clear_process_area();
 	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
+	for (uint64_t i = n - k; !stale && order && fm.slot && i < n; i++) {
+		const struct ppf_record *r = order[i];
+		struct ppf_record *parent = NULL;
+
+		if (r->parent && !(r->flags & PPF_REC_CUT))
+			parent = *fold_slot(&fm, seg_ptr(r->parent));
+		*fold_slot(&fm, r) = process_node(r, parent);
+	}
 	for (uint64_t off = area->records; off; off = ((struct ppf_record *)seg_ptr(off))->next) {
 		struct ppf_record *r = seg_ptr(off), *m;
 
 		if (r->flags & PPF_REC_FOLDED)
 			continue;
 		if (r->calls && !stale) {
-			m = process_record(r->kind, r->key, r->module);
+			m = fm.slot ? *fold_slot(&fm, r) : NULL;
+			if (!m)
+				m = process_node(r, NULL);
 			if (!m) {
 				complete = 0;
 				continue;
 			}
 			merge_record(m, r);
 		}
-		zero_record(r, PPF_REC_FOLDED);
+		zero_record(r, PPF_REC_FOLDED | (r->flags & PPF_REC_CUT));
 		r->depth = 0;
 	}
 	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);
 	seg_process_unlock();
+	if (order)
+		munmap(order, order_len);
+	if (fm.slot)
+		munmap(fm.slot, map_len);
 	return complete;
 }
 

@@ -281,6 +281,7 @@ int seg_create(uint64_t start_ns)
 	h->proc_start_ticks = me.start;
 	h->pidns_ino = me.pidns;
 	h->session = env.session;
+	h->max_paths = env.max_paths;
 	h->ticks_per_sec = clock_ticks_per_sec;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	h->start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;

@@ -8,7 +8,12 @@
  * skipped):
  *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
  *   name <kind> <name> calls= ...
- * then "header <field>=<value>" lines.  Exit 2 on a malformed file.  Records
+ * then "header <field>=<value>" lines.  With PPDUMP_PATHS set, first one
+ * line per record with calls, its call path from the root by following
+ * record.parent (format version 3):
+ *   path +0x<elf address>;+0x<...>;<name>... calls=N incl_ns=N cut=0|1
+ * (the same path may come from several areas: add them up).  Exit 2 on a
+ * malformed file.  Records
  * are added up with common/record.h, as the runtime adds them.
  *
  * ppdump --facts prints the facts of format.h that the shell tests use, as
@@ -48,6 +53,46 @@ static void *at(uint64_t off, uint64_t size)
 	if (off > len || size > len - off)
 		die("offset past the end");
 	return buf + off;
+}
+
+/* The key of record `r` as a path element: +0x<ELF address> of a function
+ * (in the module it names, else the one covering it), else its name. */
+static void print_key(const struct ppf_header *h, const struct ppf_record *r)
+{
+	const struct ppf_module *mods = at(h->module_off, (uint64_t)h->module_cap * sizeof(*mods));
+	const char *strtab = at(h->strtab_off, h->strtab_cap);
+	const struct ppf_module *m = NULL;
+
+	if (r->kind != PPF_KIND_FUNCTION) {
+		printf("%s", r->key < h->strtab_cap ? strtab + r->key : "?");
+		return;
+	}
+	if (r->module && r->module <= h->module_count)
+		m = &mods[r->module - 1];
+	for (uint32_t j = 0; !r->module && j < h->module_count; j++)
+		if (r->key >= mods[j].lo && r->key < mods[j].hi)
+			m = &mods[j];
+	printf("+0x%llx", (unsigned long long)(r->key - (m ? m->load_addr : 0)));
+}
+
+/* PPDUMP_PATHS: the path of `r`, root first. */
+static void print_path(const struct ppf_header *h, const struct ppf_record *r)
+{
+	const struct ppf_record *chain[4096];
+	unsigned n = 0;
+
+	for (const struct ppf_record *p = r; p && n < 4096;
+	     p = p->parent ? at(p->parent, sizeof(*p)) : NULL)
+		chain[n++] = p;
+	if (n == 4096)
+		die("a path longer than 4096 records (a loop?)");
+	printf("path ");
+	while (n--) {
+		print_key(h, chain[n]);
+		printf(n ? ";" : "");
+	}
+	printf(" calls=%llu incl_ns=%llu cut=%d\n", (unsigned long long)r->calls,
+	       (unsigned long long)r->inclusive_ns, (r->flags & PPF_REC_CUT) != 0);
 }
 
 static struct agg *find(unsigned kind, uint64_t key, uint32_t module)
@@ -158,6 +203,8 @@ int main(int argc, char **argv)
 			if (getenv("PPDUMP_AREAS"))
 				printf("  rec area=%u key=0x%llx calls=%llu\n", i,
 				       (unsigned long long)r->key, (unsigned long long)r->calls);
+			if (getenv("PPDUMP_PATHS") && r->calls && h->version >= 3)
+				print_path(h, r);
 			a = find(r->kind, r->key, r->kind == PPF_KIND_FUNCTION ? r->module : 0);
 			ppc_record_add(&a->sum, r);
 			if (r->pending && r->pending <= PPF_HIST_BUCKETS)
@@ -210,7 +257,8 @@ int main(int argc, char **argv)
 	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "
 	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "
 	       "threads_dropped=%llu modules=%u timeline=%u rss_peak_kib=%llu used=%llu "
-	       "session=%016llx pidns_ino=%llu start_ticks=%llu version=%u cmdline=%s\n",
+	       "session=%016llx pidns_ino=%llu start_ticks=%llu version=%u paths=%llu paths_cut=%llu "
+	       "max_paths=%llu cmdline=%s\n",
 	       h->pid, h->ppid, h->flags, h->exec_gen,
 	       (unsigned long long)((h->stop_ns ? h->stop_ns : h->last_ns) - h->start_ns), areas,
 	       (unsigned long long)h->threads_seen, (unsigned long long)h->dropped_functions,
@@ -219,6 +267,7 @@ int main(int argc, char **argv)
 	       h->module_count, h->timeline_count, (unsigned long long)h->rss_peak_kib,
 	       (unsigned long long)h->used_size, (unsigned long long)h->session,
 	       (unsigned long long)h->pidns_ino, (unsigned long long)h->proc_start_ticks,
-	       h->version, h->cmdline);
+	       h->version, (unsigned long long)h->paths, (unsigned long long)h->paths_cut,
+	       (unsigned long long)h->max_paths, h->cmdline);
 	return 0;
 }

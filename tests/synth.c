@@ -60,7 +60,7 @@ void synth_init(struct synth *s, uint64_t cap, const struct synth_layout *l)
 	/* (the allocations may have moved the image: the header is taken now) */
 	h = synth_hdr(s);
 	memcpy(h->magic, PPF_MAGIC, PPF_MAGIC_LEN);
-	h->version = PPF_VERSION;
+	h->version = synth_version;
 	h->header_size = sizeof(struct ppf_header);
 	h->module_off = modules;
 	h->module_cap = l->modules;
@@ -111,9 +111,22 @@ uint32_t synth_module_add(struct synth *s, const char *path, uint64_t load, uint
 	return ++h->module_count;
 }
 
+unsigned synth_version = PPF_VERSION;
+
+/* Bytes of a record without its tail in the image's format version. */
+static size_t rec_size(struct synth *s)
+{
+	return synth_hdr(s)->version >= 3 ? sizeof(struct ppf_record) : PPF_RECORD_SIZE_V2;
+}
+
+struct ppf_endpoint_tail *synth_tail(struct synth *s, uint64_t off)
+{
+	return (struct ppf_endpoint_tail *)(s->buf + off + rec_size(s));
+}
+
 uint64_t synth_record(struct synth *s, unsigned t, unsigned kind, uint64_t key)
 {
-	size_t size = sizeof(struct ppf_record) +
+	size_t size = rec_size(s) +
 		      (kind == PPF_KIND_ENDPOINT ? sizeof(struct ppf_endpoint_tail) : 0);
 	uint64_t off = synth_alloc(s, size, 8);
 	struct ppf_record *r = synth_rec(s, off);

@@ -67,6 +67,13 @@ static inline struct ppf_record *synth_rec(struct synth *s, uint64_t off)
 	return (struct ppf_record *)(s->buf + off);
 }
 
+/* The format version of the images synth_init() starts (PPF_VERSION unless
+ * a test sets it): records are as long as that version's. */
+extern unsigned synth_version;
+
+/* The endpoint tail of the record at `off`, wherever the version puts it. */
+struct ppf_endpoint_tail *synth_tail(struct synth *s, uint64_t off);
+
 /* Interns a name; returns its string-table offset. */
 uint32_t synth_string(struct synth *s, const char *name);
 

@@ -33,9 +33,12 @@
 
 #define PPF_MAGIC "PPROFSEG"		/* 8 bytes, no NUL */
 #define PPF_MAGIC_LEN 8
-#define PPF_VERSION 2		/* 2: record.module, module.unloaded, header.session
-				   and pidns_ino; readers also accept 1, whose
-				   fields there are zero */
+#define PPF_VERSION 3		/* 3: record.parent (call paths), PPF_REC_CUT,
+				   header.max_paths, paths and paths_cut;
+				   2: record.module, module.unloaded, header.session
+				   and pidns_ino; readers also accept 1 and 2, whose
+				   fields there are zero and whose records end
+				   before `parent` (PPF_RECORD_SIZE_V2) */
 #define PPF_VERSION_MIN 1
 
 /* ---- names ------------------------------------------------------------- *
@@ -127,10 +130,26 @@ enum ppf_kind {
 };
 
 #define PPF_REC_FOLDED 0x1u	/* counted in area 0 already: readers skip it */
+#define PPF_REC_CUT 0x2u	/* calls on paths past the cap: parent is 0 and
+				   the path above is not known (see below) */
 
 /*
- * Statistics of one function (region, span, endpoint) in one thread area.
- * Written by one thread at a time, under `seq`.
+ * Statistics of one function (region, span, endpoint) on one call path in
+ * one thread area.  Written by one thread at a time, under `seq`.
+ *
+ * Call paths.  A record is a node of the area's calling-context tree:
+ * `parent` is the record of the caller's node in the same area (0: a root,
+ * called with no instrumented function active).  A function never appears
+ * twice on one path: a call of a function that is already on the path
+ * (recursion, direct or through others) is counted on that earlier node.
+ * So the records of one key sum, exactly, to the function's statistics, and
+ * every active frame of a function in a thread is on the same record (which
+ * keeps inclusive_ns outermost-only, below).  Nodes are capped per process
+ * (header.max_paths): past the cap, a call whose node would be new is
+ * counted on the area's one PPF_REC_CUT record of its key (parent 0, the
+ * path above unknown): its calls, times and histogram stay exact, and so
+ * does its inclusive time unless the function is also active on a kept node
+ * below it.  header.paths_cut counts the nodes that were not made.
  *
  * The histogram lags by at most one call: the writer adds each call's bucket
  * at the next call of the same record (a store whose address depends on a
@@ -169,7 +188,12 @@ struct ppf_record {
 				   module the function was in when the record was
 				   made (a later module may take its addresses after
 				   a dlclose); 0 = unknown: look the address up */
+	uint64_t parent;	/* offset of the caller's record (see above), 0 = root;
+				   version >= 3 only */
 };
+
+/* Bytes of a record (without an endpoint's tail) in versions 1 and 2. */
+#define PPF_RECORD_SIZE_V2 360
 
 /* Responses by class: status[PPF_STATUS_OTHER] counts codes outside
  * 100..599, status[k] for k = 1..5 the codes k00..k99. */
@@ -322,7 +346,10 @@ struct ppf_header {
 					 * whose pid this one got */
 	uint64_t session;		/* PARAPROF_SESSION: the launcher's run, 0 = none */
 	uint64_t pidns_ino;		/* inode of the pid namespace (0: unknown) */
-	uint64_t reserved[12];
+	uint64_t paths;			/* path records made (area 0's included) */
+	uint64_t paths_cut;		/* path records not made: the cap was reached */
+	uint64_t max_paths;		/* the cap on paths (PARAPROF_MAX_PATHS) */
+	uint64_t reserved[9];
 };
 
 #endif /* PARAPROF_FORMAT_H */

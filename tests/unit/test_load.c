@@ -49,7 +49,7 @@ static void make_base(struct base *b, uint32_t pid, uint64_t load_addr)
 	synth_calls(s, b->region, 3000000, 7);
 	b->endpoint = synth_record(s, 0, PPF_KIND_ENDPOINT, synth_string(s, "GET /api/x"));
 	synth_calls(s, b->endpoint, 400000, 4);
-	struct ppf_endpoint_tail *tail = (void *)(synth_rec(s, b->endpoint) + 1);
+	struct ppf_endpoint_tail *tail = synth_tail(s, b->endpoint);
 
 	tail->status[2] = 3;
 	tail->status[5] = 1;
@@ -256,7 +256,7 @@ static void br_truncated(struct base *b, size_t *len) { (void)b; *len -= 1; }
 static void br_short_header(struct base *b, size_t *len) { (void)b; *len = 100; }
 static void br_empty(struct base *b, size_t *len) { (void)b; *len = 0; }
 static void br_magic(struct base *b, size_t *len) { (void)len; H(b)->magic[0] = 'X'; }
-static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = 3; }
+static void br_version(struct base *b, size_t *len) { (void)len; H(b)->version = PPF_VERSION + 1; }
 static void br_version_zero(struct base *b, size_t *len) { (void)len; H(b)->version = 0; }
 static void br_header_size(struct base *b, size_t *len) { (void)len; H(b)->header_size = 64; }
 static void br_used_small(struct base *b, size_t *len) { (void)len; H(b)->used_size = 16; }
@@ -409,8 +409,8 @@ static const struct bad_case bad_cases[] = {
 	{ "shorter than the header", br_short_header, "truncated: 100 bytes, the header needs" },
 	{ "empty", br_empty, "bad magic" },
 	{ "wrong magic", br_magic, "not a paraprof dump (bad magic)" },
-	{ "future version", br_version, "unsupported format version 3 (this paraprof reads 1 to 2)" },
-	{ "version 0", br_version_zero, "unsupported format version 0 (this paraprof reads 1 to 2)" },
+	{ "future version", br_version, "unsupported format version 4 (this paraprof reads 1 to 3)" },
+	{ "version 0", br_version_zero, "unsupported format version 0 (this paraprof reads 1 to 3)" },
 	{ "header_size", br_header_size, "header_size 64" },
 	{ "used_size below the header", br_used_small, "smaller than the header" },
 	{ "used_size past the end", br_used_big, "truncated: " },
@@ -479,7 +479,7 @@ static const struct salvage_case salvage_cases[] = {
 	  1 },
 	{ "unknown kind", br_kind, "t.ppd: record of kind 9, key 0x555555555100 (thread 1, at 0x",
 	  G | REGION | ENDPOINT, 0 },
-	{ "record size", br_size, ") dropped: size 32, a kind 1 record has 360",
+	{ "record size", br_size, ") dropped: size 32, a kind 1 record has 368",
 	  G | REGION | ENDPOINT, 0 },
 	{ "page past the end", br_page, "t.ppd: record of function fake+0x1100 (thread 1, at 0x",
 	  G | REGION | ENDPOINT, 0 },
@@ -578,22 +578,30 @@ static void test_load_salvage_many(void **state)
 	synth_free(s);
 }
 
-/* Format version 1 (no record.module, session, pidns_ino: zeros there) is
- * read like version 2. */
+/* Format versions 1 (no record.module, session, pidns_ino: zeros there)
+ * and 2 (no record.parent: records 8 bytes shorter, no call paths) are read
+ * like version 3, without paths; an endpoint's tail where they put it. */
 static void test_load_version_1(void **state)
 {
-	struct base b;
-	char err[256];
-	struct pp_profile *prof = pp_profile_new();
-
 	(void)state;
-	make_base(&b, 100, SYNTH_LOAD);
-	H(&b)->version = 1;
-	assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "v1", err, sizeof(err)), 0);
-	assert_int_equal(find_func(prof, 0x1100)->calls, 10);
-	assert_int_equal(find_named(prof, "parse")->calls, 7);
-	pp_profile_free(prof);
-	synth_free(b.s);
+	for (unsigned v = 1; v <= 2; v++) {
+		struct base b;
+		char err[256];
+		struct pp_profile *prof = pp_profile_new();
+
+		synth_version = v;
+		make_base(&b, 100, SYNTH_LOAD);
+		synth_version = PPF_VERSION;
+		assert_int_equal(H(&b)->version, v);
+		assert_int_equal(load_buffer(prof, b.s->buf, b.s->used, "v1", err, sizeof(err)), 0);
+		assert_int_equal(prof->nnotes, 0);
+		assert_int_equal(find_func(prof, 0x1100)->calls, 10);
+		assert_int_equal(find_named(prof, "parse")->calls, 7);
+		assert_int_equal(find_named(prof, "GET /api/x")->status[2], 3);
+		assert_int_equal(prof->npaths, 0);
+		pp_profile_free(prof);
+		synth_free(b.s);
+	}
 }
 
 static const char *module_of(struct pp_profile *prof, const struct pp_entry *e)

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -121,12 +122,76 @@ static void test_profile_merge_entries(void **state)
 	pp_profile_free(b);
 }
 
+/* Path nodes: one per (parent, entry, cut), children after parents, and a
+ * merge that adds each node into the node of the same path in the other
+ * profile, whatever the entry indices there. */
+static void test_profile_paths_merge(void **state)
+{
+	struct pp_profile *a = pp_profile_new(), *b = pp_profile_new();
+	struct pp_entry add = { .records = 1, .calls = 10, .sum_ns = 100, .inclusive_ns = 100,
+				.self_ns = 40, .min_ns = 5, .max_ns = 20 };
+	struct pp_path *pa, *pc, *again, *cut;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	/* a: main -> a -> c */
+	assert_non_null(pp_profile_entry(a, PPF_KIND_FUNCTION, 0, 0x100, NULL));	/* main */
+	assert_non_null(pp_profile_entry(a, PPF_KIND_FUNCTION, 0, 0x200, NULL));	/* a */
+	assert_non_null(pp_profile_entry(a, PPF_KIND_FUNCTION, 0, 0x300, NULL));	/* c */
+	pa = pp_profile_path(a, 0, 0, 0);
+	assert_non_null(pa);
+	pa = pp_profile_path(a, pa->index + 1, 1, 0);
+	assert_non_null(pa);
+	pc = pp_profile_path(a, pa->index + 1, 2, 0);
+	assert_non_null(pc);
+	assert_int_equal(pc->depth, 2);
+	assert_int_equal(pc->parent, pa->index + 1);
+	again = pp_profile_path(a, pa->index + 1, 2, 0);
+	assert_ptr_equal(again, pc);
+	assert_null(pp_profile_path(a, 1, 2, 1));	/* a cut node has no parent */
+	assert_null(pp_profile_path(a, 0, 3, 0));	/* no such entry */
+	assert_null(pp_profile_path(a, 9, 0, 0));	/* no such parent */
+	cut = pp_profile_path(a, 0, 2, 1);
+	assert_non_null(cut);
+	assert_ptr_not_equal(cut, pp_profile_path(a, 0, 2, 0));
+	assert_int_equal(pp_hist_add_value(&add.hist, 10, 10), 0);
+	assert_int_equal(pp_path_add(pc, &add), 0);
+	assert_int_equal(pc->st.calls, 10);
+	assert_int_equal(pc->st.hist.count, 10);
+	assert_int_equal(a->npaths, 5);
+
+	/* b has the entries in another order: c first */
+	assert_non_null(pp_profile_entry(b, PPF_KIND_FUNCTION, 0, 0x300, NULL));
+	assert_int_equal(pp_profile_merge_entries(b, a), 0);
+	assert_int_equal(pp_profile_merge_entries(b, a), 0);
+	assert_int_equal(b->npaths, 5);
+	for (size_t i = 0; i < b->npaths; i++) {
+		const struct pp_path *p = b->paths[i];
+
+		if (p->depth == 2) {
+			assert_int_equal(p->st.calls, 20);
+			assert_int_equal(p->st.hist.count, 20);
+			assert_int_equal(p->st.offset, 0x300);
+			assert_int_equal(b->paths[p->parent - 1]->st.offset, 0x200);
+			assert_int_equal(b->paths[b->paths[p->parent - 1]->parent - 1]->st.offset,
+					 0x100);
+		}
+		if (p->parent)
+			assert_true(p->parent - 1 < i);
+	}
+	free(add.hist.pages);
+	pp_profile_free(a);
+	pp_profile_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_entry_add_sums),
 		cmocka_unit_test(test_profile_entry_add_saturates),
 		cmocka_unit_test(test_profile_merge_entries),
+		cmocka_unit_test(test_profile_paths_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
