@@ -124,6 +124,8 @@ static uint64_t quantile(const struct agg *a, uint32_t q_ppm)
 static int print_facts(void)
 {
 #define FACT(name, value) printf("%s=%llu\n", name, (unsigned long long)(value))
+	FACT("PPF_VERSION", PPF_VERSION);
+	FACT("PPF_VERSION_MIN", PPF_VERSION_MIN);
 	FACT("PPF_FLAG_ENABLED", PPF_FLAG_ENABLED);
 	FACT("PPF_FLAG_COMPLETE", PPF_FLAG_COMPLETE);
 	FACT("PPF_FLAG_EXEC", PPF_FLAG_EXEC);
