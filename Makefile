@@ -104,7 +104,7 @@ $(PRELOAD_OBJ): $(BUILD)/%.o: %.c | deps
 
 $(LIB): $(PRELOAD_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(SAN) -Wl,-soname,libparaprof.so -o $@ $^ -lpthread -ldl -lelf
+	$(Q)$(CC) -shared $(SAN) -Wl,-soname,libparaprof.so -o $@ $^ -lpthread -ldl -lelf -lunwind
 
 # The same objects as an archive, for unit tests that test one module.
 $(BUILD)/libpp_preload.a: $(PRELOAD_OBJ)
@@ -161,7 +161,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
-		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm
+		-lcmocka -lelf -lunwind -lstdc++ -lpthread -ldl -lm
 
 # request/'s pure parts, tested alone: test_route links request/route.o and
 # test_limiter request/limiter.o, nothing of the profiler, so a dependency
@@ -421,7 +421,7 @@ $(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a $(COMMON_LIB) | dep
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -Icache -o $@ $< $(BUILD)/libpp_preload.a $(COMMON_LIB) \
-		-lelf -lstdc++ -lpthread -ldl -lm
+		-lelf -lunwind -lstdc++ -lpthread -ldl -lm
 
 .PHONY: bench-cache check-tsan example-cached
 bench-cache: $(BENCH_CACHE)

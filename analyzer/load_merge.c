@@ -533,6 +533,63 @@ out:
 	return rc;
 }
 
+/*
+ * The slowest calls the runtime kept (format.h), each placed on its record's
+ * entry and path (m->memo: the paths walk is done) and its frames in their
+ * modules.  An entry torn by a crash (seq odd), whose record is not a
+ * record, or with more frames than there is room for, is left out with a
+ * note.  0, or -1 when memory runs out.
+ */
+static int merge_slow_calls(struct load_dump *d, struct merge_ctx *m)
+{
+	const struct ppf_header *h = d->h;
+	uint32_t n = h->slow_count < h->slow_cap ? h->slow_count : h->slow_cap;
+	const struct ppf_slow_call *tab = (const void *)(d->buf + h->slow_off);
+	uint64_t bytes = (uint64_t)n * sizeof(*tab);
+
+	if (!h->slow_off || !n)
+		return 0;
+	if (h->slow_off % 8 || !load_in_data(d, h->slow_off, bytes))
+		return load_note(d, "the table of slowest calls (%" PRIu32 " at offset %#" PRIx64
+				 ") is outside the data: left out", n, h->slow_off);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ppf_slow_call *s = &tab[i];
+		const struct ppf_record *r = link_target(d, s->rec);
+		struct pp_slow_call c = { .pid = h->pid, .tid = s->tid, .dur_ns = s->dur_ns,
+					  .end_ns = s->end_ns, .start_ns = h->start_ns };
+		struct pp_entry *e;
+		struct pp_path *p;
+		int oom = 0;
+
+		if ((s->seq & 1) || !r || s->nframes > PPF_SLOW_FRAMES) {
+			if (load_note(d, "slowest call %" PRIu32 " left out: %s", i, s->seq & 1 ?
+				      "it was being written" : !r ? "its record is not one" :
+				      "too many frames"))
+				return -1;
+			continue;
+		}
+		if (!(e = entry_of(d, m, r, &oom))) {
+			if (oom)
+				return load_fail(d, "out of memory");
+			continue;
+		}
+		c.entry = e->index;
+		if (!(p = path_of(d, m, s->rec, e)))
+			return load_fail(d, "out of memory");
+		c.path = p->index + 1;
+		for (uint32_t f = 0; f < s->nframes; f++) {
+			const struct mod_range *mr = find_module(m, s->frames[f]);
+
+			c.frames[f].module = mr ? mr->index : -1;
+			c.frames[f].offset = mr ? s->frames[f] - mr->load_addr : s->frames[f];
+		}
+		c.nframes = s->nframes;
+		if (pp_profile_add_slow(m->prof, &c))
+			return load_fail(d, "out of memory");
+	}
+	return 0;
+}
+
 /* The second walk (call paths): the records' checks are made again, so
  * its notes and counts are not kept. */
 static int merge_paths(struct load_dump *d, struct merge_ctx *m)
@@ -547,6 +604,9 @@ static int merge_paths(struct load_dump *d, struct merge_ctx *m)
 	m->paths = 1;
 	m->memo = &pm;
 	rc = load_walk_all(d, merge_record, m);
+	d->notes = notes;
+	if (!rc)
+		rc = merge_slow_calls(d, m);
 	m->paths = 0;
 	m->memo = NULL;
 	free(pm.off);

@@ -17,6 +17,7 @@
 #include "control.h"
 #include "escape.h"
 #include "gc.h"
+#include "slowcalls.h"
 #include "load.h"
 #include "options.h"
 #include "profile.h"
@@ -168,9 +169,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
-	int rc = cl.report.format == FORMAT_JSON ? report_json(stdout, &r) :
-		 cl.report.format == FORMAT_CSV ? report_csv(stdout, &r) :
-		 report_text(stdout, &r);
+	int rc;
+
+	if (cl.report.slowest_calls) {
+		long e = slow_find(prof, cl.report.slowest_calls, err, sizeof(err));
+
+		if (e < 0) {
+			say("%s", err);
+			goto out;
+		}
+		rc = slow_print(stdout, &r, sc, (size_t)e, cl.report.format == FORMAT_JSON);
+	} else {
+		rc = cl.report.format == FORMAT_JSON ? report_json(stdout, &r) :
+		     cl.report.format == FORMAT_CSV ? report_csv(stdout, &r) :
+		     report_text(stdout, &r);
+	}
 
 	if (rc || fflush(stdout)) {
 		perror("paraprof-report: write error");

@@ -162,7 +162,7 @@ static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, s
 }
 
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
-       OPT_CLEAR, OPT_GC, OPT_SESSION };
+       OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -246,6 +246,13 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 		case OPT_SLOWEST:
 			if (parse_count("--slowest", optarg, &cl->report.slowest, err, errlen))
 				return -1;
+			break;
+		case OPT_SLOWEST_CALLS:
+			if (!*optarg) {
+				snprintf(err, errlen, "--slowest-calls: empty function name");
+				return -1;
+			}
+			cl->report.slowest_calls = optarg;
 			break;
 		case OPT_SEVERITY:
 			if (opt_parse_severity(optarg, &cl->report, err, errlen))

@@ -75,6 +75,7 @@ void pp_profile_free(struct pp_profile *prof)
 		free(prof->paths[i]->st.hist.pages);
 	free(prof->paths);
 	free(prof->path_slots);
+	free(prof->slow);
 	for (size_t i = 0; i < prof->nprocs; i++)
 		free(prof->procs[i].timeline);
 	free(prof->entries);
@@ -363,6 +364,14 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
 		pmap[i] = p->index;
 	}
 	dst->paths_cut = pp_sat_add(dst->paths_cut, src->paths_cut);
+	for (size_t i = 0; i < src->nslow; i++) {
+		struct pp_slow_call c = src->slow[i];
+
+		c.entry = emap[c.entry];
+		c.path = c.path ? pmap[c.path - 1] + 1 : 0;
+		if (pp_profile_add_slow(dst, &c))
+			goto out;
+	}
 	rc = 0;
 out:
 	free(emap);
@@ -385,6 +394,14 @@ static uint64_t path_hash_i(const struct pp_profile *prof, size_t i)
 	const struct pp_path *p = prof->paths[i];
 
 	return path_hash(p->parent, p->entry, (int)p->cut);
+}
+
+int pp_profile_add_slow(struct pp_profile *prof, const struct pp_slow_call *c)
+{
+	if (grow(&prof->slow, &prof->slow_cap, prof->nslow, sizeof(*prof->slow)))
+		return -1;
+	prof->slow[prof->nslow++] = *c;
+	return 0;
 }
 
 struct pp_path *pp_profile_path(struct pp_profile *prof, uint32_t parent, uint32_t entry,

@@ -110,6 +110,26 @@ struct pp_path {
 
 #define PP_MORE_PATHS "[more paths]"	/* how a cut node's unknown path is shown */
 
+/* A frame of a native stack: a return address, placed in its module. */
+struct pp_frame {
+	int32_t module;			/* index in modules[], -1 = in no module */
+	uint64_t offset;		/* ELF address (runtime - load_addr), or the
+					   runtime address when module == -1 */
+};
+
+/* One of the slowest calls the runtime kept (format.h: struct
+ * ppf_slow_call), with its native stack, innermost frame first. */
+struct pp_slow_call {
+	uint32_t entry;			/* index in entries[]: the function */
+	uint32_t path;			/* index + 1 in paths[], 0 = not known */
+	uint32_t pid, tid;
+	uint64_t dur_ns;		/* the call's duration */
+	uint64_t end_ns;		/* CLOCK_MONOTONIC at its end */
+	uint64_t start_ns;		/* its process's start (CLOCK_MONOTONIC) */
+	uint32_t nframes;
+	struct pp_frame frames[PPF_SLOW_FRAMES];
+};
+
 struct pp_chunk;
 
 struct pp_profile {
@@ -128,6 +148,8 @@ struct pp_profile {
 	size_t npath_slots;		/* a power of two, >= 2 * npaths, or 0 */
 	uint64_t paths_cut;		/* nodes the runtimes could not keep: their
 					   calls are on cut nodes */
+	struct pp_slow_call *slow;	/* nslow, in load order */
+	size_t nslow, slow_cap;
 	struct pp_cache *caches;
 	size_t ncaches, caches_cap;
 	uint32_t *mod_slots, *cache_slots; /* hash tables: index + 1, 0 = empty */
@@ -187,6 +209,10 @@ struct pp_path *pp_profile_path(struct pp_profile *prof, uint32_t parent, uint32
 /* Adds the statistics and histogram of `s` into path node `p`; 0, or -1 when
  * memory runs out. */
 int pp_path_add(struct pp_path *p, const struct pp_entry *s);
+
+/* Appends a copy of `c` to the profile's slowest calls; 0, or -1 when
+ * memory runs out. */
+int pp_profile_add_slow(struct pp_profile *prof, const struct pp_slow_call *c);
 
 /* Returns the cache called `name`, created zeroed when new; NULL when memory
  * runs out. */

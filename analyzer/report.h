@@ -31,6 +31,7 @@ struct report_opts {
 	uint64_t critical_ns, high_ns, medium_ns; /* severity: average above */
 	uint64_t target_p95_ns, target_p99_ns, target_avg_ns; /* --check: below */
 	int check;			/* print (text, csv) only the target check */
+	const char *slowest_calls;	/* print only the kept calls of this function */
 	int color;			/* ANSI colours in text */
 	int utf8;			/* ✅/❌ rather than [PASS]/[FAIL] */
 	time_t now;			/* "Generated:" */

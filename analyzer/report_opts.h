@@ -33,6 +33,9 @@
 	  "  -c, --check            evaluate the targets; exit 1 when one fails\n")              \
 	X("target", "", "", 1, OPT_TARGET,                                                           \
 	  "      --target SPEC      targets for --check, default p95=500ms,p99=1s,avg=100ms\n")  \
+	X("slowest-calls", "", "", 1, OPT_SLOWEST_CALLS,                                             \
+	  "      --slowest-calls FUNC\n"                                                          \
+	  "                         the slowest calls of FUNC kept with their native stacks\n") \
 	X("no-color", "", "", 0, OPT_NO_COLOR,                                                       \
 	  "      --no-color         no colours, even on a terminal\n")
 

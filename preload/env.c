@@ -149,6 +149,7 @@ void env_read(void)
 	env.mem_interval_ns = 10 * 1000000ull;
 	env.shm_size = 1ull << 30;
 	env.max_paths = REC_MAX_PATHS_DEFAULT;
+	env.slow_call_ns = 10000;
 	env.session = 0;
 	env.quiet = 0;
 	strcpy(env.output, ".");
@@ -197,6 +198,15 @@ void env_read(void)
 				 "using %llu", s, (unsigned long long)REC_MAX_PATHS_DEFAULT);
 		else
 			env.max_paths = v;
+	}
+
+	s = getenv("PARAPROF_SLOW_CALL_US");
+	if (s && *s) {
+		if (parse_number(s, 0, &v) < 0 || v > 1000000000ull)
+			env_warn("PARAPROF_SLOW_CALL_US=%s is not a number of microseconds from 0 "
+				 "to 1000000000; using 10", s);
+		else
+			env.slow_call_ns = v * 1000;
 	}
 
 	s = getenv("PARAPROF_SESSION");

@@ -112,6 +112,8 @@ void __attribute__((noinline)) hk_pop_frame(struct tls *t, struct frame *f, uint
 		pg = rec_hist_page(t->area, r, b >> PPF_SUB_BITS);
 	if (unlikely(f->site == REGION_SITE_MEM) && !abandoned)
 		rss = sampler_read();		/* a region that asked for exact memory */
+	if (dur > r->max_ns && !abandoned && r != &t->dropped)
+		slow_capture(r, dur);		/* a new longest call: its stack, maybe */
 	r->depth = rd;
 	record_commit(f, depth, dur, b, pg != 0, abandoned, rss, rd == 0);
 	pp_sigfence();
@@ -630,8 +632,9 @@ static void __attribute__((noinline)) exit_fast(uintptr_t fn, const void *call_s
 	dur = frame_ns(f, now);
 	b = ppf_bucket(dur);
 	r = f->rec;
-	if (unlikely(!r->pages[b >> PPF_SUB_BITS] || now >= sampler_due)) {
-		exit_rest((uint64_t)c + 1, now);	/* a new octave, or a memory sample */
+	if (unlikely(!r->pages[b >> PPF_SUB_BITS] || now >= sampler_due || dur > r->max_ns)) {
+		/* a new octave, a memory sample, or a new longest call */
+		exit_rest((uint64_t)c + 1, now);
 		return;
 	}
 	rd = r->depth - 1;

@@ -97,6 +97,7 @@ static void after_fork_child(void)
 	if (!env.secure) {
 		pthread_mutex_init(&create_lock, NULL);
 		hooks_forget();
+		slow_after_fork();
 		sampler_forget();
 		symtab_forget();
 		/* always: before_fork took the segment's locks even if there was

@@ -38,6 +38,8 @@ struct env_settings {
 	uint64_t mem_interval_ns;	/* PARAPROF_MEM_INTERVAL_MS */
 	uint64_t shm_size;		/* PARAPROF_SHM_SIZE: bytes reserved */
 	uint64_t max_paths;		/* PARAPROF_MAX_PATHS: call-path records */
+	uint64_t slow_call_ns;		/* PARAPROF_SLOW_CALL_US: shortest call whose
+					   stack is kept; 0 = none are */
 	int quiet;			/* PARAPROF_QUIET */
 	uint64_t session;		/* PARAPROF_SESSION: the launcher's run id, 0 = none */
 	int secure;			/* AT_SECURE (setuid/setgid): profiling stays off */
@@ -269,6 +271,17 @@ void init_exit(void);
 /* Looks up the libc functions the wrappers forward to (the constructor
  * calls it first: dlsym is no call for a signal handler). */
 void wrap_init(void);
+
+/* ---- slowcalls.c: the slowest calls with their native stacks ---- */
+
+/* A call of record `r` that lasted `dur_ns` ended just now and set a new
+ * maximum for r: its stack is kept when it is long enough (format.h).
+ * Not for a signal handler's nested calls; takes no lock (a busy table
+ * drops the call). */
+void slow_capture(const struct ppf_record *r, uint64_t dur_ns);
+
+/* In a fork child: the table is free (no other thread of ours runs). */
+void slow_after_fork(void);
 
 /* ---- record.c: records of thread areas, lookup tables, folds ---- */
 

@@ -34,7 +34,8 @@
 #define PPF_MAGIC "PPROFSEG"		/* 8 bytes, no NUL */
 #define PPF_MAGIC_LEN 8
 #define PPF_VERSION 3		/* 3: record.parent (call paths), PPF_REC_CUT,
-				   header.max_paths, paths and paths_cut;
+				   header.max_paths, paths and paths_cut, the
+				   slowest calls (header.slow_*);
 				   2: record.module, module.unloaded, header.session
 				   and pidns_ino; readers also accept 1 and 2, whose
 				   fields there are zero and whose records end
@@ -268,6 +269,32 @@ struct ppf_cache {
 	uint64_t reserved[4];
 };
 
+/* ---- the slowest calls -------------------------------------------------- *
+ *
+ * For a record (a function on one path) the runtime keeps up to
+ * PPF_SLOW_PER_RECORD calls with the native stack at their end (every frame,
+ * uninstrumented ones included: library callbacks, code built without the
+ * flag), taken only when a call of at least header.slow_call_min_ns sets a
+ * new maximum for its record, so a fast call pays nothing: the slowest call
+ * of a record is always among them, with the record-setting calls before it.
+ * A record's entries are in the table below; a record that has
+ * PPF_SLOW_PER_RECORD already has its shortest one replaced.  Entries are
+ * written under their own seqlock; `count` publishes a new one. */
+#define PPF_SLOW_PER_RECORD 4
+#define PPF_SLOW_FRAMES 30
+
+struct ppf_slow_call {
+	uint64_t seq;		/* seqlock: odd while being written */
+	uint64_t rec;		/* offset of the record whose call this was */
+	uint64_t dur_ns;	/* the call's duration */
+	uint64_t end_ns;	/* CLOCK_MONOTONIC at its end */
+	uint32_t tid;		/* kernel thread id */
+	uint32_t nframes;	/* entries of frames[] used */
+	uint64_t frames[PPF_SLOW_FRAMES]; /* return addresses, innermost first: [0]
+				   is in the function itself (or, when gcc calls
+				   the exit hook as a tail call, in its caller) */
+};
+
 /* ---- memory timeline ----------------------------------------------------- */
 
 struct ppf_mem_sample {
@@ -349,7 +376,11 @@ struct ppf_header {
 	uint64_t paths;			/* path records made (area 0's included) */
 	uint64_t paths_cut;		/* path records not made: the cap was reached */
 	uint64_t max_paths;		/* the cap on paths (PARAPROF_MAX_PATHS) */
-	uint64_t reserved[9];
+	uint64_t slow_off;		/* struct ppf_slow_call[slow_cap] (0: none) */
+	uint32_t slow_cap, slow_count;	/* slow_count: entries in use */
+	uint64_t slow_call_min_ns;	/* calls shorter are never kept there */
+	uint64_t slow_dropped;		/* calls that found the table full */
+	uint64_t reserved[5];
 };
 
 #endif /* PARAPROF_FORMAT_H */

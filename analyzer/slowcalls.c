@@ -1,0 +1,155 @@
+/* slowcalls.c - the slowest calls of a function, with their native stacks
+ *
+ * See slowcalls.h.  The report has named every entry (report_build); the
+ * frames are named here, each return address looked up one byte before it
+ * (inside the call instruction, which may be the last of its function).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slowcalls.h"
+#include "symbols.h"
+
+long slow_find(const struct pp_profile *prof, const char *func, char *err, size_t errlen)
+{
+	long exact = -1, partial = -1;
+	const char *other = NULL;
+
+	for (size_t i = 0; i < prof->nslow; i++) {
+		uint32_t e = prof->slow[i].entry;
+		const char *name = prof->entries[e]->name;
+
+		if (!name)
+			continue;
+		if (strcmp(name, func) == 0)
+			exact = e;
+		else if (strstr(name, func)) {
+			if (partial >= 0 && strcmp(prof->entries[partial]->name, name) != 0)
+				other = name;
+			partial = e;
+		}
+	}
+	if (exact >= 0)
+		return exact;
+	if (partial >= 0 && !other)
+		return partial;
+	if (partial >= 0)
+		snprintf(err, errlen, "--slowest-calls: '%s' matches several functions (%s, %s)",
+			 func, prof->entries[partial]->name, other);
+	else
+		snprintf(err, errlen, "--slowest-calls: no kept call of a function named '%s'"
+			 " (calls of at least PARAPROF_SLOW_CALL_US that set a new maximum)", func);
+	return -1;
+}
+
+/* Longest first, then the earliest end. */
+static int by_duration(const void *a, const void *b)
+{
+	const struct pp_slow_call *x = *(const struct pp_slow_call *const *)a;
+	const struct pp_slow_call *y = *(const struct pp_slow_call *const *)b;
+
+	if (x->dur_ns != y->dur_ns)
+		return x->dur_ns < y->dur_ns ? 1 : -1;
+	return (x->end_ns > y->end_ns) - (x->end_ns < y->end_ns);
+}
+
+/* The name of frame `f` ("module+0xOFF" when no symbol holds it). */
+static const char *frame_name(const struct pp_profile *prof, struct sym_cache *sc,
+			      const struct pp_frame *f, char buf[320])
+{
+	const struct pp_module *m = f->module >= 0 ? &prof->modules[f->module] : NULL;
+	const char *name = m && sc && f->offset ?
+		sym_lookup(sc, m->path, m->build_id, m->build_id_len, f->offset - 1) : NULL;
+	const char *base = m ? strrchr(m->path, '/') : NULL;
+
+	if (name)
+		return name;
+	snprintf(buf, 320, "%s+0x%" PRIx64, m ? (base ? base + 1 : m->path) : "?", f->offset);
+	return buf;
+}
+
+/* Writes the path of node `path` (index + 1) root first, joined by `sep`. */
+static void print_path(FILE *out, const struct pp_profile *prof, uint32_t path, const char *sep,
+		       int json)
+{
+	uint32_t chain[256];
+	unsigned n = 0;
+
+	for (uint32_t p = path; p && n < 256; p = prof->paths[p - 1]->parent)
+		chain[n++] = p - 1;
+	if (n && prof->paths[chain[n - 1]]->cut) {
+		if (json)
+			report_json_string(out, PP_MORE_PATHS);
+		else
+			fputs(PP_MORE_PATHS, out);
+		fputs(sep, out);
+	}
+	while (n--) {
+		const char *name = prof->entries[prof->paths[chain[n]]->entry]->name;
+
+		if (json)
+			report_json_string(out, name ? name : "?");
+		else
+			fputs(name ? name : "?", out);
+		if (n)
+			fputs(sep, out);
+	}
+}
+
+int slow_print(FILE *out, const struct report *r, struct sym_cache *sc, size_t entry, int json)
+{
+	const struct pp_profile *prof = r->prof;
+	const struct pp_slow_call **calls = malloc((prof->nslow + 1) * sizeof(*calls));
+	size_t n = 0;
+	char a[32], buf[320];
+
+	if (!calls)
+		return -1;
+	for (size_t i = 0; i < prof->nslow; i++)
+		if (prof->slow[i].entry == entry)
+			calls[n++] = &prof->slow[i];
+	qsort(calls, n, sizeof(*calls), by_duration);
+	if (json) {
+		fputs("{\n  \"function\": ", out);
+		report_json_string(out, prof->entries[entry]->name);
+		fputs(",\n  \"slowest_calls\": [", out);
+	} else {
+		fprintf(out, "Slowest calls of %s (%zu kept: calls that set a new maximum;"
+			" the longest first)\n", prof->entries[entry]->name, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pp_slow_call *c = calls[i];
+		double at = c->end_ns >= c->start_ns + c->dur_ns ?
+			(double)(c->end_ns - c->dur_ns - c->start_ns) / 1e9 : 0;
+
+		if (json) {
+			fprintf(out, "%s\n    {\"duration_ns\": %" PRIu64 ", \"pid\": %" PRIu32
+				", \"tid\": %" PRIu32 ", \"start_s\": %.6f, \"path\": [", i ? "," : "",
+				c->dur_ns, c->pid, c->tid, at);
+			if (c->path)
+				print_path(out, prof, c->path, ", ", 1);
+			fputs("], \"stack\": [", out);
+			for (uint32_t f = 0; f < c->nframes; f++) {
+				fputs(f ? ", " : "", out);
+				report_json_string(out, frame_name(prof, sc, &c->frames[f], buf));
+			}
+			fputs("]}", out);
+			continue;
+		}
+		fprintf(out, "\n#%zu  %s  pid %" PRIu32 " tid %" PRIu32 ", began %.6f s after"
+			" the process\n", i + 1, report_fmt_ns(a, c->dur_ns), c->pid, c->tid, at);
+		if (c->path) {
+			fputs("    path: ", out);
+			print_path(out, prof, c->path, " > ", 0);
+			fputc('\n', out);
+		}
+		for (uint32_t f = 0; f < c->nframes; f++)
+			fprintf(out, "    %2" PRIu32 "  %s\n", f,
+				frame_name(prof, sc, &c->frames[f], buf));
+	}
+	if (json)
+		fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);
+	free(calls);
+	return ferror(out) ? -1 : 0;
+}
