@@ -311,8 +311,19 @@ $(BUILD)/bench/regionbench: bench/regionbench.c bench/clock.h include/paraprof.h
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -Iinclude -o $@ $<
 
+# 300 functions in the shape of a program's call graph (issue 11), generated
+$(BUILD)/bench/callgraph.c: bench/gen_callgraph.sh
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)sh $< >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/callgraph: $(BUILD)/bench/callgraph.c
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $<
+
 .PHONY: bench-hooks
-bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/bench/regionbench
+bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/bench/regionbench \
+	$(BUILD)/bench/callgraph
 	@command -v uftrace >/dev/null || { $(call pp_apt_install,uftrace); }
 	$(Q)BUILD=$(BUILD) sh bench/hooks.sh
 

@@ -8,8 +8,11 @@
 #   disabled  LD_PRELOAD=libparaprof.so with PARAPROF_ENABLE=0
 #   before    BEFORE=path/libparaprof.so: another build (an older commit),
 #             measured in the same run, to compare a change of the hooks
-# the C API's region and span pairs, and memory: segment size and peak RSS
-# for fib(30) and fib(35).
+# the spread of paraprof's cost over 20 processes (each its own stack and
+# address layout), a call-heavy program of 300 functions (callgraph, from
+# bench/gen_callgraph.sh: CPU time against the no-op hooks, call paths on
+# and off), the C API's region and span pairs, and memory: segment size
+# and peak RSS for fib(30) and fib(35).
 set -eu
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" && pwd)
@@ -52,6 +55,32 @@ awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" -v o="$off" -v q="$before" 
 		printf "  paraprof / uftrace = %5.2f   (target <= 0.25)\n", (p - b) / (u - b)
 	if (q != "")
 		printf "  paraprof / BEFORE  = %5.2f\n", (p - b) / (q - b)
+}'
+
+echo "spread over 20 processes, fib(30) under paraprof (ns/call):"
+for i in $(seq 20); do
+	PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/fibbench" 30 3 | ns
+	rm -f "$tmp"/paraprof.*.ppd
+done | sort -n | awk -v b="$base" -v f="$floor" '{ v[NR] = $1 } END {
+	printf "  min %.2f  median %.2f  max %.2f   added cost / floor: min %.2f, median %.2f, max %.2f\n",
+		v[1], v[10], v[20], (v[1] - b) / (f - b), (v[10] - b) / (f - b), (v[20] - b) / (f - b) }'
+
+cpu() { sed -n 's/.*cpu_ms=\([0-9.]*\).*/\1/p'; }
+echo "callgraph: 300 functions, a program's call graph, CPU time of the loop:"
+cg_base=$("$B/bench/callgraph" | cpu)
+cg_pp=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/callgraph" | cpu)
+cg_flat=$(PARAPROF_MAX_PATHS=0 PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/callgraph" | cpu)
+cg_uf=""
+if command -v uftrace >/dev/null; then
+	cg_uf=$(cd "$tmp" && uftrace record -d "$tmp/uftrace.cg" "$B/bench/callgraph" | cpu)
+fi
+"$B/bench/callgraph" | sed 's/ cpu_ms=.*//; s/^/  /'
+awk -v b="$cg_base" -v p="$cg_pp" -v f="$cg_flat" -v u="$cg_uf" 'BEGIN {
+	printf "  %-28s %8.1f ms\n", "baseline (glibc no-op hooks)", b
+	printf "  %-28s %8.1f ms  (%.2fx, target <= 3)\n", "paraprof, call paths", p, p / b
+	printf "  %-28s %8.1f ms  (%.2fx)\n", "paraprof, PARAPROF_MAX_PATHS=0", f, f / b
+	if (u != "")
+		printf "  %-28s %8.1f ms  (%.2fx; the loop only: uftrace writes in another process too)\n", "uftrace record", u, u / b
 }'
 
 echo "C API, not instrumented, 1,000,000 pairs, best of 5 runs:"
