@@ -168,6 +168,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
+	/* --callers/--callees name a function: known once names are resolved */
+	if (report_paths_find(&r, err, sizeof(err))) {
+		say("%s", err);
+		goto out;
+	}
 	int rc = cl.report.format == FORMAT_JSON ? report_json(stdout, &r) :
 		 cl.report.format == FORMAT_CSV ? report_csv(stdout, &r) :
 		 report_text(stdout, &r);
