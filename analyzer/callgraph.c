@@ -223,7 +223,8 @@ int cg_edges(const struct cg_tree *t, uint32_t entry, int callees, struct cg_edg
 		}
 	}
 	free(slot);
-	qsort_r(out, nout, sizeof(*out), cmp_edges, (void *)prof);
+	if (nout)
+		qsort_r(out, nout, sizeof(*out), cmp_edges, (void *)prof);
 	*edges = out;
 	*n = nout;
 	return 0;
