@@ -243,15 +243,20 @@ void cg_edges_free(struct cg_edge *edges, size_t n)
 
 /*
  * Path text.  A walk gives the elements of a node's path leaf first: the
- * node, its ancestors, and PP_MORE_PATHS above a cut root.  The text is
- * "top > ... > suffix" (or "... > suffix", or the whole path when it fits),
- * written from its end backwards, so that a path thousands of nodes deep
- * needs no array: one walk measures, one picks the suffix, one writes.
+ * node, its ancestors, and PP_MORE_PATHS above a cut root.  The elements
+ * next to the leaf say the most (the leaf is the function the line is
+ * about, its callers where it was called from; the top is mostly main or a
+ * thread's start), so a path too long gives way from the top: "... > "
+ * and the longest suffix that fits.  The text is written from its end
+ * backwards, so that a path thousands of nodes deep needs no array: one
+ * walk measures, one picks the suffix, one writes.
  */
 #define SEP " > "
 #define SEP_LEN 3
 #define DOTS "..."
 #define DOTS_LEN 3
+#define ELEMENT_MAX 256		/* bytes of an escaped element kept (any longer is
+				   cut, and is longer than a line anyway) */
 
 struct walk {
 	const struct pp_profile *prof;
@@ -275,72 +280,80 @@ static const char *walk_next(struct walk *w)
 	return NULL;
 }
 
-/* The escaped form of `name` in buf (256 bytes: any longer is cut, and is
- * longer than a line anyway); returns its length. */
-static size_t escaped(char buf[256], const char *name)
+/* The escaped form of `name` in buf; returns its length. */
+static size_t escaped(char buf[ELEMENT_MAX], const char *name)
 {
-	return strlen(esc_str(buf, 256, name));
+	return strlen(esc_str(buf, ELEMENT_MAX, name));
+}
+
+/* Cuts the text in buf to `width` bytes, its end replaced by "..." and not
+ * inside a UTF-8 sequence. */
+static void cut_to(char *buf, size_t width)
+{
+	size_t at = width > DOTS_LEN ? width - DOTS_LEN : 0;
+
+	if (strlen(buf) <= width)
+		return;
+	while (at > 0 && (buf[at] & 0xc0) == 0x80)
+		at--;
+	memcpy(buf + at, DOTS, DOTS_LEN + 1);
 }
 
 char *cg_path_text(const struct cg_tree *t, uint32_t node, char *buf, size_t size,
 		   size_t width)
 {
 	struct walk w = { t->prof, node, 0 };
-	char el[256];
+	char el[ELEMENT_MAX];
 	const char *name;
-	size_t count = 0, total = 0, top = 0, len;
+	size_t count = 0, total = 0, len;
 
-	while ((name = walk_next(&w))) {
-		top = escaped(el, name);
-		total += top + (count++ ? SEP_LEN : 0);
-	}
-	/* the longest suffix (leaf side) that fits beside what precedes it */
+	if (width >= size)
+		width = size - 1;
+	while ((name = walk_next(&w)))
+		total += escaped(el, name) + (count++ ? SEP_LEN : 0);
 	size_t keep = count, suffix = total, prefix = 0;
-	int with_top = 1;
 
 	if (total > width) {
-		size_t room = width > top + 2 * SEP_LEN + DOTS_LEN ?
-			      width - top - 2 * SEP_LEN - DOTS_LEN : 0;
+		/* "... > " and the longest suffix that fits */
+		size_t room = width > DOTS_LEN + SEP_LEN ? width - DOTS_LEN - SEP_LEN : 0;
 
-		for (int pass = 0; pass < 2; pass++) {
-			w = (struct walk){ t->prof, node, 0 };
-			keep = suffix = 0;
-			/* at least one element gives way: the top's neighbour, or
-			 * the top itself */
-			while ((name = walk_next(&w)) && keep + (with_top ? 2 : 1) < count) {
-				len = escaped(el, name) + (keep ? SEP_LEN : 0);
-				if (suffix + len > room)
-					break;
-				suffix += len;
-				keep++;
-			}
-			if (keep || pass)
-				break;
-			/* not even the leaf beside the top: drop the top */
-			with_top = 0;
-			room = width > SEP_LEN + DOTS_LEN ? width - SEP_LEN - DOTS_LEN : 0;
-		}
-		prefix = (with_top ? top + SEP_LEN : 0) + DOTS_LEN + (keep ? SEP_LEN : 0);
-	}
-	if (!keep && total > width) {
-		/* the leaf alone is too long: its start and "..." */
 		w = (struct walk){ t->prof, node, 0 };
-		len = escaped(el, walk_next(&w));
-		size_t cut = width > DOTS_LEN ? width - DOTS_LEN : 0;
+		keep = suffix = 0;
+		while ((name = walk_next(&w)) && keep + 1 < count) {
+			len = escaped(el, name) + (keep ? SEP_LEN : 0);
+			if (suffix + len > room)
+				break;
+			suffix += len;
+			keep++;
+		}
+		prefix = DOTS_LEN + SEP_LEN;
+	}
+	if (keep < 2 && keep < count) {
+		/* not even the leaf and its caller: both (after "... > " when
+		 * more is above), the end cut */
+		char two[DOTS_LEN + 2 * SEP_LEN + 2 * ELEMENT_MAX];
+		size_t at = 0;
 
-		while (cut > 0 && (el[cut] & 0xc0) == 0x80)	/* a whole UTF-8 sequence */
-			cut--;
-		if (cut + DOTS_LEN >= size)
-			cut = size > DOTS_LEN ? size - DOTS_LEN - 1 : 0;
-		memcpy(buf, el, cut);
-		memcpy(buf + cut, DOTS, DOTS_LEN + 1);
+		w = (struct walk){ t->prof, node, 0 };
+		const char *leaf = walk_next(&w), *caller = walk_next(&w);
+
+		if (count > 2) {
+			memcpy(two, DOTS SEP, DOTS_LEN + SEP_LEN);
+			at = DOTS_LEN + SEP_LEN;
+		}
+		if (caller) {
+			at += escaped(two + at, caller);
+			memcpy(two + at, SEP, SEP_LEN);
+			at += SEP_LEN;
+		}
+		escaped(two + at, leaf);
+		cut_to(two, width);
+		memcpy(buf, two, strlen(two) + 1);
 		return buf;
 	}
-	size_t end = prefix + suffix, at = end;
+	size_t at = prefix + suffix;
 
-	if (end >= size)		/* size > width >= end: cannot happen */
-		end = at = 0, keep = 0;
-	buf[end] = '\0';
+	buf[at] = '\0';
 	w = (struct walk){ t->prof, node, 0 };
 	for (size_t i = 0; i < keep; i++) {
 		len = escaped(el, walk_next(&w));
@@ -351,18 +364,7 @@ char *cg_path_text(const struct cg_tree *t, uint32_t node, char *buf, size_t siz
 			memcpy(buf + at, SEP, SEP_LEN);
 		}
 	}
-	if (prefix) {
-		at = 0;
-		if (with_top) {
-			/* the top is the last element of the walk */
-			w = (struct walk){ t->prof, node, 0 };
-			while ((name = walk_next(&w)))
-				escaped(el, name);
-			memcpy(buf, el, top);
-			memcpy(buf + top, SEP, SEP_LEN);
-			at = top + SEP_LEN;
-		}
-		memcpy(buf + at, DOTS, DOTS_LEN);
-	}
+	if (prefix)
+		memcpy(buf, DOTS, DOTS_LEN);
 	return buf;
 }

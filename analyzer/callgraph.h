@@ -88,9 +88,10 @@ int cg_edges(const struct cg_tree *t, uint32_t entry, int callees, struct cg_edg
 void cg_edges_free(struct cg_edge *edges, size_t n);
 
 /* Writes the path of `node` ("main > a > c", names escaped for a
- * terminal) into buf, fitted to `width` bytes: middle elements give way to
- * "...", then the first, and a last element longer than the width is cut.
- * Returns buf (always NUL-terminated; size must exceed width). */
+ * terminal) into buf, fitted to `width` bytes (at most size - 1): the
+ * elements give way from the top ("... > a > c"), the leaf and its caller
+ * stay, cut at the end ("... > a > lo...") when even they do not fit.
+ * Returns buf (always NUL-terminated). */
 char *cg_path_text(const struct cg_tree *t, uint32_t node, char *buf, size_t size,
 		   size_t width);
 

@@ -53,6 +53,9 @@ static void hot_paths(struct report *r, struct report_row *row)
 	const uint32_t *nodes = cg_nodes(r->tree, row->e->index, &n);
 
 	row->hot = r->hot + r->nhot;
+	/* one root path, the entry alone, says nothing */
+	if (n == 1 && !r->prof->paths[nodes[0]]->parent && !r->prof->paths[nodes[0]]->cut)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct pp_path *p = r->prof->paths[nodes[i]];
 

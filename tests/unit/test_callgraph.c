@@ -245,18 +245,22 @@ static void test_callgraph_path_text_fits(void **state)
 	assert_string_equal(cg_path_text(&t, f->ccut, buf, sizeof(buf), 80), "[more paths] > c");
 	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 32),
 			    "root > mid1 > mid2 > mid3 > leaf");
-	/* 31 < 32: the middle gives way (mid1 first), the ends stay */
+	/* 31 < 32: the top gives way first, the leaf and its callers stay */
 	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 31),
-			    "root > ... > mid2 > mid3 > leaf");
-	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 24), "root > ... > mid3 > leaf");
-	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 23), "root > ... > leaf");
-	/* then the top */
-	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 16), "... > leaf");
-	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 11), "... > leaf");
+			    "... > mid1 > mid2 > mid3 > leaf");
+	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 30), "... > mid2 > mid3 > leaf");
+	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 17), "... > mid3 > leaf");
+	/* then the end of the leaf and its caller is cut */
+	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 16), "... > mid3 > ...");
+	assert_string_equal(cg_path_text(&t, leaf, buf, sizeof(buf), 15), "... > mid3 >...");
 	assert_string_equal(cg_path_text(&t, f->c1, buf, sizeof(buf), 11), "... > a > c");
-	/* then the leaf is cut */
-	assert_string_equal(cg_path_text(&t, longleaf, buf, sizeof(buf), 10), "averyve...");
-	assert_true(strlen(cg_path_text(&t, longleaf, buf, sizeof(buf), 20)) <= 20);
+	assert_string_equal(cg_path_text(&t, f->c1, buf, sizeof(buf), 10), "... > a...");
+	assert_string_equal(cg_path_text(&t, longleaf, buf, sizeof(buf), 24),
+			    "... > mid3 > averyver...");
+	assert_string_equal(cg_path_text(&t, f->a1, buf, sizeof(buf), 7), "main...");
+	assert_string_equal(cg_path_text(&t, f->main_, buf, sizeof(buf), 3), "...");
+	/* a small buffer bounds the width */
+	assert_string_equal(cg_path_text(&t, f->c1, buf, 9, 80), "... >...");
 	cg_tree_free(&t);
 	tree_free(f);
 }
