@@ -3,8 +3,9 @@
  * Children and nodes per entry are two counting sorts of paths[] (by parent,
  * by entry) into offset arrays, each range then sorted heaviest first, so a
  * tree of N nodes costs 8 N bytes more and no pointer per node.  An edge
- * query visits the nodes of one entry (callers) or their children
- * (callees) once.
+ * query sorts the nodes of one entry (callers) or their children (callees)
+ * by the peer they give, so its cost is that of those nodes, whatever the
+ * size of the profile (--graph --top 0 asks for every entry's).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,61 +178,100 @@ static int cmp_edges(const void *a, const void *b, void *arg)
 	return strcmp(cg_peer_name(arg, x->peer), cg_peer_name(arg, y->peer));
 }
 
+/* The peer a node gives an edge: its caller, or (callees) its own entry. */
+struct peer_of {
+	const struct cg_tree *t;
+	int callees;
+};
+
+static uint32_t peer(const struct peer_of *po, uint32_t node)
+{
+	return po->callees ? po->t->prof->paths[node]->entry : cg_caller_of(po->t, node);
+}
+
+/* By peer, then by node: a qsort_r() comparator of node indices. */
+static int cmp_by_peer(const void *a, const void *b, void *arg)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t px = peer(arg, x), py = peer(arg, y);
+
+	if (px != py)
+		return px < py ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
 int cg_edges(const struct cg_tree *t, uint32_t entry, int callees, struct cg_edge **edges,
 	     size_t *n)
 {
 	const struct pp_profile *prof = t->prof;
-	size_t nnodes, nout = 0, cap = 0;
+	struct peer_of po = { t, callees };
+	size_t nnodes, nitems = 0, nout = 0;
 	const uint32_t *nodes = cg_nodes(t, entry, &nnodes);
-	/* edge index + 1 of each peer: entries, then CG_ROOT, then CG_MORE */
-	uint32_t *slot = calloc(prof->nentries + 2, sizeof(*slot));
+	uint32_t *items;
 	struct cg_edge *out = NULL;
 
 	*edges = NULL;
 	*n = 0;
-	if (!slot)
+	/* the nodes that make the edges: the entry's own (callers), or all
+	 * their children (callees); grouped by peer, each group an edge */
+	for (size_t i = 0; callees && i < nnodes; i++)
+		nitems += t->child_at[nodes[i] + 1] - t->child_at[nodes[i]];
+	if (!callees)
+		nitems = nnodes;
+	items = malloc((nitems ? nitems : 1) * sizeof(*items));
+	if (!items)
 		return -1;
-	for (size_t i = 0; i < nnodes; i++) {
-		size_t nkids = 1;
-		const uint32_t *kids = callees ? cg_children(t, nodes[i], &nkids) : &nodes[i];
+	if (callees) {
+		nitems = 0;
+		for (size_t i = 0; i < nnodes; i++) {
+			size_t nkids;
+			const uint32_t *kids = cg_children(t, nodes[i], &nkids);
 
-		for (size_t k = 0; k < nkids; k++) {
-			const struct pp_path *p = prof->paths[kids[k]];
-			uint32_t peer = callees ? p->entry : cg_caller_of(t, kids[k]);
-			size_t s = peer == CG_ROOT ? prof->nentries :
-				   peer == CG_MORE ? prof->nentries + 1 : peer;
+			memcpy(items + nitems, kids, nkids * sizeof(*items));
+			nitems += nkids;
+		}
+	} else if (nitems) {
+		memcpy(items, nodes, nitems * sizeof(*items));
+	}
+	if (nitems)
+		qsort_r(items, nitems, sizeof(*items), cmp_by_peer, &po);
+	/* at most one edge per item: room for all, given back below */
+	out = malloc((nitems ? nitems : 1) * sizeof(*out));
+	if (!out) {
+		free(items);
+		return -1;
+	}
+	for (size_t i = 0; i < nitems; i++) {
+		const struct pp_path *p = prof->paths[items[i]];
+		uint32_t who = peer(&po, items[i]);
 
-			if (!slot[s]) {
-				if (nout == cap) {
-					void *q = realloc(out, (cap = cap ? 2 * cap : 8) * sizeof(*out));
-
-					if (!q)
-						goto fail;
-					out = q;
-				}
-				memset(&out[nout], 0, sizeof(*out));
-				out[nout].peer = peer;
-				out[nout].st.kind = p->st.kind;
-				out[nout].st.module = p->st.module;
-				out[nout].st.offset = p->st.offset;
-				out[nout].st.name = p->st.name;
-				out[nout].st.min_ns = UINT64_MAX;
-				slot[s] = (uint32_t)++nout;
-			}
-			if (pp_entry_merge(&out[slot[s] - 1].st, &p->st))
-				goto fail;
+		if (!nout || out[nout - 1].peer != who) {
+			memset(&out[nout], 0, sizeof(*out));
+			out[nout].peer = who;
+			out[nout].st.kind = p->st.kind;
+			out[nout].st.module = p->st.module;
+			out[nout].st.offset = p->st.offset;
+			out[nout].st.name = p->st.name;
+			out[nout].st.min_ns = UINT64_MAX;
+			nout++;
+		}
+		if (pp_entry_merge(&out[nout - 1].st, &p->st)) {
+			free(items);
+			cg_edges_free(out, nout);
+			return -1;
 		}
 	}
-	free(slot);
-	if (nout)
+	free(items);
+	if (nout) {
+		void *q = realloc(out, nout * sizeof(*out));
+
+		if (q)
+			out = q;
 		qsort_r(out, nout, sizeof(*out), cmp_edges, (void *)prof);
+	}
 	*edges = out;
 	*n = nout;
 	return 0;
-fail:
-	free(slot);
-	cg_edges_free(out, nout);
-	return -1;
 }
 
 void cg_edges_free(struct cg_edge *edges, size_t n)

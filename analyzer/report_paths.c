@@ -211,40 +211,34 @@ int report_text_calls(FILE *out, const struct report *r)
 	return ferror(out) ? -1 : 0;
 }
 
-/* The rank (1-based) of entry `e` in the top N, 0 when it is not there. */
-static size_t top_rank(const struct report *r, uint32_t e)
-{
-	for (size_t i = 0; i < r->ntop; i++)
-		if (r->top[i]->e->index == e)
-			return i + 1;
-	return 0;
-}
-
-/* One caller or callee line of the call graph (gprof's "called/total"). */
+/* One caller or callee line of the call graph (gprof's "called/total");
+ * rank[e] is the index of entry e in the graph, 0 for none (rank may be
+ * NULL: no index is shown). */
 static void graph_edge(FILE *out, const struct report *r, const struct report_calls *c,
-		       size_t i)
+		       size_t i, const uint32_t *rank)
 {
 	const struct pp_stats *st = &c->st[i];
 	uint32_t peer = c->edges[i].peer;
 	/* calls of the callee through this edge / all its calls */
 	uint64_t all = c->callees ? r->prof->entries[peer]->calls : c->of->st.calls;
 	char a[32], b[32], d[32], k[32], calls[48];
-	size_t rank = peer < r->prof->nentries ? top_rank(r, peer) : 0;
+	uint32_t at = rank && peer < r->prof->nentries ? rank[peer] : 0;
 
 	snprintf(calls, sizeof(calls), "%llu/%llu", U(st->calls), U(all));
 	fprintf(out, "%-6s %6s %10s %10s %10s %15s      ", "", "", report_fmt_ns(a, st->total_ns),
 		report_fmt_ns(b, st->self_ns), report_fmt_ns(d, st->p95_ns), calls);
 	esc_fputs(cg_peer_name(r->prof, peer), out);
 	fputs(kind_tag(k, r->prof, peer), out);
-	if (rank)
-		fprintf(out, " [%zu]", rank);
+	if (at)
+		fprintf(out, " [%u]", at);
 	fputc('\n', out);
 }
 
-static void graph_edges(FILE *out, const struct report *r, const struct report_calls *c)
+static void graph_edges(FILE *out, const struct report *r, const struct report_calls *c,
+			const uint32_t *rank)
 {
 	for (size_t i = 0; i < c->n && i < GRAPH_EDGES; i++)
-		graph_edge(out, r, c, i);
+		graph_edge(out, r, c, i, rank);
 	if (c->n > GRAPH_EDGES)
 		fprintf(out, "%-6s (%zu more %s)\n", "", c->n - GRAPH_EDGES,
 			c->callees ? "callees" : "callers");
@@ -253,9 +247,14 @@ static void graph_edges(FILE *out, const struct report *r, const struct report_c
 void report_text_graph(FILE *out, const struct report *r)
 {
 	char a[32], b[32], d[32], k[32], idx[24];
+	uint32_t *rank;
 
 	if (!r->ngraph)
 		return;
+	/* without memory for it, the graph is shown without the peers' indices */
+	rank = calloc(r->prof->nentries ? r->prof->nentries : 1, sizeof(*rank));
+	for (size_t i = 0; rank && i < r->ntop; i++)
+		rank[r->top[i]->e->index] = (uint32_t)(i + 1);
 	fprintf(out, "\nCall graph (the top %zu: callers above each entry, callees below;"
 		" calls through\nthe edge / all calls of the callee)\n" LINE, r->ntop);
 	fprintf(out, "%-6s %6s %10s %10s %10s %15s  %s\n", "Index", "Share", "Total", "Self",
@@ -263,7 +262,7 @@ void report_text_graph(FILE *out, const struct report *r)
 	for (size_t i = 0; i + 1 < r->ngraph; i += 2) {
 		const struct report_row *row = r->graph[i].of;
 
-		graph_edges(out, r, &r->graph[i]);
+		graph_edges(out, r, &r->graph[i], rank);
 		snprintf(idx, sizeof(idx), "[%zu]", i / 2 + 1);
 		fprintf(out, "%-6s %5.1f%% %10s %10s %10s %15llu  ", idx,
 			report_pct(row->st.total_ns, r->totals.profiled_ns),
@@ -271,9 +270,10 @@ void report_text_graph(FILE *out, const struct report *r)
 			report_fmt_ns(d, row->st.p95_ns), U(row->st.calls));
 		esc_fputs(row->name, out);
 		fprintf(out, "%s\n", kind_tag(k, r->prof, row->e->index));
-		graph_edges(out, r, &r->graph[i + 1]);
+		graph_edges(out, r, &r->graph[i + 1], rank);
 		fputs(LINE, out);
 	}
+	free(rank);
 }
 
 /* ---- CSV ---- */
