@@ -53,8 +53,9 @@ static void hot_paths(struct report *r, struct report_row *row)
 	const uint32_t *nodes = cg_nodes(r->tree, row->e->index, &n);
 
 	row->hot = r->hot + r->nhot;
-	/* one root path, the entry alone, says nothing */
-	if (n == 1 && !r->prof->paths[nodes[0]]->parent && !r->prof->paths[nodes[0]]->cut)
+	/* one path with no caller (the entry as a root, or all of its calls
+	 * past the cap, as in a flat profile) says nothing */
+	if (n == 1 && !r->prof->paths[nodes[0]]->parent)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct pp_path *p = r->prof->paths[nodes[i]];
@@ -94,8 +95,9 @@ int report_paths_build(struct report *r)
 	r->graph = calloc(2 * r->ntop + 1, sizeof(*r->graph));
 	if (!r->graph)
 		return -1;
-	for (size_t i = 0; i < 2 * r->ntop; i++, r->ngraph++)
-		if (calls_fill(r, &r->graph[i], r->top[i / 2], (int)(i % 2)))
+	/* counted before it is filled: report_paths_free() frees a part too */
+	for (size_t i = 0; i < 2 * r->ntop; i++)
+		if (r->ngraph++, calls_fill(r, &r->graph[i], r->top[i / 2], (int)(i % 2)))
 			return -1;
 	return 0;
 }
