@@ -40,7 +40,8 @@ expect_eq "--callers c: exit status" "$?" 0
 # table ROWS of a --callers/--callees text: "NAME CALLS", one a line
 table() {
 	awk '/^Calle[rs]s of / { on = 0 } /^ *Calls  *Share/ { on = 1; next }
-		on && $1 ~ /^[0-9]+$/ { print $NF, $1 }' "$1"
+		on && $1 ~ /^[0-9]+$/ { n = $0; sub(/^ *[0-9]+ +[0-9.]+% +[^ ]+ +[^ ]+ +[^ ]+  /, "", n)
+			print n, $1 }' "$1"
 }
 expect_eq "--callers c: exactly a (20: main's and the worker's) and b (5)" \
 	"$(table callers.txt | paste -sd,)" "a 20,b 5"
@@ -205,3 +206,14 @@ expect_eq "cap 4: callers of c still sum to its 25 calls" \
 "$REPORT" --no-color paraprof.*.ppd >cap.txt
 check "cap 4: the text warnings say so" \
 	grep -q "^- $cut call paths\? past PARAPROF_MAX_PATHS \(is\|are\) under \[more paths\]" cap.txt
+
+# ---- a flat profile: no paths kept ----
+rm -f paraprof.*.ppd
+PARAPROF_MAX_PATHS=0 run_profiled "$PROGS/calltree" >/dev/null
+"$REPORT" --min-calls 1 --severity $SEV --no-color paraprof.*.ppd >flat.txt
+check "flat profile: c is CRITICAL" grep -q "^CRITICAL" flat.txt
+check "flat profile: no hot path under any entry (no caller is known)" \
+	test -z "$(grep '^  Path: ' flat.txt)"
+"$REPORT" --callers c paraprof.*.ppd >flat_callers.txt
+expect_eq "flat profile: c's 25 calls are all under [more paths]" \
+	"$(table flat_callers.txt)" "[more paths] 25"
