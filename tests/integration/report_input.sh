@@ -31,8 +31,8 @@ head -c 200 "$dump" >short.ppd
 expect_bad "dump shorter than its header" short.ppd "truncated: 200 bytes, the header needs"
 cp "$dump" magic.ppd && poke magic.ppd 0 'XPROF'
 expect_bad "wrong magic" magic.ppd "not a paraprof dump (bad magic)"
-cp "$dump" version.ppd && poke version.ppd "$offsetof_header_version" '\003'
-expect_bad "future version" version.ppd "unsupported format version 3 (this paraprof reads 1 to 2)"
+cp "$dump" version.ppd && poke version.ppd "$offsetof_header_version" '\004'
+expect_bad "future version" version.ppd "unsupported format version 4 (this paraprof reads 1 to 3)"
 cp "$dump" count.ppd && poke count.ppd "$offsetof_header_module_count" '\377\377\000\000'
 expect_bad "module count past the capacity" count.ppd "module table: count 65535 exceeds its capacity"
 cp "$dump" off.ppd && poke off.ppd "$offsetof_header_thread_off" '\000\000\000\100'
@@ -166,5 +166,5 @@ for opt in $(grep -o '\\-\\-[a-z][a-z\\-]*' "$SRC/man/paraprof-report.1" | sed '
 	grep -q -- "$opt" help.txt || not_ok "the man page documents $opt, --help does not"
 done
 ok "--help and the man page list the same options"
-"$REPORT" --version | grep -q "^paraprof-report [0-9.]* (dump format version 2)$"
+"$REPORT" --version | grep -q "^paraprof-report [0-9.]* (dump format version 3)$"
 expect_eq "--version" "$?" 0
