@@ -108,13 +108,13 @@ const char *cg_peer_name(const struct pp_profile *prof, uint32_t peer)
 
 #define FIND_LIST 4	/* names an ambiguity error lists */
 
-/* Appends ", NAME" (or "NAME" first) to err while it fits. */
-static void list_name(char *err, size_t errlen, const char *name, int first)
+/* Appends `text` (", " before it unless first) to err while it fits. */
+static void list_name(char *err, size_t errlen, const char *text, int first)
 {
 	size_t at = strlen(err);
 
 	if (at + 1 < errlen)
-		snprintf(err + at, errlen - at, "%s%s", first ? "" : ", ", name);
+		snprintf(err + at, errlen - at, "%s%s", first ? "" : ", ", text);
 }
 
 int cg_find(const struct pp_profile *prof, const char *name, uint32_t *entry, char *err,
@@ -128,10 +128,13 @@ int cg_find(const struct pp_profile *prof, const char *name, uint32_t *entry, ch
 
 		if (!n)
 			continue;
-		if (strcmp(n, name) == 0 && !exact++)
-			exact_at = (uint32_t)i;
-		else if (strstr(n, name) && !partial++)
-			partial_at = (uint32_t)i;
+		if (strcmp(n, name) == 0) {
+			if (!exact++)
+				exact_at = (uint32_t)i;
+		} else if (strstr(n, name)) {
+			if (!partial++)
+				partial_at = (uint32_t)i;
+		}
 	}
 	if (exact == 1 || (!exact && partial == 1)) {
 		*entry = exact == 1 ? exact_at : partial_at;
@@ -162,7 +165,9 @@ int cg_find(const struct pp_profile *prof, const char *name, uint32_t *entry, ch
 			list_name(err, errlen, exact ? pp_kind_name(e->kind) : e->name, !shown++);
 		}
 	}
-	list_name(err, errlen, many > shown ? "...)" : ")", 1);
+	if (many > shown)
+		list_name(err, errlen, "...", 0);
+	list_name(err, errlen, ")", 1);
 	return -1;
 }
 
