@@ -169,6 +169,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
+	/* --callers/--callees name a function: known once names are resolved */
+	if (report_paths_find(&r, err, sizeof(err))) {
+		say("%s", err);
+		goto out;
+	}
 	int rc;
 
 	if (cl.report.slowest_calls) {

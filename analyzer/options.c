@@ -162,7 +162,8 @@ static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, s
 }
 
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
-       OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS };
+       OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
+       OPT_GRAPH };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -267,6 +268,18 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			break;
 		case OPT_NO_COLOR:
 			cl->no_color = 1;
+			break;
+		case OPT_CALLERS:
+		case OPT_CALLEES:
+			if (!*optarg) {
+				snprintf(err, errlen, "%s: empty function name",
+					 c == OPT_CALLERS ? "--callers" : "--callees");
+				return -1;
+			}
+			*(c == OPT_CALLERS ? &cl->report.callers : &cl->report.callees) = optarg;
+			break;
+		case OPT_GRAPH:
+			cl->report.graph = 1;
 			break;
 		case OPT_ENABLE:
 		case OPT_DISABLE:

@@ -445,9 +445,14 @@ struct pp_path *pp_profile_path(struct pp_profile *prof, uint32_t parent, uint32
 
 int pp_path_add(struct pp_path *p, const struct pp_entry *s)
 {
-	if (hist_add(&p->st.hist, &s->hist))
+	return pp_entry_merge(&p->st, s);
+}
+
+int pp_entry_merge(struct pp_entry *e, const struct pp_entry *s)
+{
+	if (hist_add(&e->hist, &s->hist))
 		return -1;
-	pp_entry_add(&p->st, s);
+	pp_entry_add(e, s);
 	return 0;
 }
 

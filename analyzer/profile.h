@@ -214,6 +214,12 @@ int pp_path_add(struct pp_path *p, const struct pp_entry *s);
  * memory runs out. */
 int pp_profile_add_slow(struct pp_profile *prof, const struct pp_slow_call *c);
 
+/* Adds the counts of `s` into `e` (pp_entry_add()) and its histogram into
+ * e's: the edges of the call graph sum path nodes this way.  0, or -1 when
+ * memory runs out (the counts are then unchanged, the histogram may hold
+ * part of s's). */
+int pp_entry_merge(struct pp_entry *e, const struct pp_entry *s);
+
 /* Returns the cache called `name`, created zeroed when new; NULL when memory
  * runs out. */
 struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name);

@@ -496,6 +496,13 @@ static int warn_counters(struct report *r)
 			return -1;
 	for (size_t i = 0; i < r->prof->nentries; i++)
 		torn += r->prof->entries[i]->torn;
+	if (r->prof->paths_cut &&
+	    warn(r, "paths_cut", r->prof->paths_cut, "%llu call path%s past PARAPROF_MAX_PATHS"
+		 " %s under %s: %s callers are not known, function totals stay exact",
+		 (unsigned long long)r->prof->paths_cut, r->prof->paths_cut == 1 ? "" : "s",
+		 r->prof->paths_cut == 1 ? "is" : "are", PP_MORE_PATHS,
+		 r->prof->paths_cut == 1 ? "its" : "their"))
+		return -1;
 	if (torn && warn(r, "torn_records", torn, "%llu record%s caught in the middle of an"
 			 " update (%s off by one)", (unsigned long long)torn,
 			 torn == 1 ? " was" : "s were",
@@ -576,7 +583,8 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 	 * the sort is stable, so take the pool before cutting. */
 	sort_rows(r->top, neligible, o->sort);
 	r->ntop = o->top && o->top < neligible ? (size_t)o->top : neligible;
-	if (recommend(r, r->top, neligible) || warn_counters(r) || check_evaluate(r))
+	if (recommend(r, r->top, neligible) || warn_counters(r) || check_evaluate(r) ||
+	    report_paths_build(r))
 		return -1;
 	return 0;
 }
@@ -594,5 +602,6 @@ void report_free(struct report *r)
 	free(r->slowest);
 	free(r->endpoints);
 	free(r->offenders);
+	report_paths_free(r);
 	memset(r, 0, sizeof(*r));
 }

@@ -35,6 +35,8 @@ struct report_opts {
 	int color;			/* ANSI colours in text */
 	int utf8;			/* ✅/❌ rather than [PASS]/[FAIL] */
 	time_t now;			/* "Generated:" */
+	const char *callers, *callees;	/* --callers/--callees FUNC, NULL = none */
+	int graph;			/* --graph: the call graph of the top entries */
 };
 
 /* Sets the documented defaults (top 20, min-calls 5, sort total, severity
@@ -47,6 +49,32 @@ struct report_row {
 	const char *module;		/* functions: module path, or NULL */
 	struct pp_stats st;
 	enum report_severity severity;
+	const struct report_hot *hot;	/* CRITICAL..MEDIUM rows of the top N: its
+					   heaviest call paths, nhot of them */
+	uint32_t nhot;
+	uint32_t more_paths;		/* its other paths, not in hot */
+};
+
+/* ---- call paths (report_paths.c; the tree walking is callgraph.c's) ---- */
+
+#define REPORT_HOT_PATHS 3		/* heaviest paths shown under an entry */
+
+/* One of an entry's heaviest call paths. */
+struct report_hot {
+	uint32_t node;			/* index in prof->paths[] */
+	struct pp_stats st;
+	double share_pct;		/* of the entry's inclusive time */
+};
+
+struct cg_edge;
+
+/* The callers or the callees of one entry, heaviest first. */
+struct report_calls {
+	const struct report_row *of;
+	int callees;			/* 0: callers of `of`, 1: its callees */
+	struct cg_edge *edges;		/* n, owned */
+	struct pp_stats *st;		/* n: each edge's statistics, owned */
+	size_t n;
 };
 
 struct report_note {
@@ -87,9 +115,18 @@ struct report {
 	struct report_row **offenders;	/* rows missing a target, worst first, <= 5 */
 	size_t noffenders;
 	int check_pass;
+	struct cg_tree *tree;		/* the calling-context tree, walkable */
+	struct report_hot *hot;		/* what the rows' hot point into, nhot */
+	size_t nhot;
+	struct report_calls calls[2];	/* --callers, then --callees: ncalls */
+	size_t ncalls;
+	struct report_calls *graph;	/* --graph: callers and callees of each top
+					   entry in turn, 2 * ntop */
+	size_t ngraph;
 };
 
 struct sym_cache;
+struct cg_tree;
 
 /* Builds the report of `prof` (function names resolved through `sc`; NULL
  * gives every function the name "module+0xOFFSET").  Returns 0, or -1 when
@@ -103,6 +140,26 @@ void report_free(struct report *r);
 int report_text(FILE *out, const struct report *r);
 int report_json(FILE *out, const struct report *r);
 int report_csv(FILE *out, const struct report *r);
+
+/* report_paths.c: the tree, hot paths and --graph (called by report_build;
+ * 0, or -1 when memory runs out), then --callers/--callees, once the names
+ * are known (0, or -1 with a one-line reason in err: a usage error) and what
+ * report_free() calls. */
+int report_paths_build(struct report *r);
+int report_paths_find(struct report *r, char *err, size_t errlen);
+void report_paths_free(struct report *r);
+
+/* Printers of report_paths.c: the hot paths under a row; the callers and
+ * callees of --callers/--callees (the text and CSV output then shows
+ * nothing else); the call graph; in JSON, the keys "paths_cut", "paths",
+ * "callers", "callees", "call_graph" (each line ends ",\n") and a row's
+ * "hot_paths" (", \"hot_paths\": [...]" or nothing). */
+void report_text_hot(FILE *out, const struct report *r, const struct report_row *row);
+int report_text_calls(FILE *out, const struct report *r);
+void report_text_graph(FILE *out, const struct report *r);
+int report_csv_calls(FILE *out, const struct report *r);
+void report_json_paths(FILE *out, const struct report *r);
+void report_json_hot(FILE *out, const struct report_row *row);
 
 /* check.c: evaluates the targets into r (called by report_build) and prints
  * the check in text or CSV. */

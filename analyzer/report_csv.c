@@ -1,7 +1,8 @@
 /* report_csv.c - the report as CSV (RFC 4180)
  *
  * A header row, then one row per reported entry: the top N functions,
- * regions and spans in report order, then every endpoint.  Times in
+ * regions and spans in report order, then every endpoint (with --callers
+ * or --callees: one row per caller or callee instead).  Times in
  * nanoseconds, memory in KiB; a field holding a comma, a double quote, CR or
  * LF is quoted and its quotes doubled; lines end with CRLF as RFC 4180 says.
  */
@@ -49,6 +50,8 @@ int report_csv(FILE *out, const struct report *r)
 {
 	if (r->opts->check)
 		return check_csv(out, r);
+	if (r->opts->callers || r->opts->callees)
+		return report_csv_calls(out, r);
 	fputs("rank,kind,name,module,severity,calls,total_ns,total_pct,self_ns,self_pct,avg_ns,"
 	      "min_ns,max_ns,p50_ns,p95_ns,p99_ns,p999_ns,mem_avg_kib,mem_max_kib,abandoned,"
 	      "errors,slow\r\n", out);

@@ -85,6 +85,7 @@ static void row(FILE *out, const struct report *r, const struct report_row *rw, 
 		U(st->sum_ns), U(st->avg_ns), U(st->min_ns), U(st->max_ns), U(st->p50_ns),
 		U(st->p95_ns), U(st->p99_ns), U(st->p999_ns), U(st->mem_avg_kib),
 		U(st->mem_max_kib), U(rw->e->abandoned), U(rw->e->hist_dropped));
+	report_json_hot(out, rw);
 	if (rw->e->kind == PPF_KIND_ENDPOINT) {
 		const struct pp_entry *e = rw->e;
 		const char *sp = strchr(rw->name, ' ');
@@ -194,6 +195,7 @@ int report_json(FILE *out, const struct report *r)
 			U(c->evictions), U(c->expirations));
 	}
 	fputs(prof->ncaches ? "\n  ],\n" : "],\n", out);
+	report_json_paths(out, r);
 	notes(out, "recommendations", r->recs, r->nrecs, 0);
 	notes(out, "warnings", r->warnings, r->nwarnings, 1);
 	fprintf(out, "  \"counters\": {\"dropped_functions\": %llu, \"stack_overflows\": %llu,"

@@ -37,7 +37,14 @@
 	  "      --slowest-calls FUNC\n"                                                          \
 	  "                         the slowest calls of FUNC kept with their native stacks\n") \
 	X("no-color", "", "", 0, OPT_NO_COLOR,                                                       \
-	  "      --no-color         no colours, even on a terminal\n")
+	  "      --no-color         no colours, even on a terminal\n")                          \
+	X("callers", "", "", 1, OPT_CALLERS,                                                         \
+	  "      --callers FUNC     who calls FUNC (a name, or a unique part of one): calls,\n"     \
+	  "                         total, self and p95 through each caller\n")                 \
+	X("callees", "", "", 1, OPT_CALLEES,                                                         \
+	  "      --callees FUNC     what FUNC calls, likewise\n")                                 \
+	X("graph", "", "", 0, OPT_GRAPH,                                                             \
+	  "      --graph            add the call graph of the top entries (text and JSON)\n")
 
 /* The help lines of every report option, as one string literal. */
 #define REPORT_OPTS_HELP_LINE(name, short, optstr, has_arg, id, help) help

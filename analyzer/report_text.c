@@ -1,9 +1,11 @@
 /* report_text.c - the report as text: paraprof's "Performance Bottleneck
  * Analysis"
  *
- * Header, severity sections over the top N, the slowest-by-average list,
- * endpoints, caches, recommendations and warnings; with --check, the header
- * and the target check only.  Colours (ANSI) only when opts->color is set,
+ * Header, severity sections over the top N (hot paths under the CRITICAL,
+ * HIGH and MEDIUM entries), the slowest-by-average list, the call graph
+ * (--graph), endpoints, caches, recommendations and warnings; with --check,
+ * the header and the target check only; with --callers or --callees, the
+ * header and those.  Colours (ANSI) only when opts->color is set,
  * which main.c does for a terminal without --no-color or NO_COLOR.  Every
  * string that came from a dump (names, routes, command lines, module paths,
  * and the sentences that quote them) is printed through esc_fputs(): a
@@ -104,6 +106,7 @@ static void entry(FILE *out, const struct report *r, const struct report_row *ro
 	if (row->e->abandoned)
 		fprintf(out, " | Abandoned: %llu", (unsigned long long)row->e->abandoned);
 	fputc('\n', out);
+	report_text_hot(out, r, row);
 }
 
 static void sections(FILE *out, const struct report *r)
@@ -236,12 +239,17 @@ int report_text(FILE *out, const struct report *r)
 		fputs(RULE "\n", out);
 		return check_text(out, r);
 	}
+	if (r->opts->callers || r->opts->callees) {
+		fputs(RULE, out);
+		return report_text_calls(out, r);
+	}
 	fprintf(out, "Sorted by %s: top %zu of %zu entries with >= %llu calls\n",
 		sort_name(r->opts->sort), r->ntop, r->eligible,
 		(unsigned long long)r->opts->min_calls);
 	fputs(RULE, out);
 	sections(out, r);
 	slowest(out, r);
+	report_text_graph(out, r);
 	endpoints(out, r);
 	caches(out, r);
 	if (r->nrecs)

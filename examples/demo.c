@@ -17,6 +17,11 @@
  * Build:  cc -O2 -g -finstrument-functions -o demo demo.c -lpthread
  * Run:    paraprof -- ./demo
  *
+ * Each job comes from a user's request (handle_request) or from background
+ * work (run_background), so the report's hot paths show where each slow
+ * function is slow from: an agent loaded for a request takes longer than
+ * one loaded in the background.
+ *
  * The plumbing (main, the pool, the sleep) is marked no_instrument_function
  * so that the report shows the application's functions only.
  */
@@ -40,6 +45,9 @@ uint64_t checksum(const unsigned char *buf, size_t len);
 void load_agent_spec(unsigned id);
 void parse_workflow_definition(unsigned id);
 void execute_workflow_step(unsigned id);
+struct job;
+void handle_request(const struct job *job);
+void run_background(const struct job *job);
 
 /* ---- plumbing ----------------------------------------------------------- */
 
@@ -179,15 +187,39 @@ enum job_kind { JOB_LOAD, JOB_STEP, JOB_PARSE };
 struct job {
 	enum job_kind kind;
 	unsigned id;
+	int background;		/* 1: run_background, 0: handle_request */
 };
 
-/* Longest first, so that the pool finishes together. */
+/* Longest first, so that the pool finishes together.  Requests load the
+ * agents 1 to 3 (2.2 to 2.6 s), the background 4 and 5 (2.1 to 2.2 s). */
 static const struct job jobs[] = {
-	{ JOB_LOAD, 1 },  { JOB_LOAD, 2 },  { JOB_LOAD, 3 },  { JOB_LOAD, 4 },	 { JOB_LOAD, 5 },
-	{ JOB_STEP, 1 },  { JOB_STEP, 2 },  { JOB_STEP, 3 },  { JOB_STEP, 4 },	 { JOB_STEP, 5 },
-	{ JOB_STEP, 6 },  { JOB_PARSE, 1 }, { JOB_PARSE, 2 }, { JOB_PARSE, 3 }, { JOB_PARSE, 4 },
-	{ JOB_PARSE, 5 }, { JOB_PARSE, 6 },
+	{ JOB_LOAD, 1, 0 },  { JOB_LOAD, 2, 0 },  { JOB_LOAD, 3, 0 },  { JOB_LOAD, 4, 1 },
+	{ JOB_LOAD, 5, 1 },  { JOB_STEP, 1, 1 },  { JOB_STEP, 2, 0 },  { JOB_STEP, 3, 1 },
+	{ JOB_STEP, 4, 0 },  { JOB_STEP, 5, 1 },  { JOB_STEP, 6, 0 },  { JOB_PARSE, 1, 1 },
+	{ JOB_PARSE, 2, 1 }, { JOB_PARSE, 3, 0 }, { JOB_PARSE, 4, 1 }, { JOB_PARSE, 5, 1 },
+	{ JOB_PARSE, 6, 1 },
 };
+
+NO_PROFILE static void run_job(const struct job *job)
+{
+	switch (job->kind) {
+	case JOB_LOAD: load_agent_spec(job->id); break;
+	case JOB_STEP: execute_workflow_step(job->id); break;
+	case JOB_PARSE: parse_workflow_definition(job->id); break;
+	}
+}
+
+/* The two callers of the slow functions (instrumented: they are the
+ * paths' roots). */
+void handle_request(const struct job *job)
+{
+	run_job(job);
+}
+
+void run_background(const struct job *job)
+{
+	run_job(job);
+}
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t next_job;
@@ -203,11 +235,10 @@ NO_PROFILE static void *worker(void *arg)
 		pthread_mutex_unlock(&queue_lock);
 		if (j == SIZE_MAX)
 			return NULL;
-		switch (jobs[j].kind) {
-		case JOB_LOAD: load_agent_spec(jobs[j].id); break;
-		case JOB_STEP: execute_workflow_step(jobs[j].id); break;
-		case JOB_PARSE: parse_workflow_definition(jobs[j].id); break;
-		}
+		if (jobs[j].background)
+			run_background(&jobs[j]);
+		else
+			handle_request(&jobs[j]);
 	}
 }
 

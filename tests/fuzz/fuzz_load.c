@@ -46,6 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opts.min_calls = 0;
 		opts.slowest = 10;
 		opts.now = 0;
+		/* the call graph of every entry, and half the time every entry
+		 * severe, so that each gets its hot paths */
+		opts.graph = 1;
+		if (size & 1)
+			opts.critical_ns = opts.high_ns = opts.medium_ns = 0;
 		/* report_free() also cleans up after a report_build() that failed */
 		if (report_build(&r, prof, &opts, NULL) == 0 && devnull) {
 			report_text(devnull, &r);

@@ -12,6 +12,10 @@
 #                                  KEYs have those VALUEs: its FIELDs on one
 #                                  line ("" for a field it lacks)
 #   sum LIST FIELD [KEY=VALUE...]  the sum of FIELD over those entries (0: none)
+#   paths FIELD...                 for each node of the report's "paths" (flat,
+#                                  with parent ids): its path "main;a;c" and its
+#                                  FIELDs on one line; exit 1 when a node comes
+#                                  before its parent or names a missing one
 #
 # A PATH, LIST or FIELD is dotted, list indices being numbers:
 # processes.0.pid, status.2xx; "." is the document itself.  Values print as
@@ -45,10 +49,21 @@ def field(entry, path):
         return ""
 
 
+def paths(doc, fields):
+    """Prints each node of doc["paths"]: its path "a;b;c" and its `fields`.
+    A node must come after its parent (KeyError otherwise)."""
+    seen = {}
+    for node in doc["paths"]:
+        parent = node["parent"]
+        prefix = "" if parent is None else seen[parent] + ";"
+        seen[node["id"]] = prefix + node["name"]
+        print(seen[node["id"]], *(field(node, f) for f in fields))
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit("usage: ppjson.py FILE [value PATH... | rows LIST [KEY=VALUE...] FIELD... | "
-                 "sum LIST FIELD [KEY=VALUE...]]")
+                 "sum LIST FIELD [KEY=VALUE...] | paths FIELD...]")
     try:
         doc = json.load(sys.stdin if argv[1] == "-" else open(argv[1]))
     except (OSError, ValueError) as e:
@@ -65,6 +80,8 @@ def main(argv):
             fields = [a for a in args[1:] if "=" not in a]
             for entry in entries(doc, args[0], selectors):
                 print(*(field(entry, f) for f in fields))
+        elif query == "paths":
+            paths(doc, args)
         elif query == "sum":
             print(sum(field(e, args[1]) or 0 for e in entries(doc, args[0], args[2:])))
         else:
