@@ -8,38 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callgraph.h"
 #include "slowcalls.h"
 #include "symbols.h"
 
 long slow_find(const struct pp_profile *prof, const char *func, char *err, size_t errlen)
 {
-	long exact = -1, partial = -1;
-	const char *other = NULL;
+	char why[400];
+	uint32_t e;
 
-	for (size_t i = 0; i < prof->nslow; i++) {
-		uint32_t e = prof->slow[i].entry;
-		const char *name = prof->entries[e]->name;
-
-		if (!name)
-			continue;
-		if (strcmp(name, func) == 0)
-			exact = e;
-		else if (strstr(name, func)) {
-			if (partial >= 0 && strcmp(prof->entries[partial]->name, name) != 0)
-				other = name;
-			partial = e;
-		}
+	if (cg_find(prof, func, &e, why, sizeof(why))) {
+		snprintf(err, errlen, "--slowest-calls: %s", why);
+		return -1;
 	}
-	if (exact >= 0)
-		return exact;
-	if (partial >= 0 && !other)
-		return partial;
-	if (partial >= 0)
-		snprintf(err, errlen, "--slowest-calls: '%s' matches several functions (%s, %s)",
-			 func, prof->entries[partial]->name, other);
-	else
-		snprintf(err, errlen, "--slowest-calls: no kept call of a function named '%s'"
-			 " (calls of at least PARAPROF_SLOW_CALL_US that set a new maximum)", func);
+	for (size_t i = 0; i < prof->nslow; i++)
+		if (prof->slow[i].entry == e)
+			return e;
+	snprintf(err, errlen, "--slowest-calls: no call of %s was kept (calls of at least"
+		 " PARAPROF_SLOW_CALL_US that set a new maximum)", prof->entries[e]->name);
 	return -1;
 }
 

@@ -15,9 +15,9 @@
 
 struct sym_cache;
 
-/* The entry named `func` among those with kept calls: the exact name, else
- * the one name containing it.  Returns its index in prof->entries, or -1
- * with the reason in err (no such function, or several names match). */
+/* The entry named `func` (cg_find(): the exact name, else the one name
+ * containing it), which must have kept calls.  Returns its index in
+ * prof->entries, or -1 with the reason in err. */
 long slow_find(const struct pp_profile *prof, const char *func, char *err, size_t errlen);
 
 /* Prints the kept calls of entry `entry` (text, or a JSON document when
