@@ -16,6 +16,8 @@
  *
  * Build:  cc -O2 -g -finstrument-functions -o demo demo.c -lpthread
  * Run:    paraprof -- ./demo
+ * Then:   paraprof-report --format svg -o flame.svg paraprof.*.ppd   (a flame
+ *         graph of its call paths, to open in a browser; `make demo` does it)
  *
  * The plumbing (main, the pool, the sleep) is marked no_instrument_function
  * so that the report shows the application's functions only.
