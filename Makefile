@@ -177,7 +177,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -I$(BUILD)/gen -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
 		-lcmocka -lelf -lstdc++ -lpthread -ldl -lm $(EXPORT_LIBS)
@@ -550,7 +550,14 @@ bench: bench-server
 # users, planted files, symlinks, FIFOs); run as root, they make a throw-away
 # user.  Both run the test programs, the examples and synthetic dumps.
 TEST_PREREQS := all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP) $(EXAMPLES) $(EXAMPLE_CACHED) \
-	$(EXAMPLE_SERVER)
+	$(EXAMPLE_SERVER) exports-test-deps
+# What the tests of the exports run: headless Chromium renders the SVG flame
+# graph (report_flamegraph.sh; Debian's python3 with PIL counts the
+# screenshot's pixels), go tool pprof reads the pprof file (report_pprof.sh).
+EXPORTS_TEST_DEB := chromium golang-go python3-pil
+.PHONY: exports-test-deps
+exports-test-deps: deps
+	@$(call pp_apt_install,$(EXPORTS_TEST_DEB))
 .PHONY: adversarial
 integration: $(TEST_PREREQS)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration
