@@ -16,6 +16,17 @@ const char *paths_name(const struct pp_profile *prof, const struct pp_path *p)
 	return name ? name : "?";
 }
 
+uint64_t paths_value(const struct pp_path *p, enum report_weight w, enum report_weight dflt)
+{
+	switch (w == WEIGHT_DEFAULT ? dflt : w) {
+	case WEIGHT_TOTAL: return p->st.inclusive_ns;
+	case WEIGHT_SELF: return p->st.self_ns;
+	case WEIGHT_CALLS: return p->st.calls;
+	case WEIGHT_DEFAULT: break;
+	}
+	return 0;
+}
+
 /* qsort_r() comparator of node indices: known paths before cut ones, then
  * by name, then by index (so equal names keep a fixed order). */
 static int cmp_nodes(const void *a, const void *b, void *arg)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "report.h"
 
 /*
  * Node n's children are child[start[n]] .. child[start[n + 1] - 1] (indices
@@ -39,6 +40,11 @@ void paths_tree_free(struct paths_tree *t);
 
 /* The name of node `p`'s entry ("?" when it has none). */
 const char *paths_name(const struct pp_profile *prof, const struct pp_path *p);
+
+/* The value of node p in an export: its inclusive ns (WEIGHT_TOTAL), self
+ * ns (WEIGHT_SELF) or calls (WEIGHT_CALLS); WEIGHT_DEFAULT means `dflt`,
+ * the export's own default. */
+uint64_t paths_value(const struct pp_path *p, enum report_weight w, enum report_weight dflt);
 
 /* Fills nodes[] with the indices of the nodes from the root of node
  * `index`'s path down to it, and returns how many.  nodes holds cap

@@ -16,18 +16,6 @@
 #include "paths.h"
 #include "report.h"
 
-/* The value of node p for weight w (DEFAULT here is self). */
-static uint64_t folded_value(const struct pp_path *p, enum report_weight w)
-{
-	switch (w) {
-	case WEIGHT_TOTAL: return p->st.inclusive_ns;
-	case WEIGHT_CALLS: return p->st.calls;
-	case WEIGHT_DEFAULT:
-	case WEIGHT_SELF: break;
-	}
-	return p->st.self_ns;
-}
-
 /* Writes `name` with ';' as ':' and control characters as '?'. */
 static void folded_name(FILE *out, const char *name)
 {
@@ -58,7 +46,7 @@ int report_folded(FILE *out, const struct report *r)
 	while (ntodo) {
 		uint32_t i = todo[--ntodo];
 		const struct pp_path *p = prof->paths[i];
-		uint64_t v = folded_value(p, r->opts->weight);
+		uint64_t v = paths_value(p, r->opts->weight, WEIGHT_SELF);
 
 		for (uint32_t k = t.start[i + 1]; k > t.start[i]; k--)
 			todo[ntodo++] = t.child[k - 1];

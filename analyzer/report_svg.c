@@ -223,18 +223,6 @@ static const char svg_script[] =
 	"window.addEventListener('load', init);\n"
 	"]]></script>\n";
 
-/* The value of node p for the width (DEFAULT here is total). */
-static uint64_t svg_value(const struct pp_path *p, enum report_weight w)
-{
-	switch (w) {
-	case WEIGHT_SELF: return p->st.self_ns;
-	case WEIGHT_CALLS: return p->st.calls;
-	case WEIGHT_DEFAULT:
-	case WEIGHT_TOTAL: break;
-	}
-	return p->st.inclusive_ns;
-}
-
 /* Fills f with what node i shows. */
 static void node_frame(const struct pp_profile *prof, uint32_t i, struct svg_frame *f)
 {
@@ -287,7 +275,7 @@ int report_svg(FILE *out, const struct report *r)
 	/* Widths bottom-up: children come after their parent in paths[]. */
 	for (size_t i = n; i-- > 0;) {
 		const struct pp_path *p = prof->paths[i];
-		uint64_t v = svg_value(p, weight);
+		uint64_t v = paths_value(p, weight, WEIGHT_TOTAL);
 
 		w[i] = weight == WEIGHT_SELF || weight == WEIGHT_CALLS ? pp_sat_add(w[i], v) :
 		       v > w[i] ? v : w[i];
