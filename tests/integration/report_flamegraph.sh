@@ -2,9 +2,10 @@
 # (main calls a, which calls c 10 times, and b, which calls c 5 times; a
 # worker thread runs a), rendered by headless Chromium: the screenshot is
 # not blank and shows frames, the document holds the frames of the known
-# tree with their calls, and its script zooms (a click on b leaves b, its
-# callee and its callers, b's c across the whole width).  Chromium runs
-# under timeout, with a profile directory of its own.
+# tree with their calls, and its script searches (^c$ colours c's three
+# frames and gives c's share of the width) and zooms (a click on b leaves
+# b, its callee and its callers, b's c across the whole width).  Chromium
+# runs under timeout, with a profile directory of its own.
 . "$(dirname "$0")/../lib.sh"
 REPORT=$BUILD/paraprof-report
 PY=/usr/bin/python3		# Debian's, which python3-pil is for
@@ -37,8 +38,9 @@ check "the screenshot is not blank (${1:-?} pixels drawn)" test "${1:-0}" -gt 20
 # main and worker span the width, with a and c above each: several rows
 check "frames are drawn (${2:-?} pixels of frame colours)" test "${2:-0}" -gt 20000
 
-# A copy that clicks b once loaded, dumped as Chromium holds it then.
-sed 's|</svg>$|<script>window.addEventListener("load", function () { zoom(frames.filter(function (f) { return f.getAttribute("data-n") == "b"; })[0]); });</script></svg>|' \
+# A copy that, once loaded, searches for ^c$ (prompt() answered) and clicks
+# b, dumped as Chromium holds it then.
+sed 's|</svg>$|<script>window.addEventListener("load", function () { window.prompt = function () { return "^c$"; }; search(); zoom(frames.filter(function (f) { return f.getAttribute("data-n") == "b"; })[0]); });</script></svg>|' \
 	flame.svg >zoom.svg
 chrome --virtual-time-budget=3000 --dump-dom "file://$WORK/zoom.svg" >dom.xml
 "$PY" "$CHECK" frames dom.xml >frames.txt
@@ -57,4 +59,13 @@ expect_eq "zoomed on b: shown are all, main, b and b's c" \
 check "zoomed on b: b spans the width (1180 px)" test "$(frame b 1 | cut -f4)" = 1180
 check "zoomed on b: its c nearly so (c's time is most of b's)" \
 	test "$(frame c 5 | cut -f4)" -ge 1100
+expect_eq "search ^c\$: c's three frames coloured" \
+	"$(grep -o 'fill="rgb(230,0,230)"' dom.xml | wc -l)" 3
+# c's share of the width: its paths' inclusive time over main's and worker's
+"$REPORT" --format folded --weight total "$dump" >total.txt
+want=$(awk '$1 ~ /;c$/ { c += $2 } $1 == "main" || $1 == "worker" { all += $2 }
+	END { printf "%.1f", 100 * c / all }' total.txt)
+got=$(sed -n 's/.*>Matched: \([0-9.]*\)%<.*/\1/p' dom.xml)
+check "search ^c\$: says c covers $want % of the width (it says ${got:-nothing})" \
+	awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; exit !(a != "" && d <= 0.11 && d >= -0.11) }'
 check "chromium logged no script error" test "$(grep -ci 'uncaught' chromium.log)" = 0
