@@ -4,7 +4,8 @@
 #   make            build/libparaprof.so, build/paraprof-report, build/paraprof
 #   make check      every test (unit, integration, man pages)
 #   make check-asan the integration tests through an ASan+UBSan build
-#   make demo       build and profile examples/demo, print the report
+#   make demo       build and profile examples/demo, print the report, write
+#                   a flame graph (build/demo/flamegraph.svg)
 #   make bench      the benchmarks in bench/
 #   make fuzz       libFuzzer target on the dump loader (clang)
 #   make deps       install the Debian packages the build needs
@@ -52,6 +53,8 @@ APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 # Debian packages the build and the tests need (the tests read JSON with
 # python3 and lint the man pages with groff).
 DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
+# The pprof export: protobuf-c's compiler and library, zlib.
+DEB_PACKAGES += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
 
 # $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
 # missing (as root directly, otherwise through sudo); quiet and instant when
@@ -75,6 +78,11 @@ PRELOAD_SRC := $(sort $(wildcard preload/*.c cache/*.c request/*.c))
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
 ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
 ANALYZER_LIB_OBJ := $(filter-out $(BUILD)/analyzer/main.o,$(ANALYZER_SRC:%.c=$(BUILD)/%.o))
+# The pprof export's message code, generated from analyzer/pprof.proto into
+# $(BUILD)/gen (never committed), and the libraries it needs.
+PPROF_GEN := $(BUILD)/gen/pprof.pb-c.c
+ANALYZER_LIB_OBJ += $(PPROF_GEN:%.c=%.o)
+EXPORT_LIBS := -lprotobuf-c -lz
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_C := $(sort $(wildcard tests/progs/*.c))
@@ -115,12 +123,23 @@ $(BUILD)/analyzer/%.o: analyzer/%.c | deps
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
 
+$(PPROF_GEN): analyzer/pprof.proto | deps
+	@mkdir -p $(@D)
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c --proto_path=analyzer --c_out=$(@D) $<
+$(PPROF_GEN:%.c=%.h): $(PPROF_GEN)
+$(PPROF_GEN:%.c=%.o): $(PPROF_GEN)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
+$(BUILD)/analyzer/report_pprof.o: $(PPROF_GEN:%.c=%.h)
+$(BUILD)/analyzer/report_pprof.o: APP_CFLAGS += -I$(BUILD)/gen
+
 $(BUILD)/libpp_analyzer.a: $(ANALYZER_LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lstdc++ -lm
+	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lstdc++ -lm $(EXPORT_LIBS)
 
 $(LAUNCHER): tools/paraprof.c | deps
 	@mkdir -p $(@D)
@@ -158,10 +177,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -I$(BUILD)/gen -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
-		-lcmocka -lelf -lunwind -lstdc++ -lpthread -ldl -lm
+		-lcmocka -lelf -lunwind -lstdc++ -lpthread -ldl -lm $(EXPORT_LIBS)
 
 # request/'s pure parts, tested alone: test_route links request/route.o and
 # test_limiter request/limiter.o, nothing of the profiler, so a dependency
@@ -329,7 +348,8 @@ bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/
 
 # ---- the demo, the analyzer bench, the fuzzer (examples/, bench/, tests/fuzz/) ----
 # make demo: profiles examples/demo under the launcher and prints the report,
-# then the default target check (which fails by design; the demo does not).
+# then the default target check (which fails by design; the demo does not),
+# and writes the run's flame graph, $(BUILD)/demo/flamegraph.svg.
 DEMO := $(BUILD)/examples/demo
 $(DEMO): examples/demo.c | deps
 	@mkdir -p $(@D)
@@ -344,6 +364,11 @@ demo: deps all $(DEMO)
 	$(Q)$(REPORT) --check $(BUILD)/demo/paraprof.*.ppd; rc=$$?; \
 		[ $$rc -le 1 ] || exit $$rc; \
 		echo "(exit status $$rc: 0 when every target holds, 1 when one fails)"
+	@echo
+	@echo "\$$ paraprof-report --format svg -o $(BUILD)/demo/flamegraph.svg $(BUILD)/demo/paraprof.*.ppd"
+	$(Q)$(REPORT) --format svg -o $(BUILD)/demo/flamegraph.svg $(BUILD)/demo/paraprof.*.ppd
+	@echo "A flame graph of the run (hover, click to zoom, Search): open" \
+		"$(abspath $(BUILD)/demo/flamegraph.svg) in a browser"
 
 # bench/gen_dump writes synthetic dumps; make bench-report times
 # paraprof-report on 100,000 functions x 16 threads (BENCH_K=16: every
@@ -370,7 +395,8 @@ FUZZ_LOG := $(BUILD)/fuzz/fuzz.log
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZER := $(FUZZ_DIR)/fuzz_load
 FUZZ_DEB := clang libclang-rt-14-dev
-FUZZ_SRC := tests/fuzz/fuzz_load.c $(filter-out analyzer/main.c,$(ANALYZER_SRC)) $(COMMON_SRC)
+FUZZ_SRC := tests/fuzz/fuzz_load.c $(filter-out analyzer/main.c,$(ANALYZER_SRC)) $(COMMON_SRC) \
+	$(PPROF_GEN)
 
 .PHONY: fuzz-deps fuzz-seeds
 fuzz-deps: deps
@@ -382,9 +408,9 @@ fuzz-deps: deps
 $(FUZZER): $(FUZZ_SRC) $(wildcard analyzer/*.h common/*.h) include/paraprof/format.h | fuzz-deps
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -Ianalyzer -g -O1 \
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Iinclude -I. -Ianalyzer -I$(BUILD)/gen -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ $(FUZZ_SRC) -lelf -lstdc++ -lm
+		-o $@ $(FUZZ_SRC) -lelf -lstdc++ -lm $(EXPORT_LIBS)
 
 $(FUZZ_DIR)/seed_prog: tests/fuzz/seed_prog.c
 	@mkdir -p $(@D)
@@ -535,7 +561,14 @@ bench: bench-server
 # users, planted files, symlinks, FIFOs); run as root, they make a throw-away
 # user.  Both run the test programs, the examples and synthetic dumps.
 TEST_PREREQS := all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP) $(EXAMPLES) $(EXAMPLE_CACHED) \
-	$(EXAMPLE_SERVER)
+	$(EXAMPLE_SERVER) exports-test-deps
+# What the tests of the exports run: headless Chromium renders the SVG flame
+# graph (report_flamegraph.sh; Debian's python3 with PIL counts the
+# screenshot's pixels), go tool pprof reads the pprof file (report_pprof.sh).
+EXPORTS_TEST_DEB := chromium golang-go python3-pil
+.PHONY: exports-test-deps
+exports-test-deps: deps
+	@$(call pp_apt_install,$(EXPORTS_TEST_DEB))
 .PHONY: adversarial
 integration: $(TEST_PREREQS)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration

@@ -6,6 +6,8 @@
  * message is one line: "paraprof-report: FILE: what is wrong"), and for --gc
  * when a segment could not be saved.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -66,6 +68,39 @@ static int use_color(const struct opt_cmdline *cl)
 	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
 		return 0;
 	return !(term && strcmp(term, "dumb") == 0);
+}
+
+/* -o FILE: opens FILE as a new file (O_EXCL: an existing file is never
+ * replaced, as --gc never replaces a dump).  NULL with errno set on error. */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		errno = e;
+	}
+	return f;
+}
+
+/* Prints report r in its format on out; 0, or -1 when writing failed. */
+static int print_report(FILE *out, const struct report *r)
+{
+	switch (r->opts->format) {
+	case FORMAT_JSON: return report_json(out, r);
+	case FORMAT_CSV: return report_csv(out, r);
+	case FORMAT_FOLDED: return report_folded(out, r);
+	case FORMAT_SVG: return report_svg(out, r);
+	case FORMAT_PPROF: return report_pprof(out, r);
+	case FORMAT_TEXT: break;
+	}
+	return report_text(out, r);
 }
 
 int main(int argc, char **argv)
@@ -130,6 +165,11 @@ int main(int argc, char **argv)
 		}
 		return fflush(stdout) ? EXIT_BAD : 0;
 	}
+	if (cl.report.format == FORMAT_PPROF && !cl.output && isatty(STDOUT_FILENO)) {
+		say("--format pprof is binary: give -o FILE or redirect standard output");
+		free(cl.pids);
+		return EXIT_BAD;
+	}
 	cl.report.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	cl.report.color = use_color(&cl);
 
@@ -174,24 +214,31 @@ int main(int argc, char **argv)
 		say("%s", err);
 		goto out;
 	}
-	int rc;
+	long slow_entry = -1;
 
-	if (cl.report.slowest_calls) {
-		long e = slow_find(prof, cl.report.slowest_calls, err, sizeof(err));
-
-		if (e < 0) {
-			say("%s", err);
-			goto out;
-		}
-		rc = slow_print(stdout, &r, sc, (size_t)e, cl.report.format == FORMAT_JSON);
-	} else {
-		rc = cl.report.format == FORMAT_JSON ? report_json(stdout, &r) :
-		     cl.report.format == FORMAT_CSV ? report_csv(stdout, &r) :
-		     report_text(stdout, &r);
+	if (cl.report.slowest_calls &&
+	    (slow_entry = slow_find(prof, cl.report.slowest_calls, err, sizeof(err))) < 0) {
+		say("%s", err);
+		goto out;
 	}
+	FILE *dest = stdout;
 
-	if (rc || fflush(stdout)) {
+	if (cl.output && !(dest = open_output(cl.output))) {
+		say("%s: %s", cl.output, errno == EEXIST ? "exists; not replaced (paraprof-report"
+		    " writes a new file)" : strerror(errno));
+		goto out;
+	}
+	int rc = slow_entry >= 0 ?
+		slow_print(dest, &r, sc, (size_t)slow_entry, cl.report.format == FORMAT_JSON) :
+		print_report(dest, &r);
+
+	rc = rc || fflush(dest);
+	if (dest != stdout && fclose(dest))
+		rc = -1;
+	if (rc) {
 		perror("paraprof-report: write error");
+		if (dest != stdout)
+			unlink(cl.output);	/* no half-written file is left */
 		goto out;
 	}
 	status = cl.report.check && !r.check_pass ? EXIT_CHECK_FAILED : 0;

@@ -33,6 +33,8 @@ const char opt_usage[] =
 	"                         as dumps (paraprof.PID.ppd, never replacing a file)\n"
 	"                         and remove them; running processes' are left alone\n"
 	"  -o, --output DIR       --gc: write the dumps into DIR (default .)\n"
+	"  -o, --output FILE      a report: write it into FILE, a new file (an existing\n"
+	"                         one is not replaced)\n"
 	"      --session ID       --gc: only the segments of that paraprof run\n"
 	"                         (PARAPROF_SESSION, hex); a process of it that still\n"
 	"                         runs gets a snapshot, paraprof-snapshot.PID.ppd\n"
@@ -163,7 +165,7 @@ static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, s
 
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
-       OPT_GRAPH };
+       OPT_GRAPH, OPT_WEIGHT };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -184,7 +186,9 @@ static const struct option long_opts[] = {
 
 int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t errlen)
 {
-	static const char *const formats[] = { "text", "json", "csv", NULL };
+	static const char *const formats[] = { "text", "json", "csv", "folded", "svg", "pprof",
+					       NULL };
+	static const char *const weights[] = { "total", "self", "calls", NULL };
 	static const char *const sorts[] = { "total", "self", "avg", "p95", "p99", "calls", NULL };
 	int c, k;
 
@@ -221,7 +225,8 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			for (k = 0; formats[k] && strcmp(formats[k], optarg); k++)
 				;
 			if (!formats[k]) {
-				snprintf(err, errlen, "--format: '%s' is not text, json or csv", optarg);
+				snprintf(err, errlen, "--format: '%s' is not text, json, csv, folded,"
+					 " svg or pprof", optarg);
 				return -1;
 			}
 			cl->report.format = (enum report_format)k;
@@ -243,6 +248,16 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 				return -1;
 			}
 			cl->report.sort = (enum report_sort)k;
+			break;
+		case OPT_WEIGHT:
+			for (k = 0; weights[k] && strcmp(weights[k], optarg); k++)
+				;
+			if (!weights[k]) {
+				snprintf(err, errlen, "--weight: '%s' is not total, self or calls",
+					 optarg);
+				return -1;
+			}
+			cl->report.weight = (enum report_weight)(WEIGHT_TOTAL + k);
 			break;
 		case OPT_SLOWEST:
 			if (parse_count("--slowest", optarg, &cl->report.slowest, err, errlen))
@@ -296,7 +311,7 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			break;
 		case 'o':
 			if (!*optarg) {
-				snprintf(err, errlen, "--output: empty directory name");
+				snprintf(err, errlen, "--output: empty name");
 				return -1;
 			}
 			cl->output = optarg;
@@ -336,8 +351,12 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	cl->nfiles = (size_t)(argc - optind);
 	if (cl->help || cl->version)
 		return 0;
-	if ((cl->output || cl->session) && !cl->gc) {
-		snprintf(err, errlen, "%s goes with --gc", cl->output ? "--output" : "--session");
+	if (cl->session && !cl->gc) {
+		snprintf(err, errlen, "--session goes with --gc");
+		return -1;
+	}
+	if (cl->output && !cl->gc && (cl->list || cl->control)) {
+		snprintf(err, errlen, "--output goes with --gc or a report");
 		return -1;
 	}
 	if (cl->gc && (cl->nfiles || cl->npids || cl->list || cl->control)) {

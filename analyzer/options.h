@@ -20,7 +20,8 @@ struct opt_cmdline {
 	int control;			/* enum control_op, 0 = none: --enable/--disable/--clear */
 	int no_color;
 	int gc;				/* --gc: save dead processes' segments as dumps */
-	const char *output;		/* --gc: -o DIR, NULL = "." */
+	const char *output;		/* -o: --gc: DIR, NULL = "."; a report: a new
+					   FILE, NULL = standard output */
 	uint64_t session;		/* --gc: --session ID, 0 = every segment */
 	char **files;			/* into argv */
 	size_t nfiles;

@@ -19,7 +19,12 @@
 #include "stats.h"
 
 enum report_sort { SORT_TOTAL, SORT_SELF, SORT_AVG, SORT_P95, SORT_P99, SORT_CALLS };
-enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV };
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_FOLDED, FORMAT_SVG,
+		     FORMAT_PPROF };
+/* The value of a path in the exports (--weight): the node's inclusive
+ * time, its self time or its calls; DEFAULT is self for folded, total for
+ * svg (pprof carries all three). */
+enum report_weight { WEIGHT_DEFAULT, WEIGHT_TOTAL, WEIGHT_SELF, WEIGHT_CALLS };
 enum report_severity { SEV_CRITICAL, SEV_HIGH, SEV_MEDIUM, SEV_LOW };
 
 struct report_opts {
@@ -30,6 +35,7 @@ struct report_opts {
 	uint64_t slowest;		/* length of the slowest-by-average list, 0 = none */
 	uint64_t critical_ns, high_ns, medium_ns; /* severity: average above */
 	uint64_t target_p95_ns, target_p99_ns, target_avg_ns; /* --check: below */
+	enum report_weight weight;	/* folded, svg: --weight */
 	int check;			/* print (text, csv) only the target check */
 	const char *slowest_calls;	/* print only the kept calls of this function */
 	int color;			/* ANSI colours in text */
@@ -160,6 +166,13 @@ void report_text_graph(FILE *out, const struct report *r);
 int report_csv_calls(FILE *out, const struct report *r);
 void report_json_paths(FILE *out, const struct report *r);
 void report_json_hot(FILE *out, const struct report_row *row);
+
+/* The exports of the calling-context tree (every path, whatever --top and
+ * --min-calls say): folded stacks (report_folded.c), an SVG flame graph
+ * (report_svg.c), gzipped pprof profile.proto (report_pprof.c: binary). */
+int report_folded(FILE *out, const struct report *r);
+int report_svg(FILE *out, const struct report *r);
+int report_pprof(FILE *out, const struct report *r);
 
 /* check.c: evaluates the targets into r (called by report_build) and prints
  * the check in text or CSV. */

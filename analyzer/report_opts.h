@@ -18,7 +18,11 @@
  */
 #define REPORT_OPTIONS(X)                                                                        \
 	X("format", "f", "f:", 1, 'f',                                                                 \
-	  "  -f, --format FMT       text (default), json or csv\n")                              \
+	  "  -f, --format FMT       text (default), json or csv; the call paths: folded,\n"          \
+	  "                         svg (a flame graph) or pprof (binary, not to a terminal)\n")  \
+	X("weight", "", "", 1, OPT_WEIGHT,                                                           \
+	  "      --weight W         folded, svg: total, self or calls per path (default:\n"       \
+	  "                         self for folded, total for svg)\n")                          \
 	X("top", "n", "n:", 1, 'n',                                                                    \
 	  "  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n") \
 	X("min-calls", "m", "m:", 1, 'm',                                                              \

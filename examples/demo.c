@@ -16,6 +16,8 @@
  *
  * Build:  cc -O2 -g -finstrument-functions -o demo demo.c -lpthread
  * Run:    paraprof -- ./demo
+ * Then:   paraprof-report --format svg -o flame.svg paraprof.*.ppd   (a flame
+ *         graph of its call paths, to open in a browser; `make demo` does it)
  *
  * Each job comes from a user's request (handle_request) or from background
  * work (run_background), so the report's hot paths show where each slow

@@ -4,8 +4,9 @@
  * message or accept it (saying in one note per line what it left out),
  * never crash, hang or allocate without bound.  An
  * accepted dump then goes through everything paraprof-report does with it
- * (statistics, selection, recommendations, the target check, and the text,
- * JSON and CSV printers into /dev/null), because a file that passes
+ * (statistics, selection, recommendations, the target check, the text,
+ * JSON and CSV printers and the folded, SVG and pprof exports into
+ * /dev/null), because a file that passes
  * validation is exactly what those trust.  Symbols are left out (sc = NULL):
  * the paths in a fuzzed module table would make the run read random files.
  *
@@ -58,6 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			report_csv(devnull, &r);
 			check_text(devnull, &r);
 			check_csv(devnull, &r);
+			/* the exports walk the call paths the loader accepted */
+			report_folded(devnull, &r);
+			report_svg(devnull, &r);
+			report_pprof(devnull, &r);
 		}
 		report_free(&r);
 	} else if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL) {

@@ -390,6 +390,37 @@ static void test_stats_parse_cmdline(void **state)
 	free(cl.pids);
 }
 
+/* The exports' options: the three formats, --weight, -o FILE with a report
+ * (DIR with --gc), and what they do not go with. */
+static void test_stats_parse_exports(void **state)
+{
+	struct opt_cmdline cl = { 0 };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("pr --format folded a.ppd", &cl, err), 0);
+	assert_int_equal(cl.report.format, FORMAT_FOLDED);
+	assert_int_equal(cl.report.weight, WEIGHT_DEFAULT);
+	assert_null(cl.output);
+	assert_int_equal(parse("pr -f svg --weight calls -o f.svg a.ppd", &cl, err), 0);
+	assert_int_equal(cl.report.format, FORMAT_SVG);
+	assert_int_equal(cl.report.weight, WEIGHT_CALLS);
+	assert_string_equal(cl.output, "f.svg");
+	assert_int_equal(parse("pr -f pprof --weight self a.ppd --weight total", &cl, err), 0);
+	assert_int_equal(cl.report.format, FORMAT_PPROF);
+	assert_int_equal(cl.report.weight, WEIGHT_TOTAL);
+	assert_int_equal(parse("pr --gc -o dir", &cl, err), 0);
+	assert_string_equal(cl.output, "dir");
+	assert_int_equal(parse("pr --weight heavy a.ppd", &cl, err), -1);
+	assert_string_equal(err, "--weight: 'heavy' is not total, self or calls");
+	assert_int_equal(parse("pr --format flame a.ppd", &cl, err), -1);
+	assert_string_equal(err, "--format: 'flame' is not text, json, csv, folded, svg or pprof");
+	assert_int_equal(parse("pr --list -o x", &cl, err), -1);
+	assert_int_equal(parse("pr --session 1f a.ppd", &cl, err), -1);
+	assert_string_equal(err, "--session goes with --gc");
+	free(cl.pids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_stats_parse_time),
 		cmocka_unit_test(test_stats_parse_lists),
 		cmocka_unit_test(test_stats_parse_cmdline),
+		cmocka_unit_test(test_stats_parse_exports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
