@@ -1,8 +1,8 @@
 /* callgraph.c - walking the calling-context tree: children, edges, names
  *
  * Children and nodes per entry are two counting sorts of paths[] (by parent,
- * by entry) into offset arrays, each range then sorted heaviest first, so a
- * tree of N nodes costs 8 N bytes more and no pointer per node.  An edge
+ * by entry: paths_group()) into offset arrays, each range sorted heaviest
+ * first, so a tree of N nodes costs 8 N bytes more and no pointer per node.  An edge
  * query sorts the nodes of one entry (callers) or their children (callees)
  * by the peer they give, so its cost is that of those nodes, whatever the
  * size of the profile (--graph --top 0 asks for every entry's).
@@ -13,66 +13,14 @@
 
 #include "callgraph.h"
 #include "escape.h"
-
-/* Heaviest first: more inclusive time, then more calls, then the lower
- * index (the order of creation), so the order is total.  A qsort_r()
- * comparator of node indices; `arg` is the profile. */
-static int cmp_nodes(const void *a, const void *b, void *arg)
-{
-	const struct pp_profile *prof = arg;
-	const struct pp_path *x = prof->paths[*(const uint32_t *)a];
-	const struct pp_path *y = prof->paths[*(const uint32_t *)b];
-
-	if (x->st.inclusive_ns != y->st.inclusive_ns)
-		return x->st.inclusive_ns < y->st.inclusive_ns ? 1 : -1;
-	if (x->st.calls != y->st.calls)
-		return x->st.calls < y->st.calls ? 1 : -1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* The group of node p: its parent's index, npaths for a root (by_parent),
- * or its entry. */
-static size_t group_of(const struct pp_profile *prof, const struct pp_path *p, int by_parent)
-{
-	if (!by_parent)
-		return p->entry;
-	return p->parent ? p->parent - 1 : prof->npaths;
-}
-
-/* Groups the node indices 0..npaths-1 by group_of() < ngroups into *at
- * (ngroups + 1 offsets) and *list, each group sorted heaviest first.  0, or
- * -1 when memory runs out. */
-static int group_nodes(const struct pp_profile *prof, size_t ngroups, int by_parent,
-		       uint32_t **at, uint32_t **list)
-{
-	size_t n = prof->npaths;
-
-	*at = calloc(ngroups + 1, sizeof(**at));
-	*list = malloc((n ? n : 1) * sizeof(**list));
-	if (!*at || !*list)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		(*at)[group_of(prof, prof->paths[i], by_parent) + 1]++;
-	for (size_t k = 0; k < ngroups; k++)
-		(*at)[k + 1] += (*at)[k];
-	/* fill with at[k] as the cursor of group k, then shift it back */
-	for (size_t i = 0; i < n; i++)
-		(*list)[(*at)[group_of(prof, prof->paths[i], by_parent)]++] = (uint32_t)i;
-	for (size_t k = ngroups; k > 0; k--)
-		(*at)[k] = (*at)[k - 1];
-	(*at)[0] = 0;
-	for (size_t k = 0; k < ngroups; k++)
-		qsort_r(*list + (*at)[k], (*at)[k + 1] - (*at)[k], sizeof(**list), cmp_nodes,
-			(void *)prof);
-	return 0;
-}
+#include "paths.h"
 
 int cg_tree_build(struct cg_tree *t, const struct pp_profile *prof)
 {
 	memset(t, 0, sizeof(*t));
 	t->prof = prof;
-	if (group_nodes(prof, prof->npaths + 1, 1, &t->child_at, &t->child) ||
-	    group_nodes(prof, prof->nentries, 0, &t->node_at, &t->node)) {
+	if (paths_group(prof, PATHS_BY_PARENT, PATHS_HEAVIEST, &t->child_at, &t->child) ||
+	    paths_group(prof, PATHS_BY_ENTRY, PATHS_HEAVIEST, &t->node_at, &t->node)) {
 		cg_tree_free(t);
 		return -1;
 	}

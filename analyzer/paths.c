@@ -1,8 +1,8 @@
 /* paths.c - children lists and root-to-node stacks of the calling-context tree
  *
- * See paths.h.  The children lists are built by counting (one pass over the
- * parent links), placing, then sorting each list by name: O(n log n), two
- * arrays of n + 2 and n integers, whatever the depth.
+ * See paths.h.  Nodes are grouped by counting (one pass over the parent or
+ * entry links), placing, then sorting each group: O(n log n), two arrays of
+ * groups + 1 and n integers, whatever the depth.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +27,10 @@ uint64_t paths_value(const struct pp_path *p, enum report_weight w, enum report_
 	return 0;
 }
 
-/* qsort_r() comparator of node indices: known paths before cut ones, then
- * by name, then by index (so equal names keep a fixed order). */
-static int cmp_nodes(const void *a, const void *b, void *arg)
+/* qsort_r() comparators of node indices (`arg` is the profile).  By name:
+ * known paths before cut ones, then by name, then by index (so equal names
+ * keep a fixed order). */
+static int cmp_by_name(const void *a, const void *b, void *arg)
 {
 	const struct pp_profile *prof = arg;
 	const struct pp_path *x = prof->paths[*(const uint32_t *)a];
@@ -43,41 +44,68 @@ static int cmp_nodes(const void *a, const void *b, void *arg)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-int paths_tree_build(struct paths_tree *t, const struct pp_profile *prof)
+/* Heaviest first: more inclusive time, then more calls, then the lower
+ * index (the order of creation), so the order is total. */
+static int cmp_heaviest(const void *a, const void *b, void *arg)
 {
-	size_t n = prof->npaths;
-	uint32_t *fill;
+	const struct pp_profile *prof = arg;
+	const struct pp_path *x = prof->paths[*(const uint32_t *)a];
+	const struct pp_path *y = prof->paths[*(const uint32_t *)b];
 
-	memset(t, 0, sizeof(*t));
-	t->prof = prof;
-	t->start = calloc(n + 2, sizeof(*t->start));
-	t->child = malloc((n ? n : 1) * sizeof(*t->child));
-	fill = calloc(n + 1, sizeof(*fill));
-	if (!t->start || !t->child || !fill) {
-		free(fill);
-		paths_tree_free(t);
+	if (x->st.inclusive_ns != y->st.inclusive_ns)
+		return x->st.inclusive_ns < y->st.inclusive_ns ? 1 : -1;
+	if (x->st.calls != y->st.calls)
+		return x->st.calls < y->st.calls ? 1 : -1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The group of node p: its parent's index, npaths for a root or a parent
+ * out of range (never made by the loader) (PATHS_BY_PARENT), or its entry. */
+static size_t group_of(const struct pp_profile *prof, const struct pp_path *p,
+		       enum paths_group by)
+{
+	if (by == PATHS_BY_ENTRY)
+		return p->entry;
+	return p->parent && p->parent <= prof->npaths ? p->parent - 1 : prof->npaths;
+}
+
+int paths_group(const struct pp_profile *prof, enum paths_group by, enum paths_order order,
+		uint32_t **at, uint32_t **list)
+{
+	size_t n = prof->npaths, ngroups = by == PATHS_BY_ENTRY ? prof->nentries : n + 1;
+
+	*at = calloc(ngroups + 1, sizeof(**at));
+	*list = malloc((n ? n : 1) * sizeof(**list));
+	if (!*at || !*list) {
+		free(*at);
+		free(*list);
+		*at = *list = NULL;
 		return -1;
 	}
-	t->n = n;
-	/* A parent out of range (never made by the loader) counts as a root. */
-	for (size_t i = 0; i < n; i++) {
-		uint32_t par = prof->paths[i]->parent;
+	for (size_t i = 0; i < n; i++)
+		(*at)[group_of(prof, prof->paths[i], by) + 1]++;
+	for (size_t k = 0; k < ngroups; k++)
+		(*at)[k + 1] += (*at)[k];
+	/* fill with at[k] as the cursor of group k, then shift it back */
+	for (size_t i = 0; i < n; i++)
+		(*list)[(*at)[group_of(prof, prof->paths[i], by)]++] = (uint32_t)i;
+	for (size_t k = ngroups; k > 0; k--)
+		(*at)[k] = (*at)[k - 1];
+	(*at)[0] = 0;
+	for (size_t k = 0; k < ngroups; k++)
+		if ((*at)[k + 1] - (*at)[k] > 1)
+			qsort_r(*list + (*at)[k], (*at)[k + 1] - (*at)[k], sizeof(**list),
+				order == PATHS_BY_NAME ? cmp_by_name : cmp_heaviest, (void *)prof);
+	return 0;
+}
 
-		t->start[(par && par <= n ? par - 1 : n) + 1]++;
-	}
-	for (size_t i = 1; i < n + 2; i++)
-		t->start[i] += t->start[i - 1];
-	for (size_t i = 0; i < n; i++) {
-		uint32_t par = prof->paths[i]->parent;
-		size_t at = par && par <= n ? par - 1 : n;
-
-		t->child[t->start[at] + fill[at]++] = (uint32_t)i;
-	}
-	free(fill);
-	for (size_t i = 0; i <= n; i++)
-		if (t->start[i + 1] - t->start[i] > 1)
-			qsort_r(t->child + t->start[i], t->start[i + 1] - t->start[i],
-				sizeof(*t->child), cmp_nodes, (void *)prof);
+int paths_tree_build(struct paths_tree *t, const struct pp_profile *prof)
+{
+	memset(t, 0, sizeof(*t));
+	t->prof = prof;
+	if (paths_group(prof, PATHS_BY_PARENT, PATHS_BY_NAME, &t->start, &t->child))
+		return -1;
+	t->n = prof->npaths;
 	return 0;
 }
 

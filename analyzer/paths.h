@@ -29,6 +29,23 @@ struct paths_tree {
 	uint32_t *child;		/* n node indices */
 };
 
+enum paths_group { PATHS_BY_PARENT, PATHS_BY_ENTRY };
+enum paths_order { PATHS_BY_NAME, PATHS_HEAVIEST };
+
+/*
+ * Groups the node indices 0..npaths-1 into *at (groups + 1 offsets) and
+ * *list (npaths indices, malloc'ed, the caller frees both): group k is
+ * list[at[k] .. at[k + 1]).  PATHS_BY_PARENT: a node's parent, npaths + 1
+ * groups, the last the roots (a parent out of range counts as none);
+ * PATHS_BY_ENTRY: a node's entry, nentries groups.  Each group ordered
+ * PATHS_BY_NAME (known paths before cut ones, then by name, then index: the
+ * entries' names must be set) or PATHS_HEAVIEST (more inclusive time, then
+ * more calls, then lower index).  0, or -1 when memory runs out (*at and
+ * *list NULL).
+ */
+int paths_group(const struct pp_profile *prof, enum paths_group by, enum paths_order order,
+		uint32_t **at, uint32_t **list);
+
 /* Builds the tree of prof->paths.  The entries' names must be set
  * (report_build() does it); a NULL name sorts first.  0, or -1 when memory
  * runs out (t is then empty and paths_tree_free() may still be called).
