@@ -144,6 +144,10 @@ void seg_off(void);
  */
 uint64_t seg_area_alloc(struct ppf_thread *area, size_t size, size_t align);
 
+/* Takes `len` bytes (rounded up to pages) of the segment for a table of its
+ * own; the offset of zeroed memory, or 0 when the segment is full. */
+uint64_t seg_take(uint64_t len);
+
 /* Claims a free thread area (index >= 1) for the calling thread; returns its
  * index, or 0 when all are taken (counted in threads_dropped). */
 unsigned seg_claim_area(void);

@@ -53,7 +53,6 @@ _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 #define STRTAB_CAP (64 * 1024)
 #define TIMELINE_CAP 4096
 #define CACHE_CAP 64
-#define SLOW_CAP 1024			/* slowest calls kept, PPF_SLOW_PER_RECORD per record */
 #define CHUNK_BYTES (16 * 1024)		/* what an area takes at a time */
 #define LOCK_WAIT_NS 100000000ull	/* seg_finish waits that long for the locks */
 
@@ -255,9 +254,7 @@ int seg_create(uint64_t start_ns)
 	uint64_t timeline_off = off;
 	off = align_up(off + TIMELINE_CAP * sizeof(struct ppf_mem_sample), 64);
 	uint64_t cache_off = off;
-	off = align_up(off + CACHE_CAP * sizeof(struct ppf_cache), 64);
-	uint64_t slow_off = off;
-	off = align_up(off + (env.slow_call_ns ? SLOW_CAP : 0) * sizeof(struct ppf_slow_call), 4096);
+	off = align_up(off + CACHE_CAP * sizeof(struct ppf_cache), 4096);
 
 	if (reserve_fd(fd, 0, off) < 0) {
 		if (errno == ENOSPC)
@@ -304,11 +301,7 @@ int seg_create(uint64_t start_ns)
 	h->timeline_interval_ns = env.mem_interval_ns;
 	h->cache_off = cache_off;
 	h->cache_cap = CACHE_CAP;
-	if (env.slow_call_ns) {
-		h->slow_off = slow_off;
-		h->slow_cap = SLOW_CAP;
-		h->slow_call_min_ns = env.slow_call_ns;
-	}
+	h->slow_call_min_ns = env.slow_call_ns;	/* the table: at the first such call */
 	h->mem_interval_ns = env.mem_interval_ns;
 	h->slow_threshold_ns = ENV_SLOW_THRESHOLD_NS;
 	((struct ppf_thread *)((char *)map + thread_off))->state = PPF_THREAD_PROCESS;
@@ -349,6 +342,11 @@ static uint64_t take_chunk(uint64_t len)
 			 "recorded (free space in /dev/shm; PARAPROF_SHM_SIZE does not help)");
 	errno = saved_errno;
 	return off;
+}
+
+uint64_t seg_take(uint64_t len)
+{
+	return take_chunk(align_up(len, 4096));
 }
 
 uint64_t seg_area_alloc(struct ppf_thread *area, size_t size, size_t align)

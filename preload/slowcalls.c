@@ -5,8 +5,8 @@
  * path, everything else here), the stack at its end is taken with
  * libunwind's unw_backtrace, every frame included (uninstrumented code,
  * library callbacks), and kept in the segment's table of slow calls
- * (format.h), PPF_SLOW_PER_RECORD per record at most: a record that has
- * them all has its shortest one replaced.  One thread at a time writes the
+ * (format.h), made at the first call kept, PPF_SLOW_PER_RECORD per record
+ * at most: a record that has them all has its shortest one replaced.  One thread at a time writes the
  * table (a flag taken with an exchange): a call that finds it taken, or the
  * table full, is not kept (counted in header.slow_dropped); nothing waits.
  */
@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+#define SLOW_CAP 1024			/* calls kept, PPF_SLOW_PER_RECORD per record */
 
 static uint32_t busy;			/* the table is being written */
 static uintptr_t self_lo, self_hi;	/* our own text: frames not kept */
@@ -44,11 +46,24 @@ void slow_capture(const struct ppf_record *r, uint64_t dur_ns)
 	uint32_t n, mine = 0;
 	int got, skip = 0;
 
-	if (!h || !h->slow_off || dur_ns < h->slow_call_min_ns)
+	if (!h || !h->slow_call_min_ns || dur_ns < h->slow_call_min_ns)
 		return;
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE)) {
 		__atomic_fetch_add(&h->slow_dropped, 1, __ATOMIC_RELAXED);
 		return;
+	}
+	if (!h->slow_off) {
+		/* the table at the first call kept: a program that has none
+		 * (or a /dev/shm that is nearly full) spends nothing on it */
+		uint64_t off = seg_take(SLOW_CAP * sizeof(struct ppf_slow_call));
+
+		if (!off) {
+			__atomic_fetch_add(&h->slow_dropped, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		h->slow_cap = SLOW_CAP;
+		__atomic_store_n(&h->slow_off, off, __ATOMIC_RELEASE);
 	}
 	if (!__atomic_load_n(&self_hi, __ATOMIC_ACQUIRE))
 		find_self();
