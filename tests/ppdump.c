@@ -8,7 +8,9 @@
  * skipped):
  *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
  *   name <kind> <name> calls= ...
- * then "header <field>=<value>" lines.  Exit 2 on a malformed file.  Records
+ * then "header <field>=<value>" lines; with PPDUMP_HIST set, each entry's line
+ * is followed by its non-empty buckets ("  bucket lower= width= count=").
+ * Exit 2 on a malformed file.  Records
  * are added up with common/record.h, as the runtime adds them.
  *
  * ppdump --facts prints the facts of format.h that the shell tests use, as
@@ -206,6 +208,13 @@ int main(int argc, char **argv)
 		       (unsigned long long)a->sum.hist_dropped,
 		       (unsigned long long)quantile(a, 500000), (unsigned long long)quantile(a, 990000),
 		       (unsigned long long)a->sum.rss_max_kib);
+		/* PPDUMP_HIST: the buckets, for tests of what is built from them */
+		for (unsigned b = 0; getenv("PPDUMP_HIST") && b < PPF_HIST_BUCKETS; b++)
+			if (a->hist[b])
+				printf("  bucket lower=%llu width=%llu count=%llu\n",
+				       (unsigned long long)ppf_bucket_lower(b),
+				       (unsigned long long)ppf_bucket_width(b),
+				       (unsigned long long)a->hist[b]);
 	}
 	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "
 	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "

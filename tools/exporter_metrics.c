@@ -748,7 +748,7 @@ static int export_input(struct scrape *s, const void *buf, size_t len, const cha
 	if (rc) {
 		int nomem = strcmp(err, "out of memory") == 0;
 
-		skip(s, nomem ? EXP_SKIP_NOMEM : buf ? EXP_SKIP_INVALID : EXP_SKIP_UNREADABLE,
+		skip(s, nomem ? EXP_SKIP_NOMEM : EXP_SKIP_INVALID,
 		     path, err);
 		pp_profile_free(prof);
 		return nomem ? -1 : 0;
