@@ -376,6 +376,13 @@ bench-report: $(REPORT) $(GEN_DUMP)
 	$(Q)BUILD=$(BUILD) sh bench/report.sh
 bench: bench-report
 
+# make bench-exporter: one scrape of paraprof-exporter over 100 synthetic
+# live segments of 1,000 functions each (target <= 200 ms; bench/exporter.sh).
+.PHONY: bench-exporter
+bench-exporter: $(EXPORTER) $(GEN_DUMP) | request-deps
+	$(Q)BUILD=$(BUILD) bash bench/exporter.sh
+bench: bench-exporter
+
 # make fuzz: libFuzzer target on the loader (and the report built from what
 # it accepts), with ASan and UBSan, and its seed corpus: real dumps of
 # tests/fuzz/seed_prog run under the library, and synthetic ones.
@@ -554,7 +561,7 @@ bench: bench-server
 TEST_PREREQS := all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP) $(EXAMPLES) $(EXAMPLE_CACHED) \
 	$(EXAMPLE_SERVER)
 .PHONY: adversarial
-integration: $(TEST_PREREQS)
+integration: $(TEST_PREREQS) | exporter-test-deps
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration
 adversarial: $(TEST_PREREQS)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh adversarial

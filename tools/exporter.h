@@ -57,17 +57,29 @@ struct exp_config {
 	int verbose;			/* say on stderr why each skipped segment was */
 };
 
-/* A growing output buffer; `oom` once an append failed (the rest is dropped). */
-struct exp_buf {
-	char *p;
-	size_t len, cap;
-	int oom;
+/* Output text in a chain of chunks, so that it grows without being copied
+ * and can be sent as it is (an iovec per chunk); `oom` once an append
+ * failed (the rest is dropped).  A contiguous buffer is one chunk that
+ * grows by realloc and stays NUL-terminated (exp_buf_str). */
+struct exp_chunk {
+	struct exp_chunk *next;
+	size_t len, cap;		/* bytes used, bytes of data[] */
+	char data[];
 };
+
+struct exp_buf {
+	struct exp_chunk *head, *tail;
+	size_t len;			/* bytes in every chunk */
+	int oom;
+	int contiguous;
+};
+
+#define EXP_CHUNK_BYTES (256u << 10)	/* data of one chunk of a chained buffer */
 
 /* Appends n bytes of s. */
 void exp_buf_add(struct exp_buf *b, const char *s, size_t n);
 
-/* Frees b->p and zeroes b. */
+/* Frees every chunk and zeroes b (keeping `contiguous`). */
 void exp_buf_free(struct exp_buf *b);
 
 /* The default bounds: 1-2-5 from 1 us to 10 s, snapped. */
@@ -83,8 +95,9 @@ uint64_t exp_snap_bound(uint64_t ns);
 int exp_parse_bounds(const char *list, struct exp_config *cfg, char *err, size_t errlen);
 
 /*
- * Writes the metrics of every exportable process into *out (appended;
- * OpenMetrics when `openmetrics`, ending in "# EOF"), counting what was
+ * Writes the metrics of every exportable process into *out (a chained
+ * buffer, appended to; OpenMetrics when `openmetrics`, ending in "# EOF";
+ * the caller frees it with exp_buf_free), counting what was
  * skipped in *ctr.  Returns 0, or -1 with the reason in err when nothing
  * useful can be said (/dev/shm unreadable, memory gone): out is then
  * freed.  A damaged, hostile or vanishing segment or dump is never an

@@ -37,31 +37,101 @@
 
 void exp_buf_add(struct exp_buf *b, const char *s, size_t n)
 {
+	struct exp_chunk *t = b->tail;
+
 	if (b->oom)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
+	if (b->contiguous) {
+		size_t used = t ? t->len : 0;
 
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
+		if (!t || used + n + 1 > t->cap) {
+			size_t cap = t ? t->cap : 4096;
 
-		if (!p) {
-			b->oom = 1;
-			return;
+			while (cap < used + n + 1)
+				cap *= 2;
+			struct exp_chunk *p = realloc(t, sizeof(*p) + cap);
+
+			if (!p) {
+				b->oom = 1;
+				return;
+			}
+			if (!t)
+				*p = (struct exp_chunk){ 0 };
+			p->cap = cap;
+			b->head = b->tail = t = p;
 		}
-		b->p = p;
-		b->cap = cap;
+		memcpy(t->data + t->len, s, n);
+		t->len += n;
+		t->data[t->len] = '\0';
+		b->len += n;
+		return;
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	while (n) {
+		if (!t || t->len == t->cap) {
+			struct exp_chunk *c = malloc(sizeof(*c) + EXP_CHUNK_BYTES);
+
+			if (!c) {
+				b->oom = 1;
+				return;
+			}
+			*c = (struct exp_chunk){ .cap = EXP_CHUNK_BYTES };
+			if (t)
+				t->next = c;
+			else
+				b->head = c;
+			b->tail = t = c;
+		}
+		size_t take = n < t->cap - t->len ? n : t->cap - t->len;
+
+		memcpy(t->data + t->len, s, take);
+		t->len += take;
+		b->len += take;
+		s += take;
+		n -= take;
+	}
 }
 
 void exp_buf_free(struct exp_buf *b)
 {
-	free(b->p);
-	*b = (struct exp_buf){ 0 };
+	int contiguous = b->contiguous;
+
+	for (struct exp_chunk *c = b->head, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	*b = (struct exp_buf){ .contiguous = contiguous };
+}
+
+/* The text of a contiguous buffer ("" when empty). */
+static const char *buf_str(const struct exp_buf *b)
+{
+	return b->head ? b->head->data : "";
+}
+
+/* Empties a contiguous buffer, keeping its memory. */
+static void buf_reset(struct exp_buf *b)
+{
+	if (b->head) {
+		b->head->len = 0;
+		b->head->data[0] = '\0';
+	}
+	b->len = 0;
+}
+
+/* Moves the chunks of `from` to the end of `to` (no copy); from is left
+ * empty. */
+static void buf_splice(struct exp_buf *to, struct exp_buf *from)
+{
+	if (!from->head)
+		return;
+	if (to->tail)
+		to->tail->next = from->head;
+	else
+		to->head = from->head;
+	to->tail = from->tail;
+	to->len += from->len;
+	to->oom |= from->oom;
+	*from = (struct exp_buf){ 0 };
 }
 
 static void put_str(struct exp_buf *b, const char *s)
@@ -74,6 +144,20 @@ static void put_u64(struct exp_buf *b, uint64_t v)
 	char tmp[24];
 	int i = sizeof(tmp);
 
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	exp_buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+/* v and a newline. */
+static void put_u64_nl(struct exp_buf *b, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp) - 1;
+
+	tmp[i] = '\n';
 	do {
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
@@ -291,8 +375,13 @@ struct scrape {
 	struct exp_counters *ctr;
 	int om;				/* OpenMetrics */
 	struct exp_buf fam[F_COUNT];
-	struct exp_buf txt;		/* a process's label texts (escaped) */
-	struct exp_buf base;		/* pid="...",program="..." of the process */
+	struct exp_buf txt;		/* a process's label texts (escaped), contiguous */
+	struct exp_buf base;		/* pid="...",program="..." of the process, contiguous */
+	struct exp_buf lab;		/* the labels of the row being written, contiguous */
+	char pre[F_COUNT][5][64];	/* "name_total{" ...: see prepare() */
+	size_t pre_len[F_COUNT][5];
+	char le_txt[EXP_MAX_BOUNDS + 1][48]; /* ",le=\"0.000000999\"} " */
+	size_t le_len[EXP_MAX_BOUNDS + 1];
 	struct sym_cache *sc;
 	unsigned char bucket_of[PPF_HIST_BUCKETS]; /* histogram bucket -> output bucket */
 	struct seen_proc *seen;
@@ -312,55 +401,84 @@ struct row {
 
 /* ---- samples ---- */
 
-/* Starts a sample of family f: name, suffix, '{', the process's labels. */
-static struct exp_buf *sample(struct scrape *s, enum fam f, const char *suffix)
+enum pre { PRE_PLAIN, PRE_TOTAL, PRE_BUCKET, PRE_SUM, PRE_COUNT, PRE_KINDS };
+
+/* Prepares what every sample line repeats: each family's name with each
+ * suffix and "{", and each bucket's ",le=\"...\"} ". */
+static void prepare(struct scrape *s)
+{
+	static const char *const suffix[PRE_KINDS] = { "{", "_total{", "_bucket{", "_sum{",
+						       "_count{" };
+
+	for (int f = 0; f < F_COUNT; f++)
+		for (int k = 0; k < PRE_KINDS; k++)
+			s->pre_len[f][k] = (size_t)snprintf(s->pre[f][k], sizeof(s->pre[f][k]),
+							    "%s%s", fams[f].name, suffix[k]);
+	for (size_t k = 0; k <= s->cfg->nle; k++) {
+		struct exp_buf t = { .contiguous = 1 };
+
+		put_str(&t, ",le=\"");
+		if (k < s->cfg->nle)
+			put_seconds(&t, s->cfg->le_ns[k]);
+		else
+			put_str(&t, "+Inf");
+		put_str(&t, "\"} ");
+		s->le_len[k] = (size_t)snprintf(s->le_txt[k], sizeof(s->le_txt[k]), "%s",
+						buf_str(&t));
+		exp_buf_free(&t);
+	}
+}
+
+/* Starts a line of family f: its name with suffix `pre`, '{', and the
+ * labels in `lab`. */
+static struct exp_buf *start(struct scrape *s, enum fam f, enum pre pre,
+			     const struct exp_buf *lab)
 {
 	struct exp_buf *b = &s->fam[f];
 
-	put_str(b, fams[f].name);
-	put_str(b, suffix);
-	exp_buf_add(b, "{", 1);
-	exp_buf_add(b, s->base.p ? s->base.p : "", s->base.len);
+	exp_buf_add(b, s->pre[f][pre], s->pre_len[f][pre]);
+	exp_buf_add(b, buf_str(lab), lab->len);
 	return b;
 }
 
 /* A per-process sample with an integer value: name{base} v. */
 static void proc_u64(struct scrape *s, enum fam f, uint64_t v)
 {
-	struct exp_buf *b = sample(s, f, fams[f].type == COUNTER ? "_total" : "");
+	struct exp_buf *b = start(s, f, fams[f].type == COUNTER ? PRE_TOTAL : PRE_PLAIN,
+				  &s->base);
 
 	exp_buf_add(b, "} ", 2);
-	put_u64(b, v);
-	exp_buf_add(b, "\n", 1);
+	put_u64_nl(b, v);
 }
 
-/* The labels of a row after the process's: ,function="",kind="",module="". */
-static void row_labels(struct scrape *s, struct exp_buf *b, const struct row *r)
+/* The labels of a row into s->lab: the process's, function, kind, module. */
+static void row_labels(struct scrape *s, const struct row *r)
 {
-	put_str(b, ",function=\"");
-	put_str(b, s->txt.p + r->fn);
-	put_str(b, "\",kind=\"");
-	put_str(b, pp_kind_name(r->kind));
-	put_str(b, "\",module=\"");
-	put_str(b, s->txt.p + r->mod);
-	exp_buf_add(b, "\"", 1);
+	const char *t = buf_str(&s->txt);
+
+	buf_reset(&s->lab);
+	exp_buf_add(&s->lab, buf_str(&s->base), s->base.len);
+	put_str(&s->lab, ",function=\"");
+	put_str(&s->lab, t + r->fn);
+	put_str(&s->lab, "\",kind=\"");
+	put_str(&s->lab, pp_kind_name(r->kind));
+	put_str(&s->lab, "\",module=\"");
+	put_str(&s->lab, t + r->mod);
+	exp_buf_add(&s->lab, "\"", 1);
 }
 
-static void row_u64(struct scrape *s, enum fam f, const struct row *r, uint64_t v)
+static void row_u64(struct scrape *s, enum fam f, enum pre pre, uint64_t v)
 {
-	struct exp_buf *b = sample(s, f, "_total");
+	struct exp_buf *b = start(s, f, pre, &s->lab);
 
-	row_labels(s, b, r);
 	exp_buf_add(b, "} ", 2);
-	put_u64(b, v);
-	exp_buf_add(b, "\n", 1);
+	put_u64_nl(b, v);
 }
 
-static void row_seconds(struct scrape *s, enum fam f, const struct row *r, uint64_t ns)
+static void row_seconds(struct scrape *s, enum fam f, enum pre pre, uint64_t ns)
 {
-	struct exp_buf *b = sample(s, f, "_total");
+	struct exp_buf *b = start(s, f, pre, &s->lab);
 
-	row_labels(s, b, r);
 	exp_buf_add(b, "} ", 2);
 	put_seconds(b, ns);
 	exp_buf_add(b, "\n", 1);
@@ -369,50 +487,33 @@ static void row_seconds(struct scrape *s, enum fam f, const struct row *r, uint6
 /* Every series of one row. */
 static void emit_row(struct scrape *s, const struct row *r)
 {
-	const struct exp_config *cfg = s->cfg;
 	uint64_t cum = 0;
 
-	row_u64(s, F_CALLS, r, r->calls);
-	row_seconds(s, F_SECONDS, r, r->incl_ns);
-	row_seconds(s, F_SELF, r, r->self_ns);
-	row_u64(s, F_ABANDONED, r, r->abandoned);
-	for (size_t k = 0; k <= cfg->nle; k++) {
-		struct exp_buf *b = sample(s, F_HIST, "_bucket");
+	row_labels(s, r);
+	row_u64(s, F_CALLS, PRE_TOTAL, r->calls);
+	row_seconds(s, F_SECONDS, PRE_TOTAL, r->incl_ns);
+	row_seconds(s, F_SELF, PRE_TOTAL, r->self_ns);
+	row_u64(s, F_ABANDONED, PRE_TOTAL, r->abandoned);
+	for (size_t k = 0; k <= s->cfg->nle; k++) {
+		struct exp_buf *b = start(s, F_HIST, PRE_BUCKET, &s->lab);
 
 		cum += r->bk[k];
-		row_labels(s, b, r);
-		put_str(b, ",le=\"");
-		if (k < cfg->nle)
-			put_seconds(b, cfg->le_ns[k]);
-		else
-			put_str(b, "+Inf");
-		exp_buf_add(b, "\"} ", 3);
-		put_u64(b, cum);
-		exp_buf_add(b, "\n", 1);
+		exp_buf_add(b, s->le_txt[k], s->le_len[k]);
+		put_u64_nl(b, cum);
 	}
-	struct exp_buf *b = sample(s, F_HIST, "_sum");
-
-	row_labels(s, b, r);
-	exp_buf_add(b, "} ", 2);
-	put_seconds(b, r->sum_ns);
-	exp_buf_add(b, "\n", 1);
-	b = sample(s, F_HIST, "_count");
-	row_labels(s, b, r);
-	exp_buf_add(b, "} ", 2);
-	put_u64(b, cum);
-	exp_buf_add(b, "\n", 1);
+	row_seconds(s, F_HIST, PRE_SUM, r->sum_ns);
+	row_u64(s, F_HIST, PRE_COUNT, cum);
 	if (r->kind != PPF_KIND_ENDPOINT)
 		return;
 	for (int c = 0; c < PPF_STATUS_CLASSES; c++) {
-		b = sample(s, F_RESPONSES, "_total");
-		row_labels(s, b, r);
+		struct exp_buf *b = start(s, F_RESPONSES, PRE_TOTAL, &s->lab);
+
 		put_str(b, ",class=\"");
 		put_str(b, status_class[c]);
 		exp_buf_add(b, "\"} ", 3);
-		put_u64(b, r->status[c]);
-		exp_buf_add(b, "\n", 1);
+		put_u64_nl(b, r->status[c]);
 	}
-	row_u64(s, F_SLOW, r, r->slow);
+	row_u64(s, F_SLOW, PRE_TOTAL, r->slow);
 }
 
 /* ---- one process ---- */
@@ -596,9 +697,9 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 		return -1;
 	/* one row per label set: sort by labels, add neighbours together
 	 * (the bucket arrays stay where they are: rows point at them) */
-	qsort_r(r, n, sizeof(*r), cmp_labels, s->txt.p);
+	qsort_r(r, n, sizeof(*r), cmp_labels, (void *)buf_str(&s->txt));
 	for (size_t i = 0; i < n; i++) {
-		if (k && cmp_labels(&r[k - 1], &r[i], s->txt.p) == 0)
+		if (k && cmp_labels(&r[k - 1], &r[i], (void *)buf_str(&s->txt)) == 0)
 			row_add(&r[k - 1], &r[i], nb);
 		else
 			r[k++] = r[i];
@@ -621,8 +722,8 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	size_t nrows = 0;
 	int rc = -1;
 
-	s->txt.len = 0;
-	s->base.len = 0;
+	buf_reset(&s->txt);
+	buf_reset(&s->base);
 	program_of(p->cmdline ? p->cmdline : "", program, sizeof(program));
 	put_str(&s->base, "pid=\"");
 	put_u64(&s->base, p->pid);
@@ -631,7 +732,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	put_str(&s->base, "\"");
 	if (s->base.oom)
 		return -1;
-	int dup = seen_before(s, p->pid, s->base.p);
+	int dup = seen_before(s, p->pid, buf_str(&s->base));
 
 	if (dup < 0)
 		return -1;
@@ -647,7 +748,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 		goto out;
 	for (size_t i = 0; i < nrows; i++)
 		order[i] = &rows[i];
-	qsort_r(order, nrows, sizeof(*order), cmp_total, s->txt.p);
+	qsort_r(order, nrows, sizeof(*order), cmp_total, (void *)buf_str(&s->txt));
 	/* the top N by total time keep their names; a row already named
 	 * "(other)" (a region may be) joins the sum, or it would repeat it */
 	size_t kept = 0;
@@ -655,7 +756,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	for (size_t i = 0; i < nrows; i++) {
 		struct row *r = order[i];
 
-		if (strcmp(s->txt.p + r->fn, EXP_OTHER) == 0 ||
+		if (strcmp(buf_str(&s->txt) + r->fn, EXP_OTHER) == 0 ||
 		    (s->cfg->top && kept >= s->cfg->top)) {
 			r->other = 1;
 			continue;
@@ -692,8 +793,8 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 				       c->max_size, c->bytes };
 
 		for (size_t k = 0; k < sizeof(cf) / sizeof(cf[0]); k++) {
-			struct exp_buf *b = sample(s, cf[k], fams[cf[k]].type == COUNTER ?
-						   "_total" : "");
+			struct exp_buf *b = start(s, cf[k], fams[cf[k]].type == COUNTER ?
+						  PRE_TOTAL : PRE_PLAIN, &s->base);
 
 			put_str(b, ",cache=\"");
 			put_label_value(b, c->name);
@@ -714,7 +815,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	proc_u64(s, F_THREADS, p->threads);
 	proc_u64(s, F_RSS, p->rss_kib * 1024);
 	proc_u64(s, F_RSS_PEAK, p->rss_peak_kib * 1024);
-	struct exp_buf *b = sample(s, F_START_TIME, "");
+	struct exp_buf *b = start(s, F_START_TIME, PRE_PLAIN, &s->base);
 
 	exp_buf_add(b, "} ", 2);
 	put_seconds(b, p->start_realtime_ns);
@@ -876,9 +977,7 @@ static void export_self(struct scrape *s, uint64_t t0)
 	struct exp_buf *b;
 	struct timespec ts;
 
-	s->base.len = 0;
-	if (s->base.p)
-		s->base.p[0] = '\0';
+	buf_reset(&s->base);
 	b = &s->fam[F_EXP_SCRAPES];
 	put_str(b, "paraprof_exporter_scrapes_total ");
 	put_u64(b, s->ctr->scrapes);
@@ -938,9 +1037,7 @@ static void join(struct scrape *s, struct exp_buf *out)
 		put_str(out, " ");
 		put_str(out, types[fams[f].type]);
 		put_str(out, "\n");
-		exp_buf_add(out, s->fam[f].p, s->fam[f].len);
-		if (s->fam[f].oom)
-			out->oom = 1;
+		buf_splice(out, &s->fam[f]);
 	}
 	if (s->om)
 		put_str(out, "# EOF\n");
@@ -952,6 +1049,7 @@ static void scrape_free(struct scrape *s)
 		exp_buf_free(&s->fam[f]);
 	exp_buf_free(&s->txt);
 	exp_buf_free(&s->base);
+	exp_buf_free(&s->lab);
 	sym_cache_free(s->sc);
 	for (size_t i = 0; i < s->nseen; i++)
 		free(s->seen[i].program);
@@ -977,6 +1075,8 @@ int exp_scrape(const struct exp_config *cfg, struct exp_counters *ctr, int openm
 	s->cfg = cfg;
 	s->ctr = ctr;
 	s->om = openmetrics;
+	s->txt.contiguous = s->base.contiguous = s->lab.contiguous = 1;
+	prepare(s);
 	/* bucket i goes to the first bound its last nanosecond is <= to; the
 	 * bounds are bucket ends (exp_snap_bound), so no bucket straddles one */
 	for (unsigned i = 0, k = 0; i < PPF_HIST_BUCKETS; i++) {
