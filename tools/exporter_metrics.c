@@ -648,12 +648,18 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 	const size_t nb = s->cfg->nle + 1, n = prof->nentries;
 	struct row *r = calloc(n ? n : 1, sizeof(*r));
 	uint64_t *bk = calloc((n ? n : 1) * nb, sizeof(*bk));
+	/* each module's path is escaped once, not once per function */
+	size_t *mod_txt = malloc((prof->nmodules ? prof->nmodules : 1) * sizeof(*mod_txt));
 	size_t empty = add_text(s, ""), k = 0;
 
 	*rows = r;
 	*bks = bk;
-	if (!r || !bk)
+	if (!r || !bk || !mod_txt) {
+		free(mod_txt);
 		return -1;
+	}
+	for (size_t m = 0; m < prof->nmodules; m++)
+		mod_txt[m] = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
 		const struct pp_entry *e = prof->entries[i];
 		struct row *w = &r[i];
@@ -666,8 +672,10 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 							  m->build_id_len, e->offset) : NULL;
 
 			w->fn = name ? add_text(s, name) : add_fallback_name(s, prof, e);
+			if (m && mod_txt[e->module] == SIZE_MAX)
+				mod_txt[e->module] = add_text(s, m->path);
 			if (m)
-				w->mod = add_text(s, m->path);
+				w->mod = mod_txt[e->module];
 		} else {
 			w->fn = add_text(s, e->name);
 		}
@@ -693,6 +701,7 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 						pp_sat_add(w->bk[s->bucket_of[p * PPF_SUB + j]], c[j]);
 		}
 	}
+	free(mod_txt);
 	if (s->txt.oom)
 		return -1;
 	/* one row per label set: sort by labels, add neighbours together
@@ -830,11 +839,11 @@ out:
 	return rc;
 }
 
-/* Loads the dump or copied segment `buf` (or the file `path` when buf is
- * NULL) into a profile of its own and exports it.  0, or -1 when memory
- * runs out (a bad input is skipped and counted, not an error). */
-static int export_input(struct scrape *s, const void *buf, size_t len, const char *path,
-			int is_dump)
+/* Loads the live segment open on `fd` (consistently, under its seqlocks),
+ * or when fd < 0 the dump `path`, into a profile of its own and exports
+ * it.  0, or -1 when memory runs out (a bad input is skipped and counted,
+ * not an error). */
+static int export_input(struct scrape *s, int fd, const char *path, int is_dump)
 {
 	struct pp_profile *prof = pp_profile_new();
 	char err[512];
@@ -844,13 +853,12 @@ static int export_input(struct scrape *s, const void *buf, size_t len, const cha
 		skip(s, EXP_SKIP_NOMEM, path, "out of memory");
 		return -1;
 	}
-	rc = buf ? load_buffer(prof, buf, len, path, err, sizeof(err)) :
-		   load_file(prof, path, err, sizeof(err));
+	rc = fd >= 0 ? load_fd(prof, fd, path, err, sizeof(err)) :
+		       load_file(prof, path, err, sizeof(err));
 	if (rc) {
 		int nomem = strcmp(err, "out of memory") == 0;
 
-		skip(s, nomem ? EXP_SKIP_NOMEM : EXP_SKIP_INVALID,
-		     path, err);
+		skip(s, nomem ? EXP_SKIP_NOMEM : EXP_SKIP_INVALID, path, err);
 		pp_profile_free(prof);
 		return nomem ? -1 : 0;
 	}
@@ -871,9 +879,6 @@ static int export_live(struct scrape *s, char *err, size_t errlen)
 		return -1;
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct shm_seg *g = &segs[i];
-		void *copy;
-		size_t len;
-		char why[512];
 
 		shm_open_seg(g, O_RDONLY);
 		if (g->fd < 0 && strcmp(g->err, strerror(ENOENT)) == 0) {
@@ -898,16 +903,8 @@ static int export_live(struct scrape *s, char *err, size_t errlen)
 		}
 		/* a private copy, consistent under the seqlocks: the program
 		 * is never waited for, nor written to */
-		int got = load_snapshot(g->fd, &copy, &len, why, sizeof(why));
-
+		rc = export_input(s, g->fd, g->path, 0);
 		shm_close_seg(g);
-		if (got) {
-			skip(s, strcmp(why, "out of memory") ? EXP_SKIP_INVALID : EXP_SKIP_NOMEM,
-			     g->path, why);
-			continue;
-		}
-		rc = export_input(s, copy, len, g->path, 0);
-		free(copy);
 	}
 	shm_free(segs, n);
 	if (rc)
@@ -961,7 +958,7 @@ static int export_dumps(struct scrape *s, char *err, size_t errlen)
 		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && !rc; i++) {
 		snprintf(path, sizeof(path), "%s/%s", s->cfg->dir, names[i]);
-		rc = export_input(s, NULL, 0, path, 1);
+		rc = export_input(s, -1, path, 1);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
