@@ -17,7 +17,8 @@ exporter's idea of its format:
       for each function series of PID (not "(other)"): its calls and its
       cumulative buckets against the buckets tests/ppdump printed
       (PPDUMP_HIST=1) for the function nm names at that address: every le
-      must be a bucket's last nanosecond (no bucket straddles it) and each
+      must be a bucket's last nanosecond (by format.h's layout, and no
+      bucket of the dump straddles it) and each
       cumulative count the sum of the buckets at or below it; prints
       "checked N series" or the problems (exit 1)
 """
@@ -140,6 +141,15 @@ def flat(path):
     return 0
 
 
+def is_bucket_end(v):
+    """Whether v ns is the last value of a bucket of format.h's histogram:
+    v + 1 must start a bucket (below 128 every value is a bucket; above,
+    the buckets of [2^e, 2^(e+1)) are 2^(e-6) wide)."""
+    w = v + 1
+    shift = max(w.bit_length() - 1, 6) - 6
+    return (w >> shift) << shift == w
+
+
 def le_ns(le):
     ns = Decimal(le) * 1000000000
     if ns != ns.to_integral_value():
@@ -197,6 +207,8 @@ def hist(path, ppdump_out, nm_out, pid):
             if le == '+Inf':
                 continue
             bound = le_ns(le)
+            if not is_bucket_end(bound):
+                problems.append('%s: le %s is not the end of a histogram bucket' % (fn, le))
             want = 0
             for lower, width, count in d['buckets']:
                 last = lower + width - 1
