@@ -25,6 +25,7 @@
 #include "load.h"
 #include "options.h"
 #include "profile.h"
+#include "report.h"
 #include "shm.h"
 #include "symbols.h"
 
@@ -528,21 +529,14 @@ static size_t add_text(struct scrape *s, const char *raw)
 	return at;
 }
 
-/* "module+0xOFFSET" of a function no symbol names (as paraprof-report). */
+/* "module+0xOFFSET" of a function no symbol names, as paraprof-report
+ * names it. */
 static size_t add_fallback_name(struct scrape *s, const struct pp_profile *prof,
 				const struct pp_entry *e)
 {
-	char buf[PPF_PATH_MAX + 32];
+	char buf[REPORT_FALLBACK_MAX];
 
-	if (e->module < 0) {
-		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)e->offset);
-	} else {
-		const char *path = prof->modules[e->module].path, *base = strrchr(path, '/');
-
-		snprintf(buf, sizeof(buf), "%s+0x%llx", base ? base + 1 : path,
-			 (unsigned long long)e->offset);
-	}
-	return add_text(s, buf);
+	return add_text(s, report_fallback_text(buf, sizeof(buf), prof, e));
 }
 
 static void row_add(struct row *dst, const struct row *src, size_t nb)

@@ -19,18 +19,11 @@ PIDS=""
 PLANTED=""
 trap 'kill -9 $PIDS 2>/dev/null; rm -f $PLANTED; rm -f $(segments_of $PIDS); rm -rf "$WORK"' EXIT
 
-# start_exporter ARGS...: starts it on a free loopback port; sets EPID, EPORT
-# (without the program's control FIFO, fd 3, which must close for it to end)
+# start_exporter ARGS...: exporter_start (lib.sh) with exporter.err, the
+# pid kept for the trap
 start_exporter() {
-	"$EXPORTER" --listen 127.0.0.1:0 "$@" 2>exporter.err 3>&- &
-	EPID=$!
+	exporter_start exporter.err "$@"
 	PIDS="$PIDS $EPID"
-	EPORT=
-	for _i in $(seq 100); do
-		EPORT=$(sed -n 's|^paraprof-exporter: listening on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' exporter.err)
-		[ -n "$EPORT" ] && break
-		sleep 0.05
-	done
 }
 stop_exporter() {
 	kill -TERM "$EPID" 2>/dev/null
@@ -321,10 +314,4 @@ expect_eq "--buckets: 1ms moved to a bucket end" \
 stop_exporter
 groff -man -ww -z "$SRC/man/paraprof-exporter.1" >groff.out 2>&1
 expect_eq "paraprof-exporter(1) renders without warnings" "$(cat groff.out)" ""
-"$EXPORTER" --help >help.txt
-expect_eq "--help: exit 0" "$?" 0
-for opt in $(grep -o -- '--[a-z][a-z-]*' help.txt | sort -u); do
-	m=$(echo "$opt" | sed 's/-/\\\\-/g')
-	grep -q -- "$m" "$SRC/man/paraprof-exporter.1" || not_ok "--help lists $opt, the man page does not"
-done
-ok "every option of --help is in the man page"
+help_matches_man "$EXPORTER" "$SRC/man/paraprof-exporter.1"

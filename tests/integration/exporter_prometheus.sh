@@ -33,14 +33,8 @@ PIDS="$PIDS $KPID"
 for i in $(seq 200); do grep -q "made 10000" killme.out && break; sleep 0.05; done
 check "killme made its 10000 calls" grep -q "made 10000" killme.out
 
-"$EXPORTER" --listen 127.0.0.1:0 2>exporter.err &
-PIDS="$PIDS $!"
-EPORT=
-for i in $(seq 100); do
-	EPORT=$(sed -n 's|^paraprof-exporter: listening on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' exporter.err)
-	[ -n "$EPORT" ] && break
-	sleep 0.05
-done
+exporter_start exporter.err
+PIDS="$PIDS $EPID"
 check "the exporter listens" test -n "$EPORT"
 
 curl -sS --max-time 20 -o scrape.txt "http://127.0.0.1:$EPORT/metrics"
