@@ -134,7 +134,8 @@ $(LAUNCHER): tools/paraprof.c | deps
 # installs.  Its tests need Debian's prometheus (the server and promtool),
 # which exporter-test-deps installs without the node exporter it recommends.
 EXPORTER := $(BUILD)/paraprof-exporter
-EXPORTER_OBJ := $(BUILD)/tools/exporter.o $(BUILD)/tools/exporter_metrics.o
+EXPORTER_OBJ := $(BUILD)/tools/exporter.o $(BUILD)/tools/exporter_metrics.o \
+	$(BUILD)/tools/exporter_text.o
 EXPORTER_DEB := libmicrohttpd-dev
 EXPORTER_TEST_DEB := prometheus
 .PHONY: exporter-deps exporter-test-deps

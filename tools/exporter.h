@@ -82,6 +82,25 @@ void exp_buf_add(struct exp_buf *b, const char *s, size_t n);
 /* Frees every chunk and zeroes b (keeping `contiguous`). */
 void exp_buf_free(struct exp_buf *b);
 
+/* The text of a contiguous buffer ("" when empty). */
+const char *exp_buf_str(const struct exp_buf *b);
+
+/* Empties a contiguous buffer, keeping its memory. */
+void exp_buf_reset(struct exp_buf *b);
+
+/* Moves the chunks of `from` to the end of `to` (no copy); from is left
+ * empty. */
+void exp_buf_splice(struct exp_buf *to, struct exp_buf *from);
+
+/* Appenders: a string; an integer; an integer and a newline; ns as
+ * seconds in exact decimal ("12", "0.000000999"); an untrusted string as
+ * the inside of a label value (escape.h's escaping, then the format's). */
+void exp_put_str(struct exp_buf *b, const char *s);
+void exp_put_u64(struct exp_buf *b, uint64_t v);
+void exp_put_u64_nl(struct exp_buf *b, uint64_t v);
+void exp_put_seconds(struct exp_buf *b, uint64_t ns);
+void exp_put_label_value(struct exp_buf *b, const char *s);
+
 /* The default bounds: 1-2-5 from 1 us to 10 s, snapped. */
 void exp_default_bounds(struct exp_config *cfg);
 

@@ -23,255 +23,12 @@
 #include "escape.h"
 #include "exporter.h"
 #include "load.h"
-#include "options.h"
 #include "profile.h"
 #include "report.h"
 #include "shm.h"
 #include "symbols.h"
 
-/* Label values are cut at this many bytes of escaped text (esc_str),
- * before the exposition format's own escaping (which may double it). */
-#define EXP_LABEL_MAX 1024
 #define EXP_OTHER "(other)"
-
-/* ---- the output buffer ---- */
-
-void exp_buf_add(struct exp_buf *b, const char *s, size_t n)
-{
-	struct exp_chunk *t = b->tail;
-
-	if (b->oom)
-		return;
-	if (b->contiguous) {
-		size_t used = t ? t->len : 0;
-
-		if (!t || used + n + 1 > t->cap) {
-			size_t cap = t ? t->cap : 4096;
-
-			while (cap < used + n + 1)
-				cap *= 2;
-			struct exp_chunk *p = realloc(t, sizeof(*p) + cap);
-
-			if (!p) {
-				b->oom = 1;
-				return;
-			}
-			if (!t)
-				*p = (struct exp_chunk){ 0 };
-			p->cap = cap;
-			b->head = b->tail = t = p;
-		}
-		memcpy(t->data + t->len, s, n);
-		t->len += n;
-		t->data[t->len] = '\0';
-		b->len += n;
-		return;
-	}
-	while (n) {
-		if (!t || t->len == t->cap) {
-			struct exp_chunk *c = malloc(sizeof(*c) + EXP_CHUNK_BYTES);
-
-			if (!c) {
-				b->oom = 1;
-				return;
-			}
-			*c = (struct exp_chunk){ .cap = EXP_CHUNK_BYTES };
-			if (t)
-				t->next = c;
-			else
-				b->head = c;
-			b->tail = t = c;
-		}
-		size_t take = n < t->cap - t->len ? n : t->cap - t->len;
-
-		memcpy(t->data + t->len, s, take);
-		t->len += take;
-		b->len += take;
-		s += take;
-		n -= take;
-	}
-}
-
-void exp_buf_free(struct exp_buf *b)
-{
-	int contiguous = b->contiguous;
-
-	for (struct exp_chunk *c = b->head, *next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	*b = (struct exp_buf){ .contiguous = contiguous };
-}
-
-/* The text of a contiguous buffer ("" when empty). */
-static const char *buf_str(const struct exp_buf *b)
-{
-	return b->head ? b->head->data : "";
-}
-
-/* Empties a contiguous buffer, keeping its memory. */
-static void buf_reset(struct exp_buf *b)
-{
-	if (b->head) {
-		b->head->len = 0;
-		b->head->data[0] = '\0';
-	}
-	b->len = 0;
-}
-
-/* Moves the chunks of `from` to the end of `to` (no copy); from is left
- * empty. */
-static void buf_splice(struct exp_buf *to, struct exp_buf *from)
-{
-	if (!from->head)
-		return;
-	if (to->tail)
-		to->tail->next = from->head;
-	else
-		to->head = from->head;
-	to->tail = from->tail;
-	to->len += from->len;
-	to->oom |= from->oom;
-	*from = (struct exp_buf){ 0 };
-}
-
-static void put_str(struct exp_buf *b, const char *s)
-{
-	exp_buf_add(b, s, strlen(s));
-}
-
-static void put_u64(struct exp_buf *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	exp_buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
-/* v and a newline. */
-static void put_u64_nl(struct exp_buf *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp) - 1;
-
-	tmp[i] = '\n';
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	exp_buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
-/* ns as seconds, in decimal and exact: "12", "0.000000999", "1.5". */
-static void put_seconds(struct exp_buf *b, uint64_t ns)
-{
-	char frac[10];
-	uint64_t f = ns % 1000000000u;
-	int n = 9;
-
-	put_u64(b, ns / 1000000000u);
-	if (!f)
-		return;
-	for (int i = 8; i >= 0; i--, f /= 10)
-		frac[i + 1] = (char)('0' + f % 10);
-	frac[0] = '.';
-	while (frac[n] == '0')
-		n--;
-	exp_buf_add(b, frac, (size_t)n + 1);
-}
-
-/* An untrusted string as a label value (without the quotes): made valid,
- * printable UTF-8 by esc_str (escape.h: controls, bidi controls and bytes
- * that are not UTF-8 as \xHH, a backslash as \\), then escaped as the
- * exposition formats say (backslash, double quote; no newline is left).
- * Prometheus refuses a whole scrape with one label value that is not
- * UTF-8, so the first step is not optional. */
-static void put_label_value(struct exp_buf *b, const char *s)
-{
-	char safe[EXP_LABEL_MAX];
-	const char *p = esc_str(safe, sizeof(safe), s), *run = p;
-
-	for (; *p; p++) {
-		if (*p != '\\' && *p != '"')
-			continue;
-		exp_buf_add(b, run, (size_t)(p - run));
-		exp_buf_add(b, *p == '\\' ? "\\\\" : "\\\"", 2);
-		run = p + 1;
-	}
-	exp_buf_add(b, run, (size_t)(p - run));
-}
-
-/* ---- bucket bounds ---- */
-
-uint64_t exp_snap_bound(uint64_t ns)
-{
-	unsigned i = ppf_bucket(ns);
-	uint64_t lower = ppf_bucket_lower(i), end = lower + ppf_bucket_width(i) - 1;
-
-	if (ns == end || lower == 0)
-		return end;
-	/* the end of the bucket below is lower - 1 */
-	return ns - (lower - 1) <= end - ns ? lower - 1 : end;
-}
-
-void exp_default_bounds(struct exp_config *cfg)
-{
-	static const uint64_t steps[] = { 1, 2, 5 };
-	uint64_t decade = 1000;		/* 1 us */
-
-	cfg->nle = 0;
-	for (; decade <= 1000000000u; decade *= 10)
-		for (int k = 0; k < 3; k++)
-			cfg->le_ns[cfg->nle++] = exp_snap_bound(steps[k] * decade);
-	cfg->le_ns[cfg->nle++] = exp_snap_bound(10000000000ull);	/* 10 s */
-}
-
-int exp_parse_bounds(const char *list, struct exp_config *cfg, char *err, size_t errlen)
-{
-	uint64_t le[EXP_MAX_BOUNDS];
-	size_t n = 0;
-	char *copy = strdup(list), *save = NULL;
-
-	if (!copy) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint64_t ns;
-
-		if (opt_parse_time(tok, &ns) || ns == 0) {
-			snprintf(err, errlen, "--buckets: '%s' is not a time above 0 (e.g. 250us, 1.5s)",
-				 tok);
-			goto fail;
-		}
-		if (n == EXP_MAX_BOUNDS) {
-			snprintf(err, errlen, "--buckets: more than %d bounds", EXP_MAX_BOUNDS);
-			goto fail;
-		}
-		le[n] = exp_snap_bound(ns);
-		if (n && le[n] <= le[n - 1]) {
-			snprintf(err, errlen, "--buckets: '%s' is not above the bound before it (bounds"
-				 " ascend, and fall on the histogram's buckets, 1/128 apart)", tok);
-			goto fail;
-		}
-		n++;
-	}
-	if (!n) {
-		snprintf(err, errlen, "--buckets: no bound given");
-		goto fail;
-	}
-	free(copy);
-	memcpy(cfg->le_ns, le, n * sizeof(*le));
-	cfg->nle = n;
-	return 0;
-fail:
-	free(copy);
-	return -1;
-}
 
 /* ---- metric families ---- */
 
@@ -418,14 +175,14 @@ static void prepare(struct scrape *s)
 	for (size_t k = 0; k <= s->cfg->nle; k++) {
 		struct exp_buf t = { .contiguous = 1 };
 
-		put_str(&t, ",le=\"");
+		exp_put_str(&t, ",le=\"");
 		if (k < s->cfg->nle)
-			put_seconds(&t, s->cfg->le_ns[k]);
+			exp_put_seconds(&t, s->cfg->le_ns[k]);
 		else
-			put_str(&t, "+Inf");
-		put_str(&t, "\"} ");
+			exp_put_str(&t, "+Inf");
+		exp_put_str(&t, "\"} ");
 		s->le_len[k] = (size_t)snprintf(s->le_txt[k], sizeof(s->le_txt[k]), "%s",
-						buf_str(&t));
+						exp_buf_str(&t));
 		exp_buf_free(&t);
 	}
 }
@@ -438,7 +195,7 @@ static struct exp_buf *start(struct scrape *s, enum fam f, enum pre pre,
 	struct exp_buf *b = &s->fam[f];
 
 	exp_buf_add(b, s->pre[f][pre], s->pre_len[f][pre]);
-	exp_buf_add(b, buf_str(lab), lab->len);
+	exp_buf_add(b, exp_buf_str(lab), lab->len);
 	return b;
 }
 
@@ -449,22 +206,22 @@ static void proc_u64(struct scrape *s, enum fam f, uint64_t v)
 				  &s->base);
 
 	exp_buf_add(b, "} ", 2);
-	put_u64_nl(b, v);
+	exp_put_u64_nl(b, v);
 }
 
 /* The labels of a row into s->lab: the process's, function, kind, module. */
 static void row_labels(struct scrape *s, const struct row *r)
 {
-	const char *t = buf_str(&s->txt);
+	const char *t = exp_buf_str(&s->txt);
 
-	buf_reset(&s->lab);
-	exp_buf_add(&s->lab, buf_str(&s->base), s->base.len);
-	put_str(&s->lab, ",function=\"");
-	put_str(&s->lab, t + r->fn);
-	put_str(&s->lab, "\",kind=\"");
-	put_str(&s->lab, pp_kind_name(r->kind));
-	put_str(&s->lab, "\",module=\"");
-	put_str(&s->lab, t + r->mod);
+	exp_buf_reset(&s->lab);
+	exp_buf_add(&s->lab, exp_buf_str(&s->base), s->base.len);
+	exp_put_str(&s->lab, ",function=\"");
+	exp_put_str(&s->lab, t + r->fn);
+	exp_put_str(&s->lab, "\",kind=\"");
+	exp_put_str(&s->lab, pp_kind_name(r->kind));
+	exp_put_str(&s->lab, "\",module=\"");
+	exp_put_str(&s->lab, t + r->mod);
 	exp_buf_add(&s->lab, "\"", 1);
 }
 
@@ -473,7 +230,7 @@ static void row_u64(struct scrape *s, enum fam f, enum pre pre, uint64_t v)
 	struct exp_buf *b = start(s, f, pre, &s->lab);
 
 	exp_buf_add(b, "} ", 2);
-	put_u64_nl(b, v);
+	exp_put_u64_nl(b, v);
 }
 
 static void row_seconds(struct scrape *s, enum fam f, enum pre pre, uint64_t ns)
@@ -481,7 +238,7 @@ static void row_seconds(struct scrape *s, enum fam f, enum pre pre, uint64_t ns)
 	struct exp_buf *b = start(s, f, pre, &s->lab);
 
 	exp_buf_add(b, "} ", 2);
-	put_seconds(b, ns);
+	exp_put_seconds(b, ns);
 	exp_buf_add(b, "\n", 1);
 }
 
@@ -500,7 +257,7 @@ static void emit_row(struct scrape *s, const struct row *r)
 
 		cum += r->bk[k];
 		exp_buf_add(b, s->le_txt[k], s->le_len[k]);
-		put_u64_nl(b, cum);
+		exp_put_u64_nl(b, cum);
 	}
 	row_seconds(s, F_HIST, PRE_SUM, r->sum_ns);
 	row_u64(s, F_HIST, PRE_COUNT, cum);
@@ -509,10 +266,10 @@ static void emit_row(struct scrape *s, const struct row *r)
 	for (int c = 0; c < PPF_STATUS_CLASSES; c++) {
 		struct exp_buf *b = start(s, F_RESPONSES, PRE_TOTAL, &s->lab);
 
-		put_str(b, ",class=\"");
-		put_str(b, status_class[c]);
+		exp_put_str(b, ",class=\"");
+		exp_put_str(b, status_class[c]);
 		exp_buf_add(b, "\"} ", 3);
-		put_u64_nl(b, r->status[c]);
+		exp_put_u64_nl(b, r->status[c]);
 	}
 	row_u64(s, F_SLOW, PRE_TOTAL, r->slow);
 }
@@ -524,7 +281,7 @@ static size_t add_text(struct scrape *s, const char *raw)
 {
 	size_t at = s->txt.len;
 
-	put_label_value(&s->txt, raw);
+	exp_put_label_value(&s->txt, raw);
 	exp_buf_add(&s->txt, "", 1);	/* keep the NUL: texts follow each other */
 	return at;
 }
@@ -700,9 +457,9 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 		return -1;
 	/* one row per label set: sort by labels, add neighbours together
 	 * (the bucket arrays stay where they are: rows point at them) */
-	qsort_r(r, n, sizeof(*r), cmp_labels, (void *)buf_str(&s->txt));
+	qsort_r(r, n, sizeof(*r), cmp_labels, (void *)exp_buf_str(&s->txt));
 	for (size_t i = 0; i < n; i++) {
-		if (k && cmp_labels(&r[k - 1], &r[i], (void *)buf_str(&s->txt)) == 0)
+		if (k && cmp_labels(&r[k - 1], &r[i], (void *)exp_buf_str(&s->txt)) == 0)
 			row_add(&r[k - 1], &r[i], nb);
 		else
 			r[k++] = r[i];
@@ -725,17 +482,17 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	size_t nrows = 0;
 	int rc = -1;
 
-	buf_reset(&s->txt);
-	buf_reset(&s->base);
+	exp_buf_reset(&s->txt);
+	exp_buf_reset(&s->base);
 	program_of(p->cmdline ? p->cmdline : "", program, sizeof(program));
-	put_str(&s->base, "pid=\"");
-	put_u64(&s->base, p->pid);
-	put_str(&s->base, "\",program=\"");
-	put_label_value(&s->base, program);
-	put_str(&s->base, "\"");
+	exp_put_str(&s->base, "pid=\"");
+	exp_put_u64(&s->base, p->pid);
+	exp_put_str(&s->base, "\",program=\"");
+	exp_put_label_value(&s->base, program);
+	exp_put_str(&s->base, "\"");
 	if (s->base.oom)
 		return -1;
-	int dup = seen_before(s, p->pid, buf_str(&s->base));
+	int dup = seen_before(s, p->pid, exp_buf_str(&s->base));
 
 	if (dup < 0)
 		return -1;
@@ -751,7 +508,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 		goto out;
 	for (size_t i = 0; i < nrows; i++)
 		order[i] = &rows[i];
-	qsort_r(order, nrows, sizeof(*order), cmp_total, (void *)buf_str(&s->txt));
+	qsort_r(order, nrows, sizeof(*order), cmp_total, (void *)exp_buf_str(&s->txt));
 	/* the top N by total time keep their names; a row already named
 	 * "(other)" (a region may be) joins the sum, or it would repeat it */
 	size_t kept = 0;
@@ -759,7 +516,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	for (size_t i = 0; i < nrows; i++) {
 		struct row *r = order[i];
 
-		if (strcmp(buf_str(&s->txt) + r->fn, EXP_OTHER) == 0 ||
+		if (strcmp(exp_buf_str(&s->txt) + r->fn, EXP_OTHER) == 0 ||
 		    (s->cfg->top && kept >= s->cfg->top)) {
 			r->other = 1;
 			continue;
@@ -799,10 +556,10 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 			struct exp_buf *b = start(s, cf[k], fams[cf[k]].type == COUNTER ?
 						  PRE_TOTAL : PRE_PLAIN, &s->base);
 
-			put_str(b, ",cache=\"");
-			put_label_value(b, c->name);
+			exp_put_str(b, ",cache=\"");
+			exp_put_label_value(b, c->name);
 			exp_buf_add(b, "\"} ", 3);
-			put_u64(b, v[k]);
+			exp_put_u64(b, v[k]);
 			exp_buf_add(b, "\n", 1);
 		}
 	}
@@ -821,7 +578,7 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	struct exp_buf *b = start(s, F_START_TIME, PRE_PLAIN, &s->base);
 
 	exp_buf_add(b, "} ", 2);
-	put_seconds(b, p->start_realtime_ns);
+	exp_put_seconds(b, p->start_realtime_ns);
 	exp_buf_add(b, "\n", 1);
 	s->processes[is_dump]++;
 	rc = 0;
@@ -968,43 +725,43 @@ static void export_self(struct scrape *s, uint64_t t0)
 	struct exp_buf *b;
 	struct timespec ts;
 
-	buf_reset(&s->base);
+	exp_buf_reset(&s->base);
 	b = &s->fam[F_EXP_SCRAPES];
-	put_str(b, "paraprof_exporter_scrapes_total ");
-	put_u64(b, s->ctr->scrapes);
-	put_str(b, "\n");
+	exp_put_str(b, "paraprof_exporter_scrapes_total ");
+	exp_put_u64(b, s->ctr->scrapes);
+	exp_put_str(b, "\n");
 	b = &s->fam[F_EXP_SLOW];
-	put_str(b, "paraprof_exporter_slow_scrapes_total ");
-	put_u64(b, s->ctr->slow_scrapes);
-	put_str(b, "\n");
+	exp_put_str(b, "paraprof_exporter_slow_scrapes_total ");
+	exp_put_u64(b, s->ctr->slow_scrapes);
+	exp_put_str(b, "\n");
 	for (int k = 0; k < EXP_SKIP_COUNT; k++) {
 		b = &s->fam[F_EXP_SKIPPED];
-		put_str(b, "paraprof_exporter_skipped_total{reason=\"");
-		put_str(b, skip_names[k]);
-		put_str(b, "\"} ");
-		put_u64(b, s->ctr->skipped[k]);
-		put_str(b, "\n");
+		exp_put_str(b, "paraprof_exporter_skipped_total{reason=\"");
+		exp_put_str(b, skip_names[k]);
+		exp_put_str(b, "\"} ");
+		exp_put_u64(b, s->ctr->skipped[k]);
+		exp_put_str(b, "\n");
 	}
 	for (int k = 0; k < EXP_HTTP_COUNT; k++) {
 		b = &s->fam[F_EXP_HTTP];
-		put_str(b, "paraprof_exporter_http_responses_total{code=\"");
-		put_str(b, http_codes[k]);
-		put_str(b, "\"} ");
-		put_u64(b, s->ctr->http[k]);
-		put_str(b, "\n");
+		exp_put_str(b, "paraprof_exporter_http_responses_total{code=\"");
+		exp_put_str(b, http_codes[k]);
+		exp_put_str(b, "\"} ");
+		exp_put_u64(b, s->ctr->http[k]);
+		exp_put_str(b, "\n");
 	}
 	for (int k = 0; k < 2; k++) {
 		b = &s->fam[F_EXP_PROCESSES];
-		put_str(b, k ? "paraprof_exporter_processes{source=\"dump\"} " :
+		exp_put_str(b, k ? "paraprof_exporter_processes{source=\"dump\"} " :
 			"paraprof_exporter_processes{source=\"live\"} ");
-		put_u64(b, s->processes[k]);
-		put_str(b, "\n");
+		exp_put_u64(b, s->processes[k]);
+		exp_put_str(b, "\n");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	b = &s->fam[F_EXP_DURATION];
-	put_str(b, "paraprof_exporter_scrape_duration_seconds ");
-	put_seconds(b, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - t0);
-	put_str(b, "\n");
+	exp_put_str(b, "paraprof_exporter_scrape_duration_seconds ");
+	exp_put_seconds(b, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - t0);
+	exp_put_str(b, "\n");
 }
 
 /* Joins the families into out: HELP, TYPE, samples; "# EOF" in OpenMetrics. */
@@ -1017,21 +774,21 @@ static void join(struct scrape *s, struct exp_buf *out)
 
 		if (!s->fam[f].len)
 			continue;
-		put_str(out, "# HELP ");
-		put_str(out, fams[f].name);
-		put_str(out, total);
-		put_str(out, " ");
-		put_str(out, fams[f].help);
-		put_str(out, "\n# TYPE ");
-		put_str(out, fams[f].name);
-		put_str(out, total);
-		put_str(out, " ");
-		put_str(out, types[fams[f].type]);
-		put_str(out, "\n");
-		buf_splice(out, &s->fam[f]);
+		exp_put_str(out, "# HELP ");
+		exp_put_str(out, fams[f].name);
+		exp_put_str(out, total);
+		exp_put_str(out, " ");
+		exp_put_str(out, fams[f].help);
+		exp_put_str(out, "\n# TYPE ");
+		exp_put_str(out, fams[f].name);
+		exp_put_str(out, total);
+		exp_put_str(out, " ");
+		exp_put_str(out, types[fams[f].type]);
+		exp_put_str(out, "\n");
+		exp_buf_splice(out, &s->fam[f]);
 	}
 	if (s->om)
-		put_str(out, "# EOF\n");
+		exp_put_str(out, "# EOF\n");
 }
 
 static void scrape_free(struct scrape *s)
