@@ -56,10 +56,11 @@ DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
 # The pprof export: protobuf-c's compiler and library, zlib.
 DEB_PACKAGES += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
 
-# $(call pp_apt_install,PACKAGES): apt-get install those of PACKAGES that are
-# missing (as root directly, otherwise through sudo); quiet and instant when
-# none is.  The one rule that installs packages: deps, fuzz-deps,
-# request-deps, bench-server-deps and bench-hooks use it.
+# $(call pp_apt_install,PACKAGES[,APT_FLAGS]): apt-get install those of
+# PACKAGES that are missing (as root directly, otherwise through sudo), with
+# APT_FLAGS added; quiet and instant when none is.  The one rule that
+# installs packages: deps, fuzz-deps, request-deps, bench-server-deps,
+# bench-hooks, exporter-deps and exporter-test-deps use it.
 pp_apt_install = missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 			missing="$$missing $$p"; \
@@ -68,7 +69,7 @@ pp_apt_install = missing=""; for p in $(1); do \
 		echo "  DEPS    apt-get install$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(2) \
 			$$missing >/dev/null || exit 1; \
 	fi
 
@@ -146,6 +147,33 @@ $(LAUNCHER): tools/paraprof.c | deps
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $^
 
+# ---- paraprof-exporter (tools/exporter*.c): profiles as Prometheus metrics ----
+# Built on the analyzer's library (libpp_analyzer.a finds, opens, copies and
+# validates segments and dumps) and on libmicrohttpd, which exporter-deps
+# installs.  Its tests need Debian's prometheus (the server and promtool),
+# which exporter-test-deps installs without the node exporter it recommends.
+EXPORTER := $(BUILD)/paraprof-exporter
+EXPORTER_OBJ := $(BUILD)/tools/exporter.o $(BUILD)/tools/exporter_metrics.o \
+	$(BUILD)/tools/exporter_text.o
+EXPORTER_DEB := libmicrohttpd-dev
+EXPORTER_TEST_DEB := prometheus
+.PHONY: exporter-deps exporter-test-deps
+exporter-deps: deps
+	@$(call pp_apt_install,$(EXPORTER_DEB))
+exporter-test-deps: exporter-deps
+	@$(call pp_apt_install,$(EXPORTER_TEST_DEB),--no-install-recommends)
+
+$(EXPORTER_OBJ): $(BUILD)/tools/%.o: tools/%.c | exporter-deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(APP_CFLAGS) -Ianalyzer -c -o $@ $<
+
+$(EXPORTER): $(EXPORTER_OBJ) $(BUILD)/libpp_analyzer.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ -lmicrohttpd -lelf -lstdc++ -lm -lpthread
+
+all: $(EXPORTER)
+
 # ---- common/: the format layer, in libpp_common.a ----
 # Linked by the library, the analyzer, the launcher and the unit tests; built
 # -fPIC with the library's flags (hidden: the library exports nothing more).
@@ -162,7 +190,7 @@ $(BUILD)/common/%.o: common/%.c | deps
 $(COMMON_LIB): $(COMMON_SRC:%.c=$(BUILD)/%.o)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIB) $(REPORT) $(LAUNCHER): $(COMMON_LIB)
+$(LIB) $(REPORT) $(LAUNCHER) $(EXPORTER): $(COMMON_LIB)
 
 # ---- tests --------------------------------------------------------------
 # tests/synth.c: the synthetic dump writer of the unit tests and of
@@ -309,6 +337,7 @@ install: all $(BUILD)/paraprof.pc
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	$(if $(wildcard $(REPORT)),install -m 755 $(REPORT) $(DESTDIR)$(PREFIX)/bin/)
 	$(if $(wildcard $(LAUNCHER)),install -m 755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(wildcard $(EXPORTER)),install -m 755 $(EXPORTER) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 include/paraprof/format.h $(DESTDIR)$(PREFIX)/include/paraprof/
 	$(if $(wildcard include/paraprof.h),install -m 644 include/paraprof.h $(DESTDIR)$(PREFIX)/include/)
 
@@ -383,6 +412,13 @@ $(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h $(SYNTH_OBJ) $(COMMON_LI
 bench-report: $(REPORT) $(GEN_DUMP)
 	$(Q)BUILD=$(BUILD) sh bench/report.sh
 bench: bench-report
+
+# make bench-exporter: one scrape of paraprof-exporter over 100 synthetic
+# live segments of 1,000 functions each (target <= 200 ms; bench/exporter.sh).
+.PHONY: bench-exporter
+bench-exporter: $(EXPORTER) $(GEN_DUMP) | request-deps
+	$(Q)BUILD=$(BUILD) bash bench/exporter.sh
+bench: bench-exporter
 
 # make fuzz: libFuzzer target on the loader (and the report built from what
 # it accepts), with ASan and UBSan, and its seed corpus: real dumps of
@@ -570,7 +606,7 @@ EXPORTS_TEST_DEB := chromium golang-go python3-pil
 exports-test-deps: deps
 	@$(call pp_apt_install,$(EXPORTS_TEST_DEB))
 .PHONY: adversarial
-integration: $(TEST_PREREQS)
+integration: $(TEST_PREREQS) | exporter-test-deps
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration
 adversarial: $(TEST_PREREQS)
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh adversarial

@@ -103,6 +103,11 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 	return rc;
 }
 
+int load_fd(struct pp_profile *prof, int fd, const char *path, char *err, size_t errlen)
+{
+	return load_live(prof, fd, path, err, errlen);
+}
+
 int load_snapshot(int fd, void **buf, size_t *len, char *err, size_t errlen)
 {
 	struct load_dump d = { .err = err, .errlen = errlen };

@@ -52,6 +52,13 @@ struct load_source {
 int load_pid(struct pp_profile *prof, pid_t pid, struct load_source *src, char *err,
 	     size_t errlen);
 
+/* Copies the live segment open on `fd` (found and opened as shm.h says;
+ * `path` names it in messages) as load_pid() does and loads the copy into
+ * prof, as a live process.  Returns 0, or -1 with the reason in err (prof
+ * unchanged unless memory ran out during the merge).  For callers that
+ * choose segments themselves (paraprof-exporter). */
+int load_fd(struct pp_profile *prof, int fd, const char *path, char *err, size_t errlen);
+
 /* Copies the live segment open on `fd` as load_pid() does (consistently,
  * bounded by what the file holds) into *buf (malloc'ed, *len bytes: a dump
  * of the process so far; the caller frees it), after checking its header

@@ -87,19 +87,26 @@ double report_pct(uint64_t share, uint64_t whole)
 	return whole ? 100.0 * (double)share / (double)whole : 0.0;
 }
 
-/* "module+0xOFFSET" (basename of the module), in the profile's arena. */
-static const char *fallback_name(struct pp_profile *prof, const struct pp_entry *e)
+const char *report_fallback_text(char *buf, size_t size, const struct pp_profile *prof,
+				 const struct pp_entry *e)
 {
-	char buf[PPF_PATH_MAX + 32];
-
 	if (e->module < 0) {
-		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)e->offset);
+		snprintf(buf, size, "0x%llx", (unsigned long long)e->offset);
 	} else {
 		const char *path = prof->modules[e->module].path, *base = strrchr(path, '/');
 
-		snprintf(buf, sizeof(buf), "%s+0x%llx", base ? base + 1 : path,
+		snprintf(buf, size, "%s+0x%llx", base ? base + 1 : path,
 			 (unsigned long long)e->offset);
 	}
+	return buf;
+}
+
+/* "module+0xOFFSET" (basename of the module), in the profile's arena. */
+static const char *fallback_name(struct pp_profile *prof, const struct pp_entry *e)
+{
+	char buf[REPORT_FALLBACK_MAX];
+
+	report_fallback_text(buf, sizeof(buf), prof, e);
 	return pp_profile_strndup(prof, buf, strlen(buf));
 }
 

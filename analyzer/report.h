@@ -142,6 +142,14 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 		 struct sym_cache *sc);
 void report_free(struct report *r);
 
+/* The name of a function no symbol names: "module+0xOFFSET" (the
+ * module's basename and the ELF address), "0xADDRESS" when in no module;
+ * written into buf (size bytes, REPORT_FALLBACK_MAX suffice), which it
+ * returns.  report_build() names such functions so; paraprof-exporter too. */
+#define REPORT_FALLBACK_MAX (PPF_PATH_MAX + 32)
+const char *report_fallback_text(char *buf, size_t size, const struct pp_profile *prof,
+				 const struct pp_entry *e);
+
 /* Printers: 0, or -1 when writing failed (errno set by stdio). */
 int report_text(FILE *out, const struct report *r);
 int report_json(FILE *out, const struct report *r);

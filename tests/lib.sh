@@ -123,3 +123,34 @@ ppjson() {
 
 # skip DESC: a check that cannot run here, said as such (not counted)
 skip() { echo "skip - $TEST_NAME: $*"; }
+
+# help_matches_man PROG MANPAGE: PROG --help exits 0 and names the same long
+# options as MANPAGE (one not_ok for each that only one of them names)
+help_matches_man() {
+	"$1" --help >help.txt
+	expect_eq "--help: exit 0" "$?" 0
+	for _opt in $(grep -o -- '--[a-z][a-z-]*' help.txt | sort -u); do
+		_m=$(echo "$_opt" | sed 's/-/\\\\-/g')
+		grep -q -- "$_m" "$2" || not_ok "--help lists $_opt, the man page does not"
+	done
+	for _opt in $(grep -o '\\-\\-[a-z][a-z\\-]*' "$2" | sed 's/\\-/-/g' | sort -u); do
+		grep -q -- "$_opt" help.txt || not_ok "the man page documents $_opt, --help does not"
+	done
+	ok "--help and the man page list the same options"
+}
+
+# exporter_start LOG ARGS...: starts paraprof-exporter with ARGS on a free
+# loopback port, its stderr into LOG, without this shell's fd 3 (a test's
+# control FIFO must close when the test closes it); sets EPID and EPORT
+# (empty when it did not say within 5 s that it listens)
+exporter_start() {
+	_log=$1; shift
+	"$BUILD/paraprof-exporter" --listen 127.0.0.1:0 "$@" 2>"$_log" 3>&- &
+	EPID=$!
+	EPORT=
+	for _i in $(seq 100); do
+		EPORT=$(sed -n 's|^paraprof-exporter: listening on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$_log")
+		[ -n "$EPORT" ] && break
+		sleep 0.05
+	done
+}

@@ -8,9 +8,10 @@
  * skipped):
  *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
  *   name <kind> <name> calls= ...
- * then "header <field>=<value>" lines.  With PPDUMP_PATHS set, first one
- * line per record with calls, its call path from the root by following
- * record.parent (format version 3):
+ * then "header <field>=<value>" lines; with PPDUMP_HIST set, each entry's line
+ * is followed by its non-empty buckets ("  bucket lower= width= count=").
+ * With PPDUMP_PATHS set, first one line per record with calls, its call path
+ * from the root by following record.parent (format version 3):
  *   path +0x<elf address>;+0x<...>;<name>... calls=N incl_ns=N cut=0|1
  * (the same path may come from several areas: add them up).  Exit 2 on a
  * malformed file.  Records
@@ -255,6 +256,13 @@ int main(int argc, char **argv)
 		       (unsigned long long)a->sum.hist_dropped,
 		       (unsigned long long)quantile(a, 500000), (unsigned long long)quantile(a, 990000),
 		       (unsigned long long)a->sum.rss_max_kib);
+		/* PPDUMP_HIST: the buckets, for tests of what is built from them */
+		for (unsigned b = 0; getenv("PPDUMP_HIST") && b < PPF_HIST_BUCKETS; b++)
+			if (a->hist[b])
+				printf("  bucket lower=%llu width=%llu count=%llu\n",
+				       (unsigned long long)ppf_bucket_lower(b),
+				       (unsigned long long)ppf_bucket_width(b),
+				       (unsigned long long)a->hist[b]);
 	}
 	printf("header pid=%u ppid=%u flags=%#x exec_gen=%u wall_ns=%llu areas=%u threads_seen=%llu "
 	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "

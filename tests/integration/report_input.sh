@@ -158,15 +158,6 @@ rm -f /dev/shm/paraprof.$spid
 # ---- documentation ----
 groff -man -ww -z "$SRC/man/paraprof-report.1" >groff.out 2>&1
 expect_eq "paraprof-report(1) renders without warnings" "$(cat groff.out)" ""
-"$REPORT" --help >help.txt
-expect_eq "--help: exit 0" "$?" 0
-for opt in $(grep -o -- '--[a-z][a-z-]*' help.txt | sort -u); do
-	m=$(echo "$opt" | sed 's/-/\\\\-/g')
-	grep -q -- "$m" "$SRC/man/paraprof-report.1" || not_ok "--help lists $opt, the man page does not"
-done
-for opt in $(grep -o '\\-\\-[a-z][a-z\\-]*' "$SRC/man/paraprof-report.1" | sed 's/\\-/-/g' | sort -u); do
-	grep -q -- "$opt" help.txt || not_ok "the man page documents $opt, --help does not"
-done
-ok "--help and the man page list the same options"
+help_matches_man "$REPORT" "$SRC/man/paraprof-report.1"
 "$REPORT" --version | grep -q "^paraprof-report [0-9.]* (dump format version $PPF_VERSION)$"
 expect_eq "--version" "$?" 0
