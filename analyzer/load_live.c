@@ -157,7 +157,10 @@ int load_live_copy(struct load_dump *d, int fd, unsigned char **copy, uint64_t *
 			if (map != MAP_FAILED)
 				munmap(map, maplen);
 			maplen = (size_t)want;
-			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
+			/* MAP_POPULATE: the kernel maps the segment's pages in one
+			 * go, not a fault per page as the copy below reads them
+			 * (the segment is backed: shm_check_backed) */
+			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 			if (map == MAP_FAILED) {
 				load_fail(d, "cannot map: %s", strerror(errno));
 				goto out;

@@ -726,7 +726,7 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 		rc = walk_parallel(d, &m);
 	else
 		rc = load_walk_all(d, merge_record, &m);
-	if (!rc && h->version >= 3)
+	if (!rc && h->version >= 3 && !prof->flat)
 		rc = merge_paths(d, &m);
 	/* (p may have moved: the walkers add no process, but be plain) */
 	p = &prof->procs[prof->nprocs - 1];

@@ -148,6 +148,9 @@ struct pp_profile {
 	size_t npath_slots;		/* a power of two, >= 2 * npaths, or 0 */
 	uint64_t paths_cut;		/* nodes the runtimes could not keep: their
 					   calls are on cut nodes */
+	int flat;			/* set before loading: read no call paths and
+					   no slowest calls (a second walk of every
+					   dump that a flat reader does not need) */
 	struct pp_slow_call *slow;	/* nslow, in load order */
 	size_t nslow, slow_cap;
 	struct pp_cache *caches;

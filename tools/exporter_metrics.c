@@ -604,6 +604,7 @@ static int export_input(struct scrape *s, int fd, const char *path, int is_dump)
 		skip(s, EXP_SKIP_NOMEM, path, "out of memory");
 		return -1;
 	}
+	prof->flat = 1;		/* metrics per function: no call paths */
 	rc = fd >= 0 ? load_fd(prof, fd, path, err, sizeof(err)) :
 		       load_file(prof, path, err, sizeof(err));
 	if (rc) {
