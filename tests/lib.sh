@@ -18,6 +18,10 @@
 
 set -u
 : "${BUILD:?}"
+# Debian's python3 (make installs it, with python3-pil): a python3 found
+# first in PATH may be a version manager's shim, which takes ten times as
+# long to start and has none of Debian's modules
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 BUILD=$(cd "$BUILD" && pwd)
 LIB_SO=$BUILD/libparaprof.so
 LIB=${PARAPROF_TEST_PRELOAD:+$PARAPROF_TEST_PRELOAD }$LIB_SO
