@@ -10,6 +10,10 @@
 
 _Static_assert(offsetof(struct ppc_record_buf, tail) == sizeof(struct ppf_record),
 	       "an endpoint's tail follows its record");
+_Static_assert(offsetof(struct ppf_record, parent) == PPF_RECORD_SIZE_V2 &&
+	       sizeof(struct ppf_record) == PPF_RECORD_SIZE_V2 + sizeof(uint64_t),
+	       "format 3 appends parent to the records of formats 1 and 2");
+_Static_assert(sizeof(struct ppf_header) == 936, "the header keeps its size");
 
 void ppc_record_add(struct ppf_record *total, const struct ppf_record *rec)
 {
