@@ -6,14 +6,15 @@
  * since a scrape must not repeat a series), cut to the top N by total time
  * with the rest summed per kind under function="(other)", and written into
  * one buffer per metric family; the buffers are joined at the end, because
- * both formats want a family's samples together.  The profile is freed
- * before the next process is read, so a scrape holds one profile at a time
- * plus the text it is writing.
+ * both formats want a family's samples together.  Live segments are loaded
+ * by two threads ahead of the writing (export_live), a few profiles at a
+ * time; each is freed once written.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -619,17 +620,108 @@ static int export_input(struct scrape *s, int fd, const char *path, int is_dump)
 	return rc;
 }
 
+/*
+ * Live segments are loaded by up to LOADERS threads while this one turns
+ * the loaded profiles into text, in the segments' order: the copy and merge
+ * of a segment are most of a scrape, and a scrape of many processes should
+ * not take a core's time per process in a row.  A loader runs at most
+ * LOOKAHEAD segments ahead of what was written, so a scrape still holds a
+ * few profiles at a time, not one per process.
+ */
+#define LOADERS 2
+#define LOOKAHEAD 4
+
+struct live_job {
+	struct shm_seg *g;
+	struct pp_profile *prof;	/* loaded; NULL when it failed (err) */
+	char err[512];
+	int done;
+};
+
+struct live_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct live_job *jobs;
+	size_t njobs, next, written;	/* next: the first job no loader took */
+};
+
+/* Loads job j's segment into a profile of its own (no call paths). */
+static void live_load(struct live_job *j)
+{
+	j->prof = pp_profile_new();
+	if (!j->prof) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return;
+	}
+	j->prof->flat = 1;	/* metrics per function: no call paths */
+	if (load_fd(j->prof, j->g->fd, j->g->path, j->err, sizeof(j->err))) {
+		pp_profile_free(j->prof);
+		j->prof = NULL;
+	}
+}
+
+static void *live_loader(void *arg)
+{
+	struct live_pool *pool = arg;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		while (pool->next < pool->njobs && pool->next >= pool->written + LOOKAHEAD)
+			pthread_cond_wait(&pool->cond, &pool->lock);
+		if (pool->next >= pool->njobs)
+			break;
+		struct live_job *j = &pool->jobs[pool->next++];
+
+		pthread_mutex_unlock(&pool->lock);
+		live_load(j);
+		pthread_mutex_lock(&pool->lock);
+		j->done = 1;
+		pthread_cond_broadcast(&pool->cond);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+/* Writes job j (loaded): its process's metrics, or why it was skipped.
+ * 0, or -1 when memory runs out. */
+static int live_write(struct scrape *s, struct live_job *j)
+{
+	int rc = 0;
+
+	if (!j->prof) {
+		int nomem = strcmp(j->err, "out of memory") == 0;
+
+		skip(s, nomem ? EXP_SKIP_NOMEM : EXP_SKIP_INVALID, j->g->path, j->err);
+		return nomem ? -1 : 0;
+	}
+	if (j->prof->nprocs == 1)
+		rc = export_process(s, j->prof, j->g->path, 0);
+	pp_profile_free(j->prof);
+	j->prof = NULL;
+	return rc;
+}
+
 /* Every live segment of our user whose process runs.  0, or -1 with err
  * when /dev/shm cannot be read or memory runs out. */
 static int export_live(struct scrape *s, char *err, size_t errlen)
 {
+	struct live_pool pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL,
+				  0, 0, 0 };
+	pthread_t tid[LOADERS];
+	unsigned started = 0;
 	struct shm_seg *segs;
 	size_t n;
 	int rc = 0;
 
 	if (shm_scan(0, &segs, &n, err, errlen))
 		return -1;
-	for (size_t i = 0; i < n && !rc; i++) {
+	pool.jobs = calloc(n ? n : 1, sizeof(*pool.jobs));
+	if (!pool.jobs) {
+		shm_free(segs, n);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
 		struct shm_seg *g = &segs[i];
 
 		shm_open_seg(g, O_RDONLY);
@@ -655,9 +747,36 @@ static int export_live(struct scrape *s, char *err, size_t errlen)
 		}
 		/* a private copy, consistent under the seqlocks: the program
 		 * is never waited for, nor written to */
-		rc = export_input(s, g->fd, g->path, 0);
-		shm_close_seg(g);
+		pool.jobs[pool.njobs++].g = g;
 	}
+	while (pool.njobs > 1 && started < LOADERS &&
+	       pthread_create(&tid[started], NULL, live_loader, &pool) == 0)
+		started++;
+	for (size_t i = 0; i < pool.njobs; i++) {
+		struct live_job *j = &pool.jobs[i];
+
+		pthread_mutex_lock(&pool.lock);
+		if (!started && pool.next == i)
+			pool.next++;		/* no loader: this thread loads */
+		else
+			while (!j->done)
+				pthread_cond_wait(&pool.cond, &pool.lock);
+		pthread_mutex_unlock(&pool.lock);
+		if (!started)
+			live_load(j);
+		if (!rc)
+			rc = live_write(s, j);
+		else if (j->prof)
+			pp_profile_free(j->prof);
+		shm_close_seg(j->g);
+		pthread_mutex_lock(&pool.lock);
+		pool.written = i + 1;
+		pthread_cond_broadcast(&pool.cond);
+		pthread_mutex_unlock(&pool.lock);
+	}
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	free(pool.jobs);
 	shm_free(segs, n);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
