@@ -88,7 +88,8 @@ static unsigned restorers(uintptr_t *out)
 	return n;
 }
 
-#define FRAME_SCAN 8192		/* bytes above sp where a signal frame is looked for */
+#define FRAME_SCAN 4096		/* bytes above sp where a signal frame is looked for:
+				   a handler's first frames and the kernel's context */
 
 int hk_in_signal_frame(uintptr_t sp)
 {
