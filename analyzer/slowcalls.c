@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callgraph.h"
+#include "paths.h"
 #include "slowcalls.h"
 #include "symbols.h"
 
@@ -55,31 +56,27 @@ static const char *frame_name(const struct pp_profile *prof, struct sym_cache *s
 	return buf;
 }
 
-/* Writes the path of node `path` (index + 1) root first, joined by `sep`. */
+/* Writes the path of node `path` (index + 1) root first, joined by `sep`
+ * (its 256 nodes nearest to the call when it is longer). */
 static void print_path(FILE *out, const struct pp_profile *prof, uint32_t path, const char *sep,
 		       int json)
 {
-	uint32_t chain[256];
-	unsigned n = 0;
+	uint32_t nodes[256];
+	size_t n = paths_stack(prof, path - 1, nodes, sizeof(nodes) / sizeof(nodes[0]));
 
-	for (uint32_t p = path; p && n < 256; p = prof->paths[p - 1]->parent)
-		chain[n++] = p - 1;
-	if (n && prof->paths[chain[n - 1]]->cut) {
-		if (json)
-			report_json_string(out, PP_MORE_PATHS);
-		else
-			fputs(PP_MORE_PATHS, out);
-		fputs(sep, out);
-	}
-	while (n--) {
-		const char *name = prof->entries[prof->paths[chain[n]]->entry]->name;
+	/* a cut node's calls were past the cap: the path above it is lost */
+	int more = n && prof->paths[nodes[0]]->cut;
 
-		if (json)
-			report_json_string(out, name ? name : "?");
-		else
-			fputs(name ? name : "?", out);
-		if (n)
+	for (size_t i = 0; i < n + more; i++) {
+		const char *name = more && i == 0 ? PP_MORE_PATHS :
+				   paths_name(prof, prof->paths[nodes[i - more]]);
+
+		if (i)
 			fputs(sep, out);
+		if (json)
+			report_json_string(out, name);
+		else
+			fputs(name, out);
 	}
 }
 
