@@ -52,7 +52,7 @@ APP_CFLAGS := $(BASE_CFLAGS) -D_GNU_SOURCE $(CFLAGS)
 
 # Debian packages the build and the tests need (the tests read JSON with
 # python3 and lint the man pages with groff).
-DEB_PACKAGES := libunwind-dev libelf-dev libcmocka-dev python3 groff-base
+DEB_PACKAGES := libelf-dev libcmocka-dev python3 groff-base
 # The pprof export: protobuf-c's compiler and library, zlib.
 DEB_PACKAGES += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
 
@@ -113,7 +113,7 @@ $(PRELOAD_OBJ): $(BUILD)/%.o: %.c | deps
 
 $(LIB): $(PRELOAD_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(SAN) -Wl,-soname,libparaprof.so -o $@ $^ -lpthread -ldl -lelf -lunwind
+	$(Q)$(CC) -shared $(SAN) -Wl,-soname,libparaprof.so -o $@ $^ -lpthread -ldl -lelf -lgcc_s
 
 # The same objects as an archive, for unit tests that test one module.
 $(BUILD)/libpp_preload.a: $(PRELOAD_OBJ)
@@ -208,7 +208,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpp_preload.a \
 	$(Q)$(CC) $(APP_CFLAGS) -Ipreload -Icache -Irequest -Ianalyzer -Itests -I$(BUILD)/gen -o $@ $< \
 		$(BUILD)/libpp_preload.a \
 		$(if $(ANALYZER_SRC),$(BUILD)/libpp_analyzer.a) $(SYNTH_OBJ) $(COMMON_LIB) \
-		-lcmocka -lelf -lunwind -lstdc++ -lpthread -ldl -lm $(EXPORT_LIBS)
+		-lcmocka -lelf -lgcc_s -lstdc++ -lpthread -ldl -lm $(EXPORT_LIBS)
 
 # request/'s pure parts, tested alone: test_route links request/route.o and
 # test_limiter request/limiter.o, nothing of the profiler, so a dependency
@@ -494,7 +494,7 @@ $(BENCH_CACHE): bench/bench_cache.c $(BUILD)/libpp_preload.a $(COMMON_LIB) | dep
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(APP_CFLAGS) -Icache -o $@ $< $(BUILD)/libpp_preload.a $(COMMON_LIB) \
-		-lelf -lunwind -lstdc++ -lpthread -ldl -lm
+		-lelf -lgcc_s -lstdc++ -lpthread -ldl -lm
 
 .PHONY: bench-cache check-tsan example-cached
 bench-cache: $(BENCH_CACHE)

@@ -3,18 +3,24 @@
  * When a call of at least header.slow_call_min_ns sets a new maximum for its
  * record (hooks.c asks: the comparison with max_ns is on the exit's fast
  * path, everything else here), the stack at its end is taken with
- * libunwind's unw_backtrace, every frame included (uninstrumented code,
+ * libgcc's _Unwind_Backtrace, every frame included (uninstrumented code,
  * library callbacks), and kept in the segment's table of slow calls
  * (format.h), made at the first call kept, PPF_SLOW_PER_RECORD per record
  * at most: a record that has them all has its shortest one replaced.  One thread at a time writes the
  * table (a flag taken with an exchange): a call that finds it taken, or the
  * table full, is not kept (counted in header.slow_dropped); nothing waits.
+ *
+ * Not libunwind: version 1.6 opens a pipe at its first use, to validate
+ * addresses by writing them to it, and keeps it open in the program: a
+ * daemon that closes every descriptor and opens its own files would later
+ * have them read and written by the unwinder.  libgcc's unwinder holds no
+ * descriptor, makes no system call and does not allocate (modules are found
+ * with dl_iterate_phdr and their PT_GNU_EH_FRAME tables).
  */
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include "internal.h"
 
@@ -22,6 +28,22 @@
 
 static uint32_t busy;			/* the table is being written */
 static uintptr_t self_lo, self_hi;	/* our own text: frames not kept */
+
+struct trace {
+	void **frames;
+	int n, cap;
+};
+
+static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct trace *t = arg;
+	uintptr_t ip = _Unwind_GetIP(ctx);
+
+	if (!ip || t->n >= t->cap)	/* _start's caller: none */
+		return _URC_END_OF_STACK;
+	t->frames[t->n++] = (void *)ip;
+	return _URC_NO_REASON;
+}
 
 /* [lo, hi) of libparaprof.so's text, from the module table; once. */
 static void find_self(void)
@@ -41,6 +63,7 @@ void slow_capture(const struct ppf_record *r, uint64_t dur_ns)
 {
 	struct ppf_header *h = seg_header();
 	void *frames[PPF_SLOW_FRAMES + 8];
+	struct trace t = { frames, 0, (int)(sizeof(frames) / sizeof(frames[0])) };
 	struct ppf_slow_call *tab, *e = NULL;
 	uint64_t rec_off = (uint64_t)((const char *)r - seg_base);
 	uint32_t n, mine = 0;
@@ -67,7 +90,8 @@ void slow_capture(const struct ppf_record *r, uint64_t dur_ns)
 	}
 	if (!__atomic_load_n(&self_hi, __ATOMIC_ACQUIRE))
 		find_self();
-	got = unw_backtrace(frames, (int)(sizeof(frames) / sizeof(frames[0])));
+	_Unwind_Backtrace(trace_frame, &t);
+	got = t.n;
 	while (skip < got && (uintptr_t)frames[skip] >= self_lo &&
 	       (uintptr_t)frames[skip] < self_hi)
 		skip++;			/* the hooks' own frames */
