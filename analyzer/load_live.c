@@ -1,17 +1,23 @@
 /* load_live.c - copying a live segment consistently into private memory
  *
- * A live segment is written while it is read.  It is first copied whole
- * (the used part), then each record again under its seqlock (with its
- * pages) until two reads of seq agree and are even; the whole copy is redone
- * when fold_seq or timeline_seq moved.  Records that never settle are made
- * consistent in the copy (calls := what the histogram holds) and taken as
- * torn.  The copy is then loaded like a dump.
+ * A live segment is written while it is read.  Its used part is read twice
+ * with pread(2): mapping a segment and unmapping it cost more than reading
+ * it, and most of a segment is quiet.  A record whose seq is even and the
+ * same in both reads, and whose bytes and pages are too, is taken from the
+ * first: a writer that ran in between would have moved seq or a counter
+ * (they only grow).  Any other record is copied again from the segment,
+ * mapped then, under its seqlock (with its pages) until two reads of seq
+ * agree and are even; the whole read is redone when fold_seq or
+ * timeline_seq moved.  Records that never settle are made consistent in the
+ * copy (calls := what the histogram holds) and taken as torn.  The copy is
+ * then loaded like a dump.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <sys/mman.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,17 +31,67 @@
 #define RECORD_TRIES 1000	/* seqlock reads of one record before taking it as torn */
 
 struct live_ctx {
-	const unsigned char *map;	/* the shared segment */
-	unsigned char *copy;		/* our copy, d->used bytes */
+	int fd;				/* the segment */
+	const unsigned char *map;	/* the segment mapped, d->used bytes, once a
+					   record needs reading again (else NULL) */
+	unsigned char *copy;		/* our copy, d->used bytes: the first read */
+	const unsigned char *again;	/* the second read, as many bytes */
 	int grew;			/* a record points past the copy: redo */
+	int failed;			/* a read failed (the file shrank): redo */
 	int last;			/* last whole attempt: settle for what is there */
 };
+
+/* Reads len bytes at off into buf; 0, or -1 when the file ends first or a
+ * read fails. */
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
 
 /* What settle_pages needs. */
 struct settle_ctx {
 	struct load_dump *d;
 	struct live_ctx *lc;
 };
+
+/* The u64 at offset off of the segment (a header field), 0 when it cannot
+ * be read. */
+static uint64_t peek_u64(int fd, uint64_t off)
+{
+	uint64_t v;
+
+	return read_at(fd, &v, sizeof(v), off) ? 0 : v;
+}
+
+/* 1 when record r of the copy, its pages included, reads the same in the
+ * second read with an even seq: nothing wrote it in between. */
+static int record_quiet(const struct load_dump *d, const struct live_ctx *lc,
+			const struct ppf_record *r, uint64_t off)
+{
+	if ((r->seq & 1) || memcmp(r, lc->again + off, r->size) != 0)
+		return 0;
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		uint64_t poff = (uint64_t)r->pages[p] * PPF_PAGE_BYTES;
+
+		if (r->pages[p] && (!load_in_data(d, poff, PPF_PAGE_BYTES) ||
+				    memcmp(lc->copy + poff, lc->again + poff, PPF_PAGE_BYTES)))
+			return 0;
+	}
+	return 1;
+}
 
 /* ppc_record_copy's `more`: the pages of a record just copied, from the
  * live segment into our copy.  Returns 1 when one lies past our copy and
@@ -62,17 +118,37 @@ static int settle_pages(void *ctx, struct ppf_record *r)
 	return 0;
 }
 
-/* Re-reads one record and its pages from the live segment under its seqlock. */
+/* Reads record r (at off) and its pages again from the segment, mapped
+ * now if it was not yet, under its seqlock: 0 when consistent or lc->grew,
+ * -1 when it kept moving or the segment cannot be mapped (lc->failed). */
+static int reread_record(struct load_dump *d, struct live_ctx *lc, struct ppf_record *r,
+			 uint64_t off)
+{
+	struct settle_ctx sc = { d, lc };
+
+	if (!lc->map) {
+		void *map = mmap(NULL, d->used, PROT_READ, MAP_SHARED, lc->fd, 0);
+
+		if (map == MAP_FAILED) {
+			lc->failed = 1;
+			return -1;
+		}
+		lc->map = map;
+	}
+	return ppc_record_copy(r, (const void *)(lc->map + off), r->size, settle_pages, &sc,
+			       RECORD_TRIES) >= 0 ? 0 : -1;
+}
+
+/* Settles one record of the copy: as read when quiet, else read again
+ * under its seqlock. */
 static int settle_record(struct load_dump *d, uint32_t thread, uint64_t off, void *ctx)
 {
 	struct live_ctx *lc = ctx;
 	struct ppf_record *r = (struct ppf_record *)(lc->copy + off);
-	const struct ppf_record *src = (const void *)(lc->map + off);
-	struct settle_ctx sc = { d, lc };
 
 	(void)thread;
-	if (ppc_record_copy(r, src, r->size, settle_pages, &sc, RECORD_TRIES) >= 0)
-		return 0;	/* consistent, or lc->grew */
+	if (record_quiet(d, lc, r, off) || reread_record(d, lc, r, off) >= 0 || lc->failed)
+		return 0;	/* consistent, or lc->grew, or redone (lc->failed) */
 	/* Still moving (or its writer died mid-update): make the copy agree
 	 * with itself and mark it torn. */
 	uint64_t in_hist = 0;
@@ -98,41 +174,28 @@ static int settle_record(struct load_dump *d, uint32_t thread, uint64_t off, voi
 	return 0;
 }
 
-/* The used size the segment's header says now, 0 when it cannot be read. */
-static uint64_t peek_used(int fd)
-{
-	uint64_t used;
-
-	if (pread(fd, &used, sizeof(used), offsetof(struct ppf_header, used_size)) !=
-	    (ssize_t)sizeof(used))
-		return 0;
-	return used;
-}
-
 /*
  * Copies the live segment open on `fd` consistently into *copy (malloc'ed,
  * *used bytes, its header's used_size set to *used; the caller frees it) and
  * validates its header and tables into *d (d->buf = *copy).  Memory and time
- * are bounded by what the file holds: before anything is mapped or copied,
- * the used size the header claims is checked against the file's size and
- * blocks (shm_check_backed), and only the used part is mapped; a segment
- * that grows while it is read is mapped again.  Returns 0, or -1 with the
+ * are bounded by what the file holds: before anything is read, the used
+ * size the header claims is checked against the file's size and blocks
+ * (shm_check_backed), and only that much is read.  Returns 0, or -1 with the
  * reason in d->err (*copy and *used_out are then left alone, d->buf NULL).
  */
 int load_live_copy(struct load_dump *d, int fd, unsigned char **copy, uint64_t *used_out)
 {
-	const long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
 	int rc = -1;
-	unsigned char *map = MAP_FAILED, *buf = NULL;
-	size_t maplen = 0;
+	unsigned char *buf = NULL, *again = NULL;
 	struct live_ctx lc = { 0 };
 
 	for (int attempt = 0; attempt < LIVE_TRIES; attempt++) {
+		int last = attempt == LIVE_TRIES - 1;
 		/* used_size first, then the blocks: the library allocates a
 		 * range before it counts it as used, so a segment that grows
 		 * meanwhile still passes */
-		uint64_t claimed = peek_used(fd);
+		uint64_t used = peek_u64(fd, offsetof(struct ppf_header, used_size));
 
 		if (fstat(fd, &st) < 0) {
 			load_fail(d, "%s", strerror(errno));
@@ -143,62 +206,53 @@ int load_live_copy(struct load_dump *d, int fd, unsigned char **copy, uint64_t *
 			     (size_t)st.st_size, sizeof(struct ppf_header));
 			goto out;
 		}
-		if (claimed > sizeof(struct ppf_header) &&
-		    shm_check_backed(claimed, &st, d->err, d->errlen))
+		if (used > sizeof(struct ppf_header) &&
+		    shm_check_backed(used, &st, d->err, d->errlen))
 			goto out;
-		/* map what is used, a little more for growth, within the file */
-		uint64_t want = claimed < sizeof(struct ppf_header) ? sizeof(struct ppf_header) :
-				claimed;
-
-		want = (want + (uint64_t)page * 16 - 1) & ~((uint64_t)page - 1);
-		if (want > (uint64_t)st.st_size)
-			want = (uint64_t)st.st_size;
-		if (want > maplen) {
-			if (map != MAP_FAILED)
-				munmap(map, maplen);
-			maplen = (size_t)want;
-			/* MAP_POPULATE: the kernel maps the segment's pages in one
-			 * go, not a fault per page as the copy below reads them
-			 * (the segment is backed: shm_check_backed) */
-			map = mmap(NULL, maplen, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-			if (map == MAP_FAILED) {
-				load_fail(d, "cannot map: %s", strerror(errno));
-				goto out;
-			}
-		}
-		const struct ppf_header *lh = (const void *)map;
-		uint64_t fold = ppc_seq_begin(&lh->fold_seq), tl = ppc_seq_begin(&lh->timeline_seq);
+		if (used < sizeof(struct ppf_header))
+			used = sizeof(struct ppf_header);	/* validation says why */
+		uint64_t fold = peek_u64(fd, offsetof(struct ppf_header, fold_seq));
+		uint64_t tl = peek_u64(fd, offsetof(struct ppf_header, timeline_seq));
 
 		if ((fold | tl) & 1) {
 			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 			continue;
 		}
-		uint64_t used = __atomic_load_n(&lh->used_size, __ATOMIC_ACQUIRE);
-
-		if (used > maplen && attempt < LIVE_TRIES - 1)
-			continue;	/* it grew since the peek: check and map again */
-		if (used > maplen)
-			used = maplen;	/* validation says what is wrong, if anything */
-		if (used < sizeof(struct ppf_header))
-			used = sizeof(struct ppf_header);
 		free(buf);
+		free(again);
 		buf = malloc(used);
-		if (!buf) {
+		again = malloc(used);
+		if (!buf || !again) {
 			load_fail(d, "out of memory");
 			goto out;
 		}
-		memcpy(buf, map, used);
+		if (read_at(fd, buf, used, 0)) {
+			if (last) {
+				load_fail(d, "cannot read %" PRIu64 " bytes: %s", used,
+					  errno ? strerror(errno) : "the file was cut short");
+				goto out;
+			}
+			continue;
+		}
+		if (((struct ppf_header *)buf)->used_size > used && !last)
+			continue;	/* it grew since the peek: check and read again */
 		((struct ppf_header *)buf)->used_size = used;
 		d->buf = buf;
 		if (load_check_header(d, used))
 			goto out;
-		lc = (struct live_ctx){ .map = map, .copy = buf,
-					.last = attempt == LIVE_TRIES - 1 };
+		if (read_at(fd, again, used, 0) && !last)
+			continue;
+		lc = (struct live_ctx){ .fd = fd, .copy = buf, .again = again, .last = last };
 		d->notes = NULL;	/* the merge walk says what is wrong */
-		if (load_walk_all(d, settle_record, &lc))
+		int walked = load_walk_all(d, settle_record, &lc);
+
+		if (lc.map)
+			munmap((void *)lc.map, d->used);
+		if (walked)
 			goto out;
-		if (!lc.last && (lc.grew || ppc_seq_end(&lh->fold_seq) != fold ||
-				 ppc_seq_end(&lh->timeline_seq) != tl))
+		if (!last && (lc.grew || lc.failed ||
+			      peek_u64(fd, offsetof(struct ppf_header, fold_seq)) != fold ||
+			      peek_u64(fd, offsetof(struct ppf_header, timeline_seq)) != tl))
 			continue;
 		*copy = buf;
 		*used_out = used;
@@ -209,9 +263,8 @@ int load_live_copy(struct load_dump *d, int fd, unsigned char **copy, uint64_t *
 	load_fail(d, "the segment kept changing while it was read");
 out:
 	free(buf);
+	free(again);
 	if (rc)
 		d->buf = NULL;
-	if (map != MAP_FAILED)
-		munmap(map, maplen);
 	return rc;
 }

@@ -6,6 +6,7 @@
  * thing.  A last test flips random bytes of a valid dump many times: every
  * load must return (0 or -1), which under ASan/UBSan also proves no bad read.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -835,6 +837,97 @@ static void test_load_file_errors(void **state)
 	pp_profile_free(prof);
 }
 
+/* What write_calls does to a record of a live segment. */
+struct writer {
+	struct ppf_record *r;
+	uint64_t *bucket;		/* the histogram counter of its calls */
+	int stop;
+	uint64_t done;			/* calls written */
+};
+
+/* Adds calls of 2 us to w->r as the hooks do, under its seqlock, until told
+ * to stop: seq odd, the counters and the bucket, seq even; a call about
+ * every microsecond (a record written back to back, nanoseconds apart, is
+ * torn for any reader: load_live.c). */
+static void *write_calls(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t seq = w->r->seq;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&w->r->seq, ++seq, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		__atomic_store_n(&w->r->calls, w->r->calls + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->r->sum_ns, w->r->sum_ns + 2000, __ATOMIC_RELAXED);
+		__atomic_store_n(w->bucket, *w->bucket + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		__atomic_store_n(&w->r->seq, ++seq, __ATOMIC_RELAXED);
+		w->done++;
+		for (volatile int i = 0; i < 500; i++)
+			;
+	}
+	return NULL;
+}
+
+/* A live segment read (load_fd) while a thread keeps writing one of its
+ * records, whose histogram page lies a megabyte after it (one read of the
+ * segment meets the record long before its page): every read is whole and
+ * consistent (calls = what the histogram holds, nothing torn), the calls
+ * seen only grow, and a read after the writer stopped has them all. */
+static void test_load_live_writer(void **state)
+{
+	char err[256], path[] = "/tmp/test_load_live.XXXXXX";
+	int fd = mkstemp(path);
+	struct synth *s = synth_new(100, "live");
+	uint64_t g = synth_func(s, 1, 0x1200);
+	struct writer w = { 0 };
+	pthread_t th;
+	uint64_t last = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (uint64_t i = 0; i < 1200; i++)
+		synth_calls(s, synth_func(s, 1, 0x2000 + 16 * i), 1000 + i, 1);
+	synth_calls(s, g, 2000, 100);
+	assert_int_equal(write(fd, s->buf, s->used), (ssize_t)s->used);
+	unsigned char *map = mmap(NULL, s->used, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	assert_true(map != MAP_FAILED);
+	w.r = (struct ppf_record *)(map + g);
+	unsigned k = ppf_bucket(2000);
+	uint64_t page = (uint64_t)w.r->pages[k / PPF_SUB] * PPF_PAGE_BYTES;
+
+	assert_true(page > g + (1u << 20));
+	w.bucket = (uint64_t *)(map + page) + k % PPF_SUB;
+	assert_int_equal(pthread_create(&th, NULL, write_calls, &w), 0);
+	for (int i = 0; i < 100; i++) {
+		struct pp_profile *prof = pp_profile_new();
+
+		assert_int_equal(load_fd(prof, fd, path, err, sizeof(err)), 0);
+		struct pp_entry *e = find_func(prof, 0x1200);
+
+		assert_non_null(e);
+		assert_int_equal(e->calls, e->hist.count);
+		assert_int_equal(e->torn, 0);
+		assert_true(e->calls >= last);
+		last = e->calls;
+		assert_int_equal(prof->nentries, 1201);
+		pp_profile_free(prof);
+	}
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	struct pp_profile *prof = pp_profile_new();
+
+	assert_int_equal(load_fd(prof, fd, path, err, sizeof(err)), 0);
+	assert_int_equal(find_func(prof, 0x1200)->calls, 100 + w.done);
+	assert_true(w.done > 0);
+	pp_profile_free(prof);
+	munmap(map, s->used);
+	close(fd);
+	unlink(path);
+	synth_free(s);
+}
+
 /* Random damage: every load returns, with a message when it fails. */
 static void test_load_random_damage(void **state)
 {
@@ -886,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_load_parallel_equals_serial),
 		cmocka_unit_test(test_load_unaligned),
 		cmocka_unit_test(test_load_file_errors),
+		cmocka_unit_test(test_load_live_writer),
 		cmocka_unit_test(test_load_random_damage),
 	};
 
