@@ -7,8 +7,9 @@
  * with the rest summed per kind under function="(other)", and written into
  * one buffer per metric family; the buffers are joined at the end, because
  * both formats want a family's samples together.  Live segments are loaded
- * by two threads ahead of the writing (export_live), a few profiles at a
- * time; each is freed once written.
+ * and formatted by two threads, each with a worker of its own (a copy of
+ * the scrape with its own buffers), which add their text to the scrape in
+ * the segments' order (export_live); a profile is freed once formatted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -141,7 +142,9 @@ struct scrape {
 	size_t pre_len[F_COUNT][5];
 	char le_txt[EXP_MAX_BOUNDS + 1][48]; /* ",le=\"0.000000999\"} " */
 	size_t le_len[EXP_MAX_BOUNDS + 1];
-	struct sym_cache *sc;
+	struct sym_cache *sc;		/* shared with the workers (worker_new) */
+	pthread_mutex_t *sym_lock;	/* held around sym_lookup */
+	pthread_mutex_t sym_mutex;	/* the scrape's: what sym_lock points at */
 	unsigned char bucket_of[PPF_HIST_BUCKETS]; /* histogram bucket -> output bucket */
 	struct seen_proc *seen;
 	size_t nseen, seen_cap;
@@ -420,8 +423,14 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 		w->mod = empty;
 		if (e->kind == PPF_KIND_FUNCTION) {
 			const struct pp_module *m = e->module >= 0 ? &prof->modules[e->module] : NULL;
-			const char *name = m ? sym_lookup(s->sc, m->path, m->build_id,
-							  m->build_id_len, e->offset) : NULL;
+			const char *name = NULL;
+
+			if (m) {
+				pthread_mutex_lock(s->sym_lock);
+				name = sym_lookup(s->sc, m->path, m->build_id, m->build_id_len,
+						  e->offset);
+				pthread_mutex_unlock(s->sym_lock);
+			}
 
 			w->fn = name ? add_text(s, name) : add_fallback_name(s, prof, e);
 			if (m && mod_txt[e->module] == SIZE_MAX)
@@ -469,10 +478,10 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 	return 0;
 }
 
-/* The series of one loaded process (prof->procs[0]); `source` names it
- * in messages.  0, or -1 when memory runs out. */
-static int export_process(struct scrape *s, const struct pp_profile *prof, const char *source,
-			  int is_dump)
+/* The series of one loaded process (prof->procs[0]), into the families of
+ * s (a worker's: see struct formatted), and its pid and program labels into
+ * s->base.  0, or -1 when memory runs out. */
+static int format_process(struct scrape *s, const struct pp_profile *prof)
 {
 	const struct pp_process *p = &prof->procs[0];
 	const size_t nb = s->cfg->nle + 1;
@@ -493,14 +502,6 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	exp_put_str(&s->base, "\"");
 	if (s->base.oom)
 		return -1;
-	int dup = seen_before(s, p->pid, exp_buf_str(&s->base));
-
-	if (dup < 0)
-		return -1;
-	if (dup) {
-		skip(s, EXP_SKIP_DUPLICATE, source, "the same pid and program as one exported before");
-		return 0;
-	}
 	if (make_rows(s, prof, &rows, &nrows, &bks))
 		goto out;
 	order = malloc((nrows ? nrows : 1) * sizeof(*order));
@@ -581,8 +582,10 @@ static int export_process(struct scrape *s, const struct pp_profile *prof, const
 	exp_buf_add(b, "} ", 2);
 	exp_put_seconds(b, p->start_realtime_ns);
 	exp_buf_add(b, "\n", 1);
-	s->processes[is_dump]++;
 	rc = 0;
+	for (int f = 0; f < F_COUNT; f++)
+		if (s->fam[f].oom)
+			rc = -1;
 out:
 	free(rows);
 	free(order);
@@ -591,122 +594,165 @@ out:
 	return rc;
 }
 
-/* Loads the live segment open on `fd` (consistently, under its seqlocks),
- * or when fd < 0 the dump `path`, into a profile of its own and exports
- * it.  0, or -1 when memory runs out (a bad input is skipped and counted,
- * not an error). */
-static int export_input(struct scrape *s, int fd, const char *path, int is_dump)
-{
-	struct pp_profile *prof = pp_profile_new();
-	char err[512];
-	int rc;
+/* What a worker made of one input: its series are in the worker's
+ * families and its labels in the worker's base until committed. */
+struct formatted {
+	int state;			/* FMT_* */
+	char err[512];			/* FMT_FAILED: why */
+	uint32_t pid;
+};
 
+enum { FMT_NONE, FMT_DONE, FMT_FAILED, FMT_NOMEM };
+
+/* A scrape's copy for one thread that formats processes: the scrape's
+ * settings, tables and symbol cache (under sym_lock), buffers of its own,
+ * kept from one process to the next. */
+static struct scrape *worker_new(const struct scrape *s)
+{
+	struct scrape *w = malloc(sizeof(*w));
+
+	if (!w)
+		return NULL;
+	memcpy(w, s, sizeof(*w));
+	for (int f = 0; f < F_COUNT; f++)
+		w->fam[f] = (struct exp_buf){ .contiguous = 1 };
+	w->txt = w->base = w->lab = (struct exp_buf){ .contiguous = 1 };
+	w->seen = NULL;
+	w->nseen = w->seen_cap = 0;
+	return w;
+}
+
+static void worker_free(struct scrape *w)
+{
+	if (!w)
+		return;
+	for (int f = 0; f < F_COUNT; f++)
+		exp_buf_free(&w->fam[f]);
+	exp_buf_free(&w->txt);
+	exp_buf_free(&w->base);
+	exp_buf_free(&w->lab);
+	free(w);
+}
+
+/* Loads the live segment open on `fd` (consistently, under its seqlocks),
+ * or when fd < 0 the dump `path`, into a profile of its own and formats it
+ * with worker w (NULL: out of memory); the profile is freed. */
+static void format_input(struct scrape *w, int fd, const char *path, struct formatted *o)
+{
+	struct pp_profile *prof = w ? pp_profile_new() : NULL;
+
+	*o = (struct formatted){ 0 };
 	if (!prof) {
-		skip(s, EXP_SKIP_NOMEM, path, "out of memory");
-		return -1;
+		o->state = FMT_NOMEM;
+		return;
 	}
 	prof->flat = 1;		/* metrics per function: no call paths */
-	rc = fd >= 0 ? load_fd(prof, fd, path, err, sizeof(err)) :
-		       load_file(prof, path, err, sizeof(err));
-	if (rc) {
-		int nomem = strcmp(err, "out of memory") == 0;
-
-		skip(s, nomem ? EXP_SKIP_NOMEM : EXP_SKIP_INVALID, path, err);
-		pp_profile_free(prof);
-		return nomem ? -1 : 0;
-	}
-	rc = prof->nprocs == 1 ? export_process(s, prof, path, is_dump) : 0;
+	for (int f = 0; f < F_COUNT; f++)
+		exp_buf_reset(&w->fam[f]);
+	if (fd >= 0 ? load_fd(prof, fd, path, o->err, sizeof(o->err)) :
+		      load_file(prof, path, o->err, sizeof(o->err)))
+		o->state = strcmp(o->err, "out of memory") == 0 ? FMT_NOMEM : FMT_FAILED;
+	else if (prof->nprocs != 1)
+		o->state = FMT_NONE;
+	else if (format_process(w, prof))
+		o->state = FMT_NOMEM;
+	else
+		o->state = FMT_DONE;
+	o->pid = o->state == FMT_DONE ? prof->procs[0].pid : 0;
 	pp_profile_free(prof);
-	return rc;
+}
+
+/* Adds what worker w made of input `source` to the scrape, or counts why
+ * not (a second series of one pid and program is refused).  One thread at
+ * a time, in the inputs' order.  0, or -1 when memory runs out. */
+static int commit(struct scrape *s, const struct scrape *w, const struct formatted *o,
+		  const char *source, int is_dump)
+{
+	int dup;
+
+	switch (o->state) {
+	case FMT_NOMEM:
+		skip(s, EXP_SKIP_NOMEM, source, "out of memory");
+		return -1;
+	case FMT_FAILED:
+		skip(s, EXP_SKIP_INVALID, source, o->err);
+		return 0;
+	case FMT_DONE:
+		dup = seen_before(s, o->pid, exp_buf_str(&w->base));
+		if (dup < 0)
+			return -1;
+		if (dup) {
+			skip(s, EXP_SKIP_DUPLICATE, source,
+			     "the same pid and program as one exported before");
+			return 0;
+		}
+		for (int f = 0; f < F_COUNT; f++)
+			exp_buf_add(&s->fam[f], exp_buf_str(&w->fam[f]), w->fam[f].len);
+		s->processes[is_dump]++;
+		return 0;
+	}
+	return 0;
 }
 
 /*
- * Live segments are loaded by up to LOADERS threads while this one turns
- * the loaded profiles into text, in the segments' order: the copy and merge
- * of a segment are most of a scrape, and a scrape of many processes should
- * not take a core's time per process in a row.  A loader runs at most
- * LOOKAHEAD segments ahead of what was written, so a scrape still holds a
- * few profiles at a time, not one per process.
+ * Live segments are loaded and formatted by up to LOADERS threads, each
+ * with a worker of its own, which commit what they made in the segments'
+ * order: the copy, the merge and the formatting of a segment are a scrape's
+ * work, and a scrape of many processes should not take a core's time per
+ * process in a row.  A thread takes its next segment once it committed the
+ * last, so a scrape holds LOADERS processes at a time beyond its output.
  */
 #define LOADERS 2
-#define LOOKAHEAD 4
 
 struct live_job {
 	struct shm_seg *g;
-	struct pp_profile *prof;	/* loaded; NULL when it failed (err) */
-	char err[512];
-	int done;
 };
 
 struct live_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	struct scrape *s;
 	struct live_job *jobs;
-	size_t njobs, next, written;	/* next: the first job no loader took */
+	size_t njobs, next, written;	/* next: the first job no thread took */
+	int rc;				/* -1 once memory ran out: the rest is skipped */
 };
-
-/* Loads job j's segment into a profile of its own (no call paths). */
-static void live_load(struct live_job *j)
-{
-	j->prof = pp_profile_new();
-	if (!j->prof) {
-		snprintf(j->err, sizeof(j->err), "out of memory");
-		return;
-	}
-	j->prof->flat = 1;	/* metrics per function: no call paths */
-	if (load_fd(j->prof, j->g->fd, j->g->path, j->err, sizeof(j->err))) {
-		pp_profile_free(j->prof);
-		j->prof = NULL;
-	}
-}
 
 static void *live_loader(void *arg)
 {
 	struct live_pool *pool = arg;
+	struct scrape *w = worker_new(pool->s);
+	struct formatted o;
 
 	pthread_mutex_lock(&pool->lock);
-	for (;;) {
-		while (pool->next < pool->njobs && pool->next >= pool->written + LOOKAHEAD)
-			pthread_cond_wait(&pool->cond, &pool->lock);
-		if (pool->next >= pool->njobs)
-			break;
-		struct live_job *j = &pool->jobs[pool->next++];
+	while (pool->next < pool->njobs) {
+		size_t i = pool->next++;
+		struct live_job *j = &pool->jobs[i];
+		int stop = pool->rc;
 
 		pthread_mutex_unlock(&pool->lock);
-		live_load(j);
+		if (!stop)
+			format_input(w, j->g->fd, j->g->path, &o);
 		pthread_mutex_lock(&pool->lock);
-		j->done = 1;
+		while (pool->written != i)
+			pthread_cond_wait(&pool->cond, &pool->lock);
+		/* the scrape is this thread's until `written` moves on */
+		if (!pool->rc && commit(pool->s, w, &o, j->g->path, 0))
+			pool->rc = -1;
+		shm_close_seg(j->g);
+		pool->written = i + 1;
 		pthread_cond_broadcast(&pool->cond);
 	}
 	pthread_mutex_unlock(&pool->lock);
+	worker_free(w);
 	return NULL;
-}
-
-/* Writes job j (loaded): its process's metrics, or why it was skipped.
- * 0, or -1 when memory runs out. */
-static int live_write(struct scrape *s, struct live_job *j)
-{
-	int rc = 0;
-
-	if (!j->prof) {
-		int nomem = strcmp(j->err, "out of memory") == 0;
-
-		skip(s, nomem ? EXP_SKIP_NOMEM : EXP_SKIP_INVALID, j->g->path, j->err);
-		return nomem ? -1 : 0;
-	}
-	if (j->prof->nprocs == 1)
-		rc = export_process(s, j->prof, j->g->path, 0);
-	pp_profile_free(j->prof);
-	j->prof = NULL;
-	return rc;
 }
 
 /* Every live segment of our user whose process runs.  0, or -1 with err
  * when /dev/shm cannot be read or memory runs out. */
 static int export_live(struct scrape *s, char *err, size_t errlen)
 {
-	struct live_pool pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL,
-				  0, 0, 0 };
+	struct live_pool pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, s, NULL,
+				  0, 0, 0, 0 };
 	pthread_t tid[LOADERS];
 	unsigned started = 0;
 	struct shm_seg *segs;
@@ -752,30 +798,11 @@ static int export_live(struct scrape *s, char *err, size_t errlen)
 	while (pool.njobs > 1 && started < LOADERS &&
 	       pthread_create(&tid[started], NULL, live_loader, &pool) == 0)
 		started++;
-	for (size_t i = 0; i < pool.njobs; i++) {
-		struct live_job *j = &pool.jobs[i];
-
-		pthread_mutex_lock(&pool.lock);
-		if (!started && pool.next == i)
-			pool.next++;		/* no loader: this thread loads */
-		else
-			while (!j->done)
-				pthread_cond_wait(&pool.cond, &pool.lock);
-		pthread_mutex_unlock(&pool.lock);
-		if (!started)
-			live_load(j);
-		if (!rc)
-			rc = live_write(s, j);
-		else if (j->prof)
-			pp_profile_free(j->prof);
-		shm_close_seg(j->g);
-		pthread_mutex_lock(&pool.lock);
-		pool.written = i + 1;
-		pthread_cond_broadcast(&pool.cond);
-		pthread_mutex_unlock(&pool.lock);
-	}
+	if (!started)
+		live_loader(&pool);	/* this thread, alone */
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(tid[t], NULL);
+	rc = pool.rc;
 	free(pool.jobs);
 	shm_free(segs, n);
 	if (rc)
@@ -827,10 +854,16 @@ static int export_dumps(struct scrape *s, char *err, size_t errlen)
 	closedir(dir);
 	if (!rc && n)
 		qsort(names, n, sizeof(*names), cmp_names);
+	struct scrape *w = n ? worker_new(s) : NULL;
+
 	for (size_t i = 0; i < n && !rc; i++) {
+		struct formatted o;
+
 		snprintf(path, sizeof(path), "%s/%s", s->cfg->dir, names[i]);
-		rc = export_input(s, -1, path, 1);
+		format_input(w, -1, path, &o);
+		rc = commit(s, w, &o, path, 1);
 	}
+	worker_free(w);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -919,6 +952,8 @@ static void scrape_free(struct scrape *s)
 	exp_buf_free(&s->base);
 	exp_buf_free(&s->lab);
 	sym_cache_free(s->sc);
+	if (s->sym_lock)
+		pthread_mutex_destroy(s->sym_lock);
 	for (size_t i = 0; i < s->nseen; i++)
 		free(s->seen[i].program);
 	free(s->seen);
@@ -944,6 +979,8 @@ int exp_scrape(const struct exp_config *cfg, struct exp_counters *ctr, int openm
 	s->ctr = ctr;
 	s->om = openmetrics;
 	s->txt.contiguous = s->base.contiguous = s->lab.contiguous = 1;
+	pthread_mutex_init(&s->sym_mutex, NULL);
+	s->sym_lock = &s->sym_mutex;
 	prepare(s);
 	/* bucket i goes to the first bound its last nanosecond is <= to; the
 	 * bounds are bucket ends (exp_snap_bound), so no bucket straddles one */
