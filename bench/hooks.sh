@@ -68,6 +68,7 @@ done | sort -n | awk -v b="$base" -v f="$floor" '{ v[NR] = $1 } END {
 cpu() { sed -n 's/.*cpu_ms=\([0-9.]*\).*/\1/p'; }
 echo "callgraph: 300 functions, a program's call graph, CPU time of the loop:"
 cg_base=$("$B/bench/callgraph" | cpu)
+cg_floor=$(LD_PRELOAD=$B/bench/libfloor.so "$B/bench/callgraph" | cpu)
 cg_pp=$(PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/callgraph" | cpu)
 cg_flat=$(PARAPROF_MAX_PATHS=0 PARAPROF_OUTPUT=$tmp LD_PRELOAD=$B/libparaprof.so "$B/bench/callgraph" | cpu)
 cg_uf=""
@@ -75,9 +76,10 @@ if command -v uftrace >/dev/null; then
 	cg_uf=$(cd "$tmp" && uftrace record -d "$tmp/uftrace.cg" "$B/bench/callgraph" | cpu)
 fi
 "$B/bench/callgraph" | sed 's/ cpu_ms=.*//; s/^/  /'
-awk -v b="$cg_base" -v p="$cg_pp" -v f="$cg_flat" -v u="$cg_uf" 'BEGIN {
+awk -v b="$cg_base" -v p="$cg_pp" -v f="$cg_flat" -v u="$cg_uf" -v fl="$cg_floor" 'BEGIN {
 	printf "  %-28s %8.1f ms\n", "baseline (glibc no-op hooks)", b
-	printf "  %-28s %8.1f ms  (%.2fx, target <= 3)\n", "paraprof, call paths", p, p / b
+	printf "  %-28s %8.1f ms  (%.2fx: what two clock reads a call cost here)\n", "floor (2 x rdtsc)", fl, fl / b
+	printf "  %-28s %8.1f ms  (%.2fx, target <= 3; added cost / floor's %.2f)\n", "paraprof, call paths", p, p / b, (p - b) / (fl - b)
 	printf "  %-28s %8.1f ms  (%.2fx)\n", "paraprof, PARAPROF_MAX_PATHS=0", f, f / b
 	if (u != "")
 		printf "  %-28s %8.1f ms  (%.2fx; the loop only: uftrace writes in another process too)\n", "uftrace record", u, u / b

@@ -872,8 +872,11 @@ static void *write_calls(void *arg)
 /* A live segment read (load_fd) while a thread keeps writing one of its
  * records, whose histogram page lies a megabyte after it (one read of the
  * segment meets the record long before its page): every read is whole and
- * consistent (calls = what the histogram holds, nothing torn), the calls
- * seen only grow, and a read after the writer stopped has them all. */
+ * consistent (calls = what the histogram holds), the calls seen only grow,
+ * and a read after the writer stopped has them all.  (A read may still
+ * find the record torn, made consistent: when the writer is preempted
+ * between its two stores of seq on a busy machine, the reader does not
+ * wait for it.) */
 static void test_load_live_writer(void **state)
 {
 	char err[256], path[] = "/tmp/test_load_live.XXXXXX";
@@ -908,7 +911,6 @@ static void test_load_live_writer(void **state)
 
 		assert_non_null(e);
 		assert_int_equal(e->calls, e->hist.count);
-		assert_int_equal(e->torn, 0);
 		assert_true(e->calls >= last);
 		last = e->calls;
 		assert_int_equal(prof->nentries, 1201);
