@@ -24,6 +24,15 @@
  * (paraprof-stale.<pid>.<start>.ppd) stays in DIR and is named on stderr,
  * but is not reported.
  *
+ * Before it runs PROGRAM, the launcher reads its ELF file (libelf): a
+ * program that neither it nor a library it needs (DT_NEEDED, looked up as
+ * progcheck.c says) calls __cyg_profile_func_enter through the dynamic
+ * linker was not built with -finstrument-functions, and one line says so;
+ * it still runs (the library, which would say it at the exit of every
+ * uninstrumented process, stays quiet in a launcher's run).  A static
+ * program is told apart the same way (LD_PRELOAD never reaches it), to say
+ * why it left no profile.
+ *
  * The launcher exits with the program's status (128 + signal number when a
  * signal ended it); with --check, a program that succeeded gives the check's
  * status instead.
@@ -52,6 +61,7 @@
 #include "../analyzer/report_opts.h"
 #include "paraprof/format.h"
 #include "common/names.h"
+#include "progcheck.h"
 
 #ifndef PARAPROF_LIBDIR
 #define PARAPROF_LIBDIR "/usr/local/lib"
@@ -603,6 +613,7 @@ static int new_session(char buf[17], uint64_t *id)
 static int launch(int argc, char **argv, char **opts)
 {
 	const char *outdir = ".";
+	enum prog_build build;
 	char lib[PATH_MAX], absdir[PATH_MAX], session[17], pidbuf[24];
 	size_t nopts = 0, nfiles;
 	int check = 0, exec_errno, status, prog_status, report_status, i;
@@ -684,6 +695,13 @@ static int launch(int argc, char **argv, char **opts)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* said before the run, so that it is not lost in the program's output;
+	 * once, for the run (the library stays quiet in a launcher's run) */
+	build = progcheck_build(argv[i]);
+	if (build == PROG_PLAIN)
+		fprintf(stderr, "paraprof: %s was not built with -finstrument-functions: only API"
+			" regions, spans and requests are recorded\n", argv[i]);
+
 	/* the program and the report write to the same terminal, in order */
 	fflush(NULL);
 	pid = start_program(argv + i, lib, absdir, session, &exec_errno);
@@ -714,8 +732,12 @@ static int launch(int argc, char **argv, char **opts)
 	/* killed before it could write a dump, and the segment could not be
 	 * saved: report from the segment itself */
 	if (nfiles == 0 && !has_segment(pid)) {
-		fprintf(stderr, "paraprof: %s left no profile (is it a static program, "
-			"or was PARAPROF_ENABLE=0?)\n", argv[i]);
+		if (build == PROG_STATIC)
+			fprintf(stderr, "paraprof: %s left no profile: it is a static program,"
+				" which LD_PRELOAD does not reach\n", argv[i]);
+		else
+			fprintf(stderr, "paraprof: %s left no profile: no process of the run"
+				" recorded a function call, region, span or request\n", argv[i]);
 		free_dumps(files, nfiles);
 		return prog_status ? prog_status : (check ? 1 : 0);
 	}
