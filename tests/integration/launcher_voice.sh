@@ -1,7 +1,7 @@
 #!/bin/bash
 # launcher_voice.sh - a voice when nothing was recorded (the launcher's line
 # before the run, from the program's ELF file; the library's line at exit)
-# (issue 14, item 6).
+# and the launcher's -O FILE (issue 14, items 6 and 7).
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SRC/tests/lib.sh"
 PP=$BUILD/paraprof
@@ -11,6 +11,8 @@ INST=$PROGS/chatty		# instrumented, prints on stdout
 # count FILE REGEX: the lines of FILE that match REGEX
 count() { grep -c -- "$2" "$1"; }
 
+# valid_json FILE: python3 -m json.tool accepts FILE
+valid_json() { python3 -m json.tool "$1" >/dev/null; }
 
 LAUNCH_RE='^paraprof: .* was not built with -finstrument-functions: only API regions, spans and requests are recorded$'
 LIB_RE='^paraprof: pid [0-9]* (noinst_hello) recorded nothing: was it built with -finstrument-functions?$'
@@ -131,8 +133,39 @@ check "LD_PRELOAD, instrumented: its dump is there" test -s "$WORK/paraprof.$ipi
 LD_PRELOAD=$LIB PARAPROF_OUTPUT=$WORK "$PROGS/noinst_api" regions >/dev/null 2>err.txt
 expect_eq "LD_PRELOAD, uninstrumented but regions: no line" "$(count err.txt 'recorded nothing')" 0
 
+# ---- -O FILE ----
+"$PP" -o d9 -f json -O out.json -- "$INST" >out.txt 2>err.txt; rc=$?
+expect_eq "-O: exit 0" "$rc" 0
+check "-O: python3 -m json.tool accepts the file" valid_json out.json
+check "-O: the report is in the file" grep -q '"work"' out.json
+expect_eq "-O: the program's output still reaches stdout" \
+	"$(grep -c '^chatty: work ' out.txt) $(grep -c '^} not json {$' out.txt)" "20 2"
+expect_eq "-O: no report on stdout" "$(count out.txt '"functions"')" 0
+
+"$PP" -o d10 --format=json --report-file=long.json -- "$INST" >/dev/null 2>&1
+check "--report-file=FILE: the same" valid_json long.json
+"$PP" -o d11 -Oattached.txt -- "$INST" >/dev/null 2>&1
+check "-OFILE (attached): a text report in FILE" grep -q 'work' attached.txt
+
+echo "keep me" >exists.json
+"$PP" -o d12 -f json -O exists.json -- "$PLAIN" >out.txt 2>err.txt; rc=$?
+expect_eq "-O onto an existing file: exit status 2" "$rc" 2
+expect_eq "-O onto an existing file: one line" "$(cat err.txt)" \
+	"paraprof: exists.json: exists; not replaced (paraprof writes a new file)"
+expect_eq "-O onto an existing file: the file is kept" "$(cat exists.json)" "keep me"
+expect_eq "-O onto an existing file: the program did not run" "$(cat out.txt)" ""
+ln -s nowhere dangling.json
+"$PP" -o d13 -O dangling.json -- "$INST" >/dev/null 2>err.txt; rc=$?
+expect_eq "-O onto a dangling symlink: refused too" "$rc" 2
+"$PP" -O "" -- "$INST" >/dev/null 2>err.txt; rc=$?
+expect_eq "-O with an empty name: usage error" "$rc" 2
+"$PP" -O >/dev/null 2>err.txt; rc=$?
+expect_eq "-O without a file: usage error" "$rc" 2
+
 # ---- the documentation ----
 help_matches_man "$PP" "$SRC/man/paraprof.1"
+check "paraprof(1) documents -O's refusal" grep -q 'not replaced (paraprof writes a new file)' \
+	"$SRC/man/paraprof.1"
 check "paraprof(1) documents the launcher's line" grep -q 'only API regions, spans and requests' \
 	"$SRC/man/paraprof.1"
 check "libparaprof(3) documents the exit line" grep -q 'recorded nothing: was it built' \
