@@ -41,7 +41,11 @@
  *   hooks_abandon_all() (the calling thread's open frames), seg_finish()
  *   (the dump).  Publishing here rather than in an atexit handler puts it
  *   before the dump whatever the order of exit handlers, on _exit too.
+ *   A process that never made its segment (no instrumented call, no API
+ *   call: no region, span or request) recorded nothing, and says so once
+ *   instead (say_nothing_recorded() below says when).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -52,6 +56,8 @@
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 static int created;		/* 0 not yet, 1 made, -1 failed: profiling off */
 static uint64_t start_ns;	/* CLOCK_MONOTONIC when the program started */
+static pid_t start_pid;		/* the process the constructor ran in */
+static int said_nothing;	/* the "recorded nothing" line was said */
 
 int init_segment(void)
 {
@@ -112,8 +118,33 @@ static void after_fork_child(void)
 	cache_fork_child();
 }
 
+/*
+ * The line for a program that recorded nothing, most often one built
+ * without -finstrument-functions that makes no API call: without it the
+ * user finds no dump and no reason.  Said once, on stderr (env_warn: not
+ * with PARAPROF_QUIET), only by the process that started the program (a
+ * forked child, or a vfork()ed one that runs on our memory, is part of its
+ * parent's program: the parent speaks for it), not when a program this
+ * process ran before an exec recorded something (seg_exec_gen() > 0: the
+ * process did record, its dump is there), and not in a run of the
+ * launcher (PARAPROF_SESSION set), which looks at the program's ELF file
+ * before it runs and says it there, once for the whole run, rather than
+ * once for every uninstrumented program a script or make starts.
+ */
+static void say_nothing_recorded(void)
+{
+	if (said_nothing || env.secure || env.session || getpid() != start_pid ||
+	    seg_exec_gen() > 0)
+		return;
+	said_nothing = 1;
+	env_warn("pid %d (%s) recorded nothing: was it built with -finstrument-functions?",
+		 (int)start_pid, program_invocation_short_name);
+}
+
 void init_exit(void)
 {
+	if (created == 0)
+		say_nothing_recorded();
 	/* a vfork()ed child, or a raw clone(), runs on its parent's segment:
 	 * only the process that made it writes it */
 	if (created <= 0 || !seg_base || seg_header()->pid != (uint32_t)getpid())
@@ -128,6 +159,7 @@ __attribute__((constructor)) static void paraprof_init(void)
 {
 	wrap_init();
 	start_ns = clock_mono_ns();
+	start_pid = getpid();
 	env_read();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (env.secure) {

@@ -1,6 +1,6 @@
 /* paraprof.c - the launcher: run a program under libparaprof.so, then report
  *
- * paraprof [-o DIR] [report options] -- PROGRAM [ARGS...]
+ * paraprof [-o DIR] [-O FILE] [report options] -- PROGRAM [ARGS...]
  *
  * Runs PROGRAM with libparaprof.so prepended to LD_PRELOAD, PARAPROF_OUTPUT
  * set to DIR (absolute) and PARAPROF_SESSION to a random 64-bit id of this
@@ -23,6 +23,19 @@
  * process of another run that the library found under a pid of this run
  * (paraprof-stale.<pid>.<start>.ppd) stays in DIR and is named on stderr,
  * but is not reported.
+ *
+ * The report goes to stdout, or with -O FILE into FILE, a new file
+ * (paraprof-report -o FILE: an existing file is never replaced, and is
+ * refused before the program runs).
+ *
+ * Before it runs PROGRAM, the launcher reads its ELF file (libelf): a
+ * program that neither it nor a library it needs (DT_NEEDED, looked up as
+ * progcheck.c says) calls __cyg_profile_func_enter through the dynamic
+ * linker was not built with -finstrument-functions, and one line says so;
+ * it still runs (the library, which would say it at the exit of every
+ * uninstrumented process, stays quiet in a launcher's run).  A static
+ * program is told apart the same way (LD_PRELOAD never reaches it), to say
+ * why it left no profile.
  *
  * The launcher exits with the program's status (128 + signal number when a
  * signal ended it); with --check, a program that succeeded gives the check's
@@ -52,6 +65,7 @@
 #include "../analyzer/report_opts.h"
 #include "paraprof/format.h"
 #include "common/names.h"
+#include "progcheck.h"
 
 #ifndef PARAPROF_LIBDIR
 #define PARAPROF_LIBDIR "/usr/local/lib"
@@ -82,11 +96,13 @@ static volatile sig_atomic_t child_pid;	/* the program, 0 before fork */
 static void usage_text(FILE *out)
 {
 	fprintf(out,
-		"usage: paraprof [-o DIR] [REPORT OPTIONS] -- PROGRAM [ARGS...]\n"
+		"usage: paraprof [-o DIR] [-O FILE] [REPORT OPTIONS] -- PROGRAM [ARGS...]\n"
 		"Runs PROGRAM under libparaprof.so, then prints the report of its profile.\n"
 		"\n"
 		"  -o, --output DIR       the dumps of every process of the run (paraprof.PID.ppd)\n"
 		"                         go into DIR (default: .)\n"
+		"  -O, --report-file FILE write the report into FILE, a new file (an existing\n"
+		"                         one is never replaced), not on standard output\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
 		"\n"
@@ -95,8 +111,9 @@ static void usage_text(FILE *out)
 		"Times take a unit: ns, us, ms or s.\n"
 		"\n"
 		"Exit status: the program's (128 + N when signal N ended it); with --check\n"
-		"and a program that succeeded, the check's (0 or 1); 2 for a usage error;\n"
-		"126 or 127 when PROGRAM cannot be run or found; 125 when paraprof failed.\n"
+		"and a program that succeeded, the check's (0 or 1); 2 for a usage error or\n"
+		"an -O FILE that exists; 126 or 127 when PROGRAM cannot be run or found; 125\n"
+		"when paraprof failed.\n"
 		"See paraprof(1).\n");
 }
 
@@ -602,7 +619,8 @@ static int new_session(char buf[17], uint64_t *id)
  * status. */
 static int launch(int argc, char **argv, char **opts)
 {
-	const char *outdir = ".";
+	const char *outdir = ".", *report_file = NULL;
+	enum prog_build build;
 	char lib[PATH_MAX], absdir[PATH_MAX], session[17], pidbuf[24];
 	size_t nopts = 0, nfiles;
 	int check = 0, exec_errno, status, prog_status, report_status, i;
@@ -644,6 +662,20 @@ static int launch(int argc, char **argv, char **opts)
 			outdir = a + 2;
 			continue;
 		}
+		if (strcmp(a, "-O") == 0 || strcmp(a, "--report-file") == 0) {
+			if (i + 1 >= argc)
+				usage_error("option '%s' needs a file", a);
+			report_file = argv[++i];
+			continue;
+		}
+		if (strncmp(a, "--report-file=", 14) == 0) {
+			report_file = a + 14;
+			continue;
+		}
+		if (strncmp(a, "-O", 2) == 0) {
+			report_file = a + 2;
+			continue;
+		}
 		for (k = 0; k < sizeof(report_opts) / sizeof(report_opts[0]); k++)
 			if (opt_matches(a, report_opts[k].name, report_opts[k].has_arg) ||
 			    opt_matches(a, report_opts[k].short_name, report_opts[k].has_arg))
@@ -663,6 +695,18 @@ static int launch(int argc, char **argv, char **opts)
 		usage_error("%s", "no program to run");
 	if (*outdir == '\0')
 		usage_error("%s", "-o needs a directory");
+	if (report_file && *report_file == '\0')
+		usage_error("%s", "-O needs a file");
+	/* as paraprof-report -o: an existing file is never replaced, and this
+	 * is known before the program runs, not after (paraprof-report opens
+	 * FILE with O_EXCL at the end, for one created meanwhile) */
+	struct stat st;
+
+	if (report_file && lstat(report_file, &st) == 0) {
+		fprintf(stderr, "paraprof: %s: exists; not replaced (paraprof writes a new file)\n",
+			report_file);
+		return EXIT_USAGE;
+	}
 
 	if (find_library(lib, sizeof(lib)) != 0)
 		return EXIT_LAUNCHER;
@@ -683,6 +727,13 @@ static int launch(int argc, char **argv, char **opts)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+
+	/* said before the run, so that it is not lost in the program's output;
+	 * once, for the run (the library stays quiet in a launcher's run) */
+	build = progcheck_build(argv[i]);
+	if (build == PROG_PLAIN)
+		fprintf(stderr, "paraprof: %s was not built with -finstrument-functions: only API"
+			" regions, spans and requests are recorded\n", argv[i]);
 
 	/* the program and the report write to the same terminal, in order */
 	fflush(NULL);
@@ -714,12 +765,16 @@ static int launch(int argc, char **argv, char **opts)
 	/* killed before it could write a dump, and the segment could not be
 	 * saved: report from the segment itself */
 	if (nfiles == 0 && !has_segment(pid)) {
-		fprintf(stderr, "paraprof: %s left no profile (is it a static program, "
-			"or was PARAPROF_ENABLE=0?)\n", argv[i]);
+		if (build == PROG_STATIC)
+			fprintf(stderr, "paraprof: %s left no profile: it is a static program,"
+				" which LD_PRELOAD does not reach\n", argv[i]);
+		else
+			fprintf(stderr, "paraprof: %s left no profile: no process of the run"
+				" recorded a function call, region, span or request\n", argv[i]);
 		free_dumps(files, nfiles);
 		return prog_status ? prog_status : (check ? 1 : 0);
 	}
-	char **args = calloc(nopts + nfiles + 4, sizeof(char *));
+	char **args = calloc(nopts + nfiles + 6, sizeof(char *));
 	size_t n = 0;
 
 	if (!args) {
@@ -729,6 +784,10 @@ static int launch(int argc, char **argv, char **opts)
 	}
 	for (size_t k = 0; k < nopts; k++)
 		args[n++] = opts[k];
+	if (report_file) {
+		args[n++] = (char *)"-o";
+		args[n++] = (char *)report_file;
+	}
 	if (nfiles == 0) {
 		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 		args[n++] = (char *)"--pid";
