@@ -26,8 +26,9 @@
 #include "report.h"
 #include "symbols.h"
 
+/* The Makefile's VERSION, which paraprof.pc carries too: one source. */
 #ifndef PARAPROF_VERSION_STRING
-#define PARAPROF_VERSION_STRING "0.1.0"
+#error "PARAPROF_VERSION_STRING: build with the Makefile, which passes its VERSION"
 #endif
 
 #define EXIT_CHECK_FAILED 1

@@ -1,10 +1,12 @@
 # report_filters.sh - what paraprof-report hides and says it hides (issue
-# 14, items 3 and 5): the header's counts of the entries left out by
+# 14, items 3, 5 and 10): the header's counts of the entries left out by
 # --min-calls, --min-time, --filter and --exclude and the hidden entries it
 # names; the filters on names and module paths in text, JSON and CSV alike;
-# a bad pattern.  The program is tests/progs/report_filters.c: main and
-# parse_config below --min-calls 5, compute_slow (30 ms), io_write (20 ms),
-# compute_fast (microseconds) and the region db_query (16 ms, no module).
+# a bad pattern; --gc in --help, make install / make uninstall under
+# DESTDIR (pkg-config with PKG_CONFIG_SYSROOT_DIR), the .pc version.  The
+# program is tests/progs/report_filters.c: main and parse_config below
+# --min-calls 5, compute_slow (30 ms), io_write (20 ms), compute_fast
+# (microseconds) and the region db_query (16 ms, no module).
 . "$(dirname "$0")/../lib.sh"
 REPORT=$BUILD/paraprof-report
 
@@ -166,3 +168,43 @@ done
 "$REPORT" --exclude '(' "$dump" 2>bad.err >/dev/null
 check "a bad regex: the message names the option and the pattern" \
 	grep -q "^paraprof-report: --exclude: '(' is not a regular expression: " bad.err
+
+# ---- item 10: --help, install, uninstall, version ----
+"$REPORT" --help >help.txt
+check "--gc is in --help" grep -q '^      --gc ' help.txt
+help_matches_man "$REPORT" "$SRC/man/paraprof-report.1"
+
+version=$("$REPORT" --version | awk '{ print $2 }')
+
+stage=$WORK/stage
+make -s -C "$SRC" BUILD="$BUILD" DESTDIR="$stage" PREFIX=/opt/pp install >install.out 2>&1
+expect_eq "make install DESTDIR: exit status ($(tail -n 1 install.out))" "$?" 0
+for f in bin/paraprof-report bin/paraprof lib/libparaprof.so lib/pkgconfig/paraprof.pc \
+	include/paraprof.h include/paraprof/format.h share/man/man1/paraprof-report.1 \
+	share/man/man3/libparaprof.3 share/man/man5/paraprof.5; do
+	check "installed /opt/pp/$f under DESTDIR" test -f "$stage/opt/pp/$f"
+done
+expect_eq "installed files: none outside DESTDIR/PREFIX" \
+	"$(find "$stage" -type f ! -path "$stage/opt/pp/*" | wc -l)" 0
+expect_eq "installed paraprof.pc: prefix is PREFIX, without DESTDIR" \
+	"$(sed -n 's/^prefix=//p' "$stage/opt/pp/lib/pkgconfig/paraprof.pc")" /opt/pp
+expect_eq "installed paraprof.pc's Version is paraprof-report --version's" \
+	"$(sed -n 's/^Version: //p' "$stage/opt/pp/lib/pkgconfig/paraprof.pc")" "$version"
+expect_eq "installed paraprof-report --version" \
+	"$("$stage/opt/pp/bin/paraprof-report" --version | awk '{ print $2 }')" "$version"
+if command -v pkg-config >/dev/null; then
+	expect_eq "pkg-config with PKG_CONFIG_SYSROOT_DIR: cflags in DESTDIR" \
+		"$(echo $(PKG_CONFIG_PATH=$stage/opt/pp/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage \
+		pkg-config --cflags paraprof))" "-I$stage/opt/pp/include"
+	expect_eq "pkg-config: modversion" "$(PKG_CONFIG_PATH=$stage/opt/pp/lib/pkgconfig \
+		pkg-config --modversion paraprof)" "$version"
+else
+	skip "no pkg-config"
+fi
+touch "$stage/opt/pp/bin/someone-else"
+make -s -C "$SRC" BUILD="$BUILD" DESTDIR="$stage" PREFIX=/opt/pp uninstall >uninstall.out 2>&1
+expect_eq "make uninstall DESTDIR: exit status ($(tail -n 1 uninstall.out))" "$?" 0
+expect_eq "make uninstall leaves only the file it did not install" \
+	"$(cd "$stage" && find . -type f)" "./opt/pp/bin/someone-else"
+check "make uninstall removes include/paraprof, its own directory" \
+	test ! -e "$stage/opt/pp/include/paraprof"
