@@ -9,11 +9,14 @@
 #   make bench      the benchmarks in bench/
 #   make fuzz       libFuzzer target on the dump loader (clang)
 #   make deps       install the Debian packages the build needs
+#   make install    install under $(DESTDIR)$(PREFIX); make uninstall removes it
 # Switches: V=1 (show commands), ASAN=1, UBSAN=1, TSAN=1, WERROR=1,
 # PREFIX, DESTDIR, CC, CFLAGS.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The version: paraprof-report --version prints it and paraprof.pc carries it.
+VERSION := 0.1.0
 CC ?= cc
 CXX ?= c++
 BUILD ?= build
@@ -137,6 +140,10 @@ $(BUILD)/analyzer/report_pprof.o: APP_CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/libpp_analyzer.a: $(ANALYZER_LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# main.o prints the version: rebuilt when the Makefile (VERSION) changes.
+$(BUILD)/analyzer/main.o: APP_CFLAGS += -DPARAPROF_VERSION_STRING='"$(VERSION)"'
+$(BUILD)/analyzer/main.o: Makefile
 
 $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 	@echo "  LD      $@"
@@ -317,29 +324,56 @@ $(BUILD)/examples/%: examples/%.c include/paraprof.h $(LIB)
 examples: $(EXAMPLES)
 
 # paraprof.pc for pkg-config: cflags and libs of the installed library.
-$(BUILD)/paraprof.pc: Makefile
+# Written each time into .tmp and kept only when it differs, so that it
+# follows PREFIX from one make to the next (its prefix= line is PREFIX).
+.PHONY: pp-force
+$(BUILD)/paraprof.pc: pp-force
 	@mkdir -p $(@D)
 	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 		'includedir=$${prefix}/include' '' 'Name: paraprof' \
 		'Description: profiler for C and C++ programs: runtime and C API' \
-		'Version: 0.1' 'Cflags: -I$${includedir}' \
-		'Libs: -L$${libdir} -Wl,--no-as-needed -lparaprof -Wl,--as-needed' >$@
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -Wl,--no-as-needed -lparaprof -Wl,--as-needed' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
+# What make install installs, and make uninstall removes: one list each
+# (the tools whose sources are there, as `all` builds them).
+INSTALL_BIN := $(if $(ANALYZER_SRC),$(REPORT)) $(if $(wildcard tools/paraprof.c),$(LAUNCHER)) \
+	$(EXPORTER)
+INSTALL_INC := $(wildcard include/paraprof.h)
+INSTALL_INC_PP := include/paraprof/format.h
+INSTALL_MAN1 := $(wildcard man/*.1)
+INSTALL_MAN3 := $(wildcard man/*.3)
+INSTALL_MAN5 := $(wildcard man/*.5)
+I_PREFIX = $(DESTDIR)$(PREFIX)
+
+.PHONY: uninstall
 install: all $(BUILD)/paraprof.pc
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(PREFIX)/include/paraprof $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(BUILD)/paraprof.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
-	$(if $(wildcard $(REPORT)),install -m 755 $(REPORT) $(DESTDIR)$(PREFIX)/bin/)
-	$(if $(wildcard $(LAUNCHER)),install -m 755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/bin/)
-	$(if $(wildcard $(EXPORTER)),install -m 755 $(EXPORTER) $(DESTDIR)$(PREFIX)/bin/)
-	install -m 644 include/paraprof/format.h $(DESTDIR)$(PREFIX)/include/paraprof/
-	$(if $(wildcard include/paraprof.h),install -m 644 include/paraprof.h $(DESTDIR)$(PREFIX)/include/)
+	install -d $(I_PREFIX)/lib $(I_PREFIX)/bin $(I_PREFIX)/include/paraprof \
+		$(I_PREFIX)/lib/pkgconfig $(I_PREFIX)/share/man/man1 \
+		$(I_PREFIX)/share/man/man3 $(I_PREFIX)/share/man/man5
+	install -m 755 $(LIB) $(I_PREFIX)/lib/
+	install -m 644 $(BUILD)/paraprof.pc $(I_PREFIX)/lib/pkgconfig/
+	install -m 644 $(INSTALL_MAN1) $(I_PREFIX)/share/man/man1/
+	install -m 644 $(INSTALL_MAN3) $(I_PREFIX)/share/man/man3/
+	install -m 644 $(INSTALL_MAN5) $(I_PREFIX)/share/man/man5/
+	install -m 755 $(INSTALL_BIN) $(I_PREFIX)/bin/
+	install -m 644 $(INSTALL_INC_PP) $(I_PREFIX)/include/paraprof/
+	$(if $(INSTALL_INC),install -m 644 $(INSTALL_INC) $(I_PREFIX)/include/)
+
+# Removes the files install installs, under the same DESTDIR and PREFIX, and
+# include/paraprof when that leaves it empty; the shared directories (bin,
+# lib, share/man/...) stay.
+uninstall:
+	rm -f $(I_PREFIX)/lib/$(notdir $(LIB)) $(I_PREFIX)/lib/pkgconfig/paraprof.pc \
+		$(addprefix $(I_PREFIX)/share/man/man1/,$(notdir $(INSTALL_MAN1))) \
+		$(addprefix $(I_PREFIX)/share/man/man3/,$(notdir $(INSTALL_MAN3))) \
+		$(addprefix $(I_PREFIX)/share/man/man5/,$(notdir $(INSTALL_MAN5))) \
+		$(addprefix $(I_PREFIX)/bin/,$(notdir $(INSTALL_BIN))) \
+		$(addprefix $(I_PREFIX)/include/paraprof/,$(notdir $(INSTALL_INC_PP))) \
+		$(addprefix $(I_PREFIX)/include/,$(notdir $(INSTALL_INC)))
+	[ ! -d $(I_PREFIX)/include/paraprof ] || \
+		rmdir --ignore-fail-on-non-empty $(I_PREFIX)/include/paraprof
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 

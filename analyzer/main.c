@@ -26,8 +26,9 @@
 #include "report.h"
 #include "symbols.h"
 
+/* The Makefile's VERSION, which paraprof.pc carries too: one source. */
 #ifndef PARAPROF_VERSION_STRING
-#define PARAPROF_VERSION_STRING "0.1.0"
+#error "PARAPROF_VERSION_STRING: build with the Makefile, which passes its VERSION"
 #endif
 
 #define EXIT_CHECK_FAILED 1
@@ -112,18 +113,18 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	if (opt_parse(argc, argv, &cl, err, sizeof(err))) {
 		say("%s", err);
-		free(cl.pids);
+		opt_free(&cl);
 		return EXIT_BAD;
 	}
 	if (cl.help) {
 		fputs(opt_usage, stdout);
-		free(cl.pids);
+		opt_free(&cl);
 		return fflush(stdout) ? EXIT_BAD : 0;
 	}
 	if (cl.version) {
 		printf("paraprof-report %s (dump format version %d)\n", PARAPROF_VERSION_STRING,
 		       PPF_VERSION);
-		free(cl.pids);
+		opt_free(&cl);
 		return fflush(stdout) ? EXIT_BAD : 0;
 	}
 	if (cl.control) {
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
 				       done[cl.control]);
 			}
 		}
-		free(cl.pids);
+		opt_free(&cl);
 		return fflush(stdout) ? EXIT_BAD : status;
 	}
 	if (cl.gc) {
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
 				      cl.session ? GC_GRACE_MS : 0 };
 		int failed = gc_run(&go, stdout, err, sizeof(err));
 
-		free(cl.pids);
+		opt_free(&cl);
 		if (failed < 0) {
 			say("%s", err);
 			return EXIT_BAD;
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 	if (cl.list) {
 		int n = load_list(stdout, err, sizeof(err));
 
-		free(cl.pids);
+		opt_free(&cl);
 		if (n < 0) {
 			say("%s", err);
 			return EXIT_BAD;
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
 	}
 	if (cl.report.format == FORMAT_PPROF && !cl.output && isatty(STDOUT_FILENO)) {
 		say("--format pprof is binary: give -o FILE or redirect standard output");
-		free(cl.pids);
+		opt_free(&cl);
 		return EXIT_BAD;
 	}
 	cl.report.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
@@ -246,6 +247,6 @@ out:
 	report_free(&r);
 	sym_cache_free(sc);
 	pp_profile_free(prof);
-	free(cl.pids);
+	opt_free(&cl);
 	return status;
 }

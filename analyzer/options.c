@@ -163,9 +163,51 @@ static int parse_count(const char *opt, const char *s, uint64_t *v, char *err, s
 	return 0;
 }
 
+/* Compiles src (--filter or --exclude, as opt says) onto the list *list
+ * of *n patterns.  0, or -1 with regerror()'s reason in err. */
+static int add_pattern(const char *opt, const char *src, struct report_pattern **list,
+		       size_t *n, char *err, size_t errlen)
+{
+	struct report_pattern *p = realloc(*list, (*n + 1) * sizeof(**list));
+	int rc;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*list = p;
+	p[*n].src = src;
+	rc = regcomp(&p[*n].re, src, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char why[128];
+
+		regerror(rc, &p[*n].re, why, sizeof(why));
+		/* regfree() is not needed (nor safe) after a failed regcomp() */
+		snprintf(err, errlen, "%s: '%s' is not a regular expression: %s", opt, src, why);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+void opt_free(struct opt_cmdline *cl)
+{
+	for (size_t i = 0; i < cl->report.nfilters; i++)
+		regfree(&cl->filters[i].re);
+	for (size_t i = 0; i < cl->report.nexcludes; i++)
+		regfree(&cl->excludes[i].re);
+	free(cl->filters);
+	free(cl->excludes);
+	free(cl->pids);
+	cl->filters = cl->excludes = NULL;
+	cl->pids = NULL;
+	cl->report.nfilters = cl->report.nexcludes = 0;
+	cl->npids = 0;
+}
+
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
-       OPT_GRAPH, OPT_WEIGHT };
+       OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -258,6 +300,25 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 				return -1;
 			}
 			cl->report.weight = (enum report_weight)(WEIGHT_TOTAL + k);
+			break;
+		case OPT_MIN_TIME:
+			if (opt_parse_time(optarg, &cl->report.min_time_ns)) {
+				snprintf(err, errlen, "--min-time: '%s' is not a time (a number with"
+					 " ns, us, ms or s)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_FILTER:
+			if (add_pattern("--filter", optarg, &cl->filters, &cl->report.nfilters,
+					err, errlen))
+				return -1;
+			cl->report.filters = cl->filters;
+			break;
+		case OPT_EXCLUDE:
+			if (add_pattern("--exclude", optarg, &cl->excludes, &cl->report.nexcludes,
+					err, errlen))
+				return -1;
+			cl->report.excludes = cl->excludes;
 			break;
 		case OPT_SLOWEST:
 			if (parse_count("--slowest", optarg, &cl->report.slowest, err, errlen))

@@ -27,6 +27,8 @@ struct opt_cmdline {
 	size_t nfiles;
 	pid_t *pids;			/* malloc'ed */
 	size_t npids;
+	struct report_pattern *filters, *excludes; /* malloc'ed, compiled; the
+					   report options point to them */
 };
 
 /* Parses "1.5ms", "500us", "2s", "100ns" (also "µs") into *ns.  0, or -1
@@ -42,8 +44,12 @@ int opt_parse_severity(const char *s, struct report_opts *o, char *err, size_t e
 int opt_parse_targets(const char *s, struct report_opts *o, char *err, size_t errlen);
 
 /* Parses argv (report options defaulted first).  0, or -1 with a one-line
- * reason in err (a usage error: exit status 2).  cl->pids must be freed. */
+ * reason in err (a usage error: exit status 2).  Either way, opt_free()
+ * releases what it allocated. */
 int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t errlen);
+
+/* Frees the pids and the compiled --filter/--exclude patterns of cl. */
+void opt_free(struct opt_cmdline *cl);
 
 /* The --help text. */
 extern const char opt_usage[];

@@ -1,7 +1,10 @@
 /* report.c - from a loaded profile to the rows every format prints
  *
  * Selection rule (the man page says the same): entries with fewer than
- * --min-calls calls are left out; the rest are sorted by the sort key and the
+ * --min-calls calls, with less total time than --min-time, whose name and
+ * module match no --filter (when there is one) or whose name or module
+ * matches an --exclude are left out, each counted under the first of these
+ * that hides it; the rest are sorted by the sort key and the
  * first --top N are reported, each in the section of its average (CRITICAL,
  * HIGH, MEDIUM, or LOW for the rest of the top N), so a program of fast
  * functions still gets its hot spots under LOW.  Endpoints have a section of
@@ -99,6 +102,64 @@ const char *report_fallback_text(char *buf, size_t size, const struct pp_profile
 			 (unsigned long long)e->offset);
 	}
 	return buf;
+}
+
+const char *report_hide_option(enum report_hide h)
+{
+	static const char *const names[] = { "", "--min-calls", "--min-time", "--filter",
+					     "--exclude" };
+
+	return h < HIDE_N ? names[h] : "";
+}
+
+int report_patterns_match(const struct report_pattern *p, size_t n,
+			  const struct report_row *row)
+{
+	for (size_t i = 0; i < n; i++)
+		if (regexec(&p[i].re, row->name, 0, NULL, 0) == 0 ||
+		    (row->module && regexec(&p[i].re, row->module, 0, NULL, 0) == 0))
+			return 1;
+	return 0;
+}
+
+/* Why the options leave row out of the selection, HIDE_NONE when they do
+ * not: the first reason in the order of enum report_hide. */
+static enum report_hide hide_reason(const struct report_opts *o, const struct report_row *row)
+{
+	if (row->st.calls < o->min_calls || !row->st.calls)
+		return HIDE_MIN_CALLS;
+	if (row->st.total_ns < o->min_time_ns)
+		return HIDE_MIN_TIME;
+	if (o->nfilters && !report_patterns_match(o->filters, o->nfilters, row))
+		return HIDE_FILTER;
+	if (report_patterns_match(o->excludes, o->nexcludes, row))
+		return HIDE_EXCLUDE;
+	return HIDE_NONE;
+}
+
+/* Keeps row in r->hidden_large when it is among the REPORT_HIDDEN_NAMED
+ * hidden rows with the most total time, at REPORT_HIDDEN_PCT % of the
+ * profiled time or more: an insertion into a short sorted list. */
+static void note_hidden(struct report *r, struct report_row *row)
+{
+	size_t i;
+
+	if (report_pct(row->st.total_ns, r->totals.profiled_ns) < REPORT_HIDDEN_PCT)
+		return;
+	for (i = r->nhidden_large; i > 0; i--) {
+		const struct report_row *prev = r->hidden_large[i - 1];
+
+		if (prev->st.total_ns > row->st.total_ns ||
+		    (prev->st.total_ns == row->st.total_ns && strcmp(prev->name, row->name) <= 0))
+			break;
+		if (i < REPORT_HIDDEN_NAMED)
+			r->hidden_large[i] = r->hidden_large[i - 1];
+	}
+	if (i < REPORT_HIDDEN_NAMED) {
+		r->hidden_large[i] = row;
+		if (r->nhidden_large < REPORT_HIDDEN_NAMED)
+			r->nhidden_large++;
+	}
 }
 
 /* "module+0xOFFSET" (basename of the module), in the profile's arena. */
@@ -569,14 +630,21 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 		row->severity = row->st.avg_ns > o->critical_ns ? SEV_CRITICAL :
 				row->st.avg_ns > o->high_ns ? SEV_HIGH :
 				row->st.avg_ns > o->medium_ns ? SEV_MEDIUM : SEV_LOW;
-		if (e->kind == PPF_KIND_ENDPOINT)
+		if (e->kind == PPF_KIND_ENDPOINT) {
 			r->endpoints[r->nendpoints++] = row;
-		else if (row->st.calls >= o->min_calls && row->st.calls)
+			continue;
+		}
+		r->entries++;
+		row->hidden = hide_reason(o, row);
+		if (row->hidden == HIDE_NONE) {
 			r->top[neligible++] = row;
-		else
-			r->below_min_calls++;
+		} else {
+			r->hidden[row->hidden]++;
+			note_hidden(r, row);
+		}
 	}
 	r->eligible = neligible;
+	r->below_min_calls = r->hidden[HIDE_MIN_CALLS];
 	sort_rows(r->endpoints, r->nendpoints, SORT_AVG);
 	if (o->slowest) {
 		r->slowest = malloc((neligible ? neligible : 1) * sizeof(*r->slowest));

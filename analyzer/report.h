@@ -11,6 +11,7 @@
 #ifndef PARAPROF_REPORT_H
 #define PARAPROF_REPORT_H
 
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -26,6 +27,18 @@ enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_FOLDED, FORMAT
  * svg (pprof carries all three). */
 enum report_weight { WEIGHT_DEFAULT, WEIGHT_TOTAL, WEIGHT_SELF, WEIGHT_CALLS };
 enum report_severity { SEV_CRITICAL, SEV_HIGH, SEV_MEDIUM, SEV_LOW };
+
+/* Why an entry (function, region, span) is not in the selection: the
+ * first of these, in this order, that leaves it out.  Each hidden entry is
+ * counted once, so the counts add up to the entries minus the eligible. */
+enum report_hide { HIDE_NONE, HIDE_MIN_CALLS, HIDE_MIN_TIME, HIDE_FILTER, HIDE_EXCLUDE,
+		   HIDE_N };
+
+/* A --filter or --exclude pattern: POSIX extended, compiled REG_NOSUB. */
+struct report_pattern {
+	const char *src;		/* as given, into argv */
+	regex_t re;
+};
 
 struct report_opts {
 	enum report_format format;
@@ -43,6 +56,12 @@ struct report_opts {
 	time_t now;			/* "Generated:" */
 	const char *callers, *callees;	/* --callers/--callees FUNC, NULL = none */
 	int graph;			/* --graph: the call graph of the top entries */
+	uint64_t min_time_ns;		/* entries with less total time are left out */
+	/* --filter: an entry is kept when its name or module matches one of
+	 * them (none: every entry); --exclude: left out when its name or module
+	 * matches one.  Owned by the caller (opt_free()). */
+	const struct report_pattern *filters, *excludes;
+	size_t nfilters, nexcludes;
 };
 
 /* Sets the documented defaults (top 20, min-calls 5, sort total, severity
@@ -59,7 +78,13 @@ struct report_row {
 					   heaviest call paths, nhot of them */
 	uint32_t nhot;
 	uint32_t more_paths;		/* its other paths, not in hot */
+	enum report_hide hidden;	/* HIDE_NONE, or what left it out */
 };
+
+/* Hidden entries named in the header: at most this many, each with at
+ * least REPORT_HIDDEN_PCT % of the profiled time as total time. */
+#define REPORT_HIDDEN_NAMED 3
+#define REPORT_HIDDEN_PCT 10.0
 
 /* ---- call paths (report_paths.c; the tree walking is callgraph.c's) ---- */
 
@@ -107,8 +132,14 @@ struct report {
 	size_t nrows;
 	struct report_row **top;	/* the selection, sorted by the sort key */
 	size_t ntop;
-	size_t eligible;		/* non-endpoint rows with >= min_calls calls */
-	size_t below_min_calls;		/* non-endpoint rows left out by min_calls */
+	size_t entries;			/* non-endpoint rows, shown or not */
+	size_t eligible;		/* non-endpoint rows no filter hides */
+	size_t below_min_calls;		/* = hidden[HIDE_MIN_CALLS] */
+	size_t hidden[HIDE_N];		/* non-endpoint rows left out, by reason */
+	struct report_row *hidden_large[REPORT_HIDDEN_NAMED]; /* the hidden rows
+					   with the most total time, above
+					   REPORT_HIDDEN_PCT, most first */
+	size_t nhidden_large;
 	struct report_row **slowest;	/* by average, opts->slowest at most */
 	size_t nslowest;
 	struct report_row **endpoints;	/* slowest (average) first */
@@ -192,6 +223,12 @@ int check_csv(FILE *out, const struct report *r);
  * that are not UTF-8 as U+FFFD); an RFC 4180 CSV field (NULL = empty). */
 void report_json_string(FILE *out, const char *s);
 void report_csv_field(FILE *out, const char *s);
+
+/* The option that hides entries for reason h ("--min-calls", ...). */
+const char *report_hide_option(enum report_hide h);
+/* Whether pattern list p (n of them) matches the row's name or module. */
+int report_patterns_match(const struct report_pattern *p, size_t n,
+			  const struct report_row *row);
 
 /* Shared formatting: a duration with its unit ("2.45s", "1.20ms", "350ns"),
  * and a compact one for thresholds ("2s", "500ms", "1.5ms"). */

@@ -1,7 +1,8 @@
 /* report_csv.c - the report as CSV (RFC 4180)
  *
  * A header row, then one row per reported entry: the top N functions,
- * regions and spans in report order, then every endpoint (with --callers
+ * regions and spans in report order, then every endpoint, then a row of
+ * kind "hidden" for each option that left entries out (with --callers
  * or --callees: one row per caller or callee instead).  Times in
  * nanoseconds, memory in KiB; a field holding a comma, a double quote, CR or
  * LF is quoted and its quotes doubled; lines end with CRLF as RFC 4180 says.
@@ -59,6 +60,12 @@ int report_csv(FILE *out, const struct report *r)
 		csv_row(out, r, r->top[i], i + 1);
 	for (size_t i = 0; i < r->nendpoints; i++)
 		csv_row(out, r, r->endpoints[i], i + 1);
+	/* What the filters hide: a row of kind "hidden" per option that hides
+	 * something, the option in name and the entries it hides in calls. */
+	for (int h = HIDE_MIN_CALLS; h < HIDE_N; h++)
+		if (r->hidden[h])
+			fprintf(out, ",hidden,%s,,,%zu,,,,,,,,,,,,,,,,\r\n",
+				report_hide_option((enum report_hide)h), r->hidden[h]);
 	return ferror(out) ? -1 : 0;
 }
 

@@ -141,6 +141,17 @@ static void notes(FILE *out, const char *key, const struct report_note *n, size_
 	fputs(count ? "\n  ],\n" : "],\n", out);
 }
 
+/* ", \"KEY\": [\"pattern\", ...]" of --filter or --exclude. */
+static void patterns(FILE *out, const char *key, const struct report_pattern *p, size_t n)
+{
+	fprintf(out, ", \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : "", out);
+		report_json_string(out, p[i].src);
+	}
+	fputc(']', out);
+}
+
 int report_json(FILE *out, const struct report *r)
 {
 	const struct report_opts *o = r->opts;
@@ -172,11 +183,31 @@ int report_json(FILE *out, const struct report *r)
 	}
 	fputs(prof->nprocs ? "\n  ],\n" : "],\n", out);
 	fprintf(out, "  \"options\": {\"sort\": \"%s\", \"top\": %llu, \"min_calls\": %llu,"
-		" \"slowest\": %llu, \"severity\": {\"critical_ns\": %llu, \"high_ns\": %llu,"
-		" \"medium_ns\": %llu}},\n", sort_key(o->sort), U(o->top), U(o->min_calls),
-		U(o->slowest), U(o->critical_ns), U(o->high_ns), U(o->medium_ns));
-	fprintf(out, "  \"entries_eligible\": %zu,\n  \"entries_below_min_calls\": %zu,\n",
-		r->eligible, r->below_min_calls);
+		" \"min_time_ns\": %llu, \"slowest\": %llu, \"severity\": {\"critical_ns\": %llu,"
+		" \"high_ns\": %llu, \"medium_ns\": %llu}", sort_key(o->sort), U(o->top),
+		U(o->min_calls), U(o->min_time_ns), U(o->slowest), U(o->critical_ns),
+		U(o->high_ns), U(o->medium_ns));
+	patterns(out, "filter", o->filters, o->nfilters);
+	patterns(out, "exclude", o->excludes, o->nexcludes);
+	fputs("},\n", out);
+	fprintf(out, "  \"entries\": %zu,\n  \"entries_eligible\": %zu,\n"
+		"  \"entries_below_min_calls\": %zu,\n", r->entries, r->eligible,
+		r->below_min_calls);
+	fprintf(out, "  \"entries_hidden\": {\"min_calls\": %zu, \"min_time\": %zu,"
+		" \"filter\": %zu, \"exclude\": %zu},\n", r->hidden[HIDE_MIN_CALLS],
+		r->hidden[HIDE_MIN_TIME], r->hidden[HIDE_FILTER], r->hidden[HIDE_EXCLUDE]);
+	fputs("  \"hidden_large\": [", out);
+	for (size_t i = 0; i < r->nhidden_large; i++) {
+		const struct report_row *rw = r->hidden_large[i];
+
+		fprintf(out, "%s{\"name\": ", i ? ", " : "");
+		report_json_string(out, rw->name);
+		fprintf(out, ", \"kind\": \"%s\", \"hidden_by\": \"%s\", \"calls\": %llu,"
+			" \"total_ns\": %llu, \"total_pct\": %.2f}", pp_kind_name(rw->e->kind),
+			report_hide_option(rw->hidden), U(rw->st.calls), U(rw->st.total_ns),
+			report_pct(rw->st.total_ns, r->totals.profiled_ns));
+	}
+	fputs("],\n", out);
 	rows(out, r, "functions", r->top, r->ntop);
 	rows(out, r, "slowest", r->slowest, r->nslowest);
 	rows(out, r, "endpoints", r->endpoints, r->nendpoints);

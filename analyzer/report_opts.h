@@ -27,6 +27,14 @@
 	  "  -n, --top N            show the top N entries by the sort key (default 20, 0 = all)\n") \
 	X("min-calls", "m", "m:", 1, 'm',                                                              \
 	  "  -m, --min-calls N      leave out entries with fewer than N calls (default 5)\n")     \
+	X("min-time", "", "", 1, OPT_MIN_TIME,                                                      \
+	  "      --min-time TIME    leave out entries with less total time than TIME\n")        \
+	X("filter", "", "", 1, OPT_FILTER,                                                           \
+	  "      --filter REGEX     show only entries whose name or module matches REGEX\n"    \
+	  "                         (POSIX extended; repeatable: any of them)\n")             \
+	X("exclude", "", "", 1, OPT_EXCLUDE,                                                         \
+	  "      --exclude REGEX    leave out entries whose name or module matches REGEX\n"    \
+	  "                         (repeatable)\n")                                            \
 	X("sort", "s", "s:", 1, 's',                                                                   \
 	  "  -s, --sort KEY         total (default), self, avg, p95, p99 or calls\n")            \
 	X("slowest", "", "", 1, OPT_SLOWEST,                                                         \

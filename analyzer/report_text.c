@@ -77,6 +77,66 @@ static void header(FILE *out, const struct report *r)
 	fprintf(out, "Total Profiled Time: %s\n", report_fmt_ns(a, r->totals.profiled_ns));
 }
 
+/* What the filters hide, after the header's count of entries:
+ * " (3 below --min-calls 5, 1 not matching --filter)", or nothing when
+ * they hide nothing. */
+static void hidden_counts(FILE *out, const struct report *r)
+{
+	const struct report_opts *o = r->opts;
+	const char *sep = " (";
+	char a[32];
+
+	for (int h = HIDE_MIN_CALLS; h < HIDE_N; h++) {
+		if (!r->hidden[h])
+			continue;
+		fprintf(out, "%s%zu ", sep, r->hidden[h]);
+		switch ((enum report_hide)h) {
+		case HIDE_MIN_CALLS:
+			fprintf(out, "below --min-calls %llu", (unsigned long long)o->min_calls);
+			break;
+		case HIDE_MIN_TIME:
+			fprintf(out, "below --min-time %s", report_fmt_limit(a, o->min_time_ns));
+			break;
+		case HIDE_FILTER:
+			fputs("not matching --filter", out);
+			break;
+		case HIDE_EXCLUDE:
+			fputs("matching --exclude", out);
+			break;
+		default:
+			break;
+		}
+		sep = ", ";
+	}
+	if (*sep == ',')
+		fputc(')', out);
+}
+
+/* The hidden entries that hold much of the time, so that a main left out
+ * by --min-calls is named: "Hidden: main (below --min-calls: 1 call, total
+ * 1.20s = 98.5% of profiled time)"; nothing when none is that large. */
+static void hidden_large(FILE *out, const struct report *r)
+{
+	static const char *const why[] = { "", "below", "below", "not matching", "matching" };
+	char a[32];
+
+	if (!r->nhidden_large)
+		return;
+	fputs("Hidden:", out);
+	for (size_t i = 0; i < r->nhidden_large; i++) {
+		const struct report_row *row = r->hidden_large[i];
+
+		fputs(i ? "; " : " ", out);
+		esc_fputs(row->name, out);
+		fprintf(out, " (%s %s: %llu call%s, total %s = %.1f%% of profiled time)",
+			why[row->hidden], report_hide_option(row->hidden),
+			(unsigned long long)row->st.calls, row->st.calls == 1 ? "" : "s",
+			report_fmt_ns(a, row->st.total_ns),
+			report_pct(row->st.total_ns, r->totals.profiled_ns));
+	}
+	fputc('\n', out);
+}
+
 /* One entry: its name, a line of average, max, percentiles, calls and
  * total, then a line of self time and the rest. */
 static void entry(FILE *out, const struct report *r, const struct report_row *row)
@@ -116,8 +176,10 @@ static void sections(FILE *out, const struct report *r)
 	char a[32];
 
 	if (!r->ntop) {
-		fprintf(out, "\nNo function has %llu or more calls (%zu below --min-calls).\n",
-			(unsigned long long)o->min_calls, r->below_min_calls);
+		fprintf(out, "\nNo entry to show: %zu of %zu hidden", r->entries - r->eligible,
+			r->entries);
+		hidden_counts(out, r);
+		fputs(".\n", out);
 		return;
 	}
 	for (int s = SEV_CRITICAL; s <= SEV_LOW; s++) {
@@ -243,9 +305,11 @@ int report_text(FILE *out, const struct report *r)
 		fputs(RULE, out);
 		return report_text_calls(out, r);
 	}
-	fprintf(out, "Sorted by %s: top %zu of %zu entries with >= %llu calls\n",
-		sort_name(r->opts->sort), r->ntop, r->eligible,
-		(unsigned long long)r->opts->min_calls);
+	fprintf(out, "Sorted by %s: top %zu of %zu entries", sort_name(r->opts->sort), r->ntop,
+		r->entries);
+	hidden_counts(out, r);
+	fputc('\n', out);
+	hidden_large(out, r);
 	fputs(RULE, out);
 	sections(out, r);
 	slowest(out, r);

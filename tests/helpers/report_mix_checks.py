@@ -74,7 +74,8 @@ def check_timing(timing_json, mix_out):
 
 
 def check_csv(report_csv, report_json):
-    rows = list(csv.DictReader(open(report_csv, newline="")))
+    # the rows of kind "hidden" count what the filters hide; they are no entries
+    rows = [r for r in csv.DictReader(open(report_csv, newline="")) if r["kind"] != "hidden"]
     doc = json.load(open(report_json))
     good = [r["name"] for r in rows] == [e["name"] for e in doc["functions"]]
     print(("ok" if good else "not ok") + " - report_basic: csv rows are the json functions, in order")

@@ -18,6 +18,7 @@
 
 #include "escape.h"
 #include "load.h"
+#include "options.h"
 #include "profile.h"
 #include "report.h"
 #include "synth.h"
@@ -153,6 +154,96 @@ static void test_report_severities_and_selection(void **state)
 	assert_string_equal(r.top[r.ntop - 2]->name, "parse");		/* p99 5 ms */
 	assert_string_equal(r.top[r.ntop - 1]->name, "fake+0x4000");	/* p99 1 ms */
 	report_free(&r);
+	pp_profile_free(prof);
+}
+
+/* opt_parse() of the arguments after argv[0] (a NULL ends them): getopt
+ * permutes the pointers, never the strings, so literals are fine. */
+static int parse_args(struct opt_cmdline *cl, char *err, size_t errlen, ...)
+{
+	static char *argv[16];
+	const char *a;
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)"paraprof-report";
+	va_start(ap, errlen);
+	while ((a = va_arg(ap, const char *)) && argc < 15)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return opt_parse(argc, argv, cl, err, errlen);
+}
+
+/* The filters of the command line (--filter, --exclude, --min-time) on
+ * names and module paths, each hidden entry counted once, under the first
+ * option that hides it, and the largest hidden entries named. */
+static void test_report_filters_and_hidden(void **state)
+{
+	struct pp_profile *prof = functions_profile();
+	struct opt_cmdline cl;
+	struct report r;
+	char err[256];
+
+	(void)state;
+	/* profiled 47.9 s: fake+0x5000 (10 s, 2 calls) is hidden and large */
+	assert_int_equal(parse_args(&cl, err, sizeof(err), "f.ppd", NULL), 0);
+	assert_int_equal(report_build(&r, prof, &cl.report, NULL), 0);
+	assert_int_equal(r.entries, 6);
+	assert_int_equal(r.eligible, 5);
+	assert_int_equal(r.hidden[HIDE_MIN_CALLS], 1);
+	assert_int_equal(r.nhidden_large, 1);
+	assert_string_equal(r.hidden_large[0]->name, "fake+0x5000");
+	assert_int_equal(r.hidden_large[0]->hidden, HIDE_MIN_CALLS);
+	char *t = render(report_text, &r);
+
+	assert_non_null(strstr(t, "Sorted by total time: top 5 of 6 entries (1 below --min-calls"
+			       " 5)\nHidden: fake+0x5000 (below --min-calls: 2 calls, total 10.00s"
+			       " = 20.9% of profiled time)\n===="));
+	free(t);
+	report_free(&r);
+	opt_free(&cl);
+
+	/* 0x1000 kept; 0x2000 matches the filter and the exclude; 0x3000,
+	 * 0x4000 and parse match no filter; 0x5000 is below --min-calls */
+	assert_int_equal(parse_args(&cl, err, sizeof(err), "--filter", "^fake\\+0x[12]000$",
+				    "--exclude", "2000", "--filter", "^nothing$", "--min-time", "5ms",
+				    "f.ppd", NULL), 0);
+	assert_int_equal(cl.report.nfilters, 2);
+	assert_int_equal(cl.report.nexcludes, 1);
+	assert_int_equal(cl.report.min_time_ns, 5 * MS);
+	assert_int_equal(report_build(&r, prof, &cl.report, NULL), 0);
+	assert_int_equal(r.eligible, 1);
+	assert_int_equal(r.ntop, 1);
+	assert_string_equal(r.top[0]->name, "fake+0x1000");
+	assert_int_equal(r.hidden[HIDE_MIN_CALLS], 1);
+	assert_int_equal(r.hidden[HIDE_MIN_TIME], 0);
+	assert_int_equal(r.hidden[HIDE_FILTER], 3);
+	assert_int_equal(r.hidden[HIDE_EXCLUDE], 1);
+	/* 15 s, 10 s and 4.8 s (10.02 %) are at least 10 %; 100 ms is not */
+	assert_int_equal(r.nhidden_large, 3);
+	assert_string_equal(r.hidden_large[0]->name, "fake+0x2000");
+	assert_int_equal(r.hidden_large[0]->hidden, HIDE_EXCLUDE);
+	assert_string_equal(r.hidden_large[1]->name, "fake+0x5000");
+	assert_string_equal(r.hidden_large[2]->name, "fake+0x3000");
+	assert_int_equal(r.hidden_large[2]->hidden, HIDE_FILTER);
+	report_free(&r);
+	opt_free(&cl);
+
+	/* the module path /bin/fake: every function, not the region */
+	assert_int_equal(parse_args(&cl, err, sizeof(err), "--min-calls", "0", "--filter", "^/bin/",
+				    "f.ppd", NULL), 0);
+	assert_int_equal(report_build(&r, prof, &cl.report, NULL), 0);
+	assert_int_equal(r.eligible, 5);
+	assert_int_equal(r.hidden[HIDE_FILTER], 1);
+	assert_int_equal(row_named(&r, "parse")->hidden, HIDE_FILTER);
+	report_free(&r);
+	opt_free(&cl);
+
+	/* a bad pattern is a usage error naming it */
+	assert_int_equal(parse_args(&cl, err, sizeof(err), "--exclude", "a(", "f.ppd", NULL), -1);
+	assert_non_null(strstr(err, "--exclude: 'a(' is not a regular expression: "));
+	opt_free(&cl);
 	pp_profile_free(prof);
 }
 
@@ -720,6 +811,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_severities_and_selection),
+		cmocka_unit_test(test_report_filters_and_hidden),
 		cmocka_unit_test(test_report_recommendations),
 		cmocka_unit_test(test_report_check_functions),
 		cmocka_unit_test(test_report_check_nothing_to_judge),
