@@ -79,7 +79,7 @@ fi
 awk -v b="$cg_base" -v p="$cg_pp" -v f="$cg_flat" -v u="$cg_uf" -v fl="$cg_floor" 'BEGIN {
 	printf "  %-28s %8.1f ms\n", "baseline (glibc no-op hooks)", b
 	printf "  %-28s %8.1f ms  (%.2fx: what two clock reads a call cost here)\n", "floor (2 x rdtsc)", fl, fl / b
-	printf "  %-28s %8.1f ms  (%.2fx, target <= 3; added cost / floor's %.2f)\n", "paraprof, call paths", p, p / b, (p - b) / (fl - b)
+	printf "  %-28s %8.1f ms  (%.2fx, target <= 3; added cost / floor: %.2f)\n", "paraprof, call paths", p, p / b, (p - b) / (fl - b)
 	printf "  %-28s %8.1f ms  (%.2fx)\n", "paraprof, PARAPROF_MAX_PATHS=0", f, f / b
 	if (u != "")
 		printf "  %-28s %8.1f ms  (%.2fx; the loop only: uftrace writes in another process too)\n", "uftrace record", u, u / b
