@@ -63,7 +63,8 @@ DEB_PACKAGES += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
 # PACKAGES that are missing (as root directly, otherwise through sudo), with
 # APT_FLAGS added; quiet and instant when none is.  The one rule that
 # installs packages: deps, fuzz-deps, request-deps, bench-server-deps,
-# bench-hooks, exporter-deps and exporter-test-deps use it.
+# bench-hooks, exporter-deps, exporter-test-deps, exports-test-deps and
+# watch-test-deps use it.
 pp_apt_install = missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 			missing="$$missing $$p"; \
@@ -631,7 +632,7 @@ bench: bench-server
 # users, planted files, symlinks, FIFOs); run as root, they make a throw-away
 # user.  Both run the test programs, the examples and synthetic dumps.
 TEST_PREREQS := all $(TESTREADER) $(PROG_BIN) $(GEN_DUMP) $(EXAMPLES) $(EXAMPLE_CACHED) \
-	$(EXAMPLE_SERVER) exports-test-deps
+	$(EXAMPLE_SERVER) exports-test-deps watch-test-deps
 # What the tests of the exports run: headless Chromium renders the SVG flame
 # graph (report_flamegraph.sh; Debian's python3 with PIL counts the
 # screenshot's pixels), go tool pprof reads the pprof file (report_pprof.sh).
@@ -639,6 +640,11 @@ EXPORTS_TEST_DEB := chromium golang-go python3-pil
 .PHONY: exports-test-deps
 exports-test-deps: deps
 	@$(call pp_apt_install,$(EXPORTS_TEST_DEB))
+# report_watch.sh drives paraprof-report --watch in a detached tmux session.
+WATCH_TEST_DEB := tmux
+.PHONY: watch-test-deps
+watch-test-deps: deps
+	@$(call pp_apt_install,$(WATCH_TEST_DEB))
 .PHONY: adversarial
 integration: $(TEST_PREREQS) | exporter-test-deps
 	$(Q)BUILD=$(BUILD) sh tests/run-integration.sh integration

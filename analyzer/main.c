@@ -25,6 +25,7 @@
 #include "profile.h"
 #include "report.h"
 #include "symbols.h"
+#include "watch.h"
 
 /* The Makefile's VERSION, which paraprof.pc carries too: one source. */
 #ifndef PARAPROF_VERSION_STRING
@@ -143,6 +144,18 @@ int main(int argc, char **argv)
 		}
 		opt_free(&cl);
 		return fflush(stdout) ? EXIT_BAD : status;
+	}
+	if (cl.watch_ns) {
+		pid_t pid = cl.pids[0];
+		uint64_t interval = cl.watch_ns;
+
+		opt_free(&cl);
+		/* a live view needs a screen to redraw; a log wants the report */
+		if (!isatty(STDOUT_FILENO)) {
+			say("--watch needs a terminal on standard output");
+			return EXIT_BAD;
+		}
+		return watch_run(pid, interval);
 	}
 	if (cl.gc) {
 		struct gc_opts go = { cl.output ? cl.output : ".", cl.session,

@@ -17,6 +17,7 @@
 const char opt_usage[] =
 	"Usage: paraprof-report [OPTION]... FILE...\n"
 	"       paraprof-report [OPTION]... --pid PID\n"
+	"       paraprof-report --pid PID --watch [SECONDS]\n"
 	"       paraprof-report --list\n"
 	"       paraprof-report --pid PID --enable | --disable | --clear\n"
 	"       paraprof-report --gc [-o DIR] [--session ID]\n"
@@ -25,6 +26,9 @@ const char opt_usage[] =
 	"\n"
 	"  -p, --pid PID          read the segment of process PID, /dev/shm/paraprof.PID.*\n"
 	"                         (the running one's, else the newest; repeatable)\n"
+	"  -w, --watch [SECONDS]  redraw a live table of process PID every SECONDS\n"
+	"                         (default 1, fractions allowed) until q or Ctrl-C;\n"
+	"                         keys t, c, p, n sort by time/s, calls/s, p95, name\n"
 	"  -l, --list             list the segments in /dev/shm and exit\n"
 	"      --enable           start (again) recording in the running program PID\n"
 	"      --disable          stop recording in the running program PID\n"
@@ -127,6 +131,20 @@ static int parse_pairs(const char *opt, const char *s, const char *const *keys,
 	return 0;
 }
 
+int opt_parse_interval(const char *s, uint64_t *ns)
+{
+	char buf[64];
+
+	/* a bare number is seconds here: --watch 2 is what top -d 2 is */
+	if (*s && strspn(s, "0123456789.") == strlen(s) && strlen(s) < sizeof(buf) - 1) {
+		snprintf(buf, sizeof(buf), "%ss", s);
+		s = buf;
+	}
+	if (opt_parse_time(s, ns))
+		return -1;
+	return *ns >= 100000000ull && *ns <= 3600000000000ull ? 0 : -1;
+}
+
 int opt_parse_severity(const char *s, struct report_opts *o, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "critical", "high", "medium", NULL };
@@ -208,10 +226,12 @@ void opt_free(struct opt_cmdline *cl)
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
        OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE };
+#define WATCH_DEFAULT_NS 1000000000ull	/* --watch without SECONDS: 1 s */
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "list", no_argument, NULL, 'l' },
+	{ "watch", optional_argument, NULL, 'w' },
 #define LONG_OPT(name, short, optstr, has_arg, id, help) { name, has_arg, NULL, id },
 	REPORT_OPTIONS(LONG_OPT)
 #undef LONG_OPT
@@ -238,7 +258,7 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	report_opts_default(&cl->report);
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts over completely (tests parse many times) */
-	while ((c = getopt_long(argc, argv, ":p:lo:hV" REPORT_OPTS_OPTSTR, long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:lw::o:hV" REPORT_OPTS_OPTSTR, long_opts, NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 		uint64_t v;
 
@@ -262,6 +282,20 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 		}
 		case 'l':
 			cl->list = 1;
+			break;
+		case 'w':
+			cl->watch_ns = WATCH_DEFAULT_NS;
+			/* "--watch 0.5": getopt takes an optional argument only
+			 * as "--watch=0.5", so what follows is taken too when it
+			 * starts as a number (no file goes with --watch) */
+			if (!optarg && optind < argc && argv[optind][0] &&
+			    strchr("0123456789.", argv[optind][0]))
+				optarg = argv[optind++];
+			if (optarg && opt_parse_interval(optarg, &cl->watch_ns)) {
+				snprintf(err, errlen, "--watch: '%s' is not an interval (seconds from"
+					 " 0.1 to 3600, e.g. 0.5, or a time: 500ms)", optarg);
+				return -1;
+			}
 			break;
 		case 'f':
 			for (k = 0; formats[k] && strcmp(formats[k], optarg); k++)
@@ -423,6 +457,13 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	if (cl->gc && (cl->nfiles || cl->npids || cl->list || cl->control)) {
 		snprintf(err, errlen, "--gc takes no files, --pid, --list or --enable/--disable/"
 			 "--clear");
+		return -1;
+	}
+	if (cl->watch_ns && (cl->npids != 1 || cl->nfiles || cl->list || cl->gc ||
+			     cl->control || cl->output || cl->report.check ||
+			     cl->report.format != FORMAT_TEXT)) {
+		snprintf(err, errlen, "--watch takes one --pid PID, and no files, --output,"
+			 " --format, --check, --list, --gc or --enable/--disable/--clear");
 		return -1;
 	}
 	if (cl->gc || cl->list)

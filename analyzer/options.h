@@ -22,6 +22,7 @@ struct opt_cmdline {
 	int gc;				/* --gc: save dead processes' segments as dumps */
 	const char *output;		/* -o: --gc: DIR, NULL = "."; a report: a new
 					   FILE, NULL = standard output */
+	uint64_t watch_ns;		/* --watch: the interval in ns, 0 = no --watch */
 	uint64_t session;		/* --gc: --session ID, 0 = every segment */
 	char **files;			/* into argv */
 	size_t nfiles;
@@ -34,6 +35,10 @@ struct opt_cmdline {
 /* Parses "1.5ms", "500us", "2s", "100ns" (also "µs") into *ns.  0, or -1
  * when s is not such a time or overflows 64 bits of nanoseconds. */
 int opt_parse_time(const char *s, uint64_t *ns);
+
+/* Parses --watch's SECONDS: a number of seconds ("0.5", "2") or a time
+ * with its unit ("500ms"), from 0.1s to 1 hour.  0 or -1. */
+int opt_parse_interval(const char *s, uint64_t *ns);
 
 /* Parses "critical=2s,high=1s,medium=500ms" (any subset, any order) into o;
  * the result must keep critical >= high >= medium.  0, or -1 with the reason
