@@ -6,7 +6,8 @@
 # as a complete object (2) and as the base of a Leaf (4).  Short names in
 # text, JSON, CSV and folded; the overloads kept apart by their parameters;
 # --full-names; the full name in JSON; --filter on the full name; the one
-# line on std:: internals when they hold most of the time, and not otherwise.
+# line on std:: internals when they hold most of the time, and not otherwise;
+# --callers by the short name or a part of the full one.
 . "$(dirname "$0")/../lib.sh"
 REPORT=$BUILD/paraprof-report
 
@@ -93,6 +94,17 @@ check "--filter on the full name: std::__introsort_loop<…> (its arguments name
 	grep -q ',function,std::__introsort_loop<…>,' filtered.csv
 check "--filter on the full name: not geo::scale(int)" \
 	sh -c '! grep -q "geo::scale" filtered.csv'
+
+# --callers by the short name, and by a part of the full one
+"$REPORT" --no-color --callers 'Registry::sort_by_area::{lambda}' "$sorted" >callers.txt
+check "--callers: the lambda by its short name" \
+	grep -q '^Callers of Registry::sort_by_area::{lambda}: ' callers.txt
+check "--callers: its callers by their short names" \
+	grep -q ' __gnu_cxx::__ops::_Iter_comp_iter<…>::operator()<…>$' callers.txt
+"$REPORT" --no-color --callers 'sort_by_area()::{lambda(Item const&, Item const&)#1}::operator()' \
+	"$sorted" >callers_full.txt
+expect_eq "--callers: a part of the full name finds it too" \
+	"$(grep -c '^Callers of Registry::sort_by_area::{lambda}: ' callers_full.txt)" 1
 
 # the light run: the program's own loop holds the time, no std:: line
 "$REPORT" --no-color -n 0 -m 0 "$light" >light.txt
