@@ -150,10 +150,10 @@ $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lstdc++ -lm $(EXPORT_LIBS)
 
-$(LAUNCHER): tools/paraprof.c tools/progcheck.c | deps
+$(LAUNCHER): tools/paraprof.c tools/progcheck.c tools/progcheck.h analyzer/report_opts.h analyzer/escape.h | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $^ -lelf
+	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $(filter %.c,$^) -lelf
 
 # ---- paraprof-exporter (tools/exporter*.c): profiles as Prometheus metrics ----
 # Built on the analyzer's library (libpp_analyzer.a finds, opens, copies and

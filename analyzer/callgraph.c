@@ -65,25 +65,40 @@ static void list_name(char *err, size_t errlen, const char *text, int first)
 		snprintf(err + at, errlen - at, "%s%s", first ? "" : ", ", text);
 }
 
+/* The name of e that cg_find() compares: its name, or with `full` its full
+ * C++ name (NULL when it has none apart from its name). */
+static const char *find_name(const struct pp_entry *e, int full)
+{
+	if (!full)
+		return e->name;
+	return e->full_name && e->full_name != e->name ? e->full_name : NULL;
+}
+
 int cg_find(const struct pp_profile *prof, const char *name, uint32_t *entry, char *err,
 	    size_t errlen)
 {
 	size_t exact = 0, partial = 0;
 	uint32_t exact_at = 0, partial_at = 0;
+	int full;
 
-	for (size_t i = 0; i < prof->nentries; i++) {
-		const char *n = prof->entries[i]->name;
+	/* the names as shown first; a full C++ name (cxxname.h) when none of
+	 * them matches, so that a name copied from --full-names finds it too */
+	for (full = 0; full < 2 && !exact && !partial; full++) {
+		for (size_t i = 0; i < prof->nentries; i++) {
+			const char *n = find_name(prof->entries[i], full);
 
-		if (!n)
-			continue;
-		if (strcmp(n, name) == 0) {
-			if (!exact++)
-				exact_at = (uint32_t)i;
-		} else if (strstr(n, name)) {
-			if (!partial++)
-				partial_at = (uint32_t)i;
+			if (!n)
+				continue;
+			if (strcmp(n, name) == 0) {
+				if (!exact++)
+					exact_at = (uint32_t)i;
+			} else if (strstr(n, name)) {
+				if (!partial++)
+					partial_at = (uint32_t)i;
+			}
 		}
 	}
+	full--;
 	if (exact == 1 || (!exact && partial == 1)) {
 		*entry = exact == 1 ? exact_at : partial_at;
 		return 0;
@@ -99,7 +114,8 @@ int cg_find(const struct pp_profile *prof, const char *name, uint32_t *entry, ch
 		 exact ? "entries have that name" : "names contain it");
 	for (size_t i = 0; i < prof->nentries && shown < FIND_LIST; i++) {
 		const struct pp_entry *e = prof->entries[i];
-		int hit = e->name && (exact ? strcmp(e->name, name) == 0 : !!strstr(e->name, name));
+		const char *n = find_name(e, full);
+		int hit = n && (exact ? strcmp(n, name) == 0 : !!strstr(n, name));
 
 		if (!hit)
 			continue;

@@ -75,7 +75,8 @@ uint32_t cg_caller_of(const struct cg_tree *t, uint32_t node);
 const char *cg_peer_name(const struct pp_profile *prof, uint32_t peer);
 
 /* Finds the entry called `name`: the one entry of exactly that name, else
- * the one whose name contains it.  0 with *entry set; -1 with a one-line
+ * the one whose name contains it; when no name as shown matches, the same
+ * among the full C++ names (pp_entry.full_name).  0 with *entry set; -1 with a one-line
  * reason in err (no entry matches, or several do: it names a few). */
 int cg_find(const struct pp_profile *prof, const char *name, uint32_t *entry, char *err,
 	    size_t errlen);

@@ -225,7 +225,7 @@ void opt_free(struct opt_cmdline *cl)
 
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
-       OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE };
+       OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE, OPT_FULL_NAMES };
 #define WATCH_DEFAULT_NS 1000000000ull	/* --watch without SECONDS: 1 s */
 
 static const struct option long_opts[] = {
@@ -390,6 +390,9 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			break;
 		case OPT_GRAPH:
 			cl->report.graph = 1;
+			break;
+		case OPT_FULL_NAMES:
+			cl->report.full_names = 1;
 			break;
 		case OPT_ENABLE:
 		case OPT_DISABLE:

@@ -39,6 +39,8 @@ struct pp_entry {
 					   the runtime address when module == -1 */
 	const char *name;		/* named kinds: owned by the profile; functions:
 					   NULL until the report resolves it */
+	const char *full_name;		/* functions: the demangled name in full, set
+					   with name (cxxname.h); NULL before */
 	uint32_t index;			/* its own index in entries[] */
 	uint64_t records;		/* records merged into this entry */
 	uint64_t torn;			/* of those, records caught mid-update */

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxxname.h"
 #include "report.h"
-#include "symbols.h"
 
 void report_opts_default(struct report_opts *o)
 {
@@ -117,6 +117,8 @@ int report_patterns_match(const struct report_pattern *p, size_t n,
 {
 	for (size_t i = 0; i < n; i++)
 		if (regexec(&p[i].re, row->name, 0, NULL, 0) == 0 ||
+		    (row->e && row->e->full_name && row->e->full_name != row->name &&
+		     regexec(&p[i].re, row->e->full_name, 0, NULL, 0) == 0) ||
 		    (row->module && regexec(&p[i].re, row->module, 0, NULL, 0) == 0))
 			return 1;
 	return 0;
@@ -160,15 +162,6 @@ static void note_hidden(struct report *r, struct report_row *row)
 		if (r->nhidden_large < REPORT_HIDDEN_NAMED)
 			r->nhidden_large++;
 	}
-}
-
-/* "module+0xOFFSET" (basename of the module), in the profile's arena. */
-static const char *fallback_name(struct pp_profile *prof, const struct pp_entry *e)
-{
-	char buf[REPORT_FALLBACK_MAX];
-
-	report_fallback_text(buf, sizeof(buf), prof, e);
-	return pp_profile_strndup(prof, buf, strlen(buf));
 }
 
 static uint64_t sort_value(const struct report_row *row, enum report_sort s)
@@ -270,6 +263,7 @@ static int warn(struct report *r, const char *kind, uint64_t count, const char *
 #define CACHE_LOW_HIT_PCT 50.0		/* hit rate below this ... */
 #define CACHE_MIN_LOOKUPS 20		/* ... over this many lookups */
 #define MAX_PER_RULE 3
+#define STD_SHARE 50.0			/* % of the self time in std:: internals */
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
@@ -515,6 +509,31 @@ static int rule_endpoints(struct report *r)
 	return 0;
 }
 
+/* Most of the functions' self time in the standard library's templates
+ * (std::sort's helpers, std::vector's members): what the program's own code
+ * costs is hidden in them, and their hooks cost time of their own.  One
+ * line, whatever the selection shows. */
+static int rule_std(struct report *r)
+{
+	uint64_t self = 0, std = 0;
+
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct report_row *row = &r->rows[i];
+
+		if (row->e->kind != PPF_KIND_FUNCTION)
+			continue;
+		self += row->st.self_ns;
+		if (cxxname_is_std(row->e->full_name))
+			std += row->st.self_ns;
+	}
+	if (!std || report_pct(std, self) <= STD_SHARE)
+		return 0;
+	return recommend_note(r, "std", "%.1f%% of the functions' self time is in std::"
+			      " internals: build with -finstrument-functions-exclude-file-list="
+			      "/usr/include (see the README) to leave them out and count their"
+			      " time in their callers", report_pct(std, self));
+}
+
 /* Every rule over `pool`, the eligible rows.  0, or -1 when memory runs out. */
 static int recommend(struct report *r, struct report_row **pool, size_t npool)
 {
@@ -527,7 +546,8 @@ static int recommend(struct report *r, struct report_row **pool, size_t npool)
 	for (size_t i = 0; !rc && i < sizeof(ranked_rules) / sizeof(ranked_rules[0]); i++)
 		rc = rule_ranked(r, &ranked_rules[i], pool, npool, pick);
 	free(pick);
-	if (rc || rule_memory(r, pool, npool) || rule_caches(r) || rule_endpoints(r))
+	if (rc || rule_memory(r, pool, npool) || rule_caches(r) || rule_endpoints(r) ||
+	    rule_std(r))
 		return -1;
 	return 0;
 }
@@ -608,6 +628,9 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 	r->endpoints = calloc(prof->nentries ? prof->nentries : 1, sizeof(*r->endpoints));
 	if (!r->rows || !r->top || !r->endpoints)
 		return -1;
+	/* every function's name, in every format and export, is made here */
+	if (cxxname_assign(prof, sc, o->full_names))
+		return -1;
 	size_t neligible = 0;
 
 	for (size_t i = 0; i < prof->nentries; i++) {
@@ -615,16 +638,8 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 		struct report_row *row = &r->rows[r->nrows++];
 
 		row->e = e;
-		if (e->kind == PPF_KIND_FUNCTION) {
-			const struct pp_module *m = e->module >= 0 ? &prof->modules[e->module] : NULL;
-
-			row->module = m ? m->path : NULL;
-			if (!e->name && m && sc)
-				e->name = sym_lookup(sc, m->path, m->build_id, m->build_id_len,
-						     e->offset);
-			if (!e->name && !(e->name = fallback_name(prof, e)))
-				return -1;
-		}
+		if (e->kind == PPF_KIND_FUNCTION)
+			row->module = e->module >= 0 ? prof->modules[e->module].path : NULL;
 		row->name = e->name;
 		stats_compute(e, &row->st);
 		row->severity = row->st.avg_ns > o->critical_ns ? SEV_CRITICAL :

@@ -62,6 +62,7 @@ struct report_opts {
 	 * matches one.  Owned by the caller (opt_free()). */
 	const struct report_pattern *filters, *excludes;
 	size_t nfilters, nexcludes;
+	int full_names;			/* --full-names: C++ names not shortened */
 };
 
 /* Sets the documented defaults (top 20, min-calls 5, sort total, severity
@@ -166,7 +167,8 @@ struct sym_cache;
 struct cg_tree;
 
 /* Builds the report of `prof` (function names resolved through `sc`; NULL
- * gives every function the name "module+0xOFFSET").  Returns 0, or -1 when
+ * gives every function the name "module+0xOFFSET"; C++ names shortened
+ * unless o->full_names, cxxname_assign()).  Returns 0, or -1 when
  * memory runs out.  The report points into prof and sc, which must outlive
  * it; report_free() releases what the report itself owns. */
 int report_build(struct report *r, struct pp_profile *prof, const struct report_opts *o,

@@ -73,8 +73,11 @@ static void row(FILE *out, const struct report *r, const struct report_row *rw, 
 		report_json_string(out, rw->module);
 	else
 		fputs("null", out);
-	if (rw->e->kind == PPF_KIND_FUNCTION)
-		fprintf(out, ", \"offset\": %llu", U(rw->e->offset));
+	if (rw->e->kind == PPF_KIND_FUNCTION) {
+		/* the name shortened or not (cxxname.h), the demangled one */
+		fprintf(out, ", \"offset\": %llu, \"full_name\": ", U(rw->e->offset));
+		report_json_string(out, rw->e->full_name ? rw->e->full_name : rw->name);
+	}
 	fprintf(out, ", \"severity\": \"%s\", \"calls\": %llu, \"total_ns\": %llu,"
 		" \"total_pct\": %.2f, \"self_ns\": %llu, \"self_pct\": %.2f, \"sum_ns\": %llu,"
 		" \"avg_ns\": %llu, \"min_ns\": %llu, \"max_ns\": %llu, \"p50_ns\": %llu,"

@@ -56,7 +56,9 @@
 	X("callees", "", "", 1, OPT_CALLEES,                                                         \
 	  "      --callees FUNC     what FUNC calls, likewise\n")                                 \
 	X("graph", "", "", 0, OPT_GRAPH,                                                             \
-	  "      --graph            add the call graph of the top entries (text and JSON)\n")
+	  "      --graph            add the call graph of the top entries (text and JSON)\n") \
+	X("full-names", "", "", 0, OPT_FULL_NAMES,                                                   \
+	  "      --full-names       C++ names in full: template arguments, parameters\n")
 
 /* The help lines of every report option, as one string literal. */
 #define REPORT_OPTS_HELP_LINE(name, short, optstr, has_arg, id, help) help

@@ -123,7 +123,7 @@ static int pprof_fill(struct pprof_build *b, const struct report *r)
 {
 	const struct pp_profile *prof = r->prof;
 	size_t np = prof->npaths, ne = prof->nentries, nm = prof->nmodules, nc = prof->nprocs;
-	size_t nstr = STR_FIXED + nc + 2 * nm + ne, nids = 0;
+	size_t nstr = STR_FIXED + nc + 2 * nm + 2 * ne, nids = 0;
 	/* location np + 1 is PP_MORE_PATHS's, function ne + 1 its function */
 	size_t nloc = np + 1, nfunc = ne + 1;
 
@@ -225,6 +225,12 @@ static int pprof_fill(struct pprof_build *b, const struct report *r)
 			f->name = STR_MORE;
 		}
 		f->system_name = f->name;
+		/* a function's system name is its full name (cxxname.h) */
+		if (e < ne && prof->entries[e]->full_name &&
+		    prof->entries[e]->full_name != prof->entries[e]->name) {
+			f->system_name = (int64_t)s;
+			b->strings[s++] = (char *)prof->entries[e]->full_name;
+		}
 		b->func_ptrs[e] = f;
 	}
 	p->function = b->func_ptrs;

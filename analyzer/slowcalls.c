@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callgraph.h"
+#include "cxxname.h"
 #include "paths.h"
 #include "slowcalls.h"
 #include "symbols.h"
@@ -41,17 +42,23 @@ static int by_duration(const void *a, const void *b)
 	return (x->end_ns > y->end_ns) - (x->end_ns < y->end_ns);
 }
 
-/* The name of frame `f` ("module+0xOFF" when no symbol holds it). */
+/* The name of frame `f` ("module+0xOFF" when no symbol holds it), C++
+ * names shortened as the entries' are (no parameters: a stack is read in
+ * order, not compared) unless `full` (--full-names). */
 static const char *frame_name(const struct pp_profile *prof, struct sym_cache *sc,
-			      const struct pp_frame *f, char buf[320])
+			      const struct pp_frame *f, char buf[320], int full)
 {
 	const struct pp_module *m = f->module >= 0 ? &prof->modules[f->module] : NULL;
 	const char *name = m && sc && f->offset ?
 		sym_lookup(sc, m->path, m->build_id, m->build_id_len, f->offset - 1) : NULL;
 	const char *base = m ? strrchr(m->path, '/') : NULL;
 
-	if (name)
+	if (name && full)
 		return name;
+	if (name) {
+		cxxname_shorten(name, CXXNAME_SHORT, buf, 320);
+		return buf;
+	}
 	snprintf(buf, 320, "%s+0x%" PRIx64, m ? (base ? base + 1 : m->path) : "?", f->offset);
 	return buf;
 }
@@ -115,7 +122,7 @@ int slow_print(FILE *out, const struct report *r, struct sym_cache *sc, size_t e
 			fputs("], \"stack\": [", out);
 			for (uint32_t f = 0; f < c->nframes; f++) {
 				fputs(f ? ", " : "", out);
-				report_json_string(out, frame_name(prof, sc, &c->frames[f], buf));
+				report_json_string(out, frame_name(prof, sc, &c->frames[f], buf, r->opts->full_names));
 			}
 			fputs("]}", out);
 			continue;
@@ -129,7 +136,7 @@ int slow_print(FILE *out, const struct report *r, struct sym_cache *sc, size_t e
 		}
 		for (uint32_t f = 0; f < c->nframes; f++)
 			fprintf(out, "    %2" PRIu32 "  %s\n", f,
-				frame_name(prof, sc, &c->frames[f], buf));
+				frame_name(prof, sc, &c->frames[f], buf, r->opts->full_names));
 	}
 	if (json)
 		fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);

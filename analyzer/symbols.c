@@ -295,10 +295,18 @@ static struct sym_entry *sym_find(struct sym_module *m, uint64_t addr)
 const char *sym_lookup(struct sym_cache *sc, const char *path, const uint8_t *build_id,
 		       unsigned build_id_len, uint64_t elf_addr)
 {
+	return sym_lookup_mangled(sc, path, build_id, build_id_len, elf_addr, NULL);
+}
+
+const char *sym_lookup_mangled(struct sym_cache *sc, const char *path, const uint8_t *build_id,
+			       unsigned build_id_len, uint64_t elf_addr, const char **mangled)
+{
 	struct sym_module *m;
 	struct sym_entry *e;
 	const char *raw;
 
+	if (mangled)
+		*mangled = NULL;
 	if (!sc || !path || !*path)
 		return NULL;
 	m = sym_module_get(sc, path);
@@ -319,6 +327,8 @@ const char *sym_lookup(struct sym_cache *sc, const char *path, const uint8_t *bu
 	if (!e)
 		return NULL;
 	raw = m->pool + e->name;
+	if (mangled)
+		*mangled = raw;
 	if (!e->demangled_tried) {
 		e->demangled_tried = 1;
 		if (raw[0] == '_' && raw[1] == 'Z') {

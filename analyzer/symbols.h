@@ -35,4 +35,11 @@ void sym_cache_free(struct sym_cache *sc);
 const char *sym_lookup(struct sym_cache *sc, const char *path, const uint8_t *build_id,
 		       unsigned build_id_len, uint64_t elf_addr);
 
+/* sym_lookup(), and *mangled (when not NULL) set to the symbol's name as
+ * the file has it (what the demangled name came from; the same string for
+ * a name that is not mangled, NULL when no symbol holds the address); owned
+ * by the cache as well. */
+const char *sym_lookup_mangled(struct sym_cache *sc, const char *path, const uint8_t *build_id,
+			       unsigned build_id_len, uint64_t elf_addr, const char **mangled);
+
 #endif /* PARAPROF_SYMBOLS_H */
