@@ -153,7 +153,7 @@ $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 $(LAUNCHER): tools/paraprof.c tools/progcheck.c tools/progcheck.h analyzer/report_opts.h analyzer/escape.h | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $(filter %.c,$^) -lelf
+	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $(filter %.c %.a,$^) -lelf
 
 # ---- paraprof-exporter (tools/exporter*.c): profiles as Prometheus metrics ----
 # Built on the analyzer's library (libpp_analyzer.a finds, opens, copies and
