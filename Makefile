@@ -149,10 +149,12 @@ $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lstdc++ -lm $(EXPORT_LIBS)
 
-$(LAUNCHER): tools/paraprof.c tools/progcheck.c | deps
+# -MMD writes one .d for the two sources, the last one's: the report options'
+# header, which tools/paraprof.c includes, is named here
+$(LAUNCHER): tools/paraprof.c tools/progcheck.c analyzer/report_opts.h | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $^ -lelf
+	$(Q)$(CC) $(APP_CFLAGS) -DPARAPROF_LIBDIR='"$(PREFIX)/lib"' -o $@ $(filter-out %.h,$^) -lelf
 
 # ---- paraprof-exporter (tools/exporter*.c): profiles as Prometheus metrics ----
 # Built on the analyzer's library (libpp_analyzer.a finds, opens, copies and
