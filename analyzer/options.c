@@ -448,6 +448,10 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 		snprintf(err, errlen, "give one of --histogram, --slowest-calls");
 		return -1;
 	}
+	if (cl->report.histogram && cl->report.format != FORMAT_TEXT) {
+		snprintf(err, errlen, "--histogram draws text: no --format");
+		return -1;
+	}
 	if (!cl->nfiles && !cl->npids) {
 		snprintf(err, errlen, "no input: give dump files or --pid PID (try --help)");
 		return -1;

@@ -507,8 +507,10 @@ static void hidden_counts(char *s, size_t size, const struct report *r)
 	char a[32];
 	size_t len = strlen(s);
 
-#define ADD(...) (len += (size_t)snprintf(s + len, len < size ? size - len : 0, __VA_ARGS__))
-	for (int h = HIDE_MIN_CALLS; h < HIDE_N && len < size; h++) {
+	/* len stays below size: a cut text ends there */
+#define ADD(...) (len += (size_t)snprintf(s + len, size - len, __VA_ARGS__), \
+		  len = len < size ? len : size - 1)
+	for (int h = HIDE_MIN_CALLS; h < HIDE_N; h++) {
 		if (!r->hidden[h])
 			continue;
 		ADD("%s%s ", sep, report_fmt_count(a, r->hidden[h]));

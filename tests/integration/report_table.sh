@@ -133,6 +133,10 @@ check "--histogram unknown: says so" \
 check "--histogram unknown: nothing on stdout" test ! -s bad.out
 "$REPORT" --histogram bimodal --slowest-calls bimodal "$dump" >/dev/null 2>both.err
 expect_eq "--histogram with --slowest-calls: a usage error" "$?" 2
+"$REPORT" --histogram bimodal --format json "$dump" >/dev/null 2>json.err
+expect_eq "--histogram with --format json: a usage error" "$?" 2
+check "--histogram with --format json: says why" \
+	grep -qx "paraprof-report: --histogram draws text: no --format" json.err
 "$REPORT" --histogram "" "$dump" >/dev/null 2>empty.err
 expect_eq "--histogram '': a usage error" "$?" 2
 
