@@ -150,6 +150,8 @@ $(REPORT): $(BUILD)/analyzer/main.o $(BUILD)/libpp_analyzer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ -lelf -lstdc++ -lm $(EXPORT_LIBS)
 
+# -MMD writes one .d for the two sources, the last one's: the report options'
+# header, which tools/paraprof.c includes, is named here
 $(LAUNCHER): tools/paraprof.c tools/progcheck.c tools/progcheck.h analyzer/report_opts.h analyzer/escape.h | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
@@ -412,8 +414,9 @@ bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/
 
 # ---- the demo, the analyzer bench, the fuzzer (examples/, bench/, tests/fuzz/) ----
 # make demo: profiles examples/demo under the launcher and prints the report,
-# then the default target check (which fails by design; the demo does not),
-# and writes the run's flame graph, $(BUILD)/demo/flamegraph.svg.
+# writes the run's flame graph, $(BUILD)/demo/flamegraph.svg, and ends with
+# the default target check (which fails by design; the demo does not).  Every
+# line fits 80 columns.
 DEMO := $(BUILD)/examples/demo
 $(DEMO): examples/demo.c | deps
 	@mkdir -p $(@D)
@@ -424,15 +427,16 @@ demo: deps all $(DEMO)
 	$(Q)rm -rf $(BUILD)/demo
 	$(Q)$(LAUNCHER) -o $(BUILD)/demo -- $(DEMO)
 	@echo
+	@echo "\$$ paraprof-report --format svg -o $(BUILD)/demo/flamegraph.svg \\"
+	@echo "      $(BUILD)/demo/paraprof.*.ppd"
+	$(Q)$(REPORT) --format svg -o $(BUILD)/demo/flamegraph.svg $(BUILD)/demo/paraprof.*.ppd
+	@echo "A flame graph of the run (hover, click to zoom, Search): open"
+	@echo "$(BUILD)/demo/flamegraph.svg in a browser"
+	@echo
 	@echo "\$$ paraprof-report --check $(BUILD)/demo/paraprof.*.ppd"
 	$(Q)$(REPORT) --check $(BUILD)/demo/paraprof.*.ppd; rc=$$?; \
 		[ $$rc -le 1 ] || exit $$rc; \
 		echo "(exit status $$rc: 0 when every target holds, 1 when one fails)"
-	@echo
-	@echo "\$$ paraprof-report --format svg -o $(BUILD)/demo/flamegraph.svg $(BUILD)/demo/paraprof.*.ppd"
-	$(Q)$(REPORT) --format svg -o $(BUILD)/demo/flamegraph.svg $(BUILD)/demo/paraprof.*.ppd
-	@echo "A flame graph of the run (hover, click to zoom, Search): open" \
-		"$(abspath $(BUILD)/demo/flamegraph.svg) in a browser"
 
 # bench/gen_dump writes synthetic dumps; make bench-report times
 # paraprof-report on 100,000 functions x 16 threads (BENCH_K=16: every

@@ -235,6 +235,13 @@ int main(int argc, char **argv)
 		say("%s", err);
 		goto out;
 	}
+	long hist_entry = -1;
+
+	if (cl.report.histogram &&
+	    (hist_entry = report_hist_find(prof, cl.report.histogram, err, sizeof(err))) < 0) {
+		say("%s", err);
+		goto out;
+	}
 	FILE *dest = stdout;
 
 	if (cl.output && !(dest = open_output(cl.output))) {
@@ -244,7 +251,7 @@ int main(int argc, char **argv)
 	}
 	int rc = slow_entry >= 0 ?
 		slow_print(dest, &r, sc, (size_t)slow_entry, cl.report.format == FORMAT_JSON) :
-		print_report(dest, &r);
+		hist_entry >= 0 ? report_hist(dest, &r, (size_t)hist_entry) : print_report(dest, &r);
 
 	rc = rc || fflush(dest);
 	if (dest != stdout && fclose(dest))

@@ -225,7 +225,8 @@ void opt_free(struct opt_cmdline *cl)
 
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
-       OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE, OPT_FULL_NAMES };
+       OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE, OPT_FULL_NAMES,
+       OPT_HISTOGRAM, OPT_WIDE };
 #define WATCH_DEFAULT_NS 1000000000ull	/* --watch without SECONDS: 1 s */
 
 static const struct option long_opts[] = {
@@ -365,6 +366,16 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			}
 			cl->report.slowest_calls = optarg;
 			break;
+		case OPT_HISTOGRAM:
+			if (!*optarg) {
+				snprintf(err, errlen, "--histogram: empty function name");
+				return -1;
+			}
+			cl->report.histogram = optarg;
+			break;
+		case OPT_WIDE:
+			cl->report.wide = 1;
+			break;
 		case OPT_SEVERITY:
 			if (opt_parse_severity(optarg, &cl->report, err, errlen))
 				return -1;
@@ -475,6 +486,14 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 		snprintf(err, errlen, "%s works on running programs: give --pid PID and no files",
 			 cl->control == CONTROL_ENABLE ? "--enable" :
 			 cl->control == CONTROL_DISABLE ? "--disable" : "--clear");
+		return -1;
+	}
+	if (cl->report.histogram && cl->report.slowest_calls) {
+		snprintf(err, errlen, "give one of --histogram, --slowest-calls");
+		return -1;
+	}
+	if (cl->report.histogram && cl->report.format != FORMAT_TEXT) {
+		snprintf(err, errlen, "--histogram draws text: no --format");
 		return -1;
 	}
 	if (!cl->nfiles && !cl->npids) {

@@ -63,6 +63,8 @@ struct report_opts {
 	const struct report_pattern *filters, *excludes;
 	size_t nfilters, nexcludes;
 	int full_names;			/* --full-names: C++ names not shortened */
+	int wide;			/* text: --wide, no line is cut or wrapped */
+	const char *histogram;		/* --histogram FUNC, NULL = none */
 };
 
 /* Sets the documented defaults (top 20, min-calls 5, sort total, severity
@@ -231,6 +233,29 @@ const char *report_hide_option(enum report_hide h);
 /* Whether pattern list p (n of them) matches the row's name or module. */
 int report_patterns_match(const struct report_pattern *p, size_t n,
 			  const struct report_row *row);
+
+/* report_text.c's layout, shared with report_hist.c: the text width
+ * (--wide: no limit; else stdout's terminal width, else $COLUMNS, never
+ * under 80); the display columns of a string (its UTF-8 characters); a
+ * string escaped and fitted to width columns (cut in the middle with an
+ * ellipsis); a string escaped and word-wrapped at width, the first line
+ * after `first` columns already printed, the others after `indent`. */
+size_t report_text_width(FILE *out, const struct report_opts *o);
+size_t report_text_cols(const char *s);
+void report_text_fit(FILE *out, const char *s, size_t width, int utf8);
+void report_text_wrap(FILE *out, const char *text, size_t width, size_t first,
+		      const char *indent);
+
+/* report_hist.c: --histogram FUNC.  report_hist_find() returns FUNC's
+ * entry index, or -1 with a one-line reason in err (a usage error);
+ * report_hist() draws its duration distribution: 0, or -1 when writing
+ * failed. */
+long report_hist_find(const struct pp_profile *prof, const char *func, char *err,
+		      size_t errlen);
+int report_hist(FILE *out, const struct report *r, size_t entry);
+
+/* A count with thousands separators: "7,154,025". */
+const char *report_fmt_count(char buf[32], uint64_t v);
 
 /* Shared formatting: a duration with its unit ("2.45s", "1.20ms", "350ns"),
  * and a compact one for thresholds ("2s", "500ms", "1.5ms"). */

@@ -48,6 +48,11 @@
 	X("slowest-calls", "", "", 1, OPT_SLOWEST_CALLS,                                             \
 	  "      --slowest-calls FUNC\n"                                                          \
 	  "                         the slowest calls of FUNC kept with their native stacks\n") \
+	X("histogram", "", "", 1, OPT_HISTOGRAM,                                                     \
+	  "      --histogram FUNC   draw the distribution of FUNC's call durations\n")            \
+	X("wide", "", "", 0, OPT_WIDE,                                                               \
+	  "      --wide             text: cut no name, wrap no line (default: fit the\n"          \
+	  "                         terminal, $COLUMNS or 80 columns)\n")                       \
 	X("no-color", "", "", 0, OPT_NO_COLOR,                                                       \
 	  "      --no-color         no colours, even on a terminal\n")                          \
 	X("callers", "", "", 1, OPT_CALLERS,                                                         \

@@ -268,8 +268,8 @@ NO_PROFILE int main(void)
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("demo: 5 agent specs loaded, 6 workflow steps run, 6 definitions parsed, "
-	       "%u cache misses served, in %.2f s\n",
+	printf("demo: 5 agent specs loaded, 6 workflow steps run, 6 definitions parsed,\n"
+	       "      %u cache misses served, in %.2f s\n",
 	       requests, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

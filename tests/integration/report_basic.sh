@@ -40,8 +40,10 @@ expect_eq "slow_a (8 ms busy waits) is CRITICAL" "$(section_of slow_a)" CRITICAL
 expect_eq "fast is LOW" "$(section_of fast)" LOW
 expect_eq "main (1 call) is left out by --min-calls 5" "$(section_of main)" ""
 
+# calls_of NAME: the Calls column of the row under NAME's line, without
+# its thousands separators
 calls_of() {
-	awk -v n="$1" '$0 == n { getline; sub(/.*Calls: /, ""); sub(/ .*/, ""); print; exit }' report.txt
+	awk -v n="$1" '$0 == n { getline; gsub(/,/, "", $1); print $1; exit }' report.txt
 }
 expect_eq "calls of fast" "$(calls_of fast)" 1000
 expect_eq "calls of mixed" "$(calls_of mixed)" 100
@@ -111,6 +113,6 @@ expect_eq "--check json says pass: false" "$(ppjson check.json value check.pass)
 # two runs merge: every count doubles
 mkdir second && (cd second && PARAPROF_OUTPUT=$WORK/second LD_PRELOAD=$LIB "$PROGS/report_mix" >/dev/null)
 "$REPORT" --severity $SEV --min-calls 1 --no-color "$dump" second/paraprof.*.ppd >merged.txt
-awk '$0 == "fast" { getline; sub(/.*Calls: /, ""); sub(/ .*/, ""); print }' merged.txt >fast_calls
+awk '$0 == "fast" { getline; gsub(/,/, "", $1); print $1 }' merged.txt >fast_calls
 expect_eq "two runs merged: calls of fast" "$(cat fast_calls)" 2000
 check "two runs merged: the header lists 2 processes" grep -q "^Programs: 2 processes" merged.txt

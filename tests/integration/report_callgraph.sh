@@ -134,7 +134,7 @@ while read -r share calls path; do
 	expect_eq "hot path $path: its share is its node's total over c's" "$share" "$want"
 done <c_paths.txt
 check "hot paths of c: a p95 of at least 1 ms each" \
-	test "$(grep -A5 '^c$' hot.txt | grep -c '^  Path: [0-9.]*% | P95: [0-9.]*ms | ')" = 3
+	test "$(grep -A7 '^c$' hot.txt | grep -c '^  Path: [0-9.]*% | P95: [0-9.]*ms | ')" = 3
 expect_eq "hot paths in JSON: c's three, by node id" \
 	"$(python3 -c 'import json,sys; d = json.load(open("r.json"))
 f = [x for x in d["functions"] if x["name"] == "c"][0]

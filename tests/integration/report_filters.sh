@@ -16,7 +16,7 @@ check "one dump written" test -f "$dump"
 
 # shown_text FILE: the entries the text report shows, sorted, one line
 shown_text() {
-	awk '/^  Average: / { sub(/ \[[a-z]+\]$/, "", prev); print prev } { prev = $0 }' "$1" |
+	awk '/^ +[0-9][0-9,]*  / { sub(/ \[[a-z]+\]$/, "", prev); print prev } { prev = $0 }' "$1" |
 		sort | paste -sd' '
 }
 # shown_json FILE, shown_csv FILE: the same from the JSON and CSV reports
@@ -32,11 +32,14 @@ hidden_csv() {
 }
 
 # report NAME OPTIONS...: the three reports of the dump, NAME.txt/.json/.csv,
-# each checked to exit 0
+# each checked to exit 0; the text's Hidden and No-entry lines, joined, in
+# NAME.hidden and NAME.nothing
 report() {
 	_n=$1; shift
 	"$REPORT" --no-color "$@" "$dump" >"$_n.txt" 2>"$_n.err"
 	_t=$?
+	joined "$_n.txt" Hidden: >"$_n.hidden"
+	joined "$_n.txt" 'No entry to show' >"$_n.nothing"
 	"$REPORT" --format json "$@" "$dump" >"$_n.json" 2>>"$_n.err"
 	_j=$?
 	"$REPORT" --format csv "$@" "$dump" >"$_n.csv" 2>>"$_n.err"
@@ -53,8 +56,15 @@ expect_hidden() {
 	expect_eq "$1: json entries_hidden" "$(ppjson "$1.json" value entries_hidden.min_calls \
 		entries_hidden.min_time entries_hidden.filter entries_hidden.exclude)" "$2"
 }
+# joined FILE PREFIX: the line of FILE that starts with PREFIX, joined with
+# the lines it wrapped onto (at 80 columns, indented by two spaces)
+joined() {
+	awk -v p="$2" 'index($0, p) == 1 { h = $0; on = 1; next }
+		on && /^  / { h = h " " substr($0, 3); next }
+		on { print h; on = 0 } END { if (on) print h }' "$1"
+}
 header() {
-	grep '^Sorted by ' "$1.txt"
+	joined "$1.txt" 'Sorted by '
 }
 
 # ---- item 3: the header says what is hidden ----
@@ -64,9 +74,9 @@ expect_eq "plain: header counts the entries below --min-calls" "$(header plain)"
 	"Sorted by total time: top 4 of 6 entries (2 below --min-calls 5)"
 check "plain: the hidden main, with all the time, is named" \
 	grep -q '^Hidden: main (below --min-calls: 1 call, total [0-9.]*ms = 100\.0% of profiled time)$' \
-	plain.txt
+	plain.hidden
 check "plain: parse_config (a few % of the time) is not named" \
-	bash -c '! grep "^Hidden:" plain.txt | grep -q parse_config'
+	bash -c '! grep -q parse_config plain.hidden'
 expect_eq "plain: json entries, eligible, below_min_calls" \
 	"$(ppjson plain.json value entries entries_eligible entries_below_min_calls)" "6 4 2"
 expect_hidden plain "2 0 0 0"
@@ -98,7 +108,7 @@ expect_eq "filter: csv hidden rows" "$(hidden_csv filter.csv)" "--min-calls=2 --
 expect_eq "filter: json options.filter" "$(ppjson filter.json value options.filter)" \
 	"['^compute_']"
 check "filter: io_write (28 % of the time) is named as hidden by --filter" \
-	grep -q '^Hidden: main (.*); io_write (not matching --filter: 20 calls' filter.txt
+	grep -q '^Hidden: main (.*); io_write (not matching --filter: 20 calls' filter.hidden
 
 report filters --filter '^compute_' --filter '^db_'
 expect_shown filters "compute_fast compute_slow db_query"
@@ -123,7 +133,7 @@ expect_eq "exclude by module: the three largest hidden named, largest first" \
 	"main --min-calls,compute_slow --exclude,io_write --exclude"
 check "exclude by module: text names them in that order" \
 	grep -q '^Hidden: main (below --min-calls: .*); compute_slow (matching --exclude: 10 calls, .*); io_write (matching --exclude: 20 calls, .*)$' \
-	modout.txt
+	modout.hidden
 report modin --filter '/report_filters$'
 expect_shown modin "compute_fast compute_slow io_write"
 expect_hidden modin "2 0 1 0"
@@ -148,7 +158,7 @@ report none --filter '^nothing$'
 expect_shown none ""
 check "nothing left: the text says what hides them" \
 	grep -q '^No entry to show: 6 of 6 hidden (2 below --min-calls 5, 4 not matching --filter)\.$' \
-	none.txt
+	none.nothing
 expect_hidden none "2 0 4 0"
 
 # the launcher passes the filters on

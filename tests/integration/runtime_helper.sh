@@ -25,7 +25,7 @@ expect_eq "no frame of work abandoned" "$(field dump.txt work abandoned)" 0
 "$BUILD/paraprof-report" --format json --min-calls 1 paraprof.*.ppd >report.json
 ppjson report.json rows functions name >names.txt
 expect_eq "the report names no paraprof_ function" "$(grep '^paraprof_' names.txt)" ""
-"$BUILD/paraprof-report" paraprof.*.ppd >report.txt 2>&1
+"$BUILD/paraprof-report" --wide paraprof.*.ppd >report.txt 2>&1
 check "the report warns of no longjmp and no unmatched exit" \
 	sh -c '! grep -qE "longjmp|no matching entry" report.txt'
 rm -f paraprof.*.ppd

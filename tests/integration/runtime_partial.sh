@@ -61,7 +61,7 @@ for prog in partial partial_o3; do
 	# the wall time (the program runs >= 31 ms of spins), never more.
 	check "$prog: main's time ($main_ns ns) within the wall time ($wall ns)" \
 		test "${main_ns:-0}" -le "$wall" -a "${main_ns:-0}" -ge $((wall / 2))
-	"$BUILD/paraprof-report" paraprof.*.ppd >report.txt 2>&1
+	"$BUILD/paraprof-report" --wide paraprof.*.ppd >report.txt 2>&1
 	check "$prog: the report blames no longjmp and no unmatched exit" \
 		sh -c '! grep -qE "longjmp|no matching entry|deeper than the shadow stack" report.txt'
 done

@@ -32,6 +32,6 @@ check "the thread function's time ($thread_ns ns) <= wall time" \
 # the innermost frame holds two leaf() calls: far below the outermost
 check "the shortest frame of down ($(field deep.txt down min_ns) ns) is far below the longest" \
 	test "$(field deep.txt down min_ns)" -lt $(( ${incl:-0} / 1000 ))
-"$BUILD/paraprof-report" paraprof.*.ppd >report.txt 2>&1
+"$BUILD/paraprof-report" --wide paraprof.*.ppd >report.txt 2>&1
 check "the report warns of no call deeper than the shadow stack" \
 	sh -c '! grep -q "deeper than the shadow stack" report.txt'

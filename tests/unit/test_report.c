@@ -197,9 +197,10 @@ static void test_report_filters_and_hidden(void **state)
 	assert_int_equal(r.hidden_large[0]->hidden, HIDE_MIN_CALLS);
 	char *t = render(report_text, &r);
 
+	/* the Hidden line wraps at 80 columns */
 	assert_non_null(strstr(t, "Sorted by total time: top 5 of 6 entries (1 below --min-calls"
 			       " 5)\nHidden: fake+0x5000 (below --min-calls: 2 calls, total 10.00s"
-			       " = 20.9% of profiled time)\n===="));
+			       " = 20.9% of\n  profiled time)\n===="));
 	free(t);
 	report_free(&r);
 	opt_free(&cl);
@@ -445,10 +446,15 @@ static void test_report_text(void **state)
 	assert_non_null(med);
 	assert_non_null(low);
 	assert_true(crit < high && high < med && med < low);
-	assert_non_null(strstr(crit, "fake+0x1000\n  Average: 3.00s | Max: 3.00s | P95: 3.00s |"
-			       " P99: 3.00s | Calls: 6 | Total: 18.00s (37.6%)\n  Self: 18.00s (37.6%)"));
+	/* a table: the header with each time column's unit, the name, its row */
+	assert_non_null(strstr(crit, "\n  Calls  Avg s  P50 s  P95 s  P99 s  Max s  Total s  Total%\n"
+			       "fake+0x1000\n      6   3.00   3.00   3.00   3.00   3.00    18.00"
+			       "   37.6%\n  Self: 18.00s (37.6%) | Min: 3.00s | P99.9: 3.00s\n"));
+	/* one unit per column: 1,000.00 us beside 345.00 us, with a separator */
+	assert_non_null(strstr(low, "\n  Calls    Avg us    P50 us    P95 us  P99 ms  Max ms"
+			       "  Total ms  Total%\nfake+0x4000\n    100  1,000.00  1,000.00"));
 	assert_non_null(strstr(low, "parse [region]\n"));
-	assert_null(strstr(t, "fake+0x5000\n  Average"));	/* below --min-calls */
+	assert_null(strstr(t, "fake+0x5000\n"));	/* below --min-calls */
 	assert_non_null(strstr(t, "Slowest by Average (top 1)"));
 	assert_non_null(strstr(t, "Caches\n"));
 	assert_non_null(strstr(t, "Hits: 10 | Misses: 90 | Hit rate: 10.0% | Size: 50/50"));
@@ -807,6 +813,57 @@ static void test_report_formatting(void **state)
 	assert_string_equal(report_fmt_limit(b, 999), "999ns");
 }
 
+/* The text layout's pieces: counts with separators, widths in UTF-8
+ * characters, names cut in the middle to a width (escapes counted). */
+static void test_report_text_layout(void **state)
+{
+	struct report_opts o;
+	char b[32], *t;
+	size_t size;
+	FILE *out;
+
+	(void)state;
+	assert_string_equal(report_fmt_count(b, 0), "0");
+	assert_string_equal(report_fmt_count(b, 999), "999");
+	assert_string_equal(report_fmt_count(b, 1000), "1,000");
+	assert_string_equal(report_fmt_count(b, 7154025), "7,154,025");
+	assert_string_equal(report_fmt_count(b, UINT64_MAX), "18,446,744,073,709,551,615");
+	assert_int_equal(report_text_cols("r\xc3\xa9sum\xc3\xa9\xe2\x80\xa6"), 7);
+
+	out = open_memstream(&t, &size);
+	report_text_fit(out, "abcdefghij", 10, 1);	/* fits: whole */
+	fputc('|', out);
+	report_text_fit(out, "abcdefghijk", 10, 1);	/* 5 + ellipsis + 4 */
+	fputc('|', out);
+	report_text_fit(out, "abcdefghijk", 10, 0);	/* 4 + ... + 3 */
+	fputc('|', out);
+	report_text_fit(out, "\x1b" "bcdefghijk", 10, 1);	/* the escape is 4 wide */
+	fclose(out);
+	assert_string_equal(t, "abcdefghij|abcde\u2026hijk|abcd...ijk|\\x1bb\u2026hijk");
+	free(t);
+
+	out = open_memstream(&t, &size);
+	report_text_wrap(out, "one two three four", 10, 0, "  ");
+	report_text_wrap(out, "abcdefghijklmnopqrstuvwxyz", 10, 2, "  ");	/* 2 printed */
+	fclose(out);
+	assert_string_equal(t, "one two\n  three\n  four\nabcdefgh\n  ijklmnop\n  qrstuvwx\n  yz\n");
+	free(t);
+
+	/* not a terminal: COLUMNS, never under 80; --wide: no limit */
+	report_opts_default(&o);
+	out = open_memstream(&t, &size);
+	setenv("COLUMNS", "132", 1);
+	assert_int_equal(report_text_width(out, &o), 132);
+	setenv("COLUMNS", "20", 1);
+	assert_int_equal(report_text_width(out, &o), 80);
+	unsetenv("COLUMNS");
+	assert_int_equal(report_text_width(out, &o), 80);
+	o.wide = 1;
+	assert_true(report_text_width(out, &o) > 100000);
+	fclose(out);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +881,7 @@ int main(void)
 		cmocka_unit_test(test_report_text_escapes),
 		cmocka_unit_test(test_report_csv),
 		cmocka_unit_test(test_report_formatting),
+		cmocka_unit_test(test_report_text_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
