@@ -403,7 +403,9 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			cl->report.graph = 1;
 			break;
 		case OPT_FULL_NAMES:
+			/* names in full are not cut to fit the width either */
 			cl->report.full_names = 1;
+			cl->report.wide = 1;
 			break;
 		case OPT_ENABLE:
 		case OPT_DISABLE:

@@ -18,7 +18,8 @@ mkdir light && (cd light && PARAPROF_OUTPUT=$WORK/light LD_PRELOAD=$LIB "$PROGS/
 light=$(ls light/paraprof.*.ppd)
 check "light run: one dump" test -f "$light"
 
-"$REPORT" --no-color -n 0 -m 0 "$sorted" >report.txt
+# --wide: the names as made, none cut in the middle to fit 80 columns
+"$REPORT" --no-color --wide -n 0 -m 0 "$sorted" >report.txt
 expect_eq "text: exit status" "$?" 0
 # the names of the text report: the lines that are not indented details
 awk '/^Recommendations:/ { exit } /^[^ =-]/ && NR > 6 && !/Severity \(/' report.txt >names.txt
