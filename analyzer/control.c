@@ -25,37 +25,14 @@
 
 int control_pid(pid_t pid, enum control_op op, char *err, size_t errlen)
 {
-	char note[512];
 	struct shm_seg *segs;
 	struct ppf_header *h;
 	size_t n;
-	long k;
-
-	if (shm_scan((uint32_t)pid, &segs, &n, err, errlen))
-		return -1;
-	if (!n) {
-		char glob[64];
-
-		ppc_segment_glob(glob, sizeof(glob), (long)pid);
-		snprintf(err, errlen, "no profile at %s: no such segment", glob);
-		free(segs);
-		return -1;
-	}
 	/* O_RDWR: a segment we may not write is not one we can steer */
-	for (size_t i = 0; i < n; i++)
-		shm_open_seg(&segs[i], O_RDWR);
-	k = shm_choose(segs, n, 1, note, sizeof(note));
-	if (k < 0) {
-		long any = shm_choose(segs, n, 0, note, sizeof(note));
+	long k = shm_find_running((uint32_t)pid, O_RDWR, &segs, &n, err, errlen);
 
-		if (any >= 0)
-			snprintf(err, errlen, "the process is not running (its profile stays"
-				 " readable in %s)", segs[any].path);
-		else
-			snprintf(err, errlen, "no profile at %s: %s", segs[0].path, segs[0].err);
-		shm_free(segs, n);
+	if (k < 0)
 		return -1;
-	}
 	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, segs[k].fd, 0);
 	if (h == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map %s: %s", segs[k].path, strerror(errno));

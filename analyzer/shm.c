@@ -258,3 +258,39 @@ long shm_choose(const struct shm_seg *segs, size_t n, int live_only, char *note,
 	}
 	return best;
 }
+
+long shm_find_running(uint32_t pid, int oflags, struct shm_seg **segs, size_t *n, char *err,
+		      size_t errlen)
+{
+	char note[512];
+	long k;
+
+	if (shm_scan(pid, segs, n, err, errlen))
+		return -1;
+	if (!*n) {
+		char glob[64];
+
+		ppc_segment_glob(glob, sizeof(glob), (long)pid);
+		snprintf(err, errlen, "no profile at %s: no such segment", glob);
+		free(*segs);
+		*segs = NULL;
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		shm_open_seg(&(*segs)[i], oflags);
+	k = shm_choose(*segs, *n, 1, note, sizeof(note));
+	if (k < 0) {
+		long any = shm_choose(*segs, *n, 0, note, sizeof(note));
+
+		if (any >= 0)
+			snprintf(err, errlen, "the process is not running (its profile stays"
+				 " readable in %s)", (*segs)[any].path);
+		else
+			snprintf(err, errlen, "no profile at %s: %s", (*segs)[0].path,
+				 (*segs)[0].err);
+		shm_free(*segs, *n);
+		*segs = NULL;
+		*n = 0;
+	}
+	return k;
+}

@@ -102,4 +102,12 @@ void shm_free(struct shm_seg *segs, size_t n);
 long shm_choose(const struct shm_seg *segs, size_t n, int live_only, char *note,
 		size_t notelen);
 
+/* The segments of pid (shm_scan), each opened with `oflags`, and the index
+ * of the running process's (shm_choose, live only): *segs and *n for the
+ * caller to shm_free.  The index, or -1 with the reason in err ("no such
+ * segment", "not running" with where its profile stays, why it cannot be
+ * opened) and nothing left to free. */
+long shm_find_running(uint32_t pid, int oflags, struct shm_seg **segs, size_t *n, char *err,
+		      size_t errlen);
+
 #endif /* PARAPROF_SHM_H */

@@ -144,34 +144,11 @@ static int term_setup(struct watch *w)
 static int open_segment(struct watch *w, char *err, size_t errlen)
 {
 	struct shm_seg *segs;
-	char note[512];
 	size_t n;
-	long k;
+	long k = shm_find_running((uint32_t)w->pid, O_RDONLY, &segs, &n, err, errlen);
 
-	if (shm_scan((uint32_t)w->pid, &segs, &n, err, errlen))
+	if (k < 0)
 		return -1;
-	if (!n) {
-		char glob[64];
-
-		ppc_segment_glob(glob, sizeof(glob), (long)w->pid);
-		snprintf(err, errlen, "no profile at %s: no such segment", glob);
-		free(segs);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		shm_open_seg(&segs[i], O_RDONLY);
-	k = shm_choose(segs, n, 1, note, sizeof(note));
-	if (k < 0) {
-		long any = shm_choose(segs, n, 0, note, sizeof(note));
-
-		if (any >= 0)
-			snprintf(err, errlen, "the process is not running (its profile stays"
-				 " readable in %s)", segs[any].path);
-		else
-			snprintf(err, errlen, "no profile at %s: %s", segs[0].path, segs[0].err);
-		shm_free(segs, n);
-		return -1;
-	}
 	snprintf(w->path, sizeof(w->path), "%s", segs[k].path);
 	w->fd = segs[k].fd;
 	segs[k].fd = -1;

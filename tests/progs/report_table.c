@@ -14,25 +14,10 @@
  * preloaded library.
  */
 #include <paraprof.h>
-#include <time.h>
+
+#include "busywait.h"
 
 static volatile long sink;
-
-__attribute__((no_instrument_function)) static long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000L + t.tv_nsec;
-}
-
-__attribute__((no_instrument_function)) static void wait_us(long us)
-{
-	long t0 = now_ns();
-
-	while (now_ns() - t0 < us * 1000)
-		;
-}
 
 void bimodal(long us);
 void tiny(void);
