@@ -18,11 +18,9 @@
  * with dl_iterate_phdr and their PT_GNU_EH_FRAME tables).
  */
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <unwind.h>
 
-#include "internal.h"
+#include "hooks.h"
 
 #define SLOW_CAP 1024			/* calls kept, PPF_SLOW_PER_RECORD per record */
 
@@ -120,7 +118,7 @@ void slow_capture(const struct ppf_record *r, uint64_t dur_ns)
 		e->rec = rec_off;
 		e->dur_ns = dur_ns;
 		e->end_ns = clock_mono_ns();
-		e->tid = (uint32_t)syscall(SYS_gettid);
+		e->tid = hk_gettid();
 		e->nframes = 0;
 		for (int i = skip; i < got && e->nframes < PPF_SLOW_FRAMES; i++)
 			e->frames[e->nframes++] = (uintptr_t)frames[i];
