@@ -48,7 +48,9 @@ calls_of() {
 expect_eq "calls of fast" "$(calls_of fast)" 1000
 expect_eq "calls of mixed" "$(calls_of mixed)" 100
 expect_eq "calls of slow_a" "$(calls_of slow_a)" 6
-check "header names the program" grep -q "^Program: $PROGS/report_mix (pid " report.txt
+# --wide: at 80 columns a long checkout path wraps the line
+"$REPORT" --wide --no-color "$dump" >wide.txt
+check "header names the program" grep -q "^Program: $PROGS/report_mix (pid " wide.txt
 check "header has the wall time" grep -q "^Wall Time: [0-9.]*ms$" report.txt
 check "recommendation: outliers of mixed, from the data" \
 	grep -q "^- mixed has outliers: p99 [0-9.]*ms is [0-9.]*x its median" report.txt

@@ -105,7 +105,7 @@ kill -9 $pid
 wait $pid 2>/dev/null
 "$REPORT" --list >list2.txt
 check "--list: a killed program is gone" grep -q "^$pid  *gone  *recording" list2.txt
-"$REPORT" --pid $pid --min-calls 1 --no-color >killed.txt
+"$REPORT" --pid $pid --min-calls 1 --no-color --wide >killed.txt
 expect_eq "--pid of a killed program: exit 0" "$?" 0
 check "--pid of a killed program: says so" grep -q "^Program: .* (pid $pid, live segment)" killed.txt
 check "--pid of a killed program: tick is there" grep -q "^tick$" killed.txt
