@@ -356,7 +356,7 @@ static const struct ppf_record *link_target(const struct load_dump *d, uint64_t 
 	if (off % 8 || !load_in_data(d, off, d->rec_size))
 		return NULL;
 	r = (const void *)(d->buf + off);
-	if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT ||
+	if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_MAX ||
 	    !load_in_data(d, off, r->size) ||
 	    r->size != d->rec_size + (r->kind == PPF_KIND_ENDPOINT ?
 				      sizeof(struct ppf_endpoint_tail) : 0))

@@ -108,7 +108,7 @@ int load_walk_records(struct load_dump *d, load_record_fn fn, void *ctx, unsigne
 			size_t want = d->rec_size + (r->kind == PPF_KIND_ENDPOINT ?
 						     sizeof(struct ppf_endpoint_tail) : 0);
 
-			if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_ENDPOINT) {
+			if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_MAX) {
 				d->dropped++;
 				if (load_note(d, "record of kind %u, key %#" PRIx64 " (thread %" PRIu32
 					 ", at %#" PRIx64 ") dropped: unknown kind %u", r->kind,

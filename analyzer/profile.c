@@ -46,6 +46,7 @@ const char *pp_kind_name(unsigned kind)
 	case PPF_KIND_REGION: return "region";
 	case PPF_KIND_SPAN: return "span";
 	case PPF_KIND_ENDPOINT: return "endpoint";
+	case PPF_KIND_LIBCALL: return "libc";
 	}
 	return "?";
 }

@@ -116,10 +116,12 @@ void stats_totals(const struct pp_profile *prof, struct pp_totals *t)
 	for (size_t i = 0; i < prof->nentries; i++) {
 		const struct pp_entry *e = prof->entries[i];
 
-		/* Functions and regions sit on the shadow stack, so their self
-		 * times partition each thread's instrumented time exactly;
-		 * spans and endpoints overlap them and are left out. */
-		if (e->kind == PPF_KIND_FUNCTION || e->kind == PPF_KIND_REGION)
+		/* Functions, regions and libc calls sit on the shadow stack,
+		 * so their self times partition each thread's instrumented
+		 * time exactly; spans and endpoints overlap them and are left
+		 * out. */
+		if (e->kind == PPF_KIND_FUNCTION || e->kind == PPF_KIND_REGION ||
+		    e->kind == PPF_KIND_LIBCALL)
 			t->profiled_ns = pp_sat_add(t->profiled_ns, e->self_ns);
 		t->endpoints += e->kind == PPF_KIND_ENDPOINT;
 	}

@@ -41,7 +41,7 @@ void env_warn(const char *fmt, ...)
 	n = 10 + (n < (int)sizeof(line) - 11 ? n : (int)sizeof(line) - 12);
 	line[n++] = '\n';
 	/* one write: lines of several processes do not interleave */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	if (libcalls_write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
 }
 
@@ -152,6 +152,7 @@ void env_read(void)
 	env.slow_call_ns = 10000;
 	env.session = 0;
 	env.quiet = 0;
+	env.libcalls = 0;
 	strcpy(env.output, ".");
 	if (getauxval(AT_SECURE)) {
 		/* not even PARAPROF_QUIET: the environment is not to be trusted */
@@ -165,6 +166,15 @@ void env_read(void)
 	env.quiet = s && *s && strcmp(s, "0") != 0;
 
 	set_output(getenv("PARAPROF_OUTPUT"));
+
+	env.libcalls = 1;
+	s = getenv("PARAPROF_LIBCALLS");
+	if (s && *s) {
+		if (!strcmp(s, "0"))
+			env.libcalls = 0;
+		else if (strcmp(s, "1") != 0)
+			env_warn("PARAPROF_LIBCALLS=%s is not 0 or 1; using 1", s);
+	}
 
 	s = getenv("PARAPROF_ENABLE");
 	if (s && *s) {

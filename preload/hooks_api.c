@@ -173,6 +173,59 @@ int hooks_region_end(void)
 	return rc;
 }
 
+void hooks_libcall_begin(struct hooks_libcall *c)
+{
+	struct tls *t = &hooks_tls;
+	uint32_t d;
+
+	c->start = 0;
+	if ((t->gate & GATE_HOOK) || !seg_made())
+		return;
+	d = t->depth;
+	c->depth = d;
+	c->top = d && t->stack ? t->stack[d - 1].fn : 0;
+	c->start = clock_now();
+}
+
+/* One call of `dur` ns added to r, a record with no frame (a span's, an
+ * endpoint's, a libc call's): lock-free once r and its page exist. */
+static void add_call(struct tls *t, struct ppf_record *r, uint64_t dur)
+{
+	struct frame f = { .rec = r };
+	unsigned b = ppf_bucket(dur);
+	int have_page = r->pages[b >> PPF_SUB_BITS] ||
+			rec_hist_page(t->area, r, b >> PPF_SUB_BITS);
+
+	record_commit(&f, 1, dur, b, have_page, 0, pp_rss(), r->depth == 0);
+}
+
+void hooks_libcall_end(const struct hooks_libcall *c, const char *name)
+{
+	uint64_t now = clock_now(), dur;
+	struct tls *t = &hooks_tls;
+	struct ppf_record *r;
+	uint32_t cw, d = c->depth;
+
+	if (!c->start || (t->gate & GATE_HOOK))
+		return;
+	t = api_begin((uintptr_t)__builtin_dwarf_cfa(), &cw);
+	if (!t)
+		return;
+	/* under the frame that made it, if it is still the top one (a
+	 * handler's jump, or a thread set up by this very call, may have
+	 * changed the stack: then the call is not recorded) */
+	if (t->depth == d && (!d || t->stack[d - 1].fn == c->top)) {
+		r = named_record(t, PPF_KIND_LIBCALL, name, 1);
+		if (r) {
+			dur = (int64_t)(now - c->start) > 0 ? clock_to_ns(now - c->start) : 0;
+			add_call(t, r, dur);
+			if (d)
+				t->stack[d - 1].child_ns += dur;
+		}
+	}
+	hk_end(t, cw);
+}
+
 int hooks_record_named(unsigned kind, const char *name, int by_pointer, uint64_t dur_ns,
 		       int status, int slow)
 {
@@ -184,13 +237,7 @@ int hooks_record_named(unsigned kind, const char *name, int by_pointer, uint64_t
 		return -1;
 	r = named_record(t, kind, name, by_pointer);
 	if (r) {
-		/* a call of its own: no parent, no callees */
-		struct frame f = { .rec = r };
-		unsigned b = ppf_bucket(dur_ns);
-		int have_page = r->pages[b >> PPF_SUB_BITS] ||
-				rec_hist_page(t->area, r, b >> PPF_SUB_BITS);
-
-		record_commit(&f, 1, dur_ns, b, have_page, 0, pp_rss(), r->depth == 0);
+		add_call(t, r, dur_ns);	/* a call of its own: no callees */
 		if (kind == PPF_KIND_ENDPOINT &&
 		    r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail)) {
 			struct ppf_endpoint_tail *tail = (struct ppf_endpoint_tail *)(r + 1);

@@ -63,13 +63,14 @@ int init_segment(void)
 {
 	int rc;
 
-	pthread_mutex_lock(&create_lock);
+	libcalls_lock(&create_lock);
 	if (!created) {
 		clock_init();
 		created = seg_create(start_ns) == 0 ? 1 : -1;
-		if (created > 0)
+		if (created > 0) {
 			sampler_start();
-		else
+			slow_warm();
+		} else
 			seg_off();
 	}
 	rc = created > 0 ? 0 : -1;
@@ -85,7 +86,7 @@ static void before_fork(void)
 	request_fork_prepare();
 	if (env.secure)
 		return;
-	pthread_mutex_lock(&create_lock);
+	libcalls_lock(&create_lock);
 	seg_lock_all();
 }
 
@@ -158,6 +159,7 @@ void init_exit(void)
 __attribute__((constructor)) static void paraprof_init(void)
 {
 	wrap_init();
+	libcalls_init();
 	start_ns = clock_mono_ns();
 	start_pid = getpid();
 	env_read();

@@ -10,6 +10,7 @@
 #define PARAPROF_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,7 @@ struct env_settings {
 	int quiet;			/* PARAPROF_QUIET */
 	uint64_t session;		/* PARAPROF_SESSION: the launcher's run id, 0 = none */
 	int secure;			/* AT_SECURE (setuid/setgid): profiling stays off */
+	int libcalls;			/* PARAPROF_LIBCALLS: record blocking libc calls */
 };
 
 extern struct env_settings env;
@@ -135,6 +137,10 @@ void seg_adopt_leftover(void);
  * made (the first call makes it), or at a private 0 (profiling off). */
 void seg_defer(void);
 void seg_off(void);
+
+/* 1 when this process has its segment (an instrumented or API call made
+ * it), 0 while it is deferred or off. */
+int seg_made(void);
 
 /*
  * Allocates `size` bytes (a multiple of `align`, a power of two up to 4096)
@@ -276,6 +282,17 @@ void init_exit(void);
  * calls it first: dlsym is no call for a signal handler). */
 void wrap_init(void);
 
+/* ---- libcalls.c: blocking libc calls as entries ---- */
+
+/* Looks up libc's functions behind the wrappers (init.c, at start-up). */
+void libcalls_init(void);
+
+/* libc's pthread_mutex_lock() and write(), never a wrapper's: every lock
+ * and message of the library itself (a lock it holds must never lead back
+ * into the hooks, as a recorded call would). */
+int libcalls_lock(pthread_mutex_t *m);
+ssize_t libcalls_write(int fd, const void *buf, size_t n);
+
 /* ---- slowcalls.c: the slowest calls with their native stacks ---- */
 
 /* A call of record `r` that lasted `dur_ns` ended just now and set a new
@@ -283,6 +300,12 @@ void wrap_init(void);
  * Not for a signal handler's nested calls; takes no lock (a busy table
  * drops the call). */
 void slow_capture(const struct ppf_record *r, uint64_t dur_ns);
+
+/* Finds the library's own text and takes one stack when the segment is
+ * made, before any frame is timed: their first use (the module table, the
+ * unwinder's tables, 40 us and more) then costs no function's time.
+ * Nothing when slow calls are not kept. */
+void slow_warm(void);
 
 /* In a fork child: the table is free (no other thread of ours runs). */
 void slow_after_fork(void);
@@ -435,6 +458,26 @@ void hooks_modules_changed(void);
  * end.  Return 0, or -1 when the call is not recorded (disabled, no room). */
 int hooks_region_begin(const char *name, unsigned flags, uintptr_t sp);
 int hooks_region_end(void);
+
+/*
+ * A blocking libc call (libcalls.c): hooks_libcall_begin() notes the time
+ * and the thread's top frame (it writes nothing the hooks share: a handler
+ * or a jump during the call finds the stack as it was); hooks_libcall_end()
+ * adds one call of the record of kind PPF_KIND_LIBCALL named `name` (a
+ * literal) under that frame, if it is still the top one, and takes the
+ * call's time out of the frame's self time.  Nothing is recorded from
+ * inside the library or a handler that interrupted one of its hooks (the
+ * gate is closed), before the process made its segment (an uninstrumented
+ * program started under the library leaves no profile), when disabled,
+ * or without room.
+ */
+struct hooks_libcall {
+	uint64_t start;			/* clock at the call, 0: not recorded */
+	uintptr_t top;			/* the top frame's fn then */
+	uint32_t depth;			/* frames then */
+};
+void hooks_libcall_begin(struct hooks_libcall *c);
+void hooks_libcall_end(const struct hooks_libcall *c, const char *name);
 
 /*
  * Adds one call of `dur_ns` to the calling thread's record of `kind`

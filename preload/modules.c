@@ -162,7 +162,7 @@ uint32_t seg_cover(uintptr_t addr)
 
 	if (!h)
 		return 0;
-	pthread_mutex_lock(&seg_module_lock);
+	libcalls_lock(&seg_module_lock);
 	mods = seg_ptr(h->module_off);
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		if (pass)
@@ -199,7 +199,7 @@ void seg_modules_changed(void)
 
 	if (!h)
 		return;
-	pthread_mutex_lock(&seg_module_lock);
+	libcalls_lock(&seg_module_lock);
 	mods = seg_ptr(h->module_off);
 	dl_iterate_phdr(mark_loaded, &scan);
 	for (uint32_t i = 0; i < h->module_count && i < SEG_MODULE_CAP; i++)

@@ -327,7 +327,7 @@ static uint64_t take_chunk(uint64_t len)
 	uint64_t off = 0;
 	int saved_errno = errno, full = 0;
 
-	pthread_mutex_lock(&alloc_lock);
+	libcalls_lock(&alloc_lock);
 	if (h->used_size + len <= h->reserved_size) {
 		if (reserve_mapped(h->used_size, len) == 0) {
 			off = h->used_size;
@@ -372,7 +372,7 @@ unsigned seg_claim_area(void)
 	struct ppf_header *h = seg_header();
 	unsigned i;
 
-	pthread_mutex_lock(&alloc_lock);
+	libcalls_lock(&alloc_lock);
 	for (i = 1; i < h->thread_count; i++)
 		if (!claimed[i] && seg_thread(i)->state == PPF_THREAD_FREE)
 			break;
@@ -397,7 +397,7 @@ unsigned seg_claim_area(void)
 
 void seg_release_area(unsigned i)
 {
-	pthread_mutex_lock(&alloc_lock);
+	libcalls_lock(&alloc_lock);
 	__atomic_store_n(&seg_thread(i)->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
 	claimed[i] = 0;
 	pthread_mutex_unlock(&alloc_lock);
@@ -429,7 +429,7 @@ uint32_t seg_intern(const char *name)
 	if (!h || !name)
 		return 0;
 	len = strlen(name) + 1;
-	pthread_mutex_lock(&string_lock);
+	libcalls_lock(&string_lock);
 	tab = seg_ptr(h->strtab_off);
 	for (i = name_hash(name) % NAME_SLOTS; name_index[i]; i = (i + 1) % NAME_SLOTS)
 		if (!strcmp(tab + name_index[i], name)) {
@@ -457,7 +457,7 @@ uint32_t seg_find_name(const char *name)
 
 	if (!h || !name)
 		return 0;
-	pthread_mutex_lock(&string_lock);
+	libcalls_lock(&string_lock);
 	tab = seg_ptr(h->strtab_off);
 	for (uint32_t i = name_hash(name) % NAME_SLOTS; name_index[i]; i = (i + 1) % NAME_SLOTS)
 		if (!strcmp(tab + name_index[i], name)) {
@@ -477,7 +477,7 @@ struct ppf_cache *seg_cache_slot(const char *name)
 	if (!h || !name)
 		return NULL;
 	name_off = seg_intern(name);
-	pthread_mutex_lock(&string_lock);
+	libcalls_lock(&string_lock);
 	if (h->cache_count < h->cache_cap) {
 		c = (struct ppf_cache *)seg_ptr(h->cache_off) + h->cache_count;
 		memset(c, 0, sizeof(*c));
@@ -493,7 +493,7 @@ struct ppf_cache *seg_cache_slot(const char *name)
 
 void seg_process_lock(void)
 {
-	pthread_mutex_lock(&process_lock);
+	libcalls_lock(&process_lock);
 }
 
 void seg_process_unlock(void)
@@ -503,10 +503,10 @@ void seg_process_unlock(void)
 
 void seg_lock_all(void)
 {
-	pthread_mutex_lock(&process_lock);
-	pthread_mutex_lock(&seg_module_lock);
-	pthread_mutex_lock(&string_lock);
-	pthread_mutex_lock(&alloc_lock);
+	libcalls_lock(&process_lock);
+	libcalls_lock(&seg_module_lock);
+	libcalls_lock(&string_lock);
+	libcalls_lock(&alloc_lock);
 }
 
 void seg_unlock_all(void)
@@ -598,6 +598,13 @@ void seg_defer(void)
 {
 	ctl_pending = PPF_FLAG_ENABLED;
 	seg_ctl = &ctl_pending;
+}
+
+int seg_made(void)
+{
+	volatile uint32_t *c = seg_ctl;
+
+	return c != &ctl_pending && c != &ctl_off;
 }
 
 void seg_off(void)

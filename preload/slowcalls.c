@@ -57,6 +57,17 @@ static void find_self(void)
 	}
 }
 
+void slow_warm(void)
+{
+	void *frames[PPF_SLOW_FRAMES + 8];
+	struct trace t = { frames, 0, (int)(sizeof(frames) / sizeof(frames[0])) };
+
+	if (!env.slow_call_ns)
+		return;
+	find_self();
+	_Unwind_Backtrace(trace_frame, &t);
+}
+
 void slow_capture(const struct ppf_record *r, uint64_t dur_ns)
 {
 	struct ppf_header *h = seg_header();

@@ -187,7 +187,7 @@ int symtab_name(uintptr_t key, char *buf, size_t len)
 	uint8_t gone[SEG_MODULE_CAP];
 	int found = 0;
 
-	pthread_mutex_lock(&symtab_lock);
+	libcalls_lock(&symtab_lock);
 	n = module_count();
 	if (module) {
 		/* the module the record was made in, loaded or not */
@@ -208,7 +208,7 @@ uintptr_t symtab_addr(const char *name)
 	uintptr_t key = 0;
 	uint32_t n;
 
-	pthread_mutex_lock(&symtab_lock);
+	libcalls_lock(&symtab_lock);
 	n = module_count();
 	for (uint32_t i = 0; i < n; i++)
 		gone[i] = (uint8_t)unloaded(i);

@@ -134,6 +134,7 @@ static int print_facts(void)
 	FACT("PPF_KIND_REGION", PPF_KIND_REGION);
 	FACT("PPF_KIND_SPAN", PPF_KIND_SPAN);
 	FACT("PPF_KIND_ENDPOINT", PPF_KIND_ENDPOINT);
+	FACT("PPF_KIND_LIBCALL", PPF_KIND_LIBCALL);
 	/* offsetof_<struct>_<field> (struct ppf_<struct>), sizeof_<struct> */
 	FACT("offsetof_header_version", offsetof(struct ppf_header, version));
 	FACT("offsetof_header_used_size", offsetof(struct ppf_header, used_size));

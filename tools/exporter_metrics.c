@@ -487,7 +487,7 @@ static int format_process(struct scrape *s, const struct pp_profile *prof)
 	const size_t nb = s->cfg->nle + 1;
 	char program[256];
 	struct row *rows = NULL, **order = NULL;
-	struct row other[5] = { { 0 } };	/* per kind (1..4) */
+	struct row other[PPF_KIND_MAX + 1] = { { 0 } };	/* per kind (1..PPF_KIND_MAX) */
 	uint64_t *bks = NULL, *other_bk = NULL, beyond = 0;
 	size_t nrows = 0;
 	int rc = -1;
@@ -505,7 +505,7 @@ static int format_process(struct scrape *s, const struct pp_profile *prof)
 	if (make_rows(s, prof, &rows, &nrows, &bks))
 		goto out;
 	order = malloc((nrows ? nrows : 1) * sizeof(*order));
-	other_bk = calloc(5 * nb, sizeof(*other_bk));
+	other_bk = calloc((PPF_KIND_MAX + 1) * nb, sizeof(*other_bk));
 	if (!order || !other_bk)
 		goto out;
 	for (size_t i = 0; i < nrows; i++)
@@ -529,19 +529,19 @@ static int format_process(struct scrape *s, const struct pp_profile *prof)
 
 	if (s->txt.oom)
 		goto out;
-	for (unsigned kind = 1; kind <= 4; kind++)
+	for (unsigned kind = PPF_KIND_FUNCTION; kind <= PPF_KIND_MAX; kind++)
 		other[kind] = (struct row){ .fn = other_fn, .mod = empty, .kind = (uint16_t)kind,
 					    .bk = other_bk + kind * nb };
 	for (size_t i = 0; i < nrows; i++) {
 		if (!rows[i].other) {
 			emit_row(s, &rows[i]);
-		} else if (rows[i].kind >= 1 && rows[i].kind <= 4) {
+		} else if (rows[i].kind >= PPF_KIND_FUNCTION && rows[i].kind <= PPF_KIND_MAX) {
 			row_add(&other[rows[i].kind], &rows[i], nb);
 			other[rows[i].kind].other = 2;	/* holds something */
 			beyond++;
 		}
 	}
-	for (unsigned kind = 1; kind <= 4; kind++)
+	for (unsigned kind = PPF_KIND_FUNCTION; kind <= PPF_KIND_MAX; kind++)
 		if (other[kind].other == 2)
 			emit_row(s, &other[kind]);
 	proc_u64(s, F_OTHER, beyond);

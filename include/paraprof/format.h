@@ -128,7 +128,12 @@ enum ppf_kind {
 	PPF_KIND_SPAN = 3,	/* key: string-table offset of the span's name */
 	PPF_KIND_ENDPOINT = 4,	/* key: string-table offset of "METHOD /route";
 				   struct ppf_endpoint_tail follows the record */
+	PPF_KIND_LIBCALL = 5,	/* key: string-table offset of a blocking libc
+				   call's name ("nanosleep"): a callee of the
+				   frame that made it; readers older than it
+				   leave such records out with a note */
 };
+#define PPF_KIND_MAX PPF_KIND_LIBCALL	/* the highest kind a reader knows */
 
 #define PPF_REC_FOLDED 0x1u	/* counted in area 0 already: readers skip it */
 #define PPF_REC_CUT 0x2u	/* calls on paths past the cap: parent is 0 and

@@ -15,7 +15,12 @@ listed=$( { cc -E -P -I"$SRC/include" list.c | tr ' ' '\n' | grep -A1 -x LISTED 
 	grep '^paraprof_'; echo paraprof_cache_key; } | sort -u)
 check "the list names at least 38 functions" test "$(wc -l <<<"$listed")" -ge 38
 hooks="__cyg_profile_func_enter __cyg_profile_func_exit _exit _Exit daemon dlclose
-longjmp _longjmp siglongjmp __longjmp_chk"
+longjmp _longjmp siglongjmp __longjmp_chk
+sleep usleep nanosleep clock_nanosleep read write pread pwrite pread64 pwrite64 readv writev
+poll ppoll select pselect epoll_wait epoll_pwait accept accept4 connect recv recvfrom recvmsg
+send sendto sendmsg pthread_join wait waitpid waitid pthread_cond_wait pthread_cond_timedwait
+pthread_mutex_lock pthread_rwlock_rdlock pthread_rwlock_wrlock sem_wait sem_timedwait
+fsync fdatasync"
 
 exported=$(nm -D --defined-only "$LIB_SO" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort -u)
 check "libparaprof.so exports functions" test -n "$exported"

@@ -6,6 +6,9 @@
 # graph; two dumps merge path by path; a live segment (--pid) has its paths;
 # a cap on paths is said in the warnings.
 . "$(dirname "$0")/../lib.sh"
+# the call tree of the program's functions: its sleeps are not recorded as
+# libc calls here (runtime_libcalls tests those)
+export PARAPROF_LIBCALLS=0
 REPORT=$BUILD/paraprof-report
 # c (1 ms and a little) is CRITICAL, and so is every caller above it
 SEV=critical=500us,high=200us,medium=100us

@@ -7,6 +7,9 @@
 # b, its callee and its callers, b's c across the whole width).  Chromium
 # runs under timeout, with a profile directory of its own.
 . "$(dirname "$0")/../lib.sh"
+# the call tree of the program's functions: its sleeps are not recorded as
+# libc calls here (runtime_libcalls tests those)
+export PARAPROF_LIBCALLS=0
 REPORT=$BUILD/paraprof-report
 PY=/usr/bin/python3		# Debian's, which python3-pil is for
 CHECK="$HELPERS/flamegraph_check.py"

@@ -6,6 +6,9 @@
 # terminal.  go runs under timeout with HOME, GOCACHE and GOPATH in $WORK
 # and nothing fetched.
 . "$(dirname "$0")/../lib.sh"
+# the call tree of the program's functions: its sleeps are not recorded as
+# libc calls here (runtime_libcalls tests those)
+export PARAPROF_LIBCALLS=0
 REPORT=$BUILD/paraprof-report
 
 run_profiled "$PROGS/calltree" >/dev/null
