@@ -15,7 +15,7 @@
  * (the average is exact: sum / calls, no error).  M regressed when least is
  * over the limit (a relative limit is taken of the largest before value,
  * before + w_before / 2) *and* its test (diffstat.c: the exceedance test of
- * the quantile, Mann-Whitney for the average) is significant: one-sided p <
+ * the quantile, Welch's t test for the average) is significant: one-sided p <
  * 1 - confidence.  Bucket error can thus never make a regression, and a few
  * unlucky calls cannot either.  Each entry and metric is tested on its own
  * (no correction for many entries): the limits keep noise of a large
@@ -225,6 +225,12 @@ static uint64_t half_bucket(uint64_t v)
 	return v ? ppf_bucket_width(ppf_bucket(v)) / 2 : 0;
 }
 
+/* The exact mean duration of a row, ns. */
+static double mean_of(const struct report_row *rw)
+{
+	return rw->st.calls ? (double)rw->st.sum_ns / (double)rw->st.calls : 0;
+}
+
 /* The gate over d's matched rows: fills d->regs.  0 or -1 (memory). */
 static int gate(struct diff *d)
 {
@@ -259,7 +265,8 @@ static int gate(struct diff *d)
 			if (!over)
 				continue;
 			double p = m == DIFF_AVG ?
-				   row->p_slower :
+				   diff_welch(&row->base->e->hist, mean_of(row->base),
+					      &row->new->e->hist, mean_of(row->new), NULL) :
 				   diff_quantile_test(&row->base->e->hist, &row->new->e->hist,
 						      metric_ppm[m]);
 
@@ -272,15 +279,6 @@ static int gate(struct diff *d)
 	return 0;
 }
 
-/* Largest relative change first. */
-static int cmp_regs(const void *a, const void *b)
-{
-	const struct diff_regression *x = a, *y = b;
-	double rx = x->before_ns ? (double)x->change_ns / (double)x->before_ns : 1e300;
-	double ry = y->before_ns ? (double)y->change_ns / (double)y->before_ns : 1e300;
-
-	return rx < ry ? 1 : rx > ry ? -1 : strcmp(x->row->name, y->row->name);
-}
 
 int diff_build(struct diff *d, struct pp_profile *base, struct pp_profile *new,
 	       const size_t ninputs[2], const struct report_opts *ropts,
@@ -332,7 +330,6 @@ int diff_build(struct diff *d, struct pp_profile *base, struct pp_profile *new,
 	qsort(d->rows, d->nrows, sizeof(*d->rows), cmp_rows);
 	if (gate(d))
 		goto out;
-	qsort(d->regs, d->nregs, sizeof(*d->regs), cmp_regs);
 	rc = 0;
 out:
 	free(k[0]);

@@ -45,7 +45,7 @@ struct diff_opts {
 	int diff;			/* --diff given (BASE... -- NEW...) */
 };
 
-#define DIFF_DEFAULT_LIMITS "p95=10%,avg=10%"
+#define DIFF_DEFAULT_LIMITS "p50=10%"
 #define DIFF_DEFAULT_CONFIDENCE 0.99
 
 /* Sets the documented defaults: DIFF_DEFAULT_LIMITS at 99 %. */
@@ -67,6 +67,15 @@ int diff_parse_confidence(const char *s, struct diff_opts *d, char *err, size_t 
  * and continuity corrections; 1 when a side is empty or every call shares
  * one bucket.  *z (may be NULL) gets the z score. */
 double diff_mann_whitney(const struct pp_hist *a, const struct pp_hist *b, double *z);
+
+/* The one-sided p-value of Welch's t test that b's mean (mean_b, ns) is
+ * above a's, the variances from the histograms; 1 when a side has fewer
+ * than 2 calls.  *t (may be NULL) gets the t statistic. */
+double diff_welch(const struct pp_hist *a, double mean_a, const struct pp_hist *b,
+		  double mean_b, double *t);
+
+/* P(T >= t) for Student's t with df degrees of freedom (df > 0; else 1). */
+double diff_student_upper(double t, double df);
 
 /* The one-sided p-value that b's q_ppm / 1e6 quantile is above a's:
  * Fisher's exact test on the calls above the bucket of the pooled quantile;
@@ -111,7 +120,8 @@ struct diff {
 	uint64_t calls[2];		/* of functions and regions, each side */
 	/* the gate */
 	size_t judged;			/* matched rows with enough calls */
-	struct diff_regression *regs;	/* worst (largest relative change) first */
+	struct diff_regression *regs;	/* in the order of rows (by effect), then of
+					   the metrics (avg, p50, p95, p99) */
 	size_t nregs;
 };
 

@@ -31,6 +31,16 @@ static double confidence_pct(double p)
 	return floor((1 - p) * 10000) / 100;
 }
 
+/* The same as text: "99.93%", "> 99.99%" when p < 0.0001. */
+static const char *confidence_text(char buf[32], double p)
+{
+	if (p < 0.0001)
+		snprintf(buf, 32, "> 99.99%%");
+	else
+		snprintf(buf, 32, "%.2f%%", confidence_pct(p));
+	return buf;
+}
+
 static uint64_t abs64_of(int64_t v)
 {
 	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -181,9 +191,9 @@ static void text_entry(FILE *out, const struct diff *d, const struct dtable *t,
 			 whole ? 100.0 * (double)row->effect_ns / (double)whole : 0.0);
 
 	if (row->base && row->new && n > 0 && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - (size_t)n, row->verdict ? " | %s at %.2f%%"
+		snprintf(line + n, sizeof(line) - (size_t)n, row->verdict ? " | %s at %s"
 			 " confidence" : " | no significant change", row->verdict > 0 ? "slower" :
-			 "faster", confidence_pct(row->verdict > 0 ? row->p_slower : row->p_faster));
+			 "faster", confidence_text(a, row->verdict > 0 ? row->p_slower : row->p_faster));
 	fputs("  ", out);
 	report_text_wrap(out, line, t->width, 2, "    ");
 }
@@ -276,7 +286,7 @@ static int text_gate(FILE *out, const struct diff *d)
 	const char *bad = o->utf8 ? "\u274c " : "[FAIL] ";
 	const char *red = o->color ? "\033[1;31m" : "", *green = o->color ? "\033[32m" : "";
 	const char *reset = o->color ? "\033[0m" : "";
-	char lim[160], line[1024], a[32], b[32];
+	char lim[160], line[1024], a[32], b[32], c[32];
 	size_t entries = 0;
 
 	snprintf(line, sizeof(line), "Regression check: %zu new %s against a baseline of %zu;"
@@ -305,12 +315,12 @@ static int text_gate(FILE *out, const struct diff *d)
 		if (g->row->kind != PPF_KIND_FUNCTION)
 			snprintf(tag, sizeof(tag), " [%s]", pp_kind_name(g->row->kind));
 		snprintf(line, sizeof(line), "%s%s%s: %s %s -> %s (%+.1f%%; %s given the"
-			 " histograms' error; limit +%s), slower at %.2f%% confidence", bad,
+			 " histograms' error; limit +%s), slower at %s confidence", bad,
 			 g->row->name, tag, diff_metric_name(g->metric), a, b,
 			 change_pct(g->before_ns, g->after_ns), least,
 			 l->absolute ? report_fmt_limit(lim, l->abs_ns) :
 			 (snprintf(lim, sizeof(lim), "%g%%", l->rel * 100), lim),
-			 confidence_pct(g->p));
+			 confidence_text(c, g->p));
 		fputs(red, out);
 		report_text_wrap(out, line, width, 0, "   ");
 		fputs(reset, out);

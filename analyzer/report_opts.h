@@ -50,10 +50,12 @@
 	  "                         merge) and fail on regressions, not on targets\n")        \
 	X("max-regression", "", "", 1, OPT_MAX_REGRESSION,                                           \
 	  "      --max-regression SPEC\n"                                                         \
-	  "                         --baseline, --diff: slower than this is a regression,\n"  \
-	  "                         default p95=10%,avg=10% (avg, p50, p95, p99; +2ms)\n")     \
+	  "                         --baseline: slower than this is a regression, default\n"  \
+	  "                         p50=10% (keys avg, p50, p95, p99; a time for an\n"        \
+	  "                         absolute limit: p95=+2ms)\n")                              \
 	X("confidence", "", "", 1, OPT_CONFIDENCE,                                                   \
-	  "      --confidence PCT   --baseline, --diff: significance level, default 99\n")      \
+	  "      --confidence PCT   --baseline, --diff: the confidence of a significant\n"    \
+	  "                         change, in percent (default 99)\n")                        \
 	X("slowest-calls", "", "", 1, OPT_SLOWEST_CALLS,                                             \
 	  "      --slowest-calls FUNC\n"                                                          \
 	  "                         the slowest calls of FUNC kept with their native stacks\n") \
