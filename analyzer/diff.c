@@ -27,18 +27,22 @@
 #include "diff.h"
 #include "options.h"
 
-static const char *const metric_names[DIFF_NMETRICS] = { "avg", "p50", "p95", "p99" };
-static const uint32_t metric_ppm[DIFF_NMETRICS] = { 0, 500000, 950000, 990000 };
+static const char *const metric_names[DIFF_NMETRICS] = { "avg", "p10", "p50", "p95", "p99" };
+static const uint32_t metric_ppm[DIFF_NMETRICS] = { 0, 100000, 500000, 950000, 990000 };
 
 const char *diff_metric_name(enum diff_metric m)
 {
 	return m < DIFF_NMETRICS ? metric_names[m] : "?";
 }
 
-uint64_t diff_metric_value(const struct pp_stats *st, enum diff_metric m)
+uint64_t diff_metric_value(const struct report_row *rw, enum diff_metric m)
 {
+	const struct pp_stats *st = &rw->st;
+
 	switch (m) {
 	case DIFF_AVG: return st->avg_ns;
+	case DIFF_P10: return stats_quantile(&rw->e->hist, metric_ppm[DIFF_P10], st->min_ns,
+					     st->max_ns);
 	case DIFF_P50: return st->p50_ns;
 	case DIFF_P95: return st->p95_ns;
 	case DIFF_P99: return st->p99_ns;
@@ -79,8 +83,8 @@ int diff_parse_limits(const char *s, struct diff_opts *d, char *err, size_t errl
 		for (m = 0; m < DIFF_NMETRICS && strcmp(metric_names[m], tok); m++)
 			;
 		if (m == DIFF_NMETRICS) {
-			snprintf(err, errlen, "--max-regression: unknown key '%s' (avg, p50, p95"
-				 " or p99)", tok);
+			snprintf(err, errlen, "--max-regression: unknown key '%s' (avg, p10, p50,"
+				 " p95 or p99)", tok);
 			return -1;
 		}
 		v = eq + 1 + (eq[1] == '+');
@@ -253,8 +257,8 @@ static int gate(struct diff *d)
 
 			if (!lim->set)
 				continue;
-			uint64_t before = diff_metric_value(&row->base->st, (enum diff_metric)m);
-			uint64_t after = diff_metric_value(&row->new->st, (enum diff_metric)m);
+			uint64_t before = diff_metric_value(row->base, (enum diff_metric)m);
+			uint64_t after = diff_metric_value(row->new, (enum diff_metric)m);
 			uint64_t eb = m == DIFF_AVG ? 0 : half_bucket(before);
 			uint64_t ea = m == DIFF_AVG ? 0 : half_bucket(after);
 			/* |durations| < 2^63 ns (292 years): the differences fit */

@@ -25,7 +25,7 @@
 #include "report.h"
 
 /* The figures a limit can name, in this order everywhere. */
-enum diff_metric { DIFF_AVG, DIFF_P50, DIFF_P95, DIFF_P99, DIFF_NMETRICS };
+enum diff_metric { DIFF_AVG, DIFF_P10, DIFF_P50, DIFF_P95, DIFF_P99, DIFF_NMETRICS };
 
 /* One --max-regression limit: a regression is a change over rel (a
  * fraction: 0.10 for 10%) or over abs_ns, whichever was given. */
@@ -45,13 +45,13 @@ struct diff_opts {
 	int diff;			/* --diff given (BASE... -- NEW...) */
 };
 
-#define DIFF_DEFAULT_LIMITS "p50=10%"
+#define DIFF_DEFAULT_LIMITS "p10=10%"
 #define DIFF_DEFAULT_CONFIDENCE 0.99
 
 /* Sets the documented defaults: DIFF_DEFAULT_LIMITS at 99 %. */
 void diff_opts_default(struct diff_opts *d);
 
-/* Parses "p95=10%,avg=+2ms" (keys avg, p50, p95, p99; a percentage or a
+/* Parses "p95=10%,avg=+2ms" (keys avg, p10, p50, p95, p99; a percentage or a
  * time, a leading + allowed) into d's limits, replacing all of them.  0, or
  * -1 with a one-line reason in err. */
 int diff_parse_limits(const char *s, struct diff_opts *d, char *err, size_t errlen);
@@ -135,9 +135,10 @@ int diff_build(struct diff *d, struct pp_profile *base, struct pp_profile *new,
 	       const struct diff_opts *dopts, struct sym_cache *sc);
 void diff_free(struct diff *d);
 
-/* The metric's name ("avg", "p95") and value in a row's statistics. */
+/* The metric's name ("avg", "p95") and its value for a row, ns (p10 from
+ * the histogram, the others from the row's statistics). */
 const char *diff_metric_name(enum diff_metric m);
-uint64_t diff_metric_value(const struct pp_stats *st, enum diff_metric m);
+uint64_t diff_metric_value(const struct report_row *rw, enum diff_metric m);
 
 /* Printers (diff_print.c): the comparison, or with check the gate, in
  * ropts->format (text, json or csv).  0, or -1 when writing failed. */

@@ -23,6 +23,8 @@
 #define NCOLS 5				/* Calls, then the four metrics */
 
 static const char *const col_titles[NCOLS] = { "Calls", "Avg", "P50", "P95", "P99" };
+static const enum diff_metric col_metric[NCOLS] = { DIFF_AVG, DIFF_AVG, DIFF_P50, DIFF_P95,
+						    DIFF_P99 };	/* [0]: calls */
 
 /* The confidence of a one-sided p-value in percent, rounded down to two
  * decimals so that it never reads 100 %. */
@@ -60,7 +62,7 @@ struct dtable {
 
 static uint64_t col_value(const struct report_row *rw, int c)
 {
-	return c == 0 ? rw->st.calls : diff_metric_value(&rw->st, (enum diff_metric)(c - 1));
+	return c == 0 ? rw->st.calls : diff_metric_value(rw, col_metric[c]);
 }
 
 /* A signed difference in column c's unit: "+6.03", "-120", "+0". */
@@ -344,9 +346,9 @@ static void json_side(FILE *out, const struct report_row *rw)
 		fputs("null", out);
 		return;
 	}
-	fprintf(out, "{\"calls\": %llu, \"avg_ns\": %llu, \"p50_ns\": %llu, \"p95_ns\": %llu,"
-		" \"p99_ns\": %llu, \"self_ns\": %llu, \"total_ns\": %llu}", U(rw->st.calls),
-		U(rw->st.avg_ns), U(rw->st.p50_ns), U(rw->st.p95_ns), U(rw->st.p99_ns),
+	fprintf(out, "{\"calls\": %llu, \"avg_ns\": %llu, \"p10_ns\": %llu, \"p50_ns\": %llu,"
+		" \"p95_ns\": %llu, \"p99_ns\": %llu, \"self_ns\": %llu, \"total_ns\": %llu}",
+		U(rw->st.calls), U(rw->st.avg_ns), U(diff_metric_value(rw, DIFF_P10)), U(rw->st.p50_ns), U(rw->st.p95_ns), U(rw->st.p99_ns),
 		U(rw->st.self_ns), U(rw->st.total_ns));
 }
 
@@ -434,7 +436,7 @@ static void csv_side(FILE *out, const struct report_row *rw, int m)
 {
 	if (rw)
 		fprintf(out, ",%llu", U(m < 0 ? rw->st.calls :
-				       diff_metric_value(&rw->st, (enum diff_metric)m)));
+				       diff_metric_value(rw, (enum diff_metric)m)));
 	else
 		fputc(',', out);
 }
@@ -458,8 +460,8 @@ static int csv(FILE *out, const struct diff *d, int check)
 		}
 		return ferror(out) ? -1 : 0;
 	}
-	fputs("status,kind,name,module,base_calls,new_calls,base_avg_ns,new_avg_ns,base_p50_ns,"
-	      "new_p50_ns,base_p95_ns,new_p95_ns,base_p99_ns,new_p99_ns,effect_ns,effect_pct,"
+	fputs("status,kind,name,module,base_calls,new_calls,base_avg_ns,new_avg_ns,base_p10_ns,"
+	      "new_p10_ns,base_p50_ns,new_p50_ns,base_p95_ns,new_p95_ns,base_p99_ns,new_p99_ns,effect_ns,effect_pct,"
 	      "p_slower,p_faster,verdict\r\n", out);
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct diff_row *row = &d->rows[i];

@@ -24,9 +24,9 @@
  *
  * - A quantile q (p50, p95, p99): an exceedance test.  Pool both
  *   histograms and take the bucket of the pooled q-quantile; K calls of
- *   the pool lie above it, x of them from the new side ("above" takes the
- *   quantile's own bucket too when that leaves the pooled share above
- *   nearer 1 - q: a bucket may hold most calls).  Were both
+ *   the pool lie above it, x of them from the new side.  The quantile's own
+ *   bucket may hold most calls: it is tried on both sides of the split and
+ *   the smaller p taken, doubled (Bonferroni) when both splits could tell.  Were both
  *   sides one distribution, each of the N pooled calls would be equally
  *   likely to be one of the n new ones, so x follows the hypergeometric law
  *   (N, K, n): Fisher's exact test, one-sided p = P(X >= x).  A slower q
@@ -252,14 +252,24 @@ double diff_quantile_test(const struct pp_hist *a, const struct pp_hist *b, uint
 		}
 	}
 	below = seen - at;
-	/* The quantile's bucket goes to the side of the split that leaves the
-	 * pooled share above it nearer 1 - q: a choice made on the pooled counts
-	 * alone, which the null hypothesis leaves the test exact under. */
-	double want = 1 - q_ppm / 1e6;
-	double over_excl = (double)(N - below - at) / (double)N, over_incl = (double)(N - below) / (double)N;
-	int incl = fabs(over_incl - want) < fabs(over_excl - want);
-	uint64_t above = incl ? N - below : N - below - at;
-	uint64_t above_b = b->count - below_b - (incl ? 0 : at_b);
+	/* The quantile's bucket may hold most calls (all of a quick side's, say):
+	 * it can go either way, above or not.  Both splits are tested and the
+	 * smaller p taken, doubled (Bonferroni) when both could tell anything; a
+	 * split with every call or none above tells nothing and is skipped. */
+	uint64_t above[2] = { N - below - at, N - below };
+	uint64_t above_b[2] = { b->count - below_b - at_b, b->count - below_b };
+	double best = 1.0;
+	int tried = 0;
 
-	return diff_hypergeom_upper(N, above, b->count, above_b);
+	for (int k = 0; k < 2; k++) {
+		if (above[k] == 0 || above[k] == N || (k == 1 && at == 0))
+			continue;
+		double p = diff_hypergeom_upper(N, above[k], b->count, above_b[k]);
+
+		tried++;
+		if (p < best)
+			best = p;
+	}
+	best *= tried > 1 ? 2 : 1;
+	return best > 1 ? 1.0 : best;
 }

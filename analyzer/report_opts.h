@@ -51,7 +51,7 @@
 	X("max-regression", "", "", 1, OPT_MAX_REGRESSION,                                           \
 	  "      --max-regression SPEC\n"                                                         \
 	  "                         --baseline: slower than this is a regression, default\n"  \
-	  "                         p50=10% (keys avg, p50, p95, p99; a time for an\n"        \
+	  "                         p10=10% (keys avg, p10, p50, p95, p99; a time for an\n"   \
 	  "                         absolute limit: p95=+2ms)\n")                              \
 	X("confidence", "", "", 1, OPT_CONFIDENCE,                                                   \
 	  "      --confidence PCT   --baseline, --diff: the confidence of a significant\n"    \

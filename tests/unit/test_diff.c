@@ -101,6 +101,7 @@ static void test_diff_shift_significant(void **state)
 
 	assert_true(diff_mann_whitney(&a, &b, NULL) < 1e-6);
 	assert_true(diff_welch(&a, ma, &b, mb, NULL) < 1e-6);
+	assert_true(diff_quantile_test(&a, &b, 100000) < 1e-6);
 	assert_true(diff_quantile_test(&a, &b, 500000) < 1e-6);
 	assert_true(diff_quantile_test(&a, &b, 950000) < 1e-6);
 	/* and not the other way round */
@@ -125,6 +126,34 @@ static void test_diff_tail_only(void **state)
 	assert_true(diff_quantile_test(&a, &b, 500000) > 0.01);
 	free(a.pages);
 	free(b.pages);
+}
+
+/* The quick side's calls all in one bucket (a tight loop): the p10 bucket
+ * holds every base call.  The split that puts that bucket above tells
+ * nothing (every call is above); the other still sees the shift. */
+static void test_diff_one_bucket(void **state)
+{
+	struct pp_hist a = { 0 }, b = { 0 };
+
+	(void)state;
+	assert_int_equal(pp_hist_add_value(&a, 28200, 500), 0);
+	fill(&a, 500, 40000);
+	fill(&b, 1000, 36700);
+	assert_true(diff_quantile_test(&a, &b, 100000) < 1e-6);
+	assert_true(diff_quantile_test(&b, &a, 100000) > 0.5);
+	/* both sides in that one bucket: nothing to tell */
+	struct pp_hist c = { 0 };
+
+	assert_int_equal(pp_hist_add_value(&c, 28200, 300), 0);
+	struct pp_hist d = { 0 };
+
+	assert_int_equal(pp_hist_add_value(&d, 28210, 300), 0);
+	assert_true(diff_quantile_test(&c, &d, 100000) == 1.0);
+	assert_true(diff_mann_whitney(&c, &d, NULL) == 1.0);
+	free(a.pages);
+	free(b.pages);
+	free(c.pages);
+	free(d.pages);
 }
 
 static void test_diff_tiny_not_significant(void **state)
@@ -164,16 +193,16 @@ static void test_diff_parse_limits(void **state)
 
 	(void)state;
 	diff_opts_default(&d);
-	assert_true(d.limits[DIFF_P50].set && !d.limits[DIFF_P50].absolute);
-	assert_true(fabs(d.limits[DIFF_P50].rel - 0.10) < 1e-12);
-	assert_false(d.limits[DIFF_P95].set);
+	assert_true(d.limits[DIFF_P10].set && !d.limits[DIFF_P10].absolute);
+	assert_true(fabs(d.limits[DIFF_P10].rel - 0.10) < 1e-12);
+	assert_false(d.limits[DIFF_P50].set || d.limits[DIFF_P95].set || d.limits[DIFF_AVG].set);
 	assert_true(fabs(d.confidence - 0.99) < 1e-12);
 
 	assert_int_equal(diff_parse_limits("p95=10%,avg=+2ms", &d, err, sizeof(err)), 0);
 	assert_true(d.limits[DIFF_P95].set && fabs(d.limits[DIFF_P95].rel - 0.10) < 1e-12);
 	assert_true(d.limits[DIFF_AVG].set && d.limits[DIFF_AVG].absolute);
 	assert_int_equal(d.limits[DIFF_AVG].abs_ns, 2000000);
-	assert_false(d.limits[DIFF_P50].set);	/* replaced, not added to */
+	assert_false(d.limits[DIFF_P10].set);	/* replaced, not added to */
 
 	static const char *const bad[] = { "", "p95", "p96=10%", "p95=abc", "p95=10", "p95=%",
 					   "p95=10%%", "avg=-2ms", "p95=10%,", NULL };
@@ -265,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_diff_identical_not_significant),
 		cmocka_unit_test(test_diff_shift_significant),
 		cmocka_unit_test(test_diff_tail_only),
+		cmocka_unit_test(test_diff_one_bucket),
 		cmocka_unit_test(test_diff_tiny_not_significant),
 		cmocka_unit_test(test_diff_parse_limits),
 		cmocka_unit_test(test_diff_cmdline),
