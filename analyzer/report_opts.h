@@ -54,8 +54,8 @@
 	  "                         p10=10% (keys avg, p10, p50, p95, p99; a time for an\n"   \
 	  "                         absolute limit: p95=+2ms)\n")                              \
 	X("confidence", "", "", 1, OPT_CONFIDENCE,                                                   \
-	  "      --confidence PCT   --baseline, --diff: the confidence of a significant\n"    \
-	  "                         change, in percent (default 99)\n")                        \
+	  "      --confidence PCT   comparisons: the confidence of a significant change,\n"  \
+	  "                         in percent (default 99)\n")                               \
 	X("slowest-calls", "", "", 1, OPT_SLOWEST_CALLS,                                             \
 	  "      --slowest-calls FUNC\n"                                                          \
 	  "                         the slowest calls of FUNC kept with their native stacks\n") \
