@@ -135,6 +135,11 @@ expect_eq "p10=+2ms: 9 us more is no regression" "$?" 0
 "$REPORT" --check --max-regression p10=+1us --baseline "$base" "$slow" >abs.txt
 expect_eq "p10=+1us: it is" "$?" 1
 check "... named with the absolute limit" grep -q 'limit +1us' abs.txt
+# --baseline without --check: the comparison, exit 0 however slower
+"$REPORT" -f csv --baseline "$base" "$slow" >bl.csv
+expect_eq "--baseline without --check: the diff, exit 0" "$?" 0
+expect_eq "... the same rows as --diff" "$(tr -d '\r' <bl.csv | awk -F, 'NR > 1 { print $1 ":" $3 }' | sort | paste -sd' ')" \
+	"matched:main matched:steady matched:work"
 # a baseline merged from several dumps
 "$REPORT" --check --baseline "$base" --baseline "$(echo $Bs | cut -d' ' -f2)" "$slow" >/dev/null
 expect_eq "two baseline dumps merge" "$?" 1
