@@ -332,7 +332,7 @@ int diff_build(struct diff *d, struct pp_profile *base, struct pp_profile *new,
 			add_row(d, NULL, k[1][j++].row);
 	}
 	qsort(d->rows, d->nrows, sizeof(*d->rows), cmp_rows);
-	if (gate(d))
+	if (diff_paths_build(d) || gate(d))
 		goto out;
 	rc = 0;
 out:
@@ -350,6 +350,7 @@ void diff_free(struct diff *d)
 	report_free(&d->side[0]);
 	report_free(&d->side[1]);
 	free((void *)so);
+	diff_paths_free(d);
 	free(d->rows);
 	free(d->regs);
 	memset(d, 0, sizeof(*d));

@@ -12,7 +12,8 @@
  * faster (diffstat.c); new and vanished entries are listed apart.  The gate
  * (diff_gate()) names the entries that got slower than a --max-regression
  * limit by more than the histogram can err, and significantly so.
- * Call paths are not compared (yet).
+ * Call paths are matched by the names along them (diff_paths.c) and compared
+ * like entries, but not judged by the gate.
  */
 #ifndef PARAPROF_DIFF_H
 #define PARAPROF_DIFF_H
@@ -118,6 +119,12 @@ struct diff {
 	size_t nrows, nmatched, nnew, nvanished;
 	size_t nslower, nfaster;	/* matched rows significantly so */
 	uint64_t calls[2];		/* of functions and regions, each side */
+	struct diff_row *paths;		/* call paths matched by their names, by
+					   |effect| (diff_paths.c); npaths */
+	size_t npaths;
+	struct report_row *path_rows[2]; /* each side's path nodes as rows, in
+					   the order of prof->paths */
+	size_t npath_rows[2];
 	/* the gate */
 	size_t judged;			/* matched rows with enough calls */
 	struct diff_regression *regs;	/* in the order of rows (by effect), then of
@@ -134,6 +141,19 @@ int diff_build(struct diff *d, struct pp_profile *base, struct pp_profile *new,
 	       const size_t ninputs[2], const struct report_opts *ropts,
 	       const struct diff_opts *dopts, struct sym_cache *sc);
 void diff_free(struct diff *d);
+
+/* diff_paths.c: matches the call paths of d's sides into d->paths (called
+ * by diff_build(); 0, or -1 when memory runs out), and frees them. */
+int diff_paths_build(struct diff *d);
+void diff_paths_free(struct diff *d);
+
+/* The names along path row `row` of d->paths, root first, " > " between:
+ * written at the end of buf (size bytes, at least DIFF_PATH_NAME_MIN), the
+ * start cut to "... > " when it is longer; returns where it begins. */
+#define DIFF_PATH_NAME_MIN 64
+#define DIFF_PATH_NAME_MAX 4096
+const char *diff_path_name(const struct diff *d, const struct diff_row *row, char *buf,
+			   size_t size);
 
 /* The metric's name ("avg", "p95") and its value for a row, ns (p10 from
  * the histogram, the others from the row's statistics). */

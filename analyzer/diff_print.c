@@ -160,17 +160,19 @@ static void side_line(FILE *out, const struct dtable *t, const char *label,
 	fputc('\n', out);
 }
 
-/* One entry: name, its rows, its effect (and verdict when matched). */
+/* One entry (or, with path, one call path): name, its rows, its effect
+ * (and verdict when matched). */
 static void text_entry(FILE *out, const struct diff *d, const struct dtable *t,
-		       const struct diff_row *row)
+		       const struct diff_row *row, int path)
 {
 	const struct report_opts *o = d->ropts;
-	char tag[32] = "", a[32], line[256];
+	char tag[32] = "", a[32], line[256], name[DIFF_PATH_NAME_MAX];
 	uint64_t whole = d->side[0].totals.profiled_ns;
 
-	if (row->kind != PPF_KIND_FUNCTION)
+	if (row->kind != PPF_KIND_FUNCTION && !path)
 		snprintf(tag, sizeof(tag), " [%s]", pp_kind_name(row->kind));
-	report_text_fit(out, row->name, t->width - strlen(tag), o->utf8);
+	report_text_fit(out, path ? diff_path_name(d, row, name, sizeof(name)) : row->name,
+			t->width - strlen(tag), o->utf8);
 	fprintf(out, "%s\n", tag);
 	if (row->base)
 		side_line(out, t, "base", row->base);
@@ -202,7 +204,7 @@ static void text_entry(FILE *out, const struct diff *d, const struct dtable *t,
 
 /* A section of rows[0..n), at most `top` of them (0 = all). */
 static int text_section(FILE *out, const struct diff *d, const char *title,
-			const struct diff_row *rows, size_t n, size_t width)
+			const struct diff_row *rows, size_t n, size_t width, int path)
 {
 	size_t shown = d->ropts->top && d->ropts->top < n ? (size_t)d->ropts->top : n;
 	struct dtable t = { .width = width };
@@ -219,7 +221,7 @@ static int text_section(FILE *out, const struct diff *d, const char *title,
 	fputs(LINE, out);
 	table_header(out, &t);
 	for (size_t i = 0; i < shown; i++)
-		text_entry(out, d, &t, &rows[i]);
+		text_entry(out, d, &t, &rows[i], path);
 	return 0;
 }
 
@@ -272,11 +274,14 @@ static int text_diff(FILE *out, const struct diff *d)
 		 " significantly faster (%g%% confidence); %zu new, %zu vanished", d->nmatched,
 		 d->nslower, d->nfaster, d->dopts->confidence * 100, d->nnew, d->nvanished);
 	report_text_wrap(out, line, width, 0, "  ");
-	if (text_section(out, d, "Sorted by effect on the total", d->rows, d->nmatched, width) ||
+	if (text_section(out, d, "Sorted by effect on the total", d->rows, d->nmatched, width,
+			 0) ||
 	    text_section(out, d, "New entries (not in the base)", d->rows + d->nmatched, d->nnew,
-			 width) ||
+			 width, 0) ||
 	    text_section(out, d, "Vanished entries (not in the new)",
-			 d->rows + d->nmatched + d->nnew, d->nvanished, width))
+			 d->rows + d->nmatched + d->nnew, d->nvanished, width, 0) ||
+	    text_section(out, d, "Call paths by effect on the total (self time)", d->paths,
+			 d->npaths, width, 1))
 		return -1;
 	return ferror(out) ? -1 : 0;
 }
@@ -367,10 +372,38 @@ static const char *module_of(const struct diff_row *row)
 	return (row->new ? row->new : row->base)->module;
 }
 
-static int json(FILE *out, const struct diff *d, int check)
+/* The JSON array `key` of rows[0..n) (call paths with path), then ",\n". */
+static void json_rows(FILE *out, const struct diff *d, const char *key,
+		      const struct diff_row *rows, size_t n, int path)
 {
 	uint64_t whole = d->side[0].totals.profiled_ns;
+	char name[DIFF_PATH_NAME_MAX];
 
+	fprintf(out, "  \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		const struct diff_row *row = &rows[i];
+
+		fprintf(out, "%s\n    {\"name\": ", i ? "," : "");
+		report_json_string(out, path ? diff_path_name(d, row, name, sizeof(name)) : row->name);
+		fprintf(out, ", \"kind\": \"%s\", \"module\": ", pp_kind_name(row->kind));
+		if (module_of(row))
+			report_json_string(out, module_of(row));
+		else
+			fputs("null", out);
+		fprintf(out, ", \"status\": \"%s\", \"base\": ", status_name(row));
+		json_side(out, row->base);
+		fputs(", \"new\": ", out);
+		json_side(out, row->new);
+		fprintf(out, ", \"effect_ns\": %lld, \"effect_pct\": %.3f, \"p_slower\": %.6g,"
+			" \"p_faster\": %.6g, \"verdict\": \"%s\"}", (long long)row->effect_ns,
+			whole ? 100.0 * (double)row->effect_ns / (double)whole : 0.0, row->p_slower,
+			row->p_faster, verdict_name(row));
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
+static int json(FILE *out, const struct diff *d, int check)
+{
 	fprintf(out, "{\n  \"format_version\": %d,\n  \"kind\": \"%s\",\n",
 		DIFF_JSON_VERSION, check ? "regression_check" : "diff");
 	for (int s = 0; s < 2; s++)
@@ -391,29 +424,12 @@ static int json(FILE *out, const struct diff *d, int check)
 			fprintf(out, "{\"relative\": %g}", l->rel);
 	}
 	fprintf(out, "},\n  \"summary\": {\"matched\": %zu, \"slower\": %zu, \"faster\": %zu,"
-		" \"new\": %zu, \"vanished\": %zu},\n  \"entries\": [", d->nmatched, d->nslower,
+		" \"new\": %zu, \"vanished\": %zu},\n", d->nmatched, d->nslower,
 		d->nfaster, d->nnew, d->nvanished);
-	for (size_t i = 0; i < d->nrows; i++) {
-		const struct diff_row *row = &d->rows[i];
-
-		fprintf(out, "%s\n    {\"name\": ", i ? "," : "");
-		report_json_string(out, row->name);
-		fprintf(out, ", \"kind\": \"%s\", \"module\": ", pp_kind_name(row->kind));
-		if (module_of(row))
-			report_json_string(out, module_of(row));
-		else
-			fputs("null", out);
-		fprintf(out, ", \"status\": \"%s\", \"base\": ", status_name(row));
-		json_side(out, row->base);
-		fputs(", \"new\": ", out);
-		json_side(out, row->new);
-		fprintf(out, ", \"effect_ns\": %lld, \"effect_pct\": %.3f, \"p_slower\": %.6g,"
-			" \"p_faster\": %.6g, \"verdict\": \"%s\"}", (long long)row->effect_ns,
-			whole ? 100.0 * (double)row->effect_ns / (double)whole : 0.0, row->p_slower,
-			row->p_faster, verdict_name(row));
-	}
-	fprintf(out, "%s],\n  \"check\": {\"judged\": %zu, \"pass\": %s, \"regressions\": [",
-		d->nrows ? "\n  " : "", d->judged, d->nregs ? "false" : "true");
+	json_rows(out, d, "entries", d->rows, d->nrows, 0);
+	json_rows(out, d, "paths", d->paths, d->npaths, 1);
+	fprintf(out, "  \"check\": {\"judged\": %zu, \"pass\": %s, \"regressions\": [",
+		d->judged, d->nregs ? "false" : "true");
 	for (size_t i = 0; i < d->nregs; i++) {
 		const struct diff_regression *g = &d->regs[i];
 
@@ -460,14 +476,18 @@ static int csv(FILE *out, const struct diff *d, int check)
 		}
 		return ferror(out) ? -1 : 0;
 	}
-	fputs("status,kind,name,module,base_calls,new_calls,base_avg_ns,new_avg_ns,base_p10_ns,"
-	      "new_p10_ns,base_p50_ns,new_p50_ns,base_p95_ns,new_p95_ns,base_p99_ns,new_p99_ns,effect_ns,effect_pct,"
-	      "p_slower,p_faster,verdict\r\n", out);
-	for (size_t i = 0; i < d->nrows; i++) {
-		const struct diff_row *row = &d->rows[i];
+	char name[DIFF_PATH_NAME_MAX];
 
-		fprintf(out, "%s,%s,", status_name(row), pp_kind_name(row->kind));
-		report_csv_field(out, row->name);
+	fputs("status,kind,name,module,base_calls,new_calls,base_avg_ns,new_avg_ns,base_p10_ns,"
+	      "new_p10_ns,base_p50_ns,new_p50_ns,base_p95_ns,new_p95_ns,base_p99_ns,new_p99_ns,"
+	      "effect_ns,effect_pct,p_slower,p_faster,verdict\r\n", out);
+	/* the entries, then the call paths (kind "path", the names along it) */
+	for (size_t i = 0; i < d->nrows + d->npaths; i++) {
+		int path = i >= d->nrows;
+		const struct diff_row *row = path ? &d->paths[i - d->nrows] : &d->rows[i];
+
+		fprintf(out, "%s,%s,", status_name(row), path ? "path" : pp_kind_name(row->kind));
+		report_csv_field(out, path ? diff_path_name(d, row, name, sizeof(name)) : row->name);
 		fputc(',', out);
 		report_csv_field(out, module_of(row));
 		for (int m = -1; m < DIFF_NMETRICS; m++) {

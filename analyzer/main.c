@@ -155,8 +155,6 @@ static int compare(const struct opt_cmdline *cl)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
-	/* no call paths: they are not compared */
-	side[0]->flat = side[1]->flat = 1;
 	if (load_inputs(side[0], cl->diff.base, cl->diff.nbase, NULL, 0) ||
 	    load_inputs(side[1], cl->files, cl->nfiles, cl->pids, cl->npids))
 		goto out;

@@ -86,13 +86,21 @@ check "--diff text: its change in percent" \
 	grep -Eq '^  change%  +\+0\.0% +[-+][0-9.]+% +\+(2[7-9]|3[0-3])\.[0-9]%' diff.txt
 check "--diff text: the summary line" grep -q '^Entries: 3 matched, [0-9]* significantly slower' diff.txt
 
+# call paths, matched by the names along them: main > work first
+expect_eq "call paths: the slowed one first, matched" \
+	"$(tr -d '\r' <diff.csv | awk -F, '$2 == "path" { print $1 ":" $3; exit }')" "matched:main > work"
+expect_eq "call paths: every one matched" \
+	"$(tr -d '\r' <diff.csv | awk -F, '$2 == "path" { print $1 ":" $3 }' | sort | paste -sd,)" \
+	"matched:main,matched:main > steady,matched:main > work"
+check "call paths in text, after the entries" grep -q '^Call paths by effect on the total' diff.txt
+
 # new and vanished: the program against another (busy: spin(), now_us(),
 # main); the two mains are in different modules, so not the same function
 run_profiled "$PROGS/busy" 100 >/dev/null
 busy=$(ls paraprof.*.ppd)
 "$REPORT" -f csv --diff "$a" -- "$busy" >nv.csv
 expect_eq "new and vanished entries" \
-	"$(tr -d '\r' <nv.csv | awk -F, 'NR > 1 { print $1 ":" $3 }' | sort | paste -sd' ')" \
+	"$(tr -d '\r' <nv.csv | awk -F, 'NR > 1 && $2 != "path" { print $1 ":" $3 }' | sort | paste -sd' ')" \
 	"new:main new:now_us new:spin vanished:main vanished:steady vanished:work"
 
 # ---- item 3: the gate ----
@@ -138,7 +146,7 @@ check "... named with the absolute limit" grep -q 'limit +1us' abs.txt
 # --baseline without --check: the comparison, exit 0 however slower
 "$REPORT" -f csv --baseline "$base" "$slow" >bl.csv
 expect_eq "--baseline without --check: the diff, exit 0" "$?" 0
-expect_eq "... the same rows as --diff" "$(tr -d '\r' <bl.csv | awk -F, 'NR > 1 { print $1 ":" $3 }' | sort | paste -sd' ')" \
+expect_eq "... the same rows as --diff" "$(tr -d '\r' <bl.csv | awk -F, 'NR > 1 && $2 != "path" { print $1 ":" $3 }' | sort | paste -sd' ')" \
 	"matched:main matched:steady matched:work"
 # a baseline merged from several dumps
 "$REPORT" --check --baseline "$base" --baseline "$(echo $Bs | cut -d' ' -f2)" "$slow" >/dev/null

@@ -21,6 +21,7 @@
 #include "diff.h"
 #include "options.h"
 #include "profile.h"
+#include "report.h"
 
 /* n durations spread over [lo, lo * 1.2) in ns, deterministic */
 static void fill(struct pp_hist *h, size_t n, uint64_t lo)
@@ -287,6 +288,103 @@ static void test_diff_cmdline(void **state)
 	}
 }
 
+
+/* Adds calls of ns each to the path node (parent + 1 or 0, region `name`),
+ * its entry too, as the loader sums them; returns the node's index + 1. */
+static uint32_t node(struct pp_profile *prof, uint32_t parent, const char *name,
+		     uint64_t calls, uint64_t ns)
+{
+	struct pp_entry *e = pp_profile_entry(prof, PPF_KIND_REGION, -1, 0, name);
+	struct pp_entry s = { .calls = calls, .sum_ns = calls * ns, .inclusive_ns = calls * ns,
+			      .self_ns = calls * ns, .min_ns = ns, .max_ns = ns };
+	struct pp_path *p;
+
+	assert_non_null(e);
+	assert_int_equal(pp_hist_add_value(&s.hist, ns, calls), 0);
+	p = pp_profile_path(prof, parent, e->index, 0);
+	assert_non_null(p);
+	assert_int_equal(pp_path_add(p, &s), 0);
+	assert_int_equal(pp_entry_merge(e, &s), 0);
+	free(s.hist.pages);
+	return p->index + 1;
+}
+
+/* A chain f0 > f1 > ... > f(depth - 1), and g under f0 (base) or h under
+ * f0 (new); f(depth - 1) takes leaf_ns a call. */
+static struct pp_profile *chain(int depth, uint64_t leaf_ns, const char *other)
+{
+	struct pp_profile *prof = pp_profile_new();
+	uint32_t parent = 0, f0 = 0;
+	char name[16];
+
+	assert_non_null(prof);
+	for (int i = 0; i < depth; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		parent = node(prof, parent, name, 100, i == depth - 1 ? leaf_ns : 1000);
+		if (!i)
+			f0 = parent;
+	}
+	node(prof, f0, other, 100, 500);
+	return prof;
+}
+
+/* Call paths match by the names along them; their names print root first,
+ * cut at the start when long. */
+static void test_diff_paths(void **state)
+{
+	struct pp_profile *base = chain(300, 10000, "g"), *new = chain(300, 13000, "h");
+	struct report_opts ro;
+	struct diff_opts dopts;
+	struct diff d;
+	const size_t ninputs[2] = { 1, 1 };
+	char big[DIFF_PATH_NAME_MAX], small[DIFF_PATH_NAME_MIN];
+
+	(void)state;
+	report_opts_default(&ro);
+	diff_opts_default(&dopts);
+	assert_int_equal(diff_build(&d, base, new, ninputs, &ro, &dopts, NULL), 0);
+	/* 300 chain nodes matched, g vanished, h new */
+	assert_int_equal(d.npaths, 302);
+	size_t matched = 0, news = 0, gone = 0;
+	const struct diff_row *leaf = NULL;
+
+	for (size_t i = 0; i < d.npaths; i++) {
+		const struct diff_row *r = &d.paths[i];
+
+		matched += r->base && r->new;
+		news += !r->base;
+		gone += !r->new;
+		if (r->base && r->new && !strcmp(r->name, "f299"))
+			leaf = r;
+	}
+	assert_int_equal(matched, 300);
+	assert_int_equal(news, 1);
+	assert_int_equal(gone, 1);
+	/* the slowed leaf is the path with the largest effect: 100 x 3 us */
+	assert_ptr_equal(leaf, &d.paths[0]);
+	assert_int_equal(leaf->effect_ns, 300000);
+	const char *full = diff_path_name(&d, leaf, big, sizeof(big));
+
+	assert_int_equal(strncmp(full, "f0 > f1 > f2 > ", 15), 0);
+	assert_string_equal(full + strlen(full) - 11, "f298 > f299");
+	const char *cut = diff_path_name(&d, leaf, small, sizeof(small));
+
+	assert_int_equal(strncmp(cut, "... > ", 6), 0);
+	assert_int_equal(strcmp(cut + strlen(cut) - 11, "f298 > f299"), 0);
+	assert_true(strlen(cut) < sizeof(small));
+	for (size_t i = 0; i < d.npaths; i++)
+		if (!d.paths[i].base)
+			assert_string_equal(diff_path_name(&d, &d.paths[i], big, sizeof(big)),
+					    "f0 > h");
+	/* entries: f0..f299 matched, g vanished, h new */
+	assert_int_equal(d.nmatched, 300);
+	assert_int_equal(d.nnew, 1);
+	assert_int_equal(d.nvanished, 1);
+	diff_free(&d);
+	pp_profile_free(base);
+	pp_profile_free(new);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_diff_tiny_not_significant),
 		cmocka_unit_test(test_diff_parse_limits),
 		cmocka_unit_test(test_diff_cmdline),
+		cmocka_unit_test(test_diff_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
