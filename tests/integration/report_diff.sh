@@ -6,7 +6,7 @@
 # one line and exit status 2; the CI example (examples/ci/perf-gate.sh).
 # The program is tests/progs/diffwork.c: work() (about 30 us, its loop
 # scaled by the first argument in percent) and steady() (fixed), 700 calls
-# each (fewer, and 5 pairs, under ASan).
+# each (fewer, and 3 pairs, under ASan).
 . "$(dirname "$0")/../lib.sh"
 REPORT=$BUILD/paraprof-report
 export LC_ALL=C.UTF-8
@@ -14,10 +14,10 @@ unset COLUMNS
 CALLS=700
 PAIRS=20
 # under ASan (the check-asan stage: memory errors, not statistics) a run
-# and a report take ten times as long: 5 pairs of smaller runs
+# and a report take ten times as long: 3 pairs of smaller runs
 if [ -n "${PARAPROF_TEST_PRELOAD:-}" ]; then
 	CALLS=400
-	PAIRS=5
+	PAIRS=3
 fi
 
 # 20 base runs (A), 20 more of the same (B), 20 with work() 30 % slower (S)
