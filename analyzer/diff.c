@@ -183,11 +183,6 @@ static int64_t weight_ns(const struct report_row *row)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-static uint64_t abs64(int64_t v)
-{
-	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-}
-
 /* Matched rows first, then new, then vanished; each by |effect|, largest
  * first, then by name. */
 static int cmp_rows(const void *a, const void *b)
@@ -197,8 +192,8 @@ static int cmp_rows(const void *a, const void *b)
 
 	if (gx != gy)
 		return gx - gy;
-	if (abs64(x->effect_ns) != abs64(y->effect_ns))
-		return abs64(x->effect_ns) < abs64(y->effect_ns) ? 1 : -1;
+	if (diff_abs(x->effect_ns) != diff_abs(y->effect_ns))
+		return diff_abs(x->effect_ns) < diff_abs(y->effect_ns) ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 

@@ -155,6 +155,12 @@ void diff_paths_free(struct diff *d);
 const char *diff_path_name(const struct diff *d, const struct diff_row *row, char *buf,
 			   size_t size);
 
+/* |v| as an unsigned number (INT64_MIN too). */
+static inline uint64_t diff_abs(int64_t v)
+{
+	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+}
+
 /* The metric's name ("avg", "p95") and its value for a row, ns (p10 from
  * the histogram, the others from the row's statistics). */
 const char *diff_metric_name(enum diff_metric m);

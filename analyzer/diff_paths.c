@@ -106,19 +106,14 @@ static void add_path(struct diff *d, const struct report_row *b, const struct re
 	}
 }
 
-static uint64_t mag(int64_t v)
-{
-	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-}
-
 /* By |effect|, largest first; then matched before new before vanished. */
 static int cmp_paths(const void *a, const void *b)
 {
 	const struct diff_row *x = a, *y = b;
 	int gx = x->base && x->new ? 0 : x->new ? 1 : 2, gy = y->base && y->new ? 0 : y->new ? 1 : 2;
 
-	if (mag(x->effect_ns) != mag(y->effect_ns))
-		return mag(x->effect_ns) < mag(y->effect_ns) ? 1 : -1;
+	if (diff_abs(x->effect_ns) != diff_abs(y->effect_ns))
+		return diff_abs(x->effect_ns) < diff_abs(y->effect_ns) ? 1 : -1;
 	return gx - gy;
 }
 

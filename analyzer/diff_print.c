@@ -43,11 +43,6 @@ static const char *confidence_text(char buf[32], double p)
 	return buf;
 }
 
-static uint64_t abs64_of(int64_t v)
-{
-	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-}
-
 static double change_pct(uint64_t before, uint64_t after)
 {
 	return before ? 100.0 * ((double)after - (double)before) / (double)before : 0;
@@ -189,7 +184,7 @@ static void text_entry(FILE *out, const struct diff *d, const struct dtable *t,
 								      col_value(row->new, c)));
 		fputc('\n', out);
 	}
-	report_fmt_ns(a, abs64_of(row->effect_ns));
+	report_fmt_ns(a, diff_abs(row->effect_ns));
 	int n = snprintf(line, sizeof(line), "Effect: %s%s = %+.1f%% of the base total",
 			 row->effect_ns < 0 ? "-" : "+", a,
 			 whole ? 100.0 * (double)row->effect_ns / (double)whole : 0.0);
