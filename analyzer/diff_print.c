@@ -27,10 +27,12 @@ static const enum diff_metric col_metric[NCOLS] = { DIFF_AVG, DIFF_AVG, DIFF_P50
 						    DIFF_P99 };	/* [0]: calls */
 
 /* The confidence of a one-sided p-value in percent, rounded down to two
- * decimals so that it never reads 100 %. */
+ * decimals and at most 99.99, so that it never reads 100 %. */
 static double confidence_pct(double p)
 {
-	return floor((1 - p) * 10000) / 100;
+	double c = floor((1 - p) * 10000) / 100;
+
+	return c > 99.99 ? 99.99 : c;
 }
 
 /* The same as text: "99.93%", "> 99.99%" when p < 0.0001. */
