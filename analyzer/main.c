@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "diff.h"
 #include "escape.h"
 #include "gc.h"
 #include "slowcalls.h"
@@ -105,6 +106,91 @@ static int print_report(FILE *out, const struct report *r)
 	return report_text(out, r);
 }
 
+/* Loads the files and the live segments of pids into prof, printing the
+ * loader's notes.  0, or -1 after printing why (bad input: exit status 2). */
+static int load_inputs(struct pp_profile *prof, char *const *files, size_t nfiles,
+		       const pid_t *pids, size_t npids)
+{
+	char err[512];
+	size_t noted = prof->nnotes;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		int rc = load_file(prof, files[i], err, sizeof(err));
+
+		print_notes(prof, &noted);
+		if (rc) {
+			say("%s: %s", files[i], err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < npids; i++) {
+		struct load_source src;
+		int rc = load_pid(prof, pids[i], &src, err, sizeof(err));
+
+		print_notes(prof, &noted);
+		if (src.note[0])
+			say("pid %ld: %s; %s %s", (long)pids[i], src.note,
+			    rc ? "could not read" : "read", src.path);
+		if (rc) {
+			say("%s: %s", src.path, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --diff BASE... -- NEW..., --check --baseline BASE NEW...: loads each
+ * side into a profile of its own, compares them and prints the comparison
+ * (or the gate).  Returns the exit status: 0, 1 when the gate found a
+ * regression, 2 on bad input or when writing failed. */
+static int compare(const struct opt_cmdline *cl)
+{
+	struct pp_profile *side[2] = { pp_profile_new(), pp_profile_new() };
+	struct sym_cache *sc = sym_cache_new();
+	const size_t ninputs[2] = { cl->diff.nbase, cl->nfiles + cl->npids };
+	struct diff d = { 0 };
+	int status = EXIT_BAD, built = 0;
+
+	if (!side[0] || !side[1] || !sc) {
+		fprintf(stderr, "paraprof-report: out of memory\n");
+		goto out;
+	}
+	if (load_inputs(side[0], cl->diff.base, cl->diff.nbase, NULL, 0) ||
+	    load_inputs(side[1], cl->files, cl->nfiles, cl->pids, cl->npids))
+		goto out;
+	built = 1;
+	if (diff_build(&d, side[0], side[1], ninputs, &cl->report, &cl->diff, sc)) {
+		fprintf(stderr, "paraprof-report: out of memory\n");
+		goto out;
+	}
+	FILE *dest = stdout;
+
+	if (cl->output && !(dest = open_output(cl->output))) {
+		say("%s: %s", cl->output, errno == EEXIST ? "exists; not replaced (paraprof-report"
+		    " writes a new file)" : strerror(errno));
+		goto out;
+	}
+	int rc = diff_print(dest, &d, cl->report.check);
+
+	rc = rc || fflush(dest);
+	if (dest != stdout && fclose(dest))
+		rc = -1;
+	if (rc) {
+		perror("paraprof-report: write error");
+		if (dest != stdout)
+			unlink(cl->output);
+		goto out;
+	}
+	status = cl->report.check && d.nregs ? EXIT_CHECK_FAILED : 0;
+out:
+	if (built)
+		diff_free(&d);
+	sym_cache_free(sc);
+	pp_profile_free(side[0]);
+	pp_profile_free(side[1]);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct opt_cmdline cl;
@@ -186,38 +272,22 @@ int main(int argc, char **argv)
 	}
 	cl.report.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	cl.report.color = use_color(&cl);
+	if (cl.diff.nbase) {
+		status = compare(&cl);
+		opt_free(&cl);
+		return status;
+	}
 
 	struct pp_profile *prof = pp_profile_new();
 	struct sym_cache *sc = NULL;
-	size_t noted = 0;
 	struct report r = { 0 };
 
 	if (!prof) {
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
-	for (size_t i = 0; i < cl.nfiles; i++) {
-		int rc = load_file(prof, cl.files[i], err, sizeof(err));
-
-		print_notes(prof, &noted);
-		if (rc) {
-			say("%s: %s", cl.files[i], err);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < cl.npids; i++) {
-		struct load_source src;
-		int rc = load_pid(prof, cl.pids[i], &src, err, sizeof(err));
-
-		print_notes(prof, &noted);
-		if (src.note[0])
-			say("pid %ld: %s; %s %s", (long)cl.pids[i], src.note,
-			    rc ? "could not read" : "read", src.path);
-		if (rc) {
-			say("%s: %s", src.path, err);
-			goto out;
-		}
-	}
+	if (load_inputs(prof, cl.files, cl.nfiles, cl.pids, cl.npids))
+		goto out;
 	sc = sym_cache_new();
 	if (!sc || report_build(&r, prof, &cl.report, sc)) {
 		fprintf(stderr, "paraprof-report: out of memory\n");

@@ -21,6 +21,8 @@ const char opt_usage[] =
 	"       paraprof-report --list\n"
 	"       paraprof-report --pid PID --enable | --disable | --clear\n"
 	"       paraprof-report --gc [-o DIR] [--session ID]\n"
+	"       paraprof-report [OPTION]... --diff BASE... -- NEW...\n"
+	"       paraprof-report --check --baseline BASE [OPTION]... NEW...\n"
 	"Print the performance bottleneck report of paraprof dumps (paraprof.PID.ppd)\n"
 	"or of live segments; several inputs merge.\n"
 	"\n"
@@ -39,6 +41,8 @@ const char opt_usage[] =
 	"  -o, --output DIR       --gc: write the dumps into DIR (default .)\n"
 	"  -o, --output FILE      a report: write it into FILE, a new file (an existing\n"
 	"                         one is not replaced)\n"
+	"      --diff             compare the dumps before -- (the base) with those after\n"
+	"                         it (the new): figures, changes, effect on the total\n"
 	"      --session ID       --gc: only the segments of that paraprof run\n"
 	"                         (PARAPROF_SESSION, hex); a process of it that still\n"
 	"                         runs gets a snapshot, paraprof-snapshot.PID.ppd\n"
@@ -47,7 +51,8 @@ const char opt_usage[] =
 	"  -V, --version          print the version and exit\n"
 	"\n"
 	"Times take a unit: ns, us, ms or s (e.g. 250us, 1.5s).\n"
-	"Exit status: 0 ok, 1 a --check target failed, 2 bad input or usage.\n";
+	"Exit status: 0 ok, 1 a --check target failed or a regression was found, 2 bad\n"
+	"input or usage.\n";
 
 int opt_parse_time(const char *s, uint64_t *ns)
 {
@@ -217,8 +222,12 @@ void opt_free(struct opt_cmdline *cl)
 	free(cl->filters);
 	free(cl->excludes);
 	free(cl->pids);
+	free(cl->files);
+	free(cl->diff.base);
 	cl->filters = cl->excludes = NULL;
 	cl->pids = NULL;
+	cl->files = cl->diff.base = NULL;
+	cl->nfiles = cl->diff.nbase = 0;
 	cl->report.nfilters = cl->report.nexcludes = 0;
 	cl->npids = 0;
 }
@@ -226,7 +235,7 @@ void opt_free(struct opt_cmdline *cl)
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
        OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE, OPT_FULL_NAMES,
-       OPT_HISTOGRAM, OPT_WIDE };
+       OPT_HISTOGRAM, OPT_WIDE, OPT_DIFF, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_CONFIDENCE };
 #define WATCH_DEFAULT_NS 1000000000ull	/* --watch without SECONDS: 1 s */
 
 static const struct option long_opts[] = {
@@ -242,10 +251,60 @@ static const struct option long_opts[] = {
 	{ "gc", no_argument, NULL, OPT_GC },
 	{ "output", required_argument, NULL, 'o' },
 	{ "session", required_argument, NULL, OPT_SESSION },
+	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Appends file to the list *list of *n; 0, or -1 with err. */
+static int add_file(char ***list, size_t *n, char *file, char *err, size_t errlen)
+{
+	char **p = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*list = p;
+	p[(*n)++] = file;
+	return 0;
+}
+
+/* The checks of a comparison (--diff, --baseline): 0, or -1 with err. */
+static int check_comparison(struct opt_cmdline *cl, int dashes, int limits_given,
+			    char *err, size_t errlen)
+{
+	const struct report_opts *o = &cl->report;
+
+	if (!cl->diff.diff && !cl->diff.nbase) {
+		if (limits_given) {
+			snprintf(err, errlen, "--max-regression and --confidence go with --baseline"
+				 " or --diff");
+			return -1;
+		}
+		return 0;
+	}
+	if (cl->diff.diff && !dashes) {
+		snprintf(err, errlen, "--diff BASE... -- NEW...: no '--' between the base and the"
+			 " new dumps");
+		return -1;
+	}
+	if (cl->diff.diff && (!cl->diff.nbase || (!cl->nfiles && !cl->npids))) {
+		snprintf(err, errlen, "--diff BASE... -- NEW...: the %s side is empty",
+			 cl->diff.nbase ? "new" : "base");
+		return -1;
+	}
+	if (cl->list || cl->gc || cl->control || cl->watch_ns || o->histogram ||
+	    o->slowest_calls || o->callers || o->callees || o->graph ||
+	    o->format > FORMAT_CSV) {
+		snprintf(err, errlen, "a comparison (--diff, --baseline) prints text, json or csv,"
+			 " and takes no --list, --gc, --watch, --histogram, --slowest-calls,"
+			 " --callers, --callees or --graph");
+		return -1;
+	}
+	return 0;
+}
 
 int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t errlen)
 {
@@ -253,17 +312,48 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 					       NULL };
 	static const char *const weights[] = { "total", "self", "calls", NULL };
 	static const char *const sorts[] = { "total", "self", "avg", "p95", "p99", "calls", NULL };
-	int c, k;
+	int c, k, dashes = 0, limits_given = 0;
+	const char *last_arg = NULL;
 
 	memset(cl, 0, sizeof(*cl));
 	report_opts_default(&cl->report);
+	diff_opts_default(&cl->diff);
 	opterr = 0;
 	optind = 0;	/* 0: glibc starts over completely (tests parse many times) */
-	while ((c = getopt_long(argc, argv, ":p:lw::o:hV" REPORT_OPTS_OPTSTR, long_opts, NULL)) != -1) {
+	/* "-": files come in order (as option 1), so that those before a "--"
+	 * (--diff's base side) are told from those after it (argv[optind..]) */
+	while ((c = getopt_long(argc, argv, "-:p:lw::o:hV" REPORT_OPTS_OPTSTR, long_opts,
+				NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 		uint64_t v;
 
+		last_arg = c == 1 ? NULL : optarg;
 		switch (c) {
+		case 1:
+			if (add_file(&cl->files, &cl->nfiles, optarg, err, errlen))
+				return -1;
+			break;
+		case OPT_DIFF:
+			cl->diff.diff = 1;
+			break;
+		case OPT_BASELINE:
+			if (!*optarg) {
+				snprintf(err, errlen, "--baseline: empty file name");
+				return -1;
+			}
+			if (add_file(&cl->diff.base, &cl->diff.nbase, optarg, err, errlen))
+				return -1;
+			break;
+		case OPT_MAX_REGRESSION:
+			limits_given = 1;
+			if (diff_parse_limits(optarg, &cl->diff, err, errlen))
+				return -1;
+			break;
+		case OPT_CONFIDENCE:
+			limits_given = 1;
+			if (diff_parse_confidence(optarg, &cl->diff, err, errlen))
+				return -1;
+			break;
 		case 'p': {
 			void *p = realloc(cl->pids, (cl->npids + 1) * sizeof(*cl->pids));
 
@@ -458,10 +548,29 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			return -1;
 		}
 	}
-	cl->files = argv + optind;
-	cl->nfiles = (size_t)(argc - optind);
+	/* a "--" ended the options: what follows it are files too (getopt
+	 * left optind after it); one that was an option's value is not it */
+	dashes = optind > 0 && optind <= argc && strcmp(argv[optind - 1], "--") == 0 &&
+		 last_arg != argv[optind - 1];
+	if (cl->diff.diff && cl->diff.nbase && !cl->help && !cl->version) {
+		snprintf(err, errlen, "give one of --diff BASE... -- NEW... and --baseline BASE");
+		return -1;
+	}
+	if (cl->diff.diff) {
+		/* the files so far are the base side; the new side follows */
+		free(cl->diff.base);
+		cl->diff.base = cl->files;
+		cl->diff.nbase = cl->nfiles;
+		cl->files = NULL;
+		cl->nfiles = 0;
+	}
+	for (int i = optind; i < argc; i++)
+		if (add_file(&cl->files, &cl->nfiles, argv[i], err, errlen))
+			return -1;
 	if (cl->help || cl->version)
 		return 0;
+	if (check_comparison(cl, dashes, limits_given, err, errlen))
+		return -1;
 	if (cl->session && !cl->gc) {
 		snprintf(err, errlen, "--session goes with --gc");
 		return -1;

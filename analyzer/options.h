@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "diff.h"
 #include "report.h"
 
 struct opt_cmdline {
@@ -24,7 +25,10 @@ struct opt_cmdline {
 					   FILE, NULL = standard output */
 	uint64_t watch_ns;		/* --watch: the interval in ns, 0 = no --watch */
 	uint64_t session;		/* --gc: --session ID, 0 = every segment */
-	char **files;			/* into argv */
+	struct diff_opts diff;		/* --diff, --baseline, --max-regression,
+					   --confidence; diff.base malloc'ed */
+	char **files;			/* the inputs (with --diff: the new side),
+					   malloc'ed array of pointers into argv */
 	size_t nfiles;
 	pid_t *pids;			/* malloc'ed */
 	size_t npids;
@@ -53,7 +57,7 @@ int opt_parse_targets(const char *s, struct report_opts *o, char *err, size_t er
  * releases what it allocated. */
 int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t errlen);
 
-/* Frees the pids and the compiled --filter/--exclude patterns of cl. */
+/* Frees the pids, the file lists and the compiled --filter/--exclude patterns of cl. */
 void opt_free(struct opt_cmdline *cl);
 
 /* The --help text. */

@@ -246,6 +246,14 @@ void report_text_fit(FILE *out, const char *s, size_t width, int utf8);
 void report_text_wrap(FILE *out, const char *text, size_t width, size_t first,
 		      const char *indent);
 
+/* report_text.c's column units, for other tables: the unit (an index) of
+ * a column of n durations v (sorted by the call), as the report's tables
+ * choose it; ns written in unit u ("1,234" ns, else "12.35"); u's name
+ * ("us"). */
+int report_text_unit(uint64_t *v, size_t n);
+const char *report_text_in_unit(char buf[32], uint64_t ns, int u);
+const char *report_text_unit_name(int u);
+
 /* report_hist.c: --histogram FUNC.  report_hist_find() returns FUNC's
  * entry index, or -1 with a one-line reason in err (a usage error);
  * report_hist() draws its duration distribution: 0, or -1 when writing

@@ -45,6 +45,17 @@
 	  "  -c, --check            evaluate the targets; exit 1 when one fails\n")              \
 	X("target", "", "", 1, OPT_TARGET,                                                           \
 	  "      --target SPEC      targets for --check, default p95=500ms,p99=1s,avg=100ms\n")  \
+	X("baseline", "", "", 1, OPT_BASELINE,                                                       \
+	  "      --baseline FILE    --check: compare with the dump FILE (repeatable: they\n"      \
+	  "                         merge) and fail on regressions, not on targets\n")        \
+	X("max-regression", "", "", 1, OPT_MAX_REGRESSION,                                           \
+	  "      --max-regression SPEC\n"                                                         \
+	  "                         --baseline: slower than this is a regression, default\n"  \
+	  "                         p10=10% (keys avg, p10, p50, p95, p99; a time for an\n"   \
+	  "                         absolute limit: p95=+2ms)\n")                              \
+	X("confidence", "", "", 1, OPT_CONFIDENCE,                                                   \
+	  "      --confidence PCT   comparisons: the confidence of a significant change,\n"  \
+	  "                         in percent (default 99)\n")                               \
 	X("slowest-calls", "", "", 1, OPT_SLOWEST_CALLS,                                             \
 	  "      --slowest-calls FUNC\n"                                                          \
 	  "                         the slowest calls of FUNC kept with their native stacks\n") \

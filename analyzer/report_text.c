@@ -303,6 +303,23 @@ static const char *fmt_in_unit(char buf[32], uint64_t ns, int u)
 	return buf;
 }
 
+/* The exported faces of the column units, for the diff's tables
+ * (diff_print.c): one table look in every text output. */
+int report_text_unit(uint64_t *v, size_t n)
+{
+	return text_unit(v, n);
+}
+
+const char *report_text_in_unit(char buf[32], uint64_t ns, int u)
+{
+	return fmt_in_unit(buf, ns, u);
+}
+
+const char *report_text_unit_name(int u)
+{
+	return units[u].name;
+}
+
 /* ---- the severity tables ---- */
 
 enum col { COL_CALLS, COL_AVG, COL_P50, COL_P95, COL_P99, COL_MAX, COL_TOTAL, COL_PCT,

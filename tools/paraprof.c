@@ -95,8 +95,8 @@ static volatile sig_atomic_t child_pid;	/* the program, 0 before fork */
 
 static void usage_text(FILE *out)
 {
-	fprintf(out,
-		"usage: paraprof [-o DIR] [-O FILE] [REPORT OPTIONS] -- PROGRAM [ARGS...]\n"
+	/* not a format: the report options' help has percent signs */
+	fputs("usage: paraprof [-o DIR] [-O FILE] [REPORT OPTIONS] -- PROGRAM [ARGS...]\n"
 		"Runs PROGRAM under libparaprof.so, then prints the report of its profile.\n"
 		"\n"
 		"  -o, --output DIR       the dumps of every process of the run (paraprof.PID.ppd)\n"
@@ -114,7 +114,7 @@ static void usage_text(FILE *out)
 		"and a program that succeeded, the check's (0 or 1); 2 for a usage error or\n"
 		"an -O FILE that exists; 126 or 127 when PROGRAM cannot be run or found; 125\n"
 		"when paraprof failed.\n"
-		"See paraprof(1).\n");
+		"See paraprof(1).\n", out);
 }
 
 static void usage_error(const char *fmt, const char *arg)
