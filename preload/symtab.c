@@ -149,18 +149,16 @@ static uint32_t search_order(uint32_t k, uint32_t n, const uint8_t *gone)
 	return n;
 }
 
-/* Writes the name of the function at `addr` in module `i` to buf; returns
- * 1, or 0 when the module has no symbol there.  symtab_lock held. */
-static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
+/* The symbol (as the module has it) of the function at `addr` in module
+ * `i`, or NULL when the module has no symbol there.  The string lives until
+ * symtab_forget().  symtab_lock held. */
+static const char *symbol_in(uint32_t i, uintptr_t addr)
 {
 	struct mod *m = module(i);
 	size_t lo = 0, hi = m->count;
-	const char *name;
-	char *dm = NULL;
-	int status = -1;
 
 	if (addr < m->lo || addr >= m->hi)
-		return 0;
+		return NULL;
 	while (lo < hi) {	/* last symbol at or below addr */
 		size_t mid = (lo + hi) / 2;
 
@@ -171,11 +169,38 @@ static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
 	}
 	if (!lo || (addr != m->syms[lo - 1].addr &&
 		    addr >= m->syms[lo - 1].addr + m->syms[lo - 1].size))
+		return NULL;
+	return m->syms[lo - 1].name;
+}
+
+/* The demangled form of `name` (malloc'ed, the caller frees it), or NULL
+ * when it is not a C++ name or the program has no demangler. */
+static char *demangle(const char *name)
+{
+	char *dm;
+	int status = -1;
+
+	if (!__cxa_demangle || name[0] != '_' || name[1] != 'Z')
+		return NULL;
+	dm = __cxa_demangle(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(dm);
+		return NULL;
+	}
+	return dm;
+}
+
+/* Writes the name of the function at `addr` in module `i` to buf; returns
+ * 1, or 0 when the module has no symbol there.  symtab_lock held. */
+static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
+{
+	const char *name = symbol_in(i, addr);
+	char *dm;
+
+	if (!name)
 		return 0;
-	name = m->syms[lo - 1].name;
-	if (__cxa_demangle && name[0] == '_' && name[1] == 'Z')
-		dm = __cxa_demangle(name, NULL, NULL, &status);
-	snprintf(buf, len, "%s", dm && status == 0 ? dm : name);
+	dm = demangle(name);
+	snprintf(buf, len, "%s", dm ? dm : name);
 	free(dm);
 	return 1;
 }
@@ -233,6 +258,34 @@ uintptr_t symtab_addr(const char *name)
 	}
 	pthread_mutex_unlock(&symtab_lock);
 	return key;
+}
+
+const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, char **demangled)
+{
+	uint8_t gone[SEG_MODULE_CAP];
+	const char *sym = NULL;
+	uint32_t n;
+
+	*demangled = NULL;
+	pthread_mutex_lock(&symtab_lock);
+	n = module_count();
+	if (module) {
+		if (module <= n && (sym = symbol_in(module - 1, addr)))
+			*index = module - 1;
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			gone[i] = (uint8_t)unloaded(i);
+		for (uint32_t k = 0; k < n && !sym; k++) {
+			uint32_t i = search_order(k, n, gone);
+
+			if ((sym = symbol_in(i, addr)))
+				*index = i;
+		}
+	}
+	pthread_mutex_unlock(&symtab_lock);
+	if (sym)
+		*demangled = demangle(sym);
+	return sym;
 }
 
 void symtab_forget(void)
