@@ -44,9 +44,11 @@ struct merge_ctx {
 	struct pp_profile *prof;
 	struct pp_process *proc;
 	struct mod_range *mods;		/* with an executable range, sorted by lo */
+	int *module_index;		/* [i]: the profile's module of entry i */
 	uint32_t nmods;
 	struct mod_range *entries;	/* [i]: module-table entry i */
 	uint32_t nentries;
+	struct load_names names;	/* the dump's names table (may be empty) */
 	int paths;			/* the second walk: into path nodes */
 	struct path_memo *memo;		/* of that walk */
 };
@@ -105,6 +107,15 @@ static int func_place(const struct merge_ctx *m, const struct ppf_record *r, int
 	return 0;
 }
 
+/* The file name of a module path (what names are matched by, with the
+ * symbol: the same program installed elsewhere is the same module). */
+static const char *modname(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base ? base + 1 : path;
+}
+
 /* Leaves the record at `off` out: one note naming it and what was wrong.
  * Returns 1, or -1 when memory runs out. */
 static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
@@ -161,9 +172,17 @@ static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
 		int module;
 		uint64_t offset;
 
+		const struct load_name *n;
+
 		if (func_place(m, r, &module, &offset))
 			return NULL;
-		e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL);
+		/* named by the dump: matched across dumps and builds by name */
+		if ((n = load_names_find(&m->names, module, offset)))
+			e = pp_profile_function(m->prof, module, offset,
+						module >= 0 ? modname(m->prof->modules[module].path) : "",
+						n->symbol, n->demangled);
+		else
+			e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL);
 	} else {
 		const char *name = load_name_at(d, r->key, why, sizeof(why));
 
@@ -699,7 +718,8 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	int rc = -1;
 
 	if (h->module_count && (!(m.mods = malloc(h->module_count * sizeof(*m.mods))) ||
-				!(m.entries = malloc(h->module_count * sizeof(*m.entries))))) {
+				!(m.entries = malloc(h->module_count * sizeof(*m.entries))) ||
+				!(m.module_index = malloc(h->module_count * sizeof(int))))) {
 		load_fail(d, "out of memory");
 		goto out;
 	}
@@ -713,6 +733,7 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 		}
 		m.entries[i] = (struct mod_range){ mods[i].lo, mods[i].hi, mods[i].load_addr, idx,
 						   i, mods[i].unloaded != 0 };
+		m.module_index[i] = idx;
 		if (mods[i].lo < mods[i].hi)
 			m.mods[m.nmods++] = m.entries[i];
 	}
@@ -722,6 +743,8 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	m.proc = p;
 	d->source = p->source;
 	d->notes = prof;
+	if ((rc = load_names_open(d, m.module_index, &m.names)))
+		goto out;
 	if (d->used >= load_parallel_min && h->thread_count >= 2)
 		rc = walk_parallel(d, &m);
 	else
@@ -741,7 +764,9 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 			rc = load_fail(d, "out of memory");
 	}
 out:
+	load_names_close(&m.names);
 	free(m.mods);
 	free(m.entries);
+	free(m.module_index);
 	return rc;
 }
