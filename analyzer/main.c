@@ -18,6 +18,7 @@
 
 #include "control.h"
 #include "escape.h"
+#include "dumpout.h"
 #include "gc.h"
 #include "slowcalls.h"
 #include "load.h"
@@ -219,6 +220,13 @@ int main(int argc, char **argv)
 		}
 	}
 	sc = sym_cache_new();
+	if (sc && cl.merge) {
+		if (dumpout_merge(cl.output, prof, sc, err, sizeof(err)))
+			say("%s: %s", cl.output, err);
+		else
+			status = 0;
+		goto out;
+	}
 	if (!sc || report_build(&r, prof, &cl.report, sc)) {
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
