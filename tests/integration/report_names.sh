@@ -80,8 +80,8 @@ mv prog.moved prog
 # ---- --gc: a killed process's segment, saved while the binary is there ----
 session=$(printf '%08x%08x' $((RANDOM * 32768 + RANDOM + 1)) $$)
 build
-# (through sh, which says nothing of a child killed: bash would)
-PARAPROF_SESSION=$session LD_PRELOAD=$LIB sh -c '"$@"; exit 0' sh ./prog $N kill
+# (the shell's "Killed" line is not wanted)
+PARAPROF_SESSION=$session LD_PRELOAD=$LIB sh -c '"$@"; exit 0' sh ./prog $N kill 2>/dev/null
 mkdir gc
 "$REPORT" --gc --session "$session" -o gc >gc.txt 2>&1
 check "--gc saved the killed process's segment" grep -q 'has exited; saved as gc/' gc.txt
