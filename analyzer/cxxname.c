@@ -508,8 +508,8 @@ int cxxname_assign(struct pp_profile *prof, struct sym_cache *sc, int full_names
 		if (e->kind != PPF_KIND_FUNCTION)
 			continue;
 		if (e->symbol) {
-			/* named by its dump: the binary, maybe rebuilt since,
-			 * is not asked */
+			/* named while loading (by its dump, else by the
+			 * binary): not asked again */
 			mangled = e->symbol;
 			if (!(full = e->demangled) && !(full = demangled(prof, e->symbol)))
 				goto out;

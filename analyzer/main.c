@@ -197,6 +197,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
+	/* functions a dump does not name are named from the binaries while
+	 * loading, so that they add up with the same ones of dumps that do */
+	if (!(sc = sym_cache_new()))
+		goto oom;
+	load_sym_cache = sc;
 	for (size_t i = 0; i < cl.nfiles; i++) {
 		int rc = load_file(prof, cl.files[i], err, sizeof(err));
 
@@ -219,15 +224,15 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	sc = sym_cache_new();
-	if (sc && cl.merge) {
+	if (cl.merge) {
 		if (dumpout_merge(cl.output, prof, sc, err, sizeof(err)))
 			say("%s: %s", cl.output, err);
 		else
 			status = 0;
 		goto out;
 	}
-	if (!sc || report_build(&r, prof, &cl.report, sc)) {
+	if (report_build(&r, prof, &cl.report, sc)) {
+oom:
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
@@ -272,6 +277,7 @@ int main(int argc, char **argv)
 	}
 	status = cl.report.check && !r.check_pass ? EXIT_CHECK_FAILED : 0;
 out:
+	load_sym_cache = NULL;
 	report_free(&r);
 	sym_cache_free(sc);
 	pp_profile_free(prof);
