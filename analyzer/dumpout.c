@@ -351,7 +351,8 @@ static int build(struct writer *w, char *err, size_t errlen)
 		memcpy(m->build_id, pm->build_id, pm->build_id_len);
 		snprintf(m->path, sizeof(m->path), "%s", pm->path);
 	}
-	memcpy(w->o.buf + str_off, st.s, st.used);
+	if (st.used)
+		memcpy(w->o.buf + str_off, st.s, st.used);
 	uint32_t s = 0;
 
 	for (size_t i = 0; i < prof->ncaches; i++) {
