@@ -43,14 +43,16 @@ int dumpout_names(const struct pp_profile *prof, struct sym_cache *sc,
 		const struct pp_entry *e = prof->entries[i];
 		const struct pp_module *m = e->module >= 0 ? &prof->modules[e->module] : NULL;
 		const char *symbol = e->symbol, *demangled = e->demangled;
-		uint32_t entry = m ? module_entry(m, mods, nmods) : 0;
+		uint32_t entry = m ? module_entry(m, mods, nmods) : 0, nth = e->nth;
 
 		if (e->kind != PPF_KIND_FUNCTION || (m && !entry))
 			continue;
-		if (!symbol && m && sc)
+		if (!symbol && m && sc) {
 			demangled = sym_lookup_mangled(sc, m->path, m->build_id, m->build_id_len,
 						       e->offset, &symbol);
-		if (symbol && ppc_names_add(t, entry, e->offset, symbol, demangled))
+			nth = sym_nth(sc, m->path, e->offset);
+		}
+		if (symbol && ppc_names_add(t, entry, e->offset, symbol, demangled, nth))
 			return -1;
 	}
 	return 0;

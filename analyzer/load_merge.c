@@ -123,11 +123,11 @@ struct sym_cache *load_sym_cache;
 static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The symbol of the function at `offset` of module `module` (of `modules`,
- * the profile's) in its file (load_sym_cache), *demangled its demangled
- * form; NULL when there is no cache, no module, or no symbol there.  The
+ * the profile's) in its file (load_sym_cache), *nth its number among the
+ * file's functions of that name (format.h), *demangled its demangled form; NULL when there is no cache, no module, or no symbol there.  The
  * strings live as long as the cache. */
 static const char *binary_name(const struct pp_module *modules, int module, uint64_t offset,
-			       const char **demangled)
+			       uint32_t *nth, const char **demangled)
 {
 	const struct pp_module *pm;
 	const char *sym = NULL;
@@ -138,6 +138,7 @@ static const char *binary_name(const struct pp_module *modules, int module, uint
 	pthread_mutex_lock(&sym_lock);
 	*demangled = sym_lookup_mangled(load_sym_cache, pm->path, pm->build_id, pm->build_id_len,
 					offset, &sym);
+	*nth = sym ? sym_nth(load_sym_cache, pm->path, offset) : 0;
 	pthread_mutex_unlock(&sym_lock);
 	return sym;
 }
@@ -200,6 +201,7 @@ static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
 
 		const struct load_name *n;
 		const char *sym, *dem;
+		uint32_t nth;
 
 		if (func_place(m, r, &module, &offset))
 			return NULL;
@@ -208,10 +210,10 @@ static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
 		if ((n = load_names_find(&m->names, module, offset)))
 			e = pp_profile_function(m->prof, module, offset,
 						module >= 0 ? modname(m->modules[module].path) : "",
-						n->symbol, n->demangled);
-		else if ((sym = binary_name(m->modules, module, offset, &dem)))
+						n->symbol, n->nth, n->demangled);
+		else if ((sym = binary_name(m->modules, module, offset, &nth, &dem)))
 			e = pp_profile_function(m->prof, module, offset,
-						modname(m->modules[module].path), sym, dem);
+						modname(m->modules[module].path), sym, nth, dem);
 		else
 			e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL);
 	} else {

@@ -113,7 +113,8 @@ int load_names_open(struct load_dump *d, const int *module_index, struct load_na
 		}
 		ln->ix[ln->n++] = (struct load_name){
 			n->module ? module_index[n->module - 1] : -1, n->offset,
-			ln->pool + n->symbol, n->demangled ? ln->pool + n->demangled : NULL };
+			ln->pool + n->symbol, n->demangled ? ln->pool + n->demangled : NULL,
+			n->nth };
 	}
 	qsort(ln->ix, ln->n, sizeof(*ln->ix), by_place);
 	if (left_out)
@@ -125,7 +126,7 @@ int load_names_open(struct load_dump *d, const int *module_index, struct load_na
 const struct load_name *load_names_find(const struct load_names *ln, int module,
 					uint64_t offset)
 {
-	struct load_name key = { module, offset, NULL, NULL };
+	struct load_name key = { module, offset, NULL, NULL, 0 };
 	size_t lo = 0, hi = ln->n;
 
 	while (lo < hi) {

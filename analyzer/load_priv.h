@@ -114,6 +114,7 @@ struct load_name {
 	uint64_t offset;		/* ELF address (runtime address when none) */
 	const char *symbol;		/* into the dump: NUL-terminated */
 	const char *demangled;		/* likewise, NULL = none */
+	uint32_t nth;			/* format.h */
 };
 
 /* The usable entries of a dump's names table, sorted by (module, offset). */

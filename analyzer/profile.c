@@ -238,6 +238,7 @@ struct entry_key {
 	uint64_t offset;
 	const char *name;		/* named kinds */
 	const char *modname, *symbol;	/* functions a names table named */
+	uint32_t nth;
 };
 
 /* FNV-1a over the name (or module name and symbol), or a 64-bit mix of
@@ -250,7 +251,8 @@ static uint64_t entry_hash(const struct entry_key *k)
 		return fnv(k->name, strlen(k->name), 0xcbf29ce484222325ull ^ k->kind);
 	if (k->symbol)
 		return fnv(k->symbol, strlen(k->symbol),
-			   fnv(k->modname, strlen(k->modname) + 1, 0xcbf29ce484222325ull));
+			   fnv(k->modname, strlen(k->modname) + 1,
+			       0xcbf29ce484222325ull ^ k->nth));
 	h = k->offset ^ ((uint64_t)(uint32_t)k->module << 40) ^ ((uint64_t)k->kind << 60);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
@@ -261,7 +263,8 @@ static uint64_t entry_hash(const struct entry_key *k)
 
 static struct entry_key key_of(const struct pp_entry *e)
 {
-	struct entry_key k = { e->kind, e->module, e->offset, NULL, e->modname, e->symbol };
+	struct entry_key k = { e->kind, e->module, e->offset, NULL, e->modname, e->symbol,
+				e->nth };
 
 	if (e->kind != PPF_KIND_FUNCTION)
 		k.name = e->name;
@@ -275,7 +278,7 @@ static int entry_matches(const struct pp_entry *e, const struct entry_key *k)
 	if (k->name)
 		return strcmp(e->name, k->name) == 0;
 	if (k->symbol)
-		return e->symbol && strcmp(e->symbol, k->symbol) == 0 &&
+		return e->symbol && e->nth == k->nth && strcmp(e->symbol, k->symbol) == 0 &&
 		       strcmp(e->modname, k->modname) == 0;
 	return !e->symbol && e->module == k->module && e->offset == k->offset;
 }
@@ -327,6 +330,7 @@ static struct pp_entry *entry_get(struct pp_profile *prof, const struct entry_ke
 	e->kind = (uint16_t)k->kind;
 	e->module = k->module;
 	e->offset = k->offset;
+	e->nth = k->nth;
 	e->min_ns = UINT64_MAX;
 	e->index = (uint32_t)prof->nentries;
 	if (k->name && !(e->name = pp_profile_strndup(prof, k->name, strlen(k->name))))
@@ -354,7 +358,7 @@ static struct pp_entry *entry_get(struct pp_profile *prof, const struct entry_ke
 struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
 				  uint64_t offset, const char *name)
 {
-	struct entry_key k = { kind, module, offset, name, NULL, NULL };
+	struct entry_key k = { kind, module, offset, name, NULL, NULL, 0 };
 
 	if (kind == PPF_KIND_FUNCTION)
 		k.name = NULL;
@@ -364,11 +368,11 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
 }
 
 struct pp_entry *pp_profile_function(struct pp_profile *prof, int module, uint64_t offset,
-				     const char *modname, const char *symbol,
+				     const char *modname, const char *symbol, uint32_t nth,
 				     const char *demangled)
 {
 	struct entry_key k = { PPF_KIND_FUNCTION, module, offset, NULL, modname ? modname : "",
-			       symbol };
+			       symbol, nth };
 
 	return entry_get(prof, &k, demangled);
 }
@@ -396,7 +400,7 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
 		const struct pp_entry *s = src->entries[i];
 		struct pp_entry *e = s->symbol ?
 			pp_profile_function(dst, s->module, s->offset, s->modname, s->symbol,
-					    s->demangled) :
+					    s->nth, s->demangled) :
 			pp_profile_entry(dst, s->kind, s->module, s->offset, s->name);
 
 		if (!e || hist_add(&e->hist, &s->hist))

@@ -5,7 +5,7 @@
  * in, the caches, and one pp_entry per function, region, span or endpoint,
  * merged over every thread area and every process.  A function its dump
  * names (format.h, "names of functions") is keyed by (module file name,
- * symbol), so that the same function adds up across processes and builds
+ * symbol, nth), so that the same function adds up across processes and builds
  * whatever its address; one named by no table by (module, ELF address);
  * a named kind by (kind, name).  Entries sit in
  * an open-addressing hash table; histograms are sparse (only the 512-byte
@@ -51,7 +51,9 @@ struct pp_entry {
 					   NULL when it gave none */
 	const char *modname;		/* with symbol: the module's file name (no
 					   directory), "" for none: the key is
-					   (modname, symbol), not the address */
+					   (modname, symbol, nth), not the address */
+	uint32_t nth;			/* with symbol: functions of the module before
+					   it with that symbol (format.h) */
 	uint32_t index;			/* its own index in entries[] */
 	uint64_t records;		/* records merged into this entry */
 	uint64_t torn;			/* of those, records caught mid-update */
@@ -201,13 +203,14 @@ int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *
 struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
 				  uint64_t offset, const char *name);
 
-/* The entry of the function `symbol` (its demangled form `demangled`, NULL
- * for none) of the module whose file name is `modname` ("" for none), as its
+/* The entry of the function `symbol` (the nth of that name, format.h; its
+ * demangled form `demangled`, NULL for none) of the module whose file name
+ * is `modname` ("" for none), as its
  * dump's names table says; `module` and `offset` are where it is in the
  * first dump that has it.  Created zeroed when new, the strings copied;
  * NULL when memory runs out. */
 struct pp_entry *pp_profile_function(struct pp_profile *prof, int module, uint64_t offset,
-				     const char *modname, const char *symbol,
+				     const char *modname, const char *symbol, uint32_t nth,
 				     const char *demangled);
 
 /* Adds the counts of `s` into `e`, saturating: records, calls, times,

@@ -61,7 +61,7 @@ static uint32_t pool_add(struct ppc_names *t, const char *s, size_t len, int *oo
 }
 
 int ppc_names_add(struct ppc_names *t, uint32_t module, uint64_t offset, const char *symbol,
-		  const char *demangled)
+		  const char *demangled, uint32_t nth)
 {
 	size_t len = strlen(symbol), used = t->used, dlen;
 	uint32_t sym, dem = 0;
@@ -91,7 +91,7 @@ int ppc_names_add(struct ppc_names *t, uint32_t module, uint64_t offset, const c
 		}
 	}
 	t->ent[t->n++] = (struct ppf_name){ .module = module, .symbol = sym, .demangled = dem,
-					     .offset = offset };
+					     .nth = nth, .offset = offset };
 	return 0;
 }
 

@@ -34,14 +34,15 @@ void ppc_names_free(struct ppc_names *t);
 
 /*
  * Appends the name of the function at `offset` of `module` (1 + index in
- * the dump's module table, 0 = none).  `demangled` may be NULL or equal to
+ * the dump's module table, 0 = none), the `nth` of its symbol there
+ * (format.h).  `demangled` may be NULL or equal to
  * `symbol` (then none is stored).  A symbol longer than PPF_NAME_MAX, or an
  * entry past PPF_NAMES_MAX or PPF_NAMES_POOL_MAX, is not added (t->full is
  * set); a demangled name that long is cut.  Returns 0, or -1 when memory
  * runs out (the table is unchanged).
  */
 int ppc_names_add(struct ppc_names *t, uint32_t module, uint64_t offset, const char *symbol,
-		  const char *demangled);
+		  const char *demangled, uint32_t nth);
 
 /*
  * Writes the dump in `buf` (`len` bytes, its header.used_size, 8-byte

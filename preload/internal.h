@@ -523,10 +523,12 @@ uintptr_t symtab_addr(const char *name);
 /* For the dump's names table: the symbol (as the module has it; lives
  * until symtab_forget()) of the function at runtime address `addr`, looked
  * up in module `module` (1 + index; 0: the modules loaded now, then the
- * unloaded ones, newest first), with *index set to the module's index and
- * *demangled to its demangled form (malloc'ed, the caller frees it; NULL
+ * unloaded ones, newest first), with *index set to the module's index,
+ * *nth to its number among the module's symbols of that name (format.h:
+ * ppf_name.nth) and *demangled to its demangled form (malloc'ed, the caller frees it; NULL
  * when not a C++ name).  NULL when no module has a symbol there. */
-const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, char **demangled);
+const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, uint32_t *nth,
+			  char **demangled);
 
 /* Forgets the loaded tables (a child after fork). */
 void symtab_forget(void);

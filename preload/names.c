@@ -72,16 +72,17 @@ int names_collect(struct ppc_names *t)
 	mods = seg_ptr(h->module_off);
 	qsort(v, n, sizeof(*v), by_place);
 	for (size_t i = 0; i < n; i++) {
-		uint32_t index = 0;
+		uint32_t index = 0, nth = 0;
 		char *demangled;
 		const char *sym;
 
 		if (i && !by_place(&v[i], &v[i - 1]))
 			continue;
-		sym = symtab_symbol(v[i].module, (uintptr_t)v[i].key, &index, &demangled);
+		sym = symtab_symbol(v[i].module, (uintptr_t)v[i].key, &index, &nth, &demangled);
 		if (!sym)
 			continue;
-		if (ppc_names_add(t, index + 1, v[i].key - mods[index].load_addr, sym, demangled)) {
+		if (ppc_names_add(t, index + 1, v[i].key - mods[index].load_addr, sym, demangled,
+				  nth)) {
 			free(demangled);
 			goto out;
 		}

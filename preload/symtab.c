@@ -34,6 +34,8 @@ struct mod {
 	struct sym *syms;	/* sorted by addr */
 	size_t count;
 	char *pool;		/* every name, NUL-separated */
+	uint32_t *nth;		/* [i]: symbols before syms[i] (by address) with
+				   its name; made on first use */
 	int loaded;
 };
 
@@ -149,10 +151,45 @@ static uint32_t search_order(uint32_t k, uint32_t n, const uint8_t *gone)
 	return n;
 }
 
+struct named {
+	const char *name;
+	uint64_t addr;
+	size_t index;		/* in the module's syms */
+};
+
+static int by_name_addr(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Makes m->nth (what format.h's ppf_name.nth says); 0, or -1 when memory
+ * runs out.  symtab_lock held. */
+static int number(struct mod *m)
+{
+	struct named *v = malloc((m->count ? m->count : 1) * sizeof(*v));
+
+	if (!v || !(m->nth = calloc(m->count ? m->count : 1, sizeof(*m->nth)))) {
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < m->count; i++)
+		v[i] = (struct named){ m->syms[i].name, m->syms[i].addr, i };
+	qsort(v, m->count, sizeof(*v), by_name_addr);
+	for (size_t i = 1; i < m->count; i++)
+		if (strcmp(v[i].name, v[i - 1].name) == 0)
+			m->nth[v[i].index] = m->nth[v[i - 1].index] + 1;
+	free(v);
+	return 0;
+}
+
 /* The symbol (as the module has it) of the function at `addr` in module
- * `i`, or NULL when the module has no symbol there.  The string lives until
+ * `i`, or NULL when the module has no symbol there; *nth (may be NULL) its
+ * number among the module's symbols of that name.  The string lives until
  * symtab_forget().  symtab_lock held. */
-static const char *symbol_in(uint32_t i, uintptr_t addr)
+static const char *symbol_in(uint32_t i, uintptr_t addr, uint32_t *nth)
 {
 	struct mod *m = module(i);
 	size_t lo = 0, hi = m->count;
@@ -170,6 +207,8 @@ static const char *symbol_in(uint32_t i, uintptr_t addr)
 	if (!lo || (addr != m->syms[lo - 1].addr &&
 		    addr >= m->syms[lo - 1].addr + m->syms[lo - 1].size))
 		return NULL;
+	if (nth)
+		*nth = m->nth || number(m) == 0 ? m->nth[lo - 1] : 0;
 	return m->syms[lo - 1].name;
 }
 
@@ -194,7 +233,7 @@ static char *demangle(const char *name)
  * 1, or 0 when the module has no symbol there.  symtab_lock held. */
 static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
 {
-	const char *name = symbol_in(i, addr);
+	const char *name = symbol_in(i, addr, NULL);
 	char *dm;
 
 	if (!name)
@@ -260,7 +299,8 @@ uintptr_t symtab_addr(const char *name)
 	return key;
 }
 
-const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, char **demangled)
+const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, uint32_t *nth,
+			  char **demangled)
 {
 	uint8_t gone[SEG_MODULE_CAP];
 	const char *sym = NULL;
@@ -270,7 +310,7 @@ const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, char
 	pthread_mutex_lock(&symtab_lock);
 	n = module_count();
 	if (module) {
-		if (module <= n && (sym = symbol_in(module - 1, addr)))
+		if (module <= n && (sym = symbol_in(module - 1, addr, nth)))
 			*index = module - 1;
 	} else {
 		for (uint32_t i = 0; i < n; i++)
@@ -278,7 +318,7 @@ const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, char
 		for (uint32_t k = 0; k < n && !sym; k++) {
 			uint32_t i = search_order(k, n, gone);
 
-			if ((sym = symbol_in(i, addr)))
+			if ((sym = symbol_in(i, addr, nth)))
 				*index = i;
 		}
 	}
@@ -294,6 +334,7 @@ void symtab_forget(void)
 	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		free(mods[i].syms);
 		free(mods[i].pool);
+		free(mods[i].nth);
 	}
 	memset(mods, 0, sizeof(mods));
 }

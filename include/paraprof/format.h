@@ -328,7 +328,9 @@ struct ppf_name {
 				   (C++: mangled) */
 	uint32_t demangled;	/* pool offset of its demangled form, 0 = none
 				   (not mangled, or left to the reader) */
-	uint32_t reserved;
+	uint32_t nth;		/* how many functions of the module before it (by
+				   address) have its symbol: 0 for most; tells
+				   apart static functions of one name */
 	uint64_t offset;	/* ELF address in the module (runtime - load_addr) */
 };
 

@@ -151,6 +151,40 @@ static void test_load_names_merge_moved(void **state)
 	synth_free(b.s);
 }
 
+/* Two static functions of one name in one module (nth 0 and 1) stay two
+ * entries; the second of another dump adds up with the second. */
+static void test_load_names_same_symbol(void **state)
+{
+	struct named a, b;
+	char err[256];
+	struct pp_profile *prof = pp_profile_new();
+	struct ppf_name *e;
+
+	(void)state;
+	make_named(&a, 0);
+	make_named(&b, 0x80);
+	for (int k = 0; k < 2; k++) {
+		struct named *d = k ? &b : &a;
+
+		e = (struct ppf_name *)(d->s->buf + d->table);
+		e[1].symbol = e[0].symbol;	/* both "parse_line" */
+		e[1].demangled = 0;
+		e[1].nth = 1;
+		assert_int_equal(load_buffer(prof, d->s->buf, d->s->used, k ? "b.ppd" : "a.ppd", err,
+					     sizeof(err)), 0);
+	}
+	assert_int_equal(prof->nentries, 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct pp_entry *f = prof->entries[i];
+
+		assert_string_equal(f->symbol, "parse_line");
+		assert_int_equal(f->calls, f->nth ? 200 : 20);
+	}
+	pp_profile_free(prof);
+	synth_free(a.s);
+	synth_free(b.s);
+}
+
 /* Loads b after `breakit` changed it: 0, a note containing `why`, both
  * functions there, their calls right; returns how many are unnamed. */
 static size_t load_broken(struct named *b, const char *why)
@@ -293,6 +327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_names_used),
 		cmocka_unit_test(test_load_names_merge_moved),
+		cmocka_unit_test(test_load_names_same_symbol),
 		cmocka_unit_test(test_load_names_bad_table),
 		cmocka_unit_test(test_load_names_bad_entries),
 		cmocka_unit_test(test_load_names_long_symbol),
