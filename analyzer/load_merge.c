@@ -124,7 +124,8 @@ static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The symbol of the function at `offset` of module `module` (of `modules`,
  * the profile's) in its file (load_sym_cache), *nth its number among the
- * file's functions of that name (format.h), *demangled its demangled form; NULL when there is no cache, no module, or no symbol there.  The
+ * file's functions of that name (format.h), *demangled its demangled
+ * form; NULL when there is no cache, no module, or no symbol there.  The
  * strings live as long as the cache. */
 static const char *binary_name(const struct pp_module *modules, int module, uint64_t offset,
 			       uint32_t *nth, const char **demangled)
