@@ -40,8 +40,9 @@
  *   cache_publish_all() (the caches' counters into the segment),
  *   hooks_abandon_all() (the calling thread's open frames), from the
  *   destructor only names_collect() (the names table: it allocates),
- *   seg_finish() (the dump).  Publishing here rather than in an atexit handler puts it
- *   before the dump whatever the order of exit handlers, on _exit too.
+ *   seg_finish() (the dump).  Publishing here rather than in an atexit
+ *   handler puts it before the dump whatever the order of exit handlers,
+ *   on _exit too.
  *   A process that never made its segment (no instrumented call, no API
  *   call: no region, span or request) recorded nothing, and says so once
  *   instead (say_nothing_recorded() below says when).
@@ -156,12 +157,17 @@ void init_exit(int named)
 	cache_publish_all();
 	hooks_abandon_all();
 	/* the names before the dump: a thread still running may make a record
-	 * meanwhile, which the reader then names from the binary */
-	ppc_names_init(&names);
-	if (named && names_collect(&names))
-		ppc_names_free(&names);		/* out of memory: the dump without */
-	seg_finish(&names);
-	ppc_names_free(&names);
+	 * meanwhile, which the reader then names from the binary.  Not on
+	 * the _exit() path, which may be a signal handler's: no malloc, and
+	 * no free() either */
+	if (named) {
+		ppc_names_init(&names);
+		if (names_collect(&names))
+			ppc_names_free(&names);	/* out of memory: the dump without */
+	}
+	seg_finish(named ? &names : NULL);
+	if (named)
+		ppc_names_free(&names);
 	created = -1;
 }
 
