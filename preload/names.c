@@ -28,17 +28,24 @@ static int by_place(const void *a, const void *b)
 }
 
 /* Appends every function record's place to *v (grown as needed); 0, or -1
- * when memory runs out. */
+ * when memory runs out.  Other threads may still run: a thread that claims
+ * a free area reuses its memory, so a list is followed only to aligned
+ * records inside the used part (which is always backed: never a SIGBUS),
+ * for a bounded number of steps in all.  A wrong key read that way costs
+ * at most a name nobody asks for: a name is found from the address. */
 static int gather(struct place **v, size_t *n, size_t *cap)
 {
 	struct ppf_header *h = seg_header();
 	uint32_t threads = __atomic_load_n(&h->thread_count, __ATOMIC_ACQUIRE);
+	uint64_t used = __atomic_load_n(&h->used_size, __ATOMIC_ACQUIRE);
+	uint64_t steps = used / sizeof(struct ppf_record);
 
 	for (uint32_t t = 0; t < threads && t < h->thread_cap; t++) {
 		const struct ppf_thread *area = seg_thread(t);
 		uint64_t off = __atomic_load_n(&area->records, __ATOMIC_ACQUIRE);
 
-		while (off) {
+		while (off && off % 8 == 0 && off >= sizeof(*h) && off < used &&
+		       used - off >= sizeof(struct ppf_record) && steps--) {
 			const struct ppf_record *r = seg_ptr(off);
 
 			if (r->kind == PPF_KIND_FUNCTION) {
