@@ -472,6 +472,24 @@ static int cx_round(struct cx_fn **by, size_t n)
 	return changed;
 }
 
+/* From libstdc++ (the Itanium C++ ABI), as in symbols.c. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* The demangled form of `symbol` in the profile's arena (`symbol` itself
+ * when it is not a C++ name), NULL when memory runs out. */
+static const char *demangled(struct pp_profile *prof, const char *symbol)
+{
+	int status = -1;
+	char *d = symbol[0] == '_' && symbol[1] == 'Z' ?
+		  __cxa_demangle(symbol, NULL, NULL, &status) : NULL;
+	const char *copy = symbol;
+
+	if (d && status == 0)
+		copy = pp_profile_strndup(prof, d, strlen(d));
+	free(d);
+	return copy;
+}
+
 int cxxname_assign(struct pp_profile *prof, struct sym_cache *sc, int full_names)
 {
 	struct cx_fn *fns = calloc(prof->nentries ? prof->nentries : 1, sizeof(*fns));
@@ -489,9 +507,16 @@ int cxxname_assign(struct pp_profile *prof, struct sym_cache *sc, int full_names
 
 		if (e->kind != PPF_KIND_FUNCTION)
 			continue;
-		if (m && sc)
+		if (e->symbol) {
+			/* named while loading (by its dump, else by the
+			 * binary): not asked again */
+			mangled = e->symbol;
+			if (!(full = e->demangled) && !(full = demangled(prof, e->symbol)))
+				goto out;
+		} else if (m && sc) {
 			full = sym_lookup_mangled(sc, m->path, m->build_id, m->build_id_len,
 						  e->offset, &mangled);
+		}
 		if (!e->full_name)
 			e->full_name = e->name ? e->name : full;
 		if (!e->full_name) {

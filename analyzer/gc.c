@@ -14,6 +14,9 @@
  *  - the segment is removed only after its dump has its name, and only when
  *    the name in /dev/shm is still the file that was read (/dev/shm is
  *    sticky: no other user can swap a file of ours).
+ * Each dump gets its names table (format.h) from the binaries, which are
+ * still there now (dumpout.h); a segment that does not load is saved as it
+ * is, without names.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +31,14 @@
 
 #include "common/dumpfile.h"
 #include "common/names.h"
+#include "common/nametab.h"
+#include "dumpout.h"
 #include "escape.h"
 #include "gc.h"
 #include "load.h"
+#include "profile.h"
 #include "shm.h"
+#include "symbols.h"
 
 /* Removes /dev/shm/<s->name> if it is still the file open on s->fd; 0 or -1. */
 static int remove_segment(const struct shm_seg *s)
@@ -96,15 +103,38 @@ static size_t running_of_session(uint64_t session)
 	return running;
 }
 
-/* Handles one segment; returns 1 when it should have been saved and was not. */
-static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm_dirfd, FILE *out)
+/* Fills `t` with the names of the functions of the dump in buf (len bytes,
+ * 8-byte aligned), from the binaries while they are there.  A dump that
+ * does not load (damaged) or memory running out leaves t empty: the dump
+ * is saved all the same, without names. */
+static void name_functions(const void *buf, size_t len, struct sym_cache *sc,
+			   struct ppc_names *t)
 {
+	const struct ppf_header *h = buf;
+	struct pp_profile *prof = pp_profile_new();
+	char err[256];
+
+	if (prof)
+		prof->flat = 1;
+	if (!prof || !sc || load_buffer(prof, buf, len, "", err, sizeof(err)) ||
+	    dumpout_names(prof, sc, (const struct ppf_module *)((const char *)buf + h->module_off),
+			  h->module_count, t))
+		ppc_names_free(t);
+	pp_profile_free(prof);
+}
+
+/* Handles one segment; returns 1 when it should have been saved and was not. */
+static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm_dirfd, FILE *out,
+		  struct sym_cache *sc)
+{
+	struct ppc_names names;
 	const struct ppf_header *h = &s->h;
 	char base[64], name[96], err[256], cmd[sizeof(h->cmdline)];
 	void *buf = NULL;
 	size_t len = 0;
 	int snapshot = 0, failed = 0;
 
+	ppc_names_init(&names);
 	shm_open_seg(s, O_RDONLY);
 	if (!ours(s, shm_dirfd))
 		goto out;	/* another user's: not ours to judge */
@@ -146,7 +176,8 @@ static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm
 	}
 	ppc_dump_stem(base, sizeof(base), snapshot ? PPC_SNAPSHOT_PREFIX : PPC_DUMP_PREFIX,
 		      s->id.pid, h->exec_gen);
-	if (ppc_dump_write(dirfd, base, buf, len, name, sizeof(name))) {
+	name_functions(buf, len, sc, &names);
+	if (ppc_names_write(dirfd, base, buf, len, &names, name, sizeof(name))) {
 		say(stderr, "%s: cannot save to %s: %s; the segment stays", s->path, o->dir,
 		    strerror(errno));
 		failed = 1;
@@ -165,6 +196,7 @@ static int gc_one(const struct gc_opts *o, struct shm_seg *s, int dirfd, int shm
 		    s->id.pid, cmd, o->dir, name);
 	}
 out:
+	ppc_names_free(&names);
 	free(buf);
 	shm_close_seg(s);
 	return failed;
@@ -173,6 +205,7 @@ out:
 int gc_run(const struct gc_opts *o, FILE *out, char *err, size_t errlen)
 {
 	struct shm_seg *segs;
+	struct sym_cache *sc;
 	size_t n;
 	int dirfd, shm_dirfd, failed = 0;
 
@@ -199,8 +232,10 @@ int gc_run(const struct gc_opts *o, FILE *out, char *err, size_t errlen)
 		close(shm_dirfd);
 		return -1;
 	}
+	sc = sym_cache_new();
 	for (size_t i = 0; i < n; i++)
-		failed += gc_one(o, &segs[i], dirfd, shm_dirfd, out);
+		failed += gc_one(o, &segs[i], dirfd, shm_dirfd, out, sc);
+	sym_cache_free(sc);
 	shm_free(segs, n);
 	close(shm_dirfd);
 	close(dirfd);

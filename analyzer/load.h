@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 struct pp_profile;
+struct sym_cache;
 
 /* Validates a dump held in memory (buf, len; `name` is used in messages) and
  * merges it into `prof`, leaving out damaged records (one note each in
@@ -72,6 +73,15 @@ int load_snapshot(int fd, void **buf, size_t *len, char *err, size_t errlen);
  * instead of a command, and never read further.  Returns the number listed,
  * or -1 when /dev/shm cannot be read (err says why). */
 int load_list(FILE *out, char *err, size_t errlen);
+
+/* Where the functions a dump does not name itself (an older dump, or a
+ * process that ended with _exit()) get their names while loading, NULL:
+ * nowhere (they stay keyed by address, named by the report).  When set
+ * (paraprof-report does, before loading), such a function is looked up in
+ * its module's file (symbols.h, under a lock: the loader may run two
+ * threads) and keyed by (module file name, symbol) like a named one, so
+ * that it adds up with the same function of dumps that name it. */
+extern struct sym_cache *load_sym_cache;
 
 /* Dumps of at least this many bytes are merged by two threads (default
  * 64 MiB; tests lower it). */

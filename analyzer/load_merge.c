@@ -30,6 +30,7 @@
 #include "load_priv.h"
 #include "profile.h"
 #include "search.h"
+#include "symbols.h"
 
 struct mod_range {
 	uint64_t lo, hi, load_addr;	/* runtime addresses */
@@ -44,9 +45,13 @@ struct merge_ctx {
 	struct pp_profile *prof;
 	struct pp_process *proc;
 	struct mod_range *mods;		/* with an executable range, sorted by lo */
+	int *module_index;		/* [i]: the profile's module of entry i */
+	const struct pp_module *modules;/* the profile's (a walker's own profile
+					   has none): none is added during a walk */
 	uint32_t nmods;
 	struct mod_range *entries;	/* [i]: module-table entry i */
 	uint32_t nentries;
+	struct load_names names;	/* the dump's names table (may be empty) */
 	int paths;			/* the second walk: into path nodes */
 	struct path_memo *memo;		/* of that walk */
 };
@@ -105,6 +110,40 @@ static int func_place(const struct merge_ctx *m, const struct ppf_record *r, int
 	return 0;
 }
 
+/* The file name of a module path (what names are matched by, with the
+ * symbol: the same program installed elsewhere is the same module). */
+static const char *modname(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base ? base + 1 : path;
+}
+
+struct sym_cache *load_sym_cache;
+static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The symbol of the function at `offset` of module `module` (of `modules`,
+ * the profile's) in its file (load_sym_cache), *nth its number among the
+ * file's functions of that name (format.h), *demangled its demangled
+ * form; NULL when there is no cache, no module, or no symbol there.  The
+ * strings live as long as the cache. */
+static const char *binary_name(const struct pp_module *modules, int module, uint64_t offset,
+			       uint32_t *nth, const char **demangled)
+{
+	const struct pp_module *pm;
+	const char *sym = NULL;
+
+	if (!load_sym_cache || module < 0)
+		return NULL;
+	pm = &modules[module];
+	pthread_mutex_lock(&sym_lock);
+	*demangled = sym_lookup_mangled(load_sym_cache, pm->path, pm->build_id, pm->build_id_len,
+					offset, &sym);
+	*nth = sym ? sym_nth(load_sym_cache, pm->path, offset) : 0;
+	pthread_mutex_unlock(&sym_lock);
+	return sym;
+}
+
 /* Leaves the record at `off` out: one note naming it and what was wrong.
  * Returns 1, or -1 when memory runs out. */
 static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread, uint64_t off,
@@ -125,7 +164,7 @@ static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread,
 		uint64_t offset;
 
 		if (func_place(m, r, &module, &offset) == 0 && module >= 0) {
-			const char *path = m->prof->modules[module].path, *base = strrchr(path, '/');
+			const char *path = m->modules[module].path, *base = strrchr(path, '/');
 
 			snprintf(who, sizeof(who), "function %s+%#" PRIx64, base ? base + 1 : path,
 				 offset);
@@ -161,9 +200,23 @@ static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
 		int module;
 		uint64_t offset;
 
+		const struct load_name *n;
+		const char *sym, *dem;
+		uint32_t nth;
+
 		if (func_place(m, r, &module, &offset))
 			return NULL;
-		e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL);
+		/* named by the dump (else by the binary): matched across dumps
+		 * and builds by name */
+		if ((n = load_names_find(&m->names, module, offset)))
+			e = pp_profile_function(m->prof, module, offset,
+						module >= 0 ? modname(m->modules[module].path) : "",
+						n->symbol, n->nth, n->demangled);
+		else if ((sym = binary_name(m->modules, module, offset, &nth, &dem)))
+			e = pp_profile_function(m->prof, module, offset,
+						modname(m->modules[module].path), sym, nth, dem);
+		else
+			e = pp_profile_entry(m->prof, PPF_KIND_FUNCTION, module, offset, NULL);
 	} else {
 		const char *name = load_name_at(d, r->key, why, sizeof(why));
 
@@ -256,7 +309,7 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 					    m->nentries);
 			return drop(d, m, thread, off, "its address is outside module %" PRIu32
 				    " (%s)", r->module - 1,
-				    m->prof->modules[m->entries[r->module - 1].index].path);
+				    m->modules[m->entries[r->module - 1].index].path);
 		}
 	} else if (!load_name_at(d, r->key, why, sizeof(why)))
 		return drop(d, m, thread, off, "%s", why);
@@ -699,7 +752,8 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	int rc = -1;
 
 	if (h->module_count && (!(m.mods = malloc(h->module_count * sizeof(*m.mods))) ||
-				!(m.entries = malloc(h->module_count * sizeof(*m.entries))))) {
+				!(m.entries = malloc(h->module_count * sizeof(*m.entries))) ||
+				!(m.module_index = malloc(h->module_count * sizeof(int))))) {
 		load_fail(d, "out of memory");
 		goto out;
 	}
@@ -713,15 +767,19 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 		}
 		m.entries[i] = (struct mod_range){ mods[i].lo, mods[i].hi, mods[i].load_addr, idx,
 						   i, mods[i].unloaded != 0 };
+		m.module_index[i] = idx;
 		if (mods[i].lo < mods[i].hi)
 			m.mods[m.nmods++] = m.entries[i];
 	}
 	m.nentries = h->module_count;
+	m.modules = prof->modules;
 	if (m.nmods)
 		qsort(m.mods, m.nmods, sizeof(*m.mods), cmp_range);
 	m.proc = p;
 	d->source = p->source;
 	d->notes = prof;
+	if ((rc = load_names_open(d, m.module_index, &m.names)))
+		goto out;
 	if (d->used >= load_parallel_min && h->thread_count >= 2)
 		rc = walk_parallel(d, &m);
 	else
@@ -741,7 +799,9 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 			rc = load_fail(d, "out of memory");
 	}
 out:
+	load_names_close(&m.names);
 	free(m.mods);
 	free(m.entries);
+	free(m.module_index);
 	return rc;
 }

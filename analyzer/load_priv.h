@@ -5,6 +5,7 @@
  *                 is read before they pass)
  *   load_walk.c   walking the record lists, whatever their links say
  *   load_merge.c  checking each record and adding it into a profile
+ *   load_names.c  checking a dump's names table and looking names up in it
  *   load_live.c   copying a live segment consistently into private memory
  *   load.c        the entry points of load.h: files, buffers, pids, --list
  * They share `struct load_dump`, the state of one pass over one dump.
@@ -104,6 +105,39 @@ int load_walk_all(struct load_dump *d, load_record_fn fn, void *ctx);
  * records.  Returns 0, or -1 with the reason in d->err when memory runs out
  * (prof then holds part of the dump). */
 int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *name, int live);
+
+/* ---- load_names.c ---- */
+
+/* A name of the table, placed in the profile. */
+struct load_name {
+	int module;			/* index in the profile's modules, -1 = none */
+	uint64_t offset;		/* ELF address (runtime address when none) */
+	const char *symbol;		/* into the dump: NUL-terminated */
+	const char *demangled;		/* likewise, NULL = none */
+	uint32_t nth;			/* format.h */
+};
+
+/* The usable entries of a dump's names table, sorted by (module, offset). */
+struct load_names {
+	struct load_name *ix;		/* malloc'ed */
+	size_t n;
+	const char *pool;		/* into the dump */
+	uint64_t pool_bytes;
+};
+
+/* Checks the names table of the checked dump d (load_names.c says what)
+ * and indexes its entries into *ln, `module_index[i]` being the profile's
+ * module of the dump's module-table entry i.  A table or an entry that
+ * fails is left out with a note.  Returns 0 (*ln possibly empty), or -1
+ * (d->err set) when memory runs out or a note cannot be made. */
+int load_names_open(struct load_dump *d, const int *module_index, struct load_names *ln);
+
+/* The name of the function at `offset` of profile module `module`, or NULL. */
+const struct load_name *load_names_find(const struct load_names *ln, int module,
+					uint64_t offset);
+
+/* Frees the index; *ln is empty after. */
+void load_names_close(struct load_names *ln);
 
 /* ---- load_live.c ---- */
 

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "diff.h"
 #include "escape.h"
+#include "dumpout.h"
 #include "gc.h"
 #include "slowcalls.h"
 #include "load.h"
@@ -155,6 +156,7 @@ static int compare(const struct opt_cmdline *cl)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
+	load_sym_cache = sc;		/* as main() does */
 	if (load_inputs(side[0], cl->diff.base, cl->diff.nbase, NULL, 0) ||
 	    load_inputs(side[1], cl->files, cl->nfiles, cl->pids, cl->npids))
 		goto out;
@@ -185,6 +187,7 @@ static int compare(const struct opt_cmdline *cl)
 out:
 	if (built)
 		diff_free(&d);
+	load_sym_cache = NULL;
 	sym_cache_free(sc);
 	pp_profile_free(side[0]);
 	pp_profile_free(side[1]);
@@ -286,10 +289,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
+	/* functions a dump does not name are named from the binaries while
+	 * loading, so that they add up with the same ones of dumps that do */
+	if (!(sc = sym_cache_new()))
+		goto oom;
+	load_sym_cache = sc;
 	if (load_inputs(prof, cl.files, cl.nfiles, cl.pids, cl.npids))
 		goto out;
-	sc = sym_cache_new();
-	if (!sc || report_build(&r, prof, &cl.report, sc)) {
+	if (cl.merge) {
+		if (dumpout_merge(cl.output, prof, sc, err, sizeof(err)))
+			say("%s: %s", cl.output, err);
+		else
+			status = 0;
+		goto out;
+	}
+	if (report_build(&r, prof, &cl.report, sc)) {
+oom:
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
@@ -334,6 +349,7 @@ int main(int argc, char **argv)
 	}
 	status = cl.report.check && !r.check_pass ? EXIT_CHECK_FAILED : 0;
 out:
+	load_sym_cache = NULL;
 	report_free(&r);
 	sym_cache_free(sc);
 	pp_profile_free(prof);

@@ -38,6 +38,8 @@ const char opt_usage[] =
 	"      --gc               save the segments your dead processes left in /dev/shm\n"
 	"                         as dumps (paraprof.PID.ppd, never replacing a file)\n"
 	"                         and remove them; running processes' are left alone\n"
+	"      --merge            write the inputs as one dump, -o OUT.ppd (a new file):\n"
+	"                         histograms merged exactly, functions named\n"
 	"  -o, --output DIR       --gc: write the dumps into DIR (default .)\n"
 	"  -o, --output FILE      a report: write it into FILE, a new file (an existing\n"
 	"                         one is not replaced)\n"
@@ -235,7 +237,8 @@ void opt_free(struct opt_cmdline *cl)
 enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OPT_DISABLE,
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
        OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE, OPT_FULL_NAMES,
-       OPT_HISTOGRAM, OPT_WIDE, OPT_DIFF, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_CONFIDENCE };
+       OPT_HISTOGRAM, OPT_WIDE, OPT_DIFF, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_CONFIDENCE,
+       OPT_MERGE };
 #define WATCH_DEFAULT_NS 1000000000ull	/* --watch without SECONDS: 1 s */
 
 static const struct option long_opts[] = {
@@ -249,6 +252,7 @@ static const struct option long_opts[] = {
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "clear", no_argument, NULL, OPT_CLEAR },
 	{ "gc", no_argument, NULL, OPT_GC },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "session", required_argument, NULL, OPT_SESSION },
 	{ "diff", no_argument, NULL, OPT_DIFF },
@@ -510,6 +514,9 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 		case OPT_GC:
 			cl->gc = 1;
 			break;
+		case OPT_MERGE:
+			cl->merge = 1;
+			break;
 		case 'o':
 			if (!*optarg) {
 				snprintf(err, errlen, "--output: empty name");
@@ -589,6 +596,13 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			     cl->report.format != FORMAT_TEXT)) {
 		snprintf(err, errlen, "--watch takes one --pid PID, and no files, --output,"
 			 " --format, --check, --list, --gc or --enable/--disable/--clear");
+		return -1;
+	}
+	if (cl->merge && (!cl->output || cl->gc || cl->list || cl->control || cl->watch_ns ||
+			  cl->diff.nbase || (!cl->nfiles && !cl->npids))) {
+		snprintf(err, errlen, "--merge takes -o OUT.ppd and the dumps (or --pid PID) to"
+			 " merge, and no --gc, --list, --watch, --diff, --baseline or"
+			 " --enable/--disable/--clear");
 		return -1;
 	}
 	if (cl->gc || cl->list)

@@ -21,8 +21,9 @@ struct opt_cmdline {
 	int control;			/* enum control_op, 0 = none: --enable/--disable/--clear */
 	int no_color;
 	int gc;				/* --gc: save dead processes' segments as dumps */
-	const char *output;		/* -o: --gc: DIR, NULL = "."; a report: a new
-					   FILE, NULL = standard output */
+	int merge;			/* --merge: the inputs as one dump into -o FILE */
+	const char *output;		/* -o: --gc: DIR, NULL = "."; a report or
+					   --merge: a new FILE, NULL = standard output */
 	uint64_t watch_ns;		/* --watch: the interval in ns, 0 = no --watch */
 	uint64_t session;		/* --gc: --session ID, 0 = every segment */
 	struct diff_opts diff;		/* --diff, --baseline, --max-regression,

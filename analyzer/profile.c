@@ -232,14 +232,29 @@ int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *
 	return (int)prof->nmodules - 1;
 }
 
-/* FNV-1a over the name, or a 64-bit mix of (module, offset). */
-static uint64_t entry_hash(unsigned kind, int module, uint64_t offset, const char *name)
+/* A function's key, or a named kind's (name). */
+struct entry_key {
+	unsigned kind;
+	int module;
+	uint64_t offset;
+	const char *name;		/* named kinds */
+	const char *modname, *symbol;	/* functions a names table named */
+	uint32_t nth;
+};
+
+/* FNV-1a over the name (or module name and symbol), or a 64-bit mix of
+ * (module, offset). */
+static uint64_t entry_hash(const struct entry_key *k)
 {
 	uint64_t h;
 
-	if (name)
-		return fnv(name, strlen(name), 0xcbf29ce484222325ull ^ kind);
-	h = offset ^ ((uint64_t)(uint32_t)module << 40) ^ ((uint64_t)kind << 60);
+	if (k->name)
+		return fnv(k->name, strlen(k->name), 0xcbf29ce484222325ull ^ k->kind);
+	if (k->symbol)
+		return fnv(k->symbol, strlen(k->symbol),
+			   fnv(k->modname, strlen(k->modname) + 1,
+			       0xcbf29ce484222325ull ^ k->nth));
+	h = k->offset ^ ((uint64_t)(uint32_t)k->module << 40) ^ ((uint64_t)k->kind << 60);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -247,14 +262,26 @@ static uint64_t entry_hash(unsigned kind, int module, uint64_t offset, const cha
 	return h ^ (h >> 33);
 }
 
-static int entry_matches(const struct pp_entry *e, unsigned kind, int module, uint64_t offset,
-			 const char *name)
+static struct entry_key key_of(const struct pp_entry *e)
 {
-	if (e->kind != kind)
+	struct entry_key k = { e->kind, e->module, e->offset, NULL, e->modname, e->symbol,
+				e->nth };
+
+	if (e->kind != PPF_KIND_FUNCTION)
+		k.name = e->name;
+	return k;
+}
+
+static int entry_matches(const struct pp_entry *e, const struct entry_key *k)
+{
+	if (e->kind != k->kind)
 		return 0;
-	if (name)
-		return strcmp(e->name, name) == 0;
-	return e->module == module && e->offset == offset;
+	if (k->name)
+		return strcmp(e->name, k->name) == 0;
+	if (k->symbol)
+		return e->symbol && e->nth == k->nth && strcmp(e->symbol, k->symbol) == 0 &&
+		       strcmp(e->modname, k->modname) == 0;
+	return !e->symbol && e->module == k->module && e->offset == k->offset;
 }
 
 /* Doubles the hash table; 0, or -1 (table unchanged) when memory runs out. */
@@ -266,9 +293,8 @@ static int rehash(struct pp_profile *prof)
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < prof->nentries; i++) {
-		const struct pp_entry *e = prof->entries[i];
-		size_t s = entry_hash(e->kind, e->module, e->offset,
-				      e->kind == PPF_KIND_FUNCTION ? NULL : e->name) & (nslots - 1);
+		struct entry_key k = key_of(prof->entries[i]);
+		size_t s = entry_hash(&k) & (nslots - 1);
 
 		while (slots[s])
 			s = (s + 1) & (nslots - 1);
@@ -280,20 +306,17 @@ static int rehash(struct pp_profile *prof)
 	return 0;
 }
 
-struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
-				  uint64_t offset, const char *name)
+/* The entry of key k, made when new (its strings copied, demangled too). */
+static struct pp_entry *entry_get(struct pp_profile *prof, const struct entry_key *k,
+				  const char *demangled)
 {
-	if (kind == PPF_KIND_FUNCTION)
-		name = NULL;
-	else
-		module = -1, offset = 0;
 	size_t mask = prof->nslots - 1;
-	size_t s = entry_hash(kind, module, offset, name) & mask;
+	size_t s = entry_hash(k) & mask;
 
 	for (; prof->slots[s]; s = (s + 1) & mask) {
 		struct pp_entry *e = prof->entries[prof->slots[s] - 1];
 
-		if (entry_matches(e, kind, module, offset, name))
+		if (entry_matches(e, k))
 			return e;
 	}
 	if (prof->nentries >= UINT32_MAX - 1)
@@ -305,12 +328,19 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
 	if (!e)
 		return NULL;
 	memset(e, 0, sizeof(*e));
-	e->kind = (uint16_t)kind;
-	e->module = module;
-	e->offset = offset;
+	e->kind = (uint16_t)k->kind;
+	e->module = k->module;
+	e->offset = k->offset;
+	e->nth = k->nth;
 	e->min_ns = UINT64_MAX;
 	e->index = (uint32_t)prof->nentries;
-	if (name && !(e->name = pp_profile_strndup(prof, name, strlen(name))))
+	if (k->name && !(e->name = pp_profile_strndup(prof, k->name, strlen(k->name))))
+		return NULL;
+	if (k->symbol &&
+	    (!(e->symbol = pp_profile_strndup(prof, k->symbol, strlen(k->symbol))) ||
+	     !(e->modname = pp_profile_strndup(prof, k->modname, strlen(k->modname))) ||
+	     (demangled && !(e->demangled = pp_profile_strndup(prof, demangled,
+							       strlen(demangled))))))
 		return NULL;
 	prof->entries[prof->nentries++] = e;
 	prof->slots[s] = (uint32_t)prof->nentries;
@@ -324,6 +354,28 @@ struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int mo
 		}
 	}
 	return e;
+}
+
+struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
+				  uint64_t offset, const char *name)
+{
+	struct entry_key k = { kind, module, offset, name, NULL, NULL, 0 };
+
+	if (kind == PPF_KIND_FUNCTION)
+		k.name = NULL;
+	else
+		k.module = -1, k.offset = 0;
+	return entry_get(prof, &k, NULL);
+}
+
+struct pp_entry *pp_profile_function(struct pp_profile *prof, int module, uint64_t offset,
+				     const char *modname, const char *symbol, uint32_t nth,
+				     const char *demangled)
+{
+	struct entry_key k = { PPF_KIND_FUNCTION, module, offset, NULL, modname ? modname : "",
+			       symbol, nth };
+
+	return entry_get(prof, &k, demangled);
 }
 
 /* Adds the histogram of `s` into `h`; 0, or -1 when memory runs out. */
@@ -347,7 +399,10 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
 		goto out;
 	for (size_t i = 0; i < src->nentries; i++) {
 		const struct pp_entry *s = src->entries[i];
-		struct pp_entry *e = pp_profile_entry(dst, s->kind, s->module, s->offset, s->name);
+		struct pp_entry *e = s->symbol ?
+			pp_profile_function(dst, s->module, s->offset, s->modname, s->symbol,
+					    s->nth, s->demangled) :
+			pp_profile_entry(dst, s->kind, s->module, s->offset, s->name);
 
 		if (!e || hist_add(&e->hist, &s->hist))
 			goto out;

@@ -3,9 +3,11 @@
  * A pp_profile is what paraprof-report knows after loading: the processes
  * it read (header facts, memory timeline), the modules their functions live
  * in, the caches, and one pp_entry per function, region, span or endpoint,
- * merged over every thread area and every process.  A function is keyed by
- * (module, ELF address) so that the same function adds up across processes
- * whatever their load addresses; a named kind by (kind, name).  Entries sit in
+ * merged over every thread area and every process.  A function its dump
+ * names (format.h, "names of functions") is keyed by (module file name,
+ * symbol, nth), so that the same function adds up across processes and builds
+ * whatever its address; one named by no table by (module, ELF address);
+ * a named kind by (kind, name).  Entries sit in
  * an open-addressing hash table; histograms are sparse (only the 512-byte
  * pages some call fell into), so 100,000 functions cost megabytes, not GiB.
  * Everything a profile holds is owned by it and freed by pp_profile_free().
@@ -41,6 +43,17 @@ struct pp_entry {
 					   NULL until the report resolves it */
 	const char *full_name;		/* functions: the demangled name in full, set
 					   with name (cxxname.h); NULL before */
+	const char *symbol;		/* functions named by their dump's names table:
+					   the symbol as the module has it (mangled),
+					   owned by the profile; NULL: named from the
+					   binary, keyed by (module, offset) */
+	const char *demangled;		/* with symbol: the table's demangled form,
+					   NULL when it gave none */
+	const char *modname;		/* with symbol: the module's file name (no
+					   directory), "" for none: the key is
+					   (modname, symbol, nth), not the address */
+	uint32_t nth;			/* with symbol: functions of the module before
+					   it with that symbol (format.h) */
 	uint32_t index;			/* its own index in entries[] */
 	uint64_t records;		/* records merged into this entry */
 	uint64_t torn;			/* of those, records caught mid-update */
@@ -189,6 +202,16 @@ int pp_profile_module(struct pp_profile *prof, const char *path, const uint8_t *
  * memory runs out.  `name` is copied.  Functions pass name NULL. */
 struct pp_entry *pp_profile_entry(struct pp_profile *prof, unsigned kind, int module,
 				  uint64_t offset, const char *name);
+
+/* The entry of the function `symbol` (the nth of that name, format.h; its
+ * demangled form `demangled`, NULL for none) of the module whose file name
+ * is `modname` ("" for none), as its
+ * dump's names table says; `module` and `offset` are where it is in the
+ * first dump that has it.  Created zeroed when new, the strings copied;
+ * NULL when memory runs out. */
+struct pp_entry *pp_profile_function(struct pp_profile *prof, int module, uint64_t offset,
+				     const char *modname, const char *symbol, uint32_t nth,
+				     const char *demangled);
 
 /* Adds the counts of `s` into `e`, saturating: records, calls, times,
  * memory, responses; min and max as the smaller and the larger (an entry

@@ -52,6 +52,8 @@ struct sym_module {
 	int loaded;		/* 1 = file read (even if no symbols) */
 	int readable;		/* 1 = the file opened as ELF */
 	int warned;		/* build-id warning printed */
+	uint32_t *nth;		/* [i]: how many entries before syms[i] (by address)
+				   have its name; made on first use, owned */
 };
 
 struct sym_cache {
@@ -71,6 +73,8 @@ static void sym_module_clear(struct sym_module *m)
 		free(m->syms[i].demangled);
 	free(m->syms);
 	free(m->pool);
+	free(m->nth);
+	m->nth = NULL;
 	m->syms = NULL;
 	m->pool = NULL;
 	m->nsyms = m->pool_used = m->pool_cap = 0;
@@ -342,4 +346,52 @@ const char *sym_lookup_mangled(struct sym_cache *sc, const char *path, const uin
 		}
 	}
 	return e->demangled ? e->demangled : raw;
+}
+
+/* A symbol of a module, for numbering the functions of one name. */
+struct sym_named {
+	const char *name;
+	uint64_t addr;
+	size_t index;		/* in the module's syms */
+};
+
+static int by_name_addr(const void *a, const void *b)
+{
+	const struct sym_named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Makes m->nth; 0, or -1 when memory runs out. */
+static int sym_number(struct sym_module *m)
+{
+	struct sym_named *v = malloc((m->nsyms ? m->nsyms : 1) * sizeof(*v));
+
+	if (!v || !(m->nth = calloc(m->nsyms ? m->nsyms : 1, sizeof(*m->nth)))) {
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < m->nsyms; i++)
+		v[i] = (struct sym_named){ m->pool + m->syms[i].name, m->syms[i].addr, i };
+	qsort(v, m->nsyms, sizeof(*v), by_name_addr);
+	for (size_t i = 1; i < m->nsyms; i++)
+		if (strcmp(v[i].name, v[i - 1].name) == 0)
+			m->nth[v[i].index] = m->nth[v[i - 1].index] + 1;
+	free(v);
+	return 0;
+}
+
+uint32_t sym_nth(struct sym_cache *sc, const char *path, uint64_t elf_addr)
+{
+	struct sym_module *m;
+	struct sym_entry *e;
+
+	if (!sc || !path || !*path || !(m = sym_module_get(sc, path)))
+		return 0;
+	if (!m->loaded)
+		sym_module_load(m);
+	if (!(e = sym_find(m, elf_addr)) || (!m->nth && sym_number(m)))
+		return 0;
+	return m->nth[e - m->syms];
 }

@@ -42,4 +42,12 @@ const char *sym_lookup(struct sym_cache *sc, const char *path, const uint8_t *bu
 const char *sym_lookup_mangled(struct sym_cache *sc, const char *path, const uint8_t *build_id,
 			       unsigned build_id_len, uint64_t elf_addr, const char **mangled);
 
+/* Of the functions of the file `path` that have the name of the one
+ * containing `elf_addr` (static functions of one name in several source
+ * files), how many come before it by address: 0 for the first, and for
+ * every name that is unique.  0 too when no symbol holds the address.
+ * With the symbol, it tells such functions apart across builds (format.h:
+ * ppf_name.nth). */
+uint32_t sym_nth(struct sym_cache *sc, const char *path, uint64_t elf_addr);
+
 #endif /* PARAPROF_SYMBOLS_H */

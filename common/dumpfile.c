@@ -82,10 +82,9 @@ static int rename_noreplace(int dirfd, const char *from, const char *to)
 	return renameat(dirfd, from, dirfd, to);
 }
 
-/* Writes all of buf to fd, again after EINTR; 0, or -1 with errno (ENOSPC
- * when write() makes no progress). */
-static int write_all(int fd, const char *buf, uint64_t len)
+int ppc_write_all(int fd, const void *data, uint64_t len)
 {
+	const char *buf = data;
 	uint64_t done = 0;
 
 	while (done < len) {
@@ -106,6 +105,16 @@ static int write_all(int fd, const char *buf, uint64_t len)
 int ppc_dump_write(int dirfd, const char *stem, const void *buf, uint64_t len, char *name,
 		   size_t namelen)
 {
+	struct ppc_part part = { buf, len };
+
+	return ppc_dump_writev(dirfd, stem, &part, 1, name, namelen);
+}
+
+int ppc_dump_writev(int dirfd, const char *stem, const struct ppc_part *parts, unsigned nparts,
+		    char *name, size_t namelen)
+{
+	int failed = 0;
+
 	char tmp[64];
 	int fd = -1, err;
 
@@ -126,8 +135,9 @@ int ppc_dump_write(int dirfd, const char *stem, const void *buf, uint64_t len, c
 	}
 	/* fsync: EINVAL and EROFS say the file cannot be synced (a special file
 	 * system), not that the data did not go */
-	if (write_all(fd, buf, len) < 0 ||
-	    (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)) {
+	for (unsigned i = 0; i < nparts && !failed; i++)
+		failed = ppc_write_all(fd, parts[i].buf, parts[i].len) < 0;
+	if (failed || (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)) {
 		err = errno;
 		close(fd);
 		goto fail;

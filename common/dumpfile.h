@@ -48,4 +48,19 @@
 int ppc_dump_write(int dirfd, const char *stem, const void *buf, uint64_t len, char *name,
 		   size_t namelen);
 
+/* A piece of a dump: ppc_dump_writev() writes them one after the other. */
+struct ppc_part {
+	const void *buf;
+	uint64_t len;		/* bytes */
+};
+
+/* ppc_dump_write() of the concatenation of `nparts` parts (the names table
+ * of a dump is appended this way, common/nametab.h). */
+int ppc_dump_writev(int dirfd, const char *stem, const struct ppc_part *parts, unsigned nparts,
+		    char *name, size_t namelen);
+
+/* Writes all of `len` bytes of `data` to fd, again after EINTR; 0, or -1
+ * with errno (ENOSPC when write() makes no progress). */
+int ppc_write_all(int fd, const void *data, uint64_t len);
+
 #endif

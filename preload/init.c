@@ -38,9 +38,11 @@
  *   _exit(), _Exit() and daemon()'s parent (wrap.c) call init_exit() only.
  *   init_exit(), in the process that made the segment only, once:
  *   cache_publish_all() (the caches' counters into the segment),
- *   hooks_abandon_all() (the calling thread's open frames), seg_finish()
- *   (the dump).  Publishing here rather than in an atexit handler puts it
- *   before the dump whatever the order of exit handlers, on _exit too.
+ *   hooks_abandon_all() (the calling thread's open frames), from the
+ *   destructor only names_collect() (the names table: it allocates),
+ *   seg_finish() (the dump).  Publishing here rather than in an atexit
+ *   handler puts it before the dump whatever the order of exit handlers,
+ *   on _exit too.
  *   A process that never made its segment (no instrumented call, no API
  *   call: no region, span or request) recorded nothing, and says so once
  *   instead (say_nothing_recorded() below says when).
@@ -50,6 +52,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "common/nametab.h"
 #include "../cache/cache.h"
 #include "../request/request.h"
 
@@ -142,8 +145,10 @@ static void say_nothing_recorded(void)
 		 (int)start_pid, program_invocation_short_name);
 }
 
-void init_exit(void)
+void init_exit(int named)
 {
+	struct ppc_names names;
+
 	if (created == 0)
 		say_nothing_recorded();
 	/* a vfork()ed child, or a raw clone(), runs on its parent's segment:
@@ -152,7 +157,18 @@ void init_exit(void)
 		return;
 	cache_publish_all();
 	hooks_abandon_all();
-	seg_finish();
+	/* the names before the dump: a thread still running may make a record
+	 * meanwhile, which the reader then names from the binary.  Not on
+	 * the _exit() path, which may be a signal handler's: no malloc, and
+	 * no free() either */
+	if (named) {
+		ppc_names_init(&names);
+		if (names_collect(&names))
+			ppc_names_free(&names);	/* out of memory: the dump without */
+	}
+	seg_finish(named ? &names : NULL);
+	if (named)
+		ppc_names_free(&names);
 	created = -1;
 }
 
@@ -179,5 +195,5 @@ __attribute__((constructor)) static void paraprof_init(void)
 __attribute__((destructor)) static void paraprof_fini(void)
 {
 	request_exit();
-	init_exit();
+	init_exit(1);
 }

@@ -195,8 +195,10 @@ struct ppf_cache *seg_cache_slot(const char *name);
  * paraprof.<pid>[.<gen>].ppd in the output directory (through an O_EXCL
  * temporary and a rename that never replaces a file: "-<n>" otherwise) and
  * removes the segment.  On failure says so once and leaves the segment.
+ * `names` (NULL: none) is the names table the dump carries (names.c).
  */
-void seg_finish(void);
+struct ppc_names;
+void seg_finish(const struct ppc_names *names);
 
 /* Forgets the parent's segment in a child after fork (atfork child). */
 void seg_forget(void);
@@ -255,9 +257,12 @@ void seg_shm_path(char *buf, size_t len, const char *name);
  * segment.c: writes `len` bytes at `base` as <stem>.ppd in PARAPROF_OUTPUT
  * (opened now), or as the first free <stem>-<n>.ppd: ppc_dump_write, no
  * file replaced, no link followed.  On success the name used (DIR/name) is
- * left in `used`.  Returns 0, or -1 with errno set.  No malloc, no stdio.
+ * left in `used`.  `names` (NULL: none) is appended as the dump's names
+ * table (common/nametab.h).  Returns 0, or -1 with errno set.  No malloc,
+ * no stdio.
  */
-int seg_write_dump(const void *base, uint64_t len, const char *stem, char *used, size_t used_len);
+int seg_write_dump(const void *base, uint64_t len, const char *stem, const struct ppc_names *names,
+		   char *used, size_t used_len);
 
 /* segment.c: the stem of a dump's normal name, paraprof.<pid>[.<gen>]. */
 void seg_dump_stem(char *stem, size_t len, const struct ppf_header *h);
@@ -273,8 +278,10 @@ int init_segment(void);
 
 /* The process is ending (the destructor, _exit): the caches' counters are
  * published, the calling thread's open frames counted and the dump written,
- * once, by the process that made the segment only. */
-void init_exit(void);
+ * once, by the process that made the segment only.  `named`: the dump
+ * carries the names of its functions (names.c); only the destructor asks
+ * for them, as _exit() may be called where malloc is not safe. */
+void init_exit(int named);
 
 /* ---- wrap.c ---- */
 
@@ -291,6 +298,10 @@ void libcalls_init(void);
  * and message of the library itself (a lock it holds must never lead back
  * into the hooks, as a recorded call would). */
 int libcalls_lock(pthread_mutex_t *m);
+
+/* Non-zero while the library has another library work for it (libelf):
+ * that library's calls are forwarded, never recorded. */
+extern __thread int libcalls_paused __attribute__((tls_model("initial-exec")));
 ssize_t libcalls_write(int fd, const void *buf, size_t n);
 
 /* ---- slowcalls.c: the slowest calls with their native stacks ---- */
@@ -556,8 +567,27 @@ int symtab_name(uintptr_t addr, char *buf, size_t len);
  * function called `name` (mangled or demangled), 0 when no module has it. */
 uintptr_t symtab_addr(const char *name);
 
+/* For the dump's names table: the symbol (as the module has it; lives
+ * until symtab_forget()) of the function at runtime address `addr`, looked
+ * up in module `module` (1 + index; 0: the modules loaded now, then the
+ * unloaded ones, newest first), with *index set to the module's index,
+ * *nth to its number among the module's symbols of that name (format.h:
+ * ppf_name.nth) and *demangled to its demangled form (malloc'ed, the caller frees it; NULL
+ * when not a C++ name).  NULL when no module has a symbol there. */
+const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, uint32_t *nth,
+			  char **demangled);
+
 /* Forgets the loaded tables (a child after fork). */
 void symtab_forget(void);
+
+/* ---- names.c: the dump's names table ---- */
+
+/* Fills `t` (ppc_names_init()ed) with the name of every function that has
+ * a record in the segment, from the modules' symbol tables (symtab.c).
+ * Allocates: only at a normal exit, never in a signal handler.  A function
+ * the modules do not name is left out (a reader falls back on the binary).
+ * Returns 0, or -1 when memory runs out (t may hold part of the names). */
+int names_collect(struct ppc_names *t);
 
 /* ---- sampler.c: memory ---- */
 

@@ -117,7 +117,7 @@ static enum leftover save_leftover(const char *name, int *gen, const char **why)
 		h->flags |= PPF_FLAG_EXEC;
 	}
 	/* the size checked above and mapped, whatever the header says now */
-	saved = seg_write_dump(map, hdr.used_size, stem, used, sizeof(used)) == 0;
+	saved = seg_write_dump(map, hdr.used_size, stem, NULL, used, sizeof(used)) == 0;
 	if (!saved) {
 		env_warn("cannot save the earlier profile %s to %s/%s%s: %s", path, env.output,
 			 stem, PPF_DUMP_SUFFIX, strerror(errno));

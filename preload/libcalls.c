@@ -138,6 +138,16 @@ static void *lookup(const char *name, const char *ver)
  * it holds must never lead back into the hooks. */
 static uintptr_t lib_lo, lib_hi;
 
+/* ... and a library it calls (libelf reading a module's symbols) while
+ * this is set */
+__thread int libcalls_paused __attribute__((tls_model("initial-exec")));
+
+/* 1 when a call from return address `ra` may be recorded */
+static inline int from_program(uintptr_t ra)
+{
+	return env.libcalls && !libcalls_paused && ra - lib_lo >= lib_hi - lib_lo;
+}
+
 static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t at = (uintptr_t)arg;
@@ -173,7 +183,7 @@ void libcalls_init(void)
 static inline void begin(struct hooks_libcall *c, uintptr_t ra)
 {
 	c->start = 0;
-	if (env.libcalls && ra - lib_lo >= lib_hi - lib_lo)
+	if (from_program(ra))
 		hooks_libcall_begin(c);
 }
 
@@ -220,8 +230,7 @@ LIBCALLS(WRAP)
 				return missing; \
 			} \
 		} \
-		if (env.libcalls && try_##name && \
-		    (uintptr_t)__builtin_return_address(0) - lib_lo >= lib_hi - lib_lo) { \
+		if (try_##name && from_program((uintptr_t)__builtin_return_address(0))) { \
 			int e = errno; \
 			rc = try_##name targs; \
 			if (!(busy)) \

@@ -43,6 +43,7 @@
 
 #include "internal.h"
 #include "common/dumpfile.h"
+#include "common/nametab.h"
 #include "common/names.h"
 
 /* paraprof(5) documents these offsets; version 1 files have this header */
@@ -88,7 +89,8 @@ void seg_shm_path(char *buf, size_t len, const char *name)
 	ppc_buf_str(&b, name);
 }
 
-int seg_write_dump(const void *base, uint64_t len, const char *stem, char *used, size_t used_len)
+int seg_write_dump(const void *base, uint64_t len, const char *stem, const struct ppc_names *names,
+		   char *used, size_t used_len)
 {
 	char name[SEG_NAME_MAX + PPC_DUMP_NAME_EXTRA];
 	struct ppc_buf u = { used, used_len, 0 };
@@ -98,7 +100,7 @@ int seg_write_dump(const void *base, uint64_t len, const char *stem, char *used,
 	dirfd = open(env.output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
-	rc = ppc_dump_write(dirfd, stem, base, len, name, sizeof(name));
+	rc = ppc_names_write(dirfd, stem, base, len, names, name, sizeof(name));
 	err = errno;
 	close(dirfd);
 	if (rc == 0) {
@@ -561,7 +563,7 @@ static void unlock_held(unsigned held)
  * used part is copied.  No malloc, no stdio: it may run in a signal handler
  * or in a child after fork.
  */
-void seg_finish(void)
+void seg_finish(const struct ppc_names *names)
 {
 	struct ppf_header *h = seg_header();
 	char stem[96], used[sizeof(env.output) + 128], shm[128];
@@ -581,7 +583,7 @@ void seg_finish(void)
 	__atomic_or_fetch(&h->flags, PPF_FLAG_COMPLETE, __ATOMIC_RELEASE);
 	seg_dump_stem(stem, sizeof(stem), h);
 	rc = seg_write_dump(seg_base, __atomic_load_n(&h->used_size, __ATOMIC_ACQUIRE), stem,
-			used, sizeof(used));
+			names, used, sizeof(used));
 	unlock_held(held);
 	seg_shm_path(shm, sizeof(shm), seg_name);
 	if (rc < 0) {

@@ -34,6 +34,8 @@ struct mod {
 	struct sym *syms;	/* sorted by addr */
 	size_t count;
 	char *pool;		/* every name, NUL-separated */
+	uint32_t *nth;		/* [i]: symbols before syms[i] (by address) with
+				   its name; made on first use */
 	int loaded;
 };
 
@@ -114,8 +116,11 @@ static struct mod *module(uint32_t i)
 	struct ppf_header *h = seg_header();
 	const struct ppf_module *m = (const struct ppf_module *)seg_ptr(h->module_off) + i;
 
-	if (!mods[i].loaded)
+	if (!mods[i].loaded) {
+		libcalls_paused++;	/* libelf's reads are not the program's */
 		load_module(m, &mods[i]);
+		libcalls_paused--;
+	}
 	return &mods[i];
 }
 
@@ -149,18 +154,51 @@ static uint32_t search_order(uint32_t k, uint32_t n, const uint8_t *gone)
 	return n;
 }
 
-/* Writes the name of the function at `addr` in module `i` to buf; returns
- * 1, or 0 when the module has no symbol there.  symtab_lock held. */
-static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
+struct named {
+	const char *name;
+	uint64_t addr;
+	size_t index;		/* in the module's syms */
+};
+
+static int by_name_addr(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Makes m->nth (what format.h's ppf_name.nth says); 0, or -1 when memory
+ * runs out.  symtab_lock held. */
+static int number(struct mod *m)
+{
+	struct named *v = malloc((m->count ? m->count : 1) * sizeof(*v));
+
+	if (!v || !(m->nth = calloc(m->count ? m->count : 1, sizeof(*m->nth)))) {
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < m->count; i++)
+		v[i] = (struct named){ m->syms[i].name, m->syms[i].addr, i };
+	qsort(v, m->count, sizeof(*v), by_name_addr);
+	for (size_t i = 1; i < m->count; i++)
+		if (strcmp(v[i].name, v[i - 1].name) == 0)
+			m->nth[v[i].index] = m->nth[v[i - 1].index] + 1;
+	free(v);
+	return 0;
+}
+
+/* The symbol (as the module has it) of the function at `addr` in module
+ * `i`, or NULL when the module has no symbol there; *nth (may be NULL) its
+ * number among the module's symbols of that name.  The string lives until
+ * symtab_forget().  symtab_lock held. */
+static const char *symbol_in(uint32_t i, uintptr_t addr, uint32_t *nth)
 {
 	struct mod *m = module(i);
 	size_t lo = 0, hi = m->count;
-	const char *name;
-	char *dm = NULL;
-	int status = -1;
 
 	if (addr < m->lo || addr >= m->hi)
-		return 0;
+		return NULL;
 	while (lo < hi) {	/* last symbol at or below addr */
 		size_t mid = (lo + hi) / 2;
 
@@ -171,11 +209,40 @@ static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
 	}
 	if (!lo || (addr != m->syms[lo - 1].addr &&
 		    addr >= m->syms[lo - 1].addr + m->syms[lo - 1].size))
+		return NULL;
+	if (nth)
+		*nth = m->nth || number(m) == 0 ? m->nth[lo - 1] : 0;
+	return m->syms[lo - 1].name;
+}
+
+/* The demangled form of `name` (malloc'ed, the caller frees it), or NULL
+ * when it is not a C++ name or the program has no demangler. */
+static char *demangle(const char *name)
+{
+	char *dm;
+	int status = -1;
+
+	if (!__cxa_demangle || name[0] != '_' || name[1] != 'Z')
+		return NULL;
+	dm = __cxa_demangle(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(dm);
+		return NULL;
+	}
+	return dm;
+}
+
+/* Writes the name of the function at `addr` in module `i` to buf; returns
+ * 1, or 0 when the module has no symbol there.  symtab_lock held. */
+static int name_in(uint32_t i, uintptr_t addr, char *buf, size_t len)
+{
+	const char *name = symbol_in(i, addr, NULL);
+	char *dm;
+
+	if (!name)
 		return 0;
-	name = m->syms[lo - 1].name;
-	if (__cxa_demangle && name[0] == '_' && name[1] == 'Z')
-		dm = __cxa_demangle(name, NULL, NULL, &status);
-	snprintf(buf, len, "%s", dm && status == 0 ? dm : name);
+	dm = demangle(name);
+	snprintf(buf, len, "%s", dm ? dm : name);
 	free(dm);
 	return 1;
 }
@@ -235,12 +302,42 @@ uintptr_t symtab_addr(const char *name)
 	return key;
 }
 
+const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, uint32_t *nth,
+			  char **demangled)
+{
+	uint8_t gone[SEG_MODULE_CAP];
+	const char *sym = NULL;
+	uint32_t n;
+
+	*demangled = NULL;
+	pthread_mutex_lock(&symtab_lock);
+	n = module_count();
+	if (module) {
+		if (module <= n && (sym = symbol_in(module - 1, addr, nth)))
+			*index = module - 1;
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			gone[i] = (uint8_t)unloaded(i);
+		for (uint32_t k = 0; k < n && !sym; k++) {
+			uint32_t i = search_order(k, n, gone);
+
+			if ((sym = symbol_in(i, addr, nth)))
+				*index = i;
+		}
+	}
+	pthread_mutex_unlock(&symtab_lock);
+	if (sym)
+		*demangled = demangle(sym);
+	return sym;
+}
+
 void symtab_forget(void)
 {
 	pthread_mutex_init(&symtab_lock, NULL);
 	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		free(mods[i].syms);
 		free(mods[i].pool);
+		free(mods[i].nth);
 	}
 	memset(mods, 0, sizeof(mods));
 }

@@ -116,7 +116,7 @@ void __longjmp_chk(jmp_buf jb, int val)
 
 void _exit(int status)
 {
-	init_exit();
+	init_exit(0);
 	for (;;)
 		syscall(SYS_exit_group, status);
 }

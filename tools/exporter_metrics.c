@@ -423,9 +423,11 @@ static int make_rows(struct scrape *s, const struct pp_profile *prof, struct row
 		w->mod = empty;
 		if (e->kind == PPF_KIND_FUNCTION) {
 			const struct pp_module *m = e->module >= 0 ? &prof->modules[e->module] : NULL;
-			const char *name = NULL;
+			/* a dump's own name first: the binary may have been
+			 * rebuilt since */
+			const char *name = e->demangled ? e->demangled : e->symbol;
 
-			if (m) {
+			if (m && !name) {
 				pthread_mutex_lock(s->sym_lock);
 				name = sym_lookup(s->sc, m->path, m->build_id, m->build_id_len,
 						  e->offset);

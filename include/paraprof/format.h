@@ -307,6 +307,38 @@ struct ppf_mem_sample {
 	uint64_t rss_kib;	/* resident set size */
 };
 
+/* ---- names of functions (dumps only) ----------------------------------- *
+ *
+ * A dump names the functions it counts, so that it reads the same after
+ * the program was rebuilt or on a machine without it.  Whoever writes the
+ * dump (the library at a normal exit, paraprof-report --gc and --merge)
+ * appends, after everything else and 8-byte aligned, header.names_count
+ * entries and then their pool: NUL-terminated strings, whose first byte is
+ * a NUL (offset 0 = none); header.names_bytes covers both, and used_size
+ * includes them.  An entry names the function at `offset` of module
+ * `module` (the module table gives its path and build id), the place a
+ * function record's key is in (record.module, else the module whose range
+ * holds the key).  A function the table does not name is looked up in the
+ * module's file, as in older dumps, whose names_off is 0 (no version bump:
+ * these three fields were reserved, zero, before).  Readers check every
+ * offset; a table that does not add up is left out whole, with a note. */
+#define PPF_NAMES_MAX (1u << 24)		/* entries */
+#define PPF_NAMES_POOL_MAX (256u << 20)		/* bytes of pool */
+#define PPF_NAME_MAX 4096			/* bytes of one name, NUL excluded */
+
+struct ppf_name {
+	uint32_t module;	/* 1 + index in the module table; 0 = in no module
+				   (offset is then the runtime address) */
+	uint32_t symbol;	/* pool offset of the symbol as the module has it
+				   (C++: mangled) */
+	uint32_t demangled;	/* pool offset of its demangled form, 0 = none
+				   (not mangled, or left to the reader) */
+	uint32_t nth;		/* how many functions of the module before it (by
+				   address) have its symbol: 0 for most; tells
+				   apart static functions of one name */
+	uint64_t offset;	/* ELF address in the module (runtime - load_addr) */
+};
+
 /* ---- header ------------------------------------------------------------- */
 
 #define PPF_FLAG_ENABLED 0x1u	/* recording; cleared by paraprof_disable() etc. */
@@ -385,7 +417,12 @@ struct ppf_header {
 	uint32_t slow_cap, slow_count;	/* slow_count: entries in use */
 	uint64_t slow_call_min_ns;	/* calls shorter are never kept there */
 	uint64_t slow_dropped;		/* calls that found the table full */
-	uint64_t reserved[5];
+	uint64_t reserved[2];
+	uint64_t names_off;		/* struct ppf_name[names_count], then the names'
+					   pool (see "names of functions"); 0 = none:
+					   a live segment, an older dump */
+	uint64_t names_count;		/* entries, <= PPF_NAMES_MAX */
+	uint64_t names_bytes;		/* entries and pool, bytes */
 };
 
 #endif /* PARAPROF_FORMAT_H */

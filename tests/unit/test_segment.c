@@ -239,12 +239,12 @@ static void test_segment_finish_with_locks_held(void **state)
 		}
 		seg_lock_all();
 		t0 = clock_mono_ns();
-		seg_finish();
+		seg_finish(NULL);
 		bad |= clock_mono_ns() - t0 > 2000000000ull ? 4 : 0;
 		snprintf(path, sizeof(path), "%s/paraprof.%u.ppd", env.output, (unsigned)getpid());
 		bad |= stat(path, &st) < 0 ? 8 : 0;
 		bad |= (st.st_mode & 07777) != 0600 ? 16 : 0;
-		seg_finish();	/* once only: no second dump */
+		seg_finish(NULL);	/* once only: no second dump */
 		snprintf(other, sizeof(other), "%s/paraprof.%u-1.ppd", env.output, (unsigned)getpid());
 		bad |= access(other, F_OK) == 0 ? 32 : 0;
 		unlink(path);
@@ -274,7 +274,7 @@ static void test_segment_finish_not_in_vfork_child(void **state)
 	snprintf(dump, sizeof(dump), "%s/paraprof.%u.ppd", env.output, (unsigned)getpid());
 	pid = vfork();
 	if (pid == 0) {
-		seg_finish();
+		seg_finish(NULL);
 		_exit(0);
 	}
 	assert_true(pid > 0);
