@@ -61,7 +61,11 @@ static uint32_t ctl_off;			/* private: profiling off, or exiting */
 static uint32_t ctl_pending;			/* private: enabled, segment not made yet */
 volatile uint32_t *seg_ctl = &ctl_off;
 
-static uint8_t claimed[THREAD_CAP];		/* areas given to a thread (alloc_lock) */
+/* claimed[i]: 0 free, CLAIM_OWNED given to a thread (or being folded),
+ * CLAIM_KEPT exited and kept, the next to fold when it is the oldest */
+enum { CLAIM_OWNED = 1, CLAIM_KEPT = 2 };
+static uint8_t claimed[THREAD_CAP];		/* (alloc_lock) */
+static uint32_t exited_kept;			/* areas PPF_THREAD_EXITED (alloc_lock) */
 static char seg_name[SEG_NAME_MAX];		/* PPF_SEGMENT_FMT [-<n>] */
 static dev_t seg_dev;				/* the segment's file, to know it */
 static ino_t seg_ino;				/* again when reopened by name */
@@ -249,6 +253,8 @@ int seg_create(uint64_t start_ns)
 	off = align_up(off + SEG_MODULE_CAP * sizeof(struct ppf_module), 64);
 	uint64_t thread_off = off;
 	off = align_up(off + THREAD_CAP * sizeof(struct ppf_thread), 64);
+	uint64_t thread_info_off = off;
+	off = align_up(off + THREAD_CAP * sizeof(struct ppf_thread_info), 64);
 	uint64_t strtab_off = off;
 	off = align_up(off + STRTAB_CAP, 64);
 	uint64_t timeline_off = off;
@@ -293,6 +299,7 @@ int seg_create(uint64_t start_ns)
 	h->thread_off = thread_off;
 	h->thread_cap = THREAD_CAP;
 	h->thread_count = 1;
+	h->thread_info_off = thread_info_off;
 	h->strtab_off = strtab_off;
 	h->strtab_cap = STRTAB_CAP;
 	h->strtab_used = 1;		/* offset 0 is "no name" */
@@ -385,14 +392,63 @@ unsigned seg_claim_area(void)
 		__atomic_store_n(&h->thread_count, i + 1, __ATOMIC_RELEASE);
 	}
 	/* taken, but readers still skip it until the owner makes it ACTIVE */
-	claimed[i] = 1;
+	claimed[i] = CLAIM_OWNED;
 	seg_thread(i)->tid = (uint32_t)syscall(SYS_gettid);
 	pthread_mutex_unlock(&alloc_lock);
 	prctl(PR_GET_NAME, seg_thread(i)->name, 0, 0, 0);
 	seg_thread(i)->name[15] = 0;
 	seg_thread(i)->threads_served++;
+	seg_thread_info(i)->stop_ns = 0;
+	seg_thread_info(i)->start_ns = clock_mono_ns();
 	__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 	return i;
+}
+
+struct ppf_thread_info *seg_thread_info(unsigned i)
+{
+	const struct ppf_header *h = seg_header();
+
+	return h && h->thread_info_off ? (struct ppf_thread_info *)(seg_base + h->thread_info_off) + i
+				       : NULL;
+}
+
+unsigned seg_exit_area(unsigned i)
+{
+	struct ppf_header *h = seg_header();
+	unsigned victim = 0;
+	char name[16] = { 0 };
+
+	/* the name again: pthread_setname_np may have come after the claim
+	 * (written whole, [15] stays NUL, so a reader never sees it unended) */
+	prctl(PR_GET_NAME, name, 0, 0, 0);
+	memcpy(seg_thread(i)->name, name, 15);
+	seg_thread_info(i)->stop_ns = clock_mono_ns();
+	if (!env.max_threads)
+		return i;
+	pthread_mutex_lock(&alloc_lock);
+	if (exited_kept >= env.max_threads) {
+		/* the oldest exited area goes into area 0: the set kept is the
+		 * newest max_threads, and the areas stay bounded */
+		for (unsigned k = 1; k < h->thread_count; k++)
+			if (claimed[k] == CLAIM_KEPT &&
+			    (!victim || seg_thread_info(k)->stop_ns < seg_thread_info(victim)->stop_ns))
+				victim = k;
+		if (victim) {
+			claimed[victim] = CLAIM_OWNED;	/* being folded: no one else takes it */
+			exited_kept--;
+		}
+	}
+	exited_kept++;
+	__atomic_store_n(&seg_thread(i)->state, PPF_THREAD_EXITED, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&alloc_lock);
+	return victim;
+}
+
+void seg_keep_area(unsigned i)
+{
+	pthread_mutex_lock(&alloc_lock);
+	claimed[i] = CLAIM_KEPT;
+	pthread_mutex_unlock(&alloc_lock);
 }
 
 void seg_release_area(unsigned i)
@@ -617,6 +673,7 @@ void seg_forget(void)
 	said_full = 0;
 	finished = 0;
 	memset(claimed, 0, sizeof(claimed));
+	exited_kept = 0;
 	memset(name_index, 0, sizeof(name_index));
 	pthread_mutex_init(&alloc_lock, NULL);
 	pthread_mutex_init(&seg_module_lock, NULL);
