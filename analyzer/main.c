@@ -196,6 +196,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
+	prof->per_thread = cl.report.threads;
+	prof->thread_select = cl.report.thread;
 	for (size_t i = 0; i < cl.nfiles; i++) {
 		int rc = load_file(prof, cl.files[i], err, sizeof(err));
 
@@ -217,6 +219,11 @@ int main(int argc, char **argv)
 			say("%s: %s", src.path, err);
 			goto out;
 		}
+	}
+	if (cl.report.thread && !prof->threads_matched) {
+		say("no thread is named %s or has that id in %s", cl.report.thread,
+		    cl.nfiles + cl.npids == 1 ? "this input" : "these inputs");
+		goto out;
 	}
 	sc = sym_cache_new();
 	if (!sc || report_build(&r, prof, &cl.report, sc)) {
