@@ -752,6 +752,18 @@ void hooks_modules_changed(void)
 		ppc_control_bump_epoch(h);
 }
 
+void hooks_thread_named(const char *name)
+{
+	struct tls *t = &hooks_tls;
+	char copy[16] = { 0 };
+
+	if (t->state != T_READY || !t->area || !name)
+		return;
+	/* [15] stays NUL: a reader never sees the name unended */
+	strncpy(copy, name, 15);
+	memcpy(t->area->name, copy, 15);
+}
+
 void hooks_init(void)
 {
 	if (!rec_priv) {

@@ -448,6 +448,10 @@ void hooks_longjmp(uintptr_t target);
  * functions of unloaded modules (their addresses may now be another's). */
 void hooks_modules_changed(void);
 
+/* The calling thread named itself `name` (wrap.c's pthread_setname_np):
+ * its area takes the name now, for readers of the live segment. */
+void hooks_thread_named(const char *name);
+
 /* Regions (PARAPROF_REGION): frames on the shadow stack whose record is a
  * named one.  `sp` is the caller's stack pointer (__builtin_dwarf_cfa() in
  * the exported function); flags bit 0: read /proc/self/statm at begin and

@@ -15,7 +15,7 @@ listed=$( { cc -E -P -I"$SRC/include" list.c | tr ' ' '\n' | grep -A1 -x LISTED 
 	grep '^paraprof_'; echo paraprof_cache_key; } | sort -u)
 check "the list names at least 38 functions" test "$(wc -l <<<"$listed")" -ge 38
 hooks="__cyg_profile_func_enter __cyg_profile_func_exit _exit _Exit daemon dlclose
-longjmp _longjmp siglongjmp __longjmp_chk"
+longjmp _longjmp siglongjmp __longjmp_chk pthread_setname_np"
 
 exported=$(nm -D --defined-only "$LIB_SO" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort -u)
 check "libparaprof.so exports functions" test -n "$exported"
