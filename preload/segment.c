@@ -48,6 +48,10 @@
 /* paraprof(5) documents these offsets; version 1 files have this header */
 _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 	       sizeof(struct ppf_header) == 936, "the header of PPF_VERSION 1 moved");
+/* paraprof(5) documents the version 4 additions so */
+_Static_assert(offsetof(struct ppf_header, thread_info_off) == 896 &&
+	       offsetof(struct ppf_header, threads_folded) == 904 &&
+	       sizeof(struct ppf_thread_info) == 32, "the thread info of PPF_VERSION 4 moved");
 
 #define THREAD_CAP 1024
 #define STRTAB_CAP (64 * 1024)
