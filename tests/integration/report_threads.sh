@@ -95,6 +95,17 @@ expect_eq "MAX_THREADS=0: f still exact" "$(field zero.txt f calls)" 1000
 expect_eq "MAX_THREADS=0: only main has a table" \
 	"$(tr -d '\r' <zero.csv | awk -F, 'NR > 1 && $(NF-1) != "" { print $(NF-1) }' | sort -u | wc -l)" 1
 
+# ---- a small cap keeps the newest: 3 short threads, alpha and beta
+rm -f paraprof.*.ppd
+PARAPROF_MAX_THREADS=5 run_profiled "$PROGS/namedthreads" 20
+dump=$(ls paraprof.*.ppd)
+"$REPORT" --threads --format csv --min-calls 1 "$dump" >five.csv 2>/dev/null
+expect_eq "MAX_THREADS=5: alpha and beta, the newest, kept" 	"$(csv_calls five.csv f alpha) $(csv_calls five.csv g beta)" "1000 2000"
+expect_eq "MAX_THREADS=5: 3 short threads and main beside them" "$(csv_threads five.csv namedthreads)" 4
+PARAPROF_MAX_THREADS=abc run_profiled "$PROGS/namedthreads" 4 2>bad.err >/dev/null
+check "MAX_THREADS=abc: one warning, the default used" \
+	grep -q "^paraprof: PARAPROF_MAX_THREADS=abc is not a number from 0 to 512; using 64" bad.err
+
 # ---- many short threads: bounded, totals exact
 rm -f paraprof.*.ppd
 run_profiled "$PROGS/namedthreads" $MANY
