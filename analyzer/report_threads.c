@@ -128,8 +128,7 @@ static const char *tcell(char buf[32], const struct report_row *row, enum tcol c
 }
 
 /* The heading of a thread: "Thread TID NAME (pid P, exited after 1.20ms)". */
-static void thread_heading(FILE *out, const struct report *r, const struct report_thread *rt,
-			   size_t width)
+static void thread_heading(FILE *out, const struct report_thread *rt, size_t width)
 {
 	const struct pp_thread *th = rt->th;
 	char line[256], a[32], b[32], c[32];
@@ -145,7 +144,6 @@ static void thread_heading(FILE *out, const struct report *r, const struct repor
 	fputc('\n', out);
 	report_text_wrap(out, line, width, 0, "  ");
 	fputs(LINE, out);
-	(void)r;
 }
 
 /* One thread's table: a header row, then per row its name on a line of
@@ -223,7 +221,7 @@ void report_text_threads(FILE *out, const struct report *r, size_t width)
 	fputs("\n", out);
 	report_text_wrap(out, line, width, 0, "  ");
 	for (size_t i = 0; i < r->nthreads; i++) {
-		thread_heading(out, r, &r->threads[i], width);
+		thread_heading(out, &r->threads[i], width);
 		thread_table(out, r, &r->threads[i], width);
 	}
 }
