@@ -626,7 +626,7 @@ static int merge_slow_calls(struct load_dump *d, struct merge_ctx *m)
 {
 	const struct ppf_header *h = d->h;
 	uint32_t n = h->slow_count < h->slow_cap ? h->slow_count : h->slow_cap;
-	const struct ppf_slow_call *tab = (const void *)(d->buf + h->slow_off);
+	const struct ppf_slow_call *tab;
 	uint64_t bytes = (uint64_t)n * sizeof(*tab);
 
 	if (!h->slow_off || !n)
@@ -634,6 +634,9 @@ static int merge_slow_calls(struct load_dump *d, struct merge_ctx *m)
 	if (h->slow_off % 8 || !load_in_data(d, h->slow_off, bytes))
 		return load_note(d, "the table of slowest calls (%" PRIu32 " at offset %#" PRIx64
 				 ") is outside the data: left out", n, h->slow_off);
+	/* (the pointer only once the offset is known to be inside: an offset
+	 * past the buffer is undefined behaviour even unread) */
+	tab = (const void *)(d->buf + h->slow_off);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ppf_slow_call *s = &tab[i];
 		const struct ppf_record *r = link_target(d, s->rec);
