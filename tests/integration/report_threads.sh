@@ -8,8 +8,9 @@
 . "$(dirname "$0")/../lib.sh"
 REPORT=$BUILD/paraprof-report
 KEPT=64			# PARAPROF_MAX_THREADS's default
+SHORT=200		# short threads before alpha and beta
 MANY=1000
-[ -n "${PARAPROF_TEST_PRELOAD:-}" ] && MANY=500	# the ASan stage: fewer threads
+[ -n "${PARAPROF_TEST_PRELOAD:-}" ] && SHORT=100 MANY=500	# the ASan stage: fewer threads
 
 # csv_calls FILE FUNC THREAD: calls of FUNC in the rows of --threads CSV
 # FILE whose thread column is THREAD (summed; "" when there is none)
@@ -23,16 +24,16 @@ csv_threads() {
 		END { for (k in s) n++; print n + 0 }'
 }
 
-# ---- 200 short unnamed threads, then alpha (1000 x f), then beta (2000 x g)
-run_profiled "$PROGS/namedthreads" 200
+# ---- SHORT short unnamed threads, then alpha (1000 x f), then beta (2000 x g)
+run_profiled "$PROGS/namedthreads" $SHORT
 dump=$(ls paraprof.*.ppd)
 "$PPDUMP" "$dump" >dump.txt
 expect_eq "process totals: f" "$(field dump.txt f calls)" 1000
 expect_eq "process totals: g" "$(field dump.txt g calls)" 2000
-expect_eq "process totals: tick" "$(field dump.txt tick calls)" 200
-expect_eq "exited threads past the cap are folded (202 - $KEPT)" \
-	"$(hfield dump.txt threads_folded)" $((202 - KEPT))
-used200=$(hfield dump.txt used)
+expect_eq "process totals: tick" "$(field dump.txt tick calls)" $SHORT
+expect_eq "exited threads past the cap are folded ($SHORT + 2 - $KEPT)" \
+	"$(hfield dump.txt threads_folded)" $((SHORT + 2 - KEPT))
+used_short=$(hfield dump.txt used)
 
 "$REPORT" --threads --format json --min-calls 1 --top 0 "$dump" >t.json 2>/dev/null
 read -r atid aexited <<<"$(ppjson t.json rows threads name=alpha tid exited)"
@@ -40,7 +41,7 @@ read -r btid bexited <<<"$(ppjson t.json rows threads name=beta tid exited)"
 expect_eq "JSON: alpha, exited" "$aexited" True
 expect_eq "JSON: beta, exited" "$bexited" True
 expect_eq "JSON: the folded threads are counted" "$(ppjson t.json value threads_folded)" \
-	$((202 - KEPT))
+	$((SHORT + 2 - KEPT))
 check "JSON: alpha's functions hold f" sh -c "python3 '$HELPERS/ppjson.py' t.json rows \
 	threads name=alpha functions | grep -q \"'name': 'f', .*'calls': 1000,\""
 
@@ -57,14 +58,14 @@ expect_eq "one thread each named alpha, beta" "$(csv_threads t.csv alpha)$(csv_t
 expect_eq "the kept short threads and main" "$(csv_threads t.csv namedthreads)" $((KEPT - 2 + 1))
 # every call of tick is in a kept thread's table or was a folded thread's
 expect_eq "tick: in the kept threads + one per folded thread" \
-	$(($(csv_calls t.csv tick namedthreads) + 202 - KEPT)) 200
+	$(($(csv_calls t.csv tick namedthreads) + SHORT + 2 - KEPT)) $SHORT
 
 "$REPORT" --threads "$dump" >t.txt 2>/dev/null
 check "text: alpha's table has f, 1,000 calls" \
 	sh -c "grep -A6 '^Thread $atid alpha (pid' t.txt | grep -A1 '^f\$' | grep -q '^ *1,000 '"
 check "text: beta's table has g, 2,000 calls" \
 	sh -c "grep -A6 '^Thread $btid beta (pid' t.txt | grep -A1 '^g\$' | grep -q '^ *2,000 '"
-check "text: says how many threads were folded" grep -q "; $((202 - KEPT)) more exited" t.txt
+check "text: says how many threads were folded" grep -q "; $((SHORT + 2 - KEPT)) more exited" t.txt
 expect_eq "text: every line fits 80 columns" "$(awk 'length > 80' t.txt | wc -l)" 0
 
 # ---- --thread: the whole report of the named or numbered thread(s)
@@ -116,7 +117,7 @@ expect_eq "$MANY threads: folded" "$(hfield many.txt threads_folded)" $((MANY + 
 expect_range "$MANY threads: areas used stay bounded" "$(hfield many.txt thread_count)" \
 	$((KEPT + 2)) $((KEPT + 12))
 expect_range "$MANY threads: the segment does not grow with them" "$(hfield many.txt used)" \
-	1 $((used200 + 131072))
+	1 $((used_short + 131072))
 
 # ---- a live segment: alpha and beta alive, named after their first call
 rm -f paraprof.*.ppd
