@@ -8,11 +8,12 @@
  * later) before it is handed out, so a full /dev/shm is an error code here,
  * never a SIGBUS in the host.  No descriptor is kept: a program may close or
  * reuse any descriptor number.  Layout (offsets in struct ppf_header): the
- * header, the module table, the thread table, the string table, the memory
- * timeline, the cache table; after them, chunks that thread areas carve
- * records and histogram pages from.  Nothing is ever freed; a thread area is
- * reused whole, so the segment stays bounded by the number of distinct
- * functions and of threads alive at once.
+ * header, the module table, the thread table, the thread info table, the
+ * string table, the memory timeline, the cache table; after them, chunks
+ * that thread areas carve records and histogram pages from.  Nothing is ever
+ * freed; a thread area is reused whole, so the segment stays bounded by the
+ * number of distinct functions and of threads alive at once plus the
+ * exited ones kept (PARAPROF_MAX_THREADS, seg_exit_area()).
  *
  * The segment's name is picked, and a leftover under it saved, in
  * leftover.c; its module table is kept in modules.c.  A file already under
