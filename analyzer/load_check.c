@@ -3,9 +3,10 @@
  * Nothing in a dump is trusted.  Before a field is used the loader checks:
  * magic, version (PPF_VERSION_MIN..PPF_VERSION), header_size, used_size
  * against the bytes there are; every table (modules, threads, strings,
- * timeline, caches, and in version 4 the thread info) for count <= capacity, alignment, bounds and overlap
- * with the header and the other tables; module paths, thread names, cache
- * names and the command line for their NUL; thread and cache states.  A
+ * timeline, caches, and from version 4 the thread info) for count <=
+ * capacity, alignment, bounds and overlap with the header and the other
+ * tables; module paths, thread names, cache names and the command line for
+ * their NUL; thread and cache states (EXITED from version 4).  A
  * dump whose header or tables fail is refused before anything of it is
  * merged (the load returns -1 with the reason, the profile unchanged).
  */

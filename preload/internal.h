@@ -167,7 +167,7 @@ void seg_release_area(unsigned i);
 unsigned seg_exit_area(unsigned i);
 void seg_keep_area(unsigned i);
 
-/* Entry i of the thread info table (format.h), or NULL before a segment. */
+/* Entry i of the thread info table (format.h); the segment must exist. */
 struct ppf_thread_info *seg_thread_info(unsigned i);
 
 /* Adds the module containing `addr` (and any other new one) to the module

@@ -9,8 +9,9 @@
  * later thread's exit, past PARAPROF_MAX_THREADS kept: hooks.c), its
  * records are added into area 0's (the process area) under the process lock
  * and zeroed, and the area waits for the next thread: the segment stays
- * bounded by the number of threads alive at once plus those kept.  Nothing here runs in a signal handler's
- * context (hooks.c queues what handlers record, see there).
+ * bounded by the number of threads alive at once plus those kept.  Nothing
+ * here runs in a signal handler's context (hooks.c queues what handlers
+ * record, see there).
  */
 #include <string.h>
 #include <sys/mman.h>

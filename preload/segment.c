@@ -411,10 +411,8 @@ unsigned seg_claim_area(void)
 
 struct ppf_thread_info *seg_thread_info(unsigned i)
 {
-	const struct ppf_header *h = seg_header();
-
-	return h && h->thread_info_off ? (struct ppf_thread_info *)(seg_base + h->thread_info_off) + i
-				       : NULL;
+	/* every segment this library makes has the table (seg_create) */
+	return (struct ppf_thread_info *)(seg_base + seg_header()->thread_info_off) + i;
 }
 
 unsigned seg_exit_area(unsigned i)
