@@ -119,7 +119,8 @@ expect_range "$MANY threads: areas used stay bounded" "$(hfield many.txt thread_
 expect_range "$MANY threads: the segment does not grow with them" "$(hfield many.txt used)" \
 	1 $((used_short + 131072))
 
-# ---- a live segment: alpha and beta alive, named after their first call
+# ---- a live segment: alpha and beta alive, named after their first call,
+# beta renamed by main
 rm -f paraprof.*.ppd
 PARAPROF_OUTPUT=$WORK LD_PRELOAD=$LIB "$PROGS/namedthreads" 8 stay >live.out &
 pid=$!
@@ -130,5 +131,5 @@ for _ in $(seq 250); do grep -q ready live.out && break; sleep 0.02; done
 kill $pid; wait $pid 2>/dev/null
 rm -f $(segments_of $pid)
 expect_eq "live: alpha's f" "$(csv_calls live.csv f alpha)" 1000
-expect_eq "live: beta's g" "$(csv_calls live.csv g beta)" 2000
+expect_eq "live: beta's g, under the name main gave it" "$(csv_calls live.csv g beta2)" 2000
 expect_eq "live: alpha is running" "$(ppjson live.json rows threads name=alpha exited)" False

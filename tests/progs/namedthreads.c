@@ -5,8 +5,9 @@
  * "alpha" calls f() 1000 times and "beta" calls g() 2000 times, each naming
  * itself with pthread_setname_np after its first instrumented call (so the
  * name the runtime took at the claim is the program's).  With "stay", alpha
- * and beta wait after their calls and main prints "ready" and sleeps, for a
- * reader of the live segment; the test kills it.
+ * and beta wait after their calls, main renames beta "beta2" (a name only
+ * /proc has), prints "ready" and sleeps, for a reader of the live segment;
+ * the test kills it.
  */
 #define _GNU_SOURCE		/* pthread_setname_np */
 #include <pthread.h>
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 	pthread_create(&b, NULL, beta_main, NULL);
 	if (stay) {
 		pthread_barrier_wait(&ready);
+		/* named by another thread: the live report reads it in /proc */
+		pthread_setname_np(b, "beta2");
 		printf("ready\n");
 		fflush(stdout);
 		for (;;)
