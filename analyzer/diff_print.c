@@ -72,7 +72,7 @@ static const char *signed_cell(char buf[32], const struct dtable *t, int c, uint
 	if (c == 0)
 		report_fmt_count(v, mag);
 	else
-		report_text_in_unit(v, mag, t->unit[c]);
+		report_fmt_in_unit(v, mag, t->unit[c]);
 	snprintf(buf, 32, "%s%.30s", after >= before ? "+" : "-", v);
 	return buf;
 }
@@ -88,7 +88,7 @@ static const char *pct_cell(char buf[32], uint64_t before, uint64_t after)
 
 static const char *value_cell(char buf[32], const struct dtable *t, int c, uint64_t v)
 {
-	return c == 0 ? report_fmt_count(buf, v) : report_text_in_unit(buf, v, t->unit[c]);
+	return c == 0 ? report_fmt_count(buf, v) : report_fmt_in_unit(buf, v, t->unit[c]);
 }
 
 /* Units and widths of the table of rows[0..n). */
@@ -110,7 +110,7 @@ static int plan(struct dtable *t, const struct diff_row *rows, size_t n)
 		}
 		t->unit[c] = c ? report_text_unit(v, k) : 0;
 		snprintf(buf, sizeof(buf), c ? "%s %s" : "%s", col_titles[c],
-			 report_text_unit_name(t->unit[c]));
+			 report_unit_name(t->unit[c]));
 		t->w[c] = strlen(buf);
 		for (size_t i = 0; i < n; i++) {
 			const struct report_row *b = rows[i].base, *nw = rows[i].new;
@@ -140,7 +140,7 @@ static void table_header(FILE *out, const struct dtable *t)
 	fprintf(out, "%-9s", "");
 	for (int c = 0; c < NCOLS; c++) {
 		snprintf(buf, sizeof(buf), c ? "%s %s" : "%s", col_titles[c],
-			 report_text_unit_name(t->unit[c]));
+			 report_unit_name(t->unit[c]));
 		fprintf(out, "  %*s", (int)t->w[c], buf);
 	}
 	fputc('\n', out);

@@ -87,6 +87,41 @@ int load_file(struct pp_profile *prof, const char *path, char *err, size_t errle
 	return rc;
 }
 
+/* The names of the live threads of the copy `copy` (checked into d) as the
+ * kernel has them now: a thread that another thread named
+ * (pthread_setname_np on it) has the new name in /proc only, its area the
+ * old one until it names itself or exits.  Only for a process of our pid
+ * namespace that still runs (its thread ids are ours to look up); a name
+ * that cannot be read stays as it was. */
+static void live_names(const struct load_dump *d, unsigned char *copy)
+{
+	const struct ppf_header *h = d->h;
+	struct ppf_thread *thr = (struct ppf_thread *)(copy + h->thread_off);
+
+	if (shm_process_state(h->pid, h->pidns_ino, h->proc_start_ticks) != SHM_RUNNING)
+		return;
+	for (uint32_t i = 1; i < h->thread_count; i++) {
+		char path[64], name[sizeof(thr[i].name)];
+		ssize_t n;
+		int fd;
+
+		if (thr[i].state != PPF_THREAD_ACTIVE)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%" PRIu32 "/task/%" PRIu32 "/comm", h->pid,
+			 thr[i].tid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		if (name[n - 1] == '\n')
+			n--;
+		memset(thr[i].name, 0, sizeof(thr[i].name));
+		memcpy(thr[i].name, name, (size_t)n);
+	}
+}
+
 /* Reads the live segment open on `fd` (at `path`) as load_pid() says. */
 static int load_live(struct pp_profile *prof, int fd, const char *path, char *err,
 		     size_t errlen)
@@ -98,6 +133,8 @@ static int load_live(struct pp_profile *prof, int fd, const char *path, char *er
 
 	if (load_live_copy(&d, fd, &copy, &used))
 		return -1;
+	if (prof->per_thread || prof->thread_select)
+		live_names(&d, copy);
 	rc = load_merge_dump(&d, prof, path, 1);
 	free(copy);
 	return rc;

@@ -3,9 +3,10 @@
  * Nothing in a dump is trusted.  Before a field is used the loader checks:
  * magic, version (PPF_VERSION_MIN..PPF_VERSION), header_size, used_size
  * against the bytes there are; every table (modules, threads, strings,
- * timeline, caches) for count <= capacity, alignment, bounds and overlap
- * with the header and the other tables; module paths, thread names, cache
- * names and the command line for their NUL; thread and cache states.  A
+ * timeline, caches, and from version 4 the thread info) for count <=
+ * capacity, alignment, bounds and overlap with the header and the other
+ * tables; module paths, thread names, cache names and the command line for
+ * their NUL; thread and cache states (EXITED from version 4).  A
  * dump whose header or tables fail is refused before anything of it is
  * merged (the load returns -1 with the reason, the profile unchanged).
  */
@@ -131,8 +132,21 @@ int load_check_header(struct load_dump *d, size_t len)
 	}
 	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
 
+	/* version 4: exited threads' areas, and their start and stop times */
+	if (h->version >= 4 && h->thread_info_off) {
+		struct table ti;
+
+		if (check_table(d, &ti, "thread info", h->thread_info_off, h->thread_cap,
+				h->thread_count, sizeof(struct ppf_thread_info), 8))
+			return -1;
+		for (int i = 0; i < 5; i++)
+			if (t[i].bytes && ti.bytes && t[i].off < ti.off + ti.bytes &&
+			    ti.off < t[i].off + t[i].bytes)
+				return load_fail(d, "thread info table overlaps the %s table",
+					    t[i].what);
+	}
 	for (uint32_t i = 0; i < h->thread_count; i++) {
-		if (thr[i].state > PPF_THREAD_PROCESS)
+		if (thr[i].state > (h->version >= 4 ? PPF_THREAD_EXITED : PPF_THREAD_PROCESS))
 			return load_fail(d, "thread %" PRIu32 ": unknown state %" PRIu32, i,
 				    thr[i].state);
 		if (!memchr(thr[i].name, '\0', sizeof(thr[i].name)))

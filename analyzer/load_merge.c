@@ -54,6 +54,13 @@ struct merge_ctx {
 	struct load_names names;	/* the dump's names table (may be empty) */
 	int paths;			/* the second walk: into path nodes */
 	struct path_memo *memo;		/* of that walk */
+	uint8_t *skip;			/* [thread_count], 1: an area --thread leaves
+					   out; NULL: none is */
+	struct pp_profile **thr;	/* [thread_count]: the profile each area's
+					   records also go into (per thread); NULL */
+	uint32_t *sel_tids;		/* --thread: the tids of the areas taken, for
+					   the slowest calls; nsel of them */
+	uint32_t nsel;
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -276,7 +283,7 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 	int torn = (int)(r->seq & 1), oom = 0;
 	char why[128];
 
-	if (r->flags & PPF_REC_FOLDED)
+	if ((r->flags & PPF_REC_FOLDED) || (m->skip && m->skip[thread]))
 		return 0;
 
 	/* page offsets are checked before any page is read */
@@ -345,6 +352,16 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 	}
 	if (!e || add_record(d, r, torn, e))
 		return load_fail(d, "out of memory");
+	if (m->thr && m->thr[thread] && !m->paths) {
+		/* its thread's figures: the same record into its own profile
+		 * (the walkers of a big dump take different areas, so each
+		 * thread's profile has one writer) */
+		struct merge_ctx tm = *m;
+
+		tm.prof = m->thr[thread];
+		if (!(e = entry_of(d, &tm, r, &oom)) || add_record(d, r, torn, e))
+			return load_fail(d, "out of memory");
+	}
 	return 0;
 }
 
@@ -586,6 +603,71 @@ out:
 	return rc;
 }
 
+static int tid_selected(const struct merge_ctx *m, uint32_t tid)
+{
+	for (uint32_t i = 0; i < m->nsel; i++)
+		if (m->sel_tids[i] == tid)
+			return 1;
+	return 0;
+}
+
+/*
+ * The threads of the checked dump `d` (format.h, version 4): with
+ * prof->thread_select, which areas are left out (m->skip: area 0 and every
+ * thread it does not name); with prof->per_thread, a pp_thread and its
+ * profile for each area of a thread that is taken (m->thr).  Names and
+ * times are untrusted: a name was checked for its NUL, a stop time before
+ * the start is taken as unknown (0).  0, or -1 when memory runs out.
+ */
+static int merge_threads(struct load_dump *d, struct merge_ctx *m, struct pp_profile *prof,
+			 const char *source)
+{
+	const struct ppf_header *h = d->h;
+	const struct ppf_thread *thr = (const void *)(d->buf + h->thread_off);
+	const struct ppf_thread_info *info = h->version >= 4 && h->thread_info_off ?
+		(const void *)(d->buf + h->thread_info_off) : NULL;
+	const char *sel = prof->thread_select;
+	uint32_t n = h->thread_count;
+
+	if (h->version >= 4)
+		prof->threads_folded = pp_sat_add(prof->threads_folded, h->threads_folded);
+	else if (prof->per_thread || sel)
+		prof->threads_unknown++;
+	if (!n || (!sel && (!prof->per_thread || h->version < 4)))
+		return 0;
+	if ((sel && (!(m->skip = calloc(n, 1)) || !(m->sel_tids = calloc(n, sizeof(uint32_t))))) ||
+	    (prof->per_thread && !(m->thr = calloc(n, sizeof(*m->thr)))))
+		return load_fail(d, "out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		int thread = thr[i].state == PPF_THREAD_ACTIVE || thr[i].state == PPF_THREAD_EXITED;
+
+		if (sel && (!thread || !pp_thread_matches(sel, thr[i].tid, thr[i].name))) {
+			m->skip[i] = 1;
+			continue;
+		}
+		if (!load_area_in_use(h, &thr[i]) || !thread)
+			continue;
+		if (sel) {
+			m->sel_tids[m->nsel++] = thr[i].tid;
+			prof->threads_matched++;
+		}
+		if (!m->thr || h->version < 4)
+			continue;
+		struct pp_thread *t = pp_profile_add_thread(prof, h->pid, thr[i].tid, thr[i].name,
+							    source);
+
+		if (!t)
+			return load_fail(d, "out of memory");
+		t->exited = thr[i].state == PPF_THREAD_EXITED;
+		if (info) {
+			t->start_ns = info[i].start_ns;
+			t->stop_ns = info[i].stop_ns >= info[i].start_ns ? info[i].stop_ns : 0;
+		}
+		m->thr[i] = t->prof;
+	}
+	return 0;
+}
+
 /*
  * The slowest calls the runtime kept (format.h), each placed on its record's
  * entry and path (m->memo: the paths walk is done) and its frames in their
@@ -597,7 +679,7 @@ static int merge_slow_calls(struct load_dump *d, struct merge_ctx *m)
 {
 	const struct ppf_header *h = d->h;
 	uint32_t n = h->slow_count < h->slow_cap ? h->slow_count : h->slow_cap;
-	const struct ppf_slow_call *tab = (const void *)(d->buf + h->slow_off);
+	const struct ppf_slow_call *tab;
 	uint64_t bytes = (uint64_t)n * sizeof(*tab);
 
 	if (!h->slow_off || !n)
@@ -605,6 +687,9 @@ static int merge_slow_calls(struct load_dump *d, struct merge_ctx *m)
 	if (h->slow_off % 8 || !load_in_data(d, h->slow_off, bytes))
 		return load_note(d, "the table of slowest calls (%" PRIu32 " at offset %#" PRIx64
 				 ") is outside the data: left out", n, h->slow_off);
+	/* (the pointer only once the offset is known to be inside: an offset
+	 * past the buffer is undefined behaviour even unread) */
+	tab = (const void *)(d->buf + h->slow_off);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ppf_slow_call *s = &tab[i];
 		const struct ppf_record *r = link_target(d, s->rec);
@@ -614,6 +699,8 @@ static int merge_slow_calls(struct load_dump *d, struct merge_ctx *m)
 		struct pp_path *p;
 		int oom = 0;
 
+		if (m->skip && !tid_selected(m, s->tid))
+			continue;	/* another thread's, and --thread names some */
 		if ((s->seq & 1) || !r || s->nframes > PPF_SLOW_FRAMES) {
 			if (load_note(d, "slowest call %" PRIu32 " left out: %s", i, s->seq & 1 ?
 				      "it was being written" : !r ? "its record is not one" :
@@ -780,6 +867,9 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	d->notes = prof;
 	if ((rc = load_names_open(d, m.module_index, &m.names)))
 		goto out;
+	if ((rc = merge_threads(d, &m, prof, p->source)))
+		goto out;
+	p = &prof->procs[prof->nprocs - 1];
 	if (d->used >= load_parallel_min && h->thread_count >= 2)
 		rc = walk_parallel(d, &m);
 	else
@@ -803,5 +893,8 @@ out:
 	free(m.mods);
 	free(m.entries);
 	free(m.module_index);
+	free(m.skip);
+	free(m.thr);
+	free(m.sel_tids);
 	return rc;
 }

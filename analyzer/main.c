@@ -294,8 +294,15 @@ int main(int argc, char **argv)
 	if (!(sc = sym_cache_new()))
 		goto oom;
 	load_sym_cache = sc;
+	prof->per_thread = cl.report.threads;
+	prof->thread_select = cl.report.thread;
 	if (load_inputs(prof, cl.files, cl.nfiles, cl.pids, cl.npids))
 		goto out;
+	if (cl.report.thread && !prof->threads_matched) {
+		say("no thread is named %s or has that id in %s", cl.report.thread,
+		    cl.nfiles + cl.npids == 1 ? "this input" : "these inputs");
+		goto out;
+	}
 	if (cl.merge) {
 		if (dumpout_merge(cl.output, prof, sc, err, sizeof(err)))
 			say("%s: %s", cl.output, err);

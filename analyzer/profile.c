@@ -89,6 +89,9 @@ void pp_profile_free(struct pp_profile *prof)
 	for (size_t i = 0; i < prof->nnotes; i++)
 		free(prof->notes[i]);
 	free(prof->notes);
+	for (size_t i = 0; i < prof->nthreads; i++)
+		pp_profile_free(prof->threads[i].prof);
+	free(prof->threads);
 	while (prof->arena) {
 		struct pp_chunk *next = prof->arena->next;
 
@@ -378,6 +381,20 @@ struct pp_entry *pp_profile_function(struct pp_profile *prof, int module, uint64
 	return entry_get(prof, &k, demangled);
 }
 
+struct pp_entry *pp_profile_find(const struct pp_profile *prof, const struct pp_entry *like)
+{
+	struct entry_key k = key_of(like);
+	size_t mask = prof->nslots - 1;
+
+	for (size_t s = entry_hash(&k) & mask; prof->slots[s]; s = (s + 1) & mask) {
+		struct pp_entry *e = prof->entries[prof->slots[s] - 1];
+
+		if (entry_matches(e, &k))
+			return e;
+	}
+	return NULL;
+}
+
 /* Adds the histogram of `s` into `h`; 0, or -1 when memory runs out. */
 static int hist_add(struct pp_hist *h, const struct pp_hist *s)
 {
@@ -565,6 +582,38 @@ struct pp_process *pp_profile_add_process(struct pp_profile *prof)
 
 	memset(p, 0, sizeof(*p));
 	return p;
+}
+
+struct pp_thread *pp_profile_add_thread(struct pp_profile *prof, uint32_t pid, uint32_t tid,
+					const char *name, const char *source)
+{
+	struct pp_thread *t;
+
+	if (grow(&prof->threads, &prof->threads_cap, prof->nthreads, sizeof(*prof->threads)))
+		return NULL;
+	t = &prof->threads[prof->nthreads];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->tid = tid;
+	t->name = pp_profile_strndup(prof, name, strlen(name));
+	t->source = pp_profile_strndup(prof, source, strlen(source));
+	t->prof = pp_profile_new();
+	if (!t->name || !t->source || !t->prof) {
+		pp_profile_free(t->prof);
+		return NULL;
+	}
+	t->prof->flat = 1;
+	prof->nthreads++;
+	return t;
+}
+
+int pp_thread_matches(const char *sel, uint32_t tid, const char *name)
+{
+	size_t n = strspn(sel, "0123456789");
+
+	if (n && !sel[n] && n <= 10)
+		return strtoull(sel, NULL, 10) == tid;
+	return strcmp(sel, name) == 0;
 }
 
 /* Index in h->pages of page `page`, present or where it would be inserted. */

@@ -145,6 +145,22 @@ struct pp_slow_call {
 	struct pp_frame frames[PPF_SLOW_FRAMES];
 };
 
+/*
+ * One thread whose figures a dump of format version 4 kept apart (a live
+ * thread's area, or an exited one's the runtime had not folded yet; format.h).
+ * Its functions, regions and spans are in a profile of their own: entries
+ * only (no processes, paths or modules: its functions' module indices are
+ * those of the profile that holds the thread).
+ */
+struct pp_thread {
+	uint32_t pid, tid;
+	const char *name;		/* owned by the holding profile */
+	const char *source;		/* its process's source; owned likewise */
+	int exited;			/* 1: the thread had exited */
+	uint64_t start_ns, stop_ns;	/* CLOCK_MONOTONIC ns; stop 0 = still running */
+	struct pp_profile *prof;	/* its entries; owned */
+};
+
 struct pp_chunk;
 
 struct pp_profile {
@@ -166,6 +182,18 @@ struct pp_profile {
 	int flat;			/* set before loading: read no call paths and
 					   no slowest calls (a second walk of every
 					   dump that a flat reader does not need) */
+	int per_thread;			/* set before loading: keep each thread's
+					   figures in threads[] (format version 4) */
+	const char *thread_select;	/* set before loading, NULL = every thread:
+					   merge only the areas of the threads whose
+					   tid (all digits) or name this is */
+	struct pp_thread *threads;	/* nthreads, in load order (per_thread) */
+	size_t nthreads, threads_cap;
+	uint64_t threads_matched;	/* areas thread_select took */
+	uint64_t threads_folded;	/* exited threads the runtimes folded into
+					   their process area: in no thread */
+	size_t threads_unknown;		/* processes read from a format without
+					   per-thread figures (version < 4) */
 	struct pp_slow_call *slow;	/* nslow, in load order */
 	size_t nslow, slow_cap;
 	struct pp_cache *caches;
@@ -213,6 +241,11 @@ struct pp_entry *pp_profile_function(struct pp_profile *prof, int module, uint64
 				     const char *modname, const char *symbol, uint32_t nth,
 				     const char *demangled);
 
+/* The entry of `prof` with the key of `like` (an entry of another profile
+ * whose module indices are prof's: a thread's, say), or NULL when there is
+ * none (nothing is created). */
+struct pp_entry *pp_profile_find(const struct pp_profile *prof, const struct pp_entry *like);
+
 /* Adds the counts of `s` into `e`, saturating: records, calls, times,
  * memory, responses; min and max as the smaller and the larger (an entry
  * without calls has min UINT64_MAX and max 0, so it moves neither).  Keys
@@ -256,6 +289,16 @@ struct pp_cache *pp_profile_cache(struct pp_profile *prof, const char *name);
  * prints it, prefixed, when the load is done).  0, or -1 when memory runs
  * out. */
 int pp_profile_note(struct pp_profile *prof, const char *text);
+
+/* Appends a thread of `pid` (tid, name and source copied into the
+ * profile) with an empty profile of its own and returns it; NULL when
+ * memory runs out.  The pointer is valid until the next call. */
+struct pp_thread *pp_profile_add_thread(struct pp_profile *prof, uint32_t pid, uint32_t tid,
+					const char *name, const char *source);
+
+/* Whether a thread (tid, name) is what `sel` (--thread) names: a tid when
+ * sel is all digits, else a name, compared whole. */
+int pp_thread_matches(const char *sel, uint32_t tid, const char *name);
 
 /* Appends a zeroed process and returns it; NULL when memory runs out.  The
  * pointer is valid until the next call. */

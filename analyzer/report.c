@@ -126,7 +126,7 @@ int report_patterns_match(const struct report_pattern *p, size_t n,
 
 /* Why the options leave row out of the selection, HIDE_NONE when they do
  * not: the first reason in the order of enum report_hide. */
-static enum report_hide hide_reason(const struct report_opts *o, const struct report_row *row)
+enum report_hide report_hide_reason(const struct report_opts *o, const struct report_row *row)
 {
 	if (row->st.calls < o->min_calls || !row->st.calls)
 		return HIDE_MIN_CALLS;
@@ -193,7 +193,7 @@ static int cmp_rows(const void *a, const void *b, void *sort)
 	return strcmp(x->name, y->name);
 }
 
-static void sort_rows(struct report_row **rows, size_t n, enum report_sort s)
+void report_sort_rows(struct report_row **rows, size_t n, enum report_sort s)
 {
 	qsort_r(rows, n, sizeof(*rows), cmp_rows, &s);
 }
@@ -650,7 +650,7 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 			continue;
 		}
 		r->entries++;
-		row->hidden = hide_reason(o, row);
+		row->hidden = report_hide_reason(o, row);
 		if (row->hidden == HIDE_NONE) {
 			r->top[neligible++] = row;
 		} else {
@@ -660,21 +660,21 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 	}
 	r->eligible = neligible;
 	r->below_min_calls = r->hidden[HIDE_MIN_CALLS];
-	sort_rows(r->endpoints, r->nendpoints, SORT_AVG);
+	report_sort_rows(r->endpoints, r->nendpoints, SORT_AVG);
 	if (o->slowest) {
 		r->slowest = malloc((neligible ? neligible : 1) * sizeof(*r->slowest));
 		if (!r->slowest)
 			return -1;
 		memcpy(r->slowest, r->top, neligible * sizeof(*r->slowest));
-		sort_rows(r->slowest, neligible, SORT_AVG);
+		report_sort_rows(r->slowest, neligible, SORT_AVG);
 		r->nslowest = neligible < o->slowest ? neligible : (size_t)o->slowest;
 	}
 	/* The recommendations look at every eligible row, not only the top N:
 	 * the sort is stable, so take the pool before cutting. */
-	sort_rows(r->top, neligible, o->sort);
+	report_sort_rows(r->top, neligible, o->sort);
 	r->ntop = o->top && o->top < neligible ? (size_t)o->top : neligible;
 	if (recommend(r, r->top, neligible) || warn_counters(r) || check_evaluate(r) ||
-	    report_paths_build(r))
+	    report_paths_build(r) || (o->threads && report_threads_build(r)))
 		return -1;
 	return 0;
 }
@@ -693,5 +693,6 @@ void report_free(struct report *r)
 	free(r->endpoints);
 	free(r->offenders);
 	report_paths_free(r);
+	report_threads_free(r);
 	memset(r, 0, sizeof(*r));
 }

@@ -65,6 +65,9 @@ struct report_opts {
 	int full_names;			/* --full-names: C++ names not shortened */
 	int wide;			/* text: --wide, no line is cut or wrapped */
 	const char *histogram;		/* --histogram FUNC, NULL = none */
+	int threads;			/* --threads: each thread's table too */
+	const char *thread;		/* --thread NAME|TID: only those threads' areas
+					   are loaded (the loader does it), NULL = all */
 };
 
 /* Sets the documented defaults (top 20, min-calls 5, sort total, severity
@@ -127,6 +130,18 @@ struct report_target {
 	int pass;
 };
 
+/* One thread's table (--threads; report_threads.c): its entries' rows,
+ * named as the process report names them, and the ones shown, sorted. */
+struct report_thread {
+	const struct pp_thread *th;
+	struct report_row *rows;	/* one per entry of th->prof; owned */
+	struct report_row **top;	/* shown, by the sort key: ntop; owned */
+	size_t nrows, ntop;
+	size_t entries;			/* non-endpoint rows, shown or not */
+	uint64_t calls;			/* of its functions, regions and spans */
+	uint64_t self_ns;		/* likewise: its time in instrumented code */
+};
+
 struct report {
 	const struct report_opts *opts;
 	struct pp_profile *prof;
@@ -163,6 +178,8 @@ struct report {
 	struct report_calls *graph;	/* --graph: callers and callees of each top
 					   entry in turn, 2 * ntop */
 	size_t ngraph;
+	struct report_thread *threads;	/* --threads: by pid, then start; nthreads */
+	size_t nthreads;
 };
 
 struct sym_cache;
@@ -228,6 +245,27 @@ int check_csv(FILE *out, const struct report *r);
 void report_json_string(FILE *out, const char *s);
 void report_csv_field(FILE *out, const char *s);
 
+/* report_threads.c: each thread's table (--threads; called by
+ * report_build: 0, or -1 when memory runs out), what report_free() calls,
+ * and the printers: after the text report; the JSON keys "threads",
+ * "threads_folded" and "threads_unknown" (each line ends ",\n"); CSV rows
+ * whose last columns, tid and thread, name the thread. */
+int report_threads_build(struct report *r);
+void report_threads_free(struct report *r);
+void report_text_threads(FILE *out, const struct report *r, size_t width);
+void report_json_threads(FILE *out, const struct report *r);
+void report_csv_threads(FILE *out, const struct report *r);
+/* One row of the JSON "functions" (rank, indent before it, no newline) and
+ * of the CSV (no line end): what the thread printers share. */
+void report_json_row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank,
+		     const char *indent);
+void report_csv_row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank);
+
+/* Why row is hidden under o (HIDE_NONE: it is not); rows sorted by key s,
+ * descending, then by total and name (report.c). */
+enum report_hide report_hide_reason(const struct report_opts *o, const struct report_row *row);
+void report_sort_rows(struct report_row **rows, size_t n, enum report_sort s);
+
 /* The option that hides entries for reason h ("--min-calls", ...). */
 const char *report_hide_option(enum report_hide h);
 /* Whether pattern list p (n of them) matches the row's name or module. */
@@ -241,18 +279,17 @@ int report_patterns_match(const struct report_pattern *p, size_t n,
  * ellipsis); a string escaped and word-wrapped at width, the first line
  * after `first` columns already printed, the others after `indent`. */
 size_t report_text_width(FILE *out, const struct report_opts *o);
+/* A time column's unit: the index (0 ns, 1 us, 2 ms, 3 s) of the one the
+ * README describes for the n values v (sorted in place); its name; ns
+ * written in unit u ("1,234" ns, else two decimals). */
+int report_text_unit(uint64_t *v, size_t n);
+const char *report_unit_name(int u);
+const char *report_fmt_in_unit(char buf[32], uint64_t ns, int u);
 size_t report_text_cols(const char *s);
 void report_text_fit(FILE *out, const char *s, size_t width, int utf8);
 void report_text_wrap(FILE *out, const char *text, size_t width, size_t first,
 		      const char *indent);
 
-/* report_text.c's column units, for other tables: the unit (an index) of
- * a column of n durations v (sorted by the call), as the report's tables
- * choose it; ns written in unit u ("1,234" ns, else "12.35"); u's name
- * ("us"). */
-int report_text_unit(uint64_t *v, size_t n);
-const char *report_text_in_unit(char buf[32], uint64_t ns, int u);
-const char *report_text_unit_name(int u);
 
 /* report_hist.c: --histogram FUNC.  report_hist_find() returns FUNC's
  * entry index, or -1 with a one-line reason in err (a usage error);

@@ -3,7 +3,8 @@
  * A header row, then one row per reported entry: the top N functions,
  * regions and spans in report order, then every endpoint, then a row of
  * kind "hidden" for each option that left entries out (with --callers
- * or --callees: one row per caller or callee instead).  Times in
+ * or --callees: one row per caller or callee instead); with --threads, two
+ * columns more, tid and thread, and each thread's rows after them.  Times in
  * nanoseconds, memory in KiB; a field holding a comma, a double quote, CR or
  * LF is quoted and its quotes doubled; lines end with CRLF as RFC 4180 says.
  */
@@ -30,7 +31,7 @@ void report_csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void csv_row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank)
+void report_csv_row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank)
 {
 	const struct pp_stats *st = &rw->st;
 	uint64_t whole = r->totals.profiled_ns;
@@ -40,7 +41,7 @@ static void csv_row(FILE *out, const struct report *r, const struct report_row *
 	fputc(',', out);
 	report_csv_field(out, rw->module);
 	fprintf(out, ",%s,%llu,%llu,%.2f,%llu,%.2f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
-		"%llu,%llu,%llu\r\n", report_severity_name(rw->severity), U(st->calls),
+		"%llu,%llu,%llu", report_severity_name(rw->severity), U(st->calls),
 		U(st->total_ns), report_pct(st->total_ns, whole), U(st->self_ns),
 		report_pct(st->self_ns, whole), U(st->avg_ns), U(st->min_ns), U(st->max_ns),
 		U(st->p50_ns), U(st->p95_ns), U(st->p99_ns), U(st->p999_ns), U(st->mem_avg_kib),
@@ -55,17 +56,26 @@ int report_csv(FILE *out, const struct report *r)
 		return report_csv_calls(out, r);
 	fputs("rank,kind,name,module,severity,calls,total_ns,total_pct,self_ns,self_pct,avg_ns,"
 	      "min_ns,max_ns,p50_ns,p95_ns,p99_ns,p999_ns,mem_avg_kib,mem_max_kib,abandoned,"
-	      "errors,slow\r\n", out);
-	for (size_t i = 0; i < r->ntop; i++)
-		csv_row(out, r, r->top[i], i + 1);
-	for (size_t i = 0; i < r->nendpoints; i++)
-		csv_row(out, r, r->endpoints[i], i + 1);
+	      "errors,slow", out);
+	fputs(r->opts->threads ? ",tid,thread\r\n" : "\r\n", out);
+	const char *end = r->opts->threads ? ",,\r\n" : "\r\n";	/* no tid, thread */
+
+	for (size_t i = 0; i < r->ntop; i++) {
+		report_csv_row(out, r, r->top[i], i + 1);
+		fputs(end, out);
+	}
+	for (size_t i = 0; i < r->nendpoints; i++) {
+		report_csv_row(out, r, r->endpoints[i], i + 1);
+		fputs(end, out);
+	}
 	/* What the filters hide: a row of kind "hidden" per option that hides
 	 * something, the option in name and the entries it hides in calls. */
 	for (int h = HIDE_MIN_CALLS; h < HIDE_N; h++)
 		if (r->hidden[h])
-			fprintf(out, ",hidden,%s,,,%zu,,,,,,,,,,,,,,,,\r\n",
-				report_hide_option((enum report_hide)h), r->hidden[h]);
+			fprintf(out, ",hidden,%s,,,%zu,,,,,,,,,,,,,,,,%s",
+				report_hide_option((enum report_hide)h), r->hidden[h], end);
+	if (r->opts->threads)
+		report_csv_threads(out, r);
 	return ferror(out) ? -1 : 0;
 }
 

@@ -60,8 +60,8 @@ static const char *sort_key(enum report_sort s)
 
 #define U(x) ((unsigned long long)(x))
 
-static void row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank,
-		const char *indent)
+void report_json_row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank,
+		     const char *indent)
 {
 	const struct pp_stats *st = &rw->st;
 	uint64_t whole = r->totals.profiled_ns;
@@ -123,7 +123,7 @@ static void rows(FILE *out, const struct report *r, const char *key,
 	fprintf(out, "  \"%s\": [", key);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", out);
-		row(out, r, list[i], i + 1, "    ");
+		report_json_row(out, r, list[i], i + 1, "    ");
 	}
 	fputs(n ? "\n  ],\n" : "],\n", out);
 }
@@ -192,6 +192,11 @@ int report_json(FILE *out, const struct report *r)
 		U(o->high_ns), U(o->medium_ns));
 	patterns(out, "filter", o->filters, o->nfilters);
 	patterns(out, "exclude", o->excludes, o->nexcludes);
+	fputs(", \"thread\": ", out);
+	if (o->thread)
+		report_json_string(out, o->thread);
+	else
+		fputs("null", out);
 	fputs("},\n", out);
 	fprintf(out, "  \"entries\": %zu,\n  \"entries_eligible\": %zu,\n"
 		"  \"entries_below_min_calls\": %zu,\n", r->entries, r->eligible,
@@ -230,6 +235,8 @@ int report_json(FILE *out, const struct report *r)
 	}
 	fputs(prof->ncaches ? "\n  ],\n" : "],\n", out);
 	report_json_paths(out, r);
+	if (o->threads)
+		report_json_threads(out, r);
 	notes(out, "recommendations", r->recs, r->nrecs, 0);
 	notes(out, "warnings", r->warnings, r->nwarnings, 1);
 	fprintf(out, "  \"counters\": {\"dropped_functions\": %llu, \"stack_overflows\": %llu,"

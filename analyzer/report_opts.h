@@ -74,7 +74,11 @@
 	X("graph", "", "", 0, OPT_GRAPH,                                                             \
 	  "      --graph            add the call graph of the top entries (text and JSON)\n") \
 	X("full-names", "", "", 0, OPT_FULL_NAMES,                                                   \
-	  "      --full-names       C++ names in full: template arguments, parameters\n")
+	  "      --full-names       C++ names in full: template arguments, parameters\n")     \
+	X("threads", "", "", 0, OPT_THREADS,                                                         \
+	  "      --threads          add each thread's table (text, JSON and CSV)\n")           \
+	X("thread", "", "", 1, OPT_THREAD,                                                           \
+	  "      --thread NAME|TID  report only the thread(s) of that name, or that id\n")
 
 /* The help lines of every report option, as one string literal. */
 #define REPORT_OPTS_HELP_LINE(name, short, optstr, has_arg, id, help) help

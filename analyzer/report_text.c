@@ -17,7 +17,7 @@
  * is a table: a header row, then per entry its name on a line of its own
  * (a long name cut in the middle with an ellipsis, so that both its scope
  * and its last part stay) and a row of aligned numbers under the header.
- * Each time column has one unit for the whole table (text_unit()), counts
+ * Each time column has one unit for the whole table (report_text_unit()), counts
  * have thousands separators.  Lines of "Key: value" pieces and sentences
  * wrap at the width, continuation lines indented.
  */
@@ -255,9 +255,15 @@ const char *report_fmt_count(char buf[32], uint64_t v)
 
 /* ---- time columns ---- */
 
+
 static const struct { uint64_t div; const char *name; } units[] = {
 	{ 1, "ns" }, { 1000, "us" }, { 1000000, "ms" }, { 1000000000, "s" },
 };
+
+const char *report_unit_name(int u)
+{
+	return units[u].name;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -270,7 +276,7 @@ static int cmp_u64(const void *a, const void *b)
  * reads 1 to 999 (so that most of the column is in its own unit), then a
  * larger one as long as the column's largest value would need 100,000 or
  * more of it (a column stays under 10 characters).  Sorts v. */
-static int text_unit(uint64_t *v, size_t n)
+int report_text_unit(uint64_t *v, size_t n)
 {
 	int u = 0;
 
@@ -286,7 +292,7 @@ static int text_unit(uint64_t *v, size_t n)
 
 /* ns in unit u: an integer count of ns, else two decimals; a duration
  * too small for them reads "<0.01". */
-static const char *fmt_in_unit(char buf[32], uint64_t ns, int u)
+const char *report_fmt_in_unit(char buf[32], uint64_t ns, int u)
 {
 	char whole[32];
 	uint64_t hundredths;
@@ -301,23 +307,6 @@ static const char *fmt_in_unit(char buf[32], uint64_t ns, int u)
 	snprintf(buf, 32, "%s.%02u", report_fmt_count(whole, hundredths / 100),
 		 (unsigned)(hundredths % 100));
 	return buf;
-}
-
-/* The exported faces of the column units, for the diff's tables
- * (diff_print.c): one table look in every text output. */
-int report_text_unit(uint64_t *v, size_t n)
-{
-	return text_unit(v, n);
-}
-
-const char *report_text_in_unit(char buf[32], uint64_t ns, int u)
-{
-	return fmt_in_unit(buf, ns, u);
-}
-
-const char *report_text_unit_name(int u)
-{
-	return units[u].name;
 }
 
 /* ---- the severity tables ---- */
@@ -359,7 +348,7 @@ static const char *cell(char buf[32], const struct report *r, const struct table
 		snprintf(buf, 32, "%.1f%%", report_pct(row->st.total_ns, r->totals.profiled_ns));
 		return buf;
 	}
-	return fmt_in_unit(buf, col_ns(row, c), t->unit[c]);
+	return report_fmt_in_unit(buf, col_ns(row, c), t->unit[c]);
 }
 
 static void title(char buf[32], const struct table *t, enum col c)
@@ -388,7 +377,7 @@ static int table_plan(struct table *t, const struct report *r, struct report_row
 		for (size_t i = 0; i < n; i++)
 			if (s < 0 || (int)rows[i]->severity == s)
 				v[k++] = col_ns(rows[i], (enum col)c);
-		t->unit[c] = text_unit(v, k);
+		t->unit[c] = report_text_unit(v, k);
 	}
 	free(v);
 	for (int c = 0; c < NCOLS; c++) {
@@ -509,6 +498,13 @@ static void header(FILE *out, const struct report *r, size_t width)
 				free(cmd);
 			}
 		}
+	}
+	if (r->opts->thread) {
+		/* --thread: what follows is those threads' only */
+		snprintf(line, sizeof(line), "Threads: only %s (%llu thread%s)", r->opts->thread,
+			 (unsigned long long)prof->threads_matched,
+			 prof->threads_matched == 1 ? "" : "s");
+		report_text_wrap(out, line, width, 0, "  ");
 	}
 	fprintf(out, "Wall Time: %s\n", report_fmt_ns(a, r->totals.wall_ns));
 	fprintf(out, "Total Profiled Time: %s\n", report_fmt_ns(a, r->totals.profiled_ns));
@@ -773,5 +769,7 @@ int report_text(FILE *out, const struct report *r)
 		report_text_wrap(out, line, width, 2, "  ");
 	}
 	notes(out, "Warnings", r->warnings, r->nwarnings, width);
+	if (r->opts->threads)
+		report_text_threads(out, r, width);
 	return ferror(out) ? -1 : 0;
 }

@@ -149,6 +149,7 @@ void env_read(void)
 	env.mem_interval_ns = 10 * 1000000ull;
 	env.shm_size = 1ull << 30;
 	env.max_paths = REC_MAX_PATHS_DEFAULT;
+	env.max_threads = REC_MAX_THREADS_DEFAULT;
 	env.slow_call_ns = 10000;
 	env.session = 0;
 	env.quiet = 0;
@@ -208,6 +209,15 @@ void env_read(void)
 				 "using %llu", s, (unsigned long long)REC_MAX_PATHS_DEFAULT);
 		else
 			env.max_paths = v;
+	}
+
+	s = getenv("PARAPROF_MAX_THREADS");
+	if (s && *s) {
+		if (parse_number(s, 0, &v) < 0 || v > REC_MAX_THREADS_LIMIT)
+			env_warn("PARAPROF_MAX_THREADS=%s is not a number from 0 to %u; using %u",
+				 s, REC_MAX_THREADS_LIMIT, REC_MAX_THREADS_DEFAULT);
+		else
+			env.max_threads = (uint32_t)v;
 	}
 
 	s = getenv("PARAPROF_SLOW_CALL_US");

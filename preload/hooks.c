@@ -684,13 +684,17 @@ static void abandon_stack(struct tls *t)
 		hk_flush_nested(t);
 }
 
-/* pthread key destructor: the thread is exiting. */
+/* pthread key destructor: the thread is exiting.  Its area is kept with its
+ * figures (seg_exit_area); the oldest kept one past PARAPROF_MAX_THREADS,
+ * or its own when that is 0, is folded into area 0 here, with the gate
+ * closed as in a hook, so that a process exit waits for the fold. */
 static void thread_exit(void *arg)
 {
 	struct tls *t = arg;
 	struct area_priv *a;
 	sigset_t all, old;
-	int folded;
+	unsigned victim;
+	int folded = 0;
 
 	if (t != &hooks_tls || t->state != T_READY || !seg_base)
 		return;
@@ -701,7 +705,11 @@ static void thread_exit(void *arg)
 	a = &rec_priv[t->area_idx];
 	t->exiting = 1;
 	abandon_stack(t);
-	folded = rec_fold_area(t->area);
+	victim = seg_exit_area(t->area_idx);
+	if (victim)
+		folded = rec_fold_area(seg_thread(victim));
+	if (folded)
+		__atomic_fetch_add(&seg_header()->threads_folded, 1, __ATOMIC_RELAXED);
 	/* the gate open first, so that a quiescer reading it stops waiting;
 	 * then no quiescer may still hold `t` when this thread's memory goes,
 	 * nor the area be another thread's before its owner is cleared */
@@ -710,8 +718,10 @@ static void thread_exit(void *arg)
 	__atomic_store_n(&a->owner, NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&a->readers, __ATOMIC_SEQ_CST))
 		sched_yield();
+	if (victim != t->area_idx)
+		seg_keep_area(t->area_idx);
 	if (folded)
-		seg_release_area(t->area_idx);
+		seg_release_area(victim);
 	/* a later call (another key's destructor) starts over */
 	t->state = T_UNSET;
 	t->area = NULL;
@@ -740,6 +750,18 @@ void hooks_modules_changed(void)
 	__atomic_fetch_add(&module_gen, 1, __ATOMIC_RELEASE);
 	if (h)
 		ppc_control_bump_epoch(h);
+}
+
+void hooks_thread_named(const char *name)
+{
+	struct tls *t = &hooks_tls;
+	char copy[16] = { 0 };
+
+	if (t->state != T_READY || !t->area || !name)
+		return;
+	/* [15] stays NUL: a reader never sees the name unended */
+	strncpy(copy, name, 15);
+	memcpy(t->area->name, copy, 15);
 }
 
 void hooks_init(void)

@@ -39,6 +39,8 @@ struct env_settings {
 	uint64_t mem_interval_ns;	/* PARAPROF_MEM_INTERVAL_MS */
 	uint64_t shm_size;		/* PARAPROF_SHM_SIZE: bytes reserved */
 	uint64_t max_paths;		/* PARAPROF_MAX_PATHS: call-path records */
+	uint32_t max_threads;		/* PARAPROF_MAX_THREADS: exited threads whose
+					   areas (figures) are kept; 0 = fold at exit */
 	uint64_t slow_call_ns;		/* PARAPROF_SLOW_CALL_US: shortest call whose
 					   stack is kept; 0 = none are */
 	int quiet;			/* PARAPROF_QUIET */
@@ -160,6 +162,19 @@ unsigned seg_claim_area(void);
 
 /* Gives area `i` back (state FREE) for the next thread to claim. */
 void seg_release_area(unsigned i);
+
+/* The thread that owns area `i` has stopped recording in it: its name
+ * is read again and its stop time set, and the area is kept,
+ * PPF_THREAD_EXITED (unless env.max_threads is 0).  Returns the index of
+ * the area the caller must now fold into area 0 and release (the oldest
+ * exited one when env.max_threads are kept already; `i` itself when that
+ * is 0), or 0 when none.  The thread calls seg_keep_area(i) when no one
+ * can reach its area any more: only then may another exit fold it. */
+unsigned seg_exit_area(unsigned i);
+void seg_keep_area(unsigned i);
+
+/* Entry i of the thread info table (format.h); the segment must exist. */
+struct ppf_thread_info *seg_thread_info(unsigned i);
 
 /* Adds the module containing `addr` (and any other new one) to the module
  * table when no loaded module covers it yet.  Takes the module lock; not
@@ -417,6 +432,10 @@ struct ppf_record *rec_node(struct area_priv *a, struct ppf_thread *area, unsign
 
 /* The cap on path nodes (PARAPROF_MAX_PATHS), for header.max_paths. */
 #define REC_MAX_PATHS_DEFAULT 131072
+/* Exited threads whose areas are kept (PARAPROF_MAX_THREADS): the default,
+ * and the most (areas are shared with the live threads, THREAD_CAP). */
+#define REC_MAX_THREADS_DEFAULT 64u
+#define REC_MAX_THREADS_LIMIT 512u
 
 /* Gives record `r` its histogram page `p`; returns the page number, or 0
  * when the segment is full (counted in header.hist_dropped). */
@@ -462,6 +481,10 @@ void hooks_longjmp(uintptr_t target);
 /* After seg_modules_changed(): every thread forgets, at its next call, the
  * functions of unloaded modules (their addresses may now be another's). */
 void hooks_modules_changed(void);
+
+/* The calling thread named itself `name` (wrap.c's pthread_setname_np):
+ * its area takes the name now, for readers of the live segment. */
+void hooks_thread_named(const char *name);
 
 /* Regions (PARAPROF_REGION): frames on the shadow stack whose record is a
  * named one.  `sp` is the caller's stack pointer (__builtin_dwarf_cfa() in

@@ -5,11 +5,13 @@
  * ppf_record, one per function, region, span or endpoint) written by its one
  * owner.  Private memory kept with the area (struct area_priv) maps a key to
  * its record with an open-addressing table, so that the hooks find a
- * function's record with one probe.  When a thread exits, its records are
- * added into area 0's (the process area) under the process lock and zeroed,
- * and the area waits for the next thread: the segment stays bounded by the
- * number of threads alive at once.  Nothing here runs in a signal handler's
- * context (hooks.c queues what handlers record, see there).
+ * function's record with one probe.  When a thread's area is folded (at a
+ * later thread's exit, past PARAPROF_MAX_THREADS kept: hooks.c), its
+ * records are added into area 0's (the process area) under the process lock
+ * and zeroed, and the area waits for the next thread: the segment stays
+ * bounded by the number of threads alive at once plus those kept.  Nothing
+ * here runs in a signal handler's context (hooks.c queues what handlers
+ * record, see there).
  */
 #include <string.h>
 #include <sys/mman.h>

@@ -8,11 +8,12 @@
  * later) before it is handed out, so a full /dev/shm is an error code here,
  * never a SIGBUS in the host.  No descriptor is kept: a program may close or
  * reuse any descriptor number.  Layout (offsets in struct ppf_header): the
- * header, the module table, the thread table, the string table, the memory
- * timeline, the cache table; after them, chunks that thread areas carve
- * records and histogram pages from.  Nothing is ever freed; a thread area is
- * reused whole, so the segment stays bounded by the number of distinct
- * functions and of threads alive at once.
+ * header, the module table, the thread table, the thread info table, the
+ * string table, the memory timeline, the cache table; after them, chunks
+ * that thread areas carve records and histogram pages from.  Nothing is ever
+ * freed; a thread area is reused whole, so the segment stays bounded by the
+ * number of distinct functions and of threads alive at once plus the
+ * exited ones kept (PARAPROF_MAX_THREADS, seg_exit_area()).
  *
  * The segment's name is picked, and a leftover under it saved, in
  * leftover.c; its module table is kept in modules.c.  A file already under
@@ -49,6 +50,10 @@
 /* paraprof(5) documents these offsets; version 1 files have this header */
 _Static_assert(offsetof(struct ppf_header, proc_start_ticks) == 816 &&
 	       sizeof(struct ppf_header) == 936, "the header of PPF_VERSION 1 moved");
+/* paraprof(5) documents the version 4 additions so */
+_Static_assert(offsetof(struct ppf_header, thread_info_off) == 896 &&
+	       offsetof(struct ppf_header, threads_folded) == 904 &&
+	       sizeof(struct ppf_thread_info) == 32, "the thread info of PPF_VERSION 4 moved");
 
 #define THREAD_CAP 1024
 #define STRTAB_CAP (64 * 1024)
@@ -62,7 +67,11 @@ static uint32_t ctl_off;			/* private: profiling off, or exiting */
 static uint32_t ctl_pending;			/* private: enabled, segment not made yet */
 volatile uint32_t *seg_ctl = &ctl_off;
 
-static uint8_t claimed[THREAD_CAP];		/* areas given to a thread (alloc_lock) */
+/* claimed[i]: 0 free, CLAIM_OWNED given to a thread (or being folded),
+ * CLAIM_KEPT exited and kept, the next to fold when it is the oldest */
+enum { CLAIM_OWNED = 1, CLAIM_KEPT = 2 };
+static uint8_t claimed[THREAD_CAP];		/* (alloc_lock) */
+static uint32_t exited_kept;			/* areas PPF_THREAD_EXITED (alloc_lock) */
 static char seg_name[SEG_NAME_MAX];		/* PPF_SEGMENT_FMT [-<n>] */
 static dev_t seg_dev;				/* the segment's file, to know it */
 static ino_t seg_ino;				/* again when reopened by name */
@@ -251,6 +260,8 @@ int seg_create(uint64_t start_ns)
 	off = align_up(off + SEG_MODULE_CAP * sizeof(struct ppf_module), 64);
 	uint64_t thread_off = off;
 	off = align_up(off + THREAD_CAP * sizeof(struct ppf_thread), 64);
+	uint64_t thread_info_off = off;
+	off = align_up(off + THREAD_CAP * sizeof(struct ppf_thread_info), 64);
 	uint64_t strtab_off = off;
 	off = align_up(off + STRTAB_CAP, 64);
 	uint64_t timeline_off = off;
@@ -295,6 +306,7 @@ int seg_create(uint64_t start_ns)
 	h->thread_off = thread_off;
 	h->thread_cap = THREAD_CAP;
 	h->thread_count = 1;
+	h->thread_info_off = thread_info_off;
 	h->strtab_off = strtab_off;
 	h->strtab_cap = STRTAB_CAP;
 	h->strtab_used = 1;		/* offset 0 is "no name" */
@@ -387,14 +399,61 @@ unsigned seg_claim_area(void)
 		__atomic_store_n(&h->thread_count, i + 1, __ATOMIC_RELEASE);
 	}
 	/* taken, but readers still skip it until the owner makes it ACTIVE */
-	claimed[i] = 1;
+	claimed[i] = CLAIM_OWNED;
 	seg_thread(i)->tid = (uint32_t)syscall(SYS_gettid);
 	pthread_mutex_unlock(&alloc_lock);
 	prctl(PR_GET_NAME, seg_thread(i)->name, 0, 0, 0);
 	seg_thread(i)->name[15] = 0;
 	seg_thread(i)->threads_served++;
+	seg_thread_info(i)->stop_ns = 0;
+	seg_thread_info(i)->start_ns = clock_mono_ns();
 	__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 	return i;
+}
+
+struct ppf_thread_info *seg_thread_info(unsigned i)
+{
+	/* every segment this library makes has the table (seg_create) */
+	return (struct ppf_thread_info *)(seg_base + seg_header()->thread_info_off) + i;
+}
+
+unsigned seg_exit_area(unsigned i)
+{
+	struct ppf_header *h = seg_header();
+	unsigned victim = 0;
+	char name[16] = { 0 };
+
+	/* the name again: pthread_setname_np may have come after the claim
+	 * (written whole, [15] stays NUL, so a reader never sees it unended) */
+	prctl(PR_GET_NAME, name, 0, 0, 0);
+	memcpy(seg_thread(i)->name, name, 15);
+	seg_thread_info(i)->stop_ns = clock_mono_ns();
+	if (!env.max_threads)
+		return i;
+	pthread_mutex_lock(&alloc_lock);
+	if (exited_kept >= env.max_threads) {
+		/* the oldest exited area goes into area 0: the set kept is the
+		 * newest max_threads, and the areas stay bounded */
+		for (unsigned k = 1; k < h->thread_count; k++)
+			if (claimed[k] == CLAIM_KEPT &&
+			    (!victim || seg_thread_info(k)->stop_ns < seg_thread_info(victim)->stop_ns))
+				victim = k;
+		if (victim) {
+			claimed[victim] = CLAIM_OWNED;	/* being folded: no one else takes it */
+			exited_kept--;
+		}
+	}
+	exited_kept++;
+	__atomic_store_n(&seg_thread(i)->state, PPF_THREAD_EXITED, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&alloc_lock);
+	return victim;
+}
+
+void seg_keep_area(unsigned i)
+{
+	pthread_mutex_lock(&alloc_lock);
+	claimed[i] = CLAIM_KEPT;
+	pthread_mutex_unlock(&alloc_lock);
 }
 
 void seg_release_area(unsigned i)
@@ -626,6 +685,7 @@ void seg_forget(void)
 	said_full = 0;
 	finished = 0;
 	memset(claimed, 0, sizeof(claimed));
+	exited_kept = 0;
 	memset(name_index, 0, sizeof(name_index));
 	pthread_mutex_init(&alloc_lock, NULL);
 	pthread_mutex_init(&seg_module_lock, NULL);

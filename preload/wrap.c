@@ -7,11 +7,16 @@
  * addresses may be another's, so the module table and the threads' tables
  * must hear of it.  longjmp() and siglongjmp() (and the fortified
  * __longjmp_chk): the hooks count the frames they leave as abandoned before
- * the jump, from the stack pointer it lands at (hooks_longjmp).  Every wrapper does what libc's function does.
+ * the jump, from the stack pointer it lands at (hooks_longjmp).  And
+ * pthread_setname_np(): a thread that names itself has the name in its area
+ * at once, for a reader of the live segment (the exit reads it again
+ * anyway, so another thread's naming shows then).  Every wrapper does what
+ * libc's function does.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -28,6 +33,7 @@ PP_EXPORT void longjmp(jmp_buf jb, int val);
 PP_EXPORT void _longjmp(jmp_buf jb, int val);
 PP_EXPORT void siglongjmp(sigjmp_buf jb, int val);
 PP_EXPORT void __longjmp_chk(jmp_buf jb, int val);
+PP_EXPORT int pthread_setname_np(pthread_t thread, const char *name);
 
 typedef void (*jump_fn)(struct __jmp_buf_tag *jb, int val);
 
@@ -178,5 +184,21 @@ int dlclose(void *handle)
 		seg_modules_changed();
 		hooks_modules_changed();
 	}
+	return rc;
+}
+
+int pthread_setname_np(pthread_t thread, const char *name)
+{
+	static int (*real_setname)(pthread_t, const char *);
+	int rc;
+
+	if (!real_setname)
+		real_setname = (int (*)(pthread_t, const char *))dlsym(RTLD_NEXT,
+								      "pthread_setname_np");
+	if (!real_setname)
+		return ENOSYS;
+	rc = real_setname(thread, name);
+	if (rc == 0 && pthread_equal(thread, pthread_self()))
+		hooks_thread_named(name);
 	return rc;
 }

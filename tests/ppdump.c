@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 	       "dropped_functions=%llu stack_overflows=%llu abandoned_frames=%llu unmatched_exits=%llu "
 	       "threads_dropped=%llu modules=%u timeline=%u rss_peak_kib=%llu used=%llu "
 	       "session=%016llx pidns_ino=%llu start_ticks=%llu version=%u paths=%llu paths_cut=%llu "
-	       "max_paths=%llu cmdline=%s\n",
+	       "max_paths=%llu thread_count=%u threads_folded=%llu cmdline=%s\n",
 	       h->pid, h->ppid, h->flags, h->exec_gen,
 	       (unsigned long long)((h->stop_ns ? h->stop_ns : h->last_ns) - h->start_ns), areas,
 	       (unsigned long long)h->threads_seen, (unsigned long long)h->dropped_functions,
@@ -279,6 +279,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)h->used_size, (unsigned long long)h->session,
 	       (unsigned long long)h->pidns_ino, (unsigned long long)h->proc_start_ticks,
 	       h->version, (unsigned long long)h->paths, (unsigned long long)h->paths_cut,
-	       (unsigned long long)h->max_paths, h->cmdline);
+	       (unsigned long long)h->max_paths, h->thread_count,
+	       (unsigned long long)(h->version >= 4 ? h->threads_folded : 0), h->cmdline);
 	return 0;
 }

@@ -43,7 +43,7 @@ uint64_t synth_alloc(struct synth *s, uint64_t n, uint64_t align)
 
 void synth_init(struct synth *s, uint64_t cap, const struct synth_layout *l)
 {
-	uint64_t modules, threads, strtab, timeline, caches;
+	uint64_t modules, threads, thread_info = 0, strtab, timeline, caches;
 	struct ppf_header *h;
 
 	s->buf = calloc(1, cap);
@@ -54,6 +54,9 @@ void synth_init(struct synth *s, uint64_t cap, const struct synth_layout *l)
 	synth_alloc(s, sizeof(struct ppf_header), 1);
 	modules = synth_alloc(s, (uint64_t)l->modules * sizeof(struct ppf_module), l->align);
 	threads = synth_alloc(s, (uint64_t)l->threads * sizeof(struct ppf_thread), l->align);
+	if (synth_version >= 4)
+		thread_info = synth_alloc(s, (uint64_t)l->threads * sizeof(struct ppf_thread_info),
+					  l->align);
 	strtab = synth_alloc(s, l->strtab, l->align);
 	timeline = synth_alloc(s, (uint64_t)l->timeline * sizeof(struct ppf_mem_sample), l->align);
 	caches = synth_alloc(s, (uint64_t)l->caches * sizeof(struct ppf_cache), l->align);
@@ -66,6 +69,7 @@ void synth_init(struct synth *s, uint64_t cap, const struct synth_layout *l)
 	h->module_cap = l->modules;
 	h->thread_off = threads;
 	h->thread_cap = l->threads;
+	h->thread_info_off = thread_info;
 	h->strtab_off = strtab;
 	h->strtab_cap = l->strtab;
 	h->strtab_used = 1;	/* offset 0: "", meaning no name */

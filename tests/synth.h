@@ -42,7 +42,7 @@ struct synth_layout {
 
 /* Starts an image in `s` with `cap` bytes reserved (it grows past them):
  * the header (magic, version, header_size) and, in this order, the tables
- * of `l`, their offsets and capacities in the header, offset 0 of the
+ * of `l` (from version 4, the thread info table after the threads), their offsets and capacities in the header, offset 0 of the
  * string table being the empty name.  Counts and everything else are 0. */
 void synth_init(struct synth *s, uint64_t cap, const struct synth_layout *l);
 
@@ -60,6 +60,12 @@ static inline struct ppf_header *synth_hdr(struct synth *s)
 static inline struct ppf_thread *synth_thread(struct synth *s, unsigned t)
 {
 	return (struct ppf_thread *)(s->buf + synth_hdr(s)->thread_off) + t;
+}
+
+/* Entry t of the thread info table (version 4; the image must have one). */
+static inline struct ppf_thread_info *synth_thread_info(struct synth *s, unsigned t)
+{
+	return (struct ppf_thread_info *)(s->buf + synth_hdr(s)->thread_info_off) + t;
 }
 
 static inline struct ppf_record *synth_rec(struct synth *s, uint64_t off)

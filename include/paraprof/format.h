@@ -16,9 +16,11 @@
  *  - every record has a seqlock: `seq` is odd while its one writer updates it;
  *    a reader copies the record and its histogram pages and retries when seq
  *    was odd or changed.
- *  - when a thread exits, its records are folded into area 0 (the
- *    process-wide area) under header.fold_seq, odd during the fold; a reader
- *    that saw fold_seq change retries the whole read.  A record already folded
+ *  - when a thread exits, its area is kept as it is (PPF_THREAD_EXITED, its
+ *    figures still counted), and the oldest exited area past the cap is
+ *    folded into area 0 (the process-wide area) under header.fold_seq, odd
+ *    during the fold; a reader that saw fold_seq change retries the whole
+ *    read.  A record already folded
  *    carries PPF_REC_FOLDED, so a reader of a process killed mid-fold skips it.
  *  - tables that only grow (modules, threads, strings, caches) publish their
  *    count with a release store after the entry is written.
@@ -33,7 +35,13 @@
 
 #define PPF_MAGIC "PPROFSEG"		/* 8 bytes, no NUL */
 #define PPF_MAGIC_LEN 8
-#define PPF_VERSION 3		/* 3: record.parent (call paths), PPF_REC_CUT,
+#define PPF_VERSION 4		/* 4: exited threads' areas kept (PPF_THREAD_EXITED),
+				   the thread info table (header.thread_info_off)
+				   and header.threads_folded, records of kind
+				   PPF_KIND_LIBCALL; the names table
+				   (header.names_*) may follow a dump of
+				   version 3 or 4 (zero before);
+				   3: record.parent (call paths), PPF_REC_CUT,
 				   header.max_paths, paths and paths_cut, the
 				   slowest calls (header.slow_*);
 				   2: record.module, module.unloaded, header.session
@@ -218,7 +226,26 @@ struct ppf_endpoint_tail {
 enum ppf_thread_state {
 	PPF_THREAD_FREE = 0,	/* unused, or waiting for reuse: readers skip it */
 	PPF_THREAD_ACTIVE = 1,	/* owned by a live thread */
-	PPF_THREAD_PROCESS = 2,	/* area 0: what exited threads left, spans, endpoints */
+	PPF_THREAD_PROCESS = 2,	/* area 0: what folded threads left, spans, endpoints */
+	PPF_THREAD_EXITED = 3,	/* version >= 4: its thread exited; its records are
+				   kept and count like an ACTIVE area's until the
+				   area is folded into area 0 and reused */
+};
+
+/*
+ * Per-thread figures (version 4).  An exiting thread's area is not folded
+ * at once: it stays, PPF_THREAD_EXITED, with its records, its tid and its
+ * name (read again at the exit: pthread_setname_np may come after the
+ * claim), so that the report can show each thread.  At most
+ * PARAPROF_MAX_THREADS exited areas are kept: the exit of one more thread
+ * folds the oldest (smallest stop_ns) into area 0, counts it in
+ * header.threads_folded and frees its area.  The process totals are the
+ * sum of every area in use (ACTIVE, EXITED, PROCESS), exactly as before.
+ */
+struct ppf_thread_info {
+	uint64_t start_ns;	/* CLOCK_MONOTONIC when the thread claimed the area */
+	uint64_t stop_ns;	/* CLOCK_MONOTONIC at its exit, 0 while it runs */
+	uint64_t reserved[2];
 };
 
 struct ppf_thread {
@@ -229,7 +256,8 @@ struct ppf_thread {
 	uint64_t chunk_cur;	/* bump allocator of the area: next free byte (offset) */
 	uint64_t chunk_end;	/* end of the current chunk (offset) */
 	uint64_t threads_served;/* threads that have owned this area */
-	char name[16];		/* thread name when it was claimed, NUL-terminated */
+	char name[16];		/* thread name when it was claimed (version >= 4:
+				   and again at its exit), NUL-terminated */
 	uint32_t cleared_gen;	/* the header's clear_gen this area's records follow;
 				   readers skip an area whose value differs: it holds
 				   only what was recorded before a clear */
@@ -417,7 +445,11 @@ struct ppf_header {
 	uint32_t slow_cap, slow_count;	/* slow_count: entries in use */
 	uint64_t slow_call_min_ns;	/* calls shorter are never kept there */
 	uint64_t slow_dropped;		/* calls that found the table full */
-	uint64_t reserved[2];
+	uint64_t thread_info_off;	/* version >= 4: struct ppf_thread_info[thread_cap],
+					   entry i of area i; 0 = none */
+	uint64_t threads_folded;	/* version >= 4: exited threads folded into
+					   area 0 (past PARAPROF_MAX_THREADS): their
+					   figures count in no thread */
 	uint64_t names_off;		/* struct ppf_name[names_count], then the names'
 					   pool (see "names of functions"); 0 = none:
 					   a live segment, an older dump */

@@ -36,6 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
+	/* each thread's figures (--threads), and a quarter of the time only
+	 * thread 1's or the threads named "worker" (--thread) */
+	prof->per_thread = 1;
+	if (size % 4 == 2)
+		prof->thread_select = "worker";
+	else if (size % 4 == 3)
+		prof->thread_select = "1";
 	err[0] = '\0';
 	if (load_buffer(prof, data, size, "fuzz.ppd", err, sizeof(err)) == 0) {
 		/* what was left out is said in one line each */
@@ -50,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the call graph of every entry, and half the time every entry
 		 * severe, so that each gets its hot paths */
 		opts.graph = 1;
+		opts.threads = 1;
 		if (size & 1)
 			opts.critical_ns = opts.high_ns = opts.medium_ns = 0;
 		/* report_free() also cleans up after a report_build() that failed */
