@@ -262,6 +262,7 @@ static int warn(struct report *r, const char *kind, uint64_t count, const char *
 #define MEM_GROWTH_MIN_KIB 1024		/* ... and 1 MiB more */
 #define CACHE_LOW_HIT_PCT 50.0		/* hit rate below this ... */
 #define CACHE_MIN_LOOKUPS 20		/* ... over this many lookups */
+#define WAIT_SHARE 50.0			/* % of an entry's time in libc calls */
 #define MAX_PER_RULE 3
 #define STD_SHARE 50.0			/* % of the self time in std:: internals */
 
@@ -296,29 +297,115 @@ static int cmp_ratio(const void *a, const void *b)
  * returns 0, or -1 when memory runs out.
  */
 
-/* Severity: where to start. */
+/* The share of a row's time spent in the libc calls it made. */
+static double wait_pct(const struct report_row *row)
+{
+	return report_pct(row->wait_ns, row->st.total_ns);
+}
+
+/* " (it waits 99.9% of it in nanosleep [libc])" for a row that waits
+ * WAIT_SHARE % or more of its time, else "", in buf. */
+static const char *wait_clause(char *buf, size_t size, const struct report *r,
+			       const struct report_row *row)
+{
+	buf[0] = 0;
+	if (row->wait_in >= 0 && wait_pct(row) >= WAIT_SHARE)
+		snprintf(buf, size, "; it waits %.1f%% of it in %s [libc]", wait_pct(row),
+			 r->rows[row->wait_in].name);
+	return buf;
+}
+
+/* Severity: where to start (not in a libc call: in the function that made
+ * it, which the report says waits). */
 static int rule_severity(struct report *r)
 {
-	char a[32], b[32];
+	char a[32], b[32], w[256];
 
 	for (size_t i = 0; i < r->ntop; i++) {
 		const struct report_row *row = r->top[i];
 
-		if (row->severity > SEV_HIGH)
+		if (row->severity > SEV_HIGH || row->e->kind == PPF_KIND_LIBCALL)
 			continue;
 		size_t k = 0;
 
 		for (size_t j = 0; j < r->ntop; j++)
-			k += r->top[j]->severity == row->severity;
+			k += r->top[j]->severity == row->severity &&
+			     r->top[j]->e->kind != PPF_KIND_LIBCALL;
 		return recommend_note(r, "severity", "Start with %s: %s, average %s over %llu"
-				      " calls, %s in total (%.1f%% of profiled time); %zu %s entr%s"
+				      " calls, %s in total (%.1f%% of profiled time)%s; %zu %s entr%s"
 				      " in all", row->name, report_severity_name(row->severity),
 				      report_fmt_ns(a, row->st.avg_ns),
 				      (unsigned long long)row->st.calls,
 				      report_fmt_ns(b, row->st.total_ns),
-				      report_pct(row->st.total_ns, r->totals.profiled_ns), k,
+				      report_pct(row->st.total_ns, r->totals.profiled_ns),
+				      wait_clause(w, sizeof(w), r, row), k,
 				      report_severity_name(row->severity), k == 1 ? "y" : "ies");
 	}
+	return 0;
+}
+
+/* One libc call node's time, under the entry of its parent node. */
+struct wait_pair {
+	uint32_t entry, libc;
+	uint64_t ns;
+};
+
+static int cmp_wait_pair(const void *a, const void *b)
+{
+	const struct wait_pair *x = a, *y = b;
+
+	if (x->entry != y->entry)
+		return x->entry < y->entry ? -1 : 1;
+	return (x->libc > y->libc) - (x->libc < y->libc);
+}
+
+/*
+ * Each row's time in the libc calls it made (row.wait_ns) and the call it
+ * waited in most (row.wait_in), from the call paths: a libc call's node is
+ * a child of the node of the function that made it.  Its inclusive time
+ * is its time (libc calls never nest).  0, or -1 when memory runs out.
+ */
+static int report_waits(struct report *r)
+{
+	const struct pp_profile *prof = r->prof;
+	struct wait_pair *w;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nrows; i++)
+		r->rows[i].wait_in = -1;
+	for (size_t i = 0; i < prof->npaths; i++)
+		n += prof->paths[i]->st.kind == PPF_KIND_LIBCALL && prof->paths[i]->parent;
+	if (!n)
+		return 0;
+	if (!(w = malloc(n * sizeof(*w))))
+		return -1;
+	n = 0;
+	for (size_t i = 0; i < prof->npaths; i++) {
+		const struct pp_path *p = prof->paths[i];
+
+		if (p->st.kind == PPF_KIND_LIBCALL && p->parent)
+			w[n++] = (struct wait_pair){ prof->paths[p->parent - 1]->entry, p->entry,
+						     p->st.inclusive_ns };
+	}
+	qsort(w, n, sizeof(*w), cmp_wait_pair);
+	/* by entry, then by libc call: each run of one pair summed */
+	for (size_t i = 0, j; i < n; ) {
+		struct report_row *row = &r->rows[w[i].entry];	/* rows[k]: entries[k] */
+		uint64_t best = 0;
+
+		for (; i < n && &r->rows[w[i].entry] == row; i = j) {
+			uint64_t sum = 0;
+
+			for (j = i; j < n && w[j].entry == w[i].entry && w[j].libc == w[i].libc; j++)
+				sum = pp_sat_add(sum, w[j].ns);
+			row->wait_ns = pp_sat_add(row->wait_ns, sum);
+			if (sum > best || row->wait_in < 0) {
+				best = sum;
+				row->wait_in = w[i].libc;
+			}
+		}
+	}
+	free(w);
 	return 0;
 }
 
@@ -393,9 +480,39 @@ static int outliers_says(struct report *r, const struct report_row *row)
 			      report_fmt_ns(b, row->st.p50_ns), report_fmt_ns(c, row->st.max_ns));
 }
 
+/* A large share of all the time, most of it spent waiting in libc. */
+static int wait_takes(const struct report *r, const struct report_row *row)
+{
+	return row->e->kind <= PPF_KIND_REGION && row->wait_in >= 0 &&
+	       wait_pct(row) >= WAIT_SHARE &&
+	       report_pct(row->st.total_ns, r->totals.profiled_ns) >= SELF_SHARE;
+}
+
+static int cmp_wait(const void *a, const void *b)
+{
+	const struct report_row *x = *(const struct report_row *const *)a;
+	const struct report_row *y = *(const struct report_row *const *)b;
+
+	return cmp_u64_desc(x->wait_ns, y->wait_ns);
+}
+
+static int wait_says(struct report *r, const struct report_row *row)
+{
+	const struct report_row *in = &r->rows[row->wait_in];
+	char a[32], b[32], c[32];
+
+	return recommend_note(r, "wait", "%s waits %.1f%% of its time (%s of %s) in libc calls,"
+			      " most in %s (%llu calls, p95 %s): its time is waiting, not its"
+			      " own code; look at what it waits for", row->name, wait_pct(row),
+			      report_fmt_ns(a, row->wait_ns), report_fmt_ns(b, row->st.total_ns),
+			      in->name, (unsigned long long)in->st.calls,
+			      report_fmt_ns(c, in->st.p95_ns));
+}
+
 static const struct ranked_rule ranked_rules[] = {
 	{ inline_takes, cmp_calls, inline_says },
 	{ self_takes, cmp_self, self_says },
+	{ wait_takes, cmp_wait, wait_says },
 	{ outliers_takes, cmp_ratio, outliers_says },
 };
 
@@ -673,7 +790,7 @@ int report_build(struct report *r, struct pp_profile *prof, const struct report_
 	 * the sort is stable, so take the pool before cutting. */
 	report_sort_rows(r->top, neligible, o->sort);
 	r->ntop = o->top && o->top < neligible ? (size_t)o->top : neligible;
-	if (recommend(r, r->top, neligible) || warn_counters(r) || check_evaluate(r) ||
+	if (report_waits(r) || recommend(r, r->top, neligible) || warn_counters(r) || check_evaluate(r) ||
 	    report_paths_build(r) || (o->threads && report_threads_build(r)))
 		return -1;
 	return 0;

@@ -85,6 +85,10 @@ struct report_row {
 	uint32_t nhot;
 	uint32_t more_paths;		/* its other paths, not in hot */
 	enum report_hide hidden;	/* HIDE_NONE, or what left it out */
+	uint64_t wait_ns;		/* time in the libc calls it made (call
+					   paths: 0 without them) */
+	int64_t wait_in;		/* the entry of the one it waited in most,
+					   -1 = none */
 };
 
 /* Hidden entries named in the header: at most this many, each with at

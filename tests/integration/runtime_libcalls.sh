@@ -39,6 +39,11 @@ s=$(csv sleeper self_ns) t=$(csv sleeper total_ns)
 expect_range "sleeper's self time is not its sleep (% of its total)" "$((100 * s / t))" 0 50
 "$REPORT" --min-calls 1 --no-color --wide "$dump" >report.txt
 check "the text report tags the entry: nanosleep [libc]" grep -qx "nanosleep \[libc\]" report.txt
+check "a recommendation says that sleeper waits, in nanosleep" \
+	grep -q "^- sleeper waits [0-9.]*% of its time (.*) in libc calls, most in nanosleep (5 calls, p95 " \
+	report.txt
+check "... and no recommendation says to optimise sleeper's body" \
+	sh -c '! grep -q "sleeper spends .* in its own code" report.txt'
 
 rm -f "$WORK"/paraprof.*.ppd
 PARAPROF_LIBCALLS=0 run_profiled "$PROGS/libcalls" >/dev/null
@@ -47,6 +52,9 @@ expect_eq "PARAPROF_LIBCALLS=0: no libc entries" \
 	"$(awk -F, 'NR > 1 && $2 == "libc"' report.csv | wc -l)" 0
 s=$(csv sleeper self_ns) t=$(csv sleeper total_ns)
 expect_range "PARAPROF_LIBCALLS=0: sleeper's sleep is its self time (%)" "$((100 * s / t))" 90 100
+"$REPORT" --min-calls 1 --no-color --wide "$WORK"/paraprof.*.ppd >report0.txt
+check "PARAPROF_LIBCALLS=0: no recommendation says sleeper waits" \
+	sh -c '! grep -q "sleeper waits" report0.txt'
 
 rm -f "$WORK"/paraprof.*.ppd
 PARAPROF_LIBCALLS=yes run_profiled "$PROGS/libcalls" >/dev/null 2>err.txt
