@@ -240,8 +240,11 @@ static uint64_t put_record(struct writer *w, const struct pp_entry *e, const str
 	 * of an input may have left them a call apart) */
 	r->hist_dropped = st->calls > in_hist ? st->calls - in_hist : 0;
 	r->module = e->kind == PPF_KIND_FUNCTION && e->module >= 0 ? (uint32_t)e->module + 1 : 0;
-	if (w->rec_size == sizeof(*r))
+	if (w->rec_size == sizeof(*r)) {	/* not a flat dump's (version 2) */
 		r->parent = parent;
+		r->cpu_ns = st->cpu_ns;
+		r->cpu_wall_ns = st->cpu_wall_ns;
+	}
 	if (e->kind == PPF_KIND_ENDPOINT) {
 		struct ppf_endpoint_tail *tail = (void *)((char *)r + w->rec_size);
 

@@ -256,6 +256,10 @@ static int add_record(const struct load_dump *d, const struct ppf_record *r, int
 		.rss_max_kib = r->rss_max_kib, .hist_dropped = r->hist_dropped,
 	};
 
+	if (d->rec_size >= sizeof(struct ppf_record)) {	/* version >= 4 */
+		add.cpu_ns = r->cpu_ns;
+		add.cpu_wall_ns = r->cpu_wall_ns;
+	}
 	if (r->kind == PPF_KIND_ENDPOINT) {
 		const struct ppf_endpoint_tail *tail = (const void *)((const char *)r +
 								      d->rec_size);

@@ -66,6 +66,10 @@ struct pp_entry {
 	uint64_t rss_sum_kib;		/* KiB, summed over calls */
 	uint64_t rss_max_kib;		/* KiB */
 	uint64_t hist_dropped;		/* calls missing from hist */
+	uint64_t cpu_ns;		/* CPU time of the calls whose CPU time was
+					   read (long ones: PARAPROF_CPU_MIN_US) */
+	uint64_t cpu_wall_ns;		/* their durations: cpu_ns / cpu_wall_ns is
+					   the share on CPU (0: none was read) */
 	uint64_t status[PPF_STATUS_CLASSES]; /* endpoints: responses by class
 					   ([PPF_STATUS_OTHER], then 1xx..5xx) */
 	uint64_t slow;			/* endpoints: requests over the slow threshold */

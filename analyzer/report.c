@@ -442,11 +442,22 @@ static int inline_says(struct report *r, const struct report_row *row)
 			      report_pct(row->st.total_ns, r->totals.profiled_ns));
 }
 
-/* A large share of all the time spent in one body. */
+/* The share of a row's long calls spent off CPU (waiting), when their CPU
+ * time was read; -1 when it was not. */
+static double off_cpu_pct(const struct report_row *row)
+{
+	if (!row->e->cpu_wall_ns)
+		return -1;
+	return 100.0 - report_pct(row->e->cpu_ns, row->e->cpu_wall_ns);
+}
+
+/* A large share of all the time spent in one body, on CPU (a body that
+ * mostly waits is the wait rule's). */
 static int self_takes(const struct report *r, const struct report_row *row)
 {
 	return row->e->kind <= PPF_KIND_REGION &&
-	       report_pct(row->st.self_ns, r->totals.profiled_ns) >= SELF_SHARE;
+	       report_pct(row->st.self_ns, r->totals.profiled_ns) >= SELF_SHARE &&
+	       off_cpu_pct(row) < WAIT_SHARE;
 }
 
 static int self_says(struct report *r, const struct report_row *row)
@@ -480,11 +491,13 @@ static int outliers_says(struct report *r, const struct report_row *row)
 			      report_fmt_ns(b, row->st.p50_ns), report_fmt_ns(c, row->st.max_ns));
 }
 
-/* A large share of all the time, most of it spent waiting in libc. */
+/* A large share of all the time, most of it spent waiting: in the libc
+ * calls it made, or off CPU (its CPU time says so) elsewhere. */
 static int wait_takes(const struct report *r, const struct report_row *row)
 {
-	return row->e->kind <= PPF_KIND_REGION && row->wait_in >= 0 &&
-	       wait_pct(row) >= WAIT_SHARE &&
+	return row->e->kind <= PPF_KIND_REGION &&
+	       ((row->wait_in >= 0 && wait_pct(row) >= WAIT_SHARE) ||
+		off_cpu_pct(row) >= WAIT_SHARE) &&
 	       report_pct(row->st.total_ns, r->totals.profiled_ns) >= SELF_SHARE;
 }
 
@@ -498,9 +511,17 @@ static int cmp_wait(const void *a, const void *b)
 
 static int wait_says(struct report *r, const struct report_row *row)
 {
-	const struct report_row *in = &r->rows[row->wait_in];
+	const struct report_row *in;
 	char a[32], b[32], c[32];
 
+	if (row->wait_in < 0 || wait_pct(row) < WAIT_SHARE)
+		return recommend_note(r, "wait", "%s is off CPU %.1f%% of its time (%s in all): it"
+				      " waits, in no libc call paraprof records (a system call"
+				      " of its own, page faults, another thread's lock), or the"
+				      " machine is busy; look at what it waits for before its"
+				      " code", row->name, off_cpu_pct(row),
+				      report_fmt_ns(a, row->st.total_ns));
+	in = &r->rows[row->wait_in];
 	return recommend_note(r, "wait", "%s waits %.1f%% of its time (%s of %s) in libc calls,"
 			      " most in %s (%llu calls, p95 %s): its time is waiting, not its"
 			      " own code; look at what it waits for", row->name, wait_pct(row),

@@ -41,11 +41,12 @@ void report_csv_row(FILE *out, const struct report *r, const struct report_row *
 	fputc(',', out);
 	report_csv_field(out, rw->module);
 	fprintf(out, ",%s,%llu,%llu,%.2f,%llu,%.2f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
-		"%llu,%llu,%llu", report_severity_name(rw->severity), U(st->calls),
+		"%llu,%llu,%llu,%llu,%llu", report_severity_name(rw->severity), U(st->calls),
 		U(st->total_ns), report_pct(st->total_ns, whole), U(st->self_ns),
 		report_pct(st->self_ns, whole), U(st->avg_ns), U(st->min_ns), U(st->max_ns),
 		U(st->p50_ns), U(st->p95_ns), U(st->p99_ns), U(st->p999_ns), U(st->mem_avg_kib),
-		U(st->mem_max_kib), U(rw->e->abandoned), U(st->errors), U(rw->e->slow));
+		U(st->mem_max_kib), U(rw->e->abandoned), U(st->errors), U(rw->e->slow),
+		U(rw->e->cpu_ns), U(rw->e->cpu_wall_ns));
 }
 
 int report_csv(FILE *out, const struct report *r)
@@ -56,7 +57,7 @@ int report_csv(FILE *out, const struct report *r)
 		return report_csv_calls(out, r);
 	fputs("rank,kind,name,module,severity,calls,total_ns,total_pct,self_ns,self_pct,avg_ns,"
 	      "min_ns,max_ns,p50_ns,p95_ns,p99_ns,p999_ns,mem_avg_kib,mem_max_kib,abandoned,"
-	      "errors,slow", out);
+	      "errors,slow,cpu_ns,cpu_wall_ns", out);
 	fputs(r->opts->threads ? ",tid,thread\r\n" : "\r\n", out);
 	const char *end = r->opts->threads ? ",,\r\n" : "\r\n";	/* no tid, thread */
 
@@ -72,7 +73,7 @@ int report_csv(FILE *out, const struct report *r)
 	 * something, the option in name and the entries it hides in calls. */
 	for (int h = HIDE_MIN_CALLS; h < HIDE_N; h++)
 		if (r->hidden[h])
-			fprintf(out, ",hidden,%s,,,%zu,,,,,,,,,,,,,,,,%s",
+			fprintf(out, ",hidden,%s,,,%zu,,,,,,,,,,,,,,,,,,%s",
 				report_hide_option((enum report_hide)h), r->hidden[h], end);
 	if (r->opts->threads)
 		report_csv_threads(out, r);

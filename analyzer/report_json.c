@@ -82,12 +82,14 @@ void report_json_row(FILE *out, const struct report *r, const struct report_row 
 		" \"total_pct\": %.2f, \"self_ns\": %llu, \"self_pct\": %.2f, \"sum_ns\": %llu,"
 		" \"avg_ns\": %llu, \"min_ns\": %llu, \"max_ns\": %llu, \"p50_ns\": %llu,"
 		" \"p95_ns\": %llu, \"p99_ns\": %llu, \"p999_ns\": %llu, \"mem_avg_kib\": %llu,"
-		" \"mem_max_kib\": %llu, \"abandoned\": %llu, \"hist_dropped\": %llu",
+		" \"mem_max_kib\": %llu, \"abandoned\": %llu, \"hist_dropped\": %llu,"
+		" \"cpu_ns\": %llu, \"cpu_wall_ns\": %llu",
 		report_severity_name(rw->severity), U(st->calls), U(st->total_ns),
 		report_pct(st->total_ns, whole), U(st->self_ns), report_pct(st->self_ns, whole),
 		U(st->sum_ns), U(st->avg_ns), U(st->min_ns), U(st->max_ns), U(st->p50_ns),
 		U(st->p95_ns), U(st->p99_ns), U(st->p999_ns), U(st->mem_avg_kib),
-		U(st->mem_max_kib), U(rw->e->abandoned), U(rw->e->hist_dropped));
+		U(st->mem_max_kib), U(rw->e->abandoned), U(rw->e->hist_dropped),
+		U(rw->e->cpu_ns), U(rw->e->cpu_wall_ns));
 	report_json_hot(out, rw);
 	if (rw->e->kind == PPF_KIND_ENDPOINT) {
 		const struct pp_entry *e = rw->e;

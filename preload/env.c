@@ -154,6 +154,7 @@ void env_read(void)
 	env.session = 0;
 	env.quiet = 0;
 	env.libcalls = 0;
+	env.cpu_min_ns = 20000;
 	strcpy(env.output, ".");
 	if (getauxval(AT_SECURE)) {
 		/* not even PARAPROF_QUIET: the environment is not to be trusted */
@@ -218,6 +219,15 @@ void env_read(void)
 				 s, REC_MAX_THREADS_LIMIT, REC_MAX_THREADS_DEFAULT);
 		else
 			env.max_threads = (uint32_t)v;
+	}
+
+	s = getenv("PARAPROF_CPU_MIN_US");
+	if (s && *s) {
+		if (parse_number(s, 0, &v) < 0 || v > 60000000)
+			env_warn("PARAPROF_CPU_MIN_US=%s is not a number of microseconds from 0 "
+				 "to 60000000; using 20", s);
+		else
+			env.cpu_min_ns = v * 1000;
 	}
 
 	s = getenv("PARAPROF_SLOW_CALL_US");

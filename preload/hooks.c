@@ -95,6 +95,82 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
 
 
 
+/* ---- CPU time of long calls ----
+ *
+ * A function whose calls last PARAPROF_CPU_MIN_US (20 us) or more on
+ * average has its record marked PPF_REC_CPU (decided on an exit's slow path,
+ * which a long function's first calls take: each sets a new maximum), and
+ * its lookup slot too: its entries then take the slow path, which reads the
+ * thread's CPU clock into the frame, and so do its exits (the exit's fast
+ * path tests the record's flags, on the line it writes anyway), which add
+ * the CPU time and the duration to the record.  Short functions keep the
+ * fast paths: one more test each. */
+
+/* The calling thread's CPU time, ns (0 when it cannot be read). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* After a push: the CPU clock into the top frame when its record asks. */
+static void cpu_begin(struct tls *t)
+{
+	struct frame *f = &t->stack[t->depth - 1];
+
+	if (unlikely(f->rec->flags & PPF_REC_CPU)) {
+		f->cpu_start = thread_cpu_ns();
+		f->cpu_tag = f->start;
+	}
+}
+
+/* Before frame f (a call of dur ns of record r) is popped: its CPU time
+ * into r when its entry read the clock; and r (and its slot) marked when
+ * its calls have become long enough on average. */
+static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64_t dur,
+		    int abandoned)
+{
+	if (f->cpu_tag && f->cpu_tag == f->start) {
+		uint64_t now = thread_cpu_ns();
+		uint64_t cpu = now > f->cpu_start ? now - f->cpu_start : 0;
+
+		f->cpu_tag = 0;
+		if (!abandoned && f->cpu_start) {
+			uint64_t seq = r->seq;
+
+			r->seq = seq + 1;
+			pp_wmb();
+			r->cpu_ns += cpu < dur ? cpu : dur;
+			r->cpu_wall_ns += dur;
+			pp_wmb();
+			r->seq = seq + 2;
+		}
+		return;
+	}
+	if (r == &t->dropped || r->kind != PPF_KIND_FUNCTION || abandoned)
+		return;
+	if (!(r->flags & PPF_REC_CPU)) {
+		uint64_t min = env.cpu_min_ns;
+
+		/* the average with this call: (sum + dur) / (calls + 1) */
+		if (!min || r->sum_ns + dur < min * (r->calls + 1))
+			return;
+		__atomic_or_fetch(&r->flags, PPF_REC_CPU, __ATOMIC_RELAXED);
+	}
+	/* marked, but this frame's entry did not read the clock: its slot
+	 * sends the next entries to the slow path (again, after the table
+	 * grew) */
+	struct area_priv *a = &rec_priv[t->area_idx];
+	struct ppf_record *parent = f[-1].rec == &t->dropped ? NULL : f[-1].rec;
+	struct slot *s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
+
+	if (s->key == f->fn && s->rec == r)
+		s->cpu = 1;
+}
+
 /* Records the top frame `f` (the stack held `depth` frames) as a call ending
  * at `now` and pops it; makes its histogram page when needed. */
 void __attribute__((noinline)) hk_pop_frame(struct tls *t, struct frame *f, uint32_t depth,
@@ -114,6 +190,8 @@ void __attribute__((noinline)) hk_pop_frame(struct tls *t, struct frame *f, uint
 		rss = sampler_read();		/* a region that asked for exact memory */
 	if (dur > r->max_ns && !abandoned && r != &t->dropped)
 		slow_capture(r, dur);		/* a new longest call: its stack, maybe */
+	if (f->cpu_tag || dur >= env.cpu_min_ns)
+		cpu_end(t, f, r, dur, abandoned);
 	r->depth = rd;
 	record_commit(f, depth, dur, b, pg != 0, abandoned, rss, rd == 0);
 	pp_sigfence();
@@ -476,6 +554,7 @@ static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, u
 		t->stack[t->depth].fn = fn;
 		pp_sigfence();
 		push_rest(t, t->depth, hk_lookup(t, fn), site, sp, 0);
+		cpu_begin(t);
 	}
 	hk_end(t, c);
 out:
@@ -532,6 +611,7 @@ static void __attribute__((noinline)) enter_rest(uint64_t g, uintptr_t fn, uintp
 	int saved_errno = errno;
 
 	push_rest(t, t->depth, hk_lookup(t, fn), site, sp, 0);
+	cpu_begin(t);
 	errno = saved_errno;
 	end_slow(g, 0);
 }
@@ -581,7 +661,7 @@ static void __attribute__((noinline)) enter_fast(uintptr_t fn, uintptr_t site, u
 	f->fn = fn;
 	parent = f[-1].rec;		/* the path we are called from (NULL: none) */
 	s = &t->tab[rec_index(fn, parent, t->shift)];
-	if (unlikely(s->key != fn || s->parent != parent || !(c & PPF_FLAG_TSC))) {
+	if (unlikely(s->key != fn || s->parent != parent || !(c & PPF_FLAG_TSC) || s->cpu)) {
 		enter_rest((uint64_t)c + 1, fn, site, sp);
 		return;
 	}
@@ -632,8 +712,10 @@ static void __attribute__((noinline)) exit_fast(uintptr_t fn, const void *call_s
 	dur = frame_ns(f, now);
 	b = ppf_bucket(dur);
 	r = f->rec;
-	if (unlikely(!r->pages[b >> PPF_SUB_BITS] || now >= sampler_due || dur > r->max_ns)) {
-		/* a new octave, a memory sample, or a new longest call */
+	if (unlikely(!r->pages[b >> PPF_SUB_BITS] || now >= sampler_due || dur > r->max_ns ||
+		     (r->flags & PPF_REC_CPU))) {
+		/* a new octave, a memory sample, a new longest call, or a
+		 * call whose CPU time is read */
 		exit_rest((uint64_t)c + 1, now);
 		return;
 	}

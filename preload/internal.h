@@ -47,6 +47,8 @@ struct env_settings {
 	uint64_t session;		/* PARAPROF_SESSION: the launcher's run id, 0 = none */
 	int secure;			/* AT_SECURE (setuid/setgid): profiling stays off */
 	int libcalls;			/* PARAPROF_LIBCALLS: record blocking libc calls */
+	uint64_t cpu_min_ns;		/* PARAPROF_CPU_MIN_US: the average call from
+					   which CPU time is read, 0 = never */
 };
 
 extern struct env_settings env;
@@ -350,6 +352,9 @@ struct frame {
 	uint64_t start;			/* clock ticks at entry */
 	uint64_t child_ns;		/* time in instrumented callees */
 	struct ppf_record *rec;
+	uint64_t cpu_start;		/* the thread's CPU clock at entry, ns ... */
+	uint64_t cpu_tag;		/* ... valid when this equals start (a frame
+					   whose record has PPF_REC_CPU) */
 };
 
 /* A slot of a lookup table: the record of `key` called from the call path
@@ -359,7 +364,8 @@ struct slot {
 	uintptr_t key;			/* function address (other keys: see hooks.c) */
 	struct ppf_record *parent;
 	struct ppf_record *rec;
-	uintptr_t unused;
+	uintptr_t cpu;			/* 1: rec's calls have their CPU time read
+					   (PPF_REC_CPU): entries take the slow path */
 };
 
 /* Private state of a thread area, kept with the area when a thread exits so

@@ -247,6 +247,7 @@ static void zero_record(struct ppf_record *r, uint32_t flags)
 	r->flags = flags;
 	r->calls = r->sum_ns = r->inclusive_ns = r->self_ns = r->abandoned = 0;
 	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
+	r->cpu_ns = r->cpu_wall_ns = 0;
 	r->min_ns = UINT64_MAX;
 	r->pending = 0;
 	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail))
@@ -264,7 +265,7 @@ void rec_clear_area(struct ppf_thread *area, uint32_t gen)
 		struct ppf_record *r = seg_ptr(off);
 
 		if (!(r->flags & PPF_REC_FOLDED))
-			zero_record(r, r->flags & PPF_REC_CUT);
+			zero_record(r, r->flags & (PPF_REC_CUT | PPF_REC_CPU));
 	}
 	__atomic_store_n(&area->cleared_gen, gen, __ATOMIC_RELEASE);
 }
@@ -344,7 +345,7 @@ int rec_fold_area(struct ppf_thread *area)
 			}
 			merge_record(m, r);
 		}
-		zero_record(r, PPF_REC_FOLDED | (r->flags & PPF_REC_CUT));
+		zero_record(r, PPF_REC_FOLDED | (r->flags & (PPF_REC_CUT | PPF_REC_CPU)));
 		r->depth = 0;
 	}
 	__atomic_store_n(&h->fold_seq, h->fold_seq + 1, __ATOMIC_RELEASE);

@@ -196,8 +196,19 @@ int main(int argc, char **argv)
 			       th[i].tid, (unsigned long long)th[i].record_count,
 			       (unsigned long long)th[i].threads_served);
 		for (; off; n++) {
-			struct ppf_record *r = at(off, sizeof(*r));
+			/* a record of an older version is shorter: copied whole
+			 * into a zeroed one (its tail, if any, is not summed) */
+			size_t rs = h->version >= 4 ? sizeof(struct ppf_record) :
+				    h->version == 3 ? PPF_RECORD_SIZE_V3 : PPF_RECORD_SIZE_V2;
+			struct ppf_record *r = at(off, rs), old_rec;
 			struct agg *a;
+
+			if (rs < sizeof(*r)) {
+				memset(&old_rec, 0, sizeof(old_rec));
+				memcpy(&old_rec, r, rs);
+				old_rec.size = (uint16_t)sizeof(old_rec);
+				r = &old_rec;
+			}
 
 			if (n >= th[i].record_count)
 				die("record list longer than its count");
@@ -249,14 +260,16 @@ int main(int argc, char **argv)
 			printf("name %u %s", a->kind, a->key < h->strtab_cap ? strtab + a->key : "?");
 		}
 		printf(" calls=%llu sum_ns=%llu incl_ns=%llu self_ns=%llu min_ns=%llu max_ns=%llu "
-		       "abandoned=%llu hist=%llu hist_dropped=%llu p50=%llu p99=%llu rss_max_kib=%llu\n",
+		       "abandoned=%llu hist=%llu hist_dropped=%llu p50=%llu p99=%llu rss_max_kib=%llu "
+		       "cpu_ns=%llu cpu_wall_ns=%llu\n",
 		       (unsigned long long)a->sum.calls, (unsigned long long)a->sum.sum_ns,
 		       (unsigned long long)a->sum.inclusive_ns, (unsigned long long)a->sum.self_ns,
 		       (unsigned long long)a->sum.min_ns, (unsigned long long)a->sum.max_ns,
 		       (unsigned long long)a->sum.abandoned, (unsigned long long)hist,
 		       (unsigned long long)a->sum.hist_dropped,
 		       (unsigned long long)quantile(a, 500000), (unsigned long long)quantile(a, 990000),
-		       (unsigned long long)a->sum.rss_max_kib);
+		       (unsigned long long)a->sum.rss_max_kib, (unsigned long long)a->sum.cpu_ns,
+		       (unsigned long long)a->sum.cpu_wall_ns);
 		/* PPDUMP_HIST: the buckets, for tests of what is built from them */
 		for (unsigned b = 0; getenv("PPDUMP_HIST") && b < PPF_HIST_BUCKETS; b++)
 			if (a->hist[b])

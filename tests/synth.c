@@ -120,7 +120,9 @@ unsigned synth_version = PPF_VERSION;
 /* Bytes of a record without its tail in the image's format version. */
 static size_t rec_size(struct synth *s)
 {
-	return synth_hdr(s)->version >= 3 ? sizeof(struct ppf_record) : PPF_RECORD_SIZE_V2;
+	unsigned v = synth_hdr(s)->version;
+
+	return v >= 4 ? sizeof(struct ppf_record) : v == 3 ? PPF_RECORD_SIZE_V3 : PPF_RECORD_SIZE_V2;
 }
 
 struct ppf_endpoint_tail *synth_tail(struct synth *s, uint64_t off)

@@ -38,7 +38,8 @@
 #define PPF_VERSION 4		/* 4: exited threads' areas kept (PPF_THREAD_EXITED),
 				   the thread info table (header.thread_info_off)
 				   and header.threads_folded, records of kind
-				   PPF_KIND_LIBCALL; the names table
+				   PPF_KIND_LIBCALL, record.cpu_ns and cpu_wall_ns
+				   (PPF_REC_CPU; records of 384 bytes); the names table
 				   (header.names_*) may follow a dump of
 				   version 3 or 4 (zero before);
 				   3: record.parent (call paths), PPF_REC_CUT,
@@ -144,6 +145,9 @@ enum ppf_kind {
 #define PPF_KIND_MAX PPF_KIND_LIBCALL	/* the highest kind a reader knows */
 
 #define PPF_REC_FOLDED 0x1u	/* counted in area 0 already: readers skip it */
+#define PPF_REC_CPU 0x4u	/* its calls are long enough (PARAPROF_CPU_MIN_US on
+				   average) that the thread's CPU clock is read at
+				   their entry and exit (version >= 4) */
 #define PPF_REC_CUT 0x2u	/* calls on paths past the cap: parent is 0 and
 				   the path above is not known (see below) */
 
@@ -204,10 +208,17 @@ struct ppf_record {
 				   a dlclose); 0 = unknown: look the address up */
 	uint64_t parent;	/* offset of the caller's record (see above), 0 = root;
 				   version >= 3 only */
+	uint64_t cpu_ns;	/* version >= 4: the thread's CPU time in the calls
+				   whose CPU time was read (PPF_REC_CPU), ns */
+	uint64_t cpu_wall_ns;	/* version >= 4: those calls' durations, ns: the
+				   share of them on CPU is cpu_ns / cpu_wall_ns,
+				   the rest was waiting (blocked, preempted) */
 };
 
-/* Bytes of a record (without an endpoint's tail) in versions 1 and 2. */
+/* Bytes of a record (without an endpoint's tail) in versions 1 and 2, and
+ * in version 3. */
 #define PPF_RECORD_SIZE_V2 360
+#define PPF_RECORD_SIZE_V3 368
 
 /* Responses by class: status[PPF_STATUS_OTHER] counts codes outside
  * 100..599, status[k] for k = 1..5 the codes k00..k99. */

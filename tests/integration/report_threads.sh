@@ -46,7 +46,7 @@ check "JSON: alpha's functions hold f" sh -c "python3 '$HELPERS/ppjson.py' t.jso
 	threads name=alpha functions | grep -q \"'name': 'f', .*'calls': 1000,\""
 
 "$REPORT" --threads --format csv --min-calls 1 --top 0 "$dump" >t.csv 2>/dev/null
-check "CSV: tid and thread columns" sh -c "head -1 t.csv | grep -q ',slow,tid,thread.\$'"
+check "CSV: tid and thread columns" sh -c "head -1 t.csv | grep -q ',cpu_wall_ns,tid,thread.\$'"
 expect_eq "alpha: f calls" "$(csv_calls t.csv f alpha)" 1000
 expect_eq "alpha: no g" "$(csv_calls t.csv g alpha)" ""
 expect_eq "beta: g calls" "$(csv_calls t.csv g beta)" 2000

@@ -481,7 +481,7 @@ static const struct salvage_case salvage_cases[] = {
 	  1 },
 	{ "unknown kind", br_kind, "t.ppd: record of kind 9, key 0x555555555100 (thread 1, at 0x",
 	  G | REGION | ENDPOINT, 0 },
-	{ "record size", br_size, ") dropped: size 32, a kind 1 record has 368",
+	{ "record size", br_size, ") dropped: size 32, a kind 1 record has 384",
 	  G | REGION | ENDPOINT, 0 },
 	{ "page past the end", br_page, "t.ppd: record of function fake+0x1100 (thread 1, at 0x",
 	  G | REGION | ENDPOINT, 0 },

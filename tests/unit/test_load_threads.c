@@ -204,13 +204,22 @@ static void test_load_threads_times(void **state)
  * header's reserved words (threads_folded now) are not read. */
 static void test_load_threads_old_version(void **state)
 {
-	struct synth *s = make();
+	struct synth *s = synth_new(PID, "./app");
 	struct pp_profile *prof = pp_profile_new();
 	char err[256];
+	uint64_t r;
 
 	(void)state;
-	synth_thread(s, 2)->state = PPF_THREAD_ACTIVE;
+	/* the version first: a version 3 record is shorter */
 	synth_hdr(s)->version = 3;
+	synth_hdr(s)->thread_count = 3;
+	synth_hdr(s)->threads_folded = 5;
+	r = synth_func(s, 1, 0x1100);
+	synth_calls(s, r, 1000, 10);
+	synth_thread(s, 2)->state = PPF_THREAD_ACTIVE;
+	synth_thread(s, 2)->tid = 4242;
+	r = synth_func(s, 2, 0x1100);
+	synth_calls(s, r, 2000, 3);
 	prof->per_thread = 1;
 	assert_int_equal(load_buffer(prof, s->buf, s->used, "t", err, sizeof(err)), 0);
 	assert_int_equal(calls(prof, 0x1100), 13);

@@ -130,7 +130,7 @@ static void test_report_threads_formats(void **state)
 				    "\"\\u001b[31mred\", \"exited\": true"));
 	assert_non_null(strstr(json, "\"threads_folded\": 9,"));
 	csv = printed(report_csv, &r);
-	assert_non_null(strstr(csv, ",slow,tid,thread\r\n"));
+	assert_non_null(strstr(csv, ",slow,cpu_ns,cpu_wall_ns,tid,thread\r\n"));
 	assert_non_null(strstr(csv, ",78,worker\r\n"));
 	assert_non_null(strstr(csv, ",5000,\x1b[31mred\r\n"));
 	free(text);

@@ -1,0 +1,55 @@
+# runtime_cpu.sh - CPU time against waiting (issue 12, item 1): a function
+# whose calls wait 2 ms in a system call no wrapper sees shows 95 % or more
+# of their time waiting, one that busy-waits shows its time on CPU, a tiny
+# one has no CPU time read at all (its hooks keep the fast path); the text,
+# JSON and CSV reports carry it; PARAPROF_CPU_MIN_US=0 reads none.
+. "$(dirname "$0")/../lib.sh"
+
+REPORT=$BUILD/paraprof-report
+
+# csv FILE NAME COLUMN: the named column of NAME's row
+csv() {
+	tr -d '\r' <"$1" | awk -F, -v n="$2" -v f="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$(c["name"]) == n { print $(c[f]); exit }'
+}
+
+run_profiled "$PROGS/cputime"
+expect_eq "cputime exits 0" "$?" 0
+dump=$(ls "$WORK"/paraprof.*.ppd)
+"$REPORT" -f csv --min-calls 1 "$dump" >cpu.csv
+expect_eq "csv: exit status" "$?" 0
+
+cpu=$(csv cpu.csv sleeper cpu_ns) wall=$(csv cpu.csv sleeper cpu_wall_ns)
+# the first call or two decide (each sets a new maximum): 18 of 20 at least
+expect_range "sleeper: the CPU time of its calls was read (wall ns)" "$wall" 36000000 10000000000
+expect_range "sleeper: 95 % or more of its time waiting (CPU per mille)" \
+	"$((1000 * cpu / (wall ? wall : 1)))" 0 50
+cpu=$(csv cpu.csv spinner cpu_ns) wall=$(csv cpu.csv spinner cpu_wall_ns)
+expect_range "spinner: the CPU time of its calls was read (wall ns)" "$wall" 36000000 10000000000
+# a busy wait is on CPU unless the machine takes the CPU away
+expect_range "spinner: mostly on CPU (per mille)" "$((1000 * cpu / (wall ? wall : 1)))" 500 1000
+expect_eq "tiny (100,000 calls of nothing): no CPU time read" \
+	"$(csv cpu.csv tiny cpu_wall_ns)/$(csv cpu.csv tiny calls)" "0/100000"
+
+"$REPORT" --no-color --wide --min-calls 1 "$dump" >cpu.txt
+check "text: sleeper's line says how much was waiting" \
+	grep -Eq "On CPU: [0-9.]+%, waiting (9[5-9]|100)\.[0-9]%" cpu.txt
+check "a recommendation says that sleeper waits, not to optimise its body" \
+	sh -c 'grep -q "^- sleeper is off CPU [0-9.]*% of its time" cpu.txt &&
+		! grep -q "sleeper spends .* in its own code" cpu.txt'
+"$REPORT" -f json --min-calls 1 "$dump" >cpu.json
+expect_eq "json: sleeper's cpu_wall_ns as in the CSV" \
+	"$(ppjson cpu.json rows functions name=sleeper cpu_wall_ns | head -n 1)" \
+	"$(csv cpu.csv sleeper cpu_wall_ns)"
+
+rm -f "$WORK"/paraprof.*.ppd
+PARAPROF_CPU_MIN_US=0 run_profiled "$PROGS/cputime"
+"$REPORT" -f csv --min-calls 1 "$WORK"/paraprof.*.ppd >off.csv
+expect_eq "PARAPROF_CPU_MIN_US=0: no CPU time read" \
+	"$(csv off.csv sleeper cpu_wall_ns)/$(csv off.csv spinner cpu_wall_ns)" "0/0"
+
+rm -f "$WORK"/paraprof.*.ppd
+PARAPROF_CPU_MIN_US=x run_profiled "$PROGS/cputime" 2>err.txt
+expect_eq "PARAPROF_CPU_MIN_US=x: one warning" "$(cat err.txt)" \
+	"paraprof: PARAPROF_CPU_MIN_US=x is not a number of microseconds from 0 to 60000000; using 20"

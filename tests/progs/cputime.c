@@ -1,0 +1,44 @@
+/* cputime.c - CPU time against waiting, for runtime_cpu: sleeper() waits
+ * 2 ms in a raw nanosleep system call (no libc wrapper sees it), spinner()
+ * busy-waits 2 ms, 20 times each; tiny() is called 100,000 times and does
+ * nothing. */
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+void sleeper(void);
+void spinner(void);
+void tiny(void);
+
+void sleeper(void)
+{
+	struct timespec ts = { 0, 2000000 };
+
+	syscall(SYS_nanosleep, &ts, NULL);
+}
+
+void spinner(void)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec < 2000000);
+}
+
+void __attribute__((noinline)) tiny(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+int main(void)
+{
+	for (int i = 0; i < 20; i++) {
+		sleeper();
+		spinner();
+	}
+	for (int i = 0; i < 100000; i++)
+		tiny();
+	return 0;
+}
