@@ -40,9 +40,9 @@
 
 /*
  * The calls, as X(return type, name, (parameters), (arguments), glibc
- * version or NULL).  A version is given where glibc keeps an older one
- * beside the default (pthread_cond_*: dlsym could hand out the 2.2.5 one,
- * made for another struct layout).
+ * version or NULL).  A version is named where glibc keeps an older one
+ * beside the default (pthread_cond_*: 2.2.5, for another struct layout);
+ * lookup() below gets the default one.
  */
 #define LIBCALLS(X) \
 	X(unsigned int, sleep, (unsigned int s), (s), NULL) \
@@ -125,11 +125,16 @@ LIBCALLS(REAL)
 	static int (*try_##name) tparams;
 TRIED(REAL_TRIED)
 
+/* The next definition of `name` after this library's: libc's, or a
+ * sanitizer's interceptor in front of it.  dlsym gives a versioned symbol's
+ * default version (pthread_cond_wait@@GLIBC_2.3.2, not the 2.2.5 one), the
+ * one the program linked; dlvsym would go past an interceptor that has no
+ * versions (ThreadSanitizer's), which then would not see the mutex the
+ * wait releases.  `ver` names that version, for the record. */
 static void *lookup(const char *name, const char *ver)
 {
-	void *p = ver ? dlvsym(RTLD_NEXT, name, ver) : NULL;
-
-	return p ? p : dlsym(RTLD_NEXT, name);
+	(void)ver;
+	return dlsym(RTLD_NEXT, name);
 }
 
 /* [lib_lo, lib_hi): the library's own code.  Its calls of these names
