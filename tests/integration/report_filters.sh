@@ -83,8 +83,8 @@ expect_hidden plain "2 0 0 0"
 expect_eq "plain: json hidden_large" \
 	"$(ppjson plain.json rows hidden_large name hidden_by calls)" "main --min-calls 1"
 expect_eq "plain: csv hidden rows" "$(hidden_csv plain.csv)" "--min-calls=2"
-check "plain: every csv row has the header's 22 fields" \
-	bash -c "tr -d '\r' <plain.csv | awk -F, 'NF != 22 { exit 1 }'"
+check "plain: every csv row has the header's 24 fields" \
+	bash -c "tr -d '\r' <plain.csv | awk -F, 'NF != 24 { exit 1 }'"
 
 report all --min-calls 0 --top 0
 expect_shown all "compute_fast compute_slow db_query io_write main parse_config"
