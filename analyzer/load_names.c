@@ -116,7 +116,8 @@ int load_names_open(struct load_dump *d, const int *module_index, struct load_na
 			ln->pool + n->symbol, n->demangled ? ln->pool + n->demangled : NULL,
 			n->nth };
 	}
-	qsort(ln->ix, ln->n, sizeof(*ln->ix), by_place);
+	if (ln->n)	/* (ix is NULL for a table of no entries) */
+		qsort(ln->ix, ln->n, sizeof(*ln->ix), by_place);
 	if (left_out)
 		return load_note(d, "%" PRIu64 " entries of the names table left out (the first: %s)",
 				 left_out, first);

@@ -77,7 +77,8 @@ int names_collect(struct ppc_names *t)
 	if (!h || gather(&v, &n, &cap))
 		goto out;
 	mods = seg_ptr(h->module_off);
-	qsort(v, n, sizeof(*v), by_place);
+	if (n)		/* (v is NULL without any: a program of API calls only) */
+		qsort(v, n, sizeof(*v), by_place);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t index = 0, nth = 0;
 		char *demangled;
