@@ -347,7 +347,7 @@ static int rule_severity(struct report *r)
 /* One libc call node's time, under the entry of its parent node. */
 struct wait_pair {
 	uint32_t entry, libc;
-	uint64_t ns;
+	uint64_t ns, calls;
 };
 
 static int cmp_wait_pair(const void *a, const void *b)
@@ -385,7 +385,7 @@ static int report_waits(struct report *r)
 
 		if (p->st.kind == PPF_KIND_LIBCALL && p->parent)
 			w[n++] = (struct wait_pair){ prof->paths[p->parent - 1]->entry, p->entry,
-						     p->st.inclusive_ns };
+						     p->st.inclusive_ns, p->st.calls };
 	}
 	qsort(w, n, sizeof(*w), cmp_wait_pair);
 	/* by entry, then by libc call: each run of one pair summed */
@@ -394,14 +394,17 @@ static int report_waits(struct report *r)
 		uint64_t best = 0;
 
 		for (; i < n && &r->rows[w[i].entry] == row; i = j) {
-			uint64_t sum = 0;
+			uint64_t sum = 0, calls = 0;
 
-			for (j = i; j < n && w[j].entry == w[i].entry && w[j].libc == w[i].libc; j++)
+			for (j = i; j < n && w[j].entry == w[i].entry && w[j].libc == w[i].libc; j++) {
 				sum = pp_sat_add(sum, w[j].ns);
+				calls = pp_sat_add(calls, w[j].calls);
+			}
 			row->wait_ns = pp_sat_add(row->wait_ns, sum);
 			if (sum > best || row->wait_in < 0) {
 				best = sum;
 				row->wait_in = w[i].libc;
+				row->wait_in_calls = calls;
 			}
 		}
 	}
@@ -492,12 +495,15 @@ static int outliers_says(struct report *r, const struct report_row *row)
 }
 
 /* A large share of all the time, most of it spent waiting: in the libc
- * calls it made, or off CPU (its CPU time says so) elsewhere. */
+ * calls it made, or off CPU (its CPU time says so) in its own body (its
+ * self time is most of its time: a caller of functions that wait is off
+ * CPU too, and they are named themselves). */
 static int wait_takes(const struct report *r, const struct report_row *row)
 {
 	return row->e->kind <= PPF_KIND_REGION &&
 	       ((row->wait_in >= 0 && wait_pct(row) >= WAIT_SHARE) ||
-		off_cpu_pct(row) >= WAIT_SHARE) &&
+		(off_cpu_pct(row) >= WAIT_SHARE &&
+		 report_pct(row->st.self_ns, row->st.total_ns) >= WAIT_SHARE)) &&
 	       report_pct(row->st.total_ns, r->totals.profiled_ns) >= SELF_SHARE;
 }
 
@@ -523,11 +529,11 @@ static int wait_says(struct report *r, const struct report_row *row)
 				      report_fmt_ns(a, row->st.total_ns));
 	in = &r->rows[row->wait_in];
 	return recommend_note(r, "wait", "%s waits %.1f%% of its time (%s of %s) in libc calls,"
-			      " most in %s (%llu calls, p95 %s): its time is waiting, not its"
-			      " own code; look at what it waits for", row->name, wait_pct(row),
-			      report_fmt_ns(a, row->wait_ns), report_fmt_ns(b, row->st.total_ns),
-			      in->name, (unsigned long long)in->st.calls,
-			      report_fmt_ns(c, in->st.p95_ns));
+			      " most in %s (%llu calls; p95 of all its calls %s): its time is"
+			      " waiting, not its own code; look at what it waits for", row->name,
+			      wait_pct(row), report_fmt_ns(a, row->wait_ns),
+			      report_fmt_ns(b, row->st.total_ns), in->name,
+			      (unsigned long long)row->wait_in_calls, report_fmt_ns(c, in->st.p95_ns));
 }
 
 static const struct ranked_rule ranked_rules[] = {

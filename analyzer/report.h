@@ -89,6 +89,7 @@ struct report_row {
 					   paths: 0 without them) */
 	int64_t wait_in;		/* the entry of the one it waited in most,
 					   -1 = none */
+	uint64_t wait_in_calls;		/* its calls from this entry */
 };
 
 /* Hidden entries named in the header: at most this many, each with at

@@ -40,7 +40,7 @@ expect_range "sleeper's self time is not its sleep (% of its total)" "$((100 * s
 "$REPORT" --min-calls 1 --no-color --wide "$dump" >report.txt
 check "the text report tags the entry: nanosleep [libc]" grep -qx "nanosleep \[libc\]" report.txt
 check "a recommendation says that sleeper waits, in nanosleep" \
-	grep -q "^- sleeper waits [0-9.]*% of its time (.*) in libc calls, most in nanosleep (5 calls, p95 " \
+	grep -q "^- sleeper waits [0-9.]*% of its time (.*) in libc calls, most in nanosleep (5 calls; p95 " \
 	report.txt
 check "... and no recommendation says to optimise sleeper's body" \
 	sh -c '! grep -q "sleeper spends .* in its own code" report.txt'
