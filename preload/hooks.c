@@ -98,13 +98,17 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
 /* ---- CPU time of long calls ----
  *
  * A function whose calls last PARAPROF_CPU_MIN_US (20 us) or more on
- * average has its record marked PPF_REC_CPU (decided on an exit's slow path,
- * which a long function's first calls take: each sets a new maximum), and
+ * average over 4 calls or more has its record marked PPF_REC_CPU (decided on
+ * an exit's slow path, which a long function's calls take now and then: a
+ * new maximum, a memory sample due), unmarked when the average falls below
+ * half that, and
  * its lookup slot too: its entries then take the slow path, which reads the
  * thread's CPU clock into the frame, and so do its exits (the exit's fast
  * path tests the record's flags, on the line it writes anyway), which add
  * the CPU time and the duration to the record.  Short functions keep the
  * fast paths: one more test each. */
+
+#define CPU_MIN_CALLS 4		/* calls seen before CPU time is read */
 
 /* The calling thread's CPU time, ns (0 when it cannot be read). */
 static uint64_t thread_cpu_ns(void)
@@ -133,6 +137,11 @@ static void cpu_begin(struct tls *t)
 static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64_t dur,
 		    int abandoned)
 {
+	struct area_priv *a = &rec_priv[t->area_idx];
+	struct ppf_record *parent = f[-1].rec == &t->dropped ? NULL : f[-1].rec;
+	uint64_t min = env.cpu_min_ns;
+	struct slot *s;
+
 	if (f->cpu_tag && f->cpu_tag == f->start) {
 		uint64_t now = thread_cpu_ns();
 		uint64_t cpu = now > f->cpu_start ? now - f->cpu_start : 0;
@@ -148,25 +157,32 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 			pp_wmb();
 			r->seq = seq + 2;
 		}
+		/* calls that became short on average (below half the
+		 * threshold: a slow first call marked it) go back to the
+		 * fast paths */
+		if ((r->flags & PPF_REC_CPU) &&
+		    (!min || r->sum_ns + dur < min / 2 * (r->calls + 1))) {
+			__atomic_and_fetch(&r->flags, ~PPF_REC_CPU, __ATOMIC_RELAXED);
+			s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
+			if (s->key == f->fn && s->rec == r)
+				s->cpu = 0;
+		}
 		return;
 	}
 	if (r == &t->dropped || r->kind != PPF_KIND_FUNCTION || abandoned)
 		return;
 	if (!(r->flags & PPF_REC_CPU)) {
-		uint64_t min = env.cpu_min_ns;
-
-		/* the average with this call: (sum + dur) / (calls + 1) */
-		if (!min || r->sum_ns + dur < min * (r->calls + 1))
+		/* the average with this call, (sum + dur) / (calls + 1), over
+		 * CPU_MIN_CALLS calls at least: a first call is often slow
+		 * (page faults, cold caches) */
+		if (!min || r->calls + 1 < CPU_MIN_CALLS || r->sum_ns + dur < min * (r->calls + 1))
 			return;
 		__atomic_or_fetch(&r->flags, PPF_REC_CPU, __ATOMIC_RELAXED);
 	}
 	/* marked, but this frame's entry did not read the clock: its slot
 	 * sends the next entries to the slow path (again, after the table
 	 * grew) */
-	struct area_priv *a = &rec_priv[t->area_idx];
-	struct ppf_record *parent = f[-1].rec == &t->dropped ? NULL : f[-1].rec;
-	struct slot *s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
-
+	s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
 	if (s->key == f->fn && s->rec == r)
 		s->cpu = 1;
 }
