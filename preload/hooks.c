@@ -161,7 +161,7 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 		 * threshold: a slow first call marked it) go back to the
 		 * fast paths */
 		if ((r->flags & PPF_REC_CPU) &&
-		    (!min || r->sum_ns + dur < min / 2 * (r->calls + 1))) {
+		    (!min || (r->sum_ns + dur) / (r->calls + 1) < min / 2)) {
 			__atomic_and_fetch(&r->flags, ~PPF_REC_CPU, __ATOMIC_RELAXED);
 			s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
 			if (s->key == f->fn && s->rec == r)
@@ -175,13 +175,13 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 		/* the average with this call, (sum + dur) / (calls + 1), over
 		 * CPU_MIN_CALLS calls at least: a first call is often slow
 		 * (page faults, cold caches) */
-		if (!min || r->calls + 1 < CPU_MIN_CALLS || r->sum_ns + dur < min * (r->calls + 1))
+		if (!min || r->calls + 1 < CPU_MIN_CALLS || (r->sum_ns + dur) / (r->calls + 1) < min)
 			return;
 		__atomic_or_fetch(&r->flags, PPF_REC_CPU, __ATOMIC_RELAXED);
 	}
 	/* marked, but this frame's entry did not read the clock: its slot
-	 * sends the next entries to the slow path (again, after the table
-	 * grew) */
+	 * sends the next entries to the slow path (again, after
+	 * rec_table_drop_unloaded rebuilt the table without the mark) */
 	s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
 	if (s->key == f->fn && s->rec == r)
 		s->cpu = 1;
@@ -206,7 +206,7 @@ void __attribute__((noinline)) hk_pop_frame(struct tls *t, struct frame *f, uint
 		rss = sampler_read();		/* a region that asked for exact memory */
 	if (dur > r->max_ns && !abandoned && r != &t->dropped)
 		slow_capture(r, dur);		/* a new longest call: its stack, maybe */
-	if (f->cpu_tag || dur >= env.cpu_min_ns)
+	if (f->cpu_tag || (env.cpu_min_ns && dur >= env.cpu_min_ns))
 		cpu_end(t, f, r, dur, abandoned);
 	r->depth = rd;
 	record_commit(f, depth, dur, b, pg != 0, abandoned, rss, rd == 0);
@@ -820,6 +820,8 @@ static void thread_exit(void *arg)
 		seg_keep_area(t->area_idx);
 	if (folded)
 		seg_release_area(victim);
+	else if (victim && victim != t->area_idx)
+		seg_keep_unfolded(victim);	/* no room in area 0: kept, tried again later */
 	/* a later call (another key's destructor) starts over */
 	t->state = T_UNSET;
 	t->area = NULL;

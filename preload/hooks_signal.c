@@ -352,7 +352,9 @@ void hk_repair_stale(struct tls *t, uint64_t g)
 			counted = !f->site;	/* the whole section was written */
 		} else if (f->site) {
 			pp_wmb();
-			r->seq++;		/* seq odd, nothing else written yet */
+			r->seq++;		/* seq odd, nothing of the call written yet
+						   (cpu_end's section may have added
+						   cpu_ns without cpu_wall_ns: harmless) */
 		} else {
 			counted = repair_record(r);
 		}

@@ -77,7 +77,7 @@ int init_segment(void)
 			seg_off();
 	}
 	rc = created > 0 ? 0 : -1;
-	pthread_mutex_unlock(&create_lock);
+	libcalls_unlock(&create_lock);
 	return rc;
 }
 
@@ -97,7 +97,7 @@ static void after_fork_parent(void)
 {
 	if (!env.secure) {
 		seg_unlock_all();
-		pthread_mutex_unlock(&create_lock);
+		libcalls_unlock(&create_lock);
 	}
 	request_fork_parent();
 }
@@ -106,6 +106,7 @@ static void after_fork_child(void)
 {
 	if (!env.secure) {
 		pthread_mutex_init(&create_lock, NULL);
+		libcalls_forget_held();	/* the locks below are made anew */
 		hooks_forget();
 		slow_after_fork();
 		sampler_forget();

@@ -174,6 +174,9 @@ void seg_release_area(unsigned i);
  * can reach its area any more: only then may another exit fold it. */
 unsigned seg_exit_area(unsigned i);
 void seg_keep_area(unsigned i);
+/* The area seg_exit_area() gave to fold when the fold found no room (area
+ * 0 or the segment full): kept again, so that a later exit tries again. */
+void seg_keep_unfolded(unsigned i);
 
 /* Entry i of the thread info table (format.h); the segment must exist. */
 struct ppf_thread_info *seg_thread_info(unsigned i);
@@ -313,8 +316,15 @@ void libcalls_init(void);
 
 /* libc's pthread_mutex_lock() and write(), never a wrapper's: every lock
  * and message of the library itself (a lock it holds must never lead back
- * into the hooks, as a recorded call would). */
+ * into the hooks, as a recorded call would).  While one of its locks is
+ * held (libcalls_lock() to libcalls_unlock()) the thread records no libc
+ * call, not even in a signal handler that interrupts it. */
 int libcalls_lock(pthread_mutex_t *m);
+void libcalls_unlock(pthread_mutex_t *m);
+/* A lock taken another way (a trylock that succeeded) counted as held, and
+ * the count of a fork child's only thread set to 0 (its locks are new). */
+void libcalls_held(void);
+void libcalls_forget_held(void);
 
 /* Non-zero while the library has another library work for it (libelf):
  * that library's calls are forwarded, never recorded. */

@@ -86,6 +86,10 @@
 	X(pid_t, waitpid, (pid_t pid, int *status, int options), (pid, status, options), NULL) \
 	X(int, waitid, (idtype_t type, id_t id, siginfo_t *info, int options), \
 	  (type, id, info, options), NULL) \
+	X(int, sem_timedwait, (sem_t *s, const struct timespec *abstime), (s, abstime), NULL) \
+	X(int, pthread_cond_clockwait, (pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, \
+					const struct timespec *abstime), (c, m, clk, abstime), \
+	  NULL) \
 	X(int, pthread_cond_wait, (pthread_cond_t *c, pthread_mutex_t *m), (c, m), "GLIBC_2.3.2") \
 	X(int, pthread_cond_timedwait, (pthread_cond_t *c, pthread_mutex_t *m, \
 					const struct timespec *abstime), (c, m, abstime), \
@@ -97,8 +101,10 @@
  * (arguments), the call that tries without waiting, (its parameters),
  * (its arguments), what it returns when the call would wait, what the call
  * returns when libc lacks it): taken at once, they are not recorded.  Any
- * other answer of the try is the call's own (a robust mutex's EOWNERDEAD,
- * an error-checking mutex's EDEADLK come from the try as from the call). */
+ * other answer of the try is the call's own (a robust mutex's EOWNERDEAD
+ * comes from the try as from the call; an error-checking mutex its caller
+ * holds makes the try answer EBUSY, and the call then EDEADLK).  Not
+ * sem_timedwait: it refuses a bad abstime even when it need not wait. */
 #define TRIED(Y) \
 	Y(pthread_mutex_lock, (pthread_mutex_t *m), (m), \
 	  pthread_mutex_trylock, (pthread_mutex_t *m), (m), rc == EBUSY, ENOSYS) \
@@ -107,8 +113,6 @@
 	Y(pthread_rwlock_wrlock, (pthread_rwlock_t *l), (l), \
 	  pthread_rwlock_trywrlock, (pthread_rwlock_t *l), (l), rc == EBUSY, ENOSYS) \
 	Y(sem_wait, (sem_t *s), (s), \
-	  sem_trywait, (sem_t *s), (s), rc == -1 && errno == EAGAIN, -1) \
-	Y(sem_timedwait, (sem_t *s, const struct timespec *abstime), (s, abstime), \
 	  sem_trywait, (sem_t *s), (s), rc == -1 && errno == EAGAIN, -1)
 
 #define DECLARE(type, name, params, args, ver) PP_EXPORT type name params;
@@ -143,8 +147,9 @@ static void *lookup(const char *name, const char *ver)
  * it holds must never lead back into the hooks. */
 static uintptr_t lib_lo, lib_hi;
 
-/* ... and a library it calls (libelf reading a module's symbols) while
- * this is set */
+/* ... and a library it calls (libelf reading a module's symbols), and a
+ * signal handler that interrupted the library holding one of its locks,
+ * while this is set (a count: each lock held and each such section) */
 __thread int libcalls_paused __attribute__((tls_model("initial-exec")));
 
 /* 1 when a call from return address `ra` may be recorded */
@@ -237,6 +242,9 @@ LIBCALLS(WRAP)
 		} \
 		if (try_##name && from_program((uintptr_t)__builtin_return_address(0))) { \
 			int e = errno; \
+			/* sem_wait acts on a pending cancellation first */ \
+			if (!__builtin_strcmp(#name, "sem_wait")) \
+				pthread_testcancel(); \
 			rc = try_##name targs; \
 			if (!(busy)) \
 				return rc; \
@@ -257,7 +265,26 @@ int libcalls_lock(pthread_mutex_t *m)
 {
 	if (unlikely(!real_pthread_mutex_lock))
 		real_pthread_mutex_lock = (int (*)(pthread_mutex_t *))lookup("pthread_mutex_lock", NULL);
+	/* counted first: a signal handler that comes once the lock is held
+	 * must not record a call (that could want the lock again) */
+	libcalls_paused++;
 	return real_pthread_mutex_lock(m);
+}
+
+void libcalls_unlock(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+	libcalls_paused--;
+}
+
+void libcalls_held(void)
+{
+	libcalls_paused++;
+}
+
+void libcalls_forget_held(void)
+{
+	libcalls_paused = 0;
 }
 
 ssize_t libcalls_write(int fd, const void *buf, size_t n)

@@ -172,7 +172,7 @@ uint32_t seg_cover(uintptr_t addr)
 			    !__atomic_load_n(&mods[i].unloaded, __ATOMIC_RELAXED))
 				found = i + 1;
 	}
-	pthread_mutex_unlock(&seg_module_lock);
+	libcalls_unlock(&seg_module_lock);
 	return found;
 }
 
@@ -205,5 +205,5 @@ void seg_modules_changed(void)
 	for (uint32_t i = 0; i < h->module_count && i < SEG_MODULE_CAP; i++)
 		if (!seen[i] && !mods[i].unloaded)
 			__atomic_store_n(&mods[i].unloaded, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&seg_module_lock);
+	libcalls_unlock(&seg_module_lock);
 }

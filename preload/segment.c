@@ -350,7 +350,7 @@ static uint64_t take_chunk(uint64_t len)
 			said_full = full = 1;
 		}
 	}
-	pthread_mutex_unlock(&alloc_lock);
+	libcalls_unlock(&alloc_lock);
 	if (full)
 		env_warn("/dev/shm is full: functions first called from now on are not "
 			 "recorded (free space in /dev/shm; PARAPROF_SHM_SIZE does not help)");
@@ -392,7 +392,7 @@ unsigned seg_claim_area(void)
 			break;
 	if (i == h->thread_count) {
 		if (i == h->thread_cap) {
-			pthread_mutex_unlock(&alloc_lock);
+			libcalls_unlock(&alloc_lock);
 			__atomic_fetch_add(&h->threads_dropped, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
@@ -401,7 +401,7 @@ unsigned seg_claim_area(void)
 	/* taken, but readers still skip it until the owner makes it ACTIVE */
 	claimed[i] = CLAIM_OWNED;
 	seg_thread(i)->tid = (uint32_t)syscall(SYS_gettid);
-	pthread_mutex_unlock(&alloc_lock);
+	libcalls_unlock(&alloc_lock);
 	prctl(PR_GET_NAME, seg_thread(i)->name, 0, 0, 0);
 	seg_thread(i)->name[15] = 0;
 	seg_thread(i)->threads_served++;
@@ -430,7 +430,7 @@ unsigned seg_exit_area(unsigned i)
 	seg_thread_info(i)->stop_ns = clock_mono_ns();
 	if (!env.max_threads)
 		return i;
-	pthread_mutex_lock(&alloc_lock);
+	libcalls_lock(&alloc_lock);
 	if (exited_kept >= env.max_threads) {
 		/* the oldest exited area goes into area 0: the set kept is the
 		 * newest max_threads, and the areas stay bounded */
@@ -445,15 +445,23 @@ unsigned seg_exit_area(unsigned i)
 	}
 	exited_kept++;
 	__atomic_store_n(&seg_thread(i)->state, PPF_THREAD_EXITED, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&alloc_lock);
+	libcalls_unlock(&alloc_lock);
 	return victim;
 }
 
 void seg_keep_area(unsigned i)
 {
-	pthread_mutex_lock(&alloc_lock);
+	libcalls_lock(&alloc_lock);
 	claimed[i] = CLAIM_KEPT;
-	pthread_mutex_unlock(&alloc_lock);
+	libcalls_unlock(&alloc_lock);
+}
+
+void seg_keep_unfolded(unsigned i)
+{
+	libcalls_lock(&alloc_lock);
+	claimed[i] = CLAIM_KEPT;
+	exited_kept++;		/* counted again: a later exit folds it */
+	libcalls_unlock(&alloc_lock);
 }
 
 void seg_release_area(unsigned i)
@@ -461,7 +469,7 @@ void seg_release_area(unsigned i)
 	libcalls_lock(&alloc_lock);
 	__atomic_store_n(&seg_thread(i)->state, PPF_THREAD_FREE, __ATOMIC_RELEASE);
 	claimed[i] = 0;
-	pthread_mutex_unlock(&alloc_lock);
+	libcalls_unlock(&alloc_lock);
 }
 
 /* ---- strings and caches ---------------------------------------------------- */
@@ -506,7 +514,7 @@ uint32_t seg_intern(const char *name)
 	__atomic_store_n(&h->strtab_used, off + (uint32_t)len, __ATOMIC_RELEASE);
 	name_index[i] = off;
 out:
-	pthread_mutex_unlock(&string_lock);
+	libcalls_unlock(&string_lock);
 	return off;
 }
 
@@ -525,7 +533,7 @@ uint32_t seg_find_name(const char *name)
 			off = name_index[i];
 			break;
 		}
-	pthread_mutex_unlock(&string_lock);
+	libcalls_unlock(&string_lock);
 	return off;
 }
 
@@ -546,7 +554,7 @@ struct ppf_cache *seg_cache_slot(const char *name)
 		c->state = PPF_CACHE_LIVE;
 		__atomic_store_n(&h->cache_count, h->cache_count + 1, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&string_lock);
+	libcalls_unlock(&string_lock);
 	return c;
 }
 
@@ -559,7 +567,7 @@ void seg_process_lock(void)
 
 void seg_process_unlock(void)
 {
-	pthread_mutex_unlock(&process_lock);
+	libcalls_unlock(&process_lock);
 }
 
 void seg_lock_all(void)
@@ -572,10 +580,10 @@ void seg_lock_all(void)
 
 void seg_unlock_all(void)
 {
-	pthread_mutex_unlock(&alloc_lock);
-	pthread_mutex_unlock(&string_lock);
-	pthread_mutex_unlock(&seg_module_lock);
-	pthread_mutex_unlock(&process_lock);
+	libcalls_unlock(&alloc_lock);
+	libcalls_unlock(&string_lock);
+	libcalls_unlock(&seg_module_lock);
+	libcalls_unlock(&process_lock);
 }
 
 /* ---- the end ------------------------------------------------------------------ */
@@ -595,6 +603,7 @@ static unsigned lock_bounded(void)
 	for (unsigned i = 0; i < sizeof(all_locks) / sizeof(all_locks[0]); i++) {
 		for (;;) {
 			if (pthread_mutex_trylock(all_locks[i]) == 0) {
+				libcalls_held();
 				held |= 1u << i;
 				break;
 			}
@@ -610,7 +619,7 @@ static void unlock_held(unsigned held)
 {
 	for (unsigned i = sizeof(all_locks) / sizeof(all_locks[0]); i--;)
 		if (held & (1u << i))
-			pthread_mutex_unlock(all_locks[i]);
+			libcalls_unlock(all_locks[i]);
 }
 
 /*

@@ -265,7 +265,7 @@ int symtab_name(uintptr_t key, char *buf, size_t len)
 		for (uint32_t k = 0; k < n && !found; k++)
 			found = name_in(search_order(k, n, gone), addr, buf, len);
 	}
-	pthread_mutex_unlock(&symtab_lock);
+	libcalls_unlock(&symtab_lock);
 	return found;
 }
 
@@ -298,7 +298,7 @@ uintptr_t symtab_addr(const char *name)
 				key = (uintptr_t)(m->syms[j].addr | (uint64_t)(i + 1) << QKEY_MODULE_SHIFT);
 		}
 	}
-	pthread_mutex_unlock(&symtab_lock);
+	libcalls_unlock(&symtab_lock);
 	return key;
 }
 
@@ -310,7 +310,7 @@ const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, uint
 	uint32_t n;
 
 	*demangled = NULL;
-	pthread_mutex_lock(&symtab_lock);
+	libcalls_lock(&symtab_lock);
 	n = module_count();
 	if (module) {
 		if (module <= n && (sym = symbol_in(module - 1, addr, nth)))
@@ -325,7 +325,7 @@ const char *symtab_symbol(uint32_t module, uintptr_t addr, uint32_t *index, uint
 				*index = i;
 		}
 	}
-	pthread_mutex_unlock(&symtab_lock);
+	libcalls_unlock(&symtab_lock);
 	if (sym)
 		*demangled = demangle(sym);
 	return sym;

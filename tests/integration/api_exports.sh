@@ -18,7 +18,7 @@ hooks="__cyg_profile_func_enter __cyg_profile_func_exit _exit _Exit daemon dlclo
 longjmp _longjmp siglongjmp __longjmp_chk
 sleep usleep nanosleep clock_nanosleep read write pread pwrite pread64 pwrite64 readv writev
 poll ppoll select pselect epoll_wait epoll_pwait accept accept4 connect recv recvfrom recvmsg
-send sendto sendmsg pthread_join wait waitpid waitid pthread_cond_wait pthread_cond_timedwait
+send sendto sendmsg pthread_join wait waitpid waitid pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait
 pthread_mutex_lock pthread_rwlock_rdlock pthread_rwlock_wrlock sem_wait sem_timedwait
 fsync fdatasync pthread_setname_np"
 
