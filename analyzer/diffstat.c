@@ -203,6 +203,27 @@ double diff_hypergeom_upper(uint64_t total, uint64_t successes, uint64_t draws, 
 		return 1.0;
 	if (x > hi)
 		return 0.0;
+	if ((long double)x <= n * K / N) {
+		/* at or below the mean the tail is most of the mass, and its
+		 * first term may underflow to 0 far below it: 1 - P(X <= x - 1),
+		 * summed down from x - 1, where the terms fall;
+		 * P(k - 1) / P(k) = k (N - K - n + k) / ((K - k + 1)(n - k + 1)) */
+		uint64_t k = x - 1;
+		long double t = expl(log_choose(K, (long double)k) +
+				     log_choose(N - K, n - (long double)k) - log_choose(N, n));
+		long double low = 0;
+
+		for (;;) {
+			long double kk = (long double)k;
+
+			low += t;
+			if (k == lo || t < low * 1e-18L)
+				break;
+			t *= kk * (N - K - n + kk) / ((K - kk + 1) * (n - kk + 1));
+			k--;
+		}
+		return low >= 1 ? 0.0 : (double)(1 - low);
+	}
 	long double logp = log_choose(K, (long double)x) +
 			   log_choose(N - K, n - (long double)x) - log_choose(N, n);
 	long double term = expl(logp), sum = 0;

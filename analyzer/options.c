@@ -300,11 +300,11 @@ static int check_comparison(struct opt_cmdline *cl, int dashes, int limits_given
 		return -1;
 	}
 	if (cl->list || cl->gc || cl->control || cl->watch_ns || o->histogram ||
-	    o->slowest_calls || o->callers || o->callees || o->graph ||
+	    o->slowest_calls || o->callers || o->callees || o->graph || o->threads || o->thread ||
 	    o->format > FORMAT_CSV) {
 		snprintf(err, errlen, "a comparison (--diff, --baseline) prints text, json or csv,"
 			 " and takes no --list, --gc, --watch, --histogram, --slowest-calls,"
-			 " --callers, --callees or --graph");
+			 " --callers, --callees, --graph, --threads or --thread");
 		return -1;
 	}
 	return 0;
@@ -604,16 +604,19 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 	}
 	if (cl->watch_ns && (cl->npids != 1 || cl->nfiles || cl->list || cl->gc ||
 			     cl->control || cl->output || cl->report.check ||
+			     cl->report.threads || cl->report.thread ||
 			     cl->report.format != FORMAT_TEXT)) {
 		snprintf(err, errlen, "--watch takes one --pid PID, and no files, --output,"
-			 " --format, --check, --list, --gc or --enable/--disable/--clear");
+			 " --format, --check, --threads, --thread, --list, --gc or"
+			 " --enable/--disable/--clear");
 		return -1;
 	}
 	if (cl->merge && (!cl->output || cl->gc || cl->list || cl->control || cl->watch_ns ||
-			  cl->diff.nbase || (!cl->nfiles && !cl->npids))) {
+			  cl->diff.nbase || cl->report.threads || cl->report.thread ||
+			  (!cl->nfiles && !cl->npids))) {
 		snprintf(err, errlen, "--merge takes -o OUT.ppd and the dumps (or --pid PID) to"
-			 " merge, and no --gc, --list, --watch, --diff, --baseline or"
-			 " --enable/--disable/--clear");
+			 " merge, and no --gc, --list, --watch, --diff, --baseline, --threads,"
+			 " --thread or --enable/--disable/--clear");
 		return -1;
 	}
 	if (cl->gc || cl->list)

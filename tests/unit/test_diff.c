@@ -47,6 +47,10 @@ static void test_diff_known_values(void **state)
 	assert_true(fabs(diff_hypergeom_upper(10, 5, 5, 4) - 26.0 / 252) < 1e-12);
 	assert_true(diff_hypergeom_upper(10, 5, 5, 0) == 1.0);
 	assert_true(diff_hypergeom_upper(10, 5, 5, 6) == 0.0);
+	/* below the mean P(X >= x) is near 1 even where P(X = x) underflows
+	 * (mean 750,500 here: x is 500 standard deviations below it) */
+	assert_true(diff_hypergeom_upper(20000000, 1501000, 10000000, 501000) > 0.999);
+	assert_true(fabs(diff_hypergeom_upper(10, 5, 5, 2) - (1 - 26.0 / 252)) < 1e-12);
 	/* Student's t: the 97.5 % point of 10 degrees of freedom is 2.228,
 	 * of very many the normal's 1.960 */
 	assert_true(fabs(diff_student_upper(2.228, 10) - 0.025) < 2e-4);
