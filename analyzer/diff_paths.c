@@ -180,9 +180,12 @@ const char *diff_path_name(const struct diff *d, const struct diff_row *row, cha
 		size_t need = len + (more ? 3 : 0);
 
 		if (steps == 0 && need + 10 > pos) {
-			/* a leaf name longer than buf: its end */
-			name += len - (pos - 10);
-			len = pos - 10;
+			/* a leaf name longer than buf: its end, room kept for
+			 * " > " and "... > " */
+			size_t room = pos - 10 - (more ? 3 : 0);
+
+			name += len - room;
+			len = room;
 			need = len + (more ? 3 : 0);
 		}
 		if (need + 10 > pos) {

@@ -257,8 +257,10 @@ static int add_record(const struct load_dump *d, const struct ppf_record *r, int
 	};
 
 	if (d->rec_size >= sizeof(struct ppf_record)) {	/* version >= 4 */
-		add.cpu_ns = r->cpu_ns;
-		add.cpu_wall_ns = r->cpu_wall_ns;
+		/* within the calls' time, and CPU within that (a torn or
+		 * hostile record may say more) */
+		add.cpu_wall_ns = r->cpu_wall_ns < r->sum_ns ? r->cpu_wall_ns : r->sum_ns;
+		add.cpu_ns = r->cpu_ns < add.cpu_wall_ns ? r->cpu_ns : add.cpu_wall_ns;
 	}
 	if (r->kind == PPF_KIND_ENDPOINT) {
 		const struct ppf_endpoint_tail *tail = (const void *)((const char *)r +

@@ -80,6 +80,8 @@ static const char *entry_fault(const struct load_dump *d, const struct ppf_name 
 		return "its demangled name is outside the pool";
 	if (!pool[n->symbol] || strnlen(pool + n->symbol, PPF_NAME_MAX + 1) > PPF_NAME_MAX)
 		return "its symbol is empty or too long";
+	if (n->demangled && strnlen(pool + n->demangled, PPF_NAME_MAX + 1) > PPF_NAME_MAX)
+		return "its demangled name is too long";
 	return NULL;
 }
 

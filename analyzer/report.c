@@ -446,10 +446,11 @@ static int inline_says(struct report *r, const struct report_row *row)
 }
 
 /* The share of a row's long calls spent off CPU (waiting), when their CPU
- * time was read; -1 when it was not. */
+ * time was read for half of its time or more; -1 when not (short calls,
+ * or a few long ones among many short). */
 static double off_cpu_pct(const struct report_row *row)
 {
-	if (!row->e->cpu_wall_ns)
+	if (!row->e->cpu_wall_ns || row->e->cpu_wall_ns < row->e->sum_ns / 2)
 		return -1;
 	return 100.0 - report_pct(row->e->cpu_ns, row->e->cpu_wall_ns);
 }

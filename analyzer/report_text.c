@@ -445,10 +445,14 @@ static void entry(FILE *out, const struct report *r, const struct table *t,
 		piece(&p, "Memory: avg %.1f MiB, max %.1f MiB", st->mem_avg_kib / 1024.0,
 		      st->mem_max_kib / 1024.0);
 	if (row->e->cpu_wall_ns) {
-		/* of the calls whose CPU time was read (the long ones) */
+		/* of the calls whose CPU time was read (the long ones): said
+		 * so when they are less than half of its time */
 		double cpu = report_pct(row->e->cpu_ns, row->e->cpu_wall_ns);
 
-		piece(&p, "On CPU: %.1f%%, waiting %.1f%%", cpu, 100.0 - cpu);
+		if (row->e->cpu_wall_ns >= row->e->sum_ns / 2)
+			piece(&p, "On CPU: %.1f%%, waiting %.1f%%", cpu, 100.0 - cpu);
+		else
+			piece(&p, "Long calls on CPU: %.1f%%", cpu);
 	}
 	if (row->e->abandoned)
 		piece(&p, "Abandoned: %s", report_fmt_count(a, row->e->abandoned));
