@@ -93,6 +93,37 @@ static FILE *open_output(const char *path)
 	return f;
 }
 
+/* Where the output goes: standard output, or the new file `path` (-o);
+ * NULL after saying why it cannot be made. */
+static FILE *output_begin(const char *path)
+{
+	FILE *dest;
+
+	if (!path)
+		return stdout;
+	if (!(dest = open_output(path)))
+		say("%s: %s", path, errno == EEXIST ? "exists; not replaced (paraprof-report"
+		    " writes a new file)" : strerror(errno));
+	return dest;
+}
+
+/* Ends the output begun by output_begin(path) that printing left with `rc`
+ * (0, or -1 when writing failed): flushed and closed, and a file that was
+ * not written whole removed.  0, or -1 after saying so. */
+static int output_end(FILE *dest, const char *path, int rc)
+{
+	rc = rc || fflush(dest);
+	if (dest != stdout && fclose(dest))
+		rc = -1;
+	if (rc) {
+		perror("paraprof-report: write error");
+		if (dest != stdout)
+			unlink(path);	/* no half-written file is left */
+		return -1;
+	}
+	return 0;
+}
+
 /* Prints report r in its format on out; 0, or -1 when writing failed. */
 static int print_report(FILE *out, const struct report *r)
 {
@@ -165,24 +196,10 @@ static int compare(const struct opt_cmdline *cl)
 		fprintf(stderr, "paraprof-report: out of memory\n");
 		goto out;
 	}
-	FILE *dest = stdout;
+	FILE *dest = output_begin(cl->output);
 
-	if (cl->output && !(dest = open_output(cl->output))) {
-		say("%s: %s", cl->output, errno == EEXIST ? "exists; not replaced (paraprof-report"
-		    " writes a new file)" : strerror(errno));
+	if (!dest || output_end(dest, cl->output, diff_print(dest, &d, cl->report.check)))
 		goto out;
-	}
-	int rc = diff_print(dest, &d, cl->report.check);
-
-	rc = rc || fflush(dest);
-	if (dest != stdout && fclose(dest))
-		rc = -1;
-	if (rc) {
-		perror("paraprof-report: write error");
-		if (dest != stdout)
-			unlink(cl->output);
-		goto out;
-	}
 	status = cl->report.check && d.nregs ? EXIT_CHECK_FAILED : 0;
 out:
 	if (built)
@@ -334,26 +351,16 @@ oom:
 		say("%s", err);
 		goto out;
 	}
-	FILE *dest = stdout;
+	FILE *dest = output_begin(cl.output);
 
-	if (cl.output && !(dest = open_output(cl.output))) {
-		say("%s: %s", cl.output, errno == EEXIST ? "exists; not replaced (paraprof-report"
-		    " writes a new file)" : strerror(errno));
+	if (!dest)
 		goto out;
-	}
 	int rc = slow_entry >= 0 ?
 		slow_print(dest, &r, sc, (size_t)slow_entry, cl.report.format == FORMAT_JSON) :
 		hist_entry >= 0 ? report_hist(dest, &r, (size_t)hist_entry) : print_report(dest, &r);
 
-	rc = rc || fflush(dest);
-	if (dest != stdout && fclose(dest))
-		rc = -1;
-	if (rc) {
-		perror("paraprof-report: write error");
-		if (dest != stdout)
-			unlink(cl.output);	/* no half-written file is left */
+	if (output_end(dest, cl.output, rc))
 		goto out;
-	}
 	status = cl.report.check && !r.check_pass ? EXIT_CHECK_FAILED : 0;
 out:
 	load_sym_cache = NULL;

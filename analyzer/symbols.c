@@ -349,35 +349,18 @@ const char *sym_lookup_mangled(struct sym_cache *sc, const char *path, const uin
 }
 
 /* A symbol of a module, for numbering the functions of one name. */
-struct sym_named {
-	const char *name;
-	uint64_t addr;
-	size_t index;		/* in the module's syms */
-};
-
-static int by_name_addr(const void *a, const void *b)
-{
-	const struct sym_named *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
 /* Makes m->nth; 0, or -1 when memory runs out. */
 static int sym_number(struct sym_module *m)
 {
-	struct sym_named *v = malloc((m->nsyms ? m->nsyms : 1) * sizeof(*v));
+	struct ppc_sym_named *v = malloc((m->nsyms ? m->nsyms : 1) * sizeof(*v));
 
 	if (!v || !(m->nth = calloc(m->nsyms ? m->nsyms : 1, sizeof(*m->nth)))) {
 		free(v);
 		return -1;
 	}
 	for (size_t i = 0; i < m->nsyms; i++)
-		v[i] = (struct sym_named){ m->pool + m->syms[i].name, m->syms[i].addr, i };
-	qsort(v, m->nsyms, sizeof(*v), by_name_addr);
-	for (size_t i = 1; i < m->nsyms; i++)
-		if (strcmp(v[i].name, v[i - 1].name) == 0)
-			m->nth[v[i].index] = m->nth[v[i - 1].index] + 1;
+		v[i] = (struct ppc_sym_named){ m->pool + m->syms[i].name, m->syms[i].addr, i };
+	ppc_sym_number(v, m->nsyms, m->nth);
 	free(v);
 	return 0;
 }

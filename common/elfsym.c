@@ -6,6 +6,7 @@
  * an entry that cannot be read ends the walk rather than being guessed at.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
@@ -148,4 +149,22 @@ int ppc_elf_funcs_next(struct ppc_elf_funcs *it, struct ppc_elf_func *f)
 		return 1;
 	}
 	return 0;
+}
+
+static int by_name_addr(const void *a, const void *b)
+{
+	const struct ppc_sym_named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+void ppc_sym_number(struct ppc_sym_named *v, size_t n, uint32_t *nth)
+{
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), by_name_addr);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i].name, v[i - 1].name) == 0)
+			nth[v[i].index] = nth[v[i - 1].index] + 1;
 }

@@ -91,4 +91,19 @@ size_t ppc_elf_funcs_begin(const struct ppc_elf *e, enum ppc_elf_table table,
  * the end of the walk (or at an entry that cannot be read). */
 int ppc_elf_funcs_next(struct ppc_elf_funcs *it, struct ppc_elf_func *f);
 
+/* A module's symbol, for numbering those of one name (format.h's
+ * ppf_name.nth): its name, address and index in the caller's table. */
+struct ppc_sym_named {
+	const char *name;
+	uint64_t addr;
+	size_t index;
+};
+
+/* Numbers the n symbols of v (sorted in place) among those of the same
+ * name, by address: nth[v[i].index] is 0 for the lowest address of a name,
+ * 1 for the next, ...  nth (n entries, zeroed by the caller) is written.
+ * The library's symtab and the analyzer's symbols number alike here, so
+ * that a dump's names and a binary's agree. */
+void ppc_sym_number(struct ppc_sym_named *v, size_t n, uint32_t *nth);
+
 #endif

@@ -154,36 +154,19 @@ static uint32_t search_order(uint32_t k, uint32_t n, const uint8_t *gone)
 	return n;
 }
 
-struct named {
-	const char *name;
-	uint64_t addr;
-	size_t index;		/* in the module's syms */
-};
-
-static int by_name_addr(const void *a, const void *b)
-{
-	const struct named *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
 /* Makes m->nth (what format.h's ppf_name.nth says); 0, or -1 when memory
  * runs out.  symtab_lock held. */
 static int number(struct mod *m)
 {
-	struct named *v = malloc((m->count ? m->count : 1) * sizeof(*v));
+	struct ppc_sym_named *v = malloc((m->count ? m->count : 1) * sizeof(*v));
 
 	if (!v || !(m->nth = calloc(m->count ? m->count : 1, sizeof(*m->nth)))) {
 		free(v);
 		return -1;
 	}
 	for (size_t i = 0; i < m->count; i++)
-		v[i] = (struct named){ m->syms[i].name, m->syms[i].addr, i };
-	qsort(v, m->count, sizeof(*v), by_name_addr);
-	for (size_t i = 1; i < m->count; i++)
-		if (strcmp(v[i].name, v[i - 1].name) == 0)
-			m->nth[v[i].index] = m->nth[v[i - 1].index] + 1;
+		v[i] = (struct ppc_sym_named){ m->syms[i].name, m->syms[i].addr, i };
+	ppc_sym_number(v, m->count, m->nth);
 	free(v);
 	return 0;
 }
