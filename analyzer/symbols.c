@@ -348,8 +348,9 @@ const char *sym_lookup_mangled(struct sym_cache *sc, const char *path, const uin
 	return e->demangled ? e->demangled : raw;
 }
 
-/* A symbol of a module, for numbering the functions of one name. */
-/* Makes m->nth; 0, or -1 when memory runs out. */
+/* Makes m->nth (what format.h's ppf_name.nth says, numbered by
+ * ppc_sym_number as the library's symtab does); 0, or -1 when memory runs
+ * out. */
 static int sym_number(struct sym_module *m)
 {
 	struct ppc_sym_named *v = malloc((m->nsyms ? m->nsyms : 1) * sizeof(*v));
