@@ -244,6 +244,7 @@ static uint64_t put_record(struct writer *w, const struct pp_entry *e, const str
 		r->parent = parent;
 		r->cpu_ns = st->cpu_ns;
 		r->cpu_wall_ns = st->cpu_wall_ns;
+		r->outer_calls = st->outer_calls;
 	}
 	if (e->kind == PPF_KIND_ENDPOINT) {
 		struct ppf_endpoint_tail *tail = (void *)((char *)r + w->rec_size);

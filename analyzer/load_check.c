@@ -98,7 +98,8 @@ int load_check_header(struct load_dump *d, size_t len)
 			    h->used_size);
 	d->h = h;
 	d->used = h->used_size;
-	d->rec_size = h->version >= 4 ? sizeof(struct ppf_record) :
+	d->rec_size = h->version >= 5 ? sizeof(struct ppf_record) :
+		      h->version == 4 ? PPF_RECORD_SIZE_V4 :
 		      h->version == 3 ? PPF_RECORD_SIZE_V3 : PPF_RECORD_SIZE_V2;
 	if (!memchr(h->cmdline, '\0', sizeof(h->cmdline)))
 		return load_fail(d, "command line is not NUL-terminated");

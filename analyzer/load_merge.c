@@ -237,14 +237,59 @@ static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
 
 /* Adds the record `r` (checked), its histogram and its endpoint tail, into
  * `e`.  0, or -1 when memory runs out. */
+/* Adds the histogram of `r` to h, each call moved down by shift ns (the
+ * middle of its bucket, less shift, never below 0). */
+static int add_shifted(const struct load_dump *d, const struct ppf_record *r, uint64_t shift,
+		       struct pp_hist *h)
+{
+	uint64_t counts[PPF_HIST_PAGES][PPF_SUB];
+	uint64_t present = 0;
+
+	memset(counts, 0, sizeof(counts));
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++) {
+		const uint64_t *c = (const void *)(d->buf + (uint64_t)r->pages[p] * PPF_PAGE_BYTES);
+
+		for (unsigned i = 0; r->pages[p] && i < PPF_SUB; i++) {
+			uint64_t v = ppf_bucket_value(p * PPF_SUB + i);
+			unsigned b = ppf_bucket(v > shift ? v - shift : 0);
+
+			if (!c[i])
+				continue;
+			counts[b / PPF_SUB][b % PPF_SUB] = pp_sat_add(counts[b / PPF_SUB][b % PPF_SUB],
+								    c[i]);
+			present |= 1ull << (b / PPF_SUB);
+		}
+	}
+	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+		if (present >> p & 1 && pp_hist_add_page(h, p, counts[p], NULL))
+			return -1;
+	return 0;
+}
+
+static uint64_t less(uint64_t v, uint64_t by)
+{
+	return v > by ? v - by : 0;
+}
+
 static int add_record(const struct load_dump *d, const struct ppf_record *r, int torn,
 		      struct pp_entry *e)
 {
-	for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
-		if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
-				(uint64_t)r->pages[p] * PPF_PAGE_BYTES), NULL))
+	const struct load_comp_adj *adj = load_comp_find(d->comp,
+							 (uint64_t)((const unsigned char *)r - d->buf));
+	uint64_t shift = adj ? adj->shift_ns : 0;
+
+	if (shift) {
+		if (add_shifted(d, r, shift, &e->hist))
 			return -1;
-	if (r->pending && pp_hist_add_value(&e->hist, ppf_bucket_lower(r->pending - 1), 1))
+	} else {
+		for (unsigned p = 0; p < PPF_HIST_PAGES; p++)
+			if (r->pages[p] && pp_hist_add_page(&e->hist, p, (const void *)(d->buf +
+					(uint64_t)r->pages[p] * PPF_PAGE_BYTES), NULL))
+				return -1;
+	}
+	if (r->pending && pp_hist_add_value(&e->hist, shift ?
+					    less(ppf_bucket_value(r->pending - 1), shift) :
+					    ppf_bucket_lower(r->pending - 1), 1))
 		return -1;
 	/* The record as an entry of its own (min and max only when it has
 	 * calls: a record without any may hold anything there). */
@@ -256,7 +301,18 @@ static int add_record(const struct load_dump *d, const struct ppf_record *r, int
 		.rss_max_kib = r->rss_max_kib, .hist_dropped = r->hist_dropped,
 	};
 
-	if (d->rec_size >= sizeof(struct ppf_record)) {	/* version >= 4 */
+	add.outer_calls = d->rec_size >= sizeof(struct ppf_record) ?	/* version >= 5 */
+			  (r->outer_calls < r->calls ? r->outer_calls : r->calls) : r->calls;
+	if (adj) {
+		add.inclusive_ns = less(add.inclusive_ns, adj->incl_ns);
+		add.self_ns = less(add.self_ns, adj->self_ns);
+		add.sum_ns = less(add.sum_ns, adj->sum_ns);
+		if (r->calls) {
+			add.min_ns = less(add.min_ns, shift);
+			add.max_ns = less(add.max_ns, shift);
+		}
+	}
+	if (d->rec_size >= PPF_RECORD_SIZE_V4) {	/* version >= 4 */
 		/* within the calls' time, and CPU within that (a torn or
 		 * hostile record may say more) */
 		add.cpu_wall_ns = r->cpu_wall_ns < r->sum_ns ? r->cpu_wall_ns : r->sum_ns;
@@ -771,6 +827,7 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	const struct ppf_header *h = d->h;
 	struct merge_ctx m = { .prof = prof };
 	struct pp_process *p = pp_profile_add_process(prof);
+	struct load_comp comp = { 0 };
 
 	if (!p)
 		return load_fail(d, "out of memory");
@@ -873,6 +930,11 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 	d->notes = prof;
 	if ((rc = load_names_open(d, m.module_index, &m.names)))
 		goto out;
+	if (!prof->raw && (rc = load_comp_build(d, &comp)))
+		goto out;
+	d->comp = &comp;
+	load_comp_figures(d, &p->hook_self_ps, &p->hook_call_ps);
+	p->compensated = (uint32_t)comp.on;
 	if ((rc = merge_threads(d, &m, prof, p->source)))
 		goto out;
 	p = &prof->procs[prof->nprocs - 1];
@@ -895,6 +957,8 @@ int load_merge_dump(struct load_dump *d, struct pp_profile *prof, const char *na
 			rc = load_fail(d, "out of memory");
 	}
 out:
+	d->comp = NULL;
+	load_comp_free(&comp);
 	load_names_close(&m.names);
 	free(m.mods);
 	free(m.entries);

@@ -44,7 +44,40 @@ struct load_dump {
 	uint64_t dropped;		/* records left out */
 	uint64_t cut;			/* record lists whose walk ended early */
 	uint64_t listed, unlisted;	/* notes made, and not made (past the cap) */
+	const struct load_comp *comp;	/* the hooks' cost to take out, NULL: none */
 };
+
+/* ---- load_comp.c ---- */
+
+/* What one record's figures lose (load_comp.c says how it is computed). */
+struct load_comp_adj {
+	uint64_t incl_ns;		/* from inclusive_ns */
+	uint64_t self_ns;		/* from self_ns */
+	uint64_t sum_ns;		/* from sum_ns */
+	uint64_t shift_ns;		/* from each call's duration (the mean) */
+};
+
+/* The hooks' cost in one dump, record by record. */
+struct load_comp {
+	int on;				/* 0: the dump has no calibration (or --raw) */
+	uint64_t self_ps, call_ps;	/* the dump's figures (format.h) */
+	size_t n;
+	uint64_t *off;			/* record offsets, ascending */
+	struct load_comp_adj *adj;	/* [i]: the record at off[i] */
+};
+
+/* The calibration of the checked dump d (format.h), picoseconds: 1 when
+ * it has one that can be believed (else 0, both set to 0). */
+int load_comp_figures(const struct load_dump *d, uint64_t *self_ps, uint64_t *call_ps);
+
+/* Computes *c for the checked dump d: c->on stays 0 when the dump carries
+ * no (believable) calibration.  0, or -1 with d->err set. */
+int load_comp_build(struct load_dump *d, struct load_comp *c);
+
+/* What the record at `off` loses, NULL: nothing. */
+const struct load_comp_adj *load_comp_find(const struct load_comp *c, uint64_t off);
+
+void load_comp_free(struct load_comp *c);
 
 /* ---- load_check.c ---- */
 

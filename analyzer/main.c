@@ -188,6 +188,7 @@ static int compare(const struct opt_cmdline *cl)
 		goto out;
 	}
 	load_sym_cache = sc;		/* as main() does */
+	side[0]->raw = side[1]->raw = cl->report.raw;
 	if (load_inputs(side[0], cl->diff.base, cl->diff.nbase, NULL, 0) ||
 	    load_inputs(side[1], cl->files, cl->nfiles, cl->pids, cl->npids))
 		goto out;
@@ -254,6 +255,7 @@ int main(int argc, char **argv)
 	if (cl.watch_ns) {
 		pid_t pid = cl.pids[0];
 		uint64_t interval = cl.watch_ns;
+		int raw = cl.report.raw;
 
 		opt_free(&cl);
 		/* a live view needs a screen to redraw; a log wants the report */
@@ -261,7 +263,7 @@ int main(int argc, char **argv)
 			say("--watch needs a terminal on standard output");
 			return EXIT_BAD;
 		}
-		return watch_run(pid, interval);
+		return watch_run(pid, interval, raw);
 	}
 	if (cl.gc) {
 		struct gc_opts go = { cl.output ? cl.output : ".", cl.session,
@@ -311,6 +313,7 @@ int main(int argc, char **argv)
 	if (!(sc = sym_cache_new()))
 		goto oom;
 	load_sym_cache = sc;
+	prof->raw = cl.report.raw;
 	prof->per_thread = cl.report.threads;
 	prof->thread_select = cl.report.thread;
 	if (load_inputs(prof, cl.files, cl.nfiles, cl.pids, cl.npids))

@@ -238,7 +238,7 @@ enum { OPT_SLOWEST = 256, OPT_SEVERITY, OPT_TARGET, OPT_NO_COLOR, OPT_ENABLE, OP
        OPT_CLEAR, OPT_GC, OPT_SESSION, OPT_SLOWEST_CALLS, OPT_CALLERS, OPT_CALLEES,
        OPT_GRAPH, OPT_WEIGHT, OPT_MIN_TIME, OPT_FILTER, OPT_EXCLUDE, OPT_FULL_NAMES,
        OPT_HISTOGRAM, OPT_WIDE, OPT_DIFF, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_CONFIDENCE,
-       OPT_MERGE, OPT_THREADS, OPT_THREAD };
+       OPT_MERGE, OPT_THREADS, OPT_THREAD, OPT_RAW };
 #define WATCH_DEFAULT_NS 1000000000ull	/* --watch without SECONDS: 1 s */
 
 static const struct option long_opts[] = {
@@ -506,6 +506,9 @@ int opt_parse(int argc, char **argv, struct opt_cmdline *cl, char *err, size_t e
 			break;
 		case OPT_GRAPH:
 			cl->report.graph = 1;
+			break;
+		case OPT_RAW:
+			cl->report.raw = 1;
 			break;
 		case OPT_FULL_NAMES:
 			/* names in full are not cut to fit the width either */

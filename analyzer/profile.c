@@ -548,6 +548,7 @@ void pp_entry_add(struct pp_entry *e, const struct pp_entry *s)
 	e->hist_dropped = pp_sat_add(e->hist_dropped, s->hist_dropped);
 	e->cpu_ns = pp_sat_add(e->cpu_ns, s->cpu_ns);
 	e->cpu_wall_ns = pp_sat_add(e->cpu_wall_ns, s->cpu_wall_ns);
+	e->outer_calls = pp_sat_add(e->outer_calls, s->outer_calls);
 	for (int k = 0; k < PPF_STATUS_CLASSES; k++)
 		e->status[k] = pp_sat_add(e->status[k], s->status[k]);
 	e->slow = pp_sat_add(e->slow, s->slow);

@@ -70,6 +70,8 @@ struct pp_entry {
 					   read (long ones: PARAPROF_CPU_MIN_US) */
 	uint64_t cpu_wall_ns;		/* their durations: cpu_ns / cpu_wall_ns is
 					   the share on CPU (0: none was read) */
+	uint64_t outer_calls;		/* calls that were outermost frames (those
+					   inclusive_ns counts) */
 	uint64_t status[PPF_STATUS_CLASSES]; /* endpoints: responses by class
 					   ([PPF_STATUS_OTHER], then 1xx..5xx) */
 	uint64_t slow;			/* endpoints: requests over the slow threshold */
@@ -98,6 +100,9 @@ struct pp_process {
 	uint64_t rss_kib, rss_peak_kib;	/* KiB */
 	uint64_t requests;
 	uint64_t slow_threshold_ns;
+	uint64_t hook_self_ps;		/* the hooks' cost its runtime measured (format.h), */
+	uint64_t hook_call_ps;		/* picoseconds; 0 = not measured or not believed */
+	uint32_t compensated;		/* 1: taken out of its figures (not --raw) */
 	uint32_t threads;		/* thread areas read (state not FREE) */
 	uint32_t live;			/* 1: read from a live segment */
 	uint64_t records_dropped;	/* damaged records the loader left out */
@@ -186,6 +191,8 @@ struct pp_profile {
 	int flat;			/* set before loading: read no call paths and
 					   no slowest calls (a second walk of every
 					   dump that a flat reader does not need) */
+	int raw;			/* set before loading: leave the hooks' own
+					   cost in the figures (--raw) */
 	int per_thread;			/* set before loading: keep each thread's
 					   figures in threads[] (format version 4) */
 	const char *thread_select;	/* set before loading, NULL = every thread:

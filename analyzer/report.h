@@ -63,6 +63,7 @@ struct report_opts {
 	const struct report_pattern *filters, *excludes;
 	size_t nfilters, nexcludes;
 	int full_names;			/* --full-names: C++ names not shortened */
+	int raw;			/* --raw: the hooks' own cost left in the times */
 	int wide;			/* text: --wide, no line is cut or wrapped */
 	const char *histogram;		/* --histogram FUNC, NULL = none */
 	int threads;			/* --threads: each thread's table too */

@@ -182,9 +182,11 @@ int report_json(FILE *out, const struct report *r)
 		report_json_string(out, p->source);
 		fprintf(out, ", \"live\": %s, \"complete\": %s, \"start_realtime_ns\": %llu,"
 			" \"wall_ns\": %llu, \"threads\": %u, \"rss_kib\": %llu,"
-			" \"rss_peak_kib\": %llu, \"requests\": %llu}", p->live ? "true" : "false",
+			" \"rss_peak_kib\": %llu, \"requests\": %llu, \"hook_call_ps\": %llu,"
+			" \"hook_self_ps\": %llu, \"compensated\": %s}", p->live ? "true" : "false",
 			p->flags & PPF_FLAG_COMPLETE ? "true" : "false", U(p->start_realtime_ns),
-			U(p->wall_ns), p->threads, U(p->rss_kib), U(p->rss_peak_kib), U(p->requests));
+			U(p->wall_ns), p->threads, U(p->rss_kib), U(p->rss_peak_kib), U(p->requests),
+			U(p->hook_call_ps), U(p->hook_self_ps), p->compensated ? "true" : "false");
 	}
 	fputs(prof->nprocs ? "\n  ],\n" : "],\n", out);
 	fprintf(out, "  \"options\": {\"sort\": \"%s\", \"top\": %llu, \"min_calls\": %llu,"

@@ -75,6 +75,8 @@
 	  "      --graph            add the call graph of the top entries (text and JSON)\n") \
 	X("full-names", "", "", 0, OPT_FULL_NAMES,                                                   \
 	  "      --full-names       C++ names in full: template arguments, parameters\n")     \
+	X("raw", "", "", 0, OPT_RAW,                                                                 \
+	  "      --raw              times as measured, the hooks' own cost left in them\n")   \
 	X("threads", "", "", 0, OPT_THREADS,                                                         \
 	  "      --threads          add each thread's table (text, JSON and CSV)\n")           \
 	X("thread", "", "", 1, OPT_THREAD,                                                           \

@@ -414,6 +414,50 @@ static void table_header(FILE *out, const struct table *t)
 	fputc('\n', out);
 }
 
+/* "Hooks' cost: ..." when a process measured it: what was taken out of
+ * the times (or left in them with --raw), the range over processes. */
+static void hooks_cost_line(FILE *out, const struct pp_profile *prof, size_t width)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, self_lo = UINT64_MAX, self_hi = 0;
+	size_t measured = 0, taken = 0;
+	char call[48], self[48], line[256];
+
+	for (size_t i = 0; i < prof->nprocs; i++) {
+		const struct pp_process *p = &prof->procs[i];
+
+		if (!p->hook_call_ps)
+			continue;
+		measured++;
+		taken += p->compensated;
+		lo = p->hook_call_ps < lo ? p->hook_call_ps : lo;
+		hi = p->hook_call_ps > hi ? p->hook_call_ps : hi;
+		self_lo = p->hook_self_ps < self_lo ? p->hook_self_ps : self_lo;
+		self_hi = p->hook_self_ps > self_hi ? p->hook_self_ps : self_hi;
+	}
+	if (!measured)
+		return;
+	if (hi - lo < 100)	/* the same to the tenth of a ns */
+		snprintf(call, sizeof(call), "%.1f ns", (double)lo / 1000);
+	else
+		snprintf(call, sizeof(call), "%.1f-%.1f ns", (double)lo / 1000, (double)hi / 1000);
+	if (self_hi - self_lo < 100)
+		snprintf(self, sizeof(self), "%.1f ns", (double)self_lo / 1000);
+	else
+		snprintf(self, sizeof(self), "%.1f-%.1f ns", (double)self_lo / 1000,
+			 (double)self_hi / 1000);
+	if (taken == measured)
+		snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own"
+			 " time), taken out of the times; --raw leaves it in", call, self);
+	else if (!taken)
+		snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own"
+			 " time), left in the times (--raw)", call, self);
+	else
+		snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own"
+			 " time), taken out of %zu of %zu processes' times", call, self, taken,
+			 prof->nprocs);
+	report_text_wrap(out, line, width, 0, "  ");
+}
+
 /* One entry: its name, its row of numbers, then a line (or more) of self
  * time, min, p99.9, memory and the columns that did not fit. */
 static void entry(FILE *out, const struct report *r, const struct table *t,
@@ -518,6 +562,7 @@ static void header(FILE *out, const struct report *r, size_t width)
 	}
 	fprintf(out, "Wall Time: %s\n", report_fmt_ns(a, r->totals.wall_ns));
 	fprintf(out, "Total Profiled Time: %s\n", report_fmt_ns(a, r->totals.profiled_ns));
+	hooks_cost_line(out, prof, width);
 }
 
 /* What the filters hide, after the header's count of entries:

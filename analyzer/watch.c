@@ -65,6 +65,7 @@ struct watch {
 	int key;			/* 't', 'c', 'p' or 'n' */
 	struct termios saved;
 	int raw;			/* 1: stdin's termios must be restored */
+	int times_raw;			/* --raw: the hooks' cost left in the times */
 	int screen;			/* 1: on the alternate screen */
 };
 
@@ -406,6 +407,7 @@ static int refresh(struct watch *w, int *ended, char *err, size_t errlen)
 		return -1;
 	}
 	cur->flat = 1;		/* no call paths: a flat table needs none */
+	cur->raw = w->times_raw;
 	if (load_fd(cur, w->fd, w->path, err, errlen)) {
 		pp_profile_free(cur);
 		return -1;
@@ -457,9 +459,10 @@ static int read_keys(struct watch *w, int *stdin_open, int *redraw)
 	return 0;
 }
 
-int watch_run(pid_t pid, uint64_t interval_ns)
+int watch_run(pid_t pid, uint64_t interval_ns, int raw)
 {
-	struct watch w = { .pid = pid, .interval_ns = interval_ns, .fd = -1, .key = 't' };
+	struct watch w = { .pid = pid, .interval_ns = interval_ns, .fd = -1, .key = 't',
+			   .times_raw = raw };
 	struct sigaction sa = { 0 }, old_int, old_term, old_hup, old_winch;
 	char err[512];
 	int status = 2, ended = 0, stdin_open = 1;

@@ -16,10 +16,11 @@
  * `interval_ns`, until q, Ctrl-C (SIGINT), SIGTERM or SIGHUP, or until the
  * process ends (then prints "paraprof-report: pid N has ended" on standard
  * output).  The terminal is put in cbreak mode on the alternate screen and
- * restored on every way out.  Returns the exit status: 0, or 2 with one line
+ * restored on every way out.  `raw`: the hooks' own cost left in the times
+ * (--raw).  Returns the exit status: 0, or 2 with one line
  * on stderr when the process has no running segment, a refresh cannot read
  * it, or writing to the terminal fails.
  */
-int watch_run(pid_t pid, uint64_t interval_ns);
+int watch_run(pid_t pid, uint64_t interval_ns, int raw);
 
 #endif /* PARAPROF_WATCH_H */

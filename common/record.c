@@ -12,9 +12,10 @@ _Static_assert(offsetof(struct ppc_record_buf, tail) == sizeof(struct ppf_record
 	       "an endpoint's tail follows its record");
 _Static_assert(offsetof(struct ppf_record, parent) == PPF_RECORD_SIZE_V2 &&
 	       offsetof(struct ppf_record, cpu_ns) == PPF_RECORD_SIZE_V3 &&
-	       sizeof(struct ppf_record) == PPF_RECORD_SIZE_V3 + 2 * sizeof(uint64_t),
+	       offsetof(struct ppf_record, outer_calls) == PPF_RECORD_SIZE_V4 &&
+	       sizeof(struct ppf_record) == PPF_RECORD_SIZE_V4 + sizeof(uint64_t),
 	       "format 3 appends parent to the records of formats 1 and 2, format 4"
-	       " cpu_ns and cpu_wall_ns");
+	       " cpu_ns and cpu_wall_ns, format 5 outer_calls");
 _Static_assert(sizeof(struct ppf_header) == 936, "the header keeps its size");
 
 void ppc_record_add(struct ppf_record *total, const struct ppf_record *rec)
@@ -28,6 +29,7 @@ void ppc_record_add(struct ppf_record *total, const struct ppf_record *rec)
 	total->hist_dropped += rec->hist_dropped;
 	total->cpu_ns += rec->cpu_ns;
 	total->cpu_wall_ns += rec->cpu_wall_ns;
+	total->outer_calls += rec->outer_calls;
 	/* a record without calls has no shortest call (min_ns UINT64_MAX, or
 	 * a first call's duration stored before its count, seen by a reader) */
 	if (rec->calls && rec->min_ns < total->min_ns)

@@ -573,6 +573,8 @@ static void __attribute__((noinline)) enter_slow(uintptr_t fn, uintptr_t site, u
 		cpu_begin(t);
 	}
 	hk_end(t, c);
+	if (unlikely(calib_pending()))
+		calib_run(t);		/* once, at the first entry after the segment was made */
 out:
 	errno = saved_errno;
 }

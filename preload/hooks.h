@@ -82,6 +82,10 @@ struct tls {
 
 extern __thread struct tls hooks_tls __attribute__((tls_model("initial-exec")));
 
+/* calib.c: measures the hooks' cost from the thread's entry that is ending
+ * (its gate open, its new frame on top), when calib_pending(). */
+void calib_run(struct tls *t);
+
 /* The latest RSS sample (KiB), published by the sampler. */
 static inline uint64_t pp_rss(void)
 {
@@ -141,8 +145,10 @@ static inline __attribute__((always_inline)) void record_commit(struct frame *f,
 	r->pending = have_page ? b + 1 : 0;
 	r->hist_dropped += !have_page;
 	r->sum_ns += dur;
-	if (outermost)
+	if (outermost) {
 		r->inclusive_ns += dur;
+		r->outer_calls++;
+	}
 	r->self_ns += self;
 	if (dur < r->min_ns)
 		r->min_ns = dur;

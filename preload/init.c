@@ -73,6 +73,7 @@ int init_segment(void)
 		if (created > 0) {
 			sampler_start();
 			slow_warm();
+			calib_segment_made();
 		} else
 			seg_off();
 	}
@@ -108,6 +109,7 @@ static void after_fork_child(void)
 		pthread_mutex_init(&create_lock, NULL);
 		libcalls_forget_held();	/* the locks below are made anew */
 		hooks_forget();
+		calib_forget();
 		slow_after_fork();
 		sampler_forget();
 		symtab_forget();

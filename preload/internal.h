@@ -343,6 +343,16 @@ void slow_capture(const struct ppf_record *r, uint64_t dur_ns);
  * made, before any frame is timed: their first use (the module table, the
  * unwinder's tables, 40 us and more) then costs no function's time.
  * Nothing when slow calls are not kept. */
+/* ---- calib.c: the hooks' own cost, measured at start-up ---- */
+
+/* The segment was made: the figures go into it (a child after fork: its
+ * parent's), or the next slow entry measures them. */
+void calib_segment_made(void);
+/* In the child after fork. */
+void calib_forget(void);
+/* 1 when a measurement is due. */
+int calib_pending(void);
+
 void slow_warm(void);
 
 /* In a fork child: the table is free (no other thread of ours runs). */

@@ -247,7 +247,7 @@ static void zero_record(struct ppf_record *r, uint32_t flags)
 	r->flags = flags;
 	r->calls = r->sum_ns = r->inclusive_ns = r->self_ns = r->abandoned = 0;
 	r->rss_sum_kib = r->rss_max_kib = r->hist_dropped = r->max_ns = 0;
-	r->cpu_ns = r->cpu_wall_ns = 0;
+	r->cpu_ns = r->cpu_wall_ns = r->outer_calls = 0;
 	r->min_ns = UINT64_MAX;
 	r->pending = 0;
 	if (r->kind == PPF_KIND_ENDPOINT && r->size >= sizeof(*r) + sizeof(struct ppf_endpoint_tail))

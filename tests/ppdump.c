@@ -198,7 +198,8 @@ int main(int argc, char **argv)
 		for (; off; n++) {
 			/* a record of an older version is shorter: copied whole
 			 * into a zeroed one (its tail, if any, is not summed) */
-			size_t rs = h->version >= 4 ? sizeof(struct ppf_record) :
+			size_t rs = h->version >= 5 ? sizeof(struct ppf_record) :
+				    h->version == 4 ? PPF_RECORD_SIZE_V4 :
 				    h->version == 3 ? PPF_RECORD_SIZE_V3 : PPF_RECORD_SIZE_V2;
 			struct ppf_record *r = at(off, rs), old_rec;
 			struct agg *a;

@@ -122,7 +122,8 @@ static size_t rec_size(struct synth *s)
 {
 	unsigned v = synth_hdr(s)->version;
 
-	return v >= 4 ? sizeof(struct ppf_record) : v == 3 ? PPF_RECORD_SIZE_V3 : PPF_RECORD_SIZE_V2;
+	return v >= 5 ? sizeof(struct ppf_record) : v == 4 ? PPF_RECORD_SIZE_V4 :
+	       v == 3 ? PPF_RECORD_SIZE_V3 : PPF_RECORD_SIZE_V2;
 }
 
 struct ppf_endpoint_tail *synth_tail(struct synth *s, uint64_t off)
@@ -226,7 +227,7 @@ void synth_calls(struct synth *s, uint64_t off, uint64_t ns, uint64_t times)
 {
 	struct ppf_record calls = {
 		.calls = times, .sum_ns = ns * times, .inclusive_ns = ns * times,
-		.self_ns = ns * times, .min_ns = ns, .max_ns = ns,
+		.self_ns = ns * times, .min_ns = ns, .max_ns = ns, .outer_calls = times,
 		.rss_sum_kib = 1024 * times, .rss_max_kib = 1024,
 	};
 

@@ -35,7 +35,10 @@
 
 #define PPF_MAGIC "PPROFSEG"		/* 8 bytes, no NUL */
 #define PPF_MAGIC_LEN 8
-#define PPF_VERSION 4		/* 4: exited threads' areas kept (PPF_THREAD_EXITED),
+#define PPF_VERSION 5		/* 5: record.outer_calls (records of 392 bytes), the
+				   hooks' cost calibrated at start-up
+				   (thread_info[0].hook_*_ps);
+				   4: exited threads' areas kept (PPF_THREAD_EXITED),
 				   the thread info table (header.thread_info_off)
 				   and header.threads_folded, records of kind
 				   PPF_KIND_LIBCALL, record.cpu_ns and cpu_wall_ns
@@ -213,12 +216,17 @@ struct ppf_record {
 	uint64_t cpu_wall_ns;	/* version >= 4: those calls' durations, ns: the
 				   share of them on CPU is cpu_ns / cpu_wall_ns,
 				   the rest was waiting (blocked, preempted) */
+	uint64_t outer_calls;	/* version >= 5: the calls that were outermost
+				   frames of this record (those inclusive_ns
+				   counts); calls - outer_calls re-entered it
+				   (recursion folded onto the node) */
 };
 
-/* Bytes of a record (without an endpoint's tail) in versions 1 and 2, and
- * in version 3. */
+/* Bytes of a record (without an endpoint's tail) in versions 1 and 2, in
+ * version 3 and in version 4. */
 #define PPF_RECORD_SIZE_V2 360
 #define PPF_RECORD_SIZE_V3 368
+#define PPF_RECORD_SIZE_V4 384
 
 /* Responses by class: status[PPF_STATUS_OTHER] counts codes outside
  * 100..599, status[k] for k = 1..5 the codes k00..k99. */
@@ -256,7 +264,14 @@ enum ppf_thread_state {
 struct ppf_thread_info {
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when the thread claimed the area */
 	uint64_t stop_ns;	/* CLOCK_MONOTONIC at its exit, 0 while it runs */
-	uint64_t reserved[2];
+	uint64_t hook_self_ps;	/* entry 0 only, version >= 5: what the hooks add to
+				   the measured duration of an empty instrumented
+				   function, picoseconds (median of calibration
+				   calls at start-up); 0 = not calibrated */
+	uint64_t hook_call_ps;	/* entry 0 only, version >= 5: what one instrumented
+				   call's hooks add to its caller's time,
+				   picoseconds; 0 = not calibrated.  Readers
+				   subtract both (see "the hooks' own cost") */
 };
 
 struct ppf_thread {

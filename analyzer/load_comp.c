@@ -1,0 +1,299 @@
+/* load_comp.c - the hooks' own cost taken out of a dump's figures
+ *
+ * The runtime measures, at start-up, what the hooks add (format.h:
+ * thread_info[0].hook_self_ps and hook_call_ps, version >= 5):
+ *   S  to the measured duration of an instrumented call (from the entry's
+ *      clock read to the exit's), the "self" part;
+ *   C  to its caller's time: both hooks whole, S included.
+ * So, for a node of the calling-context tree (a record) with `calls` calls,
+ * `outer` of them outermost frames (the ones inclusive_ns counts), D
+ * instrumented calls made inside those outermost frames and k made directly
+ * by its frames:
+ *   inclusive' = inclusive - outer x S - D x C
+ *   self'      = self - calls x S - k x (C - S)
+ *   sum'       = sum - calls x S - D x C
+ * and each call's duration (histogram, min, max) is moved down by the mean,
+ * S + D x C / calls; nothing goes below zero.  D is the sum of the calls of
+ * the node's subtree in its area, plus its own calls that were not
+ * outermost (recursion is folded onto the node); those re-entering calls
+ * count in k too, as if the function had made them itself (exact for
+ * direct recursion; for a cycle through other functions a caller's share
+ * moves to the re-entered function).  Only function records pay S and only
+ * function calls count in D and k: a region's or a libc call's record has
+ * costs of its own that are not measured.  A record cut from its path (past
+ * the cap) counts in no ancestor's D.
+ *
+ * Everything is computed before the records are merged, per dump, from the
+ * records themselves; links that point nowhere make roots, and cycles
+ * (untrusted input) leave their nodes' subtrees uncounted rather than loop.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load_priv.h"
+#include "profile.h"
+
+/* Calibration figures past this are not believed (picoseconds: 1 ms). */
+#define COMP_MAX_PS 1000000000ull
+
+struct collect {
+	struct load_comp *c;
+	uint64_t *parent, *calls, *outer;
+	uint16_t *kind;
+	size_t cap;
+};
+
+static int collect_record(struct load_dump *d, uint32_t thread, uint64_t off, void *ctx)
+{
+	struct collect *k = ctx;
+	const struct ppf_record *r = (const void *)(d->buf + off);
+	size_t n = k->c->n;
+
+	(void)thread;
+	if (r->flags & PPF_REC_FOLDED)
+		return 0;
+	if (n == k->cap) {
+		/* (each array is kept as soon as it moved: one may have) */
+		size_t cap = k->cap ? k->cap * 2 : 1024;
+		void *a = realloc(k->c->off, cap * sizeof(uint64_t));
+
+		if (a)
+			k->c->off = a;
+		void *b = a ? realloc(k->parent, cap * sizeof(uint64_t)) : NULL;
+
+		if (b)
+			k->parent = b;
+		void *e = b ? realloc(k->calls, cap * sizeof(uint64_t)) : NULL;
+
+		if (e)
+			k->calls = e;
+		void *f = e ? realloc(k->outer, cap * sizeof(uint64_t)) : NULL;
+
+		if (f)
+			k->outer = f;
+		void *g = f ? realloc(k->kind, cap * sizeof(uint16_t)) : NULL;
+
+		if (!g)
+			return load_fail(d, "out of memory");
+		k->kind = g;
+		k->cap = cap;
+	}
+	k->c->off[n] = off;
+	k->parent[n] = (r->flags & PPF_REC_CUT) ? 0 : r->parent;
+	k->calls[n] = r->calls;
+	k->outer[n] = r->outer_calls < r->calls ? r->outer_calls : r->calls;
+	k->kind[n] = r->kind;
+	k->c->n = n + 1;
+	return 0;
+}
+
+/* Index of the record at `off`, or -1: the offsets are sorted. */
+static ptrdiff_t find(const struct load_comp *c, uint64_t off)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->off[mid] < off)
+			lo = mid + 1;
+		else if (c->off[mid] > off)
+			hi = mid;
+		else
+			return (ptrdiff_t)mid;
+	}
+	return -1;
+}
+
+/* Records are met list by list, newest first: sorted by offset with their
+ * fields, through an index. */
+struct sort_item {
+	uint64_t off, parent, calls, outer;
+	uint16_t kind;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* a * b / 1000 (picoseconds to nanoseconds), saturated. */
+static uint64_t ps_mul(uint64_t a, uint64_t b)
+{
+	unsigned __int128 v = (unsigned __int128)a * b / 1000u;
+
+	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/*
+ * What node `it` loses (see the top): `acc` the function calls of its
+ * subtree, `direct` the outermost calls of its function children, `below`
+ * what its children's inclusive times lose.  The inclusive time loses its
+ * own time's loss plus its children's: the same, in exact arithmetic, as
+ * outer x S + D x C, but rounded once per node, so that a node's own and
+ * its children's times still add up to its inclusive time to the ns.
+ */
+static void node_adj(const struct load_comp *c, const struct sort_item *it, uint64_t acc,
+		     uint64_t direct, uint64_t below, struct load_comp_adj *a)
+{
+	int fn = it->kind == PPF_KIND_FUNCTION;
+	uint64_t again = fn ? it->calls - it->outer : 0;
+	uint64_t D = sat_add(acc, again), k = sat_add(direct, again);
+	uint64_t s = fn ? c->self_ps : 0;
+
+	a->self_ns = sat_add(ps_mul(it->calls, s), ps_mul(k, c->call_ps - c->self_ps));
+	a->incl_ns = sat_add(a->self_ns, below);
+	/* every frame's duration: the same as inclusive's without recursion */
+	a->sum_ns = again ? sat_add(ps_mul(it->calls, s), ps_mul(D, c->call_ps)) : a->incl_ns;
+	/* the mean a call loses, rounded to the ns */
+	if (it->calls) {
+		unsigned __int128 ps = (unsigned __int128)s +
+				       (unsigned __int128)D * c->call_ps / it->calls;
+
+		ps = (ps + 500) / 1000;
+		a->shift_ns = ps > UINT64_MAX ? UINT64_MAX : (uint64_t)ps;
+	}
+}
+
+int load_comp_figures(const struct load_dump *d, uint64_t *self_ps, uint64_t *call_ps)
+{
+	const struct ppf_header *h = d->h;
+	const struct ppf_thread_info *info;
+
+	*self_ps = *call_ps = 0;
+	if (h->version < 5 || !h->thread_info_off || !h->thread_count)
+		return 0;
+	info = (const void *)(d->buf + h->thread_info_off);
+	if (!info->hook_call_ps || info->hook_call_ps > COMP_MAX_PS ||
+	    info->hook_self_ps > info->hook_call_ps)
+		return 0;
+	*self_ps = info->hook_self_ps;
+	*call_ps = info->hook_call_ps;
+	return 1;
+}
+
+int load_comp_build(struct load_dump *d, struct load_comp *c)
+{
+	struct collect k = { .c = c };
+	struct sort_item *items = NULL;
+	uint64_t *acc = NULL, *direct = NULL, *below = NULL;
+	uint8_t *done = NULL;
+	uint32_t *pending = NULL, *queue = NULL;
+	ptrdiff_t *par = NULL;
+	struct load_dump walk;
+	char err[256];
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (!load_comp_figures(d, &c->self_ps, &c->call_ps))
+		return 0;
+
+	/* a walk of its own: no notes (the merge's walk makes them) */
+	walk = *d;
+	walk.notes = NULL;
+	walk.err = err;
+	walk.errlen = sizeof(err);
+	if (load_walk_all(&walk, collect_record, &k)) {
+		snprintf(d->err, d->errlen, "%s", err);
+		goto fail;
+	}
+	size_t n = c->n;
+
+	if (!(items = malloc((n + 1) * sizeof(*items))) ||
+	    !(acc = calloc(n + 1, sizeof(*acc))) || !(direct = calloc(n + 1, sizeof(*direct))) ||
+	    !(below = calloc(n + 1, sizeof(*below))) || !(done = calloc(n + 1, 1)) ||
+	    !(pending = calloc(n + 1, sizeof(*pending))) ||
+	    !(queue = malloc((n + 1) * sizeof(*queue))) || !(par = malloc((n + 1) * sizeof(*par))) ||
+	    !(c->adj = calloc(n + 1, sizeof(*c->adj))))
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct sort_item){ c->off[i], k.parent[i], k.calls[i], k.outer[i],
+					       k.kind[i] };
+	qsort(items, n, sizeof(*items), cmp_item);
+	for (size_t i = 0; i < n; i++)
+		c->off[i] = items[i].off;
+	for (size_t i = 0; i < n; i++) {
+		par[i] = items[i].parent ? find(c, items[i].parent) : -1;
+		if (par[i] == (ptrdiff_t)i)
+			par[i] = -1;
+		if (par[i] >= 0)
+			pending[par[i]]++;
+	}
+
+	/* children before parents: a node is done once all its children are
+	 * (nodes on a cycle never are: they are done after, with what they
+	 * have, and add nothing upwards) */
+	size_t head = 0, tail = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!pending[i])
+			queue[tail++] = (uint32_t)i;
+	while (head < tail) {
+		uint32_t i = queue[head++];
+		ptrdiff_t p = par[i];
+
+		done[i] = 1;
+		node_adj(c, &items[i], acc[i], direct[i], below[i], &c->adj[i]);
+		if (p < 0)
+			continue;
+		if (items[i].kind == PPF_KIND_FUNCTION) {
+			acc[p] = sat_add(acc[p], sat_add(items[i].calls, acc[i]));
+			direct[p] = sat_add(direct[p], items[i].outer);
+		} else {
+			acc[p] = sat_add(acc[p], acc[i]);
+		}
+		below[p] = sat_add(below[p], c->adj[i].incl_ns);
+		if (--pending[p] == 0)
+			queue[tail++] = (uint32_t)p;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!done[i])
+			node_adj(c, &items[i], acc[i], direct[i], below[i], &c->adj[i]);
+	c->on = 1;
+	rc = 0;
+	goto fail;
+oom:
+	load_fail(d, "out of memory");
+fail:
+	if (rc)
+		load_comp_free(c);
+	free(items);
+	free(acc);
+	free(direct);
+	free(below);
+	free(done);
+	free(pending);
+	free(queue);
+	free(par);
+	free(k.parent);
+	free(k.calls);
+	free(k.outer);
+	free(k.kind);
+	return rc;
+}
+
+const struct load_comp_adj *load_comp_find(const struct load_comp *c, uint64_t off)
+{
+	ptrdiff_t i;
+
+	if (!c || !c->on)
+		return NULL;
+	i = find(c, off);
+	return i < 0 ? NULL : &c->adj[i];
+}
+
+void load_comp_free(struct load_comp *c)
+{
+	free(c->off);
+	free(c->adj);
+	memset(c, 0, sizeof(*c));
+}
