@@ -95,8 +95,13 @@ PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
 # partial_o3: tests/progs/partial.c at -O3; tests/progs/dl/*.c: instrumented
 # libraries the programs dlopen (their rules are with the programs')
 PROG_DL := $(patsubst tests/progs/dl/%.c,$(BUILD)/progs/lib%.so,$(sort $(wildcard tests/progs/dl/*.c)))
+# tests/progs/noinst_dl/*.c: libraries built without the flag (their time
+# is seen by the CPU samples only)
+PROG_NOINST_DL := $(patsubst tests/progs/noinst_dl/%.c,$(BUILD)/progs/libnoinst_%.so,\
+	$(sort $(wildcard tests/progs/noinst_dl/*.c)))
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
-	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL)
+	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL) \
+	$(PROG_NOINST_DL)
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -260,6 +265,11 @@ $(BUILD)/progs/lib%.so: tests/progs/dl/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(PROG_FLAGS) -fPIC -shared -o $@ $<
+
+$(BUILD)/progs/libnoinst_%.so: tests/progs/noinst_dl/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -MMD -MP -fPIC -shared -o $@ $<
 
 $(BUILD)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)

@@ -73,6 +73,7 @@ int init_segment(void)
 		if (created > 0) {
 			sampler_start();
 			slow_warm();
+			cpusample_init();	/* PARAPROF_SAMPLE */
 		} else
 			seg_off();
 	}

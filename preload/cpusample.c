@@ -1,0 +1,429 @@
+/* cpusample.c - what self time is made of: PARAPROF_SAMPLE=HZ
+ *
+ * With PARAPROF_SAMPLE=HZ each recording thread has a POSIX timer on its own
+ * CPU clock (timer_create(CLOCK_THREAD_CPUTIME_ID), SIGEV_THREAD_ID) that
+ * sends it SIGPROF HZ times per second of its CPU time.  The handler looks
+ * at the interrupted program counter only: the function that holds it (the
+ * start of its FDE in the module's .eh_frame_hdr, found with glibc's
+ * _dl_find_object(), which takes no lock and allocates nothing) is noted,
+ * with the record of the thread's top shadow frame, in a small ring of
+ * private memory.  Nothing shared is written there: the thread's next hook
+ * that takes a slow path (the handler sends the next entry there) turns the
+ * ring into records of kind PPF_KIND_SAMPLE under that record (format.h), as
+ * a handler's calls are queued and flushed (hooks_signal.c).
+ *
+ * So no unwinding is done in the handler, and none of the traps of unwinding
+ * there (dl_iterate_phdr's lock taken by a dlopen the signal interrupted,
+ * malloc in the unwinder's caches) can be met: a sample names the innermost
+ * function, e.g. the comparison function a qsort() of libc calls, not
+ * qsort().  A sample that finds the thread inside one of our hooks (its gate
+ * closed) or with no instrumented function active is not kept.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include "hooks.h"
+
+#define RING 4096			/* samples a thread keeps until its next slow hook */
+
+struct ring_entry {
+	uintptr_t fn;			/* the function that held the PC (or the PC) */
+	struct ppf_record *parent;	/* the top shadow frame's record then */
+	uint64_t weight;		/* periods it stands for: 1 + the timer's
+					   overruns (the kernel checks CPU timers at
+					   its ticks: at 1 kHz and HZ=250, 4) */
+};
+
+/* A thread's samples not yet in records.  Written by its handler (tail),
+ * read by the thread's own hooks (head): one writer each. */
+struct cpusample_ring {
+	uint32_t head, tail;
+	uint64_t lost;			/* samples that found the ring full */
+	struct ppf_record *cur;		/* record a flush is writing, NULL = none */
+	uint64_t cur_seq;		/* its seq before */
+	struct ring_entry q[RING];
+};
+
+static int sample_on;			/* the handler is installed */
+static int said_stolen;			/* "the program took SIGPROF" was said */
+static uint64_t period_ns;		/* CPU time between two samples */
+
+/* ---- functions from program counters ---- */
+
+/* The size of a DWARF pointer of encoding `enc` (its low nibble), 0 when
+ * not one we read. */
+static unsigned enc_size(uint8_t enc)
+{
+	switch (enc & 0x0f) {
+	case 0x00: case 0x04: case 0x0c: return 8;	/* absptr, udata8, sdata8 */
+	case 0x03: case 0x0b: return 4;			/* udata4, sdata4 */
+	case 0x02: case 0x0a: return 2;			/* udata2, sdata2 */
+	default: return 0;
+	}
+}
+
+static uint64_t read_unsigned(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, size);		/* little-endian */
+	return v;
+}
+
+static const uint8_t *skip_leb(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && (*p & 0x80))
+		p++;
+	return p < end ? p + 1 : NULL;
+}
+
+/* The length of the code an FDE covers (its pc_range), read with the
+ * pointer encoding of its CIE's 'R' augmentation; 0 when the FDE or its CIE
+ * is of a form not read here (the caller then keeps the bare PC). */
+static uint64_t fde_range(const uint8_t *fde)
+{
+	uint32_t len = (uint32_t)read_unsigned(fde, 4);
+	uint32_t cie_off = (uint32_t)read_unsigned(fde + 4, 4);
+	const uint8_t *cie, *p, *end, *aug;
+	uint8_t enc = 0, version;
+	unsigned size;
+
+	if (len == 0 || len == 0xffffffffu || cie_off == 0)
+		return 0;
+	cie = fde + 4 - cie_off;
+	len = (uint32_t)read_unsigned(cie, 4);
+	if (len == 0 || len == 0xffffffffu || read_unsigned(cie + 4, 4) != 0)
+		return 0;
+	end = cie + 4 + len;
+	version = cie[8];
+	aug = cie + 9;
+	p = memchr(aug, 0, (size_t)(end - aug) < 16 ? (size_t)(end - aug) : 16);
+	if (!p || aug[0] != 'z' || (version != 1 && version != 3))
+		return 0;
+	p++;
+	if (!(p = skip_leb(p, end)) || !(p = skip_leb(p, end)))	/* code, data align */
+		return 0;
+	p = version == 1 ? p + 1 : skip_leb(p, end);		/* return register */
+	if (!p || !(p = skip_leb(p, end)))				/* augmentation length */
+		return 0;
+	for (const uint8_t *a = aug + 1; *a && p < end; a++) {
+		if (*a == 'R') {
+			enc = *p++;
+			break;
+		} else if (*a == 'P') {
+			if (!(size = enc_size(*p)))
+				return 0;
+			p += 1 + size;
+		} else if (*a == 'L') {
+			p++;
+		} else if (*a != 'S' && *a != 'B') {
+			return 0;
+		}
+	}
+	if (!(size = enc_size(enc)))
+		return 0;
+	return read_unsigned(fde + 8 + size, size);
+}
+
+/*
+ * The start of the function that holds `pc`, from the FDE table of its
+ * module's .eh_frame_hdr (the table every unwinder searches): `pc` itself
+ * when no module, table or FDE covers it, or the table is of a form not
+ * read here.  Async-signal-safe: _dl_find_object() (glibc 2.35) takes no
+ * lock and allocates nothing, and the rest reads the module's memory.
+ */
+static uintptr_t function_of(uintptr_t pc)
+{
+	struct dl_find_object fo;
+	const uint8_t *h;
+	const int32_t *tab;
+	unsigned psize;
+	uint32_t count, lo, hi;
+	uintptr_t start;
+
+	if (_dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_eh_frame)
+		return pc;
+	h = fo.dlfo_eh_frame;
+	/* version 1, the count udata4, the table datarel|sdata4 pairs */
+	if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b || !(psize = enc_size(h[1])))
+		return pc;
+	count = (uint32_t)read_unsigned(h + 4 + psize, 4);
+	tab = (const int32_t *)(const void *)(h + 8 + psize);
+	if (!count || pc < (uintptr_t)h + tab[0])
+		return pc;
+	/* the last entry whose start is at or below pc */
+	lo = 0;
+	hi = count;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)h + tab[2 * mid] <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	start = (uintptr_t)h + tab[2 * lo];
+	if (pc - start >= fde_range(h + tab[2 * lo + 1]))
+		return pc;		/* past its end: code without an FDE */
+	return start;
+}
+
+/* ---- the handler ---- */
+
+static uintptr_t context_pc(const void *ctx)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+	return (uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.pc;
+#else
+	(void)ctx;
+	return 0;
+#endif
+}
+
+/* SIGPROF from the thread's timer: the function the thread runs and its
+ * top frame's record into the ring.  Writes only the ring, t->samp_due and
+ * t->cap (which sends the next entry to the slow path, which restores it),
+ * and only while no hook of the thread runs (its gate open). */
+static void on_sigprof(int sig, siginfo_t *si, void *ctx)
+{
+	struct tls *t = &hooks_tls;
+	struct cpusample_ring *q = t->samp;
+	int saved_errno = errno;
+	const struct frame *f;
+	struct ring_entry *e;
+	uintptr_t pc;
+
+	(void)sig;
+	if (si->si_code != SI_TIMER || !q || t->state != T_READY || (t->gate & GATE_HOOK) ||
+	    !t->depth || t->overflow || !(*seg_ctl & PPF_FLAG_ENABLED))
+		goto out;
+	f = &t->stack[t->depth - 1];
+	if (!f->site || !(pc = context_pc(ctx)))
+		goto out;
+	if (q->tail - q->head >= RING) {
+		q->lost++;
+		goto out;
+	}
+	e = &q->q[q->tail % RING];
+	e->fn = function_of(pc);
+	e->parent = f->rec;
+	e->weight = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	pp_sigfence();
+	q->tail++;
+	pp_sigfence();
+	t->samp_due = 1;
+	t->cap = 0;
+out:
+	errno = saved_errno;
+}
+
+void cpusample_init(void)
+{
+	struct sigaction sa, old;
+
+	if (!env.sample_hz || sample_on)
+		return;
+	if (sigaction(SIGPROF, NULL, &old) != 0)
+		return;
+	if ((old.sa_flags & SA_SIGINFO) ? old.sa_sigaction != NULL :
+	    old.sa_handler != SIG_DFL) {
+		env_warn("PARAPROF_SAMPLE: the program handles or ignores SIGPROF; no sampling");
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigprof;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPROF, &sa, NULL) != 0)
+		return;
+	period_ns = 1000000000ull / env.sample_hz;
+	sample_on = 1;
+}
+
+/* 1 while SIGPROF is still ours; once the program has set another action,
+ * says so (once) and turns sampling off for the threads still to start. */
+static int still_ours(void)
+{
+	struct sigaction cur;
+
+	if (sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	    cur.sa_sigaction == on_sigprof)
+		return 1;
+	if (!__atomic_exchange_n(&said_stolen, 1, __ATOMIC_RELAXED))
+		env_warn("PARAPROF_SAMPLE: the program set its own SIGPROF action; "
+			 "no sampling in threads that start from now on");
+	sample_on = 0;
+	return 0;
+}
+
+/* Starts the calling thread's timer (thread_ready: once per thread, out of
+ * the fast path; again after an exec that failed).  Without memory or a
+ * timer the thread goes unsampled, after one line. */
+void hk_sample_start(struct tls *t)
+{
+	struct area_priv *a = &rec_priv[t->area_idx];
+	struct sigevent sev;
+	struct itimerspec its;
+	timer_t id;
+
+	if (!sample_on || t->samp_armed || !still_ours())
+		return;
+	if (!a->samp && !(a->samp = rec_map(sizeof(struct cpusample_ring))))
+		return;
+	t->samp = a->samp;
+	memset(t->samp, 0, offsetof(struct cpusample_ring, q));
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGPROF;
+	sev._sigev_un._tid = (int)hk_gettid();
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &id) != 0) {
+		static int said;
+
+		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+			env_warn("PARAPROF_SAMPLE: cannot make a CPU-time timer: %s; "
+				 "a thread goes unsampled", strerror(errno));
+		return;
+	}
+	its.it_interval.tv_sec = (time_t)(period_ns / 1000000000u);
+	its.it_interval.tv_nsec = (long)(period_ns % 1000000000u);
+	its.it_value = its.it_interval;
+	if (timer_settime(id, 0, &its, NULL) != 0) {
+		timer_delete(id);
+		return;
+	}
+	t->samp_timer = id;
+	t->samp_armed = 1;
+}
+
+/* Deletes the calling thread's timer (its exit, an exec) when it has one. */
+void hk_sample_stop(struct tls *t)
+{
+	/* (in a vfork()ed child, which has no timer, the delete fails and
+	 * the parent's thread, whose state this is, keeps its own) */
+	if (t->samp_armed && timer_delete((timer_t)t->samp_timer) == 0)
+		t->samp_armed = 0;
+}
+
+/* Adds a sample of `fn` under `parent` (`weight` periods) to its record, made when new; the
+ * caller is a hook of the thread (its gate closed).  A sample whose record
+ * cannot be had is dropped (counted in header.dropped_functions). */
+static void add_sample(struct tls *t, struct cpusample_ring *q, uintptr_t fn,
+		       struct ppf_record *parent, uint64_t weight)
+{
+	struct area_priv *a = &rec_priv[t->area_idx];
+	uintptr_t tkey = fn ^ ((uint64_t)PPF_KIND_SAMPLE << 56);
+	struct slot *s = rec_probe(a->tab, a->shift, a->mask, tkey, parent);
+	struct ppf_record *r;
+	uint64_t seq;
+
+	if (s->key == tkey && s->rec->kind == PPF_KIND_SAMPLE) {
+		r = s->rec;
+	} else {
+		/* seg_cover takes the module lock: only for a new record */
+		r = rec_node(a, t->area, PPF_KIND_SAMPLE, fn, seg_cover(fn), tkey, parent);
+		t->tab = a->tab;
+		t->shift = a->shift;
+		if (!r) {
+			hk_count_dropped();
+			return;
+		}
+	}
+	seq = r->seq;
+	q->cur_seq = seq;
+	pp_sigfence();
+	q->cur = r;
+	pp_sigfence();
+	r->seq = seq + 1;
+	pp_wmb();
+	r->sum_ns += weight * period_ns;
+	r->min_ns = period_ns;
+	r->max_ns = period_ns;
+	r->hist_dropped += weight;
+	r->calls += weight;
+	pp_wmb();
+	r->seq = seq + 2;
+	pp_sigfence();
+}
+
+/* Turns the ring into records; the caller is a hook of the thread (gate
+ * closed) or its exit. */
+void hk_sample_flush(struct tls *t)
+{
+	struct cpusample_ring *q = t->samp;
+	int saved_errno = errno;
+
+	t->samp_due = 0;
+	pp_sigfence();
+	while (q && q->head != __atomic_load_n(&q->tail, __ATOMIC_RELAXED)) {
+		const struct ring_entry *e = &q->q[q->head % RING];
+
+		if (t->state == T_READY && t->area && e->parent && e->parent != &t->dropped)
+			add_sample(t, q, e->fn, e->parent, e->weight);
+		q->head++;
+		pp_sigfence();
+		q->cur = NULL;
+	}
+	errno = saved_errno;
+}
+
+/* A flush cut short by a handler's siglongjmp (hk_repair_stale): its
+ * record's seqlock is closed, and the sample counted once it was. */
+void hk_sample_repair(struct tls *t)
+{
+	struct cpusample_ring *q = t->samp;
+	struct ppf_record *r;
+
+	if (!q || !(r = q->cur))
+		return;
+	if (r->seq == q->cur_seq + 2) {
+		q->head++;			/* done, the ring not yet told */
+	} else if (r->seq & 1) {
+		pp_wmb();
+		r->seq++;			/* at most one sample half written */
+		q->head++;
+	}
+	q->cur = NULL;
+}
+
+/* In a fork child: no timer is inherited; the ring starts empty. */
+void hk_sample_forget(struct tls *t)
+{
+	if (t->samp)
+		memset(t->samp, 0, offsetof(struct cpusample_ring, q));
+	t->samp = NULL;
+	t->samp_due = 0;
+	t->samp_armed = 0;
+}
+
+void cpusample_before_exec(void)
+{
+	struct tls *t = &hooks_tls;
+	sigset_t prof, old;
+	struct timespec zero = { 0, 0 };
+
+	if (!t->samp_armed)
+		return;
+	sigemptyset(&prof);
+	sigaddset(&prof, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &prof, &old);
+	hk_sample_stop(t);
+	/* one that the timer sent before it went (the handler kept its
+	 * sample; the new program would die of it) */
+	while (sigtimedwait(&prof, NULL, &zero) == SIGPROF)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void cpusample_after_exec(void)
+{
+	struct tls *t = &hooks_tls;
+
+	if (t->state == T_READY && t->samp)
+		hk_sample_start(t);
+}
