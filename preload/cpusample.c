@@ -42,6 +42,10 @@ struct ring_entry {
  * read by the thread's own hooks (head): one writer each. */
 struct cpusample_ring {
 	uint32_t head, tail;
+	uint32_t armed;			/* `timer` exists: whoever clears this (atomic
+					   exchange) deletes it: the owner at its exit
+					   or exec, or cpusample_yield() */
+	timer_t timer;			/* the owner's CPU-time timer */
 	uint64_t lost;			/* samples that found the ring full */
 	struct ppf_record *cur;		/* record a flush is writing, NULL = none */
 	uint64_t cur_seq;		/* its seq before */
@@ -49,7 +53,6 @@ struct cpusample_ring {
 };
 
 static int sample_on;			/* the handler is installed */
-static int said_stolen;			/* "the program took SIGPROF" was said */
 static uint64_t period_ns;		/* CPU time between two samples */
 
 /* ---- functions from program counters ---- */
@@ -229,7 +232,7 @@ void cpusample_init(void)
 
 	if (!env.sample_hz || sample_on)
 		return;
-	if (sigaction(SIGPROF, NULL, &old) != 0)
+	if (wrap_real_sigaction(SIGPROF, NULL, &old) != 0)
 		return;
 	if ((old.sa_flags & SA_SIGINFO) ? old.sa_sigaction != NULL :
 	    old.sa_handler != SIG_DFL) {
@@ -240,26 +243,10 @@ void cpusample_init(void)
 	sa.sa_sigaction = on_sigprof;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGPROF, &sa, NULL) != 0)
-		return;
 	period_ns = 1000000000ull / env.sample_hz;
-	sample_on = 1;
-}
-
-/* 1 while SIGPROF is still ours; once the program has set another action,
- * says so (once) and turns sampling off for the threads still to start. */
-static int still_ours(void)
-{
-	struct sigaction cur;
-
-	if (sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-	    cur.sa_sigaction == on_sigprof)
-		return 1;
-	if (!__atomic_exchange_n(&said_stolen, 1, __ATOMIC_RELAXED))
-		env_warn("PARAPROF_SAMPLE: the program set its own SIGPROF action; "
-			 "no sampling in threads that start from now on");
-	sample_on = 0;
-	return 0;
+	if (wrap_real_sigaction(SIGPROF, &sa, NULL) != 0)
+		return;
+	__atomic_store_n(&sample_on, 1, __ATOMIC_RELEASE);
 }
 
 /* Starts the calling thread's timer (thread_ready: once per thread, out of
@@ -272,7 +259,8 @@ void hk_sample_start(struct tls *t)
 	struct itimerspec its;
 	timer_t id;
 
-	if (!sample_on || t->samp_armed || !still_ours())
+	if (!__atomic_load_n(&sample_on, __ATOMIC_ACQUIRE) ||
+	    (t->samp && __atomic_load_n(&t->samp->armed, __ATOMIC_ACQUIRE)))
 		return;
 	if (!a->samp && !(a->samp = rec_map(sizeof(struct cpusample_ring))))
 		return;
@@ -297,17 +285,19 @@ void hk_sample_start(struct tls *t)
 		timer_delete(id);
 		return;
 	}
-	t->samp_timer = id;
-	t->samp_armed = 1;
+	t->samp->timer = id;
+	__atomic_store_n(&t->samp->armed, 1, __ATOMIC_RELEASE);
 }
 
 /* Deletes the calling thread's timer (its exit, an exec) when it has one. */
 void hk_sample_stop(struct tls *t)
 {
-	/* (in a vfork()ed child, which has no timer, the delete fails and
-	 * the parent's thread, whose state this is, keeps its own) */
-	if (t->samp_armed && timer_delete((timer_t)t->samp_timer) == 0)
-		t->samp_armed = 0;
+	struct cpusample_ring *q = t->samp;
+
+	/* (in a vfork()ed child, which has no timer, the delete fails: the
+	 * parent's thread, whose ring this is, keeps its own) */
+	if (q && __atomic_exchange_n(&q->armed, 0, __ATOMIC_ACQ_REL) && timer_delete(q->timer) != 0)
+		__atomic_store_n(&q->armed, 1, __ATOMIC_RELEASE);
 }
 
 /* Adds a sample of `fn` under `parent` (`weight` periods) to its record, made when new; the
@@ -398,7 +388,44 @@ void hk_sample_forget(struct tls *t)
 		memset(t->samp, 0, offsetof(struct cpusample_ring, q));
 	t->samp = NULL;
 	t->samp_due = 0;
-	t->samp_armed = 0;
+}
+
+void hk_sample_forget_all(void)
+{
+	for (unsigned i = 0; rec_priv && i < REC_AREA_MAX; i++)
+		if (rec_priv[i].samp)
+			rec_priv[i].samp->armed = 0;
+}
+
+void cpusample_yield(void)
+{
+	sigset_t prof, old;
+	struct timespec zero = { 0, 0 };
+
+	if (!__atomic_exchange_n(&sample_on, 0, __ATOMIC_ACQ_REL))
+		return;
+	env_warn("PARAPROF_SAMPLE: the program sets its own SIGPROF action; sampling stops");
+	sigemptyset(&prof);
+	sigaddset(&prof, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &prof, &old);
+	/* every thread's timer: timer ids are the process's */
+	for (unsigned i = 0; rec_priv && i < REC_AREA_MAX; i++) {
+		struct cpusample_ring *q = rec_priv[i].samp;
+
+		if (q && __atomic_exchange_n(&q->armed, 0, __ATOMIC_ACQ_REL))
+			timer_delete(q->timer);
+	}
+	/* what our timers sent this thread is not for the program's handler
+	 * (another thread may still take one sent just before: its handler
+	 * is ours until the caller installs its own) */
+	while (sigtimedwait(&prof, NULL, &zero) == SIGPROF)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int cpusample_owns_sigprof(void)
+{
+	return __atomic_load_n(&sample_on, __ATOMIC_ACQUIRE);
 }
 
 void cpusample_before_exec(void)
@@ -407,7 +434,7 @@ void cpusample_before_exec(void)
 	sigset_t prof, old;
 	struct timespec zero = { 0, 0 };
 
-	if (!t->samp_armed)
+	if (!t->samp || !__atomic_load_n(&t->samp->armed, __ATOMIC_ACQUIRE))
 		return;
 	sigemptyset(&prof);
 	sigaddset(&prof, SIGPROF);

@@ -889,6 +889,7 @@ void hooks_forget(void)
 	/* in the child after fork: every pointer into the parent's segment
 	 * goes, and the stacks hold the parent's threads' frames */
 	rec_forget();
+	hk_sample_forget_all();		/* the parent's timers are not the child's */
 	for (unsigned i = 0; rec_priv && i < REC_AREA_MAX; i++) {
 		if (rec_priv[i].stack)
 			munmap(rec_priv[i].stack, ((size_t)rec_priv[i].cap + 1) * sizeof(struct frame));

@@ -79,9 +79,7 @@ struct tls {
 	int state;			/* T_* */
 	struct nest *nest;		/* made the first time a handler needs it */
 	struct cpusample_ring *samp;	/* CPU samples not yet in records, NULL = none */
-	void *samp_timer;		/* its CPU-time timer (timer_t), with samp_armed */
 	uint32_t samp_due;		/* the ring holds samples: the next slow hook adds them */
-	uint32_t samp_armed;		/* the timer exists */
 	struct ppf_record dropped;	/* private sink for functions with no record */
 };
 
@@ -248,5 +246,6 @@ void hk_sample_stop(struct tls *t);
 void hk_sample_flush(struct tls *t);
 void hk_sample_repair(struct tls *t);
 void hk_sample_forget(struct tls *t);
+void hk_sample_forget_all(void);
 
 #endif /* PARAPROF_HOOKS_H */

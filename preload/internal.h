@@ -10,6 +10,7 @@
 #define PARAPROF_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -311,10 +312,14 @@ void init_exit(int named);
  * calls it first: dlsym is no call for a signal handler). */
 void wrap_init(void);
 
-/* ---- wrap_exec.c: exec* with the sampler's timer stopped ---- */
+/* ---- wrap_sample.c: exec*, sigaction and signal for the CPU sampler ---- */
 
-/* Looks up libc's exec functions (wrap_init calls it). */
-void wrap_exec_init(void);
+/* Looks up libc's functions behind them (wrap_init calls it). */
+void wrap_sample_init(void);
+
+/* libc's sigaction(), never the wrapper (which hides the library's SIGPROF
+ * action from the program). */
+int wrap_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 /* ---- libcalls.c: blocking libc calls as entries ---- */
 
@@ -651,6 +656,14 @@ void cpusample_init(void);
  * exec that failed, cpusample_after_exec() starts the timer again. */
 void cpusample_before_exec(void);
 void cpusample_after_exec(void);
+
+/* The program sets an action for SIGPROF (wrap_sample.c's sigaction and
+ * signal): every thread's timer is deleted, the calling thread's pending
+ * SIGPROF taken, and sampling stops, after one line.  Nothing when the
+ * library does not sample.  cpusample_owns_sigprof(): 1 while it does
+ * (the SIGPROF action is then the library's). */
+void cpusample_yield(void);
+int cpusample_owns_sigprof(void);
 
 /* ---- sampler.c: memory ---- */
 

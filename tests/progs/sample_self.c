@@ -5,17 +5,32 @@
  * libnoinst_scan.so (argv[1], dlopen()ed: built without
  * -finstrument-functions, so it is no entry of its own) and the rest in a
  * loop of its own; the phases are timed on the thread's CPU clock.
- * Usage: sample_self LIB [MS] (MS of CPU time in work(), default 400).
+ * Usage: sample_self LIB [MS [own-sigprof]] (MS of CPU time in work(),
+ * default 400).  With own-sigprof the program sets a SIGPROF handler of
+ * its own first and prints what it was told the action had been and how
+ * many SIGPROFs it received (it asks for none: the sampler must stop).
+ * With exec N, it then execs itself with exec N-1, until 0: a SIGPROF
+ * pending at an exec would kill the new program (its action is back to the
+ * default), so the chain ends only if the library takes it first.
  */
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef size_t (*scan_fn)(const unsigned char *, size_t, unsigned char);
 
 static volatile size_t sink;
+static volatile sig_atomic_t profs;	/* SIGPROFs received (own-sigprof) */
+
+static void on_prof(int sig)
+{
+	(void)sig;
+	profs++;
+}
 
 static double cpu_ms(void)
 {
@@ -54,8 +69,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sample_self LIB [MS] (%s)\n", dlerror());
 		return 2;
 	}
+	if (argc > 3 && !strcmp(argv[3], "own-sigprof")) {
+		struct sigaction sa, old;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_prof;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGPROF, &sa, &old) != 0)
+			return 1;
+		printf("old action %s\n", old.sa_handler == SIG_DFL ? "default" : "not default");
+	}
 	memset(buf, 'x', n);
 	work(scan, buf, n, ms);
+	printf("sigprof received %d\n", (int)profs);
+	if (argc > 4 && !strcmp(argv[3], "exec") && atoi(argv[4]) > 0) {
+		char next[16];
+		char *args[] = { argv[0], argv[1], argv[2], argv[3], next, NULL };
+
+		snprintf(next, sizeof(next), "%d", atoi(argv[4]) - 1);
+		fflush(stdout);
+		execv(argv[0], args);
+		perror("execv");
+		return 1;
+	}
 	printf("work done\n");
 	return 0;
 }

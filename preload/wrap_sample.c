@@ -1,4 +1,12 @@
-/* wrap_exec.c - exec* with the CPU-time sampler's timer stopped
+/* wrap_sample.c - exec*, sigaction and signal, for the CPU-time sampler
+ *
+ * SIGPROF is the sampler's (cpusample.c) while PARAPROF_SAMPLE samples.  A
+ * program that sets its own action for it (sigaction, signal) gets it: the
+ * sampler stops first (cpusample_yield: every timer deleted), and the
+ * action the program is told it replaced is the default one, as it would
+ * have been without the library; a program that only asks sees the
+ * default too.  (sigset(), sysv_signal() and bsd_signal() are not
+ * wrapped: with them the sampler keeps the signal.)
  *
  * An exec keeps the signals pending for the thread that calls it and sets
  * every handled signal back to its default action, which for SIGPROF ends
@@ -15,10 +23,15 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+PP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+PP_EXPORT sighandler_t signal(int sig, sighandler_t handler);
 
 PP_EXPORT int execve(const char *path, char *const argv[], char *const envp[]);
 PP_EXPORT int execv(const char *path, char *const argv[]);
@@ -38,9 +51,14 @@ typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 static execve_fn real_execve, real_execvpe;
 static execv_fn real_execv, real_execvp;
 static fexecve_fn real_fexecve;
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static sighandler_t (*real_signal)(int, sighandler_t);
 
-void wrap_exec_init(void)
+void wrap_sample_init(void)
 {
+	real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))
+			 dlsym(RTLD_NEXT, "sigaction");
+	real_signal = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT, "signal");
 	real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
 	real_execvpe = (execve_fn)dlsym(RTLD_NEXT, "execvpe");
 	real_execv = (execv_fn)dlsym(RTLD_NEXT, "execv");
@@ -177,4 +195,43 @@ int execlp(const char *file, const char *arg, ...)
 		argv[i] = va_arg(ap, char *);
 	va_end(ap);
 	return execvp(file, argv);
+}
+
+int wrap_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!real_sigaction) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_sigaction(sig, act, old);
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int ours = sig == SIGPROF && cpusample_owns_sigprof();
+	int rc;
+
+	if (ours && act)
+		cpusample_yield();
+	rc = wrap_real_sigaction(sig, act, old);
+	if (rc == 0 && ours && old) {
+		memset(old, 0, sizeof(*old));
+		old->sa_handler = SIG_DFL;	/* as it was before the library took it */
+	}
+	return rc;
+}
+
+sighandler_t signal(int sig, sighandler_t handler)
+{
+	int ours = sig == SIGPROF && cpusample_owns_sigprof();
+	sighandler_t prev;
+
+	if (!real_signal) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	if (ours)
+		cpusample_yield();
+	prev = real_signal(sig, handler);
+	return ours && prev != SIG_ERR ? SIG_DFL : prev;
 }
