@@ -54,6 +54,20 @@ static fexecve_fn real_fexecve;
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static sighandler_t (*real_signal)(int, sighandler_t);
 
+/* libc's `name`, looked up now if wrap_sample_init() has not run yet (a
+ * call before our constructor: another preloaded library's, such as the
+ * ASan runtime's own setup, which reaches sigaction through us). */
+static void *real(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
 void wrap_sample_init(void)
 {
 	real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))
@@ -79,7 +93,7 @@ static int failed(int rc)
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
-	if (!real_execve) {
+	if (!real((void **)&real_execve, "execve")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -89,7 +103,7 @@ int execve(const char *path, char *const argv[], char *const envp[])
 
 int execv(const char *path, char *const argv[])
 {
-	if (!real_execv) {
+	if (!real((void **)&real_execv, "execv")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -99,7 +113,7 @@ int execv(const char *path, char *const argv[])
 
 int execvp(const char *file, char *const argv[])
 {
-	if (!real_execvp) {
+	if (!real((void **)&real_execvp, "execvp")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -109,7 +123,7 @@ int execvp(const char *file, char *const argv[])
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	if (!real_execvpe) {
+	if (!real((void **)&real_execvpe, "execvpe")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -119,7 +133,7 @@ int execvpe(const char *file, char *const argv[], char *const envp[])
 
 int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	if (!real_fexecve) {
+	if (!real((void **)&real_fexecve, "fexecve")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -199,7 +213,7 @@ int execlp(const char *file, const char *arg, ...)
 
 int wrap_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!real_sigaction) {
+	if (!real((void **)&real_sigaction, "sigaction")) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -226,7 +240,7 @@ sighandler_t signal(int sig, sighandler_t handler)
 	int ours = sig == SIGPROF && cpusample_owns_sigprof();
 	sighandler_t prev;
 
-	if (!real_signal) {
+	if (!real((void **)&real_signal, "signal")) {
 		errno = ENOSYS;
 		return SIG_ERR;
 	}

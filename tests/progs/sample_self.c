@@ -82,6 +82,8 @@ int main(int argc, char **argv)
 	memset(buf, 'x', n);
 	work(scan, buf, n, ms);
 	printf("sigprof received %d\n", (int)profs);
+	free(buf);		/* (LeakSanitizer, in the ASan stage) */
+	dlclose(h);
 	if (argc > 4 && !strcmp(argv[3], "exec") && atoi(argv[4]) > 0) {
 		char next[16];
 		char *args[] = { argv[0], argv[1], argv[2], argv[3], next, NULL };
