@@ -508,7 +508,7 @@ $(FUZZ_DIR)/seed_prog: tests/fuzz/seed_prog.c
 
 fuzz-seeds: $(LIB) $(GEN_DUMP) $(FUZZ_DIR)/seed_prog
 	$(Q)rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds
-	$(Q)PARAPROF_QUIET=1 PARAPROF_OUTPUT=$(FUZZ_DIR)/seeds LD_PRELOAD=$(abspath $(LIB)) \
+	$(Q)PARAPROF_QUIET=1 PARAPROF_SAMPLE=10000 PARAPROF_OUTPUT=$(FUZZ_DIR)/seeds LD_PRELOAD=$(abspath $(LIB)) \
 		$(FUZZ_DIR)/seed_prog >/dev/null
 	$(Q)set -e; s=1; for args in "-n 1 -t 1" "-n 20 -t 2" "-n 200 -t 4 -k 2" \
 			"-n 50 -t 3 -k 3"; do \
