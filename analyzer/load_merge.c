@@ -284,8 +284,9 @@ static const struct ppf_record *link_target(const struct load_dump *d, uint64_t 
 /*
  * A CPU sample record `r` (checked: its key is in its module) as a
  * pp_sample of its parent's entry: the parent's own code when it has the
- * parent's key, else the function of its key, named by the dump's names
- * table or the binary.  A sample whose parent is not a record (a cut one,
+ * parent's key (or is a part gcc split off the parent: a symbol of the
+ * parent's name and a suffix, foo.cold), else the function of its key,
+ * named by the dump's names table or the binary.  A sample whose parent is not a record (a cut one,
  * a damaged link) or is another sample is left out: its self time is no
  * one's.  0, or -1 when memory runs out.
  */
@@ -308,10 +309,20 @@ static int merge_sample(struct load_dump *d, struct merge_ctx *m, const struct p
 	if (pr->kind == PPF_KIND_FUNCTION && pr->key == r->key && pr->module == r->module) {
 		s.own = 1;
 	} else if (func_place(m, r, &s.module, &s.offset) == 0) {
-		if ((n = load_names_find(&m->names, s.module, s.offset)))
-			s.name = n->demangled ? n->demangled : n->symbol;
-		else if ((sym = binary_name(m->modules, s.module, s.offset, &nth, &dem)))
-			s.name = dem ? dem : sym;
+		sym = dem = NULL;
+		if ((n = load_names_find(&m->names, s.module, s.offset))) {
+			sym = n->symbol;
+			dem = n->demangled;
+		} else {
+			sym = binary_name(m->modules, s.module, s.offset, &nth, &dem);
+		}
+		s.name = dem ? dem : sym;
+		/* a part gcc split off the function (foo.cold, foo.part.0) is
+		 * its own code too */
+		if (sym && owner->symbol && pr->kind == PPF_KIND_FUNCTION &&
+		    !strncmp(sym, owner->symbol, strlen(owner->symbol)) &&
+		    sym[strlen(owner->symbol)] == '.')
+			s.own = 1;
 	}
 	return pp_profile_add_sample(m->prof, &s) ? load_fail(d, "out of memory") : 0;
 }
