@@ -69,11 +69,14 @@ static unsigned enc_size(uint8_t enc)
 	}
 }
 
+/* A little-endian number of `size` bytes.  (Byte by byte, as the
+ * handler calls nothing a program could replace, memcpy included.) */
 static uint64_t read_unsigned(const uint8_t *p, unsigned size)
 {
 	uint64_t v = 0;
 
-	memcpy(&v, p, size);		/* little-endian */
+	while (size--)
+		v = v << 8 | p[size];
 	return v;
 }
 
@@ -104,8 +107,9 @@ static uint64_t fde_range(const uint8_t *fde)
 	end = cie + 4 + len;
 	version = cie[8];
 	aug = cie + 9;
-	p = memchr(aug, 0, (size_t)(end - aug) < 16 ? (size_t)(end - aug) : 16);
-	if (!p || aug[0] != 'z' || (version != 1 && version != 3))
+	for (p = aug; p < end && p < aug + 16 && *p; p++)
+		;
+	if (p == end || *p || aug[0] != 'z' || (version != 1 && version != 3))
 		return 0;
 	p++;
 	if (!(p = skip_leb(p, end)) || !(p = skip_leb(p, end)))	/* code, data align */
@@ -136,8 +140,11 @@ static uint64_t fde_range(const uint8_t *fde)
  * The start of the function that holds `pc`, from the FDE table of its
  * module's .eh_frame_hdr (the table every unwinder searches): `pc` itself
  * when no module, table or FDE covers it, or the table is of a form not
- * read here.  Async-signal-safe: _dl_find_object() (glibc 2.35) takes no
- * lock and allocates nothing, and the rest reads the module's memory.
+ * read here.  Async-signal-safe: _dl_find_object() (glibc 2.35) is
+ * documented AS-Safe (it reads its data under a version counter, without a
+ * lock, and allocates nothing, also while another thread, or the code the
+ * signal interrupted, is inside dlopen or dlclose), and the rest reads the
+ * module's memory.
  */
 static uintptr_t function_of(uintptr_t pc)
 {
