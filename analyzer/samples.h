@@ -1,8 +1,8 @@
 /* samples.h - what an entry's self time is made of, from CPU samples
  *
  * The runtime's CPU-time sampler (PARAPROF_SAMPLE) finds, HZ times per
- * second of a thread's CPU time, which function runs under the innermost
- * instrumented one: its own code, or an uninstrumented function (a libc
+ * second of a thread's CPU time, what the innermost instrumented function
+ * runs: its own code, or an uninstrumented function it called (a libc
  * call, a library built without the flag).  The loader keeps each sample
  * record as a pp_sample of its entry (profile.h); this module adds them up
  * by function and gives their shares, for the text and JSON reports.

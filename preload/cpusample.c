@@ -2,21 +2,22 @@
  *
  * With PARAPROF_SAMPLE=HZ each recording thread has a POSIX timer on its own
  * CPU clock (timer_create(CLOCK_THREAD_CPUTIME_ID), SIGEV_THREAD_ID) that
- * sends it SIGPROF HZ times per second of its CPU time.  The handler looks
- * at the interrupted program counter only: the function that holds it (the
- * start of its FDE in the module's .eh_frame_hdr, found with glibc's
- * _dl_find_object(), which takes no lock and allocates nothing) is noted,
- * with the record of the thread's top shadow frame, in a small ring of
- * private memory.  Nothing shared is written there: the thread's next hook
+ * sends it SIGPROF HZ times per second of its CPU time.  The handler finds
+ * the function the thread's innermost instrumented function is running
+ * (charged_to): its own code, or the function it called, read from the
+ * call before the return address just below its entry hook's stack
+ * pointer, else the function that holds the program counter (functions by
+ * the start of their FDE in the module's .eh_frame_hdr, found with glibc's
+ * _dl_find_object(), which takes no lock and allocates nothing).  That is
+ * noted, with the record of the thread's top shadow frame, in a small ring
+ * of private memory.  Nothing shared is written there: the thread's next hook
  * that takes a slow path (the handler sends the next entry there) turns the
  * ring into records of kind PPF_KIND_SAMPLE under that record (format.h), as
  * a handler's calls are queued and flushed (hooks_signal.c).
  *
  * So no unwinding is done in the handler, and none of the traps of unwinding
  * there (dl_iterate_phdr's lock taken by a dlopen the signal interrupted,
- * malloc in the unwinder's caches) can be met: a sample names the innermost
- * function, e.g. the comparison function a qsort() of libc calls, not
- * qsort().  A sample that finds the thread inside one of our hooks (its gate
+ * malloc in the unwinder's caches) can be met.  A sample that finds the thread inside one of our hooks (its gate
  * closed) or with no instrumented function active is not kept.
  */
 #include <dlfcn.h>
@@ -27,6 +28,9 @@
 #include <ucontext.h>
 
 #include "hooks.h"
+
+PP_EXPORT void __cyg_profile_func_enter(void *this_fn, void *call_site);
+PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
 
 #define RING 4096			/* samples a thread keeps until its next slow hook */
 
@@ -137,34 +141,33 @@ static uint64_t fde_range(const uint8_t *fde)
 }
 
 /*
- * The start of the function that holds `pc`, from the FDE table of its
- * module's .eh_frame_hdr (the table every unwinder searches): `pc` itself
- * when no module, table or FDE covers it, or the table is of a form not
- * read here.  Async-signal-safe: _dl_find_object() (glibc 2.35) is
+ * The function that holds `pc`, from the FDE table of its module's
+ * .eh_frame_hdr (the table every unwinder searches): 1 with its start in
+ * *start, or 0 when no module, table or FDE covers it, or the table is of a
+ * form not read here.  Async-signal-safe: _dl_find_object() (glibc 2.35) is
  * documented AS-Safe (it reads its data under a version counter, without a
  * lock, and allocates nothing, also while another thread, or the code the
  * signal interrupted, is inside dlopen or dlclose), and the rest reads the
  * module's memory.
  */
-static uintptr_t function_of(uintptr_t pc)
+static int fde_of(uintptr_t pc, uintptr_t *start)
 {
 	struct dl_find_object fo;
 	const uint8_t *h;
 	const int32_t *tab;
 	unsigned psize;
 	uint32_t count, lo, hi;
-	uintptr_t start;
 
 	if (_dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_eh_frame)
-		return pc;
+		return 0;
 	h = fo.dlfo_eh_frame;
 	/* version 1, the count udata4, the table datarel|sdata4 pairs */
 	if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b || !(psize = enc_size(h[1])))
-		return pc;
+		return 0;
 	count = (uint32_t)read_unsigned(h + 4 + psize, 4);
 	tab = (const int32_t *)(const void *)(h + 8 + psize);
 	if (!count || pc < (uintptr_t)h + tab[0])
-		return pc;
+		return 0;
 	/* the last entry whose start is at or below pc */
 	lo = 0;
 	hi = count;
@@ -176,13 +179,119 @@ static uintptr_t function_of(uintptr_t pc)
 		else
 			hi = mid;
 	}
-	start = (uintptr_t)h + tab[2 * lo];
-	if (pc - start >= fde_range(h + tab[2 * lo + 1]))
-		return pc;		/* past its end: code without an FDE */
-	return start;
+	*start = (uintptr_t)h + tab[2 * lo];
+	return pc - *start < fde_range(h + tab[2 * lo + 1]);	/* else code without an FDE */
+}
+
+/* The start of the function that holds `pc`, or `pc` itself (fde_of). */
+static uintptr_t function_of(uintptr_t pc)
+{
+	uintptr_t start;
+
+	return fde_of(pc, &start) ? start : pc;
+}
+
+#if defined(__x86_64__)
+/* 1 when the code at `p` begins with endbr64 (which it then skips). */
+static int endbr(const uint8_t **p)
+{
+	const uint8_t *c = *p;
+
+	if (c[0] != 0xf3 || c[1] != 0x0f || c[2] != 0x1e || c[3] != 0xfa)
+		return 0;
+	*p = c + 4;
+	return 1;
+}
+
+/*
+ * The function that the call ending at return address `ret` calls, when
+ * the call says it: `call rel32` to a function, or to its PLT stub
+ * (`jmp *GOT(%rip)`, after endbr64 and bnd or not) whose GOT entry is
+ * resolved, or `call *disp(%rip)` (-fno-plt, a function pointer).  0 when
+ * not one of these, not the start of a function with an FDE, or one of
+ * our hooks.  Every byte read is code that an FDE covers, or the slot such
+ * code names.
+ */
+static uintptr_t callee_at(uintptr_t ret)
+{
+	const uint8_t *r = (const uint8_t *)ret, *p;
+	uintptr_t t, start;
+
+	if (r[-5] == 0xe8) {
+		t = ret + (uintptr_t)(intptr_t)(int32_t)read_unsigned(r - 4, 4);
+		if (!fde_of(t, &start))
+			return 0;
+		p = (const uint8_t *)t;
+		endbr(&p);
+		if (p[0] == 0xf2)
+			p++;			/* bnd */
+		if (p[0] == 0xff && p[1] == 0x25) {
+			t = *(const uintptr_t *)(const void *)(p + 6 + (int32_t)read_unsigned(p + 2, 4));
+			/* a GOT entry not resolved yet points at the lazy
+			 * stub, push $n; jmp: not a callee */
+			if (!fde_of(t, &start))
+				return 0;
+			p = (const uint8_t *)t;
+			endbr(&p);
+			if (p[0] == 0x68)
+				return 0;
+		}
+	} else if (r[-6] == 0xff && r[-5] == 0x15) {
+		t = *(const uintptr_t *)(const void *)(r + (int32_t)read_unsigned(r - 4, 4));
+	} else {
+		return 0;
+	}
+	if (!fde_of(t, &start) || start != t ||
+	    t == (uintptr_t)__cyg_profile_func_enter || t == (uintptr_t)__cyg_profile_func_exit)
+		return 0;
+	return t;
+}
+#endif
+
+/*
+ * The function under the instrumented frame `f` that the sample at `pc`
+ * (stack pointer `sp`) is charged to: f's own code, else the function f
+ * called, when f's call can be read (x86-64): the return address into f
+ * lies just below f's stack pointer at its entry hook (its CFA, f->sp)
+ * when f calls with that stack pointer, which gcc's code does but for
+ * calls with arguments on the stack; else, or when that word is no return
+ * address into f, the innermost function (the one that holds pc).  The
+ * word is read only when it lies between sp and f->sp on the stack the
+ * thread runs on.
+ */
+static uintptr_t charged_to(const struct frame *f, uintptr_t pc, uintptr_t sp)
+{
+	uintptr_t inner = function_of(pc);
+
+#if defined(__x86_64__)
+	uintptr_t slot = f->sp - sizeof(uintptr_t), ret, start, callee;
+
+	if (inner == f->fn || !sp || sp > slot || slot - sp > SP_JUMP)
+		return inner;
+	ret = *(const uintptr_t *)slot;
+	if (!fde_of(ret - 1, &start) || start != f->fn)
+		return inner;		/* (ret - 1: a call may end the function) */
+	callee = callee_at(ret);
+	return callee ? callee : inner;
+#else
+	(void)f;
+	(void)sp;
+	return inner;
+#endif
 }
 
 /* ---- the handler ---- */
+
+/* The interrupted stack pointer, 0 when not known here. */
+static uintptr_t context_sp(const void *ctx)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)((const ucontext_t *)ctx)->uc_mcontext.gregs[REG_RSP];
+#else
+	(void)ctx;
+	return 0;
+#endif
+}
 
 static uintptr_t context_pc(const void *ctx)
 {
@@ -221,7 +330,7 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 		goto out;
 	}
 	e = &q->q[q->tail % RING];
-	e->fn = function_of(pc);
+	e->fn = charged_to(f, pc, context_sp(ctx));
 	e->parent = f->rec;
 	e->weight = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
 	pp_sigfence();

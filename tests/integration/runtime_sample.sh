@@ -5,7 +5,9 @@
 # self time so, names scan_count, and its advice points there; the samples
 # add up to the CPU time.  sample_dl dlopens, dlcloses and mallocs in a loop
 # in two threads while sampled at 1 kHz: it ends, its samples counted, and
-# its dump reads.  A program that sets its own SIGPROF action gets it, and
+# its dump reads, charged to dlopen and dlclose (the functions cycle called,
+# not the loader's insides); sorter's samples, in an uninstrumented
+# comparison and qsort's insides, are charged to qsort.  A program that sets its own SIGPROF action gets it, and
 # no sample after; an exec chain under sampling ends; no PARAPROF_SAMPLE,
 # no samples.
 . "$(dirname "$0")/../lib.sh"
@@ -102,6 +104,20 @@ expect_range "sample_dl: cycle's self time has samples" \
 import json, sys
 print(sum(s["samples"] for r in json.load(open(sys.argv[1]))["functions"]
           if r["name"] == "cycle" for s in r.get("self_samples", [])))' dl.json)" 1 100000
+
+expect_range "sample_dl: cycle's samples charged to dlopen and dlclose, the functions it called (per mille)" \
+	"$(( $(samples_of dl.json cycle dlopen share) + $(samples_of dl.json cycle dlclose share) ))" \
+	600 1000
+
+# ---- the function called, not the innermost one ----
+rm -f "$WORK"/paraprof.*.ppd
+PARAPROF_SAMPLE=1000 run_profiled "$PROGS/sample_self" "$SCAN" $((MS / 2)) sort >/dev/null
+"$REPORT" -f json --min-calls 1 "$WORK"/paraprof.*.ppd >sort.json
+expect_range "sorter: its samples (in its uninstrumented comparison, in qsort's insides) charged to qsort (per mille)" \
+	"$(samples_of sort.json sorter qsort share)" 800 1000
+# (the ASan stage: the ASan runtime's qsort, which intercepts libc's)
+expect_eq "sorter: qsort's module" "$(samples_of sort.json sorter qsort module)" \
+	"$([ -n "${PARAPROF_TEST_PRELOAD:-}" ] && echo libasan || echo libc)"
 
 # ---- the program takes SIGPROF ----
 rm -f "$WORK"/paraprof.*.ppd

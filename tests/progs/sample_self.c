@@ -9,6 +9,10 @@
  * default 400).  With own-sigprof the program sets a SIGPROF handler of
  * its own first and prints what it was told the action had been and how
  * many SIGPROFs it received (it asks for none: the sampler must stop).
+ * With sort, it then spends MS of CPU time in sorter(), which sorts with
+ * qsort() and a comparison function built without instrumentation: the
+ * samples land in the comparison and in qsort's insides, and are charged
+ * to qsort, the function sorter called.
  * With exec N, it then execs itself with exec N-1, until 0: a SIGPROF
  * pending at an exec would kill the new program (its action is back to the
  * default), so the chain ends only if the library takes it first.
@@ -38,6 +42,26 @@ static double cpu_ms(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int __attribute__((no_instrument_function)) cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ms of CPU time in qsort() */
+static void __attribute__((noinline)) sorter(double ms)
+{
+	static int v[4096];
+	double t0 = cpu_ms();
+
+	while (cpu_ms() - t0 < ms) {
+		for (int i = 0; i < 4096; i++)
+			v[i] = (i * 7919) % 4099;
+		qsort(v, 4096, sizeof(v[0]), cmp_int);
+	}
 }
 
 /* ms of CPU time: three quarters in scan, one quarter in its own loop */
@@ -81,6 +105,8 @@ int main(int argc, char **argv)
 	}
 	memset(buf, 'x', n);
 	work(scan, buf, n, ms);
+	if (argc > 3 && !strcmp(argv[3], "sort"))
+		sorter(ms);
 	printf("sigprof received %d\n", (int)profs);
 	free(buf);		/* (LeakSanitizer, in the ASan stage) */
 	dlclose(h);
