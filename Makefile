@@ -95,8 +95,13 @@ PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
 # partial_o3: tests/progs/partial.c at -O3; tests/progs/dl/*.c: instrumented
 # libraries the programs dlopen (their rules are with the programs')
 PROG_DL := $(patsubst tests/progs/dl/%.c,$(BUILD)/progs/lib%.so,$(sort $(wildcard tests/progs/dl/*.c)))
+# tests/progs/noinst_dl/*.c: libraries built without the flag (their time
+# is seen by the CPU samples only)
+PROG_NOINST_DL := $(patsubst tests/progs/noinst_dl/%.c,$(BUILD)/progs/libnoinst_%.so,\
+	$(sort $(wildcard tests/progs/noinst_dl/*.c)))
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
-	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL)
+	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL) \
+	$(PROG_NOINST_DL)
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -260,6 +265,11 @@ $(BUILD)/progs/lib%.so: tests/progs/dl/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(PROG_FLAGS) -fPIC -shared -o $@ $<
+
+$(BUILD)/progs/libnoinst_%.so: tests/progs/noinst_dl/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -MMD -MP -fPIC -shared -o $@ $<
 
 $(BUILD)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
@@ -498,7 +508,7 @@ $(FUZZ_DIR)/seed_prog: tests/fuzz/seed_prog.c
 
 fuzz-seeds: $(LIB) $(GEN_DUMP) $(FUZZ_DIR)/seed_prog
 	$(Q)rm -rf $(FUZZ_DIR)/seeds && mkdir -p $(FUZZ_DIR)/seeds
-	$(Q)PARAPROF_QUIET=1 PARAPROF_OUTPUT=$(FUZZ_DIR)/seeds LD_PRELOAD=$(abspath $(LIB)) \
+	$(Q)PARAPROF_QUIET=1 PARAPROF_SAMPLE=10000 PARAPROF_OUTPUT=$(FUZZ_DIR)/seeds LD_PRELOAD=$(abspath $(LIB)) \
 		$(FUZZ_DIR)/seed_prog >/dev/null
 	$(Q)set -e; s=1; for args in "-n 1 -t 1" "-n 20 -t 2" "-n 200 -t 4 -k 2" \
 			"-n 50 -t 3 -k 3"; do \

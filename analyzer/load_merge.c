@@ -166,17 +166,17 @@ static int drop(struct load_dump *d, const struct merge_ctx *m, uint32_t thread,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (r->kind == PPF_KIND_FUNCTION) {
+	if (r->kind == PPF_KIND_FUNCTION || r->kind == PPF_KIND_SAMPLE) {
 		int module;
 		uint64_t offset;
 
 		if (func_place(m, r, &module, &offset) == 0 && module >= 0) {
 			const char *path = m->modules[module].path, *base = strrchr(path, '/');
 
-			snprintf(who, sizeof(who), "function %s+%#" PRIx64, base ? base + 1 : path,
-				 offset);
+			snprintf(who, sizeof(who), "%s %s+%#" PRIx64, pp_kind_name(r->kind),
+				 base ? base + 1 : path, offset);
 		} else {
-			snprintf(who, sizeof(who), "function at %#" PRIx64, r->key);
+			snprintf(who, sizeof(who), "%s at %#" PRIx64, pp_kind_name(r->kind), r->key);
 		}
 	} else {
 		const char *name = load_name_at(d, r->key, why, sizeof(why));
@@ -203,6 +203,9 @@ static struct pp_entry *entry_of(struct load_dump *d, const struct merge_ctx *m,
 	struct pp_entry *e;
 	char why[128];
 
+	*oom = 0;
+	if (r->kind == PPF_KIND_SAMPLE)
+		return NULL;		/* no entry: what its parent's self time holds */
 	if (r->kind == PPF_KIND_FUNCTION) {
 		int module;
 		uint64_t offset;
@@ -332,6 +335,54 @@ static int add_record(const struct load_dump *d, const struct ppf_record *r, int
 static struct pp_path *path_of(struct load_dump *d, struct merge_ctx *m, uint64_t off,
 			       struct pp_entry *e);
 
+static const struct ppf_record *link_target(const struct load_dump *d, uint64_t off);
+
+/*
+ * A CPU sample record `r` (checked: its key is in its module) as a
+ * pp_sample of its parent's entry: the parent's own code when it has the
+ * parent's key (or is a part gcc split off the parent: a symbol of the
+ * parent's name and a suffix, foo.cold), else the function of its key,
+ * named by the dump's names table or the binary.  A sample whose parent is not a record (a cut one,
+ * a damaged link) or is another sample is left out: its self time is no
+ * one's.  0, or -1 when memory runs out.
+ */
+static int merge_sample(struct load_dump *d, struct merge_ctx *m, const struct ppf_record *r)
+{
+	const struct ppf_record *pr = (r->flags & PPF_REC_CUT) || !r->parent ? NULL :
+				      link_target(d, r->parent);
+	struct pp_sample s = { .samples = r->calls, .ns = r->sum_ns, .module = -1 };
+	const struct load_name *n;
+	const char *sym, *dem;
+	struct pp_entry *owner;
+	uint32_t nth;
+	int oom = 0;
+
+	if (!pr || !r->calls)
+		return 0;
+	if (!(owner = entry_of(d, m, pr, &oom)))
+		return oom ? load_fail(d, "out of memory") : 0;
+	s.entry = owner->index;
+	if (pr->kind == PPF_KIND_FUNCTION && pr->key == r->key && pr->module == r->module) {
+		s.own = 1;
+	} else if (func_place(m, r, &s.module, &s.offset) == 0) {
+		sym = dem = NULL;
+		if ((n = load_names_find(&m->names, s.module, s.offset))) {
+			sym = n->symbol;
+			dem = n->demangled;
+		} else {
+			sym = binary_name(m->modules, s.module, s.offset, &nth, &dem);
+		}
+		s.name = dem ? dem : sym;
+		/* a part gcc split off the function (foo.cold, foo.part.0) is
+		 * its own code too */
+		if (sym && owner->symbol && pr->kind == PPF_KIND_FUNCTION &&
+		    !strncmp(sym, owner->symbol, strlen(owner->symbol)) &&
+		    sym[strlen(owner->symbol)] == '.')
+			s.own = 1;
+	}
+	return pp_profile_add_sample(m->prof, &s) ? load_fail(d, "out of memory") : 0;
+}
+
 /*
  * Checks the record at `off` and adds it to its entry (m->paths: to its
  * path node).  Every check comes before anything is added, so a record that
@@ -367,7 +418,7 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 	if (r->calls && r->min_ns > r->max_ns && !torn)
 		return drop(d, m, thread, off, "min_ns %" PRIu64 " > max_ns %" PRIu64,
 			    r->min_ns, r->max_ns);
-	if (r->kind == PPF_KIND_FUNCTION) {
+	if (r->kind == PPF_KIND_FUNCTION || r->kind == PPF_KIND_SAMPLE) {
 		int module;
 		uint64_t offset;
 
@@ -402,6 +453,9 @@ static int merge_record(struct load_dump *d, uint32_t thread, uint64_t off, void
 		return drop(d, m, thread, off, "histogram sum mismatch: %" PRIu64 " in buckets + %"
 			    PRIu64 " dropped, but %" PRIu64 " calls", in_hist, r->hist_dropped,
 			    r->calls);
+
+	if (r->kind == PPF_KIND_SAMPLE)		/* in the paths walk only: its parent's */
+		return m->paths && !m->prof->flat ? merge_sample(d, m, r) : 0;
 
 	struct pp_entry *e = entry_of(d, m, r, &oom);
 
@@ -480,7 +534,8 @@ static int memo_reserve(struct path_memo *pm)
 }
 
 /* The record at `off` as a link target: NULL unless it is an aligned
- * record of a known kind and size inside the data. */
+ * record of a known kind (a sample is never a parent) and size inside the
+ * data. */
 static const struct ppf_record *link_target(const struct load_dump *d, uint64_t off)
 {
 	const struct ppf_record *r;
@@ -488,7 +543,7 @@ static const struct ppf_record *link_target(const struct load_dump *d, uint64_t 
 	if (off % 8 || !load_in_data(d, off, d->rec_size))
 		return NULL;
 	r = (const void *)(d->buf + off);
-	if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_MAX ||
+	if (r->kind < PPF_KIND_FUNCTION || r->kind > PPF_KIND_MAX || r->kind == PPF_KIND_SAMPLE ||
 	    !load_in_data(d, off, r->size) ||
 	    r->size != d->rec_size + (r->kind == PPF_KIND_ENDPOINT ?
 				      sizeof(struct ppf_endpoint_tail) : 0))

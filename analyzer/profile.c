@@ -47,6 +47,7 @@ const char *pp_kind_name(unsigned kind)
 	case PPF_KIND_SPAN: return "span";
 	case PPF_KIND_ENDPOINT: return "endpoint";
 	case PPF_KIND_LIBCALL: return "libc";
+	case PPF_KIND_SAMPLE: return "sample";
 	}
 	return "?";
 }
@@ -77,6 +78,7 @@ void pp_profile_free(struct pp_profile *prof)
 	free(prof->paths);
 	free(prof->path_slots);
 	free(prof->slow);
+	free(prof->samples);
 	for (size_t i = 0; i < prof->nprocs; i++)
 		free(prof->procs[i].timeline);
 	free(prof->entries);
@@ -445,6 +447,13 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
 		if (pp_profile_add_slow(dst, &c))
 			goto out;
 	}
+	for (size_t i = 0; i < src->nsamples; i++) {
+		struct pp_sample c = src->samples[i];
+
+		c.entry = emap[c.entry];
+		if (pp_profile_add_sample(dst, &c))
+			goto out;
+	}
 	rc = 0;
 out:
 	free(emap);
@@ -474,6 +483,19 @@ int pp_profile_add_slow(struct pp_profile *prof, const struct pp_slow_call *c)
 	if (grow(&prof->slow, &prof->slow_cap, prof->nslow, sizeof(*prof->slow)))
 		return -1;
 	prof->slow[prof->nslow++] = *c;
+	return 0;
+}
+
+int pp_profile_add_sample(struct pp_profile *prof, const struct pp_sample *s)
+{
+	struct pp_sample c = *s;
+
+	if (c.entry >= prof->nentries ||
+	    (c.name && !(c.name = pp_profile_strndup(prof, c.name, strlen(c.name)))) ||
+	    grow(&prof->samples, &prof->samples_cap, prof->nsamples, sizeof(*prof->samples)))
+		return -1;
+	prof->samples[prof->nsamples++] = c;
+	prof->entries[c.entry]->sampled = pp_sat_add(prof->entries[c.entry]->sampled, c.samples);
 	return 0;
 }
 

@@ -75,7 +75,28 @@ struct pp_entry {
 	uint64_t status[PPF_STATUS_CLASSES]; /* endpoints: responses by class
 					   ([PPF_STATUS_OTHER], then 1xx..5xx) */
 	uint64_t slow;			/* endpoints: requests over the slow threshold */
+	uint64_t sampled;		/* CPU samples (PARAPROF_SAMPLE) taken while it
+					   was the innermost instrumented function:
+					   its pp_sample's, summed */
 	struct pp_hist hist;
+};
+
+/* What CPU samples (format.h: PPF_KIND_SAMPLE) found one entry running:
+ * its own code, or a function that is no entry (uninstrumented: a library's,
+ * the loader's).  One per sample record; the same function may have several
+ * (paths, threads, processes): readers add them up (samples.h). */
+struct pp_sample {
+	uint32_t entry;			/* index in entries[]: whose self time it is in */
+	uint32_t own;			/* 1: the entry's own code (module, offset and
+					   name unused) */
+	int32_t module;			/* the sampled function's, index in modules[],
+					   -1 = in no module */
+	uint64_t offset;		/* its ELF address (the runtime address when
+					   module is -1) */
+	const char *name;		/* its name, demangled; NULL when no symbol
+					   holds it; owned by the profile */
+	uint64_t samples;		/* timer periods */
+	uint64_t ns;			/* CPU time they stand for: samples x period */
 };
 
 struct pp_cache {
@@ -207,6 +228,9 @@ struct pp_profile {
 					   per-thread figures (version < 4) */
 	struct pp_slow_call *slow;	/* nslow, in load order */
 	size_t nslow, slow_cap;
+	struct pp_sample *samples;	/* nsamples, in load order (none in a flat
+					   profile, nor in a thread's) */
+	size_t nsamples, samples_cap;
 	struct pp_cache *caches;
 	size_t ncaches, caches_cap;
 	uint32_t *mod_slots, *cache_slots; /* hash tables: index + 1, 0 = empty */
@@ -277,6 +301,11 @@ int pp_profile_merge_entries(struct pp_profile *dst, const struct pp_profile *sr
  * or an index is out of range.  A cut node has no parent (parent must be 0). */
 struct pp_path *pp_profile_path(struct pp_profile *prof, uint32_t parent, uint32_t entry,
 				int cut);
+
+/* Appends a copy of `s` (its name copied into the profile) and adds its
+ * samples to its entry's `sampled`; 0, or -1 when memory runs out or its
+ * entry is out of range. */
+int pp_profile_add_sample(struct pp_profile *prof, const struct pp_sample *s);
 
 /* Adds the statistics and histogram of `s` into path node `p`; 0, or -1 when
  * memory runs out. */

@@ -17,6 +17,7 @@
 
 #include "cxxname.h"
 #include "report.h"
+#include "samples.h"
 
 void report_opts_default(struct report_opts *o)
 {
@@ -467,7 +468,31 @@ static int self_takes(const struct report *r, const struct report_row *row)
 static int self_says(struct report *r, const struct report_row *row)
 {
 	char a[32], b[32];
+	struct samples_list l = { 0 };
 
+	/* CPU samples (PARAPROF_SAMPLE) that find most of its self time in
+	 * a function it calls that is not instrumented: that is what to look
+	 * at, not its body */
+	if (row->e->sampled && samples_of(r->prof, row->e->index, &l) == 0 && l.n &&
+	    !l.v[0].own && l.v[0].samples * 2 > l.samples) {
+		uint64_t own = 0;
+		int rc;
+
+		for (size_t i = 0; i < l.n; i++)
+			own += l.v[i].own ? l.v[i].samples : 0;
+		rc = recommend_note(r, "self", "%s spends %.1f%% of all profiled time in its self"
+				    " time (self %s of %s total), %.1f%% of it in %s%s%s%s by CPU"
+				    " samples and %.1f%% in its own code: look at what it asks of"
+				    " %s before its body", row->name,
+				    report_pct(row->st.self_ns, r->totals.profiled_ns),
+				    report_fmt_ns(a, row->st.self_ns), report_fmt_ns(b, row->st.total_ns),
+				    100.0 * (double)l.v[0].samples / (double)l.samples, l.v[0].name,
+				    *l.v[0].module ? " [" : "", l.v[0].module, *l.v[0].module ? "]" : "",
+				    100.0 * (double)own / (double)l.samples, l.v[0].name);
+		samples_free(&l);
+		return rc;
+	}
+	samples_free(&l);
 	return recommend_note(r, "self", "%s spends %.1f%% of all profiled time in its own code"
 			      " (self %s of %s total): optimise its body before its callees",
 			      row->name, report_pct(row->st.self_ns, r->totals.profiled_ns),

@@ -11,6 +11,7 @@
 
 #include "escape.h"
 #include "report.h"
+#include "samples.h"
 
 #define JSON_FORMAT_VERSION 1
 
@@ -60,6 +61,29 @@ static const char *sort_key(enum report_sort s)
 
 #define U(x) ((unsigned long long)(x))
 
+/* The shares of a row's CPU samples (PARAPROF_SAMPLE): "self_samples":
+ * [{"name", "module", "own", "samples", "ns", "share"}, ...], most first;
+ * nothing when memory runs out. */
+static void self_samples(FILE *out, const struct report *r, const struct report_row *rw)
+{
+	struct samples_list l;
+
+	if (samples_of(r->prof, rw->e->index, &l) || !l.n)
+		return;
+	fputs(", \"self_samples\": [", out);
+	for (size_t i = 0; i < l.n; i++) {
+		fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+		report_json_string(out, l.v[i].name);
+		fputs(", \"module\": ", out);
+		report_json_string(out, l.v[i].module);
+		fprintf(out, ", \"own\": %s, \"samples\": %llu, \"ns\": %llu, \"share\": %.4f}",
+			l.v[i].own ? "true" : "false", U(l.v[i].samples), U(l.v[i].ns),
+			(double)l.v[i].samples / (double)l.samples);
+	}
+	fputc(']', out);
+	samples_free(&l);
+}
+
 void report_json_row(FILE *out, const struct report *r, const struct report_row *rw, size_t rank,
 		     const char *indent)
 {
@@ -91,6 +115,8 @@ void report_json_row(FILE *out, const struct report *r, const struct report_row 
 		U(st->mem_max_kib), U(rw->e->abandoned), U(rw->e->hist_dropped),
 		U(rw->e->cpu_ns), U(rw->e->cpu_wall_ns));
 	report_json_hot(out, rw);
+	if (rw->e->sampled)
+		self_samples(out, r, rw);
 	if (rw->e->kind == PPF_KIND_ENDPOINT) {
 		const struct pp_entry *e = rw->e;
 		const char *sp = strchr(rw->name, ' ');

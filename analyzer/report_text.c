@@ -29,6 +29,7 @@
 
 #include "escape.h"
 #include "report.h"
+#include "samples.h"
 
 #define RULE "================================================================================\n"
 #define LINE "--------------------------------------------------------------------------------\n"
@@ -458,6 +459,21 @@ static void hooks_cost_line(FILE *out, const struct pp_profile *prof, size_t wid
 	report_text_wrap(out, line, width, 0, "  ");
 }
 
+/* Under an entry with CPU samples (PARAPROF_SAMPLE), one line of what
+ * its self time is made of: its three largest parts, the rest as other. */
+static void self_samples(FILE *out, const struct report *r, const struct report_row *row)
+{
+	struct samples_list l;
+	char line[1024];
+
+	if (samples_of(r->prof, row->e->index, &l))
+		return;
+	samples_line(line, sizeof(line), &l, 3);
+	if (*line)
+		fprintf(out, "  %s\n", line);
+	samples_free(&l);
+}
+
 /* One entry: its name, its row of numbers, then a line (or more) of self
  * time, min, p99.9, memory and the columns that did not fit. */
 static void entry(FILE *out, const struct report *r, const struct table *t,
@@ -501,6 +517,8 @@ static void entry(FILE *out, const struct report *r, const struct table *t,
 	if (row->e->abandoned)
 		piece(&p, "Abandoned: %s", report_fmt_count(a, row->e->abandoned));
 	pieces_end(&p);
+	if (row->e->sampled)
+		self_samples(out, r, row);
 	report_text_hot(out, r, row);
 }
 

@@ -155,6 +155,7 @@ void env_read(void)
 	env.quiet = 0;
 	env.libcalls = 0;
 	env.cpu_min_ns = 20000;
+	env.sample_hz = 0;
 	strcpy(env.output, ".");
 	if (getauxval(AT_SECURE)) {
 		/* not even PARAPROF_QUIET: the environment is not to be trusted */
@@ -228,6 +229,15 @@ void env_read(void)
 				 "to 60000000; using 20", s);
 		else
 			env.cpu_min_ns = v * 1000;
+	}
+
+	s = getenv("PARAPROF_SAMPLE");
+	if (s && *s) {
+		if (parse_number(s, 0, &v) < 0 || v > 10000)
+			env_warn("PARAPROF_SAMPLE=%s is not a number of samples per second from 0 "
+				 "to 10000; no sampling", s);
+		else
+			env.sample_hz = (uint32_t)v;
 	}
 
 	s = getenv("PARAPROF_SLOW_CALL_US");

@@ -317,6 +317,7 @@ static int thread_ready(struct tls *t)
 		__atomic_store_n(&a->owner, t, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->area->state, PPF_THREAD_ACTIVE, __ATOMIC_RELEASE);
 	t->state = T_READY;
+	hk_sample_start(t);	/* PARAPROF_SAMPLE: its CPU-time timer */
 	return 1;
 }
 
@@ -394,6 +395,8 @@ int hk_begin(struct tls *t, uint64_t g, unsigned kind, uintptr_t fn, uintptr_t s
 	if (!(c & PPF_FLAG_ENABLED) || !sync_thread(t)) {
 		if (t->nested)
 			hk_flush_nested(t);
+		if (t->samp_due)
+			hk_sample_flush(t);
 		t->gate = 0;
 		return 0;
 	}
@@ -406,6 +409,8 @@ void hk_end(struct tls *t, uint32_t c)
 {
 	if (unlikely(t->nested))
 		hk_flush_nested(t);
+	if (unlikely(t->samp_due))
+		hk_sample_flush(t);
 	pp_sigfence();
 	t->gate = t->state == T_READY && !t->overflow ? (uint64_t)c + 1 : 0;
 }
@@ -615,6 +620,8 @@ static void __attribute__((noinline)) end_slow(uint64_t g, uint64_t now)
 		sampler_tick(now);
 	if (t->nested)
 		hk_flush_nested(t);
+	if (t->samp_due)
+		hk_sample_flush(t);
 	pp_sigfence();
 	t->gate = g;
 }
@@ -782,6 +789,8 @@ static void abandon_stack(struct tls *t)
 	t->overflow = 0;
 	if (t->nested)
 		hk_flush_nested(t);
+	if (t->samp_due)
+		hk_sample_flush(t);
 }
 
 /* pthread key destructor: the thread is exiting.  Its area is kept with its
@@ -804,6 +813,7 @@ static void thread_exit(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	a = &rec_priv[t->area_idx];
 	t->exiting = 1;
+	hk_sample_stop(t);	/* (a SIGPROF pending now finds the thread not ready) */
 	abandon_stack(t);
 	victim = seg_exit_area(t->area_idx);
 	if (victim)
@@ -881,6 +891,7 @@ void hooks_forget(void)
 	/* in the child after fork: every pointer into the parent's segment
 	 * goes, and the stacks hold the parent's threads' frames */
 	rec_forget();
+	hk_sample_forget_all();		/* the parent's timers are not the child's */
 	for (unsigned i = 0; rec_priv && i < REC_AREA_MAX; i++) {
 		if (rec_priv[i].stack)
 			munmap(rec_priv[i].stack, ((size_t)rec_priv[i].cap + 1) * sizeof(struct frame));
@@ -890,6 +901,7 @@ void hooks_forget(void)
 	}
 	if (t->nest)
 		memset(t->nest, 0, sizeof(*t->nest));
+	hk_sample_forget(t);
 	t->gate = 0;
 	t->depth = 0;
 	t->cap = 0;

@@ -1,8 +1,9 @@
 /* hooks.h - the hooks' private parts, shared by hooks.c (the hooks, their
  * slow paths, threads), hooks_signal.c (signal handlers inside a hook, exit
- * quiescence) and hooks_api.c (regions, spans, endpoints)
+ * quiescence), hooks_api.c (regions, spans, endpoints) and cpusample.c (CPU
+ * samples, PARAPROF_SAMPLE)
  *
- * Never included outside these three files.  Every non-static name here
+ * Never included outside these four files.  Every non-static name here
  * carries the prefix hk_ (internal.h's hooks_ names are the module's face to
  * the rest of the library).
  */
@@ -77,6 +78,8 @@ struct tls {
 	struct ppf_thread *area;
 	int state;			/* T_* */
 	struct nest *nest;		/* made the first time a handler needs it */
+	struct cpusample_ring *samp;	/* CPU samples not yet in records, NULL = none */
+	uint32_t samp_due;		/* the ring holds samples: the next slow hook adds them */
 	struct ppf_record dropped;	/* private sink for functions with no record */
 };
 
@@ -242,5 +245,13 @@ void hk_nested(struct tls *t, unsigned kind, uintptr_t fn, uintptr_t site, uintp
 uint32_t hk_match_exit(const struct frame *stack, uint32_t depth, uintptr_t fn, uintptr_t site);
 void hk_flush_nested(struct tls *t);
 void hk_repair_stale(struct tls *t, uint64_t g);
+
+/* cpusample.c */
+void hk_sample_start(struct tls *t);
+void hk_sample_stop(struct tls *t);
+void hk_sample_flush(struct tls *t);
+void hk_sample_repair(struct tls *t);
+void hk_sample_forget(struct tls *t);
+void hk_sample_forget_all(void);
 
 #endif /* PARAPROF_HOOKS_H */

@@ -333,6 +333,7 @@ void hk_repair_stale(struct tls *t, uint64_t g)
 	struct nest *n = t->nest;
 	uint64_t now = clock_now();
 
+	hk_sample_repair(t);
 	if (n) {
 		repair_flush(n);
 		while (n->depth)

@@ -74,6 +74,7 @@ int init_segment(void)
 			sampler_start();
 			slow_warm();
 			calib_segment_made();
+			cpusample_init();	/* PARAPROF_SAMPLE */
 		} else
 			seg_off();
 	}

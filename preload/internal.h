@@ -10,6 +10,7 @@
 #define PARAPROF_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,8 @@ struct env_settings {
 	int libcalls;			/* PARAPROF_LIBCALLS: record blocking libc calls */
 	uint64_t cpu_min_ns;		/* PARAPROF_CPU_MIN_US: the average call from
 					   which CPU time is read, 0 = never */
+	uint32_t sample_hz;		/* PARAPROF_SAMPLE: CPU-time samples per second
+					   of each thread's CPU time, 0 = none */
 };
 
 extern struct env_settings env;
@@ -309,6 +312,15 @@ void init_exit(int named);
  * calls it first: dlsym is no call for a signal handler). */
 void wrap_init(void);
 
+/* ---- wrap_sample.c: exec*, sigaction and signal for the CPU sampler ---- */
+
+/* Looks up libc's functions behind them (wrap_init calls it). */
+void wrap_sample_init(void);
+
+/* libc's sigaction(), never the wrapper (which hides the library's SIGPROF
+ * action from the program). */
+int wrap_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 /* ---- libcalls.c: blocking libc calls as entries ---- */
 
 /* Looks up libc's functions behind the wrappers (init.c, at start-up). */
@@ -388,6 +400,8 @@ struct slot {
 					   (PPF_REC_CPU): entries take the slow path */
 };
 
+struct cpusample_ring;
+
 /* Private state of a thread area, kept with the area when a thread exits so
  * that the next thread that takes the area reuses it. */
 struct area_priv {
@@ -400,6 +414,8 @@ struct area_priv {
 	void *owner;			/* the owning thread's state (hooks.c), or NULL */
 	uint32_t readers;		/* hooks_quiesce() reading owner's state: the
 					   owner does not exit (free it) meanwhile */
+	struct cpusample_ring *samp;	/* the owner's CPU samples not yet in records
+					   (cpusample.c), made at its first use */
 };
 
 extern struct area_priv *rec_priv;	/* [REC_AREA_MAX] */
@@ -637,6 +653,27 @@ void symtab_forget(void);
  * the modules do not name is left out (a reader falls back on the binary).
  * Returns 0, or -1 when memory runs out (t may hold part of the names). */
 int names_collect(struct ppc_names *t);
+
+/* ---- cpusample.c: what self time is made of (PARAPROF_SAMPLE) ---- */
+
+/* With PARAPROF_SAMPLE set, once the segment is made: installs the SIGPROF
+ * handler, unless the program has one (then says so once: no sampling). */
+void cpusample_init(void);
+
+/* Before an exec* of the calling thread (wrap.c): its timer is deleted
+ * and a SIGPROF it left pending is taken, so that the new program (whose
+ * SIGPROF is back to the default, fatal) does not receive it.  After an
+ * exec that failed, cpusample_after_exec() starts the timer again. */
+void cpusample_before_exec(void);
+void cpusample_after_exec(void);
+
+/* The program sets an action for SIGPROF (wrap_sample.c's sigaction and
+ * signal): every thread's timer is deleted, the calling thread's pending
+ * SIGPROF taken, and sampling stops, after one line.  Nothing when the
+ * library does not sample.  cpusample_owns_sigprof(): 1 while it does
+ * (the SIGPROF action is then the library's). */
+void cpusample_yield(void);
+int cpusample_owns_sigprof(void);
 
 /* ---- sampler.c: memory ---- */
 

@@ -48,7 +48,7 @@ static int gather(struct place **v, size_t *n, size_t *cap)
 		       used - off >= sizeof(struct ppf_record) && steps--) {
 			const struct ppf_record *r = seg_ptr(off);
 
-			if (r->kind == PPF_KIND_FUNCTION) {
+			if (r->kind == PPF_KIND_FUNCTION || r->kind == PPF_KIND_SAMPLE) {
 				if (*n == *cap) {
 					size_t c = *cap ? *cap * 2 : 1024;
 					struct place *p = realloc(*v, c * sizeof(*p));

@@ -184,7 +184,7 @@ int query_keys(struct query_key **keys, size_t *count)
 			size_t j;
 
 			off = r->next;
-			if (!r->calls || (r->flags & PPF_REC_FOLDED))
+			if (!r->calls || (r->flags & PPF_REC_FOLDED) || r->kind == PPF_KIND_SAMPLE)
 				continue;
 			for (j = 0; j < n; j++)
 				if (k[j].kind == r->kind && k[j].key == key_of(r))

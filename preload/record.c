@@ -81,7 +81,8 @@ void rec_table_drop_unloaded(struct area_priv *a)
 
 		if (!a->tab[i].key)
 			continue;
-		if (r->kind == PPF_KIND_FUNCTION && r->module && r->module <= nmods &&
+		if ((r->kind == PPF_KIND_FUNCTION || r->kind == PPF_KIND_SAMPLE) && r->module &&
+		    r->module <= nmods &&
 		    __atomic_load_n(&mods[r->module - 1].unloaded, __ATOMIC_ACQUIRE))
 			continue;	/* its address may be another module's now */
 		if (rec_table_insert(&keep, a->tab[i].key, a->tab[i].parent, a->tab[i].rec) < 0) {

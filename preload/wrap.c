@@ -88,6 +88,7 @@ void wrap_init(void)
 	real_siglongjmp = (jump_fn)dlsym(RTLD_NEXT, "siglongjmp");
 	real_longjmp_chk = (jump_fn)dlsym(RTLD_NEXT, "__longjmp_chk");
 	jb_known = jb_check();
+	wrap_sample_init();
 }
 
 /* Jumps with libc's `real`, or with the first of them found. */

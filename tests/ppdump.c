@@ -8,6 +8,8 @@
  * skipped):
  *   fn <module>+0x<elf address> calls= sum_ns= incl_ns= self_ns= min_ns= max_ns= abandoned= hist= p50= p99=
  *   name <kind> <name> calls= ...
+ * and CPU samples (PARAPROF_SAMPLE: kind 6) as functions are, "sample"
+ * for "fn" (calls= is the samples),
  * then "header <field>=<value>" lines; with PPDUMP_HIST set, each entry's line
  * is followed by its non-empty buckets ("  bucket lower= width= count=").
  * With PPDUMP_PATHS set, first one line per record with calls, its call path
@@ -64,7 +66,7 @@ static void print_key(const struct ppf_header *h, const struct ppf_record *r)
 	const char *strtab = at(h->strtab_off, h->strtab_cap);
 	const struct ppf_module *m = NULL;
 
-	if (r->kind != PPF_KIND_FUNCTION) {
+	if (r->kind != PPF_KIND_FUNCTION && r->kind != PPF_KIND_SAMPLE) {
 		printf("%s", r->key < h->strtab_cap ? strtab + r->key : "?");
 		return;
 	}
@@ -135,6 +137,7 @@ static int print_facts(void)
 	FACT("PPF_KIND_SPAN", PPF_KIND_SPAN);
 	FACT("PPF_KIND_ENDPOINT", PPF_KIND_ENDPOINT);
 	FACT("PPF_KIND_LIBCALL", PPF_KIND_LIBCALL);
+	FACT("PPF_KIND_SAMPLE", PPF_KIND_SAMPLE);
 	/* offsetof_<struct>_<field> (struct ppf_<struct>), sizeof_<struct> */
 	FACT("offsetof_header_version", offsetof(struct ppf_header, version));
 	FACT("offsetof_header_used_size", offsetof(struct ppf_header, used_size));
@@ -221,7 +224,8 @@ int main(int argc, char **argv)
 				       (unsigned long long)r->key, (unsigned long long)r->calls);
 			if (getenv("PPDUMP_PATHS") && r->calls && h->version >= 3)
 				print_path(h, r);
-			a = find(r->kind, r->key, r->kind == PPF_KIND_FUNCTION ? r->module : 0);
+			a = find(r->kind, r->key, r->kind == PPF_KIND_FUNCTION ||
+				 r->kind == PPF_KIND_SAMPLE ? r->module : 0);
 			ppc_record_add(&a->sum, r);
 			if (r->pending && r->pending <= PPF_HIST_BUCKETS)
 				a->hist[r->pending - 1]++;
@@ -242,7 +246,8 @@ int main(int argc, char **argv)
 
 		for (unsigned b = 0; b < PPF_HIST_BUCKETS; b++)
 			hist += a->hist[b];
-		if (a->kind == PPF_KIND_FUNCTION) {
+		if (a->kind == PPF_KIND_FUNCTION || a->kind == PPF_KIND_SAMPLE) {
+			const char *what = a->kind == PPF_KIND_SAMPLE ? "sample" : "fn";
 			const struct ppf_module *m = NULL;
 
 			/* the module the record names (format version 2), else
@@ -254,9 +259,10 @@ int main(int argc, char **argv)
 				    (!m || m->unloaded || !mods[j].unloaded))
 					m = &mods[j];
 			if (m)
-				printf("fn %s+0x%llx", m->path, (unsigned long long)(a->key - m->load_addr));
+				printf("%s %s+0x%llx", what, m->path,
+				       (unsigned long long)(a->key - m->load_addr));
 			else
-				printf("fn ?+0x%llx", (unsigned long long)a->key);
+				printf("%s ?+0x%llx", what, (unsigned long long)a->key);
 		} else {
 			printf("name %u %s", a->kind, a->key < h->strtab_cap ? strtab + a->key : "?");
 		}

@@ -37,7 +37,8 @@
 #define PPF_MAGIC_LEN 8
 #define PPF_VERSION 5		/* 5: record.outer_calls (records of 392 bytes), the
 				   hooks' cost calibrated at start-up
-				   (thread_info[0].hook_*_ps);
+				   (thread_info[0].hook_*_ps), records of kind
+				   PPF_KIND_SAMPLE;
 				   4: exited threads' areas kept (PPF_THREAD_EXITED),
 				   the thread info table (header.thread_info_off)
 				   and header.threads_folded, records of kind
@@ -144,8 +145,16 @@ enum ppf_kind {
 				   call's name ("nanosleep"): a callee of the
 				   frame that made it; readers older than it
 				   leave such records out with a note */
+	PPF_KIND_SAMPLE = 6,	/* key: runtime address of a function the CPU-time
+				   sampler (PARAPROF_SAMPLE) found running under
+				   the parent record's frame: calls = samples,
+				   sum_ns = samples x period, min_ns = max_ns =
+				   the period, hist_dropped = calls (no histogram);
+				   key == the parent's key: its own code.  Never a
+				   parent; readers older than it leave it out with
+				   a note */
 };
-#define PPF_KIND_MAX PPF_KIND_LIBCALL	/* the highest kind a reader knows */
+#define PPF_KIND_MAX PPF_KIND_SAMPLE	/* the highest kind a reader knows */
 
 #define PPF_REC_FOLDED 0x1u	/* counted in area 0 already: readers skip it */
 #define PPF_REC_CPU 0x4u	/* its calls are long enough (PARAPROF_CPU_MIN_US on
