@@ -42,15 +42,16 @@ else
 	raw_opt=
 fi
 
-# report CASE: the reports of the dumps in $tmp/CASE (read together): its
-# entries in $tmp/CASE.txt and, with --raw, in $tmp/CASE.raw
-# (tests/helpers/accflat.py's lines)
+# report DIR: the report of the dumps in $tmp/DIR (read together) as JSON
+# in $tmp/DIR.json, and with --raw in $tmp/DIR.raw.json (a copy without)
 report() {
 	"$REPORT" -f json --min-calls 1 --top 1000 "$tmp/$1"/paraprof.*.ppd >"$tmp/$1.json"
-	"$REPORT" -f json --min-calls 1 --top 1000 $raw_opt "$tmp/$1"/paraprof.*.ppd \
-		>"$tmp/$1.raw.json"
-	python3 "$HELPERS/accflat.py" "$tmp/$1.json" >"$tmp/$1.txt"
-	python3 "$HELPERS/accflat.py" "$tmp/$1.raw.json" >"$tmp/$1.raw"
+	if [ -n "$raw_opt" ]; then
+		"$REPORT" -f json --min-calls 1 --top 1000 $raw_opt "$tmp/$1"/paraprof.*.ppd \
+			>"$tmp/$1.raw.json"
+	else
+		cp "$tmp/$1.json" "$tmp/$1.raw.json"
+	fi
 }
 
 # profile DIR CASE ARGS...: runs progs/accuracy CASE ARGS under the
@@ -62,6 +63,30 @@ profile() {
 	PARAPROF_OUTPUT=$tmp/$_dir LD_PRELOAD=$LIB "$B/progs/accuracy" "$@" >>"$tmp/$_dir.out"
 }
 
+# The runs, each case a process of its own (the libc entries of one case
+# are not another's); the tiny calls RUNS times in each build, taken in
+# turn, so that both see the machine's load alike.
+profile busy busy 200 200
+report busy
+profile sleep sleep 50 2000
+report sleep
+profile pipe pipe 50 2000
+report pipe
+profile mutex mutex 20 2000
+report mutex
+RUNS=${ACC_RUNS:-5}
+for i in $(seq "$RUNS"); do
+	profile "tiny.$i" tiny "$TINY" 1
+	"$B/progs/accuracy_noinst" tiny "$TINY" 1 >>"$tmp/noinst.out"
+	report "tiny.$i"
+	cat "$tmp/tiny.$i.out" >>"$tmp/tiny.out"
+done
+mkdir "$tmp/tiny"
+ln "$tmp"/tiny.*/paraprof.*.ppd "$tmp/tiny/"
+report tiny
+# every report's entries as lines for awk: $tmp/X.json -> $tmp/X.txt
+python3 "$HELPERS/accflat.py" "$tmp"/*.json
+
 # own FILE KEY: the value the program printed as KEY=value, the average of
 # the runs that printed it; own_sum: their sum
 own() {
@@ -72,7 +97,7 @@ own_sum() {
 }
 
 # entry DIR EXT NAME KIND FIELD: FIELD of the entry NAME of KIND in
-# $tmp/DIR.EXT (txt: the report, raw: the raw report); "" when absent
+# $tmp/DIR.EXT (txt: the report, raw.txt: the raw report); "" when absent
 entry() {
 	awk -v n="$3" -v k="$4" -v f="$5" '$1 == n && $2 == k {
 		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' \
@@ -87,7 +112,7 @@ row() {
 # fn_row ID CASE NAME KIND FIELD EXPECTED CALLS_EXPECTED: a row of one field
 # of one entry, in ns, error relative
 fn_row() {
-	row "$1" ns "$6" "$(entry "$2" txt "$3" "$4" "$5")" "$(entry "$2" raw "$3" "$4" "$5")" \
+	row "$1" ns "$6" "$(entry "$2" txt "$3" "$4" "$5")" "$(entry "$2" raw.txt "$3" "$4" "$5")" \
 		rel "$7" "$(entry "$2" txt "$3" "$4" calls)"
 }
 
@@ -99,20 +124,16 @@ waiting() {
 }
 
 # 1. busy loops: 200 calls of 200 us
-profile busy busy 200 200
-report busy
 o=$tmp/busy.out
 fn_row spin_avg busy spin function avg_ns "$(own "$o" spin_avg_ns)" "$(own_sum "$o" spin_calls)"
 fn_row spin_p50 busy spin function p50_ns "$(own "$o" spin_p50_ns)" "$(own_sum "$o" spin_calls)"
 
 # 2. sleeps: 50 calls of 2 ms in nanosleep
-profile sleep sleep 50 2000
-report sleep
 o=$tmp/sleep.out
 row sleeper_waiting % \
 	"$(awk -v c="$(own "$o" sleeper_cpu_ns)" -v w="$(own "$o" sleeper_total_ns)" \
 		'BEGIN { printf "%.2f", 100 * (1 - c / w) }')" \
-	"$(waiting sleep txt sleeper)" "$(waiting sleep raw sleeper)" abs \
+	"$(waiting sleep txt sleeper)" "$(waiting sleep raw.txt sleeper)" abs \
 	"$(own_sum "$o" sleeper_calls)" "$(entry sleep txt sleeper function calls)"
 fn_row sleeper_total sleep sleeper function total_ns "$(own "$o" sleeper_total_ns)" \
 	"$(own_sum "$o" sleeper_calls)"
@@ -120,33 +141,19 @@ fn_row nanosleep_total sleep nanosleep libc total_ns "$(own "$o" nanosleep_total
 	"$(own_sum "$o" nanosleep_calls)"
 
 # 3. blocking reads: 50 bytes written 2 ms apart
-profile pipe pipe 50 2000
-report pipe
 o=$tmp/pipe.out
 fn_row read_total pipe read libc total_ns "$(own "$o" read_total_ns)" "$(own_sum "$o" read_calls)"
 
 # 4. a contended mutex: 20 times held 2 ms after the wait began
-profile mutex mutex 20 2000
-report mutex
 o=$tmp/mutex.out
 fn_row lock_total mutex pthread_mutex_lock libc total_ns "$(own "$o" lock_total_ns)" \
 	"$(own_sum "$o" lock_calls)"
 
-# 5. tiny calls, against the same code without -finstrument-functions:
-# RUNS runs of each build taken in turn, the parents' inclusive time the
-# best run's of each (interference from the rest of the machine only adds
-# to a run's time, and varies from run to run more than the hooks' cost),
-# the leaves' p50 that of all the calls, against the best run's average
-RUNS=${ACC_RUNS:-5}
-for i in $(seq $RUNS); do
-	profile "tiny.$i" tiny "$TINY" 1
-	"$B/progs/accuracy_noinst" tiny "$TINY" 1 >>"$tmp/noinst.out"
-	report "tiny.$i"
-	cat "$tmp/tiny.$i.out" >>"$tmp/tiny.out"
-done
-mkdir "$tmp/tiny"
-ln "$tmp"/tiny.*/paraprof.*.ppd "$tmp/tiny/"
-report tiny
+# 5. tiny calls, against the same code without -finstrument-functions: the
+# parents' inclusive time the best run's of each build (interference from
+# the rest of the machine only adds to a run's time, and varies from run to
+# run more than the hooks' cost), the leaves' p50 that of all the calls,
+# against the best run's average
 o=$tmp/tiny.out
 n=$tmp/noinst.out
 
@@ -166,7 +173,7 @@ best() {
 # parent_row ID NAME: the parent NAME's inclusive time, best of the runs
 parent_row() {
 	row "$1" ns "$(own_min "$n" "$2_avg_ns")" "$(best txt "$2" avg_ns)" \
-		"$(best raw "$2" avg_ns)" rel "$(own_sum "$o" parent_calls)" \
+		"$(best raw.txt "$2" avg_ns)" rel "$(own_sum "$o" parent_calls)" \
 		"$(entry tiny txt "$2" function calls)"
 }
 
@@ -178,7 +185,7 @@ fn_row leafdep_p50 tiny leafdep function p50_ns "$(own_min "$n" leafdep_ns)" \
 	"$(own_sum "$o" leaf_calls)"
 parent_row parent0_avg parent0
 row empty_p50 ns "$(own_min "$n" empty_ns)" "$(entry tiny txt empty function p50_ns)" \
-	"$(entry tiny raw empty function p50_ns)" abs "$(own_sum "$o" leaf_calls)" \
+	"$(entry tiny raw.txt empty function p50_ns)" abs "$(own_sum "$o" leaf_calls)" \
 	"$(entry tiny txt empty function calls)"
 
 [ -n "${ACC_ROWS:-}" ] && cp "$rows" "$ACC_ROWS"
