@@ -68,6 +68,8 @@ profile() {
 # turn, so that both see the machine's load alike.
 profile busy busy 200 200
 report busy
+profile busy20 busy 200 20
+report busy20
 profile sleep sleep 50 2000
 report sleep
 profile pipe pipe 50 2000
@@ -127,6 +129,13 @@ waiting() {
 o=$tmp/busy.out
 fn_row spin_avg busy spin function avg_ns "$(own "$o" spin_avg_ns)" "$(own_sum "$o" spin_calls)"
 fn_row spin_p50 busy spin function p50_ns "$(own "$o" spin_p50_ns)" "$(own_sum "$o" spin_calls)"
+# ... of 20 us, where the library starts reading the thread's CPU clock
+# (PARAPROF_CPU_MIN_US): its reads count in the calls' time
+o=$tmp/busy20.out
+fn_row spin20_avg busy20 spin function avg_ns "$(own "$o" spin_avg_ns)" \
+	"$(own_sum "$o" spin_calls)"
+fn_row spin20_p50 busy20 spin function p50_ns "$(own "$o" spin_p50_ns)" \
+	"$(own_sum "$o" spin_calls)"
 
 # 2. sleeps: 50 calls of 2 ms in nanosleep
 o=$tmp/sleep.out
@@ -198,6 +207,8 @@ awk -F '\t' -v tiny="$TINY" '
 BEGIN {
 	label["spin_avg"] = "busy loop 200 us x 200: spin avg"
 	label["spin_p50"] = "busy loop 200 us x 200: spin p50"
+	label["spin20_avg"] = "busy loop 20 us x 200: spin avg"
+	label["spin20_p50"] = "busy loop 20 us x 200: spin p50"
 	label["sleeper_waiting"] = "sleep 2 ms x 50: sleeper waiting"
 	label["sleeper_total"] = "sleep 2 ms x 50: sleeper total"
 	label["nanosleep_total"] = "sleep 2 ms x 50: nanosleep [libc] total"
