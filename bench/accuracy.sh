@@ -18,7 +18,8 @@
 # file, tab-separated: id, unit, expected, measured, raw, error kind (rel:
 # relative to expected, abs: in the row's unit), calls expected, calls
 # counted; ACC_TINY_CALLS (1,000,000): the tiny calls per parent call;
-# ACC_RUNS (5): the runs of each build of the tiny calls;
+# ACC_RUNS (5): the runs of each build of the tiny calls; ACC_RAW=0: no
+# --raw reports (the raw column repeats the measured one);
 # PARAPROF_TEST_PRELOAD: libraries preloaded before the library (the ASan
 # stage's runtime, as in tests/lib.sh).
 set -eu
@@ -36,7 +37,7 @@ rows=$tmp/rows.tsv
 : >"$rows"
 
 # Without --raw (before the hooks' cost was subtracted) every figure is raw.
-if "$REPORT" --help 2>/dev/null | grep -q -- '--raw'; then
+if [ "${ACC_RAW:-1}" != 0 ] && "$REPORT" --help 2>/dev/null | grep -q -- '--raw'; then
 	raw_opt=--raw
 else
 	raw_opt=
@@ -202,7 +203,7 @@ row empty_p50 ns "$(own_min "$n" empty_ns)" "$(entry tiny txt empty function p50
 # The table: relative errors in %, absolute ones in the row's unit.
 echo "paraprof accuracy: the report against the programs' own measurements"
 [ -n "$raw_opt" ] ||
-	echo "(paraprof-report has no --raw: the hooks' cost is not subtracted, both columns are raw)"
+	echo "(no --raw report: the raw column repeats the measured one)"
 awk -F '\t' -v tiny="$TINY" '
 BEGIN {
 	label["spin_avg"] = "busy loop 200 us x 200: spin avg"

@@ -17,10 +17,11 @@
 # only, with fewer tiny calls.
 . "$(dirname "$0")/../lib.sh"
 
-# 5 runs of each build of the tiny calls, the best of each compared (2
-# runs of a tenth of the calls under ASan)
+# 5 runs of each build of the tiny calls, the best of each compared; under
+# ASan one run of a tenth of the calls, and no --raw reports (each
+# process of the ASan build takes a good part of a second to start)
 if [ -n "${PARAPROF_TEST_PRELOAD:-}" ]; then
-	export ACC_RUNS=2 ACC_TINY_CALLS=100000
+	export ACC_RUNS=1 ACC_TINY_CALLS=100000 ACC_RAW=0
 	timed=
 else
 	export ACC_RUNS=5 ACC_TINY_CALLS=1000000
