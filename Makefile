@@ -92,16 +92,17 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_C := $(sort $(wildcard tests/progs/*.c))
 PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
-# partial_o3: tests/progs/partial.c at -O3; tests/progs/dl/*.c: instrumented
-# libraries the programs dlopen (their rules are with the programs')
+# partial_o3: tests/progs/partial.c at -O3; accuracy_noinst: accuracy.c
+# without -finstrument-functions; tests/progs/dl/*.c: instrumented libraries
+# the programs dlopen (their rules are with the programs')
 PROG_DL := $(patsubst tests/progs/dl/%.c,$(BUILD)/progs/lib%.so,$(sort $(wildcard tests/progs/dl/*.c)))
 # tests/progs/noinst_dl/*.c: libraries built without the flag (their time
 # is seen by the CPU samples only)
 PROG_NOINST_DL := $(patsubst tests/progs/noinst_dl/%.c,$(BUILD)/progs/libnoinst_%.so,\
 	$(sort $(wildcard tests/progs/noinst_dl/*.c)))
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
-	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 $(PROG_DL) \
-	$(PROG_NOINST_DL)
+	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 \
+	$(BUILD)/progs/accuracy_noinst $(PROG_DL) $(PROG_NOINST_DL)
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -260,6 +261,14 @@ $(BUILD)/progs/partial_o3: tests/progs/partial.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (-O3)"
 	$(Q)$(CC) $(PROG_FLAGS) -O3 -o $@ $<
+
+# The accuracy suite's programs of known cost, as they run without the
+# profiler: what the profile of the instrumented build should say once the
+# hooks' own cost is taken out (tests/integration/accuracy.sh).
+$(BUILD)/progs/accuracy_noinst: tests/progs/accuracy.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (not instrumented)"
+	$(Q)$(CC) -O2 -g -MMD -MP -o $@ $< -lpthread
 
 $(BUILD)/progs/lib%.so: tests/progs/dl/%.c
 	@mkdir -p $(@D)
@@ -465,6 +474,14 @@ $(GEN_DUMP): bench/gen_dump.c include/paraprof/format.h $(SYNTH_OBJ) $(COMMON_LI
 bench-report: $(REPORT) $(GEN_DUMP)
 	$(Q)BUILD=$(BUILD) sh bench/report.sh
 bench: bench-report
+
+# make bench-accuracy: the accuracy table, programs of known cost against
+# the report, with and without the hooks' cost (bench/accuracy.sh; the
+# README's "Accuracy"; tests/integration/accuracy.sh checks the same rows).
+.PHONY: bench-accuracy
+bench-accuracy: $(LIB) $(REPORT) $(BUILD)/progs/accuracy $(BUILD)/progs/accuracy_noinst
+	$(Q)BUILD=$(BUILD) sh bench/accuracy.sh
+bench: bench-accuracy
 
 # make bench-exporter: one scrape of paraprof-exporter over 100 synthetic
 # live segments of 1,000 functions each (target <= 200 ms; bench/exporter.sh).
