@@ -6,22 +6,33 @@
  *      clock read to the exit's), the "self" part;
  *   C  to its caller's time: both hooks whole, S included.
  * So, for a node of the calling-context tree (a record) with `calls` calls,
- * `outer` of them outermost frames (the ones inclusive_ns counts), D
- * instrumented calls made inside those outermost frames and k made directly
- * by its frames:
- *   inclusive' = inclusive - outer x S - D x C
- *   self'      = self - calls x S - k x (C - S)
- *   sum'       = sum - calls x S - D x C
- * and each call's duration (histogram, min, max) is moved down by the mean,
- * S + D x C / calls; nothing goes below zero.  D is the sum of the calls of
- * the node's subtree in its area, plus its own calls that were not
- * outermost (recursion is folded onto the node); those re-entering calls
- * count in k too, as if the function had made them itself (exact for
- * direct recursion; for a cycle through other functions a caller's share
- * moves to the re-entered function).  Only function records pay S and only
- * function calls count in D and k: a region's or a libc call's record has
- * costs of its own that are not measured.  A record cut from its path (past
- * the cap) counts in no ancestor's D.
+ * `outer` of them outermost frames (the ones inclusive_ns counts), and k
+ * instrumented calls made directly by its frames:
+ *   self'      = self - calls x S' - k x (C - S)
+ *   inclusive' = inclusive - (what self and the children's inclusive lose)
+ * and each call's duration (histogram, min, max) is moved down by the mean
+ * its calls lose; nothing goes below zero.  Calls that re-entered the node
+ * (recursion is folded onto it: calls - outer) count in k, as if the
+ * function had made them itself (exact for direct recursion; for a cycle
+ * through other functions a caller's share moves to the re-entered
+ * function).
+ *
+ * S' is S less what of it a CPU that runs instructions out of order hides
+ * under the call's own body: the hooks' instructions inside the call's
+ * window have no dependence on the body, and a body as long as they run
+ * them in its shadow.  Measured on the accuracy suite's leaves (README,
+ * "Accuracy"): an empty function's calls lose all of S and its caller all
+ * of C, a 31 ns leaf of independent work measures 31 ns raw (all of S
+ * hidden) and costs its caller C - S.  So S' = S - min(S, b), b being the
+ * node's own body per call as it reads with all of S taken out, and its
+ * caller loses C - S + S' a call.  (A body bound by one chain of
+ * latencies hides more, as the exit's clock read runs before the chain
+ * ends: its time shows in its caller; README says by how much.)
+ *
+ * Only function records pay S and only function calls count in k: a
+ * region's or a libc call's record has costs of its own that are not
+ * measured.  A record cut from its path (past the cap) counts in no
+ * ancestor's figures.
  *
  * Everything is computed before the records are merged, per dump, from the
  * records themselves; links that point nowhere make roots, and cycles
@@ -40,7 +51,7 @@
 
 struct collect {
 	struct load_comp *c;
-	uint64_t *parent, *calls, *outer;
+	uint64_t *parent, *calls, *outer, *self;
 	uint16_t *kind;
 	size_t cap;
 };
@@ -73,7 +84,11 @@ static int collect_record(struct load_dump *d, uint32_t thread, uint64_t off, vo
 
 		if (f)
 			k->outer = f;
-		void *g = f ? realloc(k->kind, cap * sizeof(uint16_t)) : NULL;
+		void *h = f ? realloc(k->self, cap * sizeof(uint64_t)) : NULL;
+
+		if (h)
+			k->self = h;
+		void *g = h ? realloc(k->kind, cap * sizeof(uint16_t)) : NULL;
 
 		if (!g)
 			return load_fail(d, "out of memory");
@@ -85,6 +100,7 @@ static int collect_record(struct load_dump *d, uint32_t thread, uint64_t off, vo
 	k->calls[n] = r->calls;
 	k->outer[n] = r->outer_calls < r->calls ? r->outer_calls : r->calls;
 	k->kind[n] = r->kind;
+	k->self[n] = r->self_ns;
 	k->c->n = n + 1;
 	return 0;
 }
@@ -110,7 +126,7 @@ static ptrdiff_t find(const struct load_comp *c, uint64_t off)
 /* Records are met list by list, newest first: sorted by offset with their
  * fields, through an index. */
 struct sort_item {
-	uint64_t off, parent, calls, outer;
+	uint64_t off, parent, calls, outer, self;
 	uint16_t kind;
 };
 
@@ -135,33 +151,37 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 }
 
 /*
- * What node `it` loses (see the top): `acc` the function calls of its
- * subtree, `direct` the outermost calls of its function children, `below`
+ * What node `it` loses (see the top): `direct` the outermost calls of its
+ * function children, `below`
  * what its children's inclusive times lose.  The inclusive time loses its
- * own time's loss plus its children's: the same, in exact arithmetic, as
- * outer x S + D x C, but rounded once per node, so that a node's own and
- * its children's times still add up to its inclusive time to the ns.
+ * own time's loss plus its children's, rounded once per node, so that a
+ * node's own and its children's times add up to its inclusive time to the
+ * ns, as they do raw.
  */
-static void node_adj(const struct load_comp *c, const struct sort_item *it, uint64_t acc,
-		     uint64_t direct, uint64_t below, struct load_comp_adj *a)
+static void node_adj(const struct load_comp *c, const struct sort_item *it, uint64_t direct,
+		     uint64_t below, struct load_comp_adj *a)
 {
 	int fn = it->kind == PPF_KIND_FUNCTION;
 	uint64_t again = fn ? it->calls - it->outer : 0;
-	uint64_t D = sat_add(acc, again), k = sat_add(direct, again);
-	uint64_t s = fn ? c->self_ps : 0;
+	uint64_t k = sat_add(direct, again);
+	uint64_t s = fn ? c->self_ps : 0, outside = c->call_ps - c->self_ps;
 
-	a->self_ns = sat_add(ps_mul(it->calls, s), ps_mul(k, c->call_ps - c->self_ps));
-	a->incl_ns = sat_add(a->self_ns, below);
-	/* every frame's duration: the same as inclusive's without recursion */
-	a->sum_ns = again ? sat_add(ps_mul(it->calls, s), ps_mul(D, c->call_ps)) : a->incl_ns;
-	/* the mean a call loses, rounded to the ns */
-	if (it->calls) {
-		unsigned __int128 ps = (unsigned __int128)s +
-				       (unsigned __int128)D * c->call_ps / it->calls;
+	if (s && it->calls) {
+		/* the body a call reads with all of S out, ps: what hides S */
+		__int128 body = ((__int128)it->self * 1000 - (__int128)it->calls * s -
+				 (__int128)k * outside) / it->calls;
 
-		ps = (ps + 500) / 1000;
-		a->shift_ns = ps > UINT64_MAX ? UINT64_MAX : (uint64_t)ps;
+		s -= body <= 0 ? 0 : body >= (__int128)s ? s : (uint64_t)body;
 	}
+	a->self_ns = sat_add(ps_mul(it->calls, s), ps_mul(k, outside));
+	a->incl_ns = sat_add(a->self_ns, below);
+	/* every frame's duration: the same as inclusive's without recursion
+	 * (with it, each inner frame's callees' hooks are counted once) */
+	a->sum_ns = again ? sat_add(a->incl_ns, ps_mul(again, s)) : a->incl_ns;
+	/* the mean a call loses, rounded to the ns */
+	if (it->calls)
+		a->shift_ns = a->sum_ns / it->calls +
+			      (a->sum_ns % it->calls >= (it->calls + 1) / 2);
 }
 
 int load_comp_figures(const struct load_dump *d, uint64_t *self_ps, uint64_t *call_ps)
@@ -185,7 +205,7 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 {
 	struct collect k = { .c = c };
 	struct sort_item *items = NULL;
-	uint64_t *acc = NULL, *direct = NULL, *below = NULL;
+	uint64_t *direct = NULL, *below = NULL;
 	uint8_t *done = NULL;
 	uint32_t *pending = NULL, *queue = NULL;
 	ptrdiff_t *par = NULL;
@@ -209,7 +229,7 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 	size_t n = c->n;
 
 	if (!(items = malloc((n + 1) * sizeof(*items))) ||
-	    !(acc = calloc(n + 1, sizeof(*acc))) || !(direct = calloc(n + 1, sizeof(*direct))) ||
+	    !(direct = calloc(n + 1, sizeof(*direct))) ||
 	    !(below = calloc(n + 1, sizeof(*below))) || !(done = calloc(n + 1, 1)) ||
 	    !(pending = calloc(n + 1, sizeof(*pending))) ||
 	    !(queue = malloc((n + 1) * sizeof(*queue))) || !(par = malloc((n + 1) * sizeof(*par))) ||
@@ -217,7 +237,7 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 		goto oom;
 	for (size_t i = 0; i < n; i++)
 		items[i] = (struct sort_item){ c->off[i], k.parent[i], k.calls[i], k.outer[i],
-					       k.kind[i] };
+					       k.self[i], k.kind[i] };
 	qsort(items, n, sizeof(*items), cmp_item);
 	for (size_t i = 0; i < n; i++)
 		c->off[i] = items[i].off;
@@ -242,22 +262,18 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 		ptrdiff_t p = par[i];
 
 		done[i] = 1;
-		node_adj(c, &items[i], acc[i], direct[i], below[i], &c->adj[i]);
+		node_adj(c, &items[i], direct[i], below[i], &c->adj[i]);
 		if (p < 0)
 			continue;
-		if (items[i].kind == PPF_KIND_FUNCTION) {
-			acc[p] = sat_add(acc[p], sat_add(items[i].calls, acc[i]));
+		if (items[i].kind == PPF_KIND_FUNCTION)
 			direct[p] = sat_add(direct[p], items[i].outer);
-		} else {
-			acc[p] = sat_add(acc[p], acc[i]);
-		}
 		below[p] = sat_add(below[p], c->adj[i].incl_ns);
 		if (--pending[p] == 0)
 			queue[tail++] = (uint32_t)p;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!done[i])
-			node_adj(c, &items[i], acc[i], direct[i], below[i], &c->adj[i]);
+			node_adj(c, &items[i], direct[i], below[i], &c->adj[i]);
 	c->on = 1;
 	rc = 0;
 	goto fail;
@@ -267,7 +283,6 @@ fail:
 	if (rc)
 		load_comp_free(c);
 	free(items);
-	free(acc);
 	free(direct);
 	free(below);
 	free(done);
@@ -277,6 +292,7 @@ fail:
 	free(k.parent);
 	free(k.calls);
 	free(k.outer);
+	free(k.self);
 	free(k.kind);
 	return rc;
 }
