@@ -120,12 +120,17 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* After a push: the CPU clock into the top frame when its record asks. */
+/* After a push: the CPU clock into the top frame when its record asks and
+ * the frame is the record's outermost.  Not in the frames of a recursion
+ * below it: a read (a system call, 3 us on a VM) in each would lengthen
+ * every frame by the reads of all those below, which kept a recursive
+ * function's average above the threshold once a slow start had marked it
+ * (fib(30) ran 100 times slower in 1 process of 20). */
 static void cpu_begin(struct tls *t)
 {
 	struct frame *f = &t->stack[t->depth - 1];
 
-	if (unlikely(f->rec->flags & PPF_REC_CPU)) {
+	if (unlikely(f->rec->flags & PPF_REC_CPU) && f->rec->depth == 1) {
 		f->cpu_start = thread_cpu_ns();
 		f->cpu_tag = f->start;
 	}

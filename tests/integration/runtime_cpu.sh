@@ -39,6 +39,13 @@ check "text: sleeper's line says how much was waiting" \
 check "a recommendation says that sleeper waits, not to optimise its body" \
 	sh -c 'grep -q "^- sleeper is off CPU [0-9.]*% of its time" cpu.txt &&
 		! grep -q "sleeper spends .* in its own code" cpu.txt'
+# a recursion: only its outermost frames read the CPU clock (a read in each
+# of 31 frames made every frame longer by the reads below it: a function
+# that became marked could then never become short enough again)
+wall=$(csv cpu.csv descend cpu_wall_ns) total=$(csv cpu.csv descend total_ns)
+expect_range "descend: its outermost calls' CPU time was read (wall ns)" "$wall" 100000 10000000000
+expect_range "descend: only its outermost frames (CPU-read wall within its total, per mille)" \
+	"$((1000 * wall / (total ? total : 1)))" 0 1000
 "$REPORT" -f json --min-calls 1 "$dump" >cpu.json
 expect_eq "json: sleeper's cpu_wall_ns as in the CSV" \
 	"$(ppjson cpu.json rows functions name=sleeper cpu_wall_ns | head -n 1)" \
