@@ -120,6 +120,27 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* What one read of the CPU clock takes, ns: the least of the first few
+ * reads' (a system call: 3 us on a VM, more on a busy one).  A marked
+ * call's duration holds two; without them taken off, calls whose reads
+ * alone pass half the threshold would stay marked for good. */
+static uint64_t cpu_read_ns = UINT64_MAX;
+static unsigned cpu_read_seen;
+
+static uint64_t cpu_read_cost(void)
+{
+	if (cpu_read_seen < 3) {
+		uint64_t t0 = clock_now(), ns;
+
+		thread_cpu_ns();
+		ns = clock_to_ns(clock_now() - t0);
+		if (ns < cpu_read_ns)
+			cpu_read_ns = ns;	/* (a race of threads: a value either way) */
+		cpu_read_seen++;
+	}
+	return cpu_read_ns;
+}
+
 /* After a push: the CPU clock into the top frame when its record asks and
  * the frame is the record's outermost.  Not in the frames of a recursion
  * below it: a read (a system call, 3 us on a VM) in each would lengthen
@@ -163,10 +184,10 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 			r->seq = seq + 2;
 		}
 		/* calls that became short on average (below half the
-		 * threshold: a slow first call marked it) go back to the
-		 * fast paths */
+		 * threshold: a slow first call marked it), their own two
+		 * reads of the CPU clock left out, go back to the fast paths */
 		if ((r->flags & PPF_REC_CPU) &&
-		    (!min || (r->sum_ns + dur) / (r->calls + 1) < min / 2)) {
+		    (!min || (r->sum_ns + dur) / (r->calls + 1) < min / 2 + 2 * cpu_read_cost())) {
 			__atomic_and_fetch(&r->flags, ~PPF_REC_CPU, __ATOMIC_RELAXED);
 			s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
 			if (s->key == f->fn && s->rec == r)
