@@ -97,7 +97,8 @@ void calib_run(struct tls *t)
 	uint64_t self[CALIB_BATCHES], call[CALIB_BATCHES];
 	struct frame *f;
 	uint64_t child, page, t0, t1;
-	int one = 1;
+	uint32_t depth;
+	int one = 1, whole = 1;
 
 	/* the gate open (it may hold the control word the entry began with,
 	 * before the segment: the first call then takes the slow path), a
@@ -123,6 +124,7 @@ void calib_run(struct tls *t)
 	t->tab = a->tab;
 	t->shift = a->shift;
 	child = f->child_ns;
+	depth = t->depth;
 
 	for (unsigned b = 0; b < CALIB_WARM + CALIB_BATCHES; b++) {
 		uint64_t calls = calib_rec.calls, sum = calib_rec.sum_ns;
@@ -136,14 +138,22 @@ void calib_run(struct tls *t)
 		if (b < CALIB_WARM)
 			continue;
 		calls = calib_rec.calls - calls;
-		if (calls != CALIB_BATCH)
-			return;		/* not the fast paths' calls: disabled meanwhile */
+		if (calls != CALIB_BATCH) {
+			whole = 0;	/* not every call counted: disabled meanwhile */
+			break;
+		}
 		self[b - CALIB_WARM] = (calib_rec.sum_ns - sum) * 1000 / calls;
 		call[b - CALIB_WARM] = clock_to_ns(t1 - t0) * 1000 / calls;
 	}
-	/* the entered function is charged nothing of this */
+	/* the entered function is charged nothing of this (its frame again:
+	 * a call may have moved the stack, hk_grow_stack) */
+	if (t->depth != depth)
+		return;		/* a disable left a call open: leave it all */
+	f = &t->stack[depth - 1];
 	f->child_ns = child;
 	f->start = clock_now();
+	if (!whole)
+		return;
 	calib_self_ps = smallest(self, CALIB_BATCHES);
 	calib_call_ps = smallest(call, CALIB_BATCHES);
 	if (calib_self_ps > calib_call_ps)
