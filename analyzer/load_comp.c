@@ -49,59 +49,43 @@
 /* Calibration figures past this are not believed (picoseconds: 1 ms). */
 #define COMP_MAX_PS 1000000000ull
 
+/* Records are met list by list, newest first: collected with what the
+ * computation needs, then sorted by offset. */
+struct sort_item {
+	uint64_t off, parent, calls, outer, self;
+	uint16_t kind;
+};
+
 struct collect {
-	struct load_comp *c;
-	uint64_t *parent, *calls, *outer, *self;
-	uint16_t *kind;
-	size_t cap;
+	struct sort_item *items;
+	size_t n, cap;
 };
 
 static int collect_record(struct load_dump *d, uint32_t thread, uint64_t off, void *ctx)
 {
 	struct collect *k = ctx;
 	const struct ppf_record *r = (const void *)(d->buf + off);
-	size_t n = k->c->n;
 
 	(void)thread;
 	if (r->flags & PPF_REC_FOLDED)
 		return 0;
-	if (n == k->cap) {
-		/* (each array is kept as soon as it moved: one may have) */
+	if (k->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 1024;
-		void *a = realloc(k->c->off, cap * sizeof(uint64_t));
+		void *p = realloc(k->items, cap * sizeof(*k->items));
 
-		if (a)
-			k->c->off = a;
-		void *b = a ? realloc(k->parent, cap * sizeof(uint64_t)) : NULL;
-
-		if (b)
-			k->parent = b;
-		void *e = b ? realloc(k->calls, cap * sizeof(uint64_t)) : NULL;
-
-		if (e)
-			k->calls = e;
-		void *f = e ? realloc(k->outer, cap * sizeof(uint64_t)) : NULL;
-
-		if (f)
-			k->outer = f;
-		void *h = f ? realloc(k->self, cap * sizeof(uint64_t)) : NULL;
-
-		if (h)
-			k->self = h;
-		void *g = h ? realloc(k->kind, cap * sizeof(uint16_t)) : NULL;
-
-		if (!g)
+		if (!p)
 			return load_fail(d, "out of memory");
-		k->kind = g;
+		k->items = p;
 		k->cap = cap;
 	}
-	k->c->off[n] = off;
-	k->parent[n] = (r->flags & PPF_REC_CUT) ? 0 : r->parent;
-	k->calls[n] = r->calls;
-	k->outer[n] = r->outer_calls < r->calls ? r->outer_calls : r->calls;
-	k->kind[n] = r->kind;
-	k->self[n] = r->self_ns;
-	k->c->n = n + 1;
+	k->items[k->n++] = (struct sort_item){
+		.off = off,
+		.parent = (r->flags & PPF_REC_CUT) ? 0 : r->parent,
+		.calls = r->calls,
+		.outer = r->outer_calls < r->calls ? r->outer_calls : r->calls,
+		.self = r->self_ns,
+		.kind = r->kind,
+	};
 	return 0;
 }
 
@@ -122,13 +106,6 @@ static ptrdiff_t find(const struct load_comp *c, uint64_t off)
 	}
 	return -1;
 }
-
-/* Records are met list by list, newest first: sorted by offset with their
- * fields, through an index. */
-struct sort_item {
-	uint64_t off, parent, calls, outer, self;
-	uint16_t kind;
-};
 
 static int cmp_item(const void *a, const void *b)
 {
@@ -203,8 +180,8 @@ int load_comp_figures(const struct load_dump *d, uint64_t *self_ps, uint64_t *ca
 
 int load_comp_build(struct load_dump *d, struct load_comp *c)
 {
-	struct collect k = { .c = c };
-	struct sort_item *items = NULL;
+	struct collect k = { 0 };
+	struct sort_item *items;
 	uint64_t *direct = NULL, *below = NULL;
 	uint8_t *done = NULL;
 	uint32_t *pending = NULL, *queue = NULL;
@@ -224,23 +201,27 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 	walk.errlen = sizeof(err);
 	if (load_walk_all(&walk, collect_record, &k)) {
 		snprintf(d->err, d->errlen, "%s", err);
+		items = NULL;
 		goto fail;
 	}
-	size_t n = c->n;
+	size_t n = k.n;
 
-	if (!(items = malloc((n + 1) * sizeof(*items))) ||
+	items = k.items;
+	if (n > UINT32_MAX) {		/* (indices are 32-bit: no compensation) */
+		rc = 0;
+		goto fail;
+	}
+	if (!(c->off = malloc((n + 1) * sizeof(*c->off))) ||
 	    !(direct = calloc(n + 1, sizeof(*direct))) ||
 	    !(below = calloc(n + 1, sizeof(*below))) || !(done = calloc(n + 1, 1)) ||
 	    !(pending = calloc(n + 1, sizeof(*pending))) ||
 	    !(queue = malloc((n + 1) * sizeof(*queue))) || !(par = malloc((n + 1) * sizeof(*par))) ||
 	    !(c->adj = calloc(n + 1, sizeof(*c->adj))))
 		goto oom;
-	for (size_t i = 0; i < n; i++)
-		items[i] = (struct sort_item){ c->off[i], k.parent[i], k.calls[i], k.outer[i],
-					       k.self[i], k.kind[i] };
 	qsort(items, n, sizeof(*items), cmp_item);
 	for (size_t i = 0; i < n; i++)
 		c->off[i] = items[i].off;
+	c->n = n;
 	for (size_t i = 0; i < n; i++) {
 		par[i] = items[i].parent ? find(c, items[i].parent) : -1;
 		if (par[i] == (ptrdiff_t)i)
@@ -282,18 +263,13 @@ oom:
 fail:
 	if (rc)
 		load_comp_free(c);
-	free(items);
+	free(k.items);
 	free(direct);
 	free(below);
 	free(done);
 	free(pending);
 	free(queue);
 	free(par);
-	free(k.parent);
-	free(k.calls);
-	free(k.outer);
-	free(k.self);
-	free(k.kind);
 	return rc;
 }
 

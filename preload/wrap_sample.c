@@ -152,41 +152,47 @@ static size_t count_args(va_list ap)
 	return n;
 }
 
-int execl(const char *path, const char *arg, ...)
+/* argv[0] = arg, then the n arguments of *ap and the NULL after them. */
+static void fill_args(char **argv, const char *arg, va_list *ap, size_t n)
 {
-	va_list ap, count;
-	size_t n;
-
-	va_start(ap, arg);
-	va_copy(count, ap);
-	n = count_args(count);
-	va_end(count);
-
-	char *argv[n + 1];
-
 	argv[0] = (char *)arg;
 	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);
+		argv[i] = va_arg(*ap, char *);
+}
+
+/* Counts the arguments after `arg` into n (a copy of ap walks them). */
+#define COUNT_ARGS(ap, arg, n) do {		\
+		va_list count_;			\
+						\
+		va_start(ap, arg);		\
+		va_copy(count_, ap);		\
+		n = count_args(count_);		\
+		va_end(count_);			\
+	} while (0)
+
+int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+
+	COUNT_ARGS(ap, arg, n);
+	char *argv[n + 1];
+
+	fill_args(argv, arg, &ap, n);
 	va_end(ap);
 	return execve(path, argv, environ);
 }
 
 int execle(const char *path, const char *arg, ...)
 {
-	va_list ap, count;
+	va_list ap;
 	char *const *envp;
 	size_t n;
 
-	va_start(ap, arg);
-	va_copy(count, ap);
-	n = count_args(count);
-	va_end(count);
-
+	COUNT_ARGS(ap, arg, n);
 	char *argv[n + 1];
 
-	argv[0] = (char *)arg;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);
+	fill_args(argv, arg, &ap, n);
 	envp = va_arg(ap, char *const *);
 	va_end(ap);
 	return execve(path, argv, envp);
@@ -194,19 +200,13 @@ int execle(const char *path, const char *arg, ...)
 
 int execlp(const char *file, const char *arg, ...)
 {
-	va_list ap, count;
+	va_list ap;
 	size_t n;
 
-	va_start(ap, arg);
-	va_copy(count, ap);
-	n = count_args(count);
-	va_end(count);
-
+	COUNT_ARGS(ap, arg, n);
 	char *argv[n + 1];
 
-	argv[0] = (char *)arg;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);
+	fill_args(argv, arg, &ap, n);
 	va_end(ap);
 	return execvp(file, argv);
 }
