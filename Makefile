@@ -496,7 +496,7 @@ bench: bench-exporter
 # make fuzz-run FUZZ_SECONDS=60: fuzzes that long; fails on a finding (the
 # input is left in build/fuzz/crash-*).
 FUZZ_CC ?= clang
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 FUZZ_LOG := $(BUILD)/fuzz/fuzz.log
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZER := $(FUZZ_DIR)/fuzz_load
