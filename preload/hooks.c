@@ -70,6 +70,50 @@ void hk_count_dropped(void)
 }
 /* ---- records ---- */
 
+/* Functions whose calls were found long (PPF_REC_CPU) on some path of some
+ * thread: a hint, so that a new record of the function (another path, a
+ * new thread) reads the CPU clock from its first call rather than after
+ * CPU_MIN_CALLS of its own.  A lock-free set of addresses, written when a
+ * record is marked (rare), read when a record is made (a slow path);
+ * nothing is removed, a full probe sequence notes nothing more, and a
+ * stale address (an unloaded module's) costs one call's reads. */
+#define LONG_FNS 1024			/* a power of 2 */
+#define LONG_PROBES 8
+static uintptr_t long_fns[LONG_FNS];
+
+static unsigned long_slot(uintptr_t fn)
+{
+	return (unsigned)((fn * 0x9e3779b97f4a7c15ull) >> 54) & (LONG_FNS - 1);
+}
+
+static int long_fn_known(uintptr_t fn)
+{
+	unsigned h = long_slot(fn);
+
+	for (unsigned i = 0; i < LONG_PROBES; i++, h = (h + 1) & (LONG_FNS - 1)) {
+		uintptr_t v = __atomic_load_n(&long_fns[h], __ATOMIC_RELAXED);
+
+		if (v == fn)
+			return 1;
+		if (!v)
+			return 0;
+	}
+	return 0;
+}
+
+static void long_fn_note(uintptr_t fn)
+{
+	unsigned h = long_slot(fn);
+
+	for (unsigned i = 0; i < LONG_PROBES; i++, h = (h + 1) & (LONG_FNS - 1)) {
+		uintptr_t v = 0;
+
+		if (__atomic_compare_exchange_n(&long_fns[h], &v, fn, 0, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED) || v == fn)
+			return;
+	}
+}
+
 /* The calling thread's record for `fn` called from the path `parent`,
  * made on first sight (rec_node); &t->dropped when none can be made
  * (counted in header.dropped_functions). */
@@ -89,6 +133,13 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
 	if (!r) {
 		hk_count_dropped();
 		r = &t->dropped;
+	} else if (!(r->flags & PPF_REC_CPU) && long_fn_known(fn)) {
+		/* long on another path or thread: its calls here read the
+		 * CPU clock from the first (unmarked after one if short) */
+		__atomic_or_fetch(&r->flags, PPF_REC_CPU, __ATOMIC_RELAXED);
+		s = rec_probe(t->tab, t->shift, a->mask, fn, parent);
+		if (s->key == fn && s->rec == r)
+			s->cpu = 1;
 	}
 	return r;
 }
@@ -109,6 +160,8 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
  * fast paths: one more test each. */
 
 #define CPU_MIN_CALLS 4		/* calls seen before CPU time is read */
+#define CPU_ONE_CALL 50		/* ... unless one lasted this many times the
+				   threshold (1 ms by default): no cold start */
 
 /* The calling thread's CPU time, ns (0 when it cannot be read). */
 static uint64_t thread_cpu_ns(void)
@@ -201,9 +254,12 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 		/* the average with this call, (sum + dur) / (calls + 1), over
 		 * CPU_MIN_CALLS calls at least: a first call is often slow
 		 * (page faults, cold caches) */
-		if (!min || r->calls + 1 < CPU_MIN_CALLS || (r->sum_ns + dur) / (r->calls + 1) < min)
+		if (!min || ((r->calls + 1 < CPU_MIN_CALLS ||
+			      (r->sum_ns + dur) / (r->calls + 1) < min) &&
+			     dur / CPU_ONE_CALL < min))
 			return;
 		__atomic_or_fetch(&r->flags, PPF_REC_CPU, __ATOMIC_RELAXED);
+		long_fn_note(f->fn);
 	}
 	/* marked, but this frame's entry did not read the clock: its slot
 	 * sends the next entries to the slow path (again, after
