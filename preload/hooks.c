@@ -79,7 +79,8 @@ void hk_count_dropped(void)
  * stale address (an unloaded module's) costs one call's reads. */
 #define LONG_FNS 1024			/* a power of 2 */
 #define LONG_PROBES 8
-static uintptr_t long_fns[LONG_FNS];
+static uintptr_t *long_fns;		/* [LONG_FNS], private memory (hooks_init):
+					   8 KiB of .bss moved the hooks' hot data */
 
 static unsigned long_slot(uintptr_t fn)
 {
@@ -90,6 +91,8 @@ static int long_fn_known(uintptr_t fn)
 {
 	unsigned h = long_slot(fn);
 
+	if (!long_fns)
+		return 0;
 	for (unsigned i = 0; i < LONG_PROBES; i++, h = (h + 1) & (LONG_FNS - 1)) {
 		uintptr_t v = __atomic_load_n(&long_fns[h], __ATOMIC_RELAXED);
 
@@ -105,6 +108,8 @@ static void long_fn_note(uintptr_t fn)
 {
 	unsigned h = long_slot(fn);
 
+	if (!long_fns)
+		return;
 	for (unsigned i = 0; i < LONG_PROBES; i++, h = (h + 1) & (LONG_FNS - 1)) {
 		uintptr_t v = 0;
 
@@ -160,8 +165,12 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
  * fast paths: one more test each. */
 
 #define CPU_MIN_CALLS 4		/* calls seen before CPU time is read */
-#define CPU_ONE_CALL 50		/* ... unless one lasted this many times the
-				   threshold (1 ms by default): no cold start */
+#define CPU_ONE_CALL 50		/* ... unless one of them lasted this many times
+				   the threshold (1 ms by default): no cold
+				   start.  (Not a later one: every frame of a
+				   marked record takes the slow paths, and a
+				   recursion's outermost call is long when its
+				   frames are short on average) */
 
 /* The calling thread's CPU time, ns (0 when it cannot be read). */
 static uint64_t thread_cpu_ns(void)
@@ -254,9 +263,8 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 		/* the average with this call, (sum + dur) / (calls + 1), over
 		 * CPU_MIN_CALLS calls at least: a first call is often slow
 		 * (page faults, cold caches) */
-		if (!min || ((r->calls + 1 < CPU_MIN_CALLS ||
-			      (r->sum_ns + dur) / (r->calls + 1) < min) &&
-			     dur / CPU_ONE_CALL < min))
+		if (!min || (r->calls + 1 < CPU_MIN_CALLS ? dur / CPU_ONE_CALL < min :
+			     (r->sum_ns + dur) / (r->calls + 1) < min))
 			return;
 		__atomic_or_fetch(&r->flags, PPF_REC_CPU, __ATOMIC_RELAXED);
 		long_fn_note(f->fn);
@@ -962,6 +970,7 @@ void hooks_init(void)
 {
 	if (!rec_priv) {
 		rec_priv = rec_map(REC_AREA_MAX * sizeof(*rec_priv));
+		long_fns = rec_map(LONG_FNS * sizeof(*long_fns));
 		pthread_key_create(&exit_key, thread_exit);
 	}
 }
