@@ -218,7 +218,8 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 	    !(queue = malloc((n + 1) * sizeof(*queue))) || !(par = malloc((n + 1) * sizeof(*par))) ||
 	    !(c->adj = calloc(n + 1, sizeof(*c->adj))))
 		goto oom;
-	qsort(items, n, sizeof(*items), cmp_item);
+	if (n)				/* (items is NULL when there is none) */
+		qsort(items, n, sizeof(*items), cmp_item);
 	for (size_t i = 0; i < n; i++)
 		c->off[i] = items[i].off;
 	c->n = n;

@@ -232,6 +232,23 @@ static void test_comp_cycle(void **state)
 	synth_free(s);
 }
 
+/* A calibrated dump with no record (a program's statistics just cleared):
+ * nothing to take out, and nothing sorted (qsort of none: UBSan). */
+static void test_comp_empty(void **state)
+{
+	struct synth *s = synth_new(100, "./app");
+	struct pp_profile *prof;
+
+	(void)state;
+	synth_thread_info(s, 0)->hook_self_ps = S_PS;
+	synth_thread_info(s, 0)->hook_call_ps = C_PS;
+	prof = load(s, 0);
+	assert_int_equal(prof->nentries, 0);
+	assert_int_equal(prof->procs[0].compensated, 1);
+	pp_profile_free(prof);
+	synth_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_comp_unbelievable),
 		cmocka_unit_test(test_comp_recursion),
 		cmocka_unit_test(test_comp_cycle),
+		cmocka_unit_test(test_comp_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
