@@ -56,6 +56,7 @@ static const char usage[] =
 	"  -b, --buckets LIST     histogram bounds, ascending (default a 1-2-5 series,\n"
 	"                         1us to 10s), e.g. 1ms,10ms,100ms,1s; each is moved to\n"
 	"                         the nearest histogram bucket end (by at most 1/128)\n"
+	"      --raw              times as measured, the hooks' own cost left in them\n"
 	"  -v, --verbose          say on stderr why a segment or dump was skipped\n"
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
@@ -283,6 +284,7 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, 't' },
 		{ "buckets", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "raw", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -321,6 +323,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v': sv.cfg.verbose = 1; break;
+		case 'r': sv.cfg.raw = 1; break;
 		case 'h': fputs(usage, stdout); return fflush(stdout) ? EXIT_USAGE : 0;
 		case 'V':
 			printf("paraprof-exporter %s (dump format version %d)\n",

@@ -55,6 +55,7 @@ struct exp_config {
 	uint64_t le_ns[EXP_MAX_BOUNDS];	/* bucket bounds, ns, ascending, snapped */
 	size_t nle;
 	int verbose;			/* say on stderr why each skipped segment was */
+	int raw;			/* --raw: the hooks' own cost left in the times */
 };
 
 /* Output text in a chain of chunks, so that it grows without being copied

@@ -649,6 +649,7 @@ static void format_input(struct scrape *w, int fd, const char *path, struct form
 		return;
 	}
 	prof->flat = 1;		/* metrics per function: no call paths */
+	prof->raw = w->cfg->raw;
 	for (int f = 0; f < F_COUNT; f++)
 		exp_buf_reset(&w->fam[f]);
 	if (fd >= 0 ? load_fd(prof, fd, path, o->err, sizeof(o->err)) :

@@ -127,8 +127,8 @@ seg=$(segments_of $pid | head -n 1)
 check "the program has a live segment" test -n "$seg"
 PPDUMP_HIST=1 "$PPDUMP" "$seg" >seg.txt
 
-# ---- live: every entry (--top 0) ----
-start_exporter --top 0 -v
+# ---- live: every entry (--top 0), raw: the dump's own figures ----
+start_exporter --top 0 -v --raw
 check "the exporter listens on a free port" test -n "$EPORT"
 scrape all.txt
 expect_eq "scrape: exit 0" "$?" 0
@@ -221,6 +221,10 @@ expect_eq "--top 10: the functions' calls, (other) included, add up to the dump'
 	"$(num top.txt paraprof_calls_total $P kind=function)" "$fn_calls"
 expect_eq "--top 10: slow_fn (the most total time) is named" \
 	"$(num top.txt paraprof_calls_total $P function=slow_fn)" 3
+# without --raw the hooks' own cost is out: 1,000 calls of leaf and more
+check "without --raw: the functions' seconds less than with (the hooks' cost out)" \
+	awk -v c="$(num top.txt paraprof_seconds_total $P kind=function)" \
+	    -v r="$(num all.txt paraprof_seconds_total $P kind=function)" 'BEGIN { exit !(c < r) }' 
 fn_inf=$(num all.txt paraprof_call_duration_seconds_bucket $P le=+Inf kind=function)
 expect_eq "--top 10: the buckets of (other) and the named add up too" \
 	"$(num top.txt paraprof_call_duration_seconds_bucket $P le=+Inf kind=function)" "$fn_inf"
