@@ -45,6 +45,7 @@
 
 #include "load_priv.h"
 #include "profile.h"
+#include "search.h"
 
 /* Calibration figures past this are not believed (picoseconds: 1 ms). */
 #define COMP_MAX_PS 1000000000ull
@@ -92,19 +93,9 @@ static int collect_record(struct load_dump *d, uint32_t thread, uint64_t off, vo
 /* Index of the record at `off`, or -1: the offsets are sorted. */
 static ptrdiff_t find(const struct load_comp *c, uint64_t off)
 {
-	size_t lo = 0, hi = c->n;
+	size_t i = search_above(c->off, c->n, sizeof(*c->off), 0, off);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->off[mid] < off)
-			lo = mid + 1;
-		else if (c->off[mid] > off)
-			hi = mid;
-		else
-			return (ptrdiff_t)mid;
-	}
-	return -1;
+	return i && c->off[i - 1] == off ? (ptrdiff_t)(i - 1) : -1;
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -122,11 +113,6 @@ static uint64_t ps_mul(uint64_t a, uint64_t b)
 	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /*
  * What node `it` loses (see the top): `direct` the outermost calls of its
  * function children, `below`
@@ -140,7 +126,7 @@ static void node_adj(const struct load_comp *c, const struct sort_item *it, uint
 {
 	int fn = it->kind == PPF_KIND_FUNCTION;
 	uint64_t again = fn ? it->calls - it->outer : 0;
-	uint64_t k = sat_add(direct, again);
+	uint64_t k = pp_sat_add(direct, again);
 	uint64_t s = fn ? c->self_ps : 0, outside = c->call_ps - c->self_ps;
 
 	if (s && it->calls) {
@@ -150,11 +136,11 @@ static void node_adj(const struct load_comp *c, const struct sort_item *it, uint
 
 		s -= body <= 0 ? 0 : body >= (__int128)s ? s : (uint64_t)body;
 	}
-	a->self_ns = sat_add(ps_mul(it->calls, s), ps_mul(k, outside));
-	a->incl_ns = sat_add(a->self_ns, below);
+	a->self_ns = pp_sat_add(ps_mul(it->calls, s), ps_mul(k, outside));
+	a->incl_ns = pp_sat_add(a->self_ns, below);
 	/* every frame's duration: the same as inclusive's without recursion
 	 * (with it, each inner frame's callees' hooks are counted once) */
-	a->sum_ns = again ? sat_add(a->incl_ns, ps_mul(again, s)) : a->incl_ns;
+	a->sum_ns = again ? pp_sat_add(a->incl_ns, ps_mul(again, s)) : a->incl_ns;
 	/* the mean a call loses, rounded to the ns */
 	if (it->calls)
 		a->shift_ns = a->sum_ns / it->calls +
@@ -183,7 +169,6 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 	struct collect k = { 0 };
 	struct sort_item *items;
 	uint64_t *direct = NULL, *below = NULL;
-	uint8_t *done = NULL;
 	uint32_t *pending = NULL, *queue = NULL;
 	ptrdiff_t *par = NULL;
 	struct load_dump walk;
@@ -202,18 +187,18 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 	if (load_walk_all(&walk, collect_record, &k)) {
 		snprintf(d->err, d->errlen, "%s", err);
 		items = NULL;
-		goto fail;
+		goto out;
 	}
 	size_t n = k.n;
 
 	items = k.items;
 	if (n > UINT32_MAX) {		/* (indices are 32-bit: no compensation) */
 		rc = 0;
-		goto fail;
+		goto out;
 	}
 	if (!(c->off = malloc((n + 1) * sizeof(*c->off))) ||
 	    !(direct = calloc(n + 1, sizeof(*direct))) ||
-	    !(below = calloc(n + 1, sizeof(*below))) || !(done = calloc(n + 1, 1)) ||
+	    !(below = calloc(n + 1, sizeof(*below))) ||
 	    !(pending = calloc(n + 1, sizeof(*pending))) ||
 	    !(queue = malloc((n + 1) * sizeof(*queue))) || !(par = malloc((n + 1) * sizeof(*par))) ||
 	    !(c->adj = calloc(n + 1, sizeof(*c->adj))))
@@ -232,8 +217,8 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 	}
 
 	/* children before parents: a node is done once all its children are
-	 * (nodes on a cycle never are: they are done after, with what they
-	 * have, and add nothing upwards) */
+	 * (nodes on a cycle, and above one, never are: they are done after,
+	 * with what they have, and add nothing upwards) */
 	size_t head = 0, tail = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -243,31 +228,29 @@ int load_comp_build(struct load_dump *d, struct load_comp *c)
 		uint32_t i = queue[head++];
 		ptrdiff_t p = par[i];
 
-		done[i] = 1;
 		node_adj(c, &items[i], direct[i], below[i], &c->adj[i]);
 		if (p < 0)
 			continue;
 		if (items[i].kind == PPF_KIND_FUNCTION)
-			direct[p] = sat_add(direct[p], items[i].outer);
-		below[p] = sat_add(below[p], c->adj[i].incl_ns);
+			direct[p] = pp_sat_add(direct[p], items[i].outer);
+		below[p] = pp_sat_add(below[p], c->adj[i].incl_ns);
 		if (--pending[p] == 0)
 			queue[tail++] = (uint32_t)p;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!done[i])
+		if (pending[i])		/* never queued: on or above a cycle */
 			node_adj(c, &items[i], direct[i], below[i], &c->adj[i]);
 	c->on = 1;
 	rc = 0;
-	goto fail;
+	goto out;
 oom:
 	load_fail(d, "out of memory");
-fail:
+out:
 	if (rc)
 		load_comp_free(c);
 	free(k.items);
 	free(direct);
 	free(below);
-	free(done);
 	free(pending);
 	free(queue);
 	free(par);

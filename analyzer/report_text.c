@@ -421,7 +421,7 @@ static void hooks_cost_line(FILE *out, const struct pp_profile *prof, size_t wid
 {
 	uint64_t lo = UINT64_MAX, hi = 0, self_lo = UINT64_MAX, self_hi = 0;
 	size_t measured = 0, taken = 0;
-	char call[48], self[48], line[256];
+	char call[48], self[48], tail[80], line[256];
 
 	for (size_t i = 0; i < prof->nprocs; i++) {
 		const struct pp_process *p = &prof->procs[i];
@@ -447,15 +447,14 @@ static void hooks_cost_line(FILE *out, const struct pp_profile *prof, size_t wid
 		snprintf(self, sizeof(self), "%.1f-%.1f ns", (double)self_lo / 1000,
 			 (double)self_hi / 1000);
 	if (taken == measured)
-		snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own"
-			 " time), taken out of the times; --raw leaves it in", call, self);
+		snprintf(tail, sizeof(tail), "taken out of the times; --raw leaves it in");
 	else if (!taken)
-		snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own"
-			 " time), left in the times (--raw)", call, self);
+		snprintf(tail, sizeof(tail), "left in the times (--raw)");
 	else
-		snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own"
-			 " time), taken out of %zu of %zu processes' times", call, self, taken,
+		snprintf(tail, sizeof(tail), "taken out of %zu of %zu processes' times", taken,
 			 prof->nprocs);
+	snprintf(line, sizeof(line), "Hooks' cost: %s a call (%s of it in the callee's own time), %s",
+		 call, self, tail);
 	report_text_wrap(out, line, width, 0, "  ");
 }
 

@@ -51,6 +51,23 @@ expect_eq "json: sleeper's cpu_wall_ns as in the CSV" \
 	"$(ppjson cpu.json rows functions name=sleeper cpu_wall_ns | head -n 1)" \
 	"$(csv cpu.csv sleeper cpu_wall_ns)"
 
+# the hooks' own cost (issue 12, item 3): measured at start-up, in the
+# dump, taken out by default, left in with --raw
+"$REPORT" -f json --min-calls 1 --raw "$dump" >raw.json
+expect_eq "json: the process's hooks' cost was measured and taken out" \
+	"$(ppjson cpu.json value processes.0.compensated)/$(ppjson raw.json value processes.0.compensated)" \
+	"True/False"
+expect_range "json: what a call costs its caller, ps (a calibration, not a default)" \
+	"$(ppjson cpu.json value processes.0.hook_call_ps)" 1000 1000000000
+check "text: the header says what was taken out" \
+	grep -q "^Hooks' cost: [0-9.]* ns a call ([0-9.]* ns of it in the callee's own time), taken" cpu.txt
+"$REPORT" --no-color --wide --raw --min-calls 1 "$dump" >raw.txt
+check "text --raw: ... and that it was left in" grep -q "^Hooks' cost: .*, left in the times (--raw)$" raw.txt
+# tiny() does nothing: 100,000 calls of the hooks' cost, less once it is out
+check "tiny: its total less than raw once the hooks' cost is out" \
+	awk -v c="$(ppjson cpu.json rows functions name=tiny total_ns)" \
+	    -v r="$(ppjson raw.json rows functions name=tiny total_ns)" 'BEGIN { exit !(c < r / 2) }'
+
 rm -f "$WORK"/paraprof.*.ppd
 PARAPROF_CPU_MIN_US=0 run_profiled "$PROGS/cputime"
 "$REPORT" -f csv --min-calls 1 "$WORK"/paraprof.*.ppd >off.csv
