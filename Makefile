@@ -425,9 +425,9 @@ $(BUILD)/bench/callgraph.c: bench/gen_callgraph.sh
 	@echo "  GEN     $@"
 	$(Q)sh $< >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/bench/callgraph: $(BUILD)/bench/callgraph.c
+$(BUILD)/bench/callgraph: $(BUILD)/bench/callgraph.c bench/clock.h
 	@echo "  CC      $<"
-	$(Q)$(CC) -O2 -g -finstrument-functions -o $@ $<
+	$(Q)$(CC) -O2 -g -finstrument-functions -Ibench -o $@ $<
 
 .PHONY: bench-hooks
 bench-hooks: $(LIB) $(BUILD)/bench/fibbench $(BUILD)/bench/libfloor.so $(BUILD)/bench/regionbench \
