@@ -227,8 +227,8 @@ void report_paths_free(struct report *r);
  * "callers", "callees", "call_graph" (each line ends ",\n") and a row's
  * "hot_paths" (", \"hot_paths\": [...]" or nothing). */
 void report_text_hot(FILE *out, const struct report *r, const struct report_row *row);
-int report_text_calls(FILE *out, const struct report *r);
-void report_text_graph(FILE *out, const struct report *r);
+int report_text_calls(FILE *out, const struct report *r, size_t width);
+void report_text_graph(FILE *out, const struct report *r, size_t width);
 int report_csv_calls(FILE *out, const struct report *r);
 void report_json_paths(FILE *out, const struct report *r);
 void report_json_hot(FILE *out, const struct report_row *row);

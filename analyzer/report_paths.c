@@ -174,42 +174,57 @@ void report_text_hot(FILE *out, const struct report *r, const struct report_row 
 	}
 }
 
+/* The rest of a line of width columns after n printed and before a tag
+ * (at least 10, so that a name keeps both ends on a line full already). */
+static size_t name_room(size_t width, int n, size_t tag)
+{
+	size_t used = (n > 0 ? (size_t)n : 0) + tag;
+
+	return width > used + 10 ? width - used : 10;
+}
+
 /* The callers or callees of c, one line each: calls, share of the entry's
- * time, total, self, p95 and the name last (a name is never cut). */
-static void calls_table(FILE *out, const struct report *r, const struct report_calls *c)
+ * time, total, self, p95 and the name last, fitted to the width (cut in
+ * the middle; --wide cuts none). */
+static void calls_table(FILE *out, const struct report *r, const struct report_calls *c,
+			size_t width)
 {
 	const struct report_row *of = c->of;
-	char a[32], b[32], d[32], k[32];
+	char a[32], b[32], d[32], k[32], line[1024];
 
-	fprintf(out, "\n%s of ", c->callees ? "Callees" : "Callers");
-	esc_fputs(of->name, out);
-	fprintf(out, "%s: %llu calls | Total: %s | Self: %s | P95: %s\n" LINE,
-		kind_tag(k, r->prof, of->e->index), U(of->st.calls),
-		report_fmt_ns(a, of->st.total_ns), report_fmt_ns(b, of->st.self_ns),
-		report_fmt_ns(d, of->st.p95_ns));
+	snprintf(line, sizeof(line), "%s of %s%s: %llu calls | Total: %s | Self: %s | P95: %s",
+		 c->callees ? "Callees" : "Callers", of->name, kind_tag(k, r->prof, of->e->index),
+		 U(of->st.calls), report_fmt_ns(a, of->st.total_ns),
+		 report_fmt_ns(b, of->st.self_ns), report_fmt_ns(d, of->st.p95_ns));
+	fputc('\n', out);
+	report_text_wrap(out, line, width, 0, "  ");
+	fputs(LINE, out);
 	if (!c->n) {
 		fprintf(out, "(none: %s)\n", c->callees ? "it calls no instrumented function" :
 			!r->prof->npaths ? "no call paths were recorded (PARAPROF_MAX_PATHS=0, or"
 			" an older dump)" : "it has no calls on a recorded path");
 		return;
 	}
-	fprintf(out, "%10s %7s %10s %10s %10s  %s\n", "Calls", "Share", "Total", "Self", "P95",
+	fprintf(out, "%10s %7s %9s %9s %9s  %s\n", "Calls", "Share", "Total", "Self", "P95",
 		c->callees ? "Callee" : "Caller");
 	for (size_t i = 0; i < c->n; i++) {
 		const struct pp_stats *st = &c->st[i];
+		const char *tag = kind_tag(k, r->prof, c->edges[i].peer);
+		int n = fprintf(out, "%10llu %6.1f%% %9s %9s %9s  ", U(st->calls),
+				report_pct(st->total_ns, of->st.total_ns),
+				report_fmt_ns(a, st->total_ns), report_fmt_ns(b, st->self_ns),
+				report_fmt_ns(d, st->p95_ns));
 
-		fprintf(out, "%10llu %6.1f%% %10s %10s %10s  ", U(st->calls),
-			report_pct(st->total_ns, of->st.total_ns), report_fmt_ns(a, st->total_ns),
-			report_fmt_ns(b, st->self_ns), report_fmt_ns(d, st->p95_ns));
-		esc_fputs(cg_peer_name(r->prof, c->edges[i].peer), out);
-		fprintf(out, "%s\n", kind_tag(k, r->prof, c->edges[i].peer));
+		report_text_fit(out, cg_peer_name(r->prof, c->edges[i].peer),
+				name_room(width, n, strlen(tag)), r->opts->utf8);
+		fprintf(out, "%s\n", tag);
 	}
 }
 
-int report_text_calls(FILE *out, const struct report *r)
+int report_text_calls(FILE *out, const struct report *r, size_t width)
 {
 	for (size_t i = 0; i < r->ncalls; i++)
-		calls_table(out, r, &r->calls[i]);
+		calls_table(out, r, &r->calls[i], width);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -217,62 +232,87 @@ int report_text_calls(FILE *out, const struct report *r)
  * rank[e] is the index of entry e in the graph, 0 for none (rank may be
  * NULL: no index is shown). */
 static void graph_edge(FILE *out, const struct report *r, const struct report_calls *c,
-		       size_t i, const uint32_t *rank)
+		       size_t i, const uint32_t *rank, size_t width, int cw)
 {
 	const struct pp_stats *st = &c->st[i];
 	uint32_t peer = c->edges[i].peer;
 	/* calls of the callee through this edge / all its calls */
 	uint64_t all = c->callees ? r->prof->entries[peer]->calls : c->of->st.calls;
-	char a[32], b[32], d[32], k[32], calls[48];
+	char a[32], b[32], d[32], k[32], calls[48], tag[64];
 	uint32_t at = rank && peer < r->prof->nentries ? rank[peer] : 0;
+	int n;
 
 	snprintf(calls, sizeof(calls), "%llu/%llu", U(st->calls), U(all));
-	fprintf(out, "%-6s %6s %10s %10s %10s %15s      ", "", "", report_fmt_ns(a, st->total_ns),
-		report_fmt_ns(b, st->self_ns), report_fmt_ns(d, st->p95_ns), calls);
-	esc_fputs(cg_peer_name(r->prof, peer), out);
-	fputs(kind_tag(k, r->prof, peer), out);
-	if (at)
-		fprintf(out, " [%u]", at);
-	fputc('\n', out);
+	snprintf(tag, sizeof(tag), at ? "%s [%u]" : "%s", kind_tag(k, r->prof, peer), at);
+	n = fprintf(out, "%-5s %6s %8s %8s %8s %*s    ", "", "", report_fmt_ns(a, st->total_ns),
+		    report_fmt_ns(b, st->self_ns), report_fmt_ns(d, st->p95_ns), cw, calls);
+	report_text_fit(out, cg_peer_name(r->prof, peer), name_room(width, n, strlen(tag)),
+			r->opts->utf8);
+	fprintf(out, "%s\n", tag);
 }
 
 static void graph_edges(FILE *out, const struct report *r, const struct report_calls *c,
-			const uint32_t *rank)
+			const uint32_t *rank, size_t width, int cw)
 {
 	for (size_t i = 0; i < c->n && i < GRAPH_EDGES; i++)
-		graph_edge(out, r, c, i, rank);
+		graph_edge(out, r, c, i, rank, width, cw);
 	if (c->n > GRAPH_EDGES)
-		fprintf(out, "%-6s (%zu more %s)\n", "", c->n - GRAPH_EDGES,
+		fprintf(out, "%-5s (%zu more %s)\n", "", c->n - GRAPH_EDGES,
 			c->callees ? "callees" : "callers");
 }
 
-void report_text_graph(FILE *out, const struct report *r)
+/* The width of the call graph's Calls column: its widest "calls/all". */
+static int graph_calls_width(const struct report *r)
+{
+	char calls[48];
+	int cw = 5;
+
+	for (size_t i = 0; i < r->ngraph; i++) {
+		const struct report_calls *c = &r->graph[i];
+
+		for (size_t j = 0; j < c->n && j < GRAPH_EDGES; j++) {
+			uint32_t peer = c->edges[j].peer;
+			uint64_t all = c->callees ? r->prof->entries[peer]->calls : c->of->st.calls;
+			int n = snprintf(calls, sizeof(calls), "%llu/%llu", U(c->st[j].calls), U(all));
+
+			if (n > cw)
+				cw = n;
+		}
+	}
+	return cw;
+}
+
+void report_text_graph(FILE *out, const struct report *r, size_t width)
 {
 	char a[32], b[32], d[32], k[32], idx[24];
 	uint32_t *rank;
+	int cw;
 
 	if (!r->ngraph)
 		return;
+	cw = graph_calls_width(r);
 	/* without memory for it, the graph is shown without the peers' indices */
 	rank = calloc(r->prof->nentries ? r->prof->nentries : 1, sizeof(*rank));
 	for (size_t i = 0; rank && i < r->ntop; i++)
 		rank[r->top[i]->e->index] = (uint32_t)(i + 1);
 	fprintf(out, "\nCall graph (the top %zu: callers above each entry, callees below;"
 		" calls through\nthe edge / all calls of the callee)\n" LINE, r->ntop);
-	fprintf(out, "%-6s %6s %10s %10s %10s %15s  %s\n", "Index", "Share", "Total", "Self",
-		"P95", "Calls", "Name");
+	fprintf(out, "%-5s %6s %8s %8s %8s %*s  %s\n", "Index", "Share", "Total", "Self",
+		"P95", cw, "Calls", "Name");
 	for (size_t i = 0; i + 1 < r->ngraph; i += 2) {
 		const struct report_row *row = r->graph[i].of;
+		const char *tag = kind_tag(k, r->prof, row->e->index);
+		int n;
 
-		graph_edges(out, r, &r->graph[i], rank);
+		graph_edges(out, r, &r->graph[i], rank, width, cw);
 		snprintf(idx, sizeof(idx), "[%zu]", i / 2 + 1);
-		fprintf(out, "%-6s %5.1f%% %10s %10s %10s %15llu  ", idx,
-			report_pct(row->st.total_ns, r->totals.profiled_ns),
-			report_fmt_ns(a, row->st.total_ns), report_fmt_ns(b, row->st.self_ns),
-			report_fmt_ns(d, row->st.p95_ns), U(row->st.calls));
-		esc_fputs(row->name, out);
-		fprintf(out, "%s\n", kind_tag(k, r->prof, row->e->index));
-		graph_edges(out, r, &r->graph[i + 1], rank);
+		n = fprintf(out, "%-5s %5.1f%% %8s %8s %8s %*llu  ", idx,
+			    report_pct(row->st.total_ns, r->totals.profiled_ns),
+			    report_fmt_ns(a, row->st.total_ns), report_fmt_ns(b, row->st.self_ns),
+			    report_fmt_ns(d, row->st.p95_ns), cw, U(row->st.calls));
+		report_text_fit(out, row->name, name_room(width, n, strlen(tag)), r->opts->utf8);
+		fprintf(out, "%s\n", tag);
+		graph_edges(out, r, &r->graph[i + 1], rank, width, cw);
 		fputs(LINE, out);
 	}
 	free(rank);

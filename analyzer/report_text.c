@@ -818,7 +818,7 @@ int report_text(FILE *out, const struct report *r)
 	}
 	if (r->opts->callers || r->opts->callees) {
 		fputs(RULE, out);
-		return report_text_calls(out, r);
+		return report_text_calls(out, r, width);
 	}
 	snprintf(line, sizeof(line), "Sorted by %s: top %zu of %s entries",
 		 sort_name(r->opts->sort), r->ntop, report_fmt_count(b, r->entries));
@@ -828,7 +828,7 @@ int report_text(FILE *out, const struct report *r)
 	fputs(RULE, out);
 	sections(out, r, width);
 	slowest(out, r, width);
-	report_text_graph(out, r);
+	report_text_graph(out, r, width);
 	endpoints(out, r, width);
 	caches(out, r, width);
 	if (r->nrecs) {

@@ -125,6 +125,11 @@ ppjson() {
 	python3 "$HELPERS/ppjson.py" "$@"
 }
 
+# widest FILE: the display width of its longest line (UTF-8 characters)
+widest() {
+	python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")))' "$1"
+}
+
 # skip DESC: a check that cannot run here, said as such (not counted)
 skip() { echo "skip - $TEST_NAME: $*"; }
 

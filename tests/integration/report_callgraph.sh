@@ -150,6 +150,7 @@ check "hot paths: none under LOW entries (default thresholds)" test -z "$(grep '
 # ---- --graph ----
 "$REPORT" --graph --min-calls 1 --no-color "$dump" >graph.txt
 check "--graph: a Call graph section" grep -q "^Call graph (the top 5: " graph.txt
+expect_range "--graph: no line wider than 80 columns" "$(widest graph.txt)" 40 80
 # the block of c: its callers above it with calls/all, its line, no callee
 block=$(awk '/^\[[0-9]+\] / && $NF == "c" { print prev2; print prev1; print; getline; print; exit }
 	{ prev2 = prev1; prev1 = $0 }' graph.txt)

@@ -96,12 +96,19 @@ check "--filter on the full name: std::__introsort_loop<…> (its arguments name
 check "--filter on the full name: not geo::scale(int)" \
 	sh -c '! grep -q "geo::scale" filtered.csv'
 
-# --callers by the short name, and by a part of the full one
-"$REPORT" --no-color --callers 'Registry::sort_by_area::{lambda}' "$sorted" >callers.txt
+# --callers by the short name, and by a part of the full one; the table
+# fits 80 columns, a name too long cut in the middle (--wide: whole)
+"$REPORT" --no-color --wide --callers 'Registry::sort_by_area::{lambda}' "$sorted" >callers.txt
 check "--callers: the lambda by its short name" \
 	grep -q '^Callers of Registry::sort_by_area::{lambda}: ' callers.txt
 check "--callers: its callers by their short names" \
 	grep -q ' __gnu_cxx::__ops::_Iter_comp_iter<…>::operator()<…>$' callers.txt
+"$REPORT" --no-color --callers 'Registry::sort_by_area::{lambda}' "$sorted" >callers80.txt
+expect_range "--callers: no line wider than 80 columns" "$(widest callers80.txt)" 40 80
+check "--callers: at 80 columns, the long caller cut in the middle, both ends kept" \
+	grep -q ' __gnu_cxx::__op.*….*operator()<…>$' callers80.txt
+"$REPORT" --no-color --graph "$sorted" >graph80.txt
+expect_range "--graph of C++ names: no line wider than 80 columns" "$(widest graph80.txt)" 40 80
 "$REPORT" --no-color --callers 'sort_by_area()::{lambda(Item const&, Item const&)#1}::operator()' \
 	"$sorted" >callers_full.txt
 expect_eq "--callers: a part of the full name finds it too" \

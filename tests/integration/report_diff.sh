@@ -84,7 +84,7 @@ PY
 "$REPORT" --no-color --diff "$a" -- "$s" >diff.txt
 expect_eq "--diff text: exit status" "$?" 0
 expect_range "--diff text: no line is wider than 80 characters" \
-	"$(python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")))' diff.txt)" 40 80
+	"$(widest diff.txt)" 40 80
 expect_eq "--diff text: work is the first entry" \
 	"$(awk '/^Sorted by effect/ { getline; getline; getline; print; exit }' diff.txt)" work
 check "--diff text: its change in percent" \

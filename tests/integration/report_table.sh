@@ -9,10 +9,6 @@ LONG=a_function_with_a_name_far_too_long_to_fit_in_eighty_columns_of_a_terminal_
 REGION=créer_la_réponse_à_la_requête_très_très_longue_avec_des_caractères_accentués_é
 export LC_ALL=C.UTF-8
 
-# widest FILE: the display width of its longest line (UTF-8 characters)
-widest() {
-	python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")))' "$1"
-}
 # width_of FILE PREFIX: the width of the first line that starts with PREFIX
 width_of() {
 	python3 -c 'import sys
