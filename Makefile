@@ -102,7 +102,7 @@ PROG_NOINST_DL := $(patsubst tests/progs/noinst_dl/%.c,$(BUILD)/progs/libnoinst_
 	$(sort $(wildcard tests/progs/noinst_dl/*.c)))
 PROG_BIN := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) \
 	$(PROG_CXX:tests/progs/%.cc=$(BUILD)/progs/%) $(BUILD)/progs/partial_o3 \
-	$(BUILD)/progs/accuracy_noinst $(PROG_DL) $(PROG_NOINST_DL)
+	$(BUILD)/progs/accuracy_noinst $(BUILD)/progs/libcalls_fortify $(PROG_DL) $(PROG_NOINST_DL)
 
 LIB := $(BUILD)/libparaprof.so
 REPORT := $(BUILD)/paraprof-report
@@ -261,6 +261,13 @@ $(BUILD)/progs/partial_o3: tests/progs/partial.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (-O3)"
 	$(Q)$(CC) $(PROG_FLAGS) -O3 -o $@ $<
+
+# The blocking calls' program as hardened builds make it: read, poll, recv
+# and pread through their fortified entry points (__read_chk ...).
+$(BUILD)/progs/libcalls_fortify: tests/progs/libcalls.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (_FORTIFY_SOURCE=2)"
+	$(Q)$(CC) $(PROG_FLAGS) -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -o $@ $< -lpthread
 
 # The accuracy suite's programs of known cost, as they run without the
 # profiler: what the profile of the instrumented build should say once the

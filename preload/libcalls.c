@@ -18,6 +18,10 @@
  * what libc's function does, errno included; one called by the library's
  * own code, from inside a hook (the gate is closed) or before start-up
  * only forwards.
+ *
+ * A program built with _FORTIFY_SOURCE (Debian's and Ubuntu's hardening
+ * flags) calls __read_chk for read when the buffer's size is known, and
+ * so on: those are wrapped too, and recorded under the plain name.
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -115,10 +119,32 @@
 	Y(sem_wait, (sem_t *s), (s), \
 	  sem_trywait, (sem_t *s), (s), rc == -1 && errno == EAGAIN, -1)
 
+/* The fortified entry points of some of them, as Z(return type, name,
+ * the call it is recorded as, (parameters), (arguments)). */
+#define CHECKED(Z) \
+	Z(ssize_t, __read_chk, read, (int fd, void *buf, size_t n, size_t buflen), \
+	  (fd, buf, n, buflen)) \
+	Z(ssize_t, __pread_chk, pread, (int fd, void *buf, size_t n, off_t off, size_t buflen), \
+	  (fd, buf, n, off, buflen)) \
+	Z(ssize_t, __pread64_chk, pread64, (int fd, void *buf, size_t n, off_t off, \
+					    size_t buflen), (fd, buf, n, off, buflen)) \
+	Z(ssize_t, __recv_chk, recv, (int fd, void *buf, size_t n, size_t buflen, int flags), \
+	  (fd, buf, n, buflen, flags)) \
+	Z(ssize_t, __recvfrom_chk, recvfrom, (int fd, void *buf, size_t n, size_t buflen, \
+					      int flags, struct sockaddr *a, socklen_t *len), \
+	  (fd, buf, n, buflen, flags, a, len)) \
+	Z(int, __poll_chk, poll, (struct pollfd *fds, nfds_t n, int timeout, size_t fdslen), \
+	  (fds, n, timeout, fdslen)) \
+	Z(int, __ppoll_chk, ppoll, (struct pollfd *fds, nfds_t n, const struct timespec *timeout, \
+				    const sigset_t *mask, size_t fdslen), \
+	  (fds, n, timeout, mask, fdslen))
+
 #define DECLARE(type, name, params, args, ver) PP_EXPORT type name params;
 LIBCALLS(DECLARE)
 #define DECLARE_TRIED(name, params, args, try, tparams, targs, busy, missing) PP_EXPORT int name params;
 TRIED(DECLARE_TRIED)
+#define DECLARE_CHECKED(type, name, as, params, args) PP_EXPORT type name params;
+CHECKED(DECLARE_CHECKED)
 
 /* libc's functions: looked up by libcalls_init(), or at the first call
  * when it comes before the library's constructor */
@@ -128,6 +154,8 @@ LIBCALLS(REAL)
 	static int (*real_##name) params; \
 	static int (*try_##name) tparams;
 TRIED(REAL_TRIED)
+#define REAL_CHECKED(type, name, as, params, args) static type (*real_##name) params;
+CHECKED(REAL_CHECKED)
 
 /* The next definition of `name` after this library's: libc's, or a
  * sanitizer's interceptor in front of it.  dlsym gives a versioned symbol's
@@ -186,6 +214,9 @@ void libcalls_init(void)
 	real_##name = (int (*) params)lookup(#name, NULL); \
 	try_##name = (int (*) tparams)lookup(#try, NULL);
 	TRIED(LOOK_TRIED)
+#define LOOK_CHECKED(type, name, as, params, args) \
+	real_##name = (type (*) params)lookup(#name, NULL);
+	CHECKED(LOOK_CHECKED)
 }
 
 /* Starts call c, unless the caller (at return address `ra`) is the
@@ -208,8 +239,8 @@ static inline void end(const struct hooks_libcall *c, const char *name)
 	}
 }
 
-/* The wrappers: a call libc lacks fails with ENOSYS. */
-#define WRAP(type, name, params, args, ver) \
+/* The wrappers, recorded as `as`: a call libc lacks fails with ENOSYS. */
+#define WRAP_AS(type, name, as, params, args, ver) \
 	type name params \
 	{ \
 		struct hooks_libcall lc_; \
@@ -221,10 +252,15 @@ static inline void end(const struct hooks_libcall *c, const char *name)
 		} \
 		begin(&lc_, (uintptr_t)__builtin_return_address(0)); \
 		rc = real_##name args; \
-		end(&lc_, #name); \
+		end(&lc_, #as); \
 		return rc; \
 	}
+#define WRAP(type, name, params, args, ver) WRAP_AS(type, name, name, params, args, ver)
 LIBCALLS(WRAP)
+
+/* ... the fortified ones, under their plain names */
+#define WRAP_CHECKED(type, name, as, params, args) WRAP_AS(type, name, as, params, args, NULL)
+CHECKED(WRAP_CHECKED)
 
 /* ... and those tried first */
 #define WRAP_TRIED(name, params, args, try, tparams, targs, busy, missing) \

@@ -4,7 +4,9 @@
 # a callee of the function that made it, exactly counted on its path; the
 # caller's self time no longer holds the wait; an uncontended lock is not
 # recorded; errno is as libc left it; PARAPROF_LIBCALLS=0 turns it off; an
-# uninstrumented program under the library leaves no profile.
+# uninstrumented program under the library leaves no profile.  The same
+# program built with _FORTIFY_SOURCE=2 (read, poll, recv and pread through
+# __read_chk and friends) gives the same paths.
 . "$(dirname "$0")/../lib.sh"
 
 REPORT=$BUILD/paraprof-report
@@ -18,10 +20,16 @@ dump=$(dump_of "$(ls "$WORK" | sed -n 's/^paraprof\.\([0-9]*\)\.ppd$/\1/p' | hea
 "$REPORT" --format folded --weight calls "$dump" >folded.txt
 expect_eq "folded: exits 0" "$?" 0
 # every path that ends in a libc call, with its calls
-libc_paths=$(grep -E ';(nanosleep|usleep|read|write|pthread_join|pthread_mutex_lock) ' folded.txt |
-	sort | paste -sd' ')
-expect_eq "each libc call on its caller's path, exactly counted" "$libc_paths" \
-	"holder;usleep 1 main;bad_read;read 1 main;joiner;pthread_join 1 main;locker;pthread_join 1 main;locker;pthread_mutex_lock 1 main;piper;pthread_join 1 main;piper;read 3 main;sleeper;nanosleep 5 sleepy;usleep 1 writer;usleep 3 writer;write 3"
+# libc_paths FOLDED: every path that ends in a libc call, with its calls
+libc_paths() {
+	grep -E ';(nanosleep|usleep|read|write|pthread_join|pthread_mutex_lock|poll|send|recv|pread) ' \
+		"$1" | sort | paste -sd' '
+}
+expected="holder;usleep 1 main;bad_read;read 1 main;joiner;pthread_join 1 main;locker;pthread_join 1 main;locker;pthread_mutex_lock 1 main;piper;pthread_join 1 main;piper;read 3 main;poller;poll 2 main;poller;pread 1 main;poller;recv 1 main;poller;send 1 main;sleeper;nanosleep 5 sleepy;usleep 1 writer;usleep 3 writer;write 3"
+expect_eq "each libc call on its caller's path, exactly counted" "$(libc_paths folded.txt)" \
+	"$expected"
+check "pread of a pipe under the library: ESPIPE" grep -qx "pread(pipe): ESPIPE" out.txt
+
 
 "$REPORT" --format csv --min-calls 1 "$dump" >report.csv
 # csv NAME FIELD: FIELD (a column's title) of NAME's row
@@ -70,3 +78,15 @@ wait $cpid
 expect_eq "cat under the library: its output" "$(cat cat.txt)" hello
 expect_eq "cat under the library: no dump" "$(ls "$WORK" | grep -c '^paraprof\.')" 0
 expect_eq "cat under the library: no segment" "$(segments_of $cpid | wc -l)" 0
+
+# the hardened build: the fortified entry points, recorded as the plain calls
+check "libcalls_fortify calls __read_chk, __poll_chk, __recv_chk, __pread_chk" \
+	test "$(nm -D "$PROGS/libcalls_fortify" | grep -cE ' U __(read|poll|recv|pread)_chk@')" = 4
+rm -f "$WORK"/paraprof.*.ppd
+run_profiled "$PROGS/libcalls_fortify" >out_fortify.txt
+expect_eq "libcalls_fortify exits 0" "$?" 0
+check "fortified read(-1): EBADF" grep -qx "read(-1): EBADF" out_fortify.txt
+"$REPORT" --format folded --weight calls "$WORK"/paraprof.*.ppd >folded_fortify.txt
+expect_eq "fortified: the same paths, exactly counted" "$(libc_paths folded_fortify.txt)" \
+	"$expected"
+rm -f "$WORK"/paraprof.*.ppd
