@@ -33,6 +33,7 @@ PP_EXPORT void __cyg_profile_func_enter(void *this_fn, void *call_site);
 PP_EXPORT void __cyg_profile_func_exit(void *this_fn, void *call_site);
 
 #define RING 4096			/* samples a thread keeps until its next slow hook */
+#define COALESCE 8			/* pending entries a sample may join */
 
 struct ring_entry {
 	uintptr_t fn;			/* the function that held the PC (or the PC) */
@@ -308,7 +309,12 @@ static uintptr_t context_pc(const void *ctx)
 /* SIGPROF from the thread's timer: the function the thread runs and its
  * top frame's record into the ring.  Writes only the ring, t->samp_due and
  * t->cap (which sends the next entry to the slow path, which restores it),
- * and only while no hook of the thread runs (its gate open). */
+ * and only while no hook of the thread runs (its gate open): the flush,
+ * which runs in a hook, never reads the ring under it.  A sample of a
+ * (function, record) among the last COALESCE pending ones adds to that
+ * entry's weight, so that a thread that stays in uninstrumented code (a
+ * library's loop) for more than RING samples, with no hook to flush them,
+ * loses none. */
 static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 {
 	struct tls *t = &hooks_tls;
@@ -316,7 +322,8 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 	int saved_errno = errno;
 	const struct frame *f;
 	struct ring_entry *e;
-	uintptr_t pc;
+	uintptr_t pc, fn;
+	uint64_t weight;
 
 	(void)sig;
 	if (si->si_code != SI_TIMER || !q || t->state != T_READY || (t->gate & GATE_HOOK) ||
@@ -325,16 +332,26 @@ static void on_sigprof(int sig, siginfo_t *si, void *ctx)
 	f = &t->stack[t->depth - 1];
 	if (!f->site || !(pc = context_pc(ctx)))
 		goto out;
+	fn = charged_to(f, pc, context_sp(ctx));
+	weight = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	for (uint32_t i = q->tail; i != q->head && q->tail - i < COALESCE;) {
+		e = &q->q[--i % RING];
+		if (e->fn == fn && e->parent == f->rec) {
+			e->weight += weight;
+			goto due;
+		}
+	}
 	if (q->tail - q->head >= RING) {
 		q->lost++;
 		goto out;
 	}
 	e = &q->q[q->tail % RING];
-	e->fn = charged_to(f, pc, context_sp(ctx));
+	e->fn = fn;
 	e->parent = f->rec;
-	e->weight = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	e->weight = weight;
 	pp_sigfence();
 	q->tail++;
+due:
 	pp_sigfence();
 	t->samp_due = 1;
 	t->cap = 0;
