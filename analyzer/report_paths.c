@@ -190,14 +190,26 @@ static void calls_table(FILE *out, const struct report *r, const struct report_c
 			size_t width)
 {
 	const struct report_row *of = c->of;
-	char a[32], b[32], d[32], k[32], line[1024];
+	char a[32], b[32], d[32], k[32], rest[256], *line;
+	size_t size;
 
-	snprintf(line, sizeof(line), "%s of %s%s: %llu calls | Total: %s | Self: %s | P95: %s",
-		 c->callees ? "Callees" : "Callers", of->name, kind_tag(k, r->prof, of->e->index),
-		 U(of->st.calls), report_fmt_ns(a, of->st.total_ns),
-		 report_fmt_ns(b, of->st.self_ns), report_fmt_ns(d, of->st.p95_ns));
+	/* the heading: the name (of any length) and its figures, wrapped */
+	snprintf(rest, sizeof(rest), "%s: %llu calls | Total: %s | Self: %s | P95: %s",
+		 kind_tag(k, r->prof, of->e->index), U(of->st.calls),
+		 report_fmt_ns(a, of->st.total_ns), report_fmt_ns(b, of->st.self_ns),
+		 report_fmt_ns(d, of->st.p95_ns));
 	fputc('\n', out);
-	report_text_wrap(out, line, width, 0, "  ");
+	size = strlen(of->name) + strlen(rest) + 16;
+	line = malloc(size);
+	if (line) {
+		snprintf(line, size, "%s of %s%s", c->callees ? "Callees" : "Callers", of->name, rest);
+		report_text_wrap(out, line, width, 0, "  ");
+		free(line);
+	} else {
+		fprintf(out, "%s of ", c->callees ? "Callees" : "Callers");
+		esc_fputs(of->name, out);
+		fprintf(out, "%s\n", rest);
+	}
 	fputs(LINE, out);
 	if (!c->n) {
 		fprintf(out, "(none: %s)\n", c->callees ? "it calls no instrumented function" :

@@ -20,7 +20,8 @@ sleep usleep nanosleep clock_nanosleep read write pread pwrite pread64 pwrite64 
 poll ppoll select pselect epoll_wait epoll_pwait accept accept4 connect recv recvfrom recvmsg
 send sendto sendmsg pthread_join wait waitpid waitid pthread_cond_wait pthread_cond_timedwait pthread_cond_clockwait
 pthread_mutex_lock pthread_rwlock_rdlock pthread_rwlock_wrlock sem_wait sem_timedwait
-fsync fdatasync pthread_setname_np
+fsync fdatasync __read_chk __pread_chk __pread64_chk __recv_chk __recvfrom_chk __poll_chk
+__ppoll_chk pthread_setname_np
 execve execv execvp execvpe fexecve execl execle execlp sigaction signal"
 
 exported=$(nm -D --defined-only "$LIB_SO" | awk '$2 ~ /^[TWiV]$/ { print $3 }' | sort -u)
