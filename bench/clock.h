@@ -20,11 +20,11 @@ __attribute__((no_instrument_function)) static inline double bench_now_ns(void)
 /*
  * A probe of the core: ns per iteration of a loop of 6 independent integer
  * operations, bound by the core's throughput as the hooks are, not by
- * latency as a chain of rdtsc is.  On a virtual machine whose vCPU shares a
- * physical core with another guest's busy hyperthread, the probe slows down
- * with the hooks (by up to 40 %) while the floor (floor.c) hardly does: a
- * benchmark prints it next to its figure, to tell a busy host from a slow
- * build.
+ * latency as a chain of rdtsc is.  On a virtual machine whose core is at
+ * times busy with another guest (most likely a hyperthread on the same
+ * physical core), the probe slows down with the hooks (20 % to 2 times)
+ * while the floor (floor.c) hardly does: a benchmark prints it next to its
+ * figure, to tell a busy core from a slow build.
  */
 __attribute__((no_instrument_function)) static inline double bench_probe_ns(void)
 {

@@ -22,10 +22,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 ns() { sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p'; }
 
-# Host noise: on the 2-core dev VM a vCPU at times shares its physical core
-# with another guest's busy hyperthread, for seconds, and the hooks' many
-# independent instructions then run up to 2 times slower while the floor's
-# two rdtsc hardly do.  Every run prints the core's probe (bench/clock.h); a
+# Host noise: on the 2-core dev VM, at times and for seconds, one vCPU runs
+# code bound by the core's throughput 20 % to 2 times slower (most likely
+# another guest's busy hyperthread on its physical core): the hooks' many
+# independent instructions with it, while the floor's two rdtsc, bound by
+# their latency, hardly slow down.  Every run prints the core's probe (bench/clock.h); a
 # run whose probe is 15 % or more over the best probe of this script was
 # taken on a busy core.  Each configuration runs in turn with the others,
 # 3 rounds and up to 8 until each has a run on a quiet core, and keeps its
@@ -102,11 +103,8 @@ awk -v b="$base" -v f="$floor" -v p="$pp" -v u="$uf" -v o="$off" -v q="$before" 
 }'
 
 # Each process is followed by the floor and the baseline on the same CPU,
-# so that its added cost is put against the floor of the same moment, and
-# fibbench's probe (a throughput-bound loop) tells a busy host from a slow
-# process: on a VM whose vCPU shares a physical core with another guest's
-# busy hyperthread, the hooks' many independent instructions slow down by
-# up to 40 %, the floor's two rdtsc hardly at all.
+# so that its added cost is put against the floor of the same moment; its
+# probe (above) tells a busy core from a slow process.
 pin() { "$@"; }
 if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then
 	pin() { taskset -c "$on" "$@"; }
@@ -135,7 +133,7 @@ awk -v q="$qmin" '{ r = ($1 - $3) / ($2 - $3)
 	else { quiet++; if (r > qmax) qmax = r; if (qmin == "" || r < qmin) qmin = r }
 	} END {
 	printf "  quiet core: %d processes, added cost / floor %.2f to %.2f\n", quiet, qmin, qmax
-	printf "  core shared with a busy hyperthread (probe >= 15%% slower than its best): %d", busy
+	printf "  busy core (probe >= 15%% slower than its best): %d", busy
 	if (busy) {
 		printf ", up to %.2f; on cpu", bmax
 		for (c in bc)
