@@ -156,9 +156,8 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
  * A function whose calls last PARAPROF_CPU_MIN_US (20 us) or more on
  * average over 4 calls or more has its record marked PPF_REC_CPU (decided on
  * an exit's slow path, which a long function's calls take now and then: a
- * new maximum, a memory sample due), unmarked when the average falls below
- * half that, and
- * its lookup slot too: its entries then take the slow path, which reads the
+ * new maximum, a memory sample due), unmarked by a call shorter than half
+ * that, and its lookup slot too: its entries then take the slow path, which reads the
  * thread's CPU clock into the frame, and so do its exits (the exit's fast
  * path tests the record's flags, on the line it writes anyway), which add
  * the CPU time and the duration to the record.  Short functions keep the
@@ -245,11 +244,16 @@ static void cpu_end(struct tls *t, struct frame *f, struct ppf_record *r, uint64
 			pp_wmb();
 			r->seq = seq + 2;
 		}
-		/* calls that became short on average (below half the
-		 * threshold: a slow first call marked it), their own two
-		 * reads of the CPU clock left out, go back to the fast paths */
-		if ((r->flags & PPF_REC_CPU) &&
-		    (!min || (r->sum_ns + dur) / (r->calls + 1) < min / 2 + 2 * cpu_read_cost())) {
+		/* a short call (below half the threshold, its own two reads
+		 * of the CPU clock left out) sends its function back to the
+		 * fast paths: its first calls were slow (page faults, the
+		 * records of a new subtree made) and marked it, or its calls
+		 * are short and long by turns, and a long one marks it again
+		 * while the average is long.  (Unmarked only once the average
+		 * fell, a function of 4 us calls after a 5 ms first one read
+		 * the clock in its next 800, and the roots of a call graph
+		 * whose first calls made its paths in thousands.) */
+		if ((r->flags & PPF_REC_CPU) && (!min || dur < min / 2 + 2 * cpu_read_cost())) {
 			__atomic_and_fetch(&r->flags, ~PPF_REC_CPU, __ATOMIC_RELAXED);
 			s = rec_probe(t->tab, t->shift, a->mask, f->fn, parent);
 			if (s->key == f->fn && s->rec == r)

@@ -32,6 +32,12 @@ expect_range "spinner: the CPU time of its calls was read (wall ns)" "$wall" 100
 expect_range "spinner: mostly on CPU (per mille)" "$((1000 * cpu / (wall ? wall : 1)))" 500 1000
 expect_eq "tiny (100,000 calls of nothing): no CPU time read" \
 	"$(csv cpu.csv tiny cpu_wall_ns)/$(csv cpu.csv tiny calls)" "0/100000"
+# its 5 ms first call marks it; its next (2 us, and two reads of the CPU
+# clock, 3 us each on a VM) unmarks it (by the average, 5 ms over ~600
+# calls of 8 us kept it marked for those 600)
+expect_eq "coldstart: 2,001 calls" "$(csv cpu.csv coldstart calls)" 2001
+expect_range "coldstart: CPU time read in a few calls after its slow first one (wall ns)" \
+	"$(csv cpu.csv coldstart cpu_wall_ns)" 1 400000
 
 "$REPORT" --no-color --wide --min-calls 1 "$dump" >cpu.txt
 check "text: sleeper's line says how much was waiting" \

@@ -105,9 +105,13 @@ import json, sys
 print(sum(s["samples"] for r in json.load(open(sys.argv[1]))["functions"]
           if r["name"] == "cycle" for s in r.get("self_samples", [])))' dl.json)" 1 100000
 
+# (95 % and more here; under ASan 60 to 80 %, as its malloc, also called by
+# cycle, takes longer: 50 % there)
+dl_min=600
+[ -n "${PARAPROF_TEST_PRELOAD:-}" ] && dl_min=500
 expect_range "sample_dl: cycle's samples charged to dlopen and dlclose, the functions it called (per mille)" \
 	"$(( $(samples_of dl.json cycle dlopen share) + $(samples_of dl.json cycle dlclose share) ))" \
-	600 1000
+	$dl_min 1000
 
 # ---- the function called, not the innermost one ----
 rm -f "$WORK"/paraprof.*.ppd

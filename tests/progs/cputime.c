@@ -2,7 +2,9 @@
  * 2 ms in a raw nanosleep system call (no libc wrapper sees it), spinner()
  * busy-waits 2 ms, 20 times each; tiny() is called 100,000 times and does
  * nothing; descend(30), 10 times, recurses 30 deep and busy-waits 50 us at
- * the bottom: every frame lasts longer than the CPU-time threshold. */
+ * the bottom: every frame lasts longer than the CPU-time threshold;
+ * coldstart() busy-waits 5 ms in its first call (a cold start) and 2 us in
+ * its 2,000 others. */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@ void sleeper(void);
 void spinner(void);
 void tiny(void);
 void descend(int depth);
+void coldstart(void);
 
 void sleeper(void)
 {
@@ -48,6 +51,13 @@ void __attribute__((noinline)) tiny(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+void __attribute__((noinline)) coldstart(void)
+{
+	static int called;
+
+	spin_ns(called++ ? 2000 : 5000000);
+}
+
 int main(void)
 {
 	for (int i = 0; i < 20; i++) {
@@ -58,5 +68,7 @@ int main(void)
 		tiny();
 	for (int i = 0; i < 10; i++)
 		descend(30);
+	for (int i = 0; i < 2001; i++)
+		coldstart();
 	return 0;
 }
