@@ -19,7 +19,8 @@ __attribute__((no_instrument_function)) static inline double bench_now_ns(void)
 
 /*
  * A probe of the core: ns per iteration of a loop of 6 independent integer
- * operations, bound by the core's throughput as the hooks are, not by
+ * operations and a load and store in a 24 KiB array (the L1 cache the hooks'
+ * data lives in), bound by the core's throughput as the hooks are, not by
  * latency as a chain of rdtsc is.  On a virtual machine whose core is at
  * times busy with another guest (most likely a hyperthread on the same
  * physical core), the probe slows down with the hooks (20 % to 2 times)
@@ -28,6 +29,7 @@ __attribute__((no_instrument_function)) static inline double bench_now_ns(void)
  */
 __attribute__((no_instrument_function)) static inline double bench_probe_ns(void)
 {
+	static unsigned long buf[3072];
 	unsigned long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
 	double t0 = bench_now_ns();
 
@@ -38,6 +40,7 @@ __attribute__((no_instrument_function)) static inline double bench_probe_ns(void
 		d ^= (unsigned long)i << 2;
 		e += d;
 		f ^= e + c;
+		buf[(unsigned long)i * 8 % 3072] += a;	/* a new cache line each time */
 		__asm__ volatile("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f));
 	}
 	return (bench_now_ns() - t0) / 3e6;
