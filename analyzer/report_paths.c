@@ -240,6 +240,15 @@ int report_text_calls(FILE *out, const struct report *r, size_t width)
 	return ferror(out) ? -1 : 0;
 }
 
+/* "calls/all" of edge i of c: its calls over all the calls of the callee */
+static int edge_calls(char buf[48], const struct report *r, const struct report_calls *c,
+		      size_t i)
+{
+	uint64_t all = c->callees ? r->prof->entries[c->edges[i].peer]->calls : c->of->st.calls;
+
+	return snprintf(buf, 48, "%llu/%llu", U(c->st[i].calls), U(all));
+}
+
 /* One caller or callee line of the call graph (gprof's "called/total");
  * rank[e] is the index of entry e in the graph, 0 for none (rank may be
  * NULL: no index is shown). */
@@ -248,13 +257,11 @@ static void graph_edge(FILE *out, const struct report *r, const struct report_ca
 {
 	const struct pp_stats *st = &c->st[i];
 	uint32_t peer = c->edges[i].peer;
-	/* calls of the callee through this edge / all its calls */
-	uint64_t all = c->callees ? r->prof->entries[peer]->calls : c->of->st.calls;
 	char a[32], b[32], d[32], k[32], calls[48], tag[64];
 	uint32_t at = rank && peer < r->prof->nentries ? rank[peer] : 0;
 	int n;
 
-	snprintf(calls, sizeof(calls), "%llu/%llu", U(st->calls), U(all));
+	edge_calls(calls, r, c, i);
 	snprintf(tag, sizeof(tag), at ? "%s [%u]" : "%s", kind_tag(k, r->prof, peer), at);
 	n = fprintf(out, "%-5s %6s %8s %8s %8s %*s    ", "", "", report_fmt_ns(a, st->total_ns),
 		    report_fmt_ns(b, st->self_ns), report_fmt_ns(d, st->p95_ns), cw, calls);
@@ -283,9 +290,7 @@ static int graph_calls_width(const struct report *r)
 		const struct report_calls *c = &r->graph[i];
 
 		for (size_t j = 0; j < c->n && j < GRAPH_EDGES; j++) {
-			uint32_t peer = c->edges[j].peer;
-			uint64_t all = c->callees ? r->prof->entries[peer]->calls : c->of->st.calls;
-			int n = snprintf(calls, sizeof(calls), "%llu/%llu", U(c->st[j].calls), U(all));
+			int n = edge_calls(calls, r, c, j);
 
 			if (n > cw)
 				cw = n;

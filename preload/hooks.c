@@ -157,11 +157,11 @@ static struct ppf_record *lookup_slow(struct tls *t, uintptr_t fn, struct ppf_re
  * average over 4 calls or more has its record marked PPF_REC_CPU (decided on
  * an exit's slow path, which a long function's calls take now and then: a
  * new maximum, a memory sample due), unmarked by a call shorter than half
- * that, and its lookup slot too: its entries then take the slow path, which reads the
- * thread's CPU clock into the frame, and so do its exits (the exit's fast
- * path tests the record's flags, on the line it writes anyway), which add
- * the CPU time and the duration to the record.  Short functions keep the
- * fast paths: one more test each. */
+ * that, and its lookup slot too: its entries then take the slow path, which
+ * reads the thread's CPU clock into the frame, and so do its exits (the
+ * exit's fast path tests the record's flags, on the line it writes anyway),
+ * which add the CPU time and the duration to the record.  Short functions
+ * keep the fast paths: one more test each. */
 
 #define CPU_MIN_CALLS 4		/* calls seen before CPU time is read */
 #define CPU_ONE_CALL 50		/* ... unless one of them lasted this many times
